@@ -1,0 +1,173 @@
+import type {
+  DecisionKind,
+  Digest,
+  HttpBinding,
+  JsonObject,
+  JwkSet,
+  ReceiptClaims,
+  ReplayCache,
+} from '@writ/verify'
+
+/** An action an agent proposes, as handed to {@link Gate.authorize}. */
+export interface ActionRequest {
+  /** Action name, ASCII `[A-Za-z0-9_.:-]`, 1 to 128 characters, e.g. `payments.transfer`. */
+  readonly action: string
+  /**
+   * The arguments: a JSON object, or the raw JSON text the model produced. Raw text is
+   * preferred: duplicate keys can only be detected there.
+   */
+  readonly args: unknown
+  /** The agent (principal). Embedded gates fall back to their configured default agent. */
+  readonly agent?: string
+  /** Correlation id for audit logs; a fresh id is generated when missing. */
+  readonly request?: string
+  /** Extra facts for conditions (tenant, approvals, environment). JSON only. */
+  readonly context?: JsonObject
+  /** The executor or service the permit is meant for (`aud`). */
+  readonly audience?: string
+  /** For HTTP actions: method, full URI and body digest, signed into the receipt. */
+  readonly http?: HttpBinding
+}
+
+/** Why an input was refused, when the decision is `DENY` with reason `INPUT_INVALID`. */
+export interface InputProblem {
+  readonly code: string
+  readonly message: string
+  readonly path?: string
+}
+
+interface DecisionBase {
+  readonly reason: string
+  readonly rule: string | null
+  /** The signed receipt, compact JWS. */
+  readonly receipt: string
+  readonly claims: ReceiptClaims
+}
+
+/** A PERMIT: the only decision that lets an action run, with the exact arguments it binds. */
+export interface PermitDecision extends DecisionBase {
+  readonly decision: 'PERMIT'
+  /** Deep-frozen copy of the arguments whose digest the receipt carries. */
+  readonly args: Readonly<JsonObject>
+}
+
+/** A DENY or SILENCE: evidence that the gate ran and the action must not. */
+export interface RefusalDecision extends DecisionBase {
+  readonly decision: 'DENY' | 'SILENCE'
+  /** Set when the input itself was refused (reason `INPUT_INVALID`). */
+  readonly problem?: InputProblem
+}
+
+/** The outcome of {@link Gate.authorize}: a discriminated union on `decision`. */
+export type Decision = PermitDecision | RefusalDecision
+
+/** What every gate offers, local or remote. Adapters depend only on this. */
+export interface Gate {
+  /** Decide, sign and record. Resolves with a receipt for every decision; rejects only when no receipt could be issued. */
+  authorize(request: ActionRequest): Promise<Decision>
+  /**
+   * Run `execute` only on PERMIT, with a deep-frozen copy of exactly the arguments the
+   * receipt binds. On DENY or SILENCE rejects with a `WritError` of code `ACTION_REFUSED`
+   * whose `decision` property holds the refusal and its receipt.
+   */
+  guard<T>(request: ActionRequest, execute: (args: Readonly<JsonObject>, decision: PermitDecision) => T | Promise<T>): Promise<T>
+  /** A function with `fn`'s shape whose every call is gated as action `name`. */
+  wrap<A extends JsonObject, T>(
+    name: string,
+    fn: (args: Readonly<A>, decision: PermitDecision) => T | Promise<T>,
+    options?: WrapOptions,
+  ): (args: A) => Promise<T>
+  /** The public keys that verify this gate's receipts. */
+  keys(): Promise<JwkSet>
+}
+
+/** Options of {@link Gate.wrap}. */
+export interface WrapOptions {
+  readonly agent?: string
+  readonly audience?: string
+  readonly context?: JsonObject
+}
+
+/** A stored receipt. */
+export interface StoredReceipt {
+  readonly token: string
+  readonly claims: ReceiptClaims
+}
+
+/** The next position in a chain, handed to the signer inside the store's transaction. */
+export interface ChainPosition {
+  readonly chainId: string
+  readonly seq: number
+  readonly prev: Digest | null
+}
+
+/** A stateful limit to check and reserve atomically with an append (policy `limits`). */
+export interface LimitCheck {
+  /** Limit id from the policy. */
+  readonly id: string
+  /** Counter key: the limit id plus its scope, e.g. `daily-spend|agent:bot-7`. */
+  readonly key: string
+  /** Rolling window length in seconds. */
+  readonly windowSeconds: number
+  /** The most the window may hold, this request included. */
+  readonly max: number
+  /** What this request adds (`1` for counts). */
+  readonly amount: number
+}
+
+/** What the store tells the issuer inside the append transaction. */
+export interface AppendContext {
+  readonly position: ChainPosition
+  /** The first limit this request would exceed, or `null` when all fit. */
+  readonly exceeded: LimitCheck | null
+}
+
+/** What the issuer returns: the signed token, its claims, and whether to reserve the limits. */
+export interface IssuedReceipt extends StoredReceipt {
+  /** Reserve the checked limits with this receipt (true only for a PERMIT). */
+  readonly reserve: boolean
+}
+
+/** A signed checkpoint as kept by a store. */
+export interface StoredCheckpoint {
+  readonly chainId: string
+  readonly size: number
+  readonly head: Digest | null
+  readonly iat: number
+  readonly token: string
+}
+
+/** Options of {@link Store.append}. */
+export interface AppendOptions {
+  /** Limits to check (and, when the issuer asks, reserve) in the same transaction. */
+  readonly limits?: readonly LimitCheck[]
+  /** Decision time in seconds, used as the reservation time and window end. */
+  readonly now: number
+}
+
+/**
+ * Where an authority keeps receipts, chain heads, checkpoints, limit counters and
+ * the replay cache. `append` is the one operation that must be atomic: it reads the
+ * chain head, checks limits, calls `issue` (which signs, synchronously), writes the
+ * receipt and any reservations, and commits durably before it resolves.
+ */
+export interface Store {
+  append(chainId: string, options: AppendOptions, issue: (context: AppendContext) => IssuedReceipt): Promise<StoredReceipt>
+  /** The position the next receipt of `chainId` would take. */
+  head(chainId: string): Promise<ChainPosition>
+  /** Receipts of a chain in `seq` order, from `fromSeq` (default 0). */
+  receipts(chainId: string, options?: { fromSeq?: number; limit?: number }): AsyncIterable<StoredReceipt>
+  /** A receipt by its `jti`. */
+  receipt(jti: string): Promise<StoredReceipt | undefined>
+  /** Receipts carrying request id `req`. */
+  receiptsByRequest(req: string): Promise<StoredReceipt[]>
+  /** Ids of every chain in the store. */
+  chains(): Promise<string[]>
+  putCheckpoint(checkpoint: StoredCheckpoint): Promise<void>
+  latestCheckpoint(chainId: string): Promise<StoredCheckpoint | undefined>
+  /** Single-use bookkeeping for executors that share this store. */
+  readonly replay: ReplayCache
+  close(): Promise<void>
+}
+
+export type { DecisionKind }

@@ -1,0 +1,95 @@
+/** The three outcomes of a Writ decision. Only `PERMIT` ever authorizes execution. */
+export type DecisionKind = 'PERMIT' | 'DENY' | 'SILENCE'
+
+/** A digest as written on the wire: `sha256:` and 64 lowercase hex digits. */
+export type Digest = `sha256:${string}`
+
+/** A JSON value as Writ reads it (I-JSON: finite numbers, no lone surrogates). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+/** A JSON object: the shape of every action's arguments. */
+export type JsonObject = { [key: string]: JsonValue }
+
+/** The protected header of a receipt or checkpoint. Exactly these three members. */
+export interface WritHeader {
+  readonly alg: 'EdDSA'
+  readonly typ: 'writ-receipt+jwt' | 'writ-checkpoint+jwt'
+  readonly kid: string
+}
+
+/** Position of a receipt in its authority's chain (spec section 5). */
+export interface ChainLink {
+  readonly id: string
+  readonly seq: number
+  readonly prev: Digest | null
+}
+
+/** The HTTP request a receipt is bound to, for HTTP actions. */
+export interface HttpBinding {
+  readonly method: string
+  /** The full target URI, query included. */
+  readonly uri: string
+  readonly body: Digest
+}
+
+/** The claims of a receipt, exactly as in spec section 2. */
+export interface ReceiptClaims {
+  readonly v: 1
+  readonly iss: string
+  readonly jti: string
+  readonly iat: number
+  readonly exp: number
+  readonly sub: string
+  readonly aud?: string
+  readonly req: string
+  readonly decision: DecisionKind
+  readonly reason: string
+  readonly rule: string | null
+  readonly policy: { readonly id: string; readonly digest: Digest }
+  readonly act: { readonly name: string; readonly args: Digest }
+  readonly http?: HttpBinding
+  readonly chain: ChainLink
+}
+
+/** The claims of a checkpoint (spec section 5). */
+export interface CheckpointClaims {
+  readonly v: 1
+  readonly iss: string
+  readonly chain: string
+  readonly size: number
+  /** Digest of the last receipt's token; `null` only for an empty chain (size 0). */
+  readonly head: Digest | null
+  readonly iat: number
+}
+
+/** Status of a published key. Retired keys still verify old receipts; revoked keys verify nothing. */
+export type KeyStatus = 'active' | 'retired' | 'revoked'
+
+/** A public Ed25519 key as published in the JWK Set (spec section 6). */
+export interface PublicJwk {
+  readonly kty: 'OKP'
+  readonly crv: 'Ed25519'
+  readonly x: string
+  readonly kid: string
+  readonly use?: 'sig'
+  readonly alg?: 'EdDSA'
+  readonly status?: KeyStatus
+  /** First second (inclusive) at which receipts signed by this key are valid. */
+  readonly nbf?: number
+  /** Last second (inclusive) at which receipts signed by this key are valid. */
+  readonly exp?: number
+}
+
+/** A JWK Set, as served at `/.well-known/writ/keys.json`. */
+export interface JwkSet {
+  readonly keys: readonly PublicJwk[]
+}
+
+/**
+ * Remembers which receipt ids have been used, so that a PERMIT executes once.
+ * `claim` returns `true` the first time it sees `jti` and `false` after that.
+ * `expiresAt` (seconds) is when the receipt stops being valid, so the entry may be
+ * forgotten after it. Implementations must be atomic across the processes they serve.
+ */
+export interface ReplayCache {
+  claim(jti: string, expiresAt: number): boolean | Promise<boolean>
+}
