@@ -113,6 +113,11 @@ export interface LimitCheck {
   readonly max: number
   /** What this request adds (`1` for counts). */
   readonly amount: number
+  /**
+   * Reason code signed into the DENY receipt when this limit is exceeded
+   * (the policy limit's own reason); `LIMIT_EXCEEDED` when absent.
+   */
+  readonly reason?: string
 }
 
 /** What the store tells the issuer inside the append transaction. */
