@@ -67,6 +67,7 @@ export const AUTHORITY_ERROR_CODES = [
   'BODY_NOT_HASHABLE',
   'BODY_TOO_LARGE',
   'RECEIPT_MISSING',
+  'TOOL_UNKNOWN',
 ] as const
 
 export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number]
