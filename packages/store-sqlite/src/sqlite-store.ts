@@ -1,0 +1,338 @@
+import type {
+  AppendContext,
+  AppendOptions,
+  ChainPosition,
+  IssuedReceipt,
+  Store,
+  StoredCheckpoint,
+  StoredReceipt,
+} from '@writ/core'
+import { type Digest, type ReceiptClaims, type ReplayCache, WritError } from '@writ/verify'
+import Database from 'better-sqlite3'
+import { type PendingAppend, runAppendBatch } from './append-transaction.js'
+import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
+import { migrate } from './schema.js'
+import { type ReceiptRow, type Statements, prepareStatements } from './statements.js'
+import { closedStoreError, toStoreError } from './store-error.js'
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Path of the database file. Its directory must exist and be writable. */
+  readonly path: string
+  /**
+   * `FULL` (default): a receipt survives a crash or power loss once `append` resolved.
+   * `NORMAL`: in WAL mode, survives a crash of the process but may lose the last
+   * commits on power loss. Do not use `NORMAL` where a PERMIT must be durable.
+   */
+  readonly synchronous?: 'FULL' | 'NORMAL'
+  /** How long to wait for another writer's lock before refusing, in ms (default 5000). */
+  readonly busyTimeoutMs?: number
+  /**
+   * Batch the appends of one turn of the event loop into one transaction (one fsync),
+   * each resolved only after that transaction committed. `true` uses the defaults.
+   */
+  readonly groupCommit?: boolean | GroupCommitOptions
+  /** Caps the file at this many pages (`PRAGMA max_page_count`), e.g. to test a full disk. */
+  readonly maxPageCount?: number
+}
+
+/** Counters and sizes of a {@link SqliteStore}. */
+export interface SqliteStoreStats {
+  /** Receipts in the file, all chains. */
+  readonly receipts: number
+  /** Pages in the database file and their size in bytes. */
+  readonly pageCount: number
+  readonly pageSize: number
+  /** Transactions this store committed for appends, and the appends they carried. */
+  readonly batches: number
+  readonly appends: number
+  /** The largest number of appends one transaction carried. */
+  readonly largestBatch: number
+}
+
+/** Result of {@link SqliteStore.checkpointWal}, as SQLite reports it. */
+export interface WalCheckpointResult {
+  /** True when another connection prevented a complete checkpoint. */
+  readonly busy: boolean
+  /** Frames in the write-ahead log, and how many of them were copied into the database. */
+  readonly logFrames: number
+  readonly checkpointedFrames: number
+}
+
+/** A {@link Store} kept in one SQLite file, with a few SQLite-specific extras. */
+export interface SqliteStore extends Store {
+  /** The file this store writes. */
+  readonly path: string
+  /**
+   * Copies the write-ahead log into the database file (`PRAGMA wal_checkpoint`).
+   * SQLite does this on its own every 1000 pages; call it to bound the log's size.
+   */
+  checkpointWal(mode?: 'PASSIVE' | 'FULL' | 'RESTART' | 'TRUNCATE'): WalCheckpointResult
+  /** Counters and sizes, for metrics. */
+  stats(): SqliteStoreStats
+}
+
+const REPLAY_PURGE_INTERVAL_SECONDS = 60
+/** Replay entries are kept this long past their expiry, to cover verifiers' clock skew. */
+const REPLAY_RETENTION_SECONDS = 3600
+const PAGE_SIZE = 256
+
+/**
+ * Opens (creating if needed) the SQLite store at `options.path`: WAL mode,
+ * `synchronous=FULL` unless told otherwise, schema migrated to the current version.
+ * Throws a `WritError` with code `STORE_UNAVAILABLE` when the file cannot be opened
+ * or written.
+ *
+ * Each `append` runs in one `BEGIN IMMEDIATE` transaction and resolves only after its
+ * commit, so several processes can append to one chain in one file without forking it.
+ *
+ * @example
+ * ```ts
+ * const store = createSqliteStore({ path: './writ.db', groupCommit: true })
+ * const gate = createGate({ policy, keys, issuer: 'https://authority.example', store })
+ * ```
+ */
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const path = options.path
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new WritError('STORE_UNAVAILABLE', 'The store needs a file path', {
+      details: { operation: 'open', reason: 'path' },
+    })
+  }
+  const synchronous = options.synchronous ?? 'FULL'
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
+    throw new WritError('STORE_UNAVAILABLE', 'synchronous must be FULL or NORMAL', {
+      details: { operation: 'open', reason: 'options' },
+    })
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  let database: Database.Database | undefined
+  let statements: Statements
+  try {
+    database = new Database(path, { timeout: busyTimeoutMs })
+    database.pragma('journal_mode = WAL')
+    database.pragma(`synchronous = ${synchronous}`)
+    if (options.maxPageCount !== undefined) {
+      database.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxPageCount))}`)
+    }
+    migrate(database)
+    statements = prepareStatements(database)
+  } catch (error) {
+    try {
+      database?.close()
+    } catch {
+      // Already failing; the original error is the one to report.
+    }
+    const mapped = toStoreError(error, 'open')
+    if (WritError.isInstance(mapped)) throw mapped
+    throw new WritError('STORE_UNAVAILABLE', `The store at ${path} cannot be opened`, {
+      cause: error,
+      details: { operation: 'open', reason: 'open' },
+    })
+  }
+  return new SqliteStoreImplementation(path, database, statements, options.groupCommit)
+}
+
+class SqliteStoreImplementation implements SqliteStore {
+  readonly path: string
+  readonly replay: ReplayCache
+  readonly #database: Database.Database
+  readonly #statements: Statements
+  readonly #queue: GroupCommitQueue | undefined
+  #closed = false
+  #batches = 0
+  #appends = 0
+  #largestBatch = 0
+  #lastReplayPurge = 0
+
+  constructor(
+    path: string,
+    database: Database.Database,
+    statements: Statements,
+    groupCommit: boolean | GroupCommitOptions | undefined,
+  ) {
+    this.path = path
+    this.#database = database
+    this.#statements = statements
+    this.#queue =
+      groupCommit === undefined || groupCommit === false
+        ? undefined
+        : new GroupCommitQueue((batch) => this.#write(batch), groupCommit === true ? {} : groupCommit)
+    this.replay = { claim: (jti, expiresAt) => this.#claim(jti, expiresAt) }
+  }
+
+  append(
+    chainId: string,
+    options: AppendOptions,
+    issue: (context: AppendContext) => IssuedReceipt,
+  ): Promise<StoredReceipt> {
+    return new Promise<StoredReceipt>((resolve, reject) => {
+      if (this.#closed) {
+        reject(closedStoreError('append'))
+        return
+      }
+      if (typeof chainId !== 'string' || chainId.length === 0 || typeof issue !== 'function') {
+        reject(
+          new WritError('GATE_ERROR', 'append needs a chain id and an issuer', {
+            details: { operation: 'append' },
+          }),
+        )
+        return
+      }
+      const item: PendingAppend = { chainId, options, issue, resolve, reject }
+      if (this.#queue === undefined) this.#write([item])
+      else this.#queue.push(item)
+    })
+  }
+
+  #write(batch: readonly PendingAppend[]): void {
+    if (this.#closed) {
+      for (const item of batch) item.reject(closedStoreError('append'))
+      return
+    }
+    const { committed } = runAppendBatch(this.#database, this.#statements, batch)
+    if (committed > 0) {
+      this.#batches++
+      this.#appends += committed
+      this.#largestBatch = Math.max(this.#largestBatch, committed)
+    }
+  }
+
+  async head(chainId: string): Promise<ChainPosition> {
+    const last = this.#read('head', () => this.#statements.head.get(chainId))
+    return last === undefined
+      ? { chainId, seq: 0, prev: null }
+      : { chainId, seq: last.seq + 1, prev: last.digest as Digest }
+  }
+
+  async *receipts(
+    chainId: string,
+    options: { fromSeq?: number; limit?: number } = {},
+  ): AsyncIterable<StoredReceipt> {
+    let next = Math.max(0, Math.floor(options.fromSeq ?? 0))
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY
+    // Paged, so no statement stays open across an `await` of the consumer.
+    while (remaining > 0) {
+      const size = Math.min(PAGE_SIZE, remaining)
+      const rows = this.#read('receipts', () => this.#statements.receiptsPage.all(chainId, next, size))
+      for (const row of rows) yield toStoredReceipt(row)
+      if (rows.length < size) return
+      remaining -= rows.length
+      next = (rows[rows.length - 1] as { seq: number }).seq + 1
+    }
+  }
+
+  async receipt(jti: string): Promise<StoredReceipt | undefined> {
+    const row = this.#read('receipt', () => this.#statements.receiptByJti.get(jti))
+    return row === undefined ? undefined : toStoredReceipt(row)
+  }
+
+  async receiptsByRequest(req: string): Promise<StoredReceipt[]> {
+    return this.#read('receiptsByRequest', () => this.#statements.receiptsByRequest.all(req)).map(
+      toStoredReceipt,
+    )
+  }
+
+  async chains(): Promise<string[]> {
+    return this.#read('chains', () => this.#statements.chains.all()).map((row) => row.chain_id)
+  }
+
+  async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    this.#read('putCheckpoint', () =>
+      this.#statements.insertCheckpoint.run(
+        checkpoint.chainId,
+        checkpoint.size,
+        checkpoint.head,
+        checkpoint.iat,
+        checkpoint.token,
+      ),
+    )
+  }
+
+  async latestCheckpoint(chainId: string): Promise<StoredCheckpoint | undefined> {
+    const row = this.#read('latestCheckpoint', () => this.#statements.latestCheckpoint.get(chainId))
+    if (row === undefined) return undefined
+    return {
+      chainId: row.chain_id,
+      size: row.size,
+      head: row.head as Digest | null,
+      iat: row.iat,
+      token: row.token,
+    }
+  }
+
+  async #claim(jti: string, expiresAt: number): Promise<boolean> {
+    if (typeof jti !== 'string' || jti.length === 0 || !Number.isFinite(expiresAt)) {
+      throw new WritError('REPLAY_CACHE_UNAVAILABLE', 'claim needs a jti and a finite expiry', {
+        details: { operation: 'claim' },
+      })
+    }
+    return this.#read('claim', () => {
+      const now = Math.floor(Date.now() / 1000)
+      if (now - this.#lastReplayPurge >= REPLAY_PURGE_INTERVAL_SECONDS) {
+        this.#statements.purgeReplay.run(now - REPLAY_RETENTION_SECONDS)
+        this.#lastReplayPurge = now
+      }
+      return this.#statements.claimReplay.run(jti, expiresAt).changes === 1
+    })
+  }
+
+  checkpointWal(mode: 'PASSIVE' | 'FULL' | 'RESTART' | 'TRUNCATE' = 'PASSIVE'): WalCheckpointResult {
+    if (!['PASSIVE', 'FULL', 'RESTART', 'TRUNCATE'].includes(mode)) {
+      throw new WritError('STORE_UNAVAILABLE', 'Unknown WAL checkpoint mode', {
+        details: { operation: 'checkpointWal', reason: 'options' },
+      })
+    }
+    const [row] = this.#read(
+      'checkpointWal',
+      () =>
+        this.#database.pragma(`wal_checkpoint(${mode})`) as {
+          busy: number
+          log: number
+          checkpointed: number
+        }[],
+    )
+    return {
+      busy: row?.busy === 1,
+      logFrames: row?.log ?? 0,
+      checkpointedFrames: row?.checkpointed ?? 0,
+    }
+  }
+
+  stats(): SqliteStoreStats {
+    return this.#read('stats', () => ({
+      receipts: (this.#statements.countReceipts.get() as { count: number }).count,
+      pageCount: this.#database.pragma('page_count', { simple: true }) as number,
+      pageSize: this.#database.pragma('page_size', { simple: true }) as number,
+      batches: this.#batches,
+      appends: this.#appends,
+      largestBatch: this.#largestBatch,
+    }))
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    // Appends already accepted are written (and acknowledged) before the file closes.
+    this.#queue?.flush()
+    this.#closed = true
+    try {
+      this.#database.close()
+    } catch (error) {
+      throw toStoreError(error, 'close')
+    }
+  }
+
+  /** Runs one synchronous database call, failing closed with a store error. */
+  #read<T>(operation: string, run: () => T): T {
+    if (this.#closed) throw closedStoreError(operation)
+    try {
+      return run()
+    } catch (error) {
+      throw toStoreError(error, operation)
+    }
+  }
+}
+
+function toStoredReceipt(row: ReceiptRow): StoredReceipt {
+  return { token: row.token, claims: JSON.parse(row.claims) as ReceiptClaims }
+}
