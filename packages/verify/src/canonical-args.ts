@@ -1,0 +1,240 @@
+import { canonicalize, isPlainObject } from './canonicalize.js'
+import { digestOf } from './digest.js'
+import { findLoneSurrogate, utf8ByteLength, utf8Decode } from './encoding.js'
+import { WritError } from './errors.js'
+import { checkNumber, isForbiddenKey, type JsonLimits, parseJson, resolveLimits } from './json.js'
+import { appendPointer } from './json-pointer.js'
+import type { Digest, JsonObject, JsonValue } from './types.js'
+
+/** Action arguments in their one canonical form (spec section 2). */
+export interface CanonicalArgs {
+  /** A fresh, deep-frozen copy of the arguments: what the receipt's digest binds. */
+  readonly value: Readonly<JsonObject>
+  /** The RFC 8785 canonical JSON text. */
+  readonly canonical: string
+  /** `sha256:` + hex of the UTF-8 bytes of {@link CanonicalArgs.canonical}: the receipt's `act.args`. */
+  readonly digest: Digest
+}
+
+/**
+ * Validates action arguments and computes their canonical form and digest.
+ *
+ * `args` may be raw JSON text (preferred: model output is raw JSON, and only raw text shows
+ * duplicate keys), the UTF-8 bytes of it, or a JavaScript value. A JavaScript value must be
+ * built of plain objects and arrays with own enumerable string keys, strings, finite numbers,
+ * booleans and `null`. Either way the I-JSON rules of spec section 2 apply: no forbidden key
+ * (`__proto__`, `constructor`, `prototype`) anywhere, no lone surrogate, no NaN/Infinity,
+ * no integer-valued number beyond ±(2^53−1), bounded depth and size (for text: the bytes
+ * received; for a value: the canonical bytes). The top level must be an object.
+ * `250` and `250.0` are the same number and give the same digest.
+ *
+ * @throws WritError with an input code (`INPUT_SYNTAX`, `INPUT_NOT_OBJECT`,
+ *   `INPUT_DUPLICATE_KEY`, `INPUT_FORBIDDEN_KEY`, `INPUT_LONE_SURROGATE`,
+ *   `INPUT_NON_FINITE_NUMBER`, `INPUT_UNSAFE_INTEGER`, `INPUT_UNSUPPORTED_TYPE`,
+ *   `INPUT_TOO_DEEP`, `INPUT_TOO_LARGE`) and `details.path`.
+ *
+ * @example
+ * ```ts
+ * const { digest, value } = canonicalArgs('{"to":"acct_1","amount":250.0}')
+ * // value is { amount: 250, to: 'acct_1' }, frozen; digest is 'sha256:…'
+ * ```
+ */
+export function canonicalArgs(args: unknown, limits?: JsonLimits): CanonicalArgs {
+  const resolved = resolveLimits(limits)
+  let value: JsonValue
+  if (typeof args === 'string') {
+    value = deepFreeze(parseJson(args, resolved))
+  } else if (args instanceof Uint8Array) {
+    if (args.length > resolved.maxBytes) throw tooLarge(resolved.maxBytes)
+    let text: string
+    try {
+      text = utf8Decode(args)
+    } catch (error) {
+      throw new WritError('INPUT_SYNTAX', 'arguments are not valid UTF-8', {
+        cause: error,
+        details: { path: '' },
+      })
+    }
+    value = deepFreeze(parseJson(text, resolved))
+  } else {
+    value = copyValue(args, '', 1, resolved.maxDepth)
+  }
+  if (!isPlainObject(value)) {
+    throw new WritError('INPUT_NOT_OBJECT', 'arguments must be a JSON object', {
+      details: { path: '' },
+    })
+  }
+  const canonical = canonicalize(value)
+  if (typeof args !== 'string' && !(args instanceof Uint8Array)) {
+    if (utf8ByteLength(canonical) > resolved.maxBytes) throw tooLarge(resolved.maxBytes)
+  }
+  return Object.freeze({
+    value: value as Readonly<JsonObject>,
+    canonical,
+    digest: digestOf(canonical),
+  })
+}
+
+function tooLarge(maxBytes: number): WritError {
+  return new WritError('INPUT_TOO_LARGE', `arguments exceed ${maxBytes} bytes`, {
+    details: { path: '', maxBytes },
+  })
+}
+
+/** Validates a JavaScript value as I-JSON and returns a deep-frozen plain copy. */
+function copyValue(value: unknown, path: string, depth: number, maxDepth: number): JsonValue {
+  switch (typeof value) {
+    case 'string':
+      if (findLoneSurrogate(value) !== -1) {
+        throw new WritError('INPUT_LONE_SURROGATE', 'string contains a lone surrogate', {
+          details: { path },
+        })
+      }
+      return value
+    case 'number':
+      checkNumber(value, path)
+      return value === 0 ? 0 : value
+    case 'boolean':
+      return value
+    case 'object': {
+      if (value === null) return null
+      if (depth > maxDepth) {
+        throw new WritError('INPUT_TOO_DEEP', `arguments nest deeper than ${maxDepth}`, {
+          details: { path, maxDepth },
+        })
+      }
+      if (Array.isArray(value)) {
+        const copy: JsonValue[] = []
+        for (let index = 0; index < value.length; index++) {
+          const itemPath = appendPointer(path, index)
+          if (!Object.hasOwn(value, index)) throw unsupported(itemPath, 'sparse array hole')
+          copy.push(copyValue(value[index], itemPath, depth + 1, maxDepth))
+        }
+        return Object.freeze(copy) as JsonValue
+      }
+      if (!isPlainObject(value)) throw unsupported(path, 'non-plain object')
+      const copy: Record<string, JsonValue> = {}
+      // Object.keys: own enumerable string keys only; symbol keys are not JSON.
+      for (const key of Object.keys(value)) {
+        const memberPath = appendPointer(path, key)
+        if (isForbiddenKey(key)) {
+          throw new WritError('INPUT_FORBIDDEN_KEY', `key "${key}" is not allowed`, {
+            details: { path: memberPath, key },
+          })
+        }
+        if (findLoneSurrogate(key) !== -1) {
+          throw new WritError('INPUT_LONE_SURROGATE', 'key contains a lone surrogate', {
+            details: { path: memberPath },
+          })
+        }
+        let member: unknown
+        try {
+          member = value[key]
+        } catch (error) {
+          throw new WritError('INPUT_UNSUPPORTED_TYPE', 'a property could not be read', {
+            cause: error,
+            details: { path: memberPath, type: 'unreadable property' },
+          })
+        }
+        copy[key] = copyValue(member, memberPath, depth + 1, maxDepth)
+      }
+      return Object.freeze(copy)
+    }
+    default:
+      throw unsupported(path, typeof value)
+  }
+}
+
+function unsupported(path: string, what: string): WritError {
+  return new WritError('INPUT_UNSUPPORTED_TYPE', `${what} is not a JSON value`, {
+    details: { path, type: what },
+  })
+}
+
+function deepFreeze<T extends JsonValue>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const item of Object.values(value)) deepFreeze(item)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/**
+ * A digest for arguments that were refused, so that the DENY receipt still binds what was
+ * received (spec section 2). Never throws.
+ *
+ * - a string: SHA-256 of its UTF-8 bytes, exactly as received (lone surrogates become
+ *   U+FFFD, as `TextEncoder` writes them);
+ * - a `Uint8Array`: SHA-256 of those bytes;
+ * - any other value: SHA-256 of its RFC 8785 form when it has one, else of a tolerant
+ *   serialization: JCS-like sorted members, where non-finite numbers are written as
+ *   strings (`"NaN"`, `"Infinity"`), bigints as decimal strings, `undefined`, functions,
+ *   symbols and array holes as `null`, a cycle as `"[Circular]"`, a property whose getter
+ *   throws as `"[Unreadable]"`, nesting beyond 1 000 levels as `"[Deep]"`, non-plain
+ *   objects by their own enumerable members, and lone surrogates as `\uXXXX` escapes.
+ *   If even that fails (a hostile proxy), the digest of the empty string.
+ */
+export function bestEffortDigest(args: unknown): Digest {
+  try {
+    if (typeof args === 'string') return digestOf(args)
+    if (args instanceof Uint8Array) return digestOf(args)
+    try {
+      return digestOf(canonicalize(args))
+    } catch {
+      return digestOf(tolerantSerialize(args, new Set(), 0))
+    }
+  } catch {
+    return digestOf('')
+  }
+}
+
+function tolerantSerialize(value: unknown, ancestors: Set<object>, depth: number): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value)
+    case 'number':
+      return Number.isFinite(value) ? String(value) : JSON.stringify(String(value))
+    case 'bigint':
+      return JSON.stringify(value.toString())
+    case 'boolean':
+      return value ? 'true' : 'false'
+    case 'object': {
+      if (value === null) return 'null'
+      if (ancestors.has(value)) return '"[Circular]"'
+      if (depth >= 1000) return '"[Deep]"'
+      ancestors.add(value)
+      let result: string
+      if (Array.isArray(value)) {
+        const parts: string[] = []
+        for (let index = 0; index < value.length; index++) {
+          parts.push(readTolerant(value, index, ancestors, depth))
+        }
+        result = `[${parts.join(',')}]`
+      } else {
+        const keys = Object.keys(value).sort()
+        result = `{${keys
+          .map((key) => `${JSON.stringify(key)}:${readTolerant(value, key, ancestors, depth)}`)
+          .join(',')}}`
+      }
+      ancestors.delete(value)
+      return result
+    }
+    default:
+      return 'null'
+  }
+}
+
+function readTolerant(
+  container: object,
+  key: string | number,
+  ancestors: Set<object>,
+  depth: number,
+): string {
+  let item: unknown
+  try {
+    item = (container as Record<string | number, unknown>)[key]
+  } catch {
+    return '"[Unreadable]"'
+  }
+  return tolerantSerialize(item, ancestors, depth + 1)
+}

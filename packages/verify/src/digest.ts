@@ -1,0 +1,44 @@
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+import { base64UrlEncode, bytesToHex, utf8Encode } from './encoding.js'
+import { getNodeCrypto } from './node-crypto.js'
+import type { Digest } from './types.js'
+
+/** A digest as written on the wire: `sha256:` and 64 lowercase hex digits. */
+export const DIGEST_PATTERN: RegExp = /^sha256:[0-9a-f]{64}$/
+
+/**
+ * SHA-256 of bytes, or of the UTF-8 bytes of a string. Uses `node:crypto` in Node and
+ * `@noble/hashes` elsewhere; both give the same bytes.
+ */
+export function sha256(input: Uint8Array | string): Uint8Array {
+  const bytes = typeof input === 'string' ? utf8Encode(input) : input
+  const nodeCrypto = getNodeCrypto()
+  if (nodeCrypto !== undefined) {
+    const result = nodeCrypto.createHash('sha256').update(bytes).digest()
+    return new Uint8Array(result.buffer, result.byteOffset, result.byteLength)
+  }
+  return nobleSha256(bytes)
+}
+
+/** The wire digest of bytes or of a string's UTF-8 bytes: `sha256:` + lowercase hex. */
+export function digestOf(input: Uint8Array | string): Digest {
+  return `sha256:${bytesToHex(sha256(input))}`
+}
+
+/**
+ * The digest that links receipts in a chain and names a chain's head: SHA-256 of the
+ * ASCII bytes of the compact token, exactly as issued (spec section 5).
+ */
+export function tokenDigest(token: string): Digest {
+  return digestOf(token)
+}
+
+/** True when `value` is a well-formed wire digest (`sha256:` + 64 lowercase hex digits). */
+export function isDigest(value: unknown): value is Digest {
+  return typeof value === 'string' && DIGEST_PATTERN.test(value)
+}
+
+/** SHA-256 as base64url, as used by JWK thumbprints. @internal */
+export function sha256Base64Url(input: Uint8Array | string): string {
+  return base64UrlEncode(sha256(input))
+}

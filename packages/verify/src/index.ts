@@ -1,0 +1,56 @@
+// Errors
+
+export { ACTION_NAME_PATTERN, validateActionName } from './action-name.js'
+export { bestEffortDigest, type CanonicalArgs, canonicalArgs } from './canonical-args.js'
+// Canonical JSON and input rules (spec section 2)
+export { canonicalize } from './canonicalize.js'
+export { DIGEST_PATTERN, digestOf, isDigest, sha256, tokenDigest } from './digest.js'
+// Encodings and digests
+export {
+  base64UrlDecode,
+  base64UrlEncode,
+  bytesEqual,
+  bytesToHex,
+  findLoneSurrogate,
+  hexToBytes,
+  utf8ByteLength,
+  utf8Decode,
+  utf8Encode,
+} from './encoding.js'
+export {
+  AUTHORITY_ERROR_CODES,
+  type AuthorityErrorCode,
+  INPUT_ERROR_CODES,
+  type InputErrorCode,
+  isInputErrorCode,
+  VERIFY_ERROR_CODES,
+  type VerifyErrorCode,
+  WritError,
+  type WritErrorCode,
+  type WritErrorOptions,
+} from './errors.js'
+export {
+  DEFAULT_JSON_LIMITS,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_DEPTH,
+  FORBIDDEN_KEYS,
+  isForbiddenKey,
+  type JsonLimits,
+  parseJson,
+} from './json.js'
+// Wire types
+export type {
+  ChainLink,
+  CheckpointClaims,
+  DecisionKind,
+  Digest,
+  HttpBinding,
+  JsonObject,
+  JsonValue,
+  JwkSet,
+  KeyStatus,
+  PublicJwk,
+  ReceiptClaims,
+  ReplayCache,
+  WritHeader,
+} from './types.js'

@@ -1,0 +1,34 @@
+/**
+ * Finds `node:crypto` at run time without a static import, so browser and edge bundles
+ * never try to resolve it. Returns `undefined` outside Node (or on Node older than 20.16).
+ */
+
+/** The part of `node:crypto` Writ uses. */
+export interface NodeCryptoLike {
+  createHash(algorithm: string): { update(data: Uint8Array): { digest(): Uint8Array } }
+  createPublicKey(options: { key: Uint8Array; format: 'der'; type: 'spki' }): unknown
+  verify(algorithm: null, data: Uint8Array, key: unknown, signature: Uint8Array): boolean
+}
+
+let cached: NodeCryptoLike | null | undefined
+
+/** `node:crypto` when running in Node, else `undefined`. @internal */
+export function getNodeCrypto(): NodeCryptoLike | undefined {
+  if (cached === undefined) {
+    try {
+      const runtime = globalThis as {
+        process?: { getBuiltinModule?: (name: string) => unknown }
+      }
+      const module = runtime.process?.getBuiltinModule?.('node:crypto') as
+        | NodeCryptoLike
+        | undefined
+      cached =
+        module && typeof module.createHash === 'function' && typeof module.verify === 'function'
+          ? module
+          : null
+    } catch {
+      cached = null
+    }
+  }
+  return cached ?? undefined
+}
