@@ -1,19 +1,40 @@
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { type Plugin, defineConfig } from 'vitest/config'
 
-const packages = ['verify', 'core', 'store-sqlite', 'store-postgres', 'openai', 'langchain', 'fetch', 'server', 'cli']
+const root = fileURLToPath(new URL('.', import.meta.url))
 
-// Tests import each workspace package from its TypeScript source, so a test run
-// never depends on a stale build. Child processes and examples use the built dist.
+/**
+ * Tests import every workspace package (and its subpaths, such as
+ * `@writ/core/testing` or `@writ/fetch/receiver`) from its TypeScript source, so
+ * a test run never depends on a stale build. Child processes and examples use the
+ * built `dist` through the normal package exports.
+ */
+function writSources(): Plugin {
+  return {
+    name: 'writ-sources',
+    enforce: 'pre',
+    resolveId(id) {
+      const match = /^@writ\/([a-z-]+)(?:\/([a-z-]+))?$/.exec(id)
+      if (!match) return null
+      const [, name, subpath] = match
+      const base = `${root}packages/${name}/src/`
+      const candidates = subpath ? [`${base}${subpath}.ts`, `${base}${subpath}/index.ts`] : [`${base}index.ts`]
+      return candidates.find((candidate) => existsSync(candidate)) ?? null
+    },
+  }
+}
+
 export default defineConfig({
-  resolve: {
-    alias: packages.map((name) => ({
-      find: new RegExp(`^@writ/${name}$`),
-      replacement: fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
-    })),
-  },
+  plugins: [writSources()],
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'examples/*/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'apps/*/test/**/*.test.ts',
+      'examples/*/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

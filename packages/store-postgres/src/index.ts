@@ -1,0 +1,2 @@
+// The PostgreSQL store
+export { createPostgresStore, type PostgresStoreOptions } from './postgres-store.js'
