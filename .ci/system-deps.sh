@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# System packages the test suite needs. Idempotent; quiet when already present.
+# System packages the test suite needs on a fresh Debian machine: PostgreSQL for
+# @writ/store-postgres and the authority service tests, Chromium for the browser tests.
+# Idempotent: installs only what is missing.
 set -euo pipefail
 need=()
-# (filled in as suites need them: postgresql, chromium)
-for pkg in "$@"; do need+=("$pkg"); done
+ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
