@@ -202,9 +202,10 @@ function checkIssued(issued: IssuedReceipt, position: ChainPosition, exceeded: L
       details: { operation: 'append', reason: 'position-mismatch', chainId: position.chainId, seq: position.seq },
     })
   }
-  if (exceeded !== null && issued.claims.decision === 'PERMIT') {
-    // The store, not only the issuer, keeps the limit: a PERMIT past it is not recorded.
-    throw new WritError('STORE_CONFLICT', 'A PERMIT was issued past an exceeded limit', {
+  if (exceeded !== null && (issued.claims.decision === 'PERMIT' || issued.reserve)) {
+    // The store, not only the issuer, keeps the limit: a PERMIT or a reservation
+    // past it is not recorded.
+    throw new WritError('STORE_CONFLICT', 'A PERMIT or reservation was issued past an exceeded limit', {
       details: { operation: 'append', reason: 'limit-exceeded', limit: exceeded.id },
     })
   }
