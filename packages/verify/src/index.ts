@@ -5,6 +5,16 @@ export { bestEffortDigest, type CanonicalArgs, canonicalArgs } from './canonical
 // Canonical JSON and input rules (spec section 2)
 export { canonicalize } from './canonicalize.js'
 export { DIGEST_PATTERN, digestOf, isDigest, sha256, tokenDigest } from './digest.js'
+// Strict Ed25519 (spec section 6)
+export {
+  type Ed25519Backend,
+  getEd25519Backend,
+  isEd25519BackendAvailable,
+  isWeakPublicKey,
+  setEd25519Backend,
+  type VerifyEd25519Options,
+  verifyEd25519,
+} from './ed25519.js'
 // Encodings and digests
 export {
   base64UrlDecode,
