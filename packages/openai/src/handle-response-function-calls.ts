@@ -1,0 +1,42 @@
+import type { Gate } from '@writ/core'
+import type { Response, ResponseInputItem } from 'openai/resources/responses/responses'
+import type { OpenAIGateOptions } from './options.js'
+import { refusalText } from './refusal-text.js'
+import { runToolCall, toolOutputText } from './run-tool-call.js'
+import { type ToolHandlers, findHandler, handlerTable, unknownToolError } from './tool-handlers.js'
+
+/**
+ * Runs the `function_call` output items of a Responses API response through the gate
+ * and returns one `function_call_output` input item per call, in order, to send back
+ * (with `previous_response_id`, or after the calls in a stateless `input`).
+ *
+ * Same semantics as {@link handleChatToolCalls}: sequential, PERMIT-only execution
+ * with the receipt-bound arguments, a refusal JSON for every other outcome (unknown
+ * names included, looked up exactly; a namespaced call is named `namespace.name`),
+ * handler errors rethrown. Output items that are
+ * not function calls (messages, reasoning, built-in tools) are ignored.
+ */
+export async function handleResponseFunctionCalls(
+  gate: Gate,
+  response: Pick<Response, 'output'>,
+  handlers: ToolHandlers,
+  options: OpenAIGateOptions = {},
+): Promise<ResponseInputItem.FunctionCallOutput[]> {
+  const table = handlerTable(handlers)
+  const results: ResponseInputItem.FunctionCallOutput[] = []
+  for (const item of response.output) {
+    if (item.type !== 'function_call') continue
+    // A namespaced function is a different tool from a plain one of the same name.
+    const toolName = item.namespace ? `${item.namespace}.${item.name}` : item.name
+    const handler = findHandler(table, toolName)
+    let output: string
+    if (handler === undefined) {
+      output = refusalText(unknownToolError(toolName))
+    } else {
+      const outcome = await runToolCall(gate, { toolName, argsText: item.arguments, execute: handler }, options)
+      output = outcome.refused ? outcome.output : toolOutputText(outcome.output)
+    }
+    results.push({ type: 'function_call_output', call_id: item.call_id, output })
+  }
+  return results
+}

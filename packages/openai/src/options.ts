@@ -1,0 +1,32 @@
+import type { ActionRequest } from '@writ/core'
+
+/** Options shared by every entry point of `@writ/openai`. */
+export interface OpenAIGateOptions {
+  /**
+   * Maps the tool name the model used to the Writ action name. Defaults to the
+   * identity. OpenAI tool names may not contain dots, so a tool `payments_transfer`
+   * is typically mapped to the action `payments.transfer`.
+   */
+  readonly actionName?: (toolName: string) => string
+  /** The agent (principal) named in every receipt; embedded gates fall back to their default agent. */
+  readonly agent?: string
+  /** Extra facts for policy conditions (tenant, environment). JSON only. */
+  readonly context?: NonNullable<ActionRequest['context']>
+  /** The executor or service the permits are meant for (`aud`). */
+  readonly audience?: string
+}
+
+/**
+ * Builds the Writ request for one tool call. The arguments stay the raw JSON text the
+ * model produced, so the gate can refuse duplicate keys and other non-I-JSON input.
+ */
+export function toActionRequest(toolName: string, argsText: string, options: OpenAIGateOptions): ActionRequest {
+  const action = options.actionName === undefined ? toolName : options.actionName(toolName)
+  return {
+    action,
+    args: argsText,
+    ...(options.agent === undefined ? {} : { agent: options.agent }),
+    ...(options.context === undefined ? {} : { context: options.context }),
+    ...(options.audience === undefined ? {} : { audience: options.audience }),
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * A scripted stand-in for the OpenAI API on 127.0.0.1, speaking the Chat Completions
+ * and Responses wire formats (non-streaming JSON). It answers each request with the
+ * next scripted turn, records every request body, and rejects with HTTP 400, as the
+ * real API does, a conversation in which a tool call has no tool output.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** One function call the scripted model makes. */
+export interface ScriptedToolCall {
+  readonly name: string
+  /** Raw argument text, sent byte for byte. */
+  readonly arguments: string
+  readonly id?: string
+}
+
+/** One scripted model turn: either tool calls or a final text. */
+export type ScriptedTurn = { readonly toolCalls: readonly ScriptedToolCall[] } | { readonly text: string }
+
+/** A request the server received. */
+export interface RecordedRequest {
+  readonly path: string
+  readonly body: Record<string, unknown>
+}
+
+/** A running fake server. */
+export interface FakeOpenAIServer {
+  /** Pass as `baseURL` to `new OpenAI(...)`. */
+  readonly baseURL: string
+  /** Every request received, in order (rejected ones included). */
+  readonly requests: RecordedRequest[]
+  /** Queues turns; when the queue is empty the model answers with the text `done`. */
+  script(...turns: ScriptedTurn[]): void
+  close(): Promise<void>
+}
+
+const toolNamePattern = /^[a-zA-Z0-9_-]{1,64}$/
+
+class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly param: string | null = null,
+  ) {
+    super(message)
+  }
+}
+
+type Item = Record<string, unknown>
+
+function isItem(value: unknown): value is Item {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function checkTools(tools: unknown): void {
+  if (tools === undefined) return
+  if (!Array.isArray(tools)) throw new BadRequest("Invalid type for 'tools': expected an array.", 'tools')
+  tools.forEach((tool, index) => {
+    const name = isItem(tool) ? (isItem(tool['function']) ? tool['function']['name'] : tool['name']) : undefined
+    if (typeof name !== 'string' || !toolNamePattern.test(name)) {
+      throw new BadRequest(
+        `Invalid 'tools[${index}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`,
+        `tools[${index}].function.name`,
+      )
+    }
+  })
+}
+
+function checkChatConversation(messages: unknown): void {
+  if (!Array.isArray(messages)) throw new BadRequest("Missing required parameter: 'messages'.", 'messages')
+  let pending: Set<string> | undefined
+  messages.forEach((message, index) => {
+    if (!isItem(message)) throw new BadRequest(`Invalid type for 'messages[${index}]'.`, `messages[${index}]`)
+    if (message['role'] === 'tool') {
+      const id = message['tool_call_id']
+      if (pending === undefined || typeof id !== 'string' || !pending.has(id)) {
+        throw new BadRequest(
+          "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+          `messages.[${index}].role`,
+        )
+      }
+      if (typeof message['content'] !== 'string' && !Array.isArray(message['content'])) {
+        throw new BadRequest(`Invalid type for 'messages[${index}].content'.`, `messages[${index}].content`)
+      }
+      pending.delete(id)
+      return
+    }
+    if (pending !== undefined && pending.size > 0) {
+      throw new BadRequest(
+        `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${[...pending].join(', ')}`,
+        `messages.[${index}].role`,
+      )
+    }
+    pending = undefined
+    if (message['role'] === 'assistant' && Array.isArray(message['tool_calls']) && message['tool_calls'].length > 0) {
+      pending = new Set(message['tool_calls'].map((call) => (isItem(call) ? String(call['id']) : '')))
+    }
+  })
+  if (pending !== undefined && pending.size > 0) {
+    throw new BadRequest(
+      `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${[...pending].join(', ')}`,
+      'messages',
+    )
+  }
+}
+
+function checkResponsesConversation(input: unknown, previous: readonly Item[]): void {
+  const items: Item[] = [...previous]
+  if (typeof input === 'string') items.push({ type: 'message', role: 'user', content: input })
+  else if (Array.isArray(input)) for (const item of input) items.push(isItem(item) ? item : {})
+  else if (input !== undefined) throw new BadRequest("Invalid type for 'input'.", 'input')
+  const calls = new Set<string>()
+  const outputs = new Set<string>()
+  for (const item of items) {
+    if (item['type'] === 'function_call') calls.add(String(item['call_id']))
+    if (item['type'] === 'function_call_output') {
+      const callId = String(item['call_id'])
+      if (!calls.has(callId)) throw new BadRequest(`No tool call found for function call output with call_id ${callId}.`, 'input')
+      if (typeof item['output'] !== 'string' && !Array.isArray(item['output'])) {
+        throw new BadRequest("Invalid type for 'input[].output'.", 'input')
+      }
+      outputs.add(callId)
+    }
+  }
+  for (const callId of calls) {
+    if (!outputs.has(callId)) throw new BadRequest(`No tool output found for function call ${callId}.`, 'input')
+  }
+}
+
+/** Starts a fake OpenAI API on 127.0.0.1 on a free port. */
+export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
+  const turns: ScriptedTurn[] = []
+  const requests: RecordedRequest[] = []
+  // Everything a stored response contributes to a later `previous_response_id` conversation.
+  const conversations = new Map<string, Item[]>()
+  let counter = 0
+
+  const next = (): ScriptedTurn => turns.shift() ?? { text: 'done' }
+  const callIds = (calls: readonly ScriptedToolCall[]) => calls.map((call) => call.id ?? `call_${++counter}`)
+
+  function chat(body: Item): Item {
+    checkTools(body['tools'])
+    checkChatConversation(body['messages'])
+    const turn = next()
+    const created = Math.floor(Date.now() / 1000)
+    const message =
+      'text' in turn
+        ? { role: 'assistant', content: turn.text, refusal: null }
+        : {
+            role: 'assistant',
+            content: null,
+            refusal: null,
+            tool_calls: callIds(turn.toolCalls).map((id, index) => ({
+              id,
+              type: 'function',
+              function: { name: turn.toolCalls[index]!.name, arguments: turn.toolCalls[index]!.arguments },
+            })),
+          }
+    return {
+      id: `chatcmpl-${++counter}`,
+      object: 'chat.completion',
+      created,
+      model: String(body['model']),
+      choices: [{ index: 0, message, logprobs: null, finish_reason: 'text' in turn ? 'stop' : 'tool_calls' }],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    }
+  }
+
+  function responses(body: Item): Item {
+    checkTools(body['tools'])
+    const previousId = body['previous_response_id']
+    let previous: Item[] = []
+    if (previousId !== undefined && previousId !== null) {
+      const stored = conversations.get(String(previousId))
+      if (stored === undefined) throw new BadRequest(`Previous response with id '${String(previousId)}' not found.`, 'previous_response_id')
+      previous = stored
+    }
+    checkResponsesConversation(body['input'], previous)
+    const turn = next()
+    const output: Item[] =
+      'text' in turn
+        ? [
+            {
+              type: 'message',
+              id: `msg_${++counter}`,
+              role: 'assistant',
+              status: 'completed',
+              content: [{ type: 'output_text', text: turn.text, annotations: [] }],
+            },
+          ]
+        : callIds(turn.toolCalls).map((callId, index) => ({
+            type: 'function_call',
+            id: `fc_${++counter}`,
+            call_id: callId,
+            name: turn.toolCalls[index]!.name,
+            arguments: turn.toolCalls[index]!.arguments,
+            status: 'completed',
+          }))
+    const id = `resp_${++counter}`
+    const input = Array.isArray(body['input']) ? body['input'].filter(isItem) : []
+    conversations.set(id, [...previous, ...input, ...output])
+    return {
+      id,
+      object: 'response',
+      created_at: Math.floor(Date.now() / 1000),
+      status: 'completed',
+      model: String(body['model']),
+      output,
+      parallel_tool_calls: true,
+      tool_choice: 'auto',
+      tools: Array.isArray(body['tools']) ? body['tools'] : [],
+      error: null,
+      incomplete_details: null,
+      instructions: null,
+      metadata: {},
+      temperature: 1,
+      top_p: 1,
+      usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
+    }
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const chunk of request) chunks.push(chunk as Buffer)
+    const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname
+    const send = (status: number, payload: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' })
+      response.end(JSON.stringify(payload))
+    }
+    let body: Item
+    try {
+      const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      if (!isItem(parsed)) throw new BadRequest('The request body must be a JSON object.')
+      body = parsed
+    } catch (error) {
+      send(400, { error: { message: String(error), type: 'invalid_request_error', param: null, code: null } })
+      return
+    }
+    requests.push({ path, body })
+    try {
+      if (request.method === 'POST' && path.endsWith('/chat/completions')) send(200, chat(body))
+      else if (request.method === 'POST' && path.endsWith('/responses')) send(200, responses(body))
+      else send(404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', param: null, code: null } })
+    } catch (error) {
+      if (!(error instanceof BadRequest)) throw error
+      send(400, { error: { message: error.message, type: 'invalid_request_error', param: error.param, code: null } })
+    }
+  }
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      response.writeHead(500, { 'content-type': 'application/json' })
+      response.end(JSON.stringify({ error: { message: String(error), type: 'server_error', param: null, code: null } }))
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    script: (...more) => {
+      turns.push(...more)
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections()
+        server.close((error) => (error ? reject(error) : resolve()))
+      }),
+  }
+}

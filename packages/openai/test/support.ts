@@ -1,0 +1,61 @@
+/** Shared pieces of the `@writ/openai` tests: a policy, gates, a recording tool, a client. */
+import { compilePolicy, createGate, createMemoryStore, generateSigningKey } from '@writ/core'
+import OpenAI from 'openai'
+import type { FakeOpenAIServer } from './fake-openai-server.js'
+
+export const policyText = `
+writ: 1
+id: openai-adapter-tests
+rules:
+  - id: small-transfers
+    effect: permit
+    actions: [payments.transfer]
+    when: args.amount <= 1000
+  - id: no-sanctioned
+    effect: deny
+    actions: [payments.*]
+    when: args.to == 'mallory'
+    reason: SANCTIONED_PAYEE
+  - id: lookups
+    effect: permit
+    actions: [accounts.lookup]
+`
+
+/** A fresh embedded gate with an in-memory store. */
+export function newGate() {
+  return createGate({
+    policy: compilePolicy(policyText, { source: 'openai-adapter-tests.yaml' }),
+    keys: generateSigningKey(),
+    issuer: 'https://writ.test',
+    store: createMemoryStore(),
+    defaultAgent: 'openai-test-agent',
+  })
+}
+
+/** OpenAI tool names may not contain dots: `payments_transfer` is the action `payments.transfer`. */
+export const dotted = (toolName: string): string => toolName.replaceAll('_', '.')
+
+/** A real `openai` client aimed at the fake server, with retries off. */
+export function clientFor(server: FakeOpenAIServer): OpenAI {
+  return new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL, maxRetries: 0 })
+}
+
+/** The refusal JSON in a tool output, or `undefined` when the output is not a refusal. */
+export function refusalIn(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text)
+    if (typeof value === 'object' && value !== null && (value as Record<string, unknown>)['writ'] === 'refused') {
+      return value as Record<string, unknown>
+    }
+  } catch {
+    // not JSON: a tool result
+  }
+  return undefined
+}
+
+export const transferSchema = {
+  type: 'object',
+  properties: { to: { type: 'string' }, amount: { type: 'number' }, memo: { type: 'string' } },
+  required: ['to', 'amount'],
+  additionalProperties: false,
+} as const
