@@ -1,0 +1,104 @@
+/**
+ * Encodes and signs receipts and checkpoints as compact JWS, byte for byte as the
+ * receipt spec says: a fixed protected header per key and claims in a fixed order.
+ */
+import {
+  type ChainLink,
+  type CheckpointClaims,
+  type DecisionKind,
+  type Digest,
+  type HttpBinding,
+  type ReceiptClaims,
+  base64UrlEncode,
+} from '@writ/verify'
+import type { Signer } from './signer.js'
+
+/** `typ` of a receipt's protected header. */
+export const RECEIPT_TYPE = 'writ-receipt+jwt'
+/** `typ` of a checkpoint's protected header. */
+export const CHECKPOINT_TYPE = 'writ-checkpoint+jwt'
+
+const encoder = new TextEncoder()
+const receiptHeaders = new WeakMap<Signer, string>()
+const checkpointHeaders = new WeakMap<Signer, string>()
+
+function encodedHeader(signer: Signer, typ: string, cache: WeakMap<Signer, string>): string {
+  let header = cache.get(signer)
+  if (header === undefined) {
+    header = base64UrlEncode(encoder.encode(`{"alg":"EdDSA","typ":"${typ}","kid":${JSON.stringify(signer.kid)}}`))
+    cache.set(signer, header)
+  }
+  return header
+}
+
+function sign(signer: Signer, header: string, claims: unknown): string {
+  const payload = base64UrlEncode(encoder.encode(JSON.stringify(claims)))
+  const signingInput = `${header}.${payload}`
+  // base64url text is ASCII, so its UTF-8 bytes are the ASCII bytes the spec signs.
+  const signature = signer.sign(encoder.encode(signingInput))
+  return `${signingInput}.${base64UrlEncode(signature)}`
+}
+
+/** Everything a receipt says, before it takes its place in a chain. */
+export interface ReceiptContent {
+  readonly iss: string
+  readonly jti: string
+  readonly iat: number
+  readonly exp: number
+  readonly sub: string
+  readonly aud?: string | undefined
+  readonly req: string
+  readonly decision: DecisionKind
+  readonly reason: string
+  readonly rule: string | null
+  readonly policy: { readonly id: string; readonly digest: Digest }
+  readonly act: { readonly name: string; readonly args: Digest }
+  readonly http?: HttpBinding | undefined
+}
+
+/**
+ * Builds the claims of a receipt in the spec's member order (v, iss, jti, iat, exp,
+ * sub, aud?, req, decision, reason, rule, policy, act, http?, chain).
+ */
+export function receiptClaims(content: ReceiptContent, chain: ChainLink): ReceiptClaims {
+  // Insertion order is serialization order: this literal is the wire order.
+  const claims: Record<string, unknown> = {
+    v: 1,
+    iss: content.iss,
+    jti: content.jti,
+    iat: content.iat,
+    exp: content.exp,
+    sub: content.sub,
+  }
+  if (content.aud !== undefined) claims['aud'] = content.aud
+  claims['req'] = content.req
+  claims['decision'] = content.decision
+  claims['reason'] = content.reason
+  claims['rule'] = content.rule
+  claims['policy'] = { id: content.policy.id, digest: content.policy.digest }
+  claims['act'] = { name: content.act.name, args: content.act.args }
+  if (content.http !== undefined) {
+    claims['http'] = { method: content.http.method, uri: content.http.uri, body: content.http.body }
+  }
+  claims['chain'] = { id: chain.id, seq: chain.seq, prev: chain.prev }
+  return claims as unknown as ReceiptClaims
+}
+
+/**
+ * Signs receipt claims into a compact JWS with header
+ * `{"alg":"EdDSA","typ":"writ-receipt+jwt","kid":…}` (encoded once per signer).
+ * The claims are serialized once, in the order they were built ({@link receiptClaims}).
+ */
+export function encodeReceipt(claims: ReceiptClaims, signer: Signer): string {
+  return sign(signer, encodedHeader(signer, RECEIPT_TYPE, receiptHeaders), claims)
+}
+
+/** Builds checkpoint claims in the spec's member order (v, iss, chain, size, head, iat). */
+export function checkpointClaims(content: Omit<CheckpointClaims, 'v'>): CheckpointClaims {
+  return { v: 1, iss: content.iss, chain: content.chain, size: content.size, head: content.head, iat: content.iat }
+}
+
+/** Signs checkpoint claims into a compact JWS with `typ` `writ-checkpoint+jwt`. */
+export function encodeCheckpoint(claims: CheckpointClaims, signer: Signer): string {
+  return sign(signer, encodedHeader(signer, CHECKPOINT_TYPE, checkpointHeaders), checkpointClaims(claims))
+}

@@ -1,0 +1,2 @@
+// Store conformance suite (vitest), for store implementations
+export { type StoreFactory, type StoreUnderTest, describeStoreConformance } from './store-conformance.js'

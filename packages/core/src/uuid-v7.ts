@@ -1,0 +1,62 @@
+/**
+ * UUID version 7 (RFC 9562): a 48-bit Unix millisecond timestamp, then random bits.
+ * Receipt ids (`jti`) use it so that ids sort by issuance time.
+ */
+
+/** Produces UUIDv7 strings that strictly increase within one generator. */
+export type UuidV7Generator = () => string
+
+const hex: string[] = Array.from({ length: 256 }, (_, index) => index.toString(16).padStart(2, '0'))
+
+/**
+ * Creates a UUIDv7 generator. Ids are strictly increasing within the generator, even
+ * when several are made in the same millisecond or the clock steps back: the 12-bit
+ * `rand_a` field is a counter (RFC 9562 section 6.2, method 1), seeded at random each
+ * new millisecond, and the timestamp is carried forward when the counter overflows.
+ *
+ * @param clock milliseconds since the epoch; `Date.now` by default
+ */
+export function createUuidV7Generator(clock: () => number = Date.now): UuidV7Generator {
+  let lastMs = -1
+  let counter = 0
+  const random = new Uint8Array(10)
+  return () => {
+    crypto.getRandomValues(random)
+    let ms = Math.floor(clock())
+    if (!Number.isSafeInteger(ms) || ms < 0) ms = 0
+    if (ms > lastMs) {
+      lastMs = ms
+      // Top bit clear so at least 2048 ids fit in one millisecond before carrying.
+      counter = ((random[0]! << 8) | random[1]!) & 0x7ff
+    } else {
+      counter += 1
+      if (counter > 0xfff) {
+        lastMs += 1
+        counter = 0
+      }
+    }
+    const bytes = new Uint8Array(16)
+    let time = lastMs
+    for (let index = 5; index >= 0; index -= 1) {
+      bytes[index] = time % 256
+      time = Math.floor(time / 256)
+    }
+    bytes[6] = 0x70 | (counter >> 8)
+    bytes[7] = counter & 0xff
+    bytes[8] = 0x80 | (random[2]! & 0x3f)
+    for (let index = 9; index < 16; index += 1) bytes[index] = random[index - 6]!
+    let text = ''
+    for (let index = 0; index < 16; index += 1) {
+      if (index === 4 || index === 6 || index === 8 || index === 10) text += '-'
+      text += hex[bytes[index]!]
+    }
+    return text
+  }
+}
+
+const shared = createUuidV7Generator()
+
+/** A fresh UUIDv7 from the process-wide generator (monotonic within this process). */
+export function uuidV7(): string {
+  return shared()
+}
