@@ -1,0 +1,166 @@
+import {
+  type JsonObject,
+  type JwkSet,
+  type KeySet,
+  WritError,
+  type WritErrorCode,
+  canonicalArgs,
+  createKeySet,
+  verifyReceipt,
+} from '@writ/verify'
+import { guardAction, wrapAction } from './gate-helpers.js'
+import type { ActionRequest, Decision, Gate, InputProblem } from './types.js'
+
+/** Options of {@link createRemoteGate}. */
+export interface RemoteGateOptions {
+  /** Base URL of a `writ serve` authority, e.g. `https://authority.internal`. */
+  readonly url: string
+  /** This agent's bearer token. The authority derives the agent identity from it. */
+  readonly token: string
+  /** No answer within this many milliseconds means refusal. Default 5000. */
+  readonly timeoutMs?: number
+  /**
+   * The authority's public keys, pinned. Recommended: without them the keys are
+   * fetched from the authority itself on first use (trust on first use).
+   */
+  readonly keys?: JwkSet | KeySet
+  /** The `fetch` to use (tests, proxies). Default `globalThis.fetch`. */
+  readonly fetch?: typeof fetch
+}
+
+const knownCodes = new Set<string>([
+  'GATE_TIMEOUT',
+  'GATE_ERROR',
+  'STORE_UNAVAILABLE',
+  'STORE_FULL',
+  'STORE_CONFLICT',
+  'KEY_MISSING',
+  'KEY_INVALID',
+  'UNAUTHENTICATED',
+])
+
+function isKeySet(value: JwkSet | KeySet): value is KeySet {
+  return typeof (value as Partial<KeySet>).get === 'function'
+}
+
+/**
+ * A {@link Gate} backed by a remote authority (`writ serve`). Every adapter works
+ * with it unchanged. It never trusts the answer blindly: each receipt must verify
+ * under the authority's keys, and a PERMIT must name the action asked for and bind
+ * the digest of exactly the arguments this process will execute with. Anything
+ * else, or no answer before the deadline, is a refusal (`GATE_TIMEOUT`,
+ * `AUTHORITY_UNAVAILABLE`, `AUTHORITY_RESPONSE_INVALID`), never an execution.
+ *
+ * @example
+ * ```ts
+ * const gate = createRemoteGate({ url: 'http://127.0.0.1:8787', token: process.env.WRIT_TOKEN!, keys: publishedKeys })
+ * await gate.guard({ action: 'payments.transfer', args: { to: 'acme', amount: 250 } }, pay)
+ * ```
+ */
+export function createRemoteGate(options: RemoteGateOptions): Gate {
+  const base = options.url.replace(/\/+$/, '')
+  const timeoutMs = options.timeoutMs ?? 5000
+  const send = options.fetch ?? globalThis.fetch
+  let keySet: KeySet | undefined = options.keys === undefined ? undefined : isKeySet(options.keys) ? options.keys : createKeySet(options.keys)
+  let published: JwkSet | undefined = options.keys === undefined ? undefined : isKeySet(options.keys) ? options.keys.toJSON() : options.keys
+
+  const call = async (path: string, init: RequestInit): Promise<Response> => {
+    try {
+      return await send(`${base}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) })
+    } catch (error) {
+      const name = (error as { name?: string } | undefined)?.name
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw new WritError('GATE_TIMEOUT', `The authority did not answer within ${timeoutMs} ms`, { cause: error })
+      }
+      throw new WritError('AUTHORITY_UNAVAILABLE', 'The authority could not be reached', { cause: error })
+    }
+  }
+
+  const fetchKeys = async (): Promise<KeySet> => {
+    if (keySet) return keySet
+    const response = await call('/.well-known/writ/keys.json', { method: 'GET' })
+    if (!response.ok) throw new WritError('AUTHORITY_UNAVAILABLE', `Fetching the authority's keys failed with HTTP ${response.status}`)
+    published = (await response.json()) as JwkSet
+    keySet = createKeySet(published)
+    return keySet
+  }
+
+  const authorize = async (request: ActionRequest): Promise<Decision> => {
+    // Bind locally what will execute. Object arguments travel as their canonical
+    // text; raw text travels untouched so the authority sees duplicate keys too.
+    let local: ReturnType<typeof canonicalArgs> | undefined
+    try {
+      local = canonicalArgs(request.args)
+    } catch {
+      local = undefined
+    }
+    let wireArgs: string
+    if (typeof request.args === 'string') wireArgs = request.args
+    else if (local) wireArgs = local.canonical
+    else {
+      try {
+        wireArgs = JSON.stringify(request.args) ?? 'null'
+      } catch {
+        wireArgs = '\u0000unserializable'
+      }
+    }
+    const body = JSON.stringify({
+      action: request.action,
+      args: wireArgs,
+      ...(request.request === undefined ? {} : { request: request.request }),
+      ...(request.context === undefined ? {} : { context: request.context }),
+      ...(request.audience === undefined ? {} : { audience: request.audience }),
+      ...(request.http === undefined ? {} : { http: request.http }),
+    })
+    const response = await call('/v1/decisions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
+      body,
+    })
+    let payload: Record<string, unknown>
+    try {
+      payload = (await response.json()) as Record<string, unknown>
+    } catch (error) {
+      throw new WritError('AUTHORITY_RESPONSE_INVALID', `The authority answered HTTP ${response.status} without JSON`, { cause: error })
+    }
+    if (!response.ok) {
+      const code = typeof payload['code'] === 'string' && knownCodes.has(payload['code']) ? (payload['code'] as WritErrorCode) : 'AUTHORITY_UNAVAILABLE'
+      throw new WritError(code, `The authority refused to decide (HTTP ${response.status}${typeof payload['code'] === 'string' ? `, ${payload['code']}` : ''})`, {
+        details: { status: response.status },
+      })
+    }
+    if (typeof payload['receipt'] !== 'string') throw new WritError('AUTHORITY_RESPONSE_INVALID', 'The authority answered without a receipt')
+    const keys = await fetchKeys()
+    let verified: Awaited<ReturnType<typeof verifyReceipt>>
+    try {
+      verified = await verifyReceipt(payload['receipt'], keys)
+    } catch (error) {
+      throw new WritError('AUTHORITY_RESPONSE_INVALID', 'The receipt from the authority does not verify', { cause: error })
+    }
+    const claims = verified.claims
+    if (claims.act.name !== request.action) {
+      throw new WritError('AUTHORITY_RESPONSE_INVALID', 'The receipt names another action than the one asked for')
+    }
+    const base = { reason: claims.reason, rule: claims.rule, receipt: verified.token, claims }
+    if (claims.decision === 'PERMIT') {
+      if (!local || claims.act.args !== local.digest) {
+        throw new WritError('AUTHORITY_RESPONSE_INVALID', 'The PERMIT does not bind the arguments this process would execute with')
+      }
+      return { ...base, decision: 'PERMIT', args: local.value }
+    }
+    const problem = payload['problem'] as InputProblem | undefined
+    return { ...base, decision: claims.decision, ...(problem && typeof problem.code === 'string' ? { problem } : {}) }
+  }
+
+  const gate: Gate = {
+    authorize,
+    guard: (request, execute) => guardAction(gate, request, execute),
+    wrap: (name, fn, wrapOptions) => wrapAction(gate, name, fn, wrapOptions),
+    async keys() {
+      await fetchKeys()
+      return published as JwkSet
+    },
+  }
+  return gate
+}
+
