@@ -1,0 +1,146 @@
+import {
+  StructuredTool,
+  type StructuredToolInterface,
+  type ToolRunnableConfig,
+} from '@langchain/core/tools'
+import type { Gate } from '@writ/core'
+import { decide } from './decide.js'
+import { type WritToolOptions, actionRequestOf, resolveActionName } from './options.js'
+import { rawArgumentsOf } from './raw-arguments.js'
+import { refusalMessage } from './refusal-message.js'
+import { isToolCall } from './tool-call.js'
+
+/** Options of {@link gateTool} and {@link gateTools}. */
+export interface GateToolOptions extends WritToolOptions {
+  /**
+   * What a refusal looks like when the tool is invoked with plain arguments rather than
+   * a `ToolCall`: `'return'` (default) resolves with the refusal JSON as a string, which
+   * is what LangChain feeds a model as tool output; `'throw'` rejects with the refusal
+   * error (a `WritError`, code `ACTION_REFUSED`, or the gate's own error), for callers
+   * that must not mistake a refusal for a result. Invoked with a `ToolCall`, a refused
+   * tool always resolves with a `ToolMessage` of `status: 'error'`.
+   */
+  readonly onRefusal?: 'return' | 'throw'
+}
+
+/** The tool a model sees: the original's name, description and schema, decided before it runs. */
+type AnyTool = StructuredToolInterface
+
+/**
+ * A LangChain tool gated by Writ. It keeps the wrapped tool's `name`, `description` and
+ * `schema`, so models, `bindTools` and `ToolNode` treat it as the original; every
+ * invocation is decided first and reaches the original only on PERMIT, with the frozen
+ * arguments the receipt binds.
+ *
+ * Build it with {@link gateTool}.
+ */
+export class WritGatedTool extends StructuredTool {
+  /** @inheritdoc */
+  name: string
+  /** @inheritdoc */
+  description: string
+  /** @inheritdoc */
+  schema: AnyTool['schema']
+  /** The tool that runs on PERMIT. */
+  readonly original: AnyTool
+  readonly #gate: Gate
+  readonly #options: GateToolOptions
+  readonly #action: string
+
+  /**
+   * @param gate the gate that decides every call
+   * @param original the tool to run on PERMIT
+   * @param options action name, agent, context, audience, refusal style
+   */
+  constructor(gate: Gate, original: AnyTool, options: GateToolOptions = {}) {
+    super({
+      ...(original.responseFormat === undefined ? {} : { responseFormat: original.responseFormat }),
+      ...(original.metadata === undefined ? {} : { metadata: original.metadata }),
+    })
+    this.name = original.name
+    this.description = original.description
+    this.schema = original.schema
+    this.returnDirect = original.returnDirect
+    const extras = (original as { extras?: Record<string, unknown> }).extras
+    if (extras !== undefined) this.extras = extras
+    this.original = original
+    this.#gate = gate
+    this.#options = options
+    this.#action = resolveActionName(options.actionName, original.name)
+  }
+
+  /**
+   * Decides, then runs the original on PERMIT with the receipt-bound arguments.
+   * With a `ToolCall` a refusal resolves with a `ToolMessage` (`status: 'error'`); with
+   * plain arguments it resolves with the refusal JSON string or rejects (`onRefusal`).
+   * The arguments decided are the ones LangChain received, before the tool's schema
+   * applies defaults or transforms (see the package README, "What gets signed").
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the signature is LangChain's generic one.
+  override async invoke(input: any, config?: any): Promise<any> {
+    return this.#invoke(input, config as ToolRunnableConfig | undefined)
+  }
+
+  /** @deprecated Use {@link WritGatedTool.invoke}; routed through the same gate. */
+  // biome-ignore lint/suspicious/noExplicitAny: the signature is LangChain's generic one.
+  override async call(arg: any, configArg?: any): Promise<any> {
+    return this.#invoke(arg, typeof configArg === 'object' && !Array.isArray(configArg) ? configArg : undefined)
+  }
+
+  /** Never reached: `invoke` and `call` are overridden so nothing runs ungated. */
+  protected async _call(): Promise<never> {
+    throw new Error('WritGatedTool runs only through invoke()')
+  }
+
+  async #invoke(input: unknown, config: ToolRunnableConfig | undefined): Promise<unknown> {
+    const call = isToolCall(input) ? input : undefined
+    const given = call === undefined ? input : call.args
+    // String-input tools (`Tool`, `DynamicTool`) take `{ input }` as their object form.
+    const args = typeof given === 'string' || given === undefined ? { input: given } : given
+    const callId = call?.id ?? (config as { toolCall?: { id?: string } } | undefined)?.toolCall?.id
+    const messages = (config as { state?: { messages?: unknown } } | undefined)?.state?.messages
+    const raw = rawArgumentsOf(messages, callId, args)
+    const request = actionRequestOf(this.#options, this.#action, raw ?? args, callId)
+    const outcome = await decide(this.#gate, request, async (bound) =>
+      this.original.invoke(call === undefined ? bound : { ...call, args: bound }, config),
+    )
+    if (outcome.executed) return outcome.value
+    if (call !== undefined) return refusalMessage(outcome.payload, { id: call.id, name: this.name })
+    if (this.#options.onRefusal === 'throw') {
+      throw outcome.error
+    }
+    return JSON.stringify(outcome.payload)
+  }
+}
+
+/**
+ * Gates one LangChain tool. The result keeps the tool's `name`, `description` and
+ * `schema`; use it wherever the original was used (`createAgent({ tools })`, a LangGraph
+ * `ToolNode`, `bindTools`, or a direct `invoke`).
+ *
+ * @param gate the gate that decides every call
+ * @param tool the tool to run on PERMIT
+ * @param options action name mapping, agent, context, audience, refusal style
+ * @returns a tool that decides first and runs `tool` only on PERMIT
+ *
+ * @example
+ * ```ts
+ * const transfer = gateTool(gate, tool(pay, { name: 'payments.transfer', description, schema }))
+ * const result = await transfer.invoke({ type: 'tool_call', id: 'call_1', name: 'payments.transfer', args })
+ * // a ToolMessage: the tool's output on PERMIT, status 'error' with the refusal JSON otherwise
+ * ```
+ */
+export function gateTool(gate: Gate, tool: AnyTool, options: GateToolOptions = {}): WritGatedTool {
+  return new WritGatedTool(gate, tool, options)
+}
+
+/**
+ * Gates every tool of a list with the same gate and options.
+ *
+ * @param gate the gate that decides every call
+ * @param tools the tools to gate
+ * @param options shared options; `actionName` maps each tool's name
+ */
+export function gateTools(gate: Gate, tools: readonly AnyTool[], options: GateToolOptions = {}): WritGatedTool[] {
+  return tools.map((tool) => gateTool(gate, tool, options))
+}

@@ -1,0 +1,103 @@
+import type { ToolMessage } from '@langchain/core/messages'
+import { type Gate, WritError, refusalPayload } from '@writ/core'
+import type { AgentMiddleware, ToolCallHandler, ToolCallRequest } from 'langchain'
+import { decide } from './decide.js'
+import { type WritToolOptions, actionRequestOf, resolveActionName } from './options.js'
+import { rawArgumentsOf } from './raw-arguments.js'
+import { refusalMessage } from './refusal-message.js'
+import { isToolCall } from './tool-call.js'
+
+/** Options of {@link writMiddleware}. */
+export interface WritMiddlewareOptions extends WritToolOptions {
+  /** The middleware's name in the agent (LangChain requires unique names). Default `WritMiddleware`. */
+  readonly name?: string
+}
+
+// LangChain recognises middleware by this registered symbol (`createMiddleware` sets it);
+// `Symbol.for` makes it the same symbol across copies, so no runtime import of `langchain`.
+const middlewareBrand = Symbol.for('AgentMiddleware')
+
+type Invokable = { invoke(input: unknown, config?: unknown): Promise<unknown> }
+
+/**
+ * An agent middleware for `createAgent` (LangChain 1.x) that puts a Writ decision in
+ * front of every tool call, through `wrapToolCall`:
+ *
+ * - the action is the tool's name (mapped with `actionName`), the arguments are the
+ *   model's raw JSON text when the provider kept it (so duplicate keys are caught), else
+ *   the parsed `args`;
+ * - on PERMIT the rest of the chain runs with the tool call's `args` replaced by the
+ *   deep-frozen arguments the receipt binds, and the tool itself pinned to them: if a
+ *   middleware placed after this one rewrites the arguments anyway, the tool still runs
+ *   with the signed ones;
+ * - a tool name the agent has no tool for is refused (`TOOL_UNKNOWN`) without asking
+ *   the gate;
+ * - on DENY, SILENCE, invalid input, or a gate that fails or times out, the tool never
+ *   runs and the model gets a `ToolMessage` with `status: 'error'`, the refusal JSON as
+ *   content and the receipt in `artifact`. A refusal never throws out of the agent.
+ *
+ * Put it LAST in the `middleware` array. LangChain composes `wrapToolCall` as an onion:
+ * the first middleware is the outermost, the last one calls the tool. Middleware before
+ * Writ (argument redaction, retries) shapes what gets decided and signed; nothing
+ * after it should touch the call. A middleware placed after Writ that replaces the tool
+ * object itself cannot be stopped from inside; keep Writ last.
+ *
+ * @param gate the gate that decides every tool call
+ * @param options action name mapping, agent, context, audience, middleware name
+ * @returns a middleware for `createAgent({ middleware: [..., writMiddleware(gate)] })`
+ *
+ * @example
+ * ```ts
+ * const agent = createAgent({ model, tools, middleware: [writMiddleware(gate, { agent: 'bot-7' })] })
+ * ```
+ */
+export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}): AgentMiddleware {
+  const wrapToolCall = async (request: ToolCallRequest, handler: ToolCallHandler): Promise<ToolMessage | unknown> => {
+    const { toolCall } = request
+    const tool = request.tool as (Partial<Invokable> & { name?: unknown }) | undefined
+    if (tool === undefined) {
+      // Nothing registered under this name: refused without asking the gate, and no
+      // middleware after this one gets the chance to supply a tool of its own.
+      const unknown = new WritError('TOOL_UNKNOWN', 'No tool of that name is available; nothing was run.', {
+        details: { tool: toolCall.name },
+      })
+      return refusalMessage(refusalPayload(unknown), { id: toolCall.id, name: toolCall.name })
+    }
+    // Decide on the tool that will actually run when LangChain resolved one.
+    const toolName = typeof tool.name === 'string' ? tool.name : toolCall.name
+    const action = resolveActionName(options.actionName, toolName)
+    const raw = rawArgumentsOf(request.state?.messages, toolCall.id, toolCall.args)
+    const actionRequest = actionRequestOf(options, action, raw ?? toolCall.args, toolCall.id)
+    const outcome = await decide(gate, actionRequest, async (bound) =>
+      handler({
+        ...request,
+        toolCall: Object.freeze({ ...toolCall, args: bound as Record<string, unknown> }),
+        tool: pinned(request.tool, bound),
+      } as ToolCallRequest),
+    )
+    if (outcome.executed) return outcome.value
+    return refusalMessage(outcome.payload, { id: toolCall.id, name: toolCall.name })
+  }
+  return {
+    [middlewareBrand]: true,
+    name: options.name ?? 'WritMiddleware',
+    wrapToolCall,
+  } as unknown as AgentMiddleware
+}
+
+/**
+ * A view of `tool` that always runs with `bound`, whatever arguments reach it: it
+ * inherits everything from the tool (name, schema, response format) and overrides
+ * only `invoke`.
+ */
+function pinned<T>(tool: T, bound: unknown): T {
+  if (typeof tool !== 'object' || tool === null) return tool
+  const original = tool as unknown as Invokable
+  if (typeof original.invoke !== 'function') return tool
+  return Object.create(tool, {
+    invoke: {
+      value: (input: unknown, config?: unknown) =>
+        original.invoke(isToolCall(input) ? { ...input, args: bound } : bound, config),
+    },
+  }) as T
+}

@@ -1,0 +1,83 @@
+/**
+ * Test support: a fake model turn that proposes tool calls the way ChatOpenAI reports
+ * them (parsed `tool_calls`, and the raw argument text in `additional_kwargs`), real
+ * gates, and helpers to read an agent's final messages.
+ */
+import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages'
+import { fakeModel } from '@langchain/core/testing'
+import { compilePolicy, createGate, createMemoryStore, generateSigningKey } from '@writ/core'
+
+/** One proposed call: the tool name and the raw JSON text of its arguments. */
+export interface ProposedCall {
+  readonly id: string
+  readonly name: string
+  readonly argsText: string
+}
+
+/** The `AIMessage` a provider speaking the OpenAI wire format turns a model reply into. */
+export function proposal(calls: readonly ProposedCall[]): AIMessage {
+  return new AIMessage({
+    content: '',
+    tool_calls: calls.map((call) => ({
+      id: call.id,
+      name: call.name,
+      args: JSON.parse(call.argsText) as Record<string, unknown>,
+      type: 'tool_call' as const,
+    })),
+    additional_kwargs: {
+      tool_calls: calls.map((call) => ({
+        id: call.id,
+        type: 'function' as const,
+        function: { name: call.name, arguments: call.argsText },
+      })),
+    },
+  })
+}
+
+/** A fake chat model that proposes `calls`, then answers `done`. */
+export function modelProposing(calls: readonly ProposedCall[]) {
+  return fakeModel().respond(proposal(calls)).respond(new AIMessage('done'))
+}
+
+/** The tool messages of an agent's final state, by tool call id. */
+export function toolMessages(messages: readonly BaseMessage[]): Map<string, ToolMessage> {
+  const found = new Map<string, ToolMessage>()
+  for (const message of messages) {
+    if (ToolMessage.isInstance(message)) found.set(message.tool_call_id, message)
+  }
+  return found
+}
+
+/** The text content of a message. */
+export function textOf(message: ToolMessage): string {
+  return typeof message.content === 'string' ? message.content : JSON.stringify(message.content)
+}
+
+export const paymentsPolicy = `
+writ: 1
+id: langchain-tests
+rules:
+  - id: small-transfers
+    effect: permit
+    actions: [payments.transfer]
+    when: args.amount <= 1000
+  - id: no-sanctioned
+    effect: deny
+    actions: [payments.*]
+    when: args.to == 'mallory'
+    reason: SANCTIONED_PAYEE
+  - id: lookups
+    effect: permit
+    actions: [accounts.lookup]
+`
+
+/** A real local gate with an in-memory store. */
+export function paymentsGate(policy = paymentsPolicy) {
+  return createGate({
+    policy: compilePolicy(policy, { source: 'langchain-tests.yaml' }),
+    keys: generateSigningKey(),
+    issuer: 'https://writ.test',
+    store: createMemoryStore(),
+    defaultAgent: 'langchain-test-agent',
+  })
+}
