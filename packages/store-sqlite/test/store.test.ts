@@ -45,11 +45,15 @@ describe('createSqliteStore', () => {
   })
 
   it('reads receipts back by chain (paged, from a seq, limited), by jti and by request id', async () => {
-    const tokens: string[] = []
-    for (let index = 0; index < 600; index++) {
-      const receipt = await store.append('c', { now: index }, fakeIssuer({ req: index % 2 === 0 ? 'even' : `r${index}` }))
-      tokens.push(receipt.token)
-    }
+    // One transaction for the 600 (group commit), to spare 600 fsyncs.
+    const batched = createSqliteStore({ path: directory.file(), groupCommit: { maxBatch: 1000 } })
+    const written = await Promise.all(
+      Array.from({ length: 600 }, (_, index) =>
+        batched.append('c', { now: index }, fakeIssuer({ req: index % 2 === 0 ? 'even' : `r${index}` })),
+      ),
+    )
+    await batched.close()
+    const tokens = written.map((receipt) => receipt.token)
     const all = await collect(store.receipts('c'))
     expect(all.map((receipt) => receipt.token)).toEqual(tokens)
     expect(all.map((receipt) => receipt.claims.chain.seq)).toEqual(tokens.map((_, index) => index))
