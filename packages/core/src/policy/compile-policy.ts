@@ -1,0 +1,224 @@
+import { canonicalize, type Digest, digestOf, type JsonValue } from '@writ/verify'
+import type { z } from 'zod'
+import { type CompiledAmount, type CompiledCondition, compileAmount, compileCondition, type ExpressionLocation } from './cel.js'
+import { type PreparedLimit, type PreparedRule, PolicyEvaluator } from './evaluate.js'
+import { detectFormat, type ParsedSource, type PolicyFormat, parseSource } from './parse-source.js'
+import { formatPath, type PolicyErrorCode, type PolicyProblem, policyError } from './policy-problem.js'
+import type { CompiledPolicy } from './policy-types.js'
+import { type PolicyDocument, policyDocumentSchema, windowSeconds } from './schema.js'
+
+/** Options of {@link compilePolicy}. */
+export interface CompilePolicyOptions {
+  /** Where the policy came from (a file name), for error details and `CompiledPolicy.source`. */
+  readonly source?: string
+  /** The text's format; by default JSON when `source` ends in `.json`, else YAML. */
+  readonly format?: PolicyFormat
+  /** How many action names each rule index remembers (LRU). Default 4096. */
+  readonly actionCacheSize?: number
+}
+
+interface CodedProblem extends PolicyProblem {
+  readonly code: PolicyErrorCode
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
+  }
+  return value
+}
+
+/** The id of the rule or limit a path points into (`rules[2]…` → that rule's id). */
+function ownerId(model: unknown, path: readonly PropertyKey[]): string | undefined {
+  const [list, index] = path
+  if ((list !== 'rules' && list !== 'limits') || typeof index !== 'number') return undefined
+  if (typeof model !== 'object' || model === null) return undefined
+  const items = (model as Record<string, unknown>)[list]
+  if (!Array.isArray(items)) return undefined
+  const item: unknown = items[index]
+  if (typeof item !== 'object' || item === null) return undefined
+  const id = (item as Record<string, unknown>)['id']
+  return typeof id === 'string' ? id : undefined
+}
+
+function throwProblems(source: string | undefined, problems: readonly CodedProblem[]): never {
+  // A document that is not even valid reports POLICY_INVALID; one that is valid but unsafe, POLICY_UNSAFE.
+  const code: PolicyErrorCode = problems.some((problem) => problem.code === 'POLICY_INVALID') ? 'POLICY_INVALID' : 'POLICY_UNSAFE'
+  throw policyError(code, source, problems)
+}
+
+function schemaProblems(issues: readonly z.core.$ZodIssue[], model: unknown, locate: ParsedSource['locate']): CodedProblem[] {
+  return issues.map((issue) => {
+    const path: PropertyKey[] = [...issue.path]
+    let message = issue.message
+    if (issue.code === 'unrecognized_keys') {
+      message = `unknown member${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `\`${key}\``).join(', ')}`
+      if (issue.keys.length === 1) path.push(issue.keys[0]!)
+    }
+    const ruleId = ownerId(model, path)
+    const where = locate(path)
+    return {
+      code: 'POLICY_INVALID',
+      path: formatPath(path),
+      message,
+      ...(ruleId === undefined ? {} : { ruleId }),
+      ...(where ?? {}),
+    }
+  })
+}
+
+/**
+ * Compiles a policy once: reads YAML 1.2 (core schema) or JSON, validates it strictly,
+ * computes its version digest, compiles every CEL expression and indexes the rules by
+ * action. Throws a `WritError` `POLICY_INVALID` (malformed document, syntax or type
+ * errors) or `POLICY_UNSAFE` (unknown variables, unsafe regular expressions, limits
+ * exceeded) whose `details` carry `source`, `path`, `ruleId`, `line`, `column` and
+ * every `problems` found.
+ *
+ * @param input Policy text, or the document as JSON data.
+ * @example
+ * ```ts
+ * const policy = compilePolicy(readFileSync('policy.yaml', 'utf8'), { source: 'policy.yaml' })
+ * policy.evaluate({ action: 'payments.transfer', args: { amount: 250 }, agent: 'bot-7', context: {}, now: 1_700_000_000 })
+ * ```
+ */
+export function compilePolicy(input: string | PolicyDocument | JsonValue, options: CompilePolicyOptions = {}): CompiledPolicy {
+  const { source } = options
+  let parsed: ParsedSource
+  if (typeof input === 'string') {
+    parsed = parseSource(input, detectFormat(source, options.format))
+  } else {
+    // A document given as data goes through the same JSON checks, via its JSON text.
+    let text: string
+    try {
+      text = JSON.stringify(input)
+    } catch (error) {
+      throw policyError('POLICY_INVALID', source, [{ path: '', message: `policy is not JSON data: ${(error as Error).message}` }])
+    }
+    if (typeof text !== 'string') throw policyError('POLICY_INVALID', source, [{ path: '', message: 'policy is not JSON data' }])
+    parsed = parseSource(text, 'json')
+    parsed = { ...parsed, locate: () => undefined }
+  }
+  if (parsed.problems.length > 0 || parsed.model === undefined) {
+    throwProblems(source, parsed.problems.map((problem) => ({ ...problem, code: 'POLICY_INVALID' })))
+  }
+  const model = parsed.model
+
+  const result = policyDocumentSchema.safeParse(model)
+  if (!result.success) throwProblems(source, schemaProblems(result.error.issues, model, parsed.locate))
+  const document = deepFreeze(result.data)
+
+  let digest: Digest
+  try {
+    digest = digestOf(canonicalize(model))
+  } catch (error) {
+    throw policyError('POLICY_INVALID', source, [{ path: '', message: `policy cannot be canonicalized: ${(error as Error).message}` }])
+  }
+
+  const problems: CodedProblem[] = []
+  const locationOf = (path: PropertyKey[], ruleId: string): ExpressionLocation => ({
+    path: formatPath(path),
+    ruleId,
+    ...(source === undefined ? {} : { source }),
+    ...(parsed.locate(path) ?? {}),
+  })
+  const record = (error: unknown, path: PropertyKey[], ruleId: string) => {
+    const details = (error as { details?: { problems?: PolicyProblem[] }; code?: PolicyErrorCode }).details
+    const code = (error as { code?: PolicyErrorCode }).code === 'POLICY_UNSAFE' ? 'POLICY_UNSAFE' : 'POLICY_INVALID'
+    for (const problem of details?.problems ?? [{ ...locationOf(path, ruleId), message: String(error) }]) {
+      problems.push({ ...problem, code })
+    }
+  }
+  const duplicate = (path: PropertyKey[], id: string, message: string) => {
+    problems.push({ code: 'POLICY_INVALID', path: formatPath(path), ruleId: id, message, ...(parsed.locate(path) ?? {}) })
+  }
+
+  const ruleIds = new Set<string>()
+  const rules: PreparedRule[] = []
+  document.rules.forEach((rule, index) => {
+    if (ruleIds.has(rule.id)) duplicate(['rules', index, 'id'], rule.id, `duplicate rule id \`${rule.id}\``)
+    ruleIds.add(rule.id)
+    let condition: CompiledCondition | undefined
+    if (rule.when !== undefined) {
+      const path = ['rules', index, 'when']
+      try {
+        condition = compileCondition(rule.when, locationOf(path, rule.id))
+      } catch (error) {
+        record(error, path, rule.id)
+      }
+    }
+    rules.push({
+      id: rule.id,
+      effect: rule.effect,
+      reason: rule.reason ?? (rule.effect === 'permit' ? 'RULE_PERMIT' : 'RULE_DENY'),
+      actions: rule.actions,
+      condition,
+    })
+  })
+
+  const limitIds = new Set<string>()
+  const limits: PreparedLimit[] = []
+  ;(document.limits ?? []).forEach((limit, index) => {
+    if (limitIds.has(limit.id)) duplicate(['limits', index, 'id'], limit.id, `duplicate limit id \`${limit.id}\``)
+    else if (ruleIds.has(limit.id)) duplicate(['limits', index, 'id'], limit.id, `limit id \`${limit.id}\` is also a rule id`)
+    limitIds.add(limit.id)
+    let condition: CompiledCondition | undefined
+    let amount: CompiledAmount | undefined
+    if (limit.when !== undefined) {
+      const path = ['limits', index, 'when']
+      try {
+        condition = compileCondition(limit.when, locationOf(path, limit.id))
+      } catch (error) {
+        record(error, path, limit.id)
+      }
+    }
+    if (limit.sum !== undefined) {
+      const path = ['limits', index, 'sum']
+      try {
+        amount = compileAmount(limit.sum, locationOf(path, limit.id))
+      } catch (error) {
+        record(error, path, limit.id)
+      }
+    }
+    limits.push({
+      id: limit.id,
+      actions: limit.actions,
+      condition,
+      amount,
+      per: limit.per,
+      windowSeconds: windowSeconds(limit.window),
+      max: limit.max,
+    })
+  })
+  if (problems.length > 0) throwProblems(source, problems)
+
+  const evaluator = new PolicyEvaluator(
+    rules,
+    limits,
+    options.actionCacheSize === undefined ? {} : { cacheSize: options.actionCacheSize },
+  )
+  return Object.freeze({
+    id: document.id,
+    digest,
+    document,
+    source,
+    evaluate: (evaluationInput) => evaluator.evaluate(evaluationInput),
+    explain: (evaluationInput) => evaluator.explain(evaluationInput),
+  } satisfies CompiledPolicy)
+}
+
+/**
+ * Reads and compiles a policy file (`.json` as JSON, anything else as YAML).
+ * Throws `POLICY_INVALID` when the file cannot be read, with `details.source` the path.
+ */
+export async function loadPolicyFile(path: string, options: Omit<CompilePolicyOptions, 'source'> = {}): Promise<CompiledPolicy> {
+  const { readFile } = await import('node:fs/promises')
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    throw policyError('POLICY_INVALID', path, [{ path: '', message: `cannot read the policy file: ${(error as Error).message}` }])
+  }
+  return compilePolicy(text, { ...options, source: path })
+}

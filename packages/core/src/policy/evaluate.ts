@@ -1,0 +1,240 @@
+import type { LimitCheck } from '../types.js'
+import { ActionIndex } from './action-index.js'
+import type { CompiledAmount, CompiledCondition, ConditionActivation } from './cel.js'
+import type { Evaluation, EvaluationInput, Explanation, LimitExplanation, RuleExplanation } from './policy-types.js'
+
+/** A rule ready for evaluation. */
+export interface PreparedRule {
+  readonly id: string
+  readonly effect: 'permit' | 'deny'
+  readonly reason: string
+  readonly actions: readonly string[]
+  readonly condition: CompiledCondition | undefined
+}
+
+/** A limit ready for evaluation. */
+export interface PreparedLimit {
+  readonly id: string
+  readonly actions: readonly string[]
+  readonly condition: CompiledCondition | undefined
+  /** `undefined` for `count: true` (each request adds 1). */
+  readonly amount: CompiledAmount | undefined
+  readonly per: 'agent' | 'global'
+  readonly windowSeconds: number
+  readonly max: number
+}
+
+/** Reason codes the policy engine itself reports. */
+export const POLICY_REASONS = Object.freeze({
+  RULE_PERMIT: 'RULE_PERMIT',
+  RULE_DENY: 'RULE_DENY',
+  NO_APPLICABLE_RULE: 'NO_APPLICABLE_RULE',
+  CONDITION_FALSE: 'CONDITION_FALSE',
+  EVAL_ERROR: 'EVAL_ERROR',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+} as const)
+
+const NO_LIMITS: readonly LimitCheck[] = Object.freeze([])
+const EPOCH = new Date(0)
+
+function outcome(decision: Evaluation['decision'], reason: string, rule: string | null): Evaluation {
+  return Object.freeze({ decision, reason, rule, limits: NO_LIMITS })
+}
+
+const NO_APPLICABLE_RULE = outcome('SILENCE', POLICY_REASONS.NO_APPLICABLE_RULE, null)
+const CONDITION_FALSE = outcome('SILENCE', POLICY_REASONS.CONDITION_FALSE, null)
+const EVAL_ERROR_NO_RULE = outcome('DENY', POLICY_REASONS.EVAL_ERROR, null)
+
+interface IndexedRule extends PreparedRule {
+  /** The frozen result when this rule decides (DENY for deny rules, PERMIT without limits for permits). */
+  readonly decided: Evaluation
+  /** The frozen DENY `EVAL_ERROR` naming this rule. */
+  readonly failed: Evaluation
+}
+
+interface IndexedLimit extends PreparedLimit {
+  readonly failed: Evaluation
+}
+
+const byId = <T extends { readonly id: string }>(left: T, right: T): number =>
+  left.id < right.id ? -1 : left.id > right.id ? 1 : 0
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return (error.message.split('\n')[0] ?? error.name) || error.name
+  return String(error)
+}
+
+/**
+ * The decision procedure of RECEIPT-SPEC section 3, over rules and limits already compiled.
+ *
+ * For the rules that apply to the action (their `actions` match):
+ * 1. a deny rule that holds decides DENY; among several, the smallest id reports (even if
+ *    other applicable rules fail to evaluate: the outcome is DENY either way, and the
+ *    explicit deny's reason is the more useful one);
+ * 2. otherwise, if any applicable rule (permit or deny) fails to evaluate, DENY
+ *    `EVAL_ERROR` naming the smallest failing id;
+ * 3. otherwise, if a permit rule holds, PERMIT (smallest holding id reports), with the
+ *    matching limits to check; a limit that fails to evaluate is DENY `EVAL_ERROR` naming it;
+ * 4. otherwise SILENCE: `NO_APPLICABLE_RULE` when none applied, else `CONDITION_FALSE`.
+ *
+ * Every step depends only on the set of rules, never their order, so order and
+ * duplicates never change (decision, rule, reason).
+ */
+export class PolicyEvaluator {
+  readonly #denies: ActionIndex<IndexedRule>
+  readonly #permits: ActionIndex<IndexedRule>
+  readonly #limits: ActionIndex<IndexedLimit>
+  readonly #rules: readonly IndexedRule[]
+  readonly #allLimits: readonly IndexedLimit[]
+  readonly #usesNow: boolean
+
+  constructor(rules: readonly PreparedRule[], limits: readonly PreparedLimit[], options: { readonly cacheSize?: number } = {}) {
+    const indexed: IndexedRule[] = rules
+      .map((rule) => ({
+        ...rule,
+        decided: outcome(rule.effect === 'deny' ? 'DENY' : 'PERMIT', rule.reason, rule.id),
+        failed: outcome('DENY', POLICY_REASONS.EVAL_ERROR, rule.id),
+      }))
+      .sort(byId)
+    const indexedLimits: IndexedLimit[] = limits.map((limit) => ({ ...limit, failed: outcome('DENY', POLICY_REASONS.EVAL_ERROR, limit.id) })).sort(byId)
+    const entries = (list: readonly IndexedRule[]) => list.map((rule) => ({ patterns: rule.actions, value: rule }))
+    this.#rules = indexed
+    this.#allLimits = indexedLimits
+    this.#denies = new ActionIndex(entries(indexed.filter((rule) => rule.effect === 'deny')), options.cacheSize)
+    this.#permits = new ActionIndex(entries(indexed.filter((rule) => rule.effect === 'permit')), options.cacheSize)
+    this.#limits = new ActionIndex(
+      indexedLimits.map((limit) => ({ patterns: limit.actions, value: limit })),
+      options.cacheSize,
+    )
+    this.#usesNow =
+      indexed.some((rule) => rule.condition?.usesNow === true) ||
+      indexedLimits.some((limit) => limit.condition?.usesNow === true || limit.amount?.usesNow === true)
+  }
+
+  #activation(input: EvaluationInput): ConditionActivation | undefined {
+    let now = EPOCH
+    if (this.#usesNow) {
+      if (typeof input.now !== 'number' || !Number.isFinite(input.now)) return undefined
+      now = new Date(input.now * 1000)
+    }
+    return { args: input.args, agent: input.agent, context: input.context, now }
+  }
+
+  /** Decides for one input. Never throws. */
+  evaluate(input: EvaluationInput): Evaluation {
+    try {
+      return this.#evaluate(input)
+    } catch {
+      // Fail closed: an unexpected failure is never a PERMIT.
+      return EVAL_ERROR_NO_RULE
+    }
+  }
+
+  #evaluate(input: EvaluationInput): Evaluation {
+    const denies = this.#denies.lookup(input.action)
+    const permits = this.#permits.lookup(input.action)
+    if (denies.length === 0 && permits.length === 0) return NO_APPLICABLE_RULE
+    const activation = this.#activation(input)
+    if (activation === undefined) return EVAL_ERROR_NO_RULE
+
+    let failed: IndexedRule | undefined
+    // Denies are sorted by id: the first that holds is the smallest holding deny.
+    for (const rule of denies) {
+      if (rule.condition === undefined) return rule.decided
+      try {
+        if (rule.condition.evaluate(activation)) return rule.decided
+      } catch {
+        failed ??= rule
+      }
+    }
+    let permitted: IndexedRule | undefined
+    for (const rule of permits) {
+      if (rule.condition === undefined) {
+        permitted ??= rule
+        continue
+      }
+      try {
+        if (rule.condition.evaluate(activation)) permitted ??= rule
+      } catch {
+        if (failed === undefined || rule.id < failed.id) failed = rule
+      }
+    }
+    if (failed !== undefined) return failed.failed
+    if (permitted === undefined) return CONDITION_FALSE
+    return this.#withLimits(permitted, input, activation)
+  }
+
+  #withLimits(permitted: IndexedRule, input: EvaluationInput, activation: ConditionActivation): Evaluation {
+    const limits = this.#limits.lookup(input.action)
+    if (limits.length === 0) return permitted.decided
+    const checks: LimitCheck[] = []
+    // Limits are sorted by id: the first failure is the smallest failing limit id.
+    for (const limit of limits) {
+      let amount: number
+      try {
+        if (limit.condition !== undefined && !limit.condition.evaluate(activation)) continue
+        amount = limit.amount === undefined ? 1 : limit.amount.evaluate(activation)
+      } catch {
+        return limit.failed
+      }
+      checks.push(
+        Object.freeze({
+          id: limit.id,
+          key: limit.per === 'agent' ? `${limit.id}|agent:${input.agent}` : `${limit.id}|global`,
+          windowSeconds: limit.windowSeconds,
+          max: limit.max,
+          amount,
+        }),
+      )
+    }
+    if (checks.length === 0) return permitted.decided
+    return Object.freeze({ decision: 'PERMIT', reason: permitted.reason, rule: permitted.id, limits: Object.freeze(checks) })
+  }
+
+  /** Evaluates every rule and limit for `input`, and the evaluation itself. */
+  explain(input: EvaluationInput): Explanation {
+    const evaluation = this.evaluate(input)
+    const denies = new Set<IndexedRule>(this.#denies.lookup(input.action))
+    const permits = new Set<IndexedRule>(this.#permits.lookup(input.action))
+    const applicableLimits = new Set<IndexedLimit>(this.#limits.lookup(input.action))
+    const activation = this.#activation(input)
+    const nowError = 'now is not a finite number of seconds'
+    const rules: RuleExplanation[] = this.#rules.map((rule) => {
+      const applies = denies.has(rule) || permits.has(rule)
+      let holds: boolean | null = null
+      let error: string | null = null
+      if (applies) {
+        if (rule.condition === undefined) holds = true
+        else if (activation === undefined) error = nowError
+        else {
+          try {
+            holds = rule.condition.evaluate(activation)
+          } catch (caught) {
+            error = describe(caught)
+          }
+        }
+      }
+      return { id: rule.id, effect: rule.effect, reason: rule.reason, applies, holds, error }
+    })
+    const limits: LimitExplanation[] = this.#allLimits.map((limit) => {
+      const applies = applicableLimits.has(limit)
+      let holds: boolean | null = null
+      let amount: number | null = null
+      let error: string | null = null
+      if (applies) {
+        if (activation === undefined) error = nowError
+        else {
+          try {
+            holds = limit.condition === undefined ? true : limit.condition.evaluate(activation)
+            if (holds) amount = limit.amount === undefined ? 1 : limit.amount.evaluate(activation)
+          } catch (caught) {
+            error = describe(caught)
+            holds = holds === true ? true : null
+          }
+        }
+      }
+      return { id: limit.id, applies, holds, amount, error }
+    })
+    return { evaluation, rules, limits }
+  }
+}

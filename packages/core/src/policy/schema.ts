@@ -1,0 +1,84 @@
+import { z } from 'zod'
+
+/** Rule, limit and policy ids: ASCII `[A-Za-z0-9_.:-]`, 1 to 128 characters. */
+export const POLICY_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/
+
+/** Reason codes: an upper-case letter, then up to 63 of `[A-Z0-9_]`. */
+export const REASON_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/
+
+/**
+ * Action patterns: action-name characters plus `*` (any characters but `.`) and `**`
+ * (any characters); never three stars in a row.
+ */
+export const ACTION_PATTERN_PATTERN = /^(?!.*\*\*\*)[A-Za-z0-9_.:*-]{1,128}$/
+
+/** Limit windows: a positive integer and a unit, `s`, `m`, `h` or `d` (e.g. `24h`). */
+export const WINDOW_PATTERN = /^[1-9][0-9]{0,8}[smhd]$/
+
+/** The most characters a CEL expression (`when`, `sum`) may have. */
+export const MAX_EXPRESSION_LENGTH = 4096
+
+/** The most rules, and separately the most limits, one policy may have. */
+export const MAX_RULES = 100_000
+
+const id = z.string().regex(POLICY_ID_PATTERN, 'must match [A-Za-z0-9_.:-]{1,128}')
+const reason = z.string().regex(REASON_PATTERN, 'must match [A-Z][A-Z0-9_]{0,63}')
+const description = z.string().max(4096)
+const expression = z.string().min(1, 'must not be empty').max(MAX_EXPRESSION_LENGTH, `must be at most ${MAX_EXPRESSION_LENGTH} characters`)
+const actions = z
+  .array(z.string().regex(ACTION_PATTERN_PATTERN, 'must be an action name or glob: [A-Za-z0-9_.:-] with * or **, 1 to 128 characters'))
+  .min(1, 'must list at least one action')
+  .max(1024)
+
+/** A rule: when it applies (`actions`) and holds (`when`), it permits or denies. */
+export const ruleSchema = z.strictObject({
+  id,
+  effect: z.enum(['permit', 'deny']),
+  actions,
+  when: expression.optional(),
+  reason: reason.optional(),
+  description: description.optional(),
+})
+
+/** A stateful limit, checked atomically by the store when the decision would be PERMIT. */
+export const limitSchema = z
+  .strictObject({
+    id,
+    actions,
+    when: expression.optional(),
+    per: z.enum(['agent', 'global']),
+    window: z.string().regex(WINDOW_PATTERN, 'must be a positive integer followed by s, m, h or d (e.g. 24h)'),
+    sum: expression.optional(),
+    count: z.literal(true).optional(),
+    max: z.number().finite().nonnegative(),
+    reason: reason.optional(),
+    description: description.optional(),
+  })
+  .refine((limit) => (limit.sum === undefined) !== (limit.count === undefined), {
+    message: 'needs exactly one of `sum` (a CEL expression) or `count: true`',
+    path: ['sum'],
+  })
+
+/** A Writ policy document (RECEIPT-SPEC section 9 plus limits). Unknown members are errors. */
+export const policyDocumentSchema = z.strictObject({
+  writ: z.literal(1),
+  id,
+  description: description.optional(),
+  rules: z.array(ruleSchema).max(MAX_RULES),
+  limits: z.array(limitSchema).max(MAX_RULES).optional(),
+})
+
+/** A rule of a {@link PolicyDocument}. */
+export type PolicyRule = z.infer<typeof ruleSchema>
+/** A limit of a {@link PolicyDocument}. */
+export type PolicyLimit = z.infer<typeof limitSchema>
+/** A validated Writ policy document. */
+export type PolicyDocument = z.infer<typeof policyDocumentSchema>
+
+const windowUnits: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 }
+
+/** Seconds in a window such as `24h`. The window must already match {@link WINDOW_PATTERN}. */
+export function windowSeconds(window: string): number {
+  const unit = windowUnits[window.slice(-1)] ?? Number.NaN
+  return Number.parseInt(window.slice(0, -1), 10) * unit
+}
