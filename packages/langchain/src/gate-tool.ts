@@ -1,8 +1,4 @@
-import {
-  StructuredTool,
-  type StructuredToolInterface,
-  type ToolRunnableConfig,
-} from '@langchain/core/tools'
+import { type ClientTool, StructuredTool, type ToolRunnableConfig } from '@langchain/core/tools'
 import type { Gate } from '@writ/core'
 import { decide } from './decide.js'
 import { type WritToolOptions, actionRequestOf, resolveActionName } from './options.js'
@@ -23,8 +19,17 @@ export interface GateToolOptions extends WritToolOptions {
   readonly onRefusal?: 'return' | 'throw'
 }
 
-/** The tool a model sees: the original's name, description and schema, decided before it runs. */
-type AnyTool = StructuredToolInterface
+/** What this adapter reads of a LangChain tool (any `StructuredTool`, `DynamicTool` or `tool()` result). */
+interface ToolShape {
+  readonly name: string
+  readonly description: string
+  readonly schema: unknown
+  readonly returnDirect?: boolean
+  readonly responseFormat?: StructuredTool['responseFormat']
+  readonly metadata?: StructuredTool['metadata']
+  readonly extras?: Record<string, unknown>
+  invoke(input: unknown, config?: ToolRunnableConfig): Promise<unknown>
+}
 
 /**
  * A LangChain tool gated by Writ. It keeps the wrapped tool's `name`, `description` and
@@ -40,33 +45,35 @@ export class WritGatedTool extends StructuredTool {
   /** @inheritdoc */
   description: string
   /** @inheritdoc */
-  schema: AnyTool['schema']
+  schema: StructuredTool['schema']
   /** The tool that runs on PERMIT. */
-  readonly original: AnyTool
+  readonly original: ClientTool
   readonly #gate: Gate
   readonly #options: GateToolOptions
   readonly #action: string
+  readonly #invokeOriginal: ToolShape['invoke']
 
   /**
    * @param gate the gate that decides every call
    * @param original the tool to run on PERMIT
    * @param options action name, agent, context, audience, refusal style
    */
-  constructor(gate: Gate, original: AnyTool, options: GateToolOptions = {}) {
+  constructor(gate: Gate, original: ClientTool, options: GateToolOptions = {}) {
+    const shape = original as unknown as ToolShape
     super({
-      ...(original.responseFormat === undefined ? {} : { responseFormat: original.responseFormat }),
-      ...(original.metadata === undefined ? {} : { metadata: original.metadata }),
+      ...(shape.responseFormat === undefined ? {} : { responseFormat: shape.responseFormat }),
+      ...(shape.metadata === undefined ? {} : { metadata: shape.metadata }),
     })
-    this.name = original.name
-    this.description = original.description
-    this.schema = original.schema
-    this.returnDirect = original.returnDirect
-    const extras = (original as { extras?: Record<string, unknown> }).extras
-    if (extras !== undefined) this.extras = extras
+    this.name = shape.name
+    this.description = shape.description
+    this.schema = shape.schema as StructuredTool['schema']
+    this.returnDirect = shape.returnDirect ?? false
+    if (shape.extras !== undefined) this.extras = shape.extras
     this.original = original
+    this.#invokeOriginal = (input, config) => shape.invoke(input, config)
     this.#gate = gate
     this.#options = options
-    this.#action = resolveActionName(options.actionName, original.name)
+    this.#action = resolveActionName(options.actionName, shape.name)
   }
 
   /**
@@ -102,7 +109,7 @@ export class WritGatedTool extends StructuredTool {
     const raw = rawArgumentsOf(messages, callId, args)
     const request = actionRequestOf(this.#options, this.#action, raw ?? args, callId)
     const outcome = await decide(this.#gate, request, async (bound) =>
-      this.original.invoke(call === undefined ? bound : { ...call, args: bound }, config),
+      this.#invokeOriginal(call === undefined ? bound : { ...call, args: bound }, config),
     )
     if (outcome.executed) return outcome.value
     if (call !== undefined) return refusalMessage(outcome.payload, { id: call.id, name: this.name })
@@ -130,7 +137,7 @@ export class WritGatedTool extends StructuredTool {
  * // a ToolMessage: the tool's output on PERMIT, status 'error' with the refusal JSON otherwise
  * ```
  */
-export function gateTool(gate: Gate, tool: AnyTool, options: GateToolOptions = {}): WritGatedTool {
+export function gateTool(gate: Gate, tool: ClientTool, options: GateToolOptions = {}): WritGatedTool {
   return new WritGatedTool(gate, tool, options)
 }
 
@@ -141,6 +148,6 @@ export function gateTool(gate: Gate, tool: AnyTool, options: GateToolOptions = {
  * @param tools the tools to gate
  * @param options shared options; `actionName` maps each tool's name
  */
-export function gateTools(gate: Gate, tools: readonly AnyTool[], options: GateToolOptions = {}): WritGatedTool[] {
+export function gateTools(gate: Gate, tools: readonly ClientTool[], options: GateToolOptions = {}): WritGatedTool[] {
   return tools.map((tool) => gateTool(gate, tool, options))
 }

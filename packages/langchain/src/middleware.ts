@@ -1,6 +1,6 @@
 import type { ToolMessage } from '@langchain/core/messages'
 import { type Gate, WritError, refusalPayload } from '@writ/core'
-import type { AgentMiddleware, ToolCallHandler, ToolCallRequest } from 'langchain'
+import type { AgentMiddleware, ToolCallHandler } from 'langchain'
 import { decide } from './decide.js'
 import { type WritToolOptions, actionRequestOf, resolveActionName } from './options.js'
 import { rawArgumentsOf } from './raw-arguments.js'
@@ -17,6 +17,7 @@ export interface WritMiddlewareOptions extends WritToolOptions {
 // `Symbol.for` makes it the same symbol across copies, so no runtime import of `langchain`.
 const middlewareBrand = Symbol.for('AgentMiddleware')
 
+type ToolCallRequest = Parameters<ToolCallHandler>[0]
 type Invokable = { invoke(input: unknown, config?: unknown): Promise<unknown> }
 
 /**
