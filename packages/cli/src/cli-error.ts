@@ -1,0 +1,115 @@
+/**
+ * Errors of the command line itself, and how every error becomes an exit code and
+ * one line on standard error: `writ: <CODE>: <message>`.
+ */
+import { WritError } from '@writ/verify'
+import { EXIT_CODES, type ExitCode } from './exit-codes.js'
+import type { CliIo } from './io.js'
+
+/** Codes the CLI raises on its own, besides the {@link WritError} codes of the libraries. */
+export type CliErrorCode = 'USAGE' | 'IO_ERROR' | 'CASES_INVALID' | 'INTERNAL'
+
+/** An error of the command line: a usage mistake or a file that cannot be read or written. */
+export class CliError extends Error {
+  /** Stable code, printed on standard error. */
+  readonly code: CliErrorCode
+  /** Machine-readable context, such as the path that failed. */
+  readonly details: Readonly<Record<string, unknown>> | undefined
+
+  constructor(
+    code: CliErrorCode,
+    message: string,
+    options: ErrorOptions & { readonly details?: Readonly<Record<string, unknown>> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'CliError'
+    this.code = code
+    this.details = options.details
+  }
+}
+
+/** A usage error: exit code 2. */
+export function usageError(message: string): CliError {
+  return new CliError('USAGE', message)
+}
+
+const inputCodes: ReadonlySet<string> = new Set([
+  'KEY_MISSING',
+  'KEY_INVALID',
+  'KEYSET_INVALID',
+  'STORE_UNAVAILABLE',
+  'STORE_FULL',
+  'STORE_CONFLICT',
+  'INPUT_SYNTAX',
+  'INPUT_NOT_OBJECT',
+  'INPUT_DUPLICATE_KEY',
+  'INPUT_FORBIDDEN_KEY',
+  'INPUT_LONE_SURROGATE',
+  'INPUT_NON_FINITE_NUMBER',
+  'INPUT_UNSAFE_INTEGER',
+  'INPUT_UNSUPPORTED_TYPE',
+  'INPUT_TOO_DEEP',
+  'INPUT_TOO_LARGE',
+  'ACTION_NAME_INVALID',
+])
+
+const failureCodes: ReadonlySet<string> = new Set([
+  'MALFORMED',
+  'HEADER_INVALID',
+  'KEY_UNKNOWN',
+  'KEY_WEAK',
+  'KEY_REVOKED',
+  'KEY_NOT_VALID_AT_TIME',
+  'SIGNATURE_INVALID',
+  'CLAIMS_INVALID',
+  'NOT_PERMIT',
+  'EXPIRED',
+  'NOT_YET_VALID',
+  'ACTION_MISMATCH',
+  'ARGS_MISMATCH',
+  'HTTP_MISMATCH',
+  'AUDIENCE_MISMATCH',
+  'REPLAYED',
+  'CHAIN_GAP',
+  'CHAIN_PREV_MISMATCH',
+  'CHAIN_ID_MISMATCH',
+  'CHECKPOINT_MISMATCH',
+  'CHECKPOINT_ROLLBACK',
+  'CHECKPOINT_INVALID',
+  'POLICY_INVALID',
+  'POLICY_UNSAFE',
+])
+
+/** The code printed for an error: its own stable code, or `INTERNAL` for anything unexpected. */
+export function errorCodeOf(error: unknown): string {
+  if (error instanceof CliError) return error.code
+  if (WritError.isInstance(error)) return error.code
+  return 'INTERNAL'
+}
+
+/**
+ * The exit code for an error. Unknown errors are internal (4): they never pass for
+ * success, and never for a plain verification failure either.
+ */
+export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof CliError) {
+    if (error.code === 'USAGE') return EXIT_CODES.usage
+    if (error.code === 'IO_ERROR' || error.code === 'CASES_INVALID') return EXIT_CODES.input
+    return EXIT_CODES.internal
+  }
+  if (WritError.isInstance(error)) {
+    if (failureCodes.has(error.code)) return EXIT_CODES.failed
+    if (inputCodes.has(error.code)) return EXIT_CODES.input
+  }
+  return EXIT_CODES.internal
+}
+
+/** Prints `writ: <CODE>: <message>` (and a hint for usage errors) and returns the exit code. */
+export function reportError(io: CliIo, error: unknown, hint?: string): ExitCode {
+  const code = errorCodeOf(error)
+  const message = error instanceof Error ? error.message : String(error)
+  io.stderr(`writ: ${code}: ${message}\n`)
+  if (code === 'USAGE' && hint !== undefined) io.stderr(`${hint}\n`)
+  if (code === 'INTERNAL') io.stderr('writ: this is a bug in Writ; please report it with the command that caused it\n')
+  return exitCodeOf(error)
+}

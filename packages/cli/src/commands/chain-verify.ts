@@ -1,0 +1,151 @@
+/**
+ * `writ chain verify --store DB`: verifies every chain in a store, receipt by receipt
+ * and link by link, against trusted keys and checkpoints kept elsewhere.
+ */
+import { type JwkSet, createKeySet, verifyChain } from '@writ/verify'
+import { usageError } from '../cli-error.js'
+import { type Command, booleanFlag, jsonLine, requiredFlag, stringFlag, stringFlags } from '../command.js'
+import { EXIT_CODES } from '../exit-codes.js'
+import { readTokenArgument } from '../files.js'
+import { loadKeySetFile } from '../keys.js'
+import { chainTokens, openExistingStore } from '../store.js'
+
+/** The outcome for one chain, as `--json` prints it. */
+export interface ChainReport {
+  readonly chain: string
+  readonly valid: boolean
+  readonly size?: number
+  readonly head?: string | null
+  readonly code?: string
+  readonly seq?: number
+  readonly message?: string
+  /** How many checkpoints the chain was checked against (given and stored). */
+  readonly checkpoints: number
+}
+
+/** The chain id a checkpoint claims, read without verifying (verifyChain verifies it). */
+function checkpointChain(token: string): string | undefined {
+  const claims = token.split('.')[1]
+  if (claims === undefined) return undefined
+  try {
+    const chain = (JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as { chain?: unknown }).chain
+    return typeof chain === 'string' ? chain : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A store that records the public keys it signed with, if this one does. */
+function recordedKeys(store: object): (() => Promise<JwkSet> | JwkSet) | undefined {
+  const candidate = (store as { publicKeys?: unknown }).publicKeys
+  return typeof candidate === 'function' ? (candidate.bind(store) as () => Promise<JwkSet> | JwkSet) : undefined
+}
+
+/** `writ chain verify`. */
+export const chainVerifyCommand: Command = {
+  name: 'chain verify',
+  summary: 'verify every receipt chain in a store (gaps, edits, reorders, truncation)',
+  positionals: { min: 0, max: 0, names: '' },
+  options: {
+    store: { type: 'string' },
+    keys: { type: 'string' },
+    checkpoint: { type: 'string', multiple: true },
+    chain: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  help: `Usage: writ chain verify --store DB [--keys JWKS] [--checkpoint CP_FILE_OR_TOKEN...]
+                         [--chain ID] [--json]
+
+Verifies every chain in the store: each receipt's signature, seq contiguous from
+0, each prev the digest of the receipt before, and each checkpoint (the ones given,
+plus the latest one the store kept) against the chain's size and head. Reports
+the first bad position and its code: CHAIN_GAP (deleted receipt),
+CHAIN_PREV_MISMATCH (inserted or reordered), SIGNATURE_INVALID (edited),
+CHECKPOINT_MISMATCH / CHECKPOINT_ROLLBACK (truncated or rewritten history).
+
+  --store DB        the SQLite store (must exist; required)
+  --keys JWKS       trusted public JWK Set. Without it, the public keys the store
+                    records are used if it records any, and the report says loudly
+                    that this proves nothing on its own
+  --checkpoint CP   a checkpoint (token or file) kept outside the store; repeatable
+  --chain ID        verify only this chain
+  --json            print { valid, keysFrom, chains: [{ chain, valid, size?, head?,
+                    code?, seq?, message?, checkpoints }] }
+
+Exit codes: 0 every chain valid, 1 a chain failed, 2 usage error, 3 missing or
+unreadable store, keys or checkpoint file.`,
+  async run(input, io) {
+    const storePath = requiredFlag(input, 'store')
+    const keysPath = stringFlag(input, 'keys')
+    const given = stringFlags(input, 'checkpoint').map((value) => readTokenArgument(io, value))
+    const only = stringFlag(input, 'chain')
+    const json = booleanFlag(input, 'json')
+    const trusted = keysPath === undefined ? undefined : loadKeySetFile(io, keysPath)
+    const store = openExistingStore(io, storePath)
+    try {
+      let jwks = trusted
+      if (jwks === undefined) {
+        const fallback = recordedKeys(store)
+        if (fallback === undefined) {
+          throw usageError('--keys JWKS is required: this store does not record the public keys it used')
+        }
+        jwks = await fallback()
+        io.stderr(
+          'writ: WARNING: no --keys given: verifying with the public keys recorded IN THE STORE ITSELF.\n' +
+            'writ: WARNING: whoever can rewrite the store can rewrite those keys: this proves nothing on its own.\n' +
+            'writ: WARNING: pass --keys with a key set obtained from the authority through another channel.\n',
+        )
+      }
+      const keySet = createKeySet(jwks)
+      const chains = new Set(await store.chains())
+      for (const token of given) {
+        const chain = checkpointChain(token)
+        if (chain !== undefined) chains.add(chain)
+      }
+      const selected = [...chains].filter((chain) => only === undefined || chain === only).sort()
+      if (only !== undefined && selected.length === 0) selected.push(only)
+      const reports: ChainReport[] = []
+      for (const chainId of selected) {
+        // A checkpoint whose chain cannot be read is checked against every chain: it then fails loudly.
+        const checkpoints = given.filter((token) => {
+          const chain = checkpointChain(token)
+          return chain === undefined || chain === chainId
+        })
+        const stored = await store.latestCheckpoint(chainId)
+        if (stored !== undefined && !checkpoints.includes(stored.token)) checkpoints.push(stored.token)
+        const result = await verifyChain(chainTokens(store, chainId), keySet, { checkpoints })
+        reports.push(
+          result.valid
+            ? { chain: chainId, valid: true, size: result.size, head: result.head, checkpoints: checkpoints.length }
+            : {
+                chain: chainId,
+                valid: false,
+                code: result.code,
+                seq: result.seq,
+                message: result.message,
+                checkpoints: checkpoints.length,
+              },
+        )
+      }
+      const valid = reports.every((report) => report.valid)
+      if (json) io.stdout(jsonLine({ valid, keysFrom: trusted === undefined ? 'store' : 'keys', chains: reports }))
+      else {
+        if (reports.length === 0) io.stdout('no chains in the store\n')
+        for (const report of reports) {
+          const against = report.checkpoints === 0 ? 'no checkpoint' : `${report.checkpoints} checkpoint(s)`
+          io.stdout(
+            report.valid
+              ? `OK      chain ${report.chain}: ${report.size} receipt(s), head ${report.head ?? '(empty)'}, against ${against}\n`
+              : `FAILED  chain ${report.chain}: at seq ${report.seq}: ${report.code}: ${report.message}\n`,
+          )
+        }
+      }
+      for (const report of reports) {
+        if (!report.valid) io.stderr(`writ: ${report.code}: chain ${report.chain} at seq ${report.seq}: ${report.message}\n`)
+      }
+      return valid ? EXIT_CODES.ok : EXIT_CODES.failed
+    } finally {
+      await store.close()
+    }
+  },
+}

@@ -1,0 +1,81 @@
+/**
+ * `writ checkpoint --store DB --key KEYFILE`: signs the current size and head of a
+ * chain, stores the checkpoint and prints it, to be kept somewhere else.
+ */
+import { compilePolicy, createGate } from '@writ/core'
+import { type Command, booleanFlag, jsonLine, requiredFlag, stringFlag } from '../command.js'
+import { EXIT_CODES } from '../exit-codes.js'
+import { loadSigningKeys } from '../keys.js'
+import { openExistingStore } from '../store.js'
+import { DEFAULT_CHAIN, DEFAULT_ISSUER } from './decide.js'
+
+// A checkpoint decides nothing; the gate only needs a policy to exist.
+const NO_RULES = 'writ: 1\nid: writ-cli-checkpoint\nrules: []\n'
+
+/** `writ checkpoint`. */
+export const checkpointCommand: Command = {
+  name: 'checkpoint',
+  summary: 'sign a checkpoint (size and head) of a chain in a store and print it',
+  positionals: { min: 0, max: 0, names: '' },
+  options: {
+    store: { type: 'string' },
+    key: { type: 'string' },
+    chain: { type: 'string' },
+    issuer: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  help: `Usage: writ checkpoint --store DB --key KEYFILE [--chain ID] [--issuer ISS] [--json]
+
+Signs a checkpoint of the chain's current size and head digest, records it in the
+store and prints the token. Keep it outside the store (an auditor, another
+system): \`writ chain verify --checkpoint\` then detects a truncated or rewritten
+history.
+
+  --store DB     the SQLite store (must exist; required)
+  --key KEYFILE  private signing key or key ring (mode 0600; required)
+  --chain ID     the chain (default ${DEFAULT_CHAIN})
+  --issuer ISS   checkpoint iss (default: the iss of the chain's last receipt,
+                 else ${DEFAULT_ISSUER})
+  --json         print { chain, size, head, iat, token }
+
+Exit codes: 0 issued, 2 usage error, 3 missing store, bad key or store error.`,
+  async run(input, io) {
+    const keys = loadSigningKeys(io, requiredFlag(input, 'key'))
+    const chainId = stringFlag(input, 'chain') ?? DEFAULT_CHAIN
+    const store = openExistingStore(io, requiredFlag(input, 'store'))
+    try {
+      let issuer = stringFlag(input, 'issuer')
+      if (issuer === undefined) {
+        const head = await store.head(chainId)
+        if (head.seq > 0) {
+          for await (const last of store.receipts(chainId, { fromSeq: head.seq - 1, limit: 1 })) issuer = last.claims.iss
+        }
+      }
+      const gate = createGate({
+        policy: compilePolicy(NO_RULES, { source: 'writ-cli-checkpoint' }),
+        keys,
+        issuer: issuer ?? DEFAULT_ISSUER,
+        store,
+        chainId,
+      })
+      const checkpoint = await gate.checkpoint()
+      if (booleanFlag(input, 'json')) {
+        io.stdout(
+          jsonLine({
+            chain: checkpoint.chainId,
+            size: checkpoint.size,
+            head: checkpoint.head,
+            iat: checkpoint.iat,
+            token: checkpoint.token,
+          }),
+        )
+      } else {
+        io.stdout(`${checkpoint.token}\n`)
+        io.stderr(`checkpoint of chain ${checkpoint.chainId}: size ${checkpoint.size}, head ${checkpoint.head ?? '(empty)'}\n`)
+      }
+      return EXIT_CODES.ok
+    } finally {
+      await store.close()
+    }
+  },
+}

@@ -1,0 +1,122 @@
+/**
+ * `writ decide`: decide one action under a policy, sign the decision, print the receipt.
+ */
+import { type Store, createGate } from '@writ/core'
+import { createSqliteStore } from '@writ/store-sqlite'
+import { usageError } from '../cli-error.js'
+import { type Command, booleanFlag, jsonLine, requiredFlag, stringFlag } from '../command.js'
+import { EXIT_CODES } from '../exit-codes.js'
+import { resolvePath } from '../files.js'
+import { loadPolicy, requestFlags } from '../inputs.js'
+import { loadSigningKeys } from '../keys.js'
+import { describeReceipt } from '../receipt-summary.js'
+
+/** Issuer written into receipts when `--issuer` is not given. */
+export const DEFAULT_ISSUER = 'writ-cli'
+/** Chain used in a store when `--chain` is not given. */
+export const DEFAULT_CHAIN = 'cli'
+
+function ttlFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^[1-9][0-9]{0,8}$/.test(value)) throw usageError('--ttl must be a positive whole number of seconds')
+  return Number(value)
+}
+
+/** `writ decide`. */
+export const decideCommand: Command = {
+  name: 'decide',
+  summary: 'decide an action under a policy and print its signed receipt',
+  positionals: { min: 0, max: 0, names: '' },
+  options: {
+    policy: { type: 'string' },
+    key: { type: 'string' },
+    action: { type: 'string' },
+    args: { type: 'string' },
+    agent: { type: 'string' },
+    request: { type: 'string' },
+    context: { type: 'string' },
+    audience: { type: 'string' },
+    store: { type: 'string' },
+    chain: { type: 'string' },
+    issuer: { type: 'string' },
+    ttl: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  help: `Usage: writ decide --policy FILE --key KEYFILE --action NAME --args JSON|@FILE
+                   [--agent ID] [--request ID] [--context JSON|@FILE] [--audience AUD]
+                   [--store DB [--chain ID]] [--issuer ISS] [--ttl SECONDS] [--json]
+
+Decides the action under the policy (PERMIT, DENY or SILENCE), signs the decision
+and prints the receipt token on stdout (a summary goes to stderr). Invalid
+arguments are not a usage error: they are decided DENY with reason INPUT_INVALID,
+and that refusal gets a receipt too.
+
+  --policy FILE       policy document, YAML or JSON (required)
+  --key KEYFILE       private signing key or key ring (mode 0600; required)
+  --action NAME       action name, e.g. payments.transfer (required)
+  --args JSON|@FILE   the arguments as JSON text, or @file holding it (required)
+  --agent ID          the agent (receipt sub)
+  --request ID        correlation id (receipt req); a fresh one when absent
+  --context JSON|@FILE  extra facts for conditions, a JSON object
+  --audience AUD      the service the permit is meant for (receipt aud)
+  --store DB          append to this SQLite store (created when missing); without
+                      it the receipt is on an in-memory chain at seq 0, not kept
+  --chain ID          chain id in the store (default ${DEFAULT_CHAIN})
+  --issuer ISS        receipt iss (default ${DEFAULT_ISSUER})
+  --ttl SECONDS       validity of a PERMIT (default: the gate's, 300 or less)
+  --json              print { decision, reason, rule, receipt, claims, problem? }
+
+Exit codes: 0 a receipt was issued (whatever the decision), 1 invalid policy,
+2 usage error, 3 unreadable file, bad key or store, 4 no receipt could be issued.`,
+  async run(input, io) {
+    const policy = loadPolicy(io, requiredFlag(input, 'policy'))
+    const keys = loadSigningKeys(io, requiredFlag(input, 'key'))
+    const request = requestFlags(io, input)
+    const requestId = stringFlag(input, 'request')
+    const audience = stringFlag(input, 'audience')
+    const storePath = stringFlag(input, 'store')
+    const chainId = stringFlag(input, 'chain')
+    if (chainId !== undefined && storePath === undefined) throw usageError('--chain needs --store')
+    const ttlSeconds = ttlFlag(stringFlag(input, 'ttl'))
+    const store: Store | undefined =
+      storePath === undefined ? undefined : createSqliteStore({ path: resolvePath(io, storePath) })
+    try {
+      const gate = createGate({
+        policy,
+        keys,
+        issuer: stringFlag(input, 'issuer') ?? DEFAULT_ISSUER,
+        ...(store === undefined ? {} : { store, chainId: chainId ?? DEFAULT_CHAIN }),
+        ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+      })
+      const decision = await gate.authorize({
+        ...request,
+        ...(requestId === undefined ? {} : { request: requestId }),
+        ...(audience === undefined ? {} : { audience }),
+      })
+      if (store === undefined) {
+        io.stderr('writ: note: no --store given: this receipt is on an in-memory chain starting at seq 0, and nothing is kept\n')
+      }
+      if (booleanFlag(input, 'json')) {
+        io.stdout(
+          jsonLine({
+            decision: decision.decision,
+            reason: decision.reason,
+            rule: decision.rule,
+            receipt: decision.receipt,
+            claims: decision.claims,
+            ...(decision.decision !== 'PERMIT' && decision.problem !== undefined ? { problem: decision.problem } : {}),
+          }),
+        )
+      } else {
+        io.stdout(`${decision.receipt}\n`)
+        io.stderr(describeReceipt(decision.claims))
+        if (decision.decision !== 'PERMIT' && decision.problem !== undefined) {
+          io.stderr(`problem   ${decision.problem.code}: ${decision.problem.message}\n`)
+        }
+      }
+      return EXIT_CODES.ok
+    } finally {
+      await store?.close()
+    }
+  },
+}

@@ -1,0 +1,28 @@
+/**
+ * Every command of `writ`, in the order `writ help` lists them.
+ */
+import type { Command } from '../command.js'
+import { chainVerifyCommand } from './chain-verify.js'
+import { checkpointCommand } from './checkpoint.js'
+import { decideCommand } from './decide.js'
+import { inspectCommand } from './inspect.js'
+import { keygenCommand } from './keygen.js'
+import { keysExportCommand } from './keys-export.js'
+import { policyCheckCommand } from './policy-check.js'
+import { policyExplainCommand } from './policy-explain.js'
+import { policyTestCommand } from './policy-test.js'
+import { verifyCommand } from './verify.js'
+
+/** The commands, by the words that name them. */
+export const COMMANDS: readonly Command[] = [
+  keygenCommand,
+  keysExportCommand,
+  policyCheckCommand,
+  policyTestCommand,
+  policyExplainCommand,
+  decideCommand,
+  verifyCommand,
+  chainVerifyCommand,
+  checkpointCommand,
+  inspectCommand,
+]

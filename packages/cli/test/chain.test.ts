@@ -1,0 +1,143 @@
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+
+let ws: Workspace
+beforeEach(async () => {
+  ws = workspace()
+  ws.write('policy.yaml', PAYMENTS_POLICY)
+  await ws.writ('keygen', '--out', 'signing.jwk')
+  ws.write('keys.json', (await ws.writ('keys', 'export', '--key', 'signing.jwk')).stdout)
+})
+afterEach(() => ws.remove())
+
+async function decideInStore(amount: number, ...extra: string[]): Promise<string> {
+  const result = await ws.writ(
+    'decide',
+    '--policy',
+    'policy.yaml',
+    '--key',
+    'signing.jwk',
+    '--action',
+    'payments.transfer',
+    '--args',
+    JSON.stringify({ to: 'acme', amount }),
+    '--store',
+    'receipts.db',
+    ...extra,
+  )
+  expect(result.code).toBe(0)
+  expect(result.stderr).not.toContain('nothing is kept')
+  return result.stdout.trim()
+}
+
+function sql(statement: string, ...parameters: unknown[]): void {
+  const database = new Database(ws.path('receipts.db'))
+  try {
+    database.prepare(statement).run(...parameters)
+  } finally {
+    database.close()
+  }
+}
+
+async function chainVerify(...extra: string[]) {
+  const result = await ws.writ('chain', 'verify', '--store', 'receipts.db', '--keys', 'keys.json', '--json', ...extra)
+  return { ...result, report: JSON.parse(result.stdout) }
+}
+
+describe('writ decide --store and writ chain verify', () => {
+  it('appends to one chain, seq 0, 1, 2, and the chain verifies', async () => {
+    const tokens = [await decideInStore(10), await decideInStore(20), await decideInStore(5000)]
+    const seqs = tokens.map((token) => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).chain)
+    expect(seqs.map((chain: { seq: number }) => chain.seq)).toEqual([0, 1, 2])
+    expect(seqs.every((chain: { id: string }) => chain.id === 'cli')).toBe(true)
+
+    const { code, report } = await chainVerify()
+    expect(code).toBe(0)
+    expect(report.valid).toBe(true)
+    expect(report.keysFrom).toBe('keys')
+    expect(report.chains).toEqual([expect.objectContaining({ chain: 'cli', valid: true, size: 3 })])
+
+    const human = await ws.writ('chain', 'verify', '--store', 'receipts.db', '--keys', 'keys.json')
+    expect(human.code).toBe(0)
+    expect(human.stdout).toContain('OK')
+  })
+
+  it('keeps chains apart with --chain', async () => {
+    await decideInStore(1)
+    await decideInStore(2, '--chain', 'second')
+    const { code, report } = await chainVerify()
+    expect(code).toBe(0)
+    expect(report.chains.map((chain: { chain: string }) => chain.chain)).toEqual(['cli', 'second'])
+  })
+
+  it('detects an edited receipt: SIGNATURE_INVALID at its seq', async () => {
+    await decideInStore(10)
+    const second = await decideInStore(20)
+    await decideInStore(30)
+    const [header, claims, signature] = second.split('.') as [string, string, string]
+    const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8'))
+    decoded.decision = 'DENY'
+    const forged = [header, Buffer.from(JSON.stringify(decoded)).toString('base64url'), signature].join('.')
+    sql('UPDATE receipts SET token = ? WHERE seq = 1', forged)
+
+    const { code, report, stderr } = await chainVerify()
+    expect(code).toBe(1)
+    expect(report.valid).toBe(false)
+    expect(report.chains[0]).toMatchObject({ chain: 'cli', valid: false, code: 'SIGNATURE_INVALID', seq: 1 })
+    expect(stderr).toMatch(/^writ: SIGNATURE_INVALID: /m)
+  })
+
+  it('detects a deleted receipt: CHAIN_GAP at the missing seq', async () => {
+    await decideInStore(10)
+    await decideInStore(20)
+    await decideInStore(30)
+    sql('DELETE FROM receipts WHERE seq = 1')
+    const { code, report } = await chainVerify()
+    expect(code).toBe(1)
+    expect(report.chains[0]).toMatchObject({ valid: false, code: 'CHAIN_GAP', seq: 1 })
+  })
+
+  it('detects a truncated tail against a checkpoint kept elsewhere', async () => {
+    await decideInStore(10)
+    await decideInStore(20)
+    const issued = await ws.writ('checkpoint', '--store', 'receipts.db', '--key', 'signing.jwk')
+    expect(issued.code).toBe(0)
+    ws.write('checkpoint.jwt', issued.stdout)
+    expect((await chainVerify('--checkpoint', 'checkpoint.jwt')).code).toBe(0)
+
+    sql('DELETE FROM receipts WHERE seq = 1')
+    sql('DELETE FROM checkpoints')
+    const { code, report } = await chainVerify('--checkpoint', 'checkpoint.jwt')
+    expect(code).toBe(1)
+    expect(report.chains[0].valid).toBe(false)
+    expect(['CHECKPOINT_MISMATCH', 'CHECKPOINT_ROLLBACK']).toContain(report.chains[0].code)
+  })
+
+  it('exits 3 on a store that does not exist, and 2 without --keys on a store that records none', async () => {
+    expect((await ws.writ('chain', 'verify', '--store', 'missing.db', '--keys', 'keys.json')).code).toBe(3)
+    await decideInStore(1)
+    const result = await ws.writ('chain', 'verify', '--store', 'receipts.db')
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/^writ: USAGE: /)
+  })
+})
+
+describe('writ checkpoint', () => {
+  it('prints a checkpoint of the chain with its size, --json parses', async () => {
+    await decideInStore(10)
+    await decideInStore(20)
+    const result = await ws.writ('checkpoint', '--store', 'receipts.db', '--key', 'signing.jwk', '--json')
+    expect(result.code).toBe(0)
+    const output = JSON.parse(result.stdout)
+    expect(output).toMatchObject({ chain: 'cli', size: 2 })
+    expect(output.head).toMatch(/^sha256:[0-9a-f]{64}$/)
+    const inspected = JSON.parse((await ws.writ('inspect', output.token, '--json')).stdout)
+    expect(inspected.header.typ).toBe('writ-checkpoint+jwt')
+    expect(inspected.claims.iss).toBe('writ-cli')
+  })
+
+  it('exits 3 on a missing store', async () => {
+    expect((await ws.writ('checkpoint', '--store', 'missing.db', '--key', 'signing.jwk')).code).toBe(3)
+  })
+})
