@@ -128,8 +128,9 @@ function appendOne(statements: Statements, item: PendingAppend): StoredReceipt {
 
   let exceeded: LimitCheck | null = null
   for (const limit of limits) {
-    const total = (statements.windowTotal.get(limit.key, now - limit.windowSeconds) as { total: number })
-      .total
+    const total = (
+      statements.windowTotal.get(limit.key, now - limit.windowSeconds) as { total: number }
+    ).total
     if (total + limit.amount > limit.max) {
       exceeded = limit
       break
@@ -176,7 +177,11 @@ function checkLimitShape(limit: LimitCheck): void {
   if (!valid) throw invalidInput('A limit check is malformed', { limit: limit?.id })
 }
 
-function checkIssued(issued: IssuedReceipt, position: ChainPosition, exceeded: LimitCheck | null): void {
+function checkIssued(
+  issued: IssuedReceipt,
+  position: ChainPosition,
+  exceeded: LimitCheck | null,
+): void {
   if (
     typeof issued !== 'object' ||
     issued === null ||
@@ -199,15 +204,24 @@ function checkIssued(issued: IssuedReceipt, position: ChainPosition, exceeded: L
     chain.prev !== position.prev
   ) {
     throw new WritError('STORE_CONFLICT', 'The receipt does not take the position it was given', {
-      details: { operation: 'append', reason: 'position-mismatch', chainId: position.chainId, seq: position.seq },
+      details: {
+        operation: 'append',
+        reason: 'position-mismatch',
+        chainId: position.chainId,
+        seq: position.seq,
+      },
     })
   }
   if (exceeded !== null && (issued.claims.decision === 'PERMIT' || issued.reserve)) {
     // The store, not only the issuer, keeps the limit: a PERMIT or a reservation
     // past it is not recorded.
-    throw new WritError('STORE_CONFLICT', 'A PERMIT or reservation was issued past an exceeded limit', {
-      details: { operation: 'append', reason: 'limit-exceeded', limit: exceeded.id },
-    })
+    throw new WritError(
+      'STORE_CONFLICT',
+      'A PERMIT or reservation was issued past an exceeded limit',
+      {
+        details: { operation: 'append', reason: 'limit-exceeded', limit: exceeded.id },
+      },
+    )
   }
 }
 

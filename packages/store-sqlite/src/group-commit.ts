@@ -27,7 +27,10 @@ export class GroupCommitQueue {
   constructor(write: (batch: readonly PendingAppend[]) => void, options: GroupCommitOptions = {}) {
     this.#write = write
     this.#maxBatch = positiveInteger(options.maxBatch, 256)
-    this.#maxDelayMs = Math.max(0, Number.isFinite(options.maxDelayMs) ? (options.maxDelayMs as number) : 0)
+    this.#maxDelayMs = Math.max(
+      0,
+      Number.isFinite(options.maxDelayMs) ? (options.maxDelayMs as number) : 0,
+    )
   }
 
   /** Queues one append; it is written with the next batch. */

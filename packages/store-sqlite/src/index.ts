@@ -1,4 +1,8 @@
 // The store
+
+export type { GroupCommitOptions } from './group-commit.js'
+// Schema
+export { SCHEMA_VERSION } from './schema.js'
 export {
   createSqliteStore,
   type SqliteStore,
@@ -6,7 +10,3 @@ export {
   type SqliteStoreStats,
   type WalCheckpointResult,
 } from './sqlite-store.js'
-export type { GroupCommitOptions } from './group-commit.js'
-
-// Schema
-export { SCHEMA_VERSION } from './schema.js'

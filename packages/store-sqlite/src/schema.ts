@@ -77,4 +77,3 @@ export function migrate(database: Database): void {
     })
     .immediate()
 }
-

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3'
 import { type PendingAppend, runAppendBatch } from './append-transaction.js'
 import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
 import { migrate } from './schema.js'
-import { type ReceiptRow, type Statements, prepareStatements } from './statements.js'
+import { prepareStatements, type ReceiptRow, type Statements } from './statements.js'
 import { closedStoreError, toStoreError } from './store-error.js'
 
 /** Options of {@link createSqliteStore}. */
@@ -157,7 +157,10 @@ class SqliteStoreImplementation implements SqliteStore {
     this.#queue =
       groupCommit === undefined || groupCommit === false
         ? undefined
-        : new GroupCommitQueue((batch) => this.#write(batch), groupCommit === true ? {} : groupCommit)
+        : new GroupCommitQueue(
+            (batch) => this.#write(batch),
+            groupCommit === true ? {} : groupCommit,
+          )
     this.replay = { claim: (jti, expiresAt) => this.#claim(jti, expiresAt) }
   }
 
@@ -214,7 +217,9 @@ class SqliteStoreImplementation implements SqliteStore {
     // Paged, so no statement stays open across an `await` of the consumer.
     while (remaining > 0) {
       const size = Math.min(PAGE_SIZE, remaining)
-      const rows = this.#read('receipts', () => this.#statements.receiptsPage.all(chainId, next, size))
+      const rows = this.#read('receipts', () =>
+        this.#statements.receiptsPage.all(chainId, next, size),
+      )
       for (const row of rows) yield toStoredReceipt(row)
       if (rows.length < size) return
       remaining -= rows.length
@@ -277,7 +282,9 @@ class SqliteStoreImplementation implements SqliteStore {
     })
   }
 
-  checkpointWal(mode: 'PASSIVE' | 'FULL' | 'RESTART' | 'TRUNCATE' = 'PASSIVE'): WalCheckpointResult {
+  checkpointWal(
+    mode: 'PASSIVE' | 'FULL' | 'RESTART' | 'TRUNCATE' = 'PASSIVE',
+  ): WalCheckpointResult {
     if (!['PASSIVE', 'FULL', 'RESTART', 'TRUNCATE'].includes(mode)) {
       throw new WritError('STORE_UNAVAILABLE', 'Unknown WAL checkpoint mode', {
         details: { operation: 'checkpointWal', reason: 'options' },

@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3'
 import { WritError } from '@writ/verify'
+import Database from 'better-sqlite3'
 
 /**
  * Turns a failure of SQLite into the {@link WritError} a caller can act on. Every
@@ -27,10 +27,14 @@ export function toStoreError(error: unknown, operation: string): unknown {
     })
   }
   if (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED')) {
-    return new WritError('STORE_UNAVAILABLE', `The store is locked by another writer (${operation})`, {
-      cause: error,
-      details: { operation, sqliteCode, reason: 'locked' },
-    })
+    return new WritError(
+      'STORE_UNAVAILABLE',
+      `The store is locked by another writer (${operation})`,
+      {
+        cause: error,
+        details: { operation, sqliteCode, reason: 'locked' },
+      },
+    )
   }
   if (sqliteCode === 'SQLITE_CONSTRAINT_PRIMARYKEY' || sqliteCode === 'SQLITE_CONSTRAINT_UNIQUE') {
     const target = error.message.includes('jti') ? 'jti' : 'chain-position'

@@ -1,24 +1,30 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StoredReceipt } from '@writ/core'
-import { WritError, tokenDigest } from '@writ/verify'
+import { tokenDigest, WritError } from '@writ/verify'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type SqliteStore, createSqliteStore } from '../src/index.js'
+import { createSqliteStore, type SqliteStore } from '../src/index.js'
 import { collect, fakeIssuer, rejectionCode, temporaryDirectory, thrownCode } from './helpers.js'
 
 /** Appends until the store refuses; returns what was acknowledged and the refusal. */
-async function fillUp(store: SqliteStore, batchSize: number): Promise<{ acknowledged: StoredReceipt[]; refusal: unknown }> {
+async function fillUp(
+  store: SqliteStore,
+  batchSize: number,
+): Promise<{ acknowledged: StoredReceipt[]; refusal: unknown }> {
   const acknowledged: StoredReceipt[] = []
   for (let round = 0; round < 10_000; round++) {
     const settled = await Promise.allSettled(
-      Array.from({ length: batchSize }, () => store.append('c', { now: round }, fakeIssuer({ req: 'x'.repeat(400) }))),
+      Array.from({ length: batchSize }, () =>
+        store.append('c', { now: round }, fakeIssuer({ req: 'x'.repeat(400) })),
+      ),
     )
     for (const outcome of settled) {
       if (outcome.status === 'fulfilled') acknowledged.push(outcome.value)
     }
     const refused = settled.find((outcome) => outcome.status === 'rejected')
-    if (refused !== undefined) return { acknowledged, refusal: (refused as PromiseRejectedResult).reason }
+    if (refused !== undefined)
+      return { acknowledged, refusal: (refused as PromiseRejectedResult).reason }
   }
   throw new Error('the store never filled up')
 }
@@ -27,7 +33,9 @@ function expectContiguous(receipts: readonly StoredReceipt[]): void {
   receipts.forEach((receipt, index) => {
     const previous = receipts[index - 1]
     expect(receipt.claims.chain.seq).toBe(index)
-    expect(receipt.claims.chain.prev).toBe(previous === undefined ? null : tokenDigest(previous.token))
+    expect(receipt.claims.chain.prev).toBe(
+      previous === undefined ? null : tokenDigest(previous.token),
+    )
   })
 }
 
@@ -42,41 +50,56 @@ describe('faults fail closed', () => {
   })
 
   it('a path that cannot be opened or written is STORE_UNAVAILABLE', () => {
-    expect(thrownCode(() => createSqliteStore({ path: join(directory.path, 'missing', 'writ.db') }))).toBe('STORE_UNAVAILABLE')
+    expect(
+      thrownCode(() => createSqliteStore({ path: join(directory.path, 'missing', 'writ.db') })),
+    ).toBe('STORE_UNAVAILABLE')
     mkdirSync(join(directory.path, 'a-directory'))
-    expect(thrownCode(() => createSqliteStore({ path: join(directory.path, 'a-directory') }))).toBe('STORE_UNAVAILABLE')
+    expect(thrownCode(() => createSqliteStore({ path: join(directory.path, 'a-directory') }))).toBe(
+      'STORE_UNAVAILABLE',
+    )
     writeFileSync(join(directory.path, 'a-file'), 'not a directory')
-    expect(thrownCode(() => createSqliteStore({ path: join(directory.path, 'a-file', 'writ.db') }))).toBe('STORE_UNAVAILABLE')
+    expect(
+      thrownCode(() => createSqliteStore({ path: join(directory.path, 'a-file', 'writ.db') })),
+    ).toBe('STORE_UNAVAILABLE')
     writeFileSync(join(directory.path, 'garbage.db'), Buffer.alloc(8192, 7))
-    expect(thrownCode(() => createSqliteStore({ path: join(directory.path, 'garbage.db') }))).toBe('STORE_UNAVAILABLE')
+    expect(thrownCode(() => createSqliteStore({ path: join(directory.path, 'garbage.db') }))).toBe(
+      'STORE_UNAVAILABLE',
+    )
     expect(thrownCode(() => createSqliteStore({ path: '' }))).toBe('STORE_UNAVAILABLE')
   })
 
   it.each([
     ['plain', false, 1],
     ['group commit', true, 16],
-  ] as const)('a full disk is STORE_FULL and loses nothing already recorded (%s)', async (_name, groupCommit, batchSize) => {
-    let store = createSqliteStore({ path: directory.file(), maxPageCount: 64, groupCommit })
-    const { acknowledged, refusal } = await fillUp(store, batchSize)
-    expect(WritError.isInstance(refusal) && refusal.code).toBe('STORE_FULL')
-    expect(acknowledged.length).toBeGreaterThan(10)
-    if (!groupCommit) {
-      // Still refusing the same write. (A lost batch frees its pages, so in group
-      // commit a single append may fit again: that is not checked there.)
-      expect(await rejectionCode(store.append('c', { now: 1 }, fakeIssuer({ req: 'x'.repeat(400) })))).toBe('STORE_FULL')
-    }
-    // Still readable.
-    const stored = await collect(store.receipts('c'))
-    expect(stored.map((receipt) => receipt.token)).toEqual(acknowledged.map((receipt) => receipt.token))
-    expectContiguous(stored)
-    await store.close()
-    // With room again, the chain continues where it stopped.
-    store = createSqliteStore({ path: directory.file() })
-    const next = await store.append('c', { now: 1 }, fakeIssuer())
-    expect(next.claims.chain.seq).toBe(acknowledged.length)
-    expectContiguous(await collect(store.receipts('c')))
-    await store.close()
-  })
+  ] as const)(
+    'a full disk is STORE_FULL and loses nothing already recorded (%s)',
+    async (_name, groupCommit, batchSize) => {
+      let store = createSqliteStore({ path: directory.file(), maxPageCount: 64, groupCommit })
+      const { acknowledged, refusal } = await fillUp(store, batchSize)
+      expect(WritError.isInstance(refusal) && refusal.code).toBe('STORE_FULL')
+      expect(acknowledged.length).toBeGreaterThan(10)
+      if (!groupCommit) {
+        // Still refusing the same write. (A lost batch frees its pages, so in group
+        // commit a single append may fit again: that is not checked there.)
+        expect(
+          await rejectionCode(store.append('c', { now: 1 }, fakeIssuer({ req: 'x'.repeat(400) }))),
+        ).toBe('STORE_FULL')
+      }
+      // Still readable.
+      const stored = await collect(store.receipts('c'))
+      expect(stored.map((receipt) => receipt.token)).toEqual(
+        acknowledged.map((receipt) => receipt.token),
+      )
+      expectContiguous(stored)
+      await store.close()
+      // With room again, the chain continues where it stopped.
+      store = createSqliteStore({ path: directory.file() })
+      const next = await store.append('c', { now: 1 }, fakeIssuer())
+      expect(next.claims.chain.seq).toBe(acknowledged.length)
+      expectContiguous(await collect(store.receipts('c')))
+      await store.close()
+    },
+  )
 
   it('a lock held past the busy timeout is STORE_UNAVAILABLE (locked), and the store recovers', async () => {
     const store = createSqliteStore({ path: directory.file(), busyTimeoutMs: 100 })

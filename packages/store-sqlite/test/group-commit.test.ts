@@ -1,8 +1,8 @@
 import type { StoredReceipt } from '@writ/core'
-import { WritError, tokenDigest } from '@writ/verify'
+import { tokenDigest, WritError } from '@writ/verify'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type SqliteStore, createSqliteStore } from '../src/index.js'
+import { createSqliteStore, type SqliteStore } from '../src/index.js'
 import { collect, fakeIssuer, temporaryDirectory } from './helpers.js'
 
 describe('group commit', () => {
@@ -32,11 +32,17 @@ describe('group commit', () => {
       )
       const receipts = await Promise.all(appends)
       expect(visibleAtResolve).toEqual(Array(64).fill(true))
-      expect(receipts.map((receipt) => receipt.claims.req)).toEqual(receipts.map((_, index) => `r${index}`))
-      expect(receipts.map((receipt) => receipt.claims.chain.seq)).toEqual(receipts.map((_, index) => index))
+      expect(receipts.map((receipt) => receipt.claims.req)).toEqual(
+        receipts.map((_, index) => `r${index}`),
+      )
+      expect(receipts.map((receipt) => receipt.claims.chain.seq)).toEqual(
+        receipts.map((_, index) => index),
+      )
       receipts.forEach((receipt, index) => {
         const previous = receipts[index - 1]
-        expect(receipt.claims.chain.prev).toBe(previous === undefined ? null : tokenDigest(previous.token))
+        expect(receipt.claims.chain.prev).toBe(
+          previous === undefined ? null : tokenDigest(previous.token),
+        )
       })
       expect(store.stats()).toMatchObject({ batches: 1, appends: 64, largestBatch: 64 })
     } finally {
@@ -48,18 +54,28 @@ describe('group commit', () => {
     const failure = new WritError('GATE_ERROR', 'signer broke')
     const settled = await Promise.allSettled(
       Array.from({ length: 20 }, (_, index) =>
-        store.append('c', { now: 1, limits: [{ id: 'n', key: 'n', windowSeconds: 60, max: 100, amount: 1 }] }, (context) => {
-          if (index === 7) throw failure
-          return fakeIssuer()(context)
-        }),
+        store.append(
+          'c',
+          { now: 1, limits: [{ id: 'n', key: 'n', windowSeconds: 60, max: 100, amount: 1 }] },
+          (context) => {
+            if (index === 7) throw failure
+            return fakeIssuer()(context)
+          },
+        ),
       ),
     )
     expect(settled[7]).toEqual({ status: 'rejected', reason: failure })
-    const kept = settled.filter((outcome) => outcome.status === 'fulfilled') as PromiseFulfilledResult<StoredReceipt>[]
+    const kept = settled.filter(
+      (outcome) => outcome.status === 'fulfilled',
+    ) as PromiseFulfilledResult<StoredReceipt>[]
     expect(kept).toHaveLength(19)
-    expect(kept.map((outcome) => outcome.value.claims.chain.seq)).toEqual(kept.map((_, index) => index))
+    expect(kept.map((outcome) => outcome.value.claims.chain.seq)).toEqual(
+      kept.map((_, index) => index),
+    )
     const stored = await collect(store.receipts('c'))
-    expect(stored.map((receipt) => receipt.token)).toEqual(kept.map((outcome) => outcome.value.token))
+    expect(stored.map((receipt) => receipt.token)).toEqual(
+      kept.map((outcome) => outcome.value.token),
+    )
     expect(store.stats().batches).toBe(1)
     // The failed item's reservation was undone with its savepoint: 19 used, 81 left.
     const probe = await store.append(
@@ -72,7 +88,10 @@ describe('group commit', () => {
 
   it('caps a batch at maxBatch and waits up to maxDelayMs for company', async () => {
     await store.close()
-    store = createSqliteStore({ path: directory.file(), groupCommit: { maxBatch: 10, maxDelayMs: 20 } })
+    store = createSqliteStore({
+      path: directory.file(),
+      groupCommit: { maxBatch: 10, maxDelayMs: 20 },
+    })
     await Promise.all(Array.from({ length: 64 }, () => store.append('c', { now: 1 }, fakeIssuer())))
     expect(store.stats()).toMatchObject({ batches: 7, appends: 64, largestBatch: 10 })
     const late = [store.append('c', { now: 1 }, fakeIssuer())]

@@ -6,7 +6,11 @@ import type { AppendContext, IssuedReceipt } from '@writ/core'
 import type { DecisionKind, ReceiptClaims } from '@writ/verify'
 
 /** A fresh temporary directory, removed by the returned `remove`. */
-export function temporaryDirectory(): { path: string; file: (name?: string) => string; remove: () => void } {
+export function temporaryDirectory(): {
+  path: string
+  file: (name?: string) => string
+  remove: () => void
+} {
   const path = mkdtempSync(join(tmpdir(), 'writ-store-sqlite-'))
   return {
     path,
@@ -28,7 +32,9 @@ export interface FakeIssueOptions {
  * An issuer that builds unsigned but well-shaped compact tokens: enough to test the
  * store's bookkeeping. Signed receipts are covered by the gate tests.
  */
-export function fakeIssuer(options: FakeIssueOptions = {}): (context: AppendContext) => IssuedReceipt {
+export function fakeIssuer(
+  options: FakeIssueOptions = {},
+): (context: AppendContext) => IssuedReceipt {
   return ({ position, exceeded }) => {
     const decision = options.decision ?? (exceeded === null ? 'PERMIT' : 'DENY')
     const claims: ReceiptClaims = {
@@ -46,7 +52,9 @@ export function fakeIssuer(options: FakeIssueOptions = {}): (context: AppendCont
       act: { name: 'test.action', args: `sha256:${'1'.repeat(64)}` },
       chain: { id: position.chainId, seq: position.seq, prev: position.prev },
     }
-    const header = Buffer.from('{"alg":"EdDSA","typ":"writ-receipt+jwt","kid":"k"}').toString('base64url')
+    const header = Buffer.from('{"alg":"EdDSA","typ":"writ-receipt+jwt","kid":"k"}').toString(
+      'base64url',
+    )
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url')
     return {
       token: `${header}.${payload}.c2ln`,

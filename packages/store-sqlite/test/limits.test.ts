@@ -1,6 +1,6 @@
 import type { LimitCheck } from '@writ/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type SqliteStore, createSqliteStore } from '../src/index.js'
+import { createSqliteStore, type SqliteStore } from '../src/index.js'
 import { fakeIssuer, rejectionCode, temporaryDirectory } from './helpers.js'
 
 const spend = (amount: number, max = 100): LimitCheck => ({
@@ -37,7 +37,13 @@ describe.each([
       })
     await record([spend(60)], 1000)
     await record([spend(40)], 1001) // exactly max: fits
-    const count: LimitCheck = { id: 'count', key: 'count|agent:a', windowSeconds: 60, max: 10, amount: 1 }
+    const count: LimitCheck = {
+      id: 'count',
+      key: 'count|agent:a',
+      windowSeconds: 60,
+      max: 10,
+      amount: 1,
+    }
     const denied = await record([count, spend(1)], 1002)
     expect(seen).toEqual([null, null, 'daily-spend'])
     expect(denied.claims.decision).toBe('DENY')
@@ -74,10 +80,22 @@ describe.each([
   it('refuses a PERMIT or a reservation past an exceeded limit (STORE_CONFLICT)', async () => {
     await store.append('c', { now: 1, limits: [spend(100)] }, fakeIssuer())
     expect(
-      await rejectionCode(store.append('c', { now: 2, limits: [spend(1)] }, fakeIssuer({ decision: 'PERMIT', reserve: false }))),
+      await rejectionCode(
+        store.append(
+          'c',
+          { now: 2, limits: [spend(1)] },
+          fakeIssuer({ decision: 'PERMIT', reserve: false }),
+        ),
+      ),
     ).toBe('STORE_CONFLICT')
     expect(
-      await rejectionCode(store.append('c', { now: 2, limits: [spend(1)] }, fakeIssuer({ decision: 'DENY', reserve: true }))),
+      await rejectionCode(
+        store.append(
+          'c',
+          { now: 2, limits: [spend(1)] },
+          fakeIssuer({ decision: 'DENY', reserve: true }),
+        ),
+      ),
     ).toBe('STORE_CONFLICT')
     expect(store.stats().receipts).toBe(1)
   })
@@ -86,7 +104,11 @@ describe.each([
     const second = createSqliteStore({ path: directory.file(), groupCommit })
     try {
       const appends = Array.from({ length: 80 }, (_, index) =>
-        (index % 2 === 0 ? store : second).append(`chain-${index % 2}`, { now: 500, limits: [spend(3)] }, fakeIssuer()),
+        (index % 2 === 0 ? store : second).append(
+          `chain-${index % 2}`,
+          { now: 500, limits: [spend(3)] },
+          fakeIssuer(),
+        ),
       )
       const receipts = await Promise.all(appends)
       const permits = receipts.filter((receipt) => receipt.claims.decision === 'PERMIT')

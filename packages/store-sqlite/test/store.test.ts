@@ -1,7 +1,7 @@
-import { WritError, tokenDigest } from '@writ/verify'
+import { tokenDigest, WritError } from '@writ/verify'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { SCHEMA_VERSION, type SqliteStore, createSqliteStore } from '../src/index.js'
+import { createSqliteStore, SCHEMA_VERSION, type SqliteStore } from '../src/index.js'
 import { collect, fakeIssuer, rejectionCode, temporaryDirectory, thrownCode } from './helpers.js'
 
 describe('createSqliteStore', () => {
@@ -31,7 +31,11 @@ describe('createSqliteStore', () => {
     expect(first.claims.chain).toEqual({ id: 'c1', seq: 0, prev: null })
     expect(second.claims.chain).toEqual({ id: 'c1', seq: 1, prev: tokenDigest(first.token) })
     expect(third.claims.chain).toEqual({ id: 'c1', seq: 2, prev: tokenDigest(second.token) })
-    expect(await store.head('c1')).toEqual({ chainId: 'c1', seq: 3, prev: tokenDigest(third.token) })
+    expect(await store.head('c1')).toEqual({
+      chainId: 'c1',
+      seq: 3,
+      prev: tokenDigest(third.token),
+    })
     expect(await store.head('other')).toEqual({ chainId: 'other', seq: 0, prev: null })
   })
 
@@ -49,7 +53,11 @@ describe('createSqliteStore', () => {
     const batched = createSqliteStore({ path: directory.file(), groupCommit: { maxBatch: 1000 } })
     const written = await Promise.all(
       Array.from({ length: 600 }, (_, index) =>
-        batched.append('c', { now: index }, fakeIssuer({ req: index % 2 === 0 ? 'even' : `r${index}` })),
+        batched.append(
+          'c',
+          { now: index },
+          fakeIssuer({ req: index % 2 === 0 ? 'even' : `r${index}` }),
+        ),
       ),
     )
     await batched.close()
@@ -58,7 +66,9 @@ describe('createSqliteStore', () => {
     expect(all.map((receipt) => receipt.token)).toEqual(tokens)
     expect(all.map((receipt) => receipt.claims.chain.seq)).toEqual(tokens.map((_, index) => index))
     const tail = await collect(store.receipts('c', { fromSeq: 590 }))
-    expect(tail.map((receipt) => receipt.claims.chain.seq)).toEqual([590, 591, 592, 593, 594, 595, 596, 597, 598, 599])
+    expect(tail.map((receipt) => receipt.claims.chain.seq)).toEqual([
+      590, 591, 592, 593, 594, 595, 596, 597, 598, 599,
+    ])
     const window = await collect(store.receipts('c', { fromSeq: 250, limit: 300 }))
     expect(window).toHaveLength(300)
     expect(window[0]?.claims.chain.seq).toBe(250)
@@ -79,7 +89,11 @@ describe('createSqliteStore', () => {
     await store.close()
     store = createSqliteStore({ path: directory.file() })
     expect((await store.receipt(written.claims.jti))?.token).toBe(written.token)
-    expect(await store.head('c')).toEqual({ chainId: 'c', seq: 1, prev: tokenDigest(written.token) })
+    expect(await store.head('c')).toEqual({
+      chainId: 'c',
+      seq: 1,
+      prev: tokenDigest(written.token),
+    })
   })
 
   it('writes nothing when issue throws, and passes the issuer error through', async () => {
@@ -87,9 +101,13 @@ describe('createSqliteStore', () => {
     const before = await store.head('c')
     const failure = new WritError('GATE_ERROR', 'signer broke')
     await expect(
-      store.append('c', { now: 2, limits: [{ id: 'l', key: 'k', windowSeconds: 60, max: 10, amount: 1 }] }, () => {
-        throw failure
-      }),
+      store.append(
+        'c',
+        { now: 2, limits: [{ id: 'l', key: 'k', windowSeconds: 60, max: 10, amount: 1 }] },
+        () => {
+          throw failure
+        },
+      ),
     ).rejects.toBe(failure)
     expect(await store.head('c')).toEqual(before)
     expect(store.stats().receipts).toBe(1)
@@ -112,7 +130,9 @@ describe('createSqliteStore', () => {
 
   it('refuses a reused jti (STORE_CONFLICT) and keeps the first', async () => {
     const first = await store.append('c', { now: 1 }, fakeIssuer({ jti: 'same' }))
-    const error = await store.append('c', { now: 2 }, fakeIssuer({ jti: 'same' })).catch((caught) => caught)
+    const error = await store
+      .append('c', { now: 2 }, fakeIssuer({ jti: 'same' }))
+      .catch((caught) => caught)
     expect(WritError.isInstance(error) && error.code).toBe('STORE_CONFLICT')
     expect((error as WritError).details?.['reason']).toBe('jti')
     expect((await store.receipt('same'))?.token).toBe(first.token)
@@ -125,11 +145,17 @@ describe('createSqliteStore', () => {
     ).toBe('GATE_ERROR')
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -1]) {
       const limits = [{ id: 'l', key: 'k', windowSeconds: 60, max: 10, amount: bad }]
-      expect(await rejectionCode(store.append('c', { now: 1, limits }, fakeIssuer()))).toBe('GATE_ERROR')
+      expect(await rejectionCode(store.append('c', { now: 1, limits }, fakeIssuer()))).toBe(
+        'GATE_ERROR',
+      )
     }
     const nanWindow = [{ id: 'l', key: 'k', windowSeconds: Number.NaN, max: 10, amount: 1 }]
-    expect(await rejectionCode(store.append('c', { now: 1, limits: nanWindow }, fakeIssuer()))).toBe('GATE_ERROR')
-    expect(await rejectionCode(store.append('c', { now: Number.NaN }, fakeIssuer()))).toBe('GATE_ERROR')
+    expect(
+      await rejectionCode(store.append('c', { now: 1, limits: nanWindow }, fakeIssuer())),
+    ).toBe('GATE_ERROR')
+    expect(await rejectionCode(store.append('c', { now: Number.NaN }, fakeIssuer()))).toBe(
+      'GATE_ERROR',
+    )
     expect(store.stats().receipts).toBe(0)
   })
 
@@ -142,8 +168,20 @@ describe('createSqliteStore', () => {
     await store.putCheckpoint({ chainId: 'c', size: 5, head, iat: 13, token: 't4' })
     await store.putCheckpoint({ chainId: 'c', size: 5, head, iat: 13, token: 't4' })
     await store.putCheckpoint({ chainId: 'd', size: 0, head: null, iat: 1, token: 'empty' })
-    expect(await store.latestCheckpoint('c')).toEqual({ chainId: 'c', size: 5, head, iat: 13, token: 't4' })
-    expect(await store.latestCheckpoint('d')).toEqual({ chainId: 'd', size: 0, head: null, iat: 1, token: 'empty' })
+    expect(await store.latestCheckpoint('c')).toEqual({
+      chainId: 'c',
+      size: 5,
+      head,
+      iat: 13,
+      token: 't4',
+    })
+    expect(await store.latestCheckpoint('d')).toEqual({
+      chainId: 'd',
+      size: 0,
+      head: null,
+      iat: 1,
+      token: 'empty',
+    })
   })
 
   it('replay cache: first claim wins, across two stores on the same file', async () => {
@@ -167,7 +205,9 @@ describe('createSqliteStore', () => {
     const database = new Database(directory.file())
     database.pragma(`user_version = ${SCHEMA_VERSION + 1}`)
     database.close()
-    expect(thrownCode(() => createSqliteStore({ path: directory.file() }))).toBe('STORE_UNAVAILABLE')
+    expect(thrownCode(() => createSqliteStore({ path: directory.file() }))).toBe(
+      'STORE_UNAVAILABLE',
+    )
     const fresh = new Database(directory.file())
     fresh.pragma(`user_version = ${SCHEMA_VERSION}`)
     fresh.close()
