@@ -106,15 +106,27 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     })
   }
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  const maxPageCount = options.maxPageCount
+  if (
+    !Number.isSafeInteger(busyTimeoutMs) ||
+    busyTimeoutMs < 0 ||
+    (maxPageCount !== undefined && (!Number.isSafeInteger(maxPageCount) || maxPageCount < 1))
+  ) {
+    throw new WritError(
+      'STORE_UNAVAILABLE',
+      'busyTimeoutMs and maxPageCount must be non-negative integers',
+      {
+        details: { operation: 'open', reason: 'options' },
+      },
+    )
+  }
   let database: Database.Database | undefined
   let statements: Statements
   try {
     database = new Database(path, { timeout: busyTimeoutMs })
     database.pragma('journal_mode = WAL')
     database.pragma(`synchronous = ${synchronous}`)
-    if (options.maxPageCount !== undefined) {
-      database.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxPageCount))}`)
-    }
+    if (maxPageCount !== undefined) database.pragma(`max_page_count = ${maxPageCount}`)
     migrate(database)
     statements = prepareStatements(database)
   } catch (error) {
@@ -193,7 +205,16 @@ class SqliteStoreImplementation implements SqliteStore {
       for (const item of batch) item.reject(closedStoreError('append'))
       return
     }
-    const { committed } = runAppendBatch(this.#database, this.#statements, batch)
+    let committed: number
+    try {
+      committed = runAppendBatch(this.#database, this.#statements, batch).committed
+    } catch (error) {
+      // Not expected (every failure is settled per item), but a batch written from a
+      // timer must never leave its callers waiting or crash the process. Items already
+      // settled ignore the second settlement.
+      for (const item of batch) item.reject(toStoreError(error, 'append'))
+      return
+    }
     if (committed > 0) {
       this.#batches++
       this.#appends += committed
@@ -212,8 +233,10 @@ class SqliteStoreImplementation implements SqliteStore {
     chainId: string,
     options: { fromSeq?: number; limit?: number } = {},
   ): AsyncIterable<StoredReceipt> {
-    let next = Math.max(0, Math.floor(options.fromSeq ?? 0))
+    const fromSeq = options.fromSeq ?? 0
+    let next = Number.isFinite(fromSeq) ? Math.max(0, Math.floor(fromSeq)) : 0
     let remaining = options.limit ?? Number.POSITIVE_INFINITY
+    if (Number.isNaN(remaining)) remaining = 0
     // Paged, so no statement stays open across an `await` of the consumer.
     while (remaining > 0) {
       const size = Math.min(PAGE_SIZE, remaining)

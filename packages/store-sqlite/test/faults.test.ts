@@ -66,6 +66,16 @@ describe('faults fail closed', () => {
       'STORE_UNAVAILABLE',
     )
     expect(thrownCode(() => createSqliteStore({ path: '' }))).toBe('STORE_UNAVAILABLE')
+    const path = directory.file()
+    expect(thrownCode(() => createSqliteStore({ path, maxPageCount: Number.NaN }))).toBe(
+      'STORE_UNAVAILABLE',
+    )
+    expect(thrownCode(() => createSqliteStore({ path, busyTimeoutMs: -1 }))).toBe(
+      'STORE_UNAVAILABLE',
+    )
+    expect(thrownCode(() => createSqliteStore({ path, synchronous: 'OFF' as never }))).toBe(
+      'STORE_UNAVAILABLE',
+    )
   })
 
   it.each([
