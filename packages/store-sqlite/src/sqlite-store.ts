@@ -48,6 +48,9 @@ export interface SqliteStoreStats {
   readonly appends: number
   /** The largest number of appends one transaction carried. */
   readonly largestBatch: number
+  /** The connection's journal mode (`wal`) and synchronous level, as SQLite reports them. */
+  readonly journalMode: string
+  readonly synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'
 }
 
 /** Result of {@link SqliteStore.checkpointWal}, as SQLite reports it. */
@@ -76,6 +79,7 @@ const REPLAY_PURGE_INTERVAL_SECONDS = 60
 /** Replay entries are kept this long past their expiry, to cover verifiers' clock skew. */
 const REPLAY_RETENTION_SECONDS = 3600
 const PAGE_SIZE = 256
+const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const
 
 /**
  * Opens (creating if needed) the SQLite store at `options.path`: WAL mode,
@@ -337,6 +341,10 @@ class SqliteStoreImplementation implements SqliteStore {
       batches: this.#batches,
       appends: this.#appends,
       largestBatch: this.#largestBatch,
+      journalMode: this.#database.pragma('journal_mode', { simple: true }) as string,
+      synchronous:
+        SYNCHRONOUS_LEVELS[this.#database.pragma('synchronous', { simple: true }) as number] ??
+        'OFF',
     }))
   }
 

@@ -17,11 +17,15 @@ describe('createSqliteStore', () => {
     directory.remove()
   })
 
-  it('opens the file in WAL mode with the current schema', () => {
+  it('opens the file in WAL mode, synchronous=FULL by default, with the current schema', async () => {
     const database = new Database(directory.file(), { readonly: true })
     expect(database.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
     database.close()
+    expect(store.stats()).toMatchObject({ journalMode: 'wal', synchronous: 'FULL' })
+    const relaxed = createSqliteStore({ path: directory.file(), synchronous: 'NORMAL' })
+    expect(relaxed.stats().synchronous).toBe('NORMAL')
+    await relaxed.close()
   })
 
   it('chains receipts: seq from 0, prev is the digest of the previous token', async () => {
