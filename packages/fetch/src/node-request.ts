@@ -4,34 +4,52 @@ import { concatBytes } from './read-body.js'
 
 /**
  * Reads a Node request stream to its end, refusing past `maxBytes` with
- * `BODY_TOO_LARGE` and failing with `BODY_NOT_HASHABLE` when the stream errors or
- * was already read by someone else (the exact bytes are then unknown).
+ * `BODY_TOO_LARGE` and failing with `BODY_NOT_HASHABLE` when the stream errors, ends
+ * early, or was already read by someone else (the exact bytes are then unknown).
+ * A refused body is drained and discarded, so the refusal can still be answered.
  */
-export async function readNodeBody(
-  message: IncomingMessage,
-  maxBytes: number,
-): Promise<Uint8Array> {
+export function readNodeBody(message: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   if (message.readableDidRead || message.readableEnded) {
-    throw new WritError('BODY_NOT_HASHABLE', 'the request body was already read by another handler')
+    return Promise.reject(new WritError('BODY_NOT_HASHABLE', 'the request body was already read by another handler'))
   }
-  const chunks: Uint8Array[] = []
-  let total = 0
-  try {
-    for await (const chunk of message) {
-      const bytes: Uint8Array = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const chunks: Uint8Array[] = []
+    let total = 0
+    const cleanup = () => {
+      message.off('data', onData)
+      message.off('end', onEnd)
+      message.off('error', onError)
+      message.off('close', onClose)
+    }
+    const onData = (chunk: Uint8Array | string) => {
+      const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
       total += bytes.byteLength
       if (total > maxBytes) {
-        throw new WritError('BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`, {
-          details: { maxBytes },
-        })
+        cleanup()
+        // Discard the rest instead of destroying the socket, so the 413 reaches the client.
+        message.resume()
+        reject(new WritError('BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`, { details: { maxBytes } }))
+        return
       }
       chunks.push(bytes)
     }
-  } catch (error) {
-    if (WritError.isInstance(error)) throw error
-    throw new WritError('BODY_NOT_HASHABLE', 'the request body stream failed', { cause: error })
-  }
-  return concatBytes(chunks, total)
+    const onEnd = () => {
+      cleanup()
+      resolve(concatBytes(chunks, total))
+    }
+    const onError = (error: unknown) => {
+      cleanup()
+      reject(new WritError('BODY_NOT_HASHABLE', 'the request body stream failed', { cause: error }))
+    }
+    const onClose = () => {
+      cleanup()
+      reject(new WritError('BODY_NOT_HASHABLE', 'the request body ended before it was complete'))
+    }
+    message.on('data', onData)
+    message.on('end', onEnd)
+    message.on('error', onError)
+    message.on('close', onClose)
+  })
 }
 
 /**

@@ -1,0 +1,314 @@
+import { createHash } from 'node:crypto'
+import { type Gate, refusalOf } from '@writ/core'
+import { WritError, createKeySet, digestOf, verifyReceipt } from '@writ/verify'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createGatedFetch } from '../src/index.js'
+import {
+  type RunningServer,
+  type Received,
+  byteStream,
+  capturingFetch,
+  jsonPost,
+  newGate,
+  problemOf,
+  recordingGate,
+  recordingServer,
+} from './support.js'
+
+let server: RunningServer & { received: Received[] }
+
+beforeEach(async () => {
+  server = await recordingServer((received, response) => {
+    if (received.url !== '/redirect') return false
+    response.writeHead(307, { location: '/elsewhere' })
+    response.end()
+    return true
+  })
+})
+
+afterEach(async () => {
+  await server.close()
+})
+
+/** The parts of a gate a test double reuses; methods are bound so they work on their own. */
+function gateParts(gate: Gate): Gate {
+  return {
+    authorize: (request) => gate.authorize(request),
+    guard: (request, execute) => gate.guard(request, execute),
+    wrap: (name, fn, options) => gate.wrap(name, fn, options),
+    keys: () => gate.keys(),
+  }
+}
+
+function sha256Base64(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64')
+}
+
+describe('createGatedFetch: permitted requests', () => {
+  it('sends the same bytes with the receipt and an RFC 9530 Content-Digest, bound to method, full URI and body', async () => {
+    const gate = recordingGate(newGate())
+    const gatedFetch = createGatedFetch(gate)
+    const body = '{"to":"alice","amount":250.0}'
+    const response = await gatedFetch(`${server.origin}/v1/transfers?dry=1#fragment`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
+    expect(response.status).toBe(200)
+    expect(server.received).toHaveLength(1)
+    const received = server.received[0]!
+    expect(received.body.toString('utf8')).toBe(body)
+    expect(received.headers['content-digest']).toBe(`sha-256=:${sha256Base64(Buffer.from(body))}:`)
+    const token = received.headers['writ-receipt']
+    expect(typeof token).toBe('string')
+    const verified = await verifyReceipt(token as string, createKeySet(await gate.keys()))
+    expect(verified.claims.decision).toBe('PERMIT')
+    expect(verified.claims.act.name).toBe('http.post')
+    expect(verified.claims.aud).toBe(server.origin)
+    expect(verified.claims.http).toEqual({
+      method: 'POST',
+      uri: `${server.origin}/v1/transfers?dry=1`,
+      body: digestOf(body),
+    })
+  })
+
+  it('hands policies the documented args shape: method, url, host, path, query, JSON body', async () => {
+    const gate = recordingGate(newGate())
+    const gatedFetch = createGatedFetch(gate)
+    await gatedFetch(`${server.origin}/v1/transfers?a=1&b=x&b=y`, jsonPost({ to: 'alice', amount: 5 }))
+    const request = gate.requests[0]!
+    expect(request.action).toBe('http.post')
+    expect(request.audience).toBe(server.origin)
+    expect(JSON.parse(request.args as string)).toEqual({
+      method: 'POST',
+      url: `${server.origin}/v1/transfers?a=1&b=x&b=y`,
+      host: server.origin.slice('http://'.length),
+      path: '/v1/transfers',
+      query: { a: '1', b: ['x', 'y'] },
+      body: { to: 'alice', amount: 5 },
+    })
+  })
+
+  it('shows policies only the allow-listed headers, and no body for a non-JSON content type', async () => {
+    const gate = recordingGate(newGate())
+    const gatedFetch = createGatedFetch(gate, { allowHeaders: ['X-Tenant', 'content-type'] })
+    await gatedFetch(`${server.origin}/v1/items`, {
+      headers: { 'x-tenant': 'acme', authorization: 'Bearer secret' },
+    })
+    await gatedFetch(`${server.origin}/v1/upload`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"amount":1}',
+    })
+    const [read, upload] = gate.requests.map((request) => JSON.parse(request.args as string))
+    expect(read.headers).toEqual({ 'x-tenant': 'acme' })
+    expect(upload.headers).toEqual({ 'content-type': 'text/plain' })
+    expect(upload).not.toHaveProperty('body')
+  })
+
+  it('reads a stream body within the limit and sends exactly its bytes', async () => {
+    const gatedFetch = createGatedFetch(newGate(), { action: 'uploads.put', maxBodyBytes: 4096 })
+    const response = await gatedFetch(`${server.origin}/upload`, {
+      method: 'PUT',
+      body: byteStream(4, 1024),
+    })
+    expect(response.status).toBe(200)
+    expect(server.received).toHaveLength(1)
+    expect(server.received[0]!.body.equals(Buffer.alloc(4096, 0x61))).toBe(true)
+    expect(server.received[0]!.headers['content-digest']).toBe(`sha-256=:${sha256Base64(Buffer.alloc(4096, 0x61))}:`)
+  })
+
+  it('binds an empty body to the digest of empty bytes', async () => {
+    const gate = recordingGate(newGate())
+    await createGatedFetch(gate)(`${server.origin}/v1/items`)
+    expect(gate.decisions[0]!.claims.http?.body).toBe(digestOf(new Uint8Array(0)))
+    expect(server.received[0]!.headers['content-digest']).toBe(`sha-256=:${sha256Base64(new Uint8Array(0))}:`)
+  })
+
+  it('never follows a redirect: the receipt binds one URI', async () => {
+    const response = await createGatedFetch(newGate())(`${server.origin}/redirect`)
+    expect(response.status).toBe(307)
+    expect(server.received.map((received) => received.url)).toEqual(['/redirect'])
+  })
+
+  it('uses options.action, options.audience, options.agent and options.context', async () => {
+    const gate = recordingGate(newGate())
+    const gatedFetch = createGatedFetch(gate, {
+      action: (request) => `payments.${new URL(request.url).pathname.split('/').at(-1)}`,
+      audience: 'https://payments.internal',
+      agent: 'billing-bot',
+      context: { tenant: 'acme' },
+    })
+    await gatedFetch(`${server.origin}/v1/transfer`, jsonPost({ to: 'alice', amount: 10 }))
+    const request = gate.requests[0]!
+    expect(request.action).toBe('payments.transfer')
+    expect(request.audience).toBe('https://payments.internal')
+    expect(request.agent).toBe('billing-bot')
+    expect(request.context).toEqual({ tenant: 'acme' })
+    expect(gate.decisions[0]!.claims.sub).toBe('billing-bot')
+  })
+
+  it("with args: 'body', the JSON body is the action's arguments", async () => {
+    const gate = recordingGate(newGate())
+    const gatedFetch = createGatedFetch(gate, { action: 'payments.transfer', args: 'body' })
+    const response = await gatedFetch(`${server.origin}/tools/transfer`, jsonPost({ body: { amount: 3 } }))
+    expect(response.status).toBe(200)
+    expect(gate.requests[0]!.args).toBe('{"body":{"amount":3}}')
+  })
+
+  it('fails like fetch when a permitted request cannot be delivered', async () => {
+    const closed = await recordingServer()
+    await closed.close()
+    await expect(createGatedFetch(newGate())(`${closed.origin}/v1/items`)).rejects.toBeInstanceOf(TypeError)
+  })
+})
+
+describe('createGatedFetch: refusals never send', () => {
+  it('answers a DENY with a 403 problem+json that names the decision, reason, rule and receipt', async () => {
+    const gate = recordingGate(newGate())
+    const response = await createGatedFetch(gate)(`${server.origin}/v1/transfers`, jsonPost({ to: 'mallory', amount: 1 }))
+    expect(response.status).toBe(403)
+    expect(response.headers.get('content-type')).toBe('application/problem+json')
+    const problem = await problemOf(response)
+    const deny = gate.decisions[0]!
+    expect(problem).toMatchObject({
+      type: 'urn:writ:problem:ACTION_REFUSED',
+      status: 403,
+      code: 'ACTION_REFUSED',
+      decision: 'DENY',
+      reason: 'SANCTIONED_PAYEE',
+      rule: 'no-mallory',
+      receipt_id: deny.claims.jti,
+      receipt: deny.receipt,
+    })
+    expect(typeof problem['title']).toBe('string')
+    expect(typeof problem['detail']).toBe('string')
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('treats SILENCE as a refusal', async () => {
+    const response = await createGatedFetch(newGate())(`${server.origin}/v1/transfers`, jsonPost({ to: 'alice', amount: 5000 }))
+    expect(response.status).toBe(403)
+    expect(await problemOf(response)).toMatchObject({ decision: 'SILENCE', reason: 'CONDITION_FALSE' })
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('rejects with the WritError when onRefusal is throw', async () => {
+    const gatedFetch = createGatedFetch(newGate(), { onRefusal: 'throw' })
+    const error = await gatedFetch(`${server.origin}/v1/transfers`, jsonPost({ to: 'mallory', amount: 1 })).catch(
+      (caught: unknown) => caught,
+    )
+    expect(WritError.isInstance(error)).toBe(true)
+    expect((error as WritError).code).toBe('ACTION_REFUSED')
+    expect(refusalOf(error)?.reason).toBe('SANCTIONED_PAYEE')
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('refuses a JSON body that is not I-JSON (duplicate keys) as INPUT_INVALID', async () => {
+    const response = await createGatedFetch(newGate())(`${server.origin}/v1/transfers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"to":"alice","amount":10,"amount":100000}',
+    })
+    expect(response.status).toBe(403)
+    expect(await problemOf(response)).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID' })
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('refuses a stream body over the limit with BODY_TOO_LARGE', async () => {
+    const response = await createGatedFetch(newGate(), { maxBodyBytes: 4096 })(`${server.origin}/upload`, {
+      method: 'POST',
+      body: byteStream(5, 1024),
+    })
+    expect(response.status).toBe(403)
+    expect(await problemOf(response)).toMatchObject({ code: 'BODY_TOO_LARGE', decision: 'ERROR' })
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('refuses a body over the default 1 MiB limit', async () => {
+    const response = await createGatedFetch(newGate())(`${server.origin}/upload`, {
+      method: 'POST',
+      body: new Uint8Array(1024 * 1024 + 1),
+    })
+    expect((await problemOf(response))['code']).toBe('BODY_TOO_LARGE')
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('refuses a body stream that fails with BODY_NOT_HASHABLE', async () => {
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error('disk gone'))
+      },
+    })
+    const response = await createGatedFetch(newGate())(`${server.origin}/upload`, { method: 'POST', body: failing })
+    expect((await problemOf(response))['code']).toBe('BODY_NOT_HASHABLE')
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('refuses with GATE_ERROR when the gate throws', async () => {
+    const broken = newGate()
+    const gatedFetch = createGatedFetch(
+      recordingGate({
+        authorize: async () => {
+          throw new Error('authority exploded')
+        },
+        guard: async () => {
+          throw new Error('authority exploded')
+        },
+        wrap: () => async () => {
+          throw new Error('authority exploded')
+        },
+        keys: () => broken.keys(),
+      }),
+    )
+    const response = await gatedFetch(`${server.origin}/v1/items`)
+    expect(response.status).toBe(403)
+    expect(await problemOf(response)).toMatchObject({ code: 'GATE_ERROR', decision: 'ERROR', receipt: null })
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('refuses with GATE_TIMEOUT when no decision comes in time, and never sends a late PERMIT', async () => {
+    const inner = newGate()
+    let late: Promise<unknown> = Promise.resolve()
+    const slow = recordingGate({
+      ...gateParts(inner),
+      authorize: (request) => {
+        const decision = new Promise<Awaited<ReturnType<typeof inner.authorize>>>((resolve) => {
+          setTimeout(() => resolve(inner.authorize(request)), 150)
+        })
+        late = decision
+        return decision
+      },
+    })
+    const response = await createGatedFetch(slow, { timeoutMs: 10 })(`${server.origin}/v1/items`)
+    expect(response.status).toBe(403)
+    expect((await problemOf(response))['code']).toBe('GATE_TIMEOUT')
+    await late
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(slow.decisions.map((decision) => decision.decision)).toEqual(['PERMIT'])
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('refuses when a PERMIT does not bind the request about to leave', async () => {
+    const inner = newGate()
+    const lying = {
+      ...gateParts(inner),
+      authorize: (request: Parameters<typeof inner.authorize>[0]) =>
+        inner.authorize({ ...request, http: { ...request.http!, uri: `${server.origin}/other` } }),
+    }
+    const gatedFetch = createGatedFetch(recordingGate(lying))
+    const response = await gatedFetch(`${server.origin}/v1/items`)
+    expect((await problemOf(response))['code']).toBe('GATE_ERROR')
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('sends nothing through the underlying fetch on refusal', async () => {
+    const capture = capturingFetch()
+    const response = await createGatedFetch(newGate(), { fetch: capture.fetch })(
+      `${server.origin}/v1/transfers`,
+      jsonPost({ to: 'mallory', amount: 1 }),
+    )
+    expect(response.status).toBe(403)
+    expect(capture.requests).toHaveLength(0)
+  })
+})
