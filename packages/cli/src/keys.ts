@@ -3,7 +3,7 @@
  * trusted public key sets (for verifying).
  */
 import { type KeyRing, loadKeyRing } from '@writ/core'
-import { type JwkSet, type PublicJwk, WritError } from '@writ/verify'
+import { type KeySet, type PublicJwk, WritError, createKeySet } from '@writ/verify'
 import { readTextFile, requireFile } from './files.js'
 import type { CliIo } from './io.js'
 
@@ -24,26 +24,21 @@ export function loadPublicKeys(io: CliIo, path: string): readonly PublicJwk[] {
 }
 
 /**
- * Reads a trusted JWK Set file. Refuses (`KEYSET_INVALID`) anything that is not a
- * `{ "keys": [...] }` object or that carries a private member.
+ * Reads a trusted JWK Set file and builds the key set with `@writ/verify`, which refuses
+ * (`KEYSET_INVALID`) anything but strict JSON `{ "keys": [...] }` of valid Ed25519 public
+ * keys, and any key carrying a private member.
  */
-export function loadKeySetFile(io: CliIo, path: string): JwkSet {
+export function loadKeySetFile(io: CliIo, path: string): KeySet {
   const text = readTextFile(io, path, 'key set')
-  let value: unknown
   try {
-    value = JSON.parse(text)
-  } catch (cause) {
-    throw new WritError('KEYSET_INVALID', `${path} is not JSON`, { cause, details: { path } })
-  }
-  if (typeof value !== 'object' || value === null || !Array.isArray((value as { keys?: unknown }).keys)) {
-    throw new WritError('KEYSET_INVALID', `${path} is not a JWK Set ({"keys":[...]})`, { details: { path } })
-  }
-  for (const key of (value as { keys: unknown[] }).keys) {
-    if (typeof key === 'object' && key !== null && Object.hasOwn(key, 'd')) {
-      throw new WritError('KEYSET_INVALID', `${path} holds a private key; give the public key set (writ keys export)`, {
-        details: { path },
+    return createKeySet(text)
+  } catch (error) {
+    if (WritError.isInstance(error)) {
+      throw new WritError(error.code, `${path}: ${error.message}`, {
+        cause: error,
+        details: { ...error.details, path },
       })
     }
+    throw error
   }
-  return value as JwkSet
 }

@@ -135,6 +135,9 @@ describe('writ checkpoint', () => {
     const inspected = JSON.parse((await ws.writ('inspect', output.token, '--json')).stdout)
     expect(inspected.header.typ).toBe('writ-checkpoint+jwt')
     expect(inspected.claims.iss).toBe('writ-cli')
+    const verified = await ws.writ('verify', '--keys', 'keys.json', output.token, '--json')
+    expect(verified.code).toBe(0)
+    expect(JSON.parse(verified.stdout).claims).toMatchObject({ chain: 'cli', size: 2 })
   })
 
   it('exits 3 on a missing store', async () => {

@@ -159,3 +159,56 @@ describe('writ policy test', () => {
     expect((await ws.writ('policy', 'test', 'bad.yaml', 'ok.yaml')).code).toBe(1)
   })
 })
+
+describe('writ policy explain', () => {
+  it('shows which rules apply, hold and the decision', async () => {
+    const result = await ws.writ(
+      'policy',
+      'explain',
+      'policy.yaml',
+      '--action',
+      'payments.transfer',
+      '--args',
+      '{"to":"mallory","amount":5}',
+      '--json',
+    )
+    expect(result.code).toBe(0)
+    const output = JSON.parse(result.stdout)
+    expect(output).toMatchObject({ decision: 'DENY', rule: 'sanctioned', reason: 'SANCTIONED_PAYEE' })
+    const byId = Object.fromEntries(output.rules.map((rule: { id: string }) => [rule.id, rule]))
+    expect(byId['sanctioned']).toMatchObject({ applies: true, holds: true, error: null })
+    expect(byId['small-transfers']).toMatchObject({ applies: true, holds: true })
+
+    const human = await ws.writ('policy', 'explain', 'policy.yaml', '--action', 'refunds.issue', '--args', '{}')
+    expect(human.code).toBe(0)
+    expect(human.stdout).toMatch(/small-transfers: does not apply/)
+    expect(human.stdout).toMatch(/decision\s+SILENCE\s+reason NO_APPLICABLE_RULE/)
+  })
+
+  it('names a condition that fails to evaluate', async () => {
+    ws.write(
+      'errors.yaml',
+      'writ: 1\nid: errors\nrules:\n  - id: needs-amount\n    effect: permit\n    actions: [a]\n    when: args.amount > 1\n',
+    )
+    const output = JSON.parse(
+      (await ws.writ('policy', 'explain', 'errors.yaml', '--action', 'a', '--args', '{}', '--json')).stdout,
+    )
+    expect(output).toMatchObject({ decision: 'DENY', reason: 'EVAL_ERROR', rule: 'needs-amount' })
+    expect(typeof output.rules[0].error).toBe('string')
+  })
+
+  it('explains refused input as the gate’s INPUT_INVALID', async () => {
+    const output = JSON.parse(
+      (
+        await ws.writ('policy', 'explain', 'policy.yaml', '--action', 'payments.transfer', '--args', '{"a":1,"a":2}', '--json')
+      ).stdout,
+    )
+    expect(output).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID', problem: { code: 'INPUT_DUPLICATE_KEY' } })
+  })
+
+  it('exits 2 without --action and 1 on an invalid policy', async () => {
+    expect((await ws.writ('policy', 'explain', 'policy.yaml', '--args', '{}')).code).toBe(2)
+    ws.write('bad.yaml', 'writ: 1\n')
+    expect((await ws.writ('policy', 'explain', 'bad.yaml', '--action', 'a', '--args', '{}')).code).toBe(1)
+  })
+})

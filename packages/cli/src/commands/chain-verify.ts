@@ -2,7 +2,7 @@
  * `writ chain verify --store DB`: verifies every chain in a store, receipt by receipt
  * and link by link, against trusted keys and checkpoints kept elsewhere.
  */
-import { type JwkSet, createKeySet, verifyChain } from '@writ/verify'
+import { type JwkSet, type KeySet, createKeySet, verifyChain } from '@writ/verify'
 import { usageError } from '../cli-error.js'
 import { type Command, booleanFlag, jsonLine, requiredFlag, stringFlag, stringFlags } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
@@ -83,20 +83,19 @@ unreadable store, keys or checkpoint file.`,
     const trusted = keysPath === undefined ? undefined : loadKeySetFile(io, keysPath)
     const store = openExistingStore(io, storePath)
     try {
-      let jwks = trusted
-      if (jwks === undefined) {
+      let keySet: KeySet | undefined = trusted
+      if (keySet === undefined) {
         const fallback = recordedKeys(store)
         if (fallback === undefined) {
           throw usageError('--keys JWKS is required: this store does not record the public keys it used')
         }
-        jwks = await fallback()
+        keySet = createKeySet(await fallback())
         io.stderr(
           'writ: WARNING: no --keys given: verifying with the public keys recorded IN THE STORE ITSELF.\n' +
             'writ: WARNING: whoever can rewrite the store can rewrite those keys: this proves nothing on its own.\n' +
             'writ: WARNING: pass --keys with a key set obtained from the authority through another channel.\n',
         )
       }
-      const keySet = createKeySet(jwks)
       const chains = new Set(await store.chains())
       for (const token of given) {
         const chain = checkpointChain(token)
