@@ -145,6 +145,32 @@ describe('writMiddleware in a real createAgent run', () => {
     expect(message.status).toBe('error')
   })
 
+  it('arguments that fail the tool schema after a PERMIT never reach the tool body, and the agent goes on', async () => {
+    const { calls, transfer } = recordingTransfer()
+    const agent = createAgent({
+      model: modelProposing([{ id: 'call_2', name: 'payments.transfer', argsText: '{"to":7,"amount":5}' }]),
+      tools: [transfer],
+      middleware: [writMiddleware(paymentsGate())],
+    })
+    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+    expect(calls).toEqual([])
+    expect(toolMessages(state.messages).get('call_2')?.status).toBe('error')
+  })
+
+  it('signs unknown keys too; the schema strips them after the decision', async () => {
+    const gate = paymentsGate()
+    const { calls, transfer } = recordingTransfer()
+    const agent = createAgent({
+      model: modelProposing([{ id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5,"memo":7}' }]),
+      tools: [transfer],
+      middleware: [writMiddleware(gate)],
+    })
+    await agent.invoke({ messages: [new HumanMessage('pay')] })
+    expect(calls).toEqual([{ to: 'alice', amount: 5 }])
+    const [stored] = await receiptsOf(gate)
+    expect(stored?.claims.act.args).toBe(canonicalArgs({ to: 'alice', amount: 5, memo: 7 }).digest)
+  })
+
   it('signs the arguments as proposed; schema defaults apply after the decision', async () => {
     const gate = paymentsGate()
     const seen: unknown[] = []
