@@ -1,4 +1,5 @@
 import { canonicalize, isPlainObject } from './canonicalize.js'
+import { deepFreeze } from './deep-freeze.js'
 import { digestOf } from './digest.js'
 import { findLoneSurrogate, utf8ByteLength, utf8Decode } from './encoding.js'
 import { WritError } from './errors.js'
@@ -149,14 +150,6 @@ function unsupported(path: string, what: string): WritError {
   return new WritError('INPUT_UNSUPPORTED_TYPE', `${what} is not a JSON value`, {
     details: { path, type: what },
   })
-}
-
-function deepFreeze<T extends JsonValue>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const item of Object.values(value)) deepFreeze(item)
-    Object.freeze(value)
-  }
-  return value
 }
 
 /**

@@ -4,6 +4,16 @@ export { ACTION_NAME_PATTERN, validateActionName } from './action-name.js'
 export { bestEffortDigest, type CanonicalArgs, canonicalArgs } from './canonical-args.js'
 // Canonical JSON and input rules (spec section 2)
 export { canonicalize } from './canonicalize.js'
+export {
+  type ChainReport,
+  type InvalidChainReport,
+  type ValidChainReport,
+  type VerifyChainOptions,
+  verifyChain,
+} from './chain.js'
+export { type VerifiedCheckpoint, verifyCheckpoint } from './checkpoint.js'
+// Receipts, checkpoints and chains (spec sections 2, 5 and 8)
+export { checkCheckpointClaims, checkReceiptClaims, DECISIONS } from './claims.js'
 export { DIGEST_PATTERN, digestOf, isDigest, sha256, tokenDigest } from './digest.js'
 // Strict Ed25519 (spec section 6)
 export {
@@ -48,6 +58,20 @@ export {
   type JsonLimits,
   parseJson,
 } from './json.js'
+// Tokens and keys (spec sections 1 and 6)
+export { type DecodedJws, decodeJws, MAX_TOKEN_LENGTH, type WritTokenType } from './jws.js'
+export {
+  createKeySet,
+  isKeySet,
+  jwkThumbprint,
+  type KeySet,
+  type KeySetInput,
+  type TrustedKey,
+} from './key-set.js'
+// Executing on a receipt (spec section 7)
+export { DEFAULT_SKEW_SECONDS, type PermitExpectation, verifyPermit } from './permit.js'
+export { type VerifiedReceipt, verifyReceipt } from './receipt.js'
+export { createMemoryReplayCache, type MemoryReplayCacheOptions } from './replay-cache.js'
 // Wire types
 export type {
   ChainLink,

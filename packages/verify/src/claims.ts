@@ -1,0 +1,142 @@
+import { isPlainObject } from './canonicalize.js'
+import { isDigest } from './digest.js'
+import { WritError } from './errors.js'
+import type { CheckpointClaims, JsonObject, ReceiptClaims } from './types.js'
+
+/** The decisions a receipt may carry. */
+export const DECISIONS: readonly string[] = Object.freeze(['PERMIT', 'DENY', 'SILENCE'])
+
+const RECEIPT_MEMBERS = [
+  'v',
+  'iss',
+  'jti',
+  'iat',
+  'exp',
+  'sub',
+  'aud',
+  'req',
+  'decision',
+  'reason',
+  'rule',
+  'policy',
+  'act',
+  'http',
+  'chain',
+]
+const RECEIPT_OPTIONAL = new Set(['aud', 'http'])
+const CHECKPOINT_MEMBERS = ['v', 'iss', 'chain', 'size', 'head', 'iat']
+
+function invalid(path: string, message: string): WritError {
+  return new WritError('CLAIMS_INVALID', message, { details: { path } })
+}
+
+function exactMembers(
+  value: unknown,
+  path: string,
+  members: readonly string[],
+  optional: ReadonlySet<string> = new Set(),
+): Record<string, unknown> {
+  if (!isPlainObject(value)) throw invalid(path, 'expected an object')
+  const allowed = new Set(members)
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) throw invalid(`${path}/${key}`, `unknown claim "${key}"`)
+  }
+  for (const member of members) {
+    if (!optional.has(member) && !Object.hasOwn(value, member))
+      throw invalid(`${path}/${member}`, `missing claim "${member}"`)
+  }
+  return value
+}
+
+function text(value: unknown, path: string, allowEmpty = false): string {
+  if (typeof value !== 'string' || (!allowEmpty && value.length === 0)) {
+    throw invalid(path, allowEmpty ? 'expected a string' : 'expected a non-empty string')
+  }
+  return value
+}
+
+function seconds(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalid(path, 'expected a non-negative integer (NumericDate)')
+  }
+  return value
+}
+
+function count(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalid(path, 'expected a non-negative integer')
+  }
+  return value
+}
+
+function digest(value: unknown, path: string): void {
+  if (!isDigest(value)) throw invalid(path, 'expected "sha256:" and 64 lowercase hex digits')
+}
+
+/**
+ * Checks receipt claims against spec section 2, strictly: every member present with its
+ * type, no unknown member, digests well-formed, `iat`/`exp` non-negative integers with
+ * `exp >= iat`, `chain.seq` a non-negative integer with `prev` null exactly at seq 0.
+ * `act.name` may be any string: a DENY for an invalid name carries the name as given.
+ *
+ * @throws WritError `CLAIMS_INVALID` with `details.path` (JSON Pointer of the claim).
+ */
+export function checkReceiptClaims(claims: Readonly<JsonObject>): ReceiptClaims {
+  const record = exactMembers(claims, '', RECEIPT_MEMBERS, RECEIPT_OPTIONAL)
+  if (record['v'] !== 1) throw invalid('/v', 'v must be 1')
+  text(record['iss'], '/iss')
+  text(record['jti'], '/jti')
+  const iat = seconds(record['iat'], '/iat')
+  const exp = seconds(record['exp'], '/exp')
+  if (exp < iat) throw invalid('/exp', 'exp must not be before iat')
+  text(record['sub'], '/sub')
+  if (Object.hasOwn(record, 'aud')) text(record['aud'], '/aud')
+  text(record['req'], '/req')
+  if (typeof record['decision'] !== 'string' || !DECISIONS.includes(record['decision'])) {
+    throw invalid('/decision', 'decision must be PERMIT, DENY or SILENCE')
+  }
+  text(record['reason'], '/reason')
+  if (record['rule'] !== null) text(record['rule'], '/rule')
+  const policy = exactMembers(record['policy'], '/policy', ['id', 'digest'])
+  text(policy['id'], '/policy/id')
+  digest(policy['digest'], '/policy/digest')
+  const act = exactMembers(record['act'], '/act', ['name', 'args'])
+  text(act['name'], '/act/name', true)
+  digest(act['args'], '/act/args')
+  if (Object.hasOwn(record, 'http')) {
+    const http = exactMembers(record['http'], '/http', ['method', 'uri', 'body'])
+    text(http['method'], '/http/method')
+    text(http['uri'], '/http/uri')
+    digest(http['body'], '/http/body')
+  }
+  const chain = exactMembers(record['chain'], '/chain', ['id', 'seq', 'prev'])
+  text(chain['id'], '/chain/id')
+  const seq = count(chain['seq'], '/chain/seq')
+  if (seq === 0) {
+    if (chain['prev'] !== null) throw invalid('/chain/prev', 'prev must be null at seq 0')
+  } else {
+    digest(chain['prev'], '/chain/prev')
+  }
+  return claims as unknown as ReceiptClaims
+}
+
+/**
+ * Checks checkpoint claims against spec section 5: exactly `v` (1), `iss`, `chain`,
+ * `size` (non-negative integer), `head` (a digest; `null` exactly when size is 0), `iat`.
+ *
+ * @throws WritError `CLAIMS_INVALID` with `details.path`.
+ */
+export function checkCheckpointClaims(claims: Readonly<JsonObject>): CheckpointClaims {
+  const record = exactMembers(claims, '', CHECKPOINT_MEMBERS)
+  if (record['v'] !== 1) throw invalid('/v', 'v must be 1')
+  text(record['iss'], '/iss')
+  text(record['chain'], '/chain')
+  const size = count(record['size'], '/size')
+  if (size === 0) {
+    if (record['head'] !== null) throw invalid('/head', 'head must be null for an empty chain')
+  } else {
+    digest(record['head'], '/head')
+  }
+  seconds(record['iat'], '/iat')
+  return claims as unknown as CheckpointClaims
+}
