@@ -68,6 +68,7 @@ export const AUTHORITY_ERROR_CODES = [
   'BODY_TOO_LARGE',
   'RECEIPT_MISSING',
   'TOOL_UNKNOWN',
+  'RECEIVER_ERROR',
 ] as const
 
 export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number]
