@@ -121,13 +121,14 @@ export function compilePolicy(input: string | PolicyDocument | JsonValue, option
     path: formatPath(path),
     ruleId,
     ...(source === undefined ? {} : { source }),
-    ...(parsed.locate(path) ?? {}),
   })
   const record = (error: unknown, path: PropertyKey[], ruleId: string) => {
     const details = (error as { details?: { problems?: PolicyProblem[] }; code?: PolicyErrorCode }).details
     const code = (error as { code?: PolicyErrorCode }).code === 'POLICY_UNSAFE' ? 'POLICY_UNSAFE' : 'POLICY_INVALID'
+    // Positions are looked up only here, on failure: locating is slow for large documents.
+    const position = parsed.locate(path) ?? {}
     for (const problem of details?.problems ?? [{ ...locationOf(path, ruleId), message: String(error) }]) {
-      problems.push({ ...problem, code })
+      problems.push({ ...problem, ...position, code })
     }
   }
   const duplicate = (path: PropertyKey[], id: string, message: string) => {

@@ -1,4 +1,4 @@
-import type { JsonValue } from '@writ/verify'
+import { type JsonValue, parseJson, WritError } from '@writ/verify'
 import { isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml'
 import { formatPath, type PolicyProblem } from './policy-problem.js'
 
@@ -38,18 +38,8 @@ export function parseSource(text: string, format: PolicyFormat): ParsedSource {
     return { model: undefined, problems, locate: noLocation }
   }
 
-  let jsonModel: unknown
-  if (format === 'json') {
-    try {
-      jsonModel = JSON.parse(text)
-    } catch (error) {
-      problems.push({ path: '', message: `invalid JSON: ${(error as Error).message}` })
-      return { model: undefined, problems, locate: noLocation }
-    }
-  }
+  if (format === 'json') return parseJsonSource(text)
 
-  // JSON is YAML 1.2; reading JSON through the YAML parser too gives duplicate-key
-  // detection and line/column positions with one code path.
   const document = parseDocument(text, {
     version: '1.2',
     schema: 'core',
@@ -83,7 +73,7 @@ export function parseSource(text: string, format: PolicyFormat): ParsedSource {
   }
   if (problems.length > 0) return { model: undefined, problems, locate: noLocation }
 
-  const model = format === 'json' ? jsonModel : document.toJS({ maxAliasCount: 0 })
+  const model: unknown = document.toJS({ maxAliasCount: 0 })
   const locate = (path: readonly PropertyKey[]) => {
     for (let length = path.length; length >= 0; length--) {
       const node = document.getIn(path.slice(0, length) as unknown[], true)
@@ -124,4 +114,46 @@ function checkJsonModel(
     return
   }
   fail('value is not JSON data')
+}
+
+/** JSON is read with Writ's strict parser (duplicates, forbidden keys, I-JSON numbers refused). */
+function parseJsonSource(text: string): ParsedSource {
+  const positionOf = (offset: number) => {
+    let line = 1
+    let lineStart = 0
+    for (let index = 0; index < offset && index < text.length; index++) {
+      if (text.charCodeAt(index) === 10) {
+        line++
+        lineStart = index + 1
+      }
+    }
+    return { line, column: offset - lineStart + 1 }
+  }
+  let model: JsonValue
+  try {
+    model = parseJson(text, { maxBytes: MAX_POLICY_TEXT_LENGTH * 4, maxDepth: 64 })
+  } catch (error) {
+    if (!WritError.isInstance(error)) throw error
+    const pointer = typeof error.details?.['path'] === 'string' ? (error.details['path'] as string) : ''
+    const offset = error.details?.['offset']
+    const segments = pointer
+      .split('/')
+      .slice(1)
+      .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
+      .map((segment) => (/^(0|[1-9][0-9]*)$/.test(segment) ? Number(segment) : segment))
+    const problem: PolicyProblem = {
+      path: formatPath(segments),
+      message: `invalid JSON (${error.code}): ${error.message}`,
+      ...(typeof offset === 'number' ? positionOf(offset) : {}),
+    }
+    return { model: undefined, problems: [problem], locate: () => undefined }
+  }
+  // Positions are only needed to report a problem: parse for them lazily, with the YAML
+  // parser (JSON is YAML 1.2), which keeps node ranges.
+  let located: ParsedSource['locate'] | undefined
+  const locate: ParsedSource['locate'] = (path) => {
+    located ??= parseSource(text, 'yaml').locate
+    return located(path)
+  }
+  return { model, problems: [], locate }
 }
