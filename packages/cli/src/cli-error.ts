@@ -110,6 +110,7 @@ export function reportError(io: CliIo, error: unknown, hint?: string): ExitCode 
   const message = error instanceof Error ? error.message : String(error)
   io.stderr(`writ: ${code}: ${message}\n`)
   if (code === 'USAGE' && hint !== undefined) io.stderr(`${hint}\n`)
-  if (code === 'INTERNAL') io.stderr('writ: this is a bug in Writ; please report it with the command that caused it\n')
+  if (code === 'INTERNAL')
+    io.stderr('writ: this is a bug in Writ; please report it with the command that caused it\n')
   return exitCodeOf(error)
 }

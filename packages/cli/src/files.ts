@@ -36,7 +36,9 @@ export function requireFile(io: CliIo, path: string, what: string): string {
     isFile = false
   }
   if (!isFile) {
-    throw new CliError('IO_ERROR', `${what} ${path} does not exist or is not a file`, { details: { path: absolute } })
+    throw new CliError('IO_ERROR', `${what} ${path} does not exist or is not a file`, {
+      details: { path: absolute },
+    })
   }
   return absolute
 }

@@ -15,7 +15,9 @@ Errors are printed on stderr as: writ: <CODE>: <message>`
 /** The overview printed by `writ help` and `writ --help`. */
 export function overview(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((command) => command.name.length))
-  const list = commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')
+  const list = commands
+    .map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`)
+    .join('\n')
   return `Usage: writ <command> [flags]
 
 Writ decides every action an agent proposes (PERMIT, DENY or SILENCE), signs each

@@ -3,7 +3,7 @@
  * request built from flags.
  */
 import { type CompiledPolicy, compilePolicy } from '@writ/core'
-import { type JsonObject, WritError, parseJson } from '@writ/verify'
+import { type JsonObject, parseJson, WritError } from '@writ/verify'
 import { usageError } from './cli-error.js'
 import { type ParsedInput, requiredFlag, stringFlag } from './command.js'
 import { readJsonArgument, readTextFile } from './files.js'
@@ -42,7 +42,8 @@ export interface RequestFlags {
 export function requestFlags(io: CliIo, input: ParsedInput): RequestFlags {
   const action = requiredFlag(input, 'action')
   const argsValue = stringFlag(input, 'args')
-  if (argsValue === undefined) throw usageError('missing required flag --args (use --args {} for none)')
+  if (argsValue === undefined)
+    throw usageError('missing required flag --args (use --args {} for none)')
   const args = readJsonArgument(io, argsValue, '--args')
   const agent = stringFlag(input, 'agent')
   const context = contextFlag(io, input)

@@ -3,7 +3,7 @@
  * trusted public key sets (for verifying).
  */
 import { type KeyRing, loadKeyRing } from '@writ/core'
-import { type KeySet, type PublicJwk, WritError, createKeySet } from '@writ/verify'
+import { createKeySet, type KeySet, type PublicJwk, WritError } from '@writ/verify'
 import { readTextFile, requireFile } from './files.js'
 import type { CliIo } from './io.js'
 

@@ -35,10 +35,20 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function invalid(file: string, index: number, message: string): CliError {
-  return new CliError('CASES_INVALID', `${file}: case ${index + 1}: ${message}`, { details: { file, index } })
+  return new CliError('CASES_INVALID', `${file}: case ${index + 1}: ${message}`, {
+    details: { file, index },
+  })
 }
 
-const caseMembers: ReadonlySet<string> = new Set(['name', 'action', 'args', 'agent', 'context', 'now', 'expect'])
+const caseMembers: ReadonlySet<string> = new Set([
+  'name',
+  'action',
+  'args',
+  'agent',
+  'context',
+  'now',
+  'expect',
+])
 const expectMembers: ReadonlySet<string> = new Set(['decision', 'rule', 'reason'])
 
 function readNow(value: unknown, fail: (message: string) => CliError): number | undefined {
@@ -55,7 +65,8 @@ function readNow(value: unknown, fail: (message: string) => CliError): number | 
 function readCase(file: string, index: number, value: unknown): PolicyCase {
   const fail = (message: string) => invalid(file, index, message)
   if (!isObject(value)) throw fail('must be an object')
-  for (const key of Object.keys(value)) if (!caseMembers.has(key)) throw fail(`unknown member "${key}"`)
+  for (const key of Object.keys(value))
+    if (!caseMembers.has(key)) throw fail(`unknown member "${key}"`)
   const { name, action, args, agent, context, now, expect } = value
   if (typeof name !== 'string' || name === '') throw fail('name must be a non-empty string')
   if (typeof action !== 'string') throw fail('action must be a string')
@@ -63,12 +74,16 @@ function readCase(file: string, index: number, value: unknown): PolicyCase {
   if (agent !== undefined && typeof agent !== 'string') throw fail('agent must be a string')
   if (context !== undefined && !isObject(context)) throw fail('context must be an object')
   if (!isObject(expect)) throw fail('expect must be an object with a decision')
-  for (const key of Object.keys(expect)) if (!expectMembers.has(key)) throw fail(`unknown member "expect.${key}"`)
-  if (!decisions.has(expect['decision'])) throw fail('expect.decision must be PERMIT, DENY or SILENCE')
+  for (const key of Object.keys(expect))
+    if (!expectMembers.has(key)) throw fail(`unknown member "expect.${key}"`)
+  if (!decisions.has(expect['decision']))
+    throw fail('expect.decision must be PERMIT, DENY or SILENCE')
   const rule = expect['rule']
-  if (rule !== undefined && rule !== null && typeof rule !== 'string') throw fail('expect.rule must be a string or null')
+  if (rule !== undefined && rule !== null && typeof rule !== 'string')
+    throw fail('expect.rule must be a string or null')
   const reason = expect['reason']
-  if (reason !== undefined && typeof reason !== 'string') throw fail('expect.reason must be a string')
+  if (reason !== undefined && typeof reason !== 'string')
+    throw fail('expect.reason must be a string')
   const time = readNow(now, fail)
   return {
     name,
@@ -91,10 +106,15 @@ export function parsePolicyCases(text: string, file: string): PolicyCase[] {
   try {
     document = parse(text, { uniqueKeys: true, schema: 'core' })
   } catch (cause) {
-    throw new CliError('CASES_INVALID', `${file}: not valid YAML or JSON: ${(cause as Error).message}`, { cause })
+    throw new CliError(
+      'CASES_INVALID',
+      `${file}: not valid YAML or JSON: ${(cause as Error).message}`,
+      { cause },
+    )
   }
   const list = isObject(document) ? document['cases'] : document
-  if (!Array.isArray(list)) throw new CliError('CASES_INVALID', `${file}: expected a list of cases (or { cases: [...] })`)
+  if (!Array.isArray(list))
+    throw new CliError('CASES_INVALID', `${file}: expected a list of cases (or { cases: [...] })`)
   if (list.length === 0) throw new CliError('CASES_INVALID', `${file}: no cases`)
   const cases = list.map((value, index) => readCase(file, index, value))
   const names = new Set<string>()

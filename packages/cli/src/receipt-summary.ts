@@ -18,7 +18,11 @@ export function describeReceipt(claims: ReceiptClaims): string {
     `issued    ${isoTime(claims.iat)} by ${claims.iss}  expires ${isoTime(claims.exp)}`,
     `receipt   ${claims.jti}  chain ${claims.chain.id} seq ${claims.chain.seq}`,
   ]
-  if (claims.http !== undefined) lines.push(`http      ${claims.http.method} ${claims.http.uri}  body ${claims.http.body}`)
-  if (claims.decision !== 'PERMIT') lines.push(`note      a ${claims.decision} receipt is evidence of a refusal; it authorizes nothing`)
+  if (claims.http !== undefined)
+    lines.push(`http      ${claims.http.method} ${claims.http.uri}  body ${claims.http.body}`)
+  if (claims.decision !== 'PERMIT')
+    lines.push(
+      `note      a ${claims.decision} receipt is evidence of a refusal; it authorizes nothing`,
+    )
   return `${lines.join('\n')}\n`
 }

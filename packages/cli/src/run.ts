@@ -14,7 +14,8 @@ import { cliVersion } from './version.js'
 function findCommand(words: readonly string[]): { command: Command; rest: string[] } | undefined {
   for (const command of COMMANDS) {
     const name = command.name.split(' ')
-    if (name.every((word, index) => words[index] === word)) return { command, rest: words.slice(name.length) }
+    if (name.every((word, index) => words[index] === word))
+      return { command, rest: words.slice(name.length) }
   }
   return undefined
 }
@@ -53,7 +54,9 @@ function parse(command: Command, argv: readonly string[]): ParsedInput | 'help' 
   const { min, max, names } = command.positionals
   if (count < min) throw usageError(`writ ${command.name} needs ${names}`)
   if (count > max) {
-    throw usageError(`writ ${command.name} takes ${max === 0 ? 'no arguments' : names}; unexpected "${parsed.positionals[max]}"`)
+    throw usageError(
+      `writ ${command.name} takes ${max === 0 ? 'no arguments' : names}; unexpected "${parsed.positionals[max]}"`,
+    )
   }
   return parsed
 }
@@ -87,7 +90,9 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
       const group = COMMANDS.filter((command) => command.name.startsWith(`${first} `))
       if (group.length > 0) {
         const names = group.map((command) => command.name).join(', ')
-        throw usageError(`"writ ${argv.slice(0, 2).join(' ')}" is not a command; try one of: ${names}`)
+        throw usageError(
+          `"writ ${argv.slice(0, 2).join(' ')}" is not a command; try one of: ${names}`,
+        )
       }
       throw usageError(`unknown command "${first}"`)
     }

@@ -2,7 +2,7 @@
  * Opening an existing SQLite store for reading: a path that does not exist is an
  * `IO_ERROR`, not a new empty store that would verify as "nothing wrong".
  */
-import { type SqliteStore, createSqliteStore } from '@writ/store-sqlite'
+import { createSqliteStore, type SqliteStore } from '@writ/store-sqlite'
 import { requireFile } from './files.js'
 import type { CliIo } from './io.js'
 

@@ -17,10 +17,14 @@ function writ(...argv: string[]) {
 beforeAll(() => {
   // `npm test` builds every package first; a bare vitest run builds this one (and its dependencies) here.
   if (!existsSync(bin)) {
-    execFileSync('npx', ['turbo', 'run', 'build', '--filter=@writ/cli', '--output-logs=errors-only'], {
-      cwd: root,
-      stdio: 'ignore',
-    })
+    execFileSync(
+      'npx',
+      ['turbo', 'run', 'build', '--filter=@writ/cli', '--output-logs=errors-only'],
+      {
+        cwd: root,
+        stdio: 'ignore',
+      },
+    )
   }
   ws = workspace()
   ws.write('policy.yaml', PAYMENTS_POLICY)

@@ -41,14 +41,26 @@ function sql(statement: string, ...parameters: unknown[]): void {
 }
 
 async function chainVerify(...extra: string[]) {
-  const result = await ws.writ('chain', 'verify', '--store', 'receipts.db', '--keys', 'keys.json', '--json', ...extra)
+  const result = await ws.writ(
+    'chain',
+    'verify',
+    '--store',
+    'receipts.db',
+    '--keys',
+    'keys.json',
+    '--json',
+    ...extra,
+  )
   return { ...result, report: JSON.parse(result.stdout) }
 }
 
 describe('writ decide --store and writ chain verify', () => {
   it('appends to one chain, seq 0, 1, 2, and the chain verifies', async () => {
     const tokens = [await decideInStore(10), await decideInStore(20), await decideInStore(5000)]
-    const seqs = tokens.map((token) => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).chain)
+    const seqs = tokens.map(
+      (token) =>
+        JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).chain,
+    )
     expect(seqs.map((chain: { seq: number }) => chain.seq)).toEqual([0, 1, 2])
     expect(seqs.every((chain: { id: string }) => chain.id === 'cli')).toBe(true)
 
@@ -78,13 +90,22 @@ describe('writ decide --store and writ chain verify', () => {
     const [header, claims, signature] = second.split('.') as [string, string, string]
     const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8'))
     decoded.decision = 'DENY'
-    const forged = [header, Buffer.from(JSON.stringify(decoded)).toString('base64url'), signature].join('.')
+    const forged = [
+      header,
+      Buffer.from(JSON.stringify(decoded)).toString('base64url'),
+      signature,
+    ].join('.')
     sql('UPDATE receipts SET token = ? WHERE seq = 1', forged)
 
     const { code, report, stderr } = await chainVerify()
     expect(code).toBe(1)
     expect(report.valid).toBe(false)
-    expect(report.chains[0]).toMatchObject({ chain: 'cli', valid: false, code: 'SIGNATURE_INVALID', seq: 1 })
+    expect(report.chains[0]).toMatchObject({
+      chain: 'cli',
+      valid: false,
+      code: 'SIGNATURE_INVALID',
+      seq: 1,
+    })
     expect(stderr).toMatch(/^writ: SIGNATURE_INVALID: /m)
   })
 
@@ -115,7 +136,9 @@ describe('writ decide --store and writ chain verify', () => {
   })
 
   it('exits 3 on a store that does not exist, and 2 without --keys on a store that records none', async () => {
-    expect((await ws.writ('chain', 'verify', '--store', 'missing.db', '--keys', 'keys.json')).code).toBe(3)
+    expect(
+      (await ws.writ('chain', 'verify', '--store', 'missing.db', '--keys', 'keys.json')).code,
+    ).toBe(3)
     await decideInStore(1)
     const result = await ws.writ('chain', 'verify', '--store', 'receipts.db')
     expect(result.code).toBe(2)
@@ -127,7 +150,14 @@ describe('writ checkpoint', () => {
   it('prints a checkpoint of the chain with its size, --json parses', async () => {
     await decideInStore(10)
     await decideInStore(20)
-    const result = await ws.writ('checkpoint', '--store', 'receipts.db', '--key', 'signing.jwk', '--json')
+    const result = await ws.writ(
+      'checkpoint',
+      '--store',
+      'receipts.db',
+      '--key',
+      'signing.jwk',
+      '--json',
+    )
     expect(result.code).toBe(0)
     const output = JSON.parse(result.stdout)
     expect(output).toMatchObject({ chain: 'cli', size: 2 })
@@ -141,6 +171,8 @@ describe('writ checkpoint', () => {
   })
 
   it('exits 3 on a missing store', async () => {
-    expect((await ws.writ('checkpoint', '--store', 'missing.db', '--key', 'signing.jwk')).code).toBe(3)
+    expect(
+      (await ws.writ('checkpoint', '--store', 'missing.db', '--key', 'signing.jwk')).code,
+    ).toBe(3)
   })
 })

@@ -12,11 +12,27 @@ beforeEach(async () => {
 afterEach(() => ws.remove())
 
 const decide = (...extra: string[]) =>
-  ws.writ('decide', '--policy', 'policy.yaml', '--key', 'signing.jwk', '--action', 'payments.transfer', ...extra)
+  ws.writ(
+    'decide',
+    '--policy',
+    'policy.yaml',
+    '--key',
+    'signing.jwk',
+    '--action',
+    'payments.transfer',
+    ...extra,
+  )
 
 describe('writ decide', () => {
   it('prints a PERMIT receipt that writ verify accepts (round trip)', async () => {
-    const decided = await decide('--args', '{"to":"acme","amount":250}', '--agent', 'bot-7', '--request', 'req-1')
+    const decided = await decide(
+      '--args',
+      '{"to":"acme","amount":250}',
+      '--agent',
+      'bot-7',
+      '--request',
+      'req-1',
+    )
     expect(decided.code).toBe(0)
     expect(decided.stderr).toContain('nothing is kept')
     const token = decided.stdout.trim()
@@ -47,7 +63,9 @@ describe('writ decide', () => {
   })
 
   it('SILENCE when no permit holds, with rule null', async () => {
-    const output = JSON.parse((await decide('--args', '{"to":"acme","amount":5000}', '--json')).stdout)
+    const output = JSON.parse(
+      (await decide('--args', '{"to":"acme","amount":5000}', '--json')).stdout,
+    )
     expect(output.decision).toBe('SILENCE')
     expect(output.rule).toBeNull()
     expect(output.reason).toBe('CONDITION_FALSE')
@@ -73,19 +91,64 @@ describe('writ decide', () => {
   it('exits 3 on a missing @FILE, policy or key, and 2 without --action', async () => {
     expect((await decide('--args', '@nope.json')).code).toBe(3)
     expect(
-      (await ws.writ('decide', '--policy', 'nope.yaml', '--key', 'signing.jwk', '--action', 'a', '--args', '{}')).code,
+      (
+        await ws.writ(
+          'decide',
+          '--policy',
+          'nope.yaml',
+          '--key',
+          'signing.jwk',
+          '--action',
+          'a',
+          '--args',
+          '{}',
+        )
+      ).code,
     ).toBe(3)
     expect(
-      (await ws.writ('decide', '--policy', 'policy.yaml', '--key', 'nope.jwk', '--action', 'a', '--args', '{}')).code,
+      (
+        await ws.writ(
+          'decide',
+          '--policy',
+          'policy.yaml',
+          '--key',
+          'nope.jwk',
+          '--action',
+          'a',
+          '--args',
+          '{}',
+        )
+      ).code,
     ).toBe(3)
-    const usage = await ws.writ('decide', '--policy', 'policy.yaml', '--key', 'signing.jwk', '--args', '{}')
+    const usage = await ws.writ(
+      'decide',
+      '--policy',
+      'policy.yaml',
+      '--key',
+      'signing.jwk',
+      '--args',
+      '{}',
+    )
     expect(usage.code).toBe(2)
     expect(usage.stderr).toMatch(/^writ: USAGE: /)
   })
 
   it('exits 1 on an invalid policy', async () => {
-    ws.write('bad.yaml', 'writ: 1\nid: bad\nrules:\n  - id: r\n    effect: maybe\n    actions: [a]\n')
-    const result = await ws.writ('decide', '--policy', 'bad.yaml', '--key', 'signing.jwk', '--action', 'a', '--args', '{}')
+    ws.write(
+      'bad.yaml',
+      'writ: 1\nid: bad\nrules:\n  - id: r\n    effect: maybe\n    actions: [a]\n',
+    )
+    const result = await ws.writ(
+      'decide',
+      '--policy',
+      'bad.yaml',
+      '--key',
+      'signing.jwk',
+      '--action',
+      'a',
+      '--args',
+      '{}',
+    )
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^writ: POLICY_INVALID: /)
   })
@@ -102,7 +165,11 @@ describe('writ verify', () => {
     const [header, claims, signature] = token.split('.') as [string, string, string]
     const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8'))
     decoded.decision = 'PERMIT'
-    const forged = [header, Buffer.from(JSON.stringify(decoded)).toString('base64url'), signature].join('.')
+    const forged = [
+      header,
+      Buffer.from(JSON.stringify(decoded)).toString('base64url'),
+      signature,
+    ].join('.')
     const result = await ws.writ('verify', '--keys', 'keys.json', forged, '--json')
     expect(result.code).toBe(1)
     const report = JSON.parse(result.stdout)

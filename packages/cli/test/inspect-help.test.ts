@@ -45,7 +45,9 @@ describe('writ inspect', () => {
 
 describe('writ help and --version', () => {
   it('prints the version of the package', async () => {
-    const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
+    const version = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ).version
     const result = await ws.writ('--version')
     expect(result.code).toBe(0)
     expect(result.stdout.trim()).toBe(version)
@@ -54,7 +56,18 @@ describe('writ help and --version', () => {
   it('lists every command and the exit codes', async () => {
     const result = await ws.writ('help')
     expect(result.code).toBe(0)
-    for (const name of ['keygen', 'keys export', 'policy check', 'policy test', 'policy explain', 'decide', 'verify', 'chain verify', 'checkpoint', 'inspect']) {
+    for (const name of [
+      'keygen',
+      'keys export',
+      'policy check',
+      'policy test',
+      'policy explain',
+      'decide',
+      'verify',
+      'chain verify',
+      'checkpoint',
+      'inspect',
+    ]) {
       expect(result.stdout).toContain(name)
     }
     expect(result.stdout).toContain('Exit codes')

@@ -18,7 +18,8 @@ describe('writ keygen', () => {
     expect(key.kty).toBe('OKP')
     expect(key.crv).toBe('Ed25519')
     expect(typeof key.d).toBe('string')
-    if (process.platform !== 'win32') expect(statSync(ws.path('signing.jwk')).mode & 0o777).toBe(0o600)
+    if (process.platform !== 'win32')
+      expect(statSync(ws.path('signing.jwk')).mode & 0o777).toBe(0o600)
   })
 
   it('refuses to overwrite an existing file, and replaces it with --force', async () => {
@@ -31,7 +32,8 @@ describe('writ keygen', () => {
     const forced = await ws.writ('keygen', '--out', 'signing.jwk', '--force')
     expect(forced.code).toBe(0)
     expect(JSON.parse(readFileSync(ws.path('signing.jwk'), 'utf8')).kid).toBe(forced.stdout.trim())
-    if (process.platform !== 'win32') expect(statSync(ws.path('signing.jwk')).mode & 0o777).toBe(0o600)
+    if (process.platform !== 'win32')
+      expect(statSync(ws.path('signing.jwk')).mode & 0o777).toBe(0o600)
   })
 
   it('gives a fresh key each time, and --json output parses', async () => {
@@ -65,7 +67,9 @@ describe('writ keys export', () => {
   it('merges several key files into one set', async () => {
     const first = (await ws.writ('keygen', '--out', 'a.jwk')).stdout.trim()
     const second = (await ws.writ('keygen', '--out', 'b.jwk')).stdout.trim()
-    const set = JSON.parse((await ws.writ('keys', 'export', '--key', 'a.jwk', '--key', 'b.jwk')).stdout)
+    const set = JSON.parse(
+      (await ws.writ('keys', 'export', '--key', 'a.jwk', '--key', 'b.jwk')).stdout,
+    )
     expect(set.keys.map((key: { kid: string }) => key.kid).sort()).toEqual([first, second].sort())
   })
 

@@ -44,7 +44,12 @@ describe('writ policy check', () => {
         writ: 1,
         id: 'payments-test',
         rules: [
-          { id: 'small-transfers', effect: 'permit', actions: ['payments.transfer'], when: 'args.amount <= 1000' },
+          {
+            id: 'small-transfers',
+            effect: 'permit',
+            actions: ['payments.transfer'],
+            when: 'args.amount <= 1000',
+          },
           {
             id: 'sanctioned',
             effect: 'deny',
@@ -79,7 +84,10 @@ describe('writ policy check', () => {
   it('exits 1 on an unknown member and on a condition that does not compile', async () => {
     ws.write('unknown.yaml', 'writ: 1\nid: x\nrules: []\nextra: true\n')
     expect((await ws.writ('policy', 'check', 'unknown.yaml')).code).toBe(1)
-    ws.write('cel.yaml', 'writ: 1\nid: x\nrules:\n  - id: r\n    effect: permit\n    actions: [a]\n    when: "args.amount <<< 3"\n')
+    ws.write(
+      'cel.yaml',
+      'writ: 1\nid: x\nrules:\n  - id: r\n    effect: permit\n    actions: [a]\n    when: "args.amount <<< 3"\n',
+    )
     const result = await ws.writ('policy', 'check', 'cel.yaml')
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('rules[0].when')
@@ -105,8 +113,18 @@ describe('writ policy test', () => {
     ws.write(
       'cases.json',
       JSON.stringify([
-        { name: 'right', action: 'payments.transfer', args: { to: 'acme', amount: 1 }, expect: { decision: 'PERMIT' } },
-        { name: 'wrong', action: 'payments.transfer', args: { to: 'acme', amount: 1 }, expect: { decision: 'DENY' } },
+        {
+          name: 'right',
+          action: 'payments.transfer',
+          args: { to: 'acme', amount: 1 },
+          expect: { decision: 'PERMIT' },
+        },
+        {
+          name: 'wrong',
+          action: 'payments.transfer',
+          args: { to: 'acme', amount: 1 },
+          expect: { decision: 'DENY' },
+        },
         {
           name: 'wrong rule',
           action: 'payments.transfer',
@@ -120,9 +138,15 @@ describe('writ policy test', () => {
     expect(result.stdout).toMatch(/^PASS {2}right$/m)
     expect(result.stdout).toMatch(/^FAIL {2}wrong: expected DENY, got PERMIT/m)
     expect(result.stdout).toMatch(/^FAIL {2}wrong rule: /m)
-    const json = JSON.parse((await ws.writ('policy', 'test', 'policy.yaml', 'cases.json', '--json')).stdout)
+    const json = JSON.parse(
+      (await ws.writ('policy', 'test', 'policy.yaml', 'cases.json', '--json')).stdout,
+    )
     expect(json).toMatchObject({ passed: 1, failed: 2 })
-    expect(json.cases[1]).toMatchObject({ name: 'wrong', pass: false, actual: { decision: 'PERMIT', rule: 'small-transfers' } })
+    expect(json.cases[1]).toMatchObject({
+      name: 'wrong',
+      pass: false,
+      actual: { decision: 'PERMIT', rule: 'small-transfers' },
+    })
   })
 
   it('honours now: a condition over now decides by the case time', async () => {
@@ -174,12 +198,24 @@ describe('writ policy explain', () => {
     )
     expect(result.code).toBe(0)
     const output = JSON.parse(result.stdout)
-    expect(output).toMatchObject({ decision: 'DENY', rule: 'sanctioned', reason: 'SANCTIONED_PAYEE' })
+    expect(output).toMatchObject({
+      decision: 'DENY',
+      rule: 'sanctioned',
+      reason: 'SANCTIONED_PAYEE',
+    })
     const byId = Object.fromEntries(output.rules.map((rule: { id: string }) => [rule.id, rule]))
     expect(byId['sanctioned']).toMatchObject({ applies: true, holds: true, error: null })
     expect(byId['small-transfers']).toMatchObject({ applies: true, holds: true })
 
-    const human = await ws.writ('policy', 'explain', 'policy.yaml', '--action', 'refunds.issue', '--args', '{}')
+    const human = await ws.writ(
+      'policy',
+      'explain',
+      'policy.yaml',
+      '--action',
+      'refunds.issue',
+      '--args',
+      '{}',
+    )
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/small-transfers: does not apply/)
     expect(human.stdout).toMatch(/decision\s+SILENCE\s+reason NO_APPLICABLE_RULE/)
@@ -191,7 +227,8 @@ describe('writ policy explain', () => {
       'writ: 1\nid: errors\nrules:\n  - id: needs-amount\n    effect: permit\n    actions: [a]\n    when: args.amount > 1\n',
     )
     const output = JSON.parse(
-      (await ws.writ('policy', 'explain', 'errors.yaml', '--action', 'a', '--args', '{}', '--json')).stdout,
+      (await ws.writ('policy', 'explain', 'errors.yaml', '--action', 'a', '--args', '{}', '--json'))
+        .stdout,
     )
     expect(output).toMatchObject({ decision: 'DENY', reason: 'EVAL_ERROR', rule: 'needs-amount' })
     expect(typeof output.rules[0].error).toBe('string')
@@ -200,15 +237,30 @@ describe('writ policy explain', () => {
   it('explains refused input as the gate’s INPUT_INVALID', async () => {
     const output = JSON.parse(
       (
-        await ws.writ('policy', 'explain', 'policy.yaml', '--action', 'payments.transfer', '--args', '{"a":1,"a":2}', '--json')
+        await ws.writ(
+          'policy',
+          'explain',
+          'policy.yaml',
+          '--action',
+          'payments.transfer',
+          '--args',
+          '{"a":1,"a":2}',
+          '--json',
+        )
       ).stdout,
     )
-    expect(output).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID', problem: { code: 'INPUT_DUPLICATE_KEY' } })
+    expect(output).toMatchObject({
+      decision: 'DENY',
+      reason: 'INPUT_INVALID',
+      problem: { code: 'INPUT_DUPLICATE_KEY' },
+    })
   })
 
   it('exits 2 without --action and 1 on an invalid policy', async () => {
     expect((await ws.writ('policy', 'explain', 'policy.yaml', '--args', '{}')).code).toBe(2)
     ws.write('bad.yaml', 'writ: 1\n')
-    expect((await ws.writ('policy', 'explain', 'bad.yaml', '--action', 'a', '--args', '{}')).code).toBe(1)
+    expect(
+      (await ws.writ('policy', 'explain', 'bad.yaml', '--action', 'a', '--args', '{}')).code,
+    ).toBe(1)
   })
 })

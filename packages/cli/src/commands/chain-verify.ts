@@ -2,9 +2,16 @@
  * `writ chain verify --store DB`: verifies every chain in a store, receipt by receipt
  * and link by link, against trusted keys and checkpoints kept elsewhere.
  */
-import { type JwkSet, type KeySet, createKeySet, verifyChain } from '@writ/verify'
+import { createKeySet, type JwkSet, type KeySet, verifyChain } from '@writ/verify'
 import { usageError } from '../cli-error.js'
-import { type Command, booleanFlag, jsonLine, requiredFlag, stringFlag, stringFlags } from '../command.js'
+import {
+  booleanFlag,
+  type Command,
+  jsonLine,
+  requiredFlag,
+  stringFlag,
+  stringFlags,
+} from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { readTokenArgument } from '../files.js'
 import { loadKeySetFile } from '../keys.js'
@@ -17,7 +24,8 @@ export interface ChainReport {
   readonly size?: number
   readonly head?: string | null
   readonly code?: string
-  readonly seq?: number
+  /** First bad position; `null` when a checkpoint is bad by itself. */
+  readonly seq?: number | null
   readonly message?: string
   /** How many checkpoints the chain was checked against (given and stored). */
   readonly checkpoints: number
@@ -28,7 +36,9 @@ function checkpointChain(token: string): string | undefined {
   const claims = token.split('.')[1]
   if (claims === undefined) return undefined
   try {
-    const chain = (JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as { chain?: unknown }).chain
+    const chain = (
+      JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as { chain?: unknown }
+    ).chain
     return typeof chain === 'string' ? chain : undefined
   } catch {
     return undefined
@@ -38,7 +48,13 @@ function checkpointChain(token: string): string | undefined {
 /** A store that records the public keys it signed with, if this one does. */
 function recordedKeys(store: object): (() => Promise<JwkSet> | JwkSet) | undefined {
   const candidate = (store as { publicKeys?: unknown }).publicKeys
-  return typeof candidate === 'function' ? (candidate.bind(store) as () => Promise<JwkSet> | JwkSet) : undefined
+  return typeof candidate === 'function'
+    ? (candidate.bind(store) as () => Promise<JwkSet> | JwkSet)
+    : undefined
+}
+
+function position(report: ChainReport): string {
+  return report.seq === null || report.seq === undefined ? 'checkpoint' : `at seq ${report.seq}`
 }
 
 /** `writ chain verify`. */
@@ -87,7 +103,9 @@ unreadable store, keys or checkpoint file.`,
       if (keySet === undefined) {
         const fallback = recordedKeys(store)
         if (fallback === undefined) {
-          throw usageError('--keys JWKS is required: this store does not record the public keys it used')
+          throw usageError(
+            '--keys JWKS is required: this store does not record the public keys it used',
+          )
         }
         keySet = createKeySet(await fallback())
         io.stderr(
@@ -111,11 +129,21 @@ unreadable store, keys or checkpoint file.`,
           return chain === undefined || chain === chainId
         })
         const stored = await store.latestCheckpoint(chainId)
-        if (stored !== undefined && !checkpoints.includes(stored.token)) checkpoints.push(stored.token)
-        const result = await verifyChain(chainTokens(store, chainId), keySet, { checkpoints })
+        if (stored !== undefined && !checkpoints.includes(stored.token))
+          checkpoints.push(stored.token)
+        const result = await verifyChain(chainTokens(store, chainId), keySet, {
+          checkpoints,
+          chainId,
+        })
         reports.push(
           result.valid
-            ? { chain: chainId, valid: true, size: result.size, head: result.head, checkpoints: checkpoints.length }
+            ? {
+                chain: chainId,
+                valid: true,
+                size: result.size,
+                head: result.head,
+                checkpoints: checkpoints.length,
+              }
             : {
                 chain: chainId,
                 valid: false,
@@ -127,20 +155,27 @@ unreadable store, keys or checkpoint file.`,
         )
       }
       const valid = reports.every((report) => report.valid)
-      if (json) io.stdout(jsonLine({ valid, keysFrom: trusted === undefined ? 'store' : 'keys', chains: reports }))
+      if (json)
+        io.stdout(
+          jsonLine({ valid, keysFrom: trusted === undefined ? 'store' : 'keys', chains: reports }),
+        )
       else {
         if (reports.length === 0) io.stdout('no chains in the store\n')
         for (const report of reports) {
-          const against = report.checkpoints === 0 ? 'no checkpoint' : `${report.checkpoints} checkpoint(s)`
+          const against =
+            report.checkpoints === 0 ? 'no checkpoint' : `${report.checkpoints} checkpoint(s)`
           io.stdout(
             report.valid
               ? `OK      chain ${report.chain}: ${report.size} receipt(s), head ${report.head ?? '(empty)'}, against ${against}\n`
-              : `FAILED  chain ${report.chain}: at seq ${report.seq}: ${report.code}: ${report.message}\n`,
+              : `FAILED  chain ${report.chain}: ${position(report)}: ${report.code}: ${report.message}\n`,
           )
         }
       }
       for (const report of reports) {
-        if (!report.valid) io.stderr(`writ: ${report.code}: chain ${report.chain} at seq ${report.seq}: ${report.message}\n`)
+        if (!report.valid)
+          io.stderr(
+            `writ: ${report.code}: chain ${report.chain} ${position(report)}: ${report.message}\n`,
+          )
       }
       return valid ? EXIT_CODES.ok : EXIT_CODES.failed
     } finally {

@@ -3,7 +3,7 @@
  * chain, stores the checkpoint and prints it, to be kept somewhere else.
  */
 import { compilePolicy, createGate } from '@writ/core'
-import { type Command, booleanFlag, jsonLine, requiredFlag, stringFlag } from '../command.js'
+import { booleanFlag, type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { loadSigningKeys } from '../keys.js'
 import { openExistingStore } from '../store.js'
@@ -48,7 +48,8 @@ Exit codes: 0 issued, 2 usage error, 3 missing store, bad key or store error.`,
       if (issuer === undefined) {
         const head = await store.head(chainId)
         if (head.seq > 0) {
-          for await (const last of store.receipts(chainId, { fromSeq: head.seq - 1, limit: 1 })) issuer = last.claims.iss
+          for await (const last of store.receipts(chainId, { fromSeq: head.seq - 1, limit: 1 }))
+            issuer = last.claims.iss
         }
       }
       const gate = createGate({
@@ -71,7 +72,9 @@ Exit codes: 0 issued, 2 usage error, 3 missing store, bad key or store error.`,
         )
       } else {
         io.stdout(`${checkpoint.token}\n`)
-        io.stderr(`checkpoint of chain ${checkpoint.chainId}: size ${checkpoint.size}, head ${checkpoint.head ?? '(empty)'}\n`)
+        io.stderr(
+          `checkpoint of chain ${checkpoint.chainId}: size ${checkpoint.size}, head ${checkpoint.head ?? '(empty)'}\n`,
+        )
       }
       return EXIT_CODES.ok
     } finally {

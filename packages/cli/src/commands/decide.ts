@@ -1,10 +1,10 @@
 /**
  * `writ decide`: decide one action under a policy, sign the decision, print the receipt.
  */
-import { type Store, createGate } from '@writ/core'
+import { createGate, MAX_TTL_SECONDS, type Store } from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
 import { usageError } from '../cli-error.js'
-import { type Command, booleanFlag, jsonLine, requiredFlag, stringFlag } from '../command.js'
+import { booleanFlag, type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { resolvePath } from '../files.js'
 import { loadPolicy, requestFlags } from '../inputs.js'
@@ -18,8 +18,10 @@ export const DEFAULT_CHAIN = 'cli'
 
 function ttlFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined
-  if (!/^[1-9][0-9]{0,8}$/.test(value)) throw usageError('--ttl must be a positive whole number of seconds')
-  return Number(value)
+  const seconds = /^[1-9][0-9]{0,2}$/.test(value) ? Number(value) : 0
+  if (seconds < 1 || seconds > MAX_TTL_SECONDS)
+    throw usageError(`--ttl must be 1 to ${MAX_TTL_SECONDS} seconds`)
+  return seconds
 }
 
 /** `writ decide`. */
@@ -63,7 +65,7 @@ and that refusal gets a receipt too.
                       it the receipt is on an in-memory chain at seq 0, not kept
   --chain ID          chain id in the store (default ${DEFAULT_CHAIN})
   --issuer ISS        receipt iss (default ${DEFAULT_ISSUER})
-  --ttl SECONDS       validity of a PERMIT (default: the gate's, 300 or less)
+  --ttl SECONDS       validity of a PERMIT, 1 to 300 (default 300)
   --json              print { decision, reason, rule, receipt, claims, problem? }
 
 Exit codes: 0 a receipt was issued (whatever the decision), 1 invalid policy,
@@ -94,7 +96,9 @@ Exit codes: 0 a receipt was issued (whatever the decision), 1 invalid policy,
         ...(audience === undefined ? {} : { audience }),
       })
       if (store === undefined) {
-        io.stderr('writ: note: no --store given: this receipt is on an in-memory chain starting at seq 0, and nothing is kept\n')
+        io.stderr(
+          'writ: note: no --store given: this receipt is on an in-memory chain starting at seq 0, and nothing is kept\n',
+        )
       }
       if (booleanFlag(input, 'json')) {
         io.stdout(
@@ -104,7 +108,9 @@ Exit codes: 0 a receipt was issued (whatever the decision), 1 invalid policy,
             rule: decision.rule,
             receipt: decision.receipt,
             claims: decision.claims,
-            ...(decision.decision !== 'PERMIT' && decision.problem !== undefined ? { problem: decision.problem } : {}),
+            ...(decision.decision !== 'PERMIT' && decision.problem !== undefined
+              ? { problem: decision.problem }
+              : {}),
           }),
         )
       } else {

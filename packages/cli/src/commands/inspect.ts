@@ -4,7 +4,7 @@
  */
 import { tokenDigest } from '@writ/verify'
 import { CliError } from '../cli-error.js'
-import { type Command, booleanFlag, jsonLine, positional } from '../command.js'
+import { booleanFlag, type Command, jsonLine, positional } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { readTokenArgument } from '../files.js'
 
@@ -24,7 +24,11 @@ function decodeSegment(segment: string, name: string): Record<string, unknown> {
 }
 
 function display(key: string, value: unknown): string {
-  if (timeClaims.has(key.slice(key.lastIndexOf('.') + 1)) && typeof value === 'number' && Number.isSafeInteger(value)) {
+  if (
+    timeClaims.has(key.slice(key.lastIndexOf('.') + 1)) &&
+    typeof value === 'number' &&
+    Number.isSafeInteger(value)
+  ) {
     const date = new Date(value * 1000)
     return Number.isNaN(date.getTime()) ? String(value) : `${date.toISOString()} (${value})`
   }

@@ -5,7 +5,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { generateSigningKey } from '@writ/core'
 import { CliError, usageError } from '../cli-error.js'
-import { type Command, booleanFlag, jsonLine, requiredFlag } from '../command.js'
+import { booleanFlag, type Command, jsonLine, requiredFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { resolvePath } from '../files.js'
 
@@ -38,7 +38,9 @@ Exit codes: 0 written, 2 usage error, 3 file exists or cannot be written.`,
     } catch (cause) {
       const reason = (cause as NodeJS.ErrnoException).code ?? 'unwritable'
       const message =
-        reason === 'EEXIST' ? `${out} already exists; use --force to replace it` : `cannot write ${out} (${reason})`
+        reason === 'EEXIST'
+          ? `${out} already exists; use --force to replace it`
+          : `cannot write ${out} (${reason})`
       throw new CliError('IO_ERROR', message, { cause, details: { path } })
     }
     if (booleanFlag(input, 'json')) io.stdout(jsonLine({ kid: key.kid, path }))

@@ -2,8 +2,8 @@
  * `writ keys export --key KEYFILE`: the public JWK Set of one or more signing keys.
  */
 import type { JwkSet, PublicJwk } from '@writ/verify'
-import { type Command, jsonLine, stringFlags } from '../command.js'
 import { usageError } from '../cli-error.js'
+import { type Command, jsonLine, stringFlags } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { loadPublicKeys } from '../keys.js'
 

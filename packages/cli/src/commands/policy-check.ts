@@ -3,7 +3,7 @@
  * problem with its location.
  */
 import { WritError } from '@writ/verify'
-import { type Command, booleanFlag, jsonLine, positional } from '../command.js'
+import { booleanFlag, type Command, jsonLine, positional } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { loadPolicy } from '../inputs.js'
 import { policyProblems } from '../policy-problems.js'
@@ -34,10 +34,15 @@ Exit codes: 0 valid, 1 invalid (POLICY_INVALID or POLICY_UNSAFE), 2 usage error,
       else io.stdout(`OK ${policy.id} ${policy.digest}\n`)
       return EXIT_CODES.ok
     } catch (error) {
-      if (!WritError.isInstance(error) || (error.code !== 'POLICY_INVALID' && error.code !== 'POLICY_UNSAFE')) throw error
+      if (
+        !WritError.isInstance(error) ||
+        (error.code !== 'POLICY_INVALID' && error.code !== 'POLICY_UNSAFE')
+      )
+        throw error
       const problems = policyProblems(error, file)
       if (json) io.stdout(jsonLine({ valid: false, code: error.code, problems }))
-      for (const problem of problems) io.stderr(`writ: ${error.code}: ${problem.location}: ${problem.message}\n`)
+      for (const problem of problems)
+        io.stderr(`writ: ${error.code}: ${problem.location}: ${problem.message}\n`)
       return EXIT_CODES.failed
     }
   },

@@ -3,9 +3,9 @@
  * policy for one input (applies, holds, errored) and the decision that results.
  */
 import { DEFAULT_AGENT } from '@writ/core'
-import { WritError, canonicalArgs, validateActionName } from '@writ/verify'
+import { canonicalArgs, validateActionName, WritError } from '@writ/verify'
 import { usageError } from '../cli-error.js'
-import { type Command, booleanFlag, jsonLine, positional, stringFlag } from '../command.js'
+import { booleanFlag, type Command, jsonLine, positional, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { loadPolicy, requestFlags } from '../inputs.js'
 
@@ -13,7 +13,8 @@ function nowFlag(value: string | undefined): number {
   if (value === undefined) return Math.floor(Date.now() / 1000)
   if (/^[0-9]{1,12}$/.test(value)) return Number(value)
   const time = Date.parse(value)
-  if (Number.isNaN(time)) throw usageError('--now must be an ISO 8601 date or whole seconds since the epoch')
+  if (Number.isNaN(time))
+    throw usageError('--now must be an ISO 8601 date or whole seconds since the epoch')
   return Math.floor(time / 1000)
 }
 
@@ -69,7 +70,16 @@ Exit codes: 0 explained (whatever the decision), 1 invalid policy, 2 usage error
       // The same refusal a gate would sign: the input never reaches the rules.
       const problem = { code: error.code, message: error.message }
       if (json) {
-        io.stdout(jsonLine({ decision: 'DENY', reason: 'INPUT_INVALID', rule: null, rules: [], limits: [], problem }))
+        io.stdout(
+          jsonLine({
+            decision: 'DENY',
+            reason: 'INPUT_INVALID',
+            rule: null,
+            rules: [],
+            limits: [],
+            problem,
+          }),
+        )
       } else {
         io.stdout(`input refused before any rule: ${problem.code}: ${problem.message}\n`)
         io.stdout('decision  DENY  reason INPUT_INVALID  rule (none)\n')
@@ -96,10 +106,14 @@ Exit codes: 0 explained (whatever the decision), 1 invalid policy, 2 usage error
       )
       return EXIT_CODES.ok
     }
-    io.stdout(`policy ${policy.id} ${policy.digest}\naction ${request.action}  args ${args.digest}\n\nrules:\n`)
+    io.stdout(
+      `policy ${policy.id} ${policy.digest}\naction ${request.action}  args ${args.digest}\n\nrules:\n`,
+    )
     if (explanation.rules.length === 0) io.stdout('  (none)\n')
     for (const rule of explanation.rules) {
-      io.stdout(`  ${rule.effect.padEnd(6)} ${rule.id}: ${state(rule.applies, rule.holds, rule.error)}\n`)
+      io.stdout(
+        `  ${rule.effect.padEnd(6)} ${rule.id}: ${state(rule.applies, rule.holds, rule.error)}\n`,
+      )
     }
     if (explanation.limits.length > 0) {
       io.stdout('limits:\n')
@@ -108,7 +122,9 @@ Exit codes: 0 explained (whatever the decision), 1 invalid policy, 2 usage error
         io.stdout(`  ${limit.id}: ${state(limit.applies, limit.holds, limit.error)}${amount}\n`)
       }
     }
-    io.stdout(`\ndecision  ${evaluation.decision}  reason ${evaluation.reason}  rule ${evaluation.rule ?? '(none)'}\n`)
+    io.stdout(
+      `\ndecision  ${evaluation.decision}  reason ${evaluation.reason}  rule ${evaluation.rule ?? '(none)'}\n`,
+    )
     return EXIT_CODES.ok
   },
 }

@@ -2,8 +2,8 @@
  * `writ policy test FILE CASES`: decides each case under the policy, exactly as a
  * gate would, and compares with what the case expects (like `opa test`).
  */
-import { type Decision, createGate, generateSigningKey } from '@writ/core'
-import { type Command, booleanFlag, jsonLine, positional } from '../command.js'
+import { createGate, type Decision, generateSigningKey } from '@writ/core'
+import { booleanFlag, type Command, jsonLine, positional } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { readTextFile } from '../files.js'
 import { loadPolicy } from '../inputs.js'
@@ -62,11 +62,21 @@ Exit codes: 0 every case passed, 1 a case failed or the policy is invalid,
     const policy = loadPolicy(io, policyFile)
     const cases = parsePolicyCases(readTextFile(io, casesFile, 'cases file'), casesFile)
     const key = generateSigningKey()
-    const results: { name: string; pass: boolean; expected: CaseExpectation; actual: Outcome }[] = []
+    const results: { name: string; pass: boolean; expected: CaseExpectation; actual: Outcome }[] =
+      []
     for (const item of cases) {
       const decision = await decideCase(policy, key, item)
-      const actual: Outcome = { decision: decision.decision, rule: decision.rule, reason: decision.reason }
-      results.push({ name: item.name, pass: matches(item.expect, actual), expected: item.expect, actual })
+      const actual: Outcome = {
+        decision: decision.decision,
+        rule: decision.rule,
+        reason: decision.reason,
+      }
+      results.push({
+        name: item.name,
+        pass: matches(item.expect, actual),
+        expected: item.expect,
+        actual,
+      })
     }
     const failed = results.filter((result) => !result.pass).length
     if (booleanFlag(input, 'json')) {

@@ -2,8 +2,8 @@
  * `writ verify --keys JWKS TOKEN|FILE`: is this receipt authentic? Authenticity only
  * (spec section 8): an expired receipt or a DENY still verifies, and authorizes nothing.
  */
-import { WritError, verifyCheckpoint, verifyReceipt } from '@writ/verify'
-import { type Command, booleanFlag, jsonLine, positional, requiredFlag } from '../command.js'
+import { verifyCheckpoint, verifyReceipt, WritError } from '@writ/verify'
+import { booleanFlag, type Command, jsonLine, positional, requiredFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { readTokenArgument } from '../files.js'
 import { loadKeySetFile } from '../keys.js'
@@ -12,7 +12,9 @@ import { describeReceipt } from '../receipt-summary.js'
 /** The `typ` a token's header claims, read without trusting it, to pick the verifier. */
 function tokenType(token: string): unknown {
   try {
-    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { typ?: unknown }
+    const header = JSON.parse(
+      Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'),
+    ) as { typ?: unknown }
     return header.typ
   } catch {
     return undefined
