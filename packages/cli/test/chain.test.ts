@@ -119,6 +119,37 @@ describe('writ decide --store and writ chain verify', () => {
     expect(report.chains[0]).toMatchObject({ valid: false, code: 'CHAIN_GAP', seq: 1 })
   })
 
+  it('detects reordered receipts at the first position out of place', async () => {
+    await decideInStore(10)
+    const second = await decideInStore(20)
+    const third = await decideInStore(30)
+    sql('UPDATE receipts SET token = ? WHERE seq = 1', third)
+    sql('UPDATE receipts SET token = ? WHERE seq = 2', second)
+    const { code, report } = await chainVerify()
+    expect(code).toBe(1)
+    expect(report.chains[0]).toMatchObject({ valid: false, seq: 1 })
+    expect(['CHAIN_GAP', 'CHAIN_PREV_MISMATCH']).toContain(report.chains[0].code)
+  })
+
+  it('exits 3 with STORE_UNAVAILABLE when the store cannot be created', async () => {
+    const result = await ws.writ(
+      'decide',
+      '--policy',
+      'policy.yaml',
+      '--key',
+      'signing.jwk',
+      '--action',
+      'payments.transfer',
+      '--args',
+      '{}',
+      '--store',
+      'no-such-directory/receipts.db',
+    )
+    expect(result.code).toBe(3)
+    expect(result.stderr).toMatch(/^writ: STORE_UNAVAILABLE: /m)
+    expect(result.stdout).toBe('')
+  })
+
   it('detects a truncated tail against a checkpoint kept elsewhere', async () => {
     await decideInStore(10)
     await decideInStore(20)

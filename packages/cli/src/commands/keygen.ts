@@ -31,8 +31,8 @@ Exit codes: 0 written, 2 usage error, 3 file exists or cannot be written.`,
     if (out === '-') throw usageError('--out must name a file; a private key is never printed')
     const path = resolvePath(io, out)
     const key = generateSigningKey()
-    if (booleanFlag(input, 'force')) rmSync(path, { force: true })
     try {
+      if (booleanFlag(input, 'force')) rmSync(path, { force: true })
       // 'wx' refuses to follow or replace anything already there, and the mode is set at creation.
       writeFileSync(path, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
     } catch (cause) {
