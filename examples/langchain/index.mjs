@@ -68,13 +68,17 @@ const model = fakeModel()
 
 // 5. The agent. Writ's middleware goes LAST, so nothing can rewrite a call after it.
 const agent = createAgent({ model, tools: [transfer], middleware: [writMiddleware(gate)] })
-const state = await agent.invoke({ messages: [new HumanMessage('Pay rent to alice and 10 to mallory.')] })
+const state = await agent.invoke({
+  messages: [new HumanMessage('Pay rent to alice and 10 to mallory.')],
+})
 
 for (const message of state.messages) {
   if (!ToolMessage.isInstance(message)) continue
   if (message.status === 'error') {
     const refusal = JSON.parse(message.content)
-    say(`REFUSED ${message.tool_call_id}: ${refusal.decision} ${refusal.reason} (receipt ${refusal.receipt_id})`)
+    say(
+      `REFUSED ${message.tool_call_id}: ${refusal.decision} ${refusal.reason} (receipt ${refusal.receipt_id})`,
+    )
   } else {
     say(`PERMIT  ${message.tool_call_id}: ${message.content}`)
   }

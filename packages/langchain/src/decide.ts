@@ -1,4 +1,10 @@
-import { type ActionRequest, type Gate, type PermitDecision, guardAction, refusalPayload } from '@writ/core'
+import {
+  type ActionRequest,
+  type Gate,
+  guardAction,
+  type PermitDecision,
+  refusalPayload,
+} from '@writ/core'
 
 /** The JSON an adapter hands back on refusal, as built by `refusalPayload` of `@writ/core`. */
 export type RefusalPayload = ReturnType<typeof refusalPayload>

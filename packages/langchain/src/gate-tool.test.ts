@@ -60,9 +60,14 @@ describe('gateTool', () => {
   it('with plain args: returns the refusal JSON, or rejects when asked to', async () => {
     const { calls, transfer } = recordingTransfer()
     const gate = paymentsGate()
-    expect(await gateTool(gate, transfer).invoke({ to: 'alice', amount: 7 })).toBe('sent 7 to alice')
+    expect(await gateTool(gate, transfer).invoke({ to: 'alice', amount: 7 })).toBe(
+      'sent 7 to alice',
+    )
     const text = await gateTool(gate, transfer).invoke({ to: 'alice', amount: 5000 })
-    expect(JSON.parse(text as string)).toMatchObject({ decision: 'SILENCE', reason: 'CONDITION_FALSE' })
+    expect(JSON.parse(text as string)).toMatchObject({
+      decision: 'SILENCE',
+      reason: 'CONDITION_FALSE',
+    })
     const rejection = await gateTool(gate, transfer, { onRefusal: 'throw' })
       .invoke({ to: 'mallory', amount: 1 })
       .then(
@@ -102,9 +107,15 @@ describe('gateTool', () => {
         calls.push(args)
         return 'ok'
       },
-      { name: 'pay', description: 'Pay.', schema: z.object({ to: z.string(), amount: z.number() }) },
+      {
+        name: 'pay',
+        description: 'Pay.',
+        schema: z.object({ to: z.string(), amount: z.number() }),
+      },
     )
-    const [gated] = gateTools(paymentsGate(), [pay], { actionName: (name) => (name === 'pay' ? 'payments.transfer' : undefined) })
+    const [gated] = gateTools(paymentsGate(), [pay], {
+      actionName: (name) => (name === 'pay' ? 'payments.transfer' : undefined),
+    })
     expect(gated?.name).toBe('pay')
     expect(await gated?.invoke({ to: 'bob', amount: 3 })).toBe('ok')
     const unmapped = await gateTool(paymentsGate(), pay).invoke({ to: 'bob', amount: 3 })
@@ -132,8 +143,14 @@ describe('gateTool', () => {
       async () => {
         throw offline
       },
-      { name: 'payments.transfer', description: 'x', schema: z.object({ to: z.string(), amount: z.number() }) },
+      {
+        name: 'payments.transfer',
+        description: 'x',
+        schema: z.object({ to: z.string(), amount: z.number() }),
+      },
     )
-    await expect(gateTool(paymentsGate(), failing).invoke({ to: 'alice', amount: 1 })).rejects.toBe(offline)
+    await expect(gateTool(paymentsGate(), failing).invoke({ to: 'alice', amount: 1 })).rejects.toBe(
+      offline,
+    )
   })
 })

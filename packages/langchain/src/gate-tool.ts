@@ -1,7 +1,7 @@
 import { type ClientTool, StructuredTool, type ToolRunnableConfig } from '@langchain/core/tools'
 import type { Gate } from '@writ/core'
 import { decide } from './decide.js'
-import { type WritToolOptions, actionRequestOf, resolveActionName } from './options.js'
+import { actionRequestOf, resolveActionName, type WritToolOptions } from './options.js'
 import { rawArgumentsOf } from './raw-arguments.js'
 import { refusalMessage } from './refusal-message.js'
 import { isToolCall } from './tool-call.js'
@@ -91,7 +91,10 @@ export class WritGatedTool extends StructuredTool {
   /** @deprecated Use {@link WritGatedTool.invoke}; routed through the same gate. */
   // biome-ignore lint/suspicious/noExplicitAny: the signature is LangChain's generic one.
   override async call(arg: any, configArg?: any): Promise<any> {
-    return this.#invoke(arg, typeof configArg === 'object' && !Array.isArray(configArg) ? configArg : undefined)
+    return this.#invoke(
+      arg,
+      typeof configArg === 'object' && !Array.isArray(configArg) ? configArg : undefined,
+    )
   }
 
   /** Never reached: `invoke` and `call` are overridden so nothing runs ungated. */
@@ -137,7 +140,11 @@ export class WritGatedTool extends StructuredTool {
  * // a ToolMessage: the tool's output on PERMIT, status 'error' with the refusal JSON otherwise
  * ```
  */
-export function gateTool(gate: Gate, tool: ClientTool, options: GateToolOptions = {}): WritGatedTool {
+export function gateTool(
+  gate: Gate,
+  tool: ClientTool,
+  options: GateToolOptions = {},
+): WritGatedTool {
   return new WritGatedTool(gate, tool, options)
 }
 
@@ -148,6 +155,10 @@ export function gateTool(gate: Gate, tool: ClientTool, options: GateToolOptions 
  * @param tools the tools to gate
  * @param options shared options; `actionName` maps each tool's name
  */
-export function gateTools(gate: Gate, tools: readonly ClientTool[], options: GateToolOptions = {}): WritGatedTool[] {
+export function gateTools(
+  gate: Gate,
+  tools: readonly ClientTool[],
+  options: GateToolOptions = {},
+): WritGatedTool[] {
   return tools.map((tool) => gateTool(gate, tool, options))
 }

@@ -1,8 +1,8 @@
 import type { ToolMessage } from '@langchain/core/messages'
-import { type Gate, WritError, refusalPayload } from '@writ/core'
+import { type Gate, refusalPayload, WritError } from '@writ/core'
 import type { AgentMiddleware, ToolCallHandler } from 'langchain'
 import { decide } from './decide.js'
-import { type WritToolOptions, actionRequestOf, resolveActionName } from './options.js'
+import { actionRequestOf, resolveActionName, type WritToolOptions } from './options.js'
 import { rawArgumentsOf } from './raw-arguments.js'
 import { refusalMessage } from './refusal-message.js'
 import { isToolCall } from './tool-call.js'
@@ -53,15 +53,22 @@ type Invokable = { invoke(input: unknown, config?: unknown): Promise<unknown> }
  * ```
  */
 export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}): AgentMiddleware {
-  const wrapToolCall = async (request: ToolCallRequest, handler: ToolCallHandler): Promise<ToolMessage | unknown> => {
+  const wrapToolCall = async (
+    request: ToolCallRequest,
+    handler: ToolCallHandler,
+  ): Promise<ToolMessage | unknown> => {
     const { toolCall } = request
     const tool = request.tool as (Partial<Invokable> & { name?: unknown }) | undefined
     if (tool === undefined) {
       // Nothing registered under this name: refused without asking the gate, and no
       // middleware after this one gets the chance to supply a tool of its own.
-      const unknown = new WritError('TOOL_UNKNOWN', 'No tool of that name is available; nothing was run.', {
-        details: { tool: toolCall.name },
-      })
+      const unknown = new WritError(
+        'TOOL_UNKNOWN',
+        'No tool of that name is available; nothing was run.',
+        {
+          details: { tool: toolCall.name },
+        },
+      )
       return refusalMessage(refusalPayload(unknown), { id: toolCall.id, name: toolCall.name })
     }
     // Decide on the tool that will actually run when LangChain resolved one.

@@ -31,7 +31,10 @@ export interface WritToolOptions {
  * @param toolName the LangChain tool name
  * @returns the action name the gate decides on
  */
-export function resolveActionName(mapping: ActionNameMapping | undefined, toolName: string): string {
+export function resolveActionName(
+  mapping: ActionNameMapping | undefined,
+  toolName: string,
+): string {
   if (mapping === undefined) return toolName
   if (typeof mapping === 'function') return mapping(toolName) ?? toolName
   if (Object.hasOwn(mapping, toolName)) {

@@ -17,7 +17,11 @@
  * @param args the parsed arguments about to run
  * @returns the raw JSON text, or `undefined` when it is unknown or does not match `args`
  */
-export function rawArgumentsOf(messages: unknown, toolCallId: string | undefined, args: unknown): string | undefined {
+export function rawArgumentsOf(
+  messages: unknown,
+  toolCallId: string | undefined,
+  args: unknown,
+): string | undefined {
   if (toolCallId === undefined || toolCallId === '' || !Array.isArray(messages)) return undefined
   for (let index = messages.length - 1; index >= 0; index -= 1) {
     const text = rawArgumentsIn(messages[index], toolCallId)

@@ -4,7 +4,10 @@ import { END, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph
 import { ToolNode } from '@langchain/langgraph/prebuilt'
 import { createAgent } from 'langchain'
 import { z } from 'zod'
-import { type HarnessCall, describeAdapterConformance } from '../../../test/conformance/adapter-suite.js'
+import {
+  describeAdapterConformance,
+  type HarnessCall,
+} from '../../../test/conformance/adapter-suite.js'
 import { gateTool, writMiddleware } from '../src/index.js'
 import { modelProposing, proposal, textOf, toolMessages } from './support.js'
 
