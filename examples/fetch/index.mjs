@@ -44,7 +44,9 @@ handler = nodeReceiptGuard({ keys: publicKeys, audience: origin }, (_request, re
   const transfer = JSON.parse(new TextDecoder().decode(writ.body))
   executed.push(transfer)
   response.writeHead(200, { 'content-type': 'application/json' })
-  response.end(JSON.stringify({ ok: true, transferred: transfer, receipt: writ.receipt.claims.jti }))
+  response.end(
+    JSON.stringify({ ok: true, transferred: transfer, receipt: writ.receipt.claims.jti }),
+  )
 })
 
 // 3. The agent's side: every request goes through the gate first.
@@ -77,7 +79,11 @@ try {
   assert.equal(direct.status, 401)
 
   // The agent moves a DENY receipt onto a request: still refused.
-  const forced = await post(fetch, { to: 'mallory', amount: 10 }, { headers: { 'writ-receipt': refusal.receipt } })
+  const forced = await post(
+    fetch,
+    { to: 'mallory', amount: 10 },
+    { headers: { 'writ-receipt': refusal.receipt } },
+  )
   log('DENY receipt →', forced.status, (await forced.json()).code)
   assert.equal(forced.status, 403)
 

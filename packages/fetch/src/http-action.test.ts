@@ -1,6 +1,11 @@
 import { digestOf } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
-import { type HttpActionInput, defaultHttpArgs, isJsonContentType, jsonTextOf } from './http-action.js'
+import {
+  defaultHttpArgs,
+  type HttpActionInput,
+  isJsonContentType,
+  jsonTextOf,
+} from './http-action.js'
 
 function inputOf(url: string, body = '', contentType = 'application/json'): HttpActionInput {
   const bytes = new TextEncoder().encode(body)

@@ -10,7 +10,9 @@ import { concatBytes } from './read-body.js'
  */
 export function readNodeBody(message: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   if (message.readableDidRead || message.readableEnded) {
-    return Promise.reject(new WritError('BODY_NOT_HASHABLE', 'the request body was already read by another handler'))
+    return Promise.reject(
+      new WritError('BODY_NOT_HASHABLE', 'the request body was already read by another handler'),
+    )
   }
   return new Promise<Uint8Array>((resolve, reject) => {
     const chunks: Uint8Array[] = []
@@ -28,7 +30,11 @@ export function readNodeBody(message: IncomingMessage, maxBytes: number): Promis
         cleanup()
         // Discard the rest instead of destroying the socket, so the 413 reaches the client.
         message.resume()
-        reject(new WritError('BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`, { details: { maxBytes } }))
+        reject(
+          new WritError('BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`, {
+            details: { maxBytes },
+          }),
+        )
         return
       }
       chunks.push(bytes)

@@ -1,24 +1,32 @@
 import {
   createKeySet,
   createMemoryReplayCache,
+  type Digest,
+  decodeJws,
   digestOf,
   type HttpBinding,
-  type JwkSet,
+  isKeySet,
   type KeySet,
+  type KeySetInput,
   type ReplayCache,
   type VerifiedReceipt,
   verifyPermit,
   WritError,
 } from '@writ/verify'
 import { contentDigestMatches } from './content-digest.js'
-import { defaultActionName } from './http-action.js'
+import {
+  defaultActionName,
+  defaultHttpArgs,
+  type HeaderAllowList,
+  jsonTextOf,
+} from './http-action.js'
 import { problemResponse, problemType, type WritProblem } from './problem.js'
 import { DEFAULT_MAX_BODY_BYTES, readBodyBytes } from './read-body.js'
 
 /** Options of {@link createReceiptGuard}. */
 export interface ReceiptGuardOptions {
-  /** The authority's public keys: a JWK Set as published, or a key set built from one. */
-  readonly keys: KeySet | JwkSet
+  /** The authority's public keys: a JWK Set as published (object or JSON text), or a key set built from one. */
+  readonly keys: KeySet | KeySetInput
   /** This service's name as senders write it in `aud`, e.g. `https://pay.example.com`. */
   readonly audience: string
   /**
@@ -33,6 +41,17 @@ export interface ReceiptGuardOptions {
    * in lower case, as the gated fetch names it.
    */
   readonly action?: string | ((request: Request) => string)
+  /**
+   * Whether to check `act.args` too. Default: not checked; the receipt's `http` binding
+   * (method, full URI, body digest) is what ties it to the request. `'http'` recomputes
+   * the gated fetch's default arguments from the request received (set `allowHeaders`
+   * as the sender did), so a policy decision on an allow-listed header cannot be moved
+   * to a request with another value; a function returns the arguments (object or JSON
+   * text) the sender's `args` option produced. A mismatch is `ARGS_MISMATCH`.
+   */
+  readonly args?: 'http' | ((request: Request, body: Uint8Array) => unknown)
+  /** With `args: 'http'`: the sender's `allowHeaders`. */
+  readonly allowHeaders?: HeaderAllowList
   /**
    * The public URL the sender addressed, when it differs from `request.url` (behind a
    * proxy or load balancer). Default: `request.url`, or `origin` with the request's
@@ -94,6 +113,8 @@ export function receiverStatusOf(code: string): number {
       return 413
     case 'REPLAY_CACHE_UNAVAILABLE':
       return 503
+    case 'RECEIVER_ERROR':
+      return 500
     default:
       return 403
   }
@@ -109,6 +130,7 @@ const titles: Record<string, string> = Object.assign(Object.create(null), {
   ACTION_MISMATCH: 'Writ receipt is for another action',
   AUDIENCE_MISMATCH: 'Writ receipt is for another service',
   REPLAY_CACHE_UNAVAILABLE: 'Cannot check single use right now',
+  RECEIVER_ERROR: 'The request could not be checked',
 })
 
 /** The problem details for a receiving-side refusal with `error`. */
@@ -133,10 +155,6 @@ export function receiverRefusal(error: WritError): Response {
     problem,
     problem.status === 401 ? { 'www-authenticate': 'Writ' } : undefined,
   )
-}
-
-function isJwkSet(keys: KeySet | JwkSet): keys is JwkSet {
-  return Array.isArray((keys as Partial<JwkSet>).keys)
 }
 
 /**
@@ -181,7 +199,7 @@ export function boundUriOf(
  * ```
  */
 export function createReceiptGuard(options: ReceiptGuardOptions): ReceiptGuard {
-  const keySet: KeySet = isJwkSet(options.keys) ? createKeySet(options.keys) : options.keys
+  const keySet: KeySet = isKeySet(options.keys) ? options.keys : createKeySet(options.keys)
   const replay = options.replay ?? createMemoryReplayCache()
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const requireAudience = options.requireAudience ?? true
@@ -205,13 +223,11 @@ export function createReceiptGuard(options: ReceiptGuardOptions): ReceiptGuard {
           : typeof options.action === 'function'
             ? options.action(request)
             : options.action
-      const http: HttpBinding = {
-        method: request.method,
-        uri: boundUriOf(request, options),
-        body: digestOf(body),
-      }
+      const uri = boundUriOf(request, options)
+      const http: HttpBinding = { method: request.method, uri, body: digestOf(body) }
       const receipt = await verifyPermit(token.trim(), keySet, {
         action,
+        ...argsExpectation(token.trim(), request, body, http, options),
         http,
         audience: options.audience,
         requireAudience,
@@ -224,10 +240,44 @@ export function createReceiptGuard(options: ReceiptGuardOptions): ReceiptGuard {
       // Fail closed: an unexpected failure is a refusal, reported without its internals.
       const error = WritError.isInstance(caught)
         ? caught
-        : new WritError('MALFORMED', 'the request could not be checked', { cause: caught })
+        : new WritError('RECEIVER_ERROR', 'the request could not be checked', { cause: caught })
       return { ok: false, response: receiverRefusal(error), error }
     }
   }
+}
+
+/**
+ * What `verifyPermit` compares `act.args` with. Without an `args` option the receipt's
+ * own digest is passed, so only the HTTP binding ties the receipt to the request; the
+ * signature over that digest is still checked by `verifyPermit`.
+ */
+function argsExpectation(
+  token: string,
+  request: Request,
+  body: Uint8Array,
+  http: HttpBinding,
+  options: ReceiptGuardOptions,
+): { args: unknown } | { argsDigest: Digest } {
+  if (options.args === 'http') {
+    const url = new URL(http.uri)
+    const args = defaultHttpArgs(
+      {
+        request,
+        method: request.method,
+        url,
+        body,
+        digest: http.body,
+        jsonText: jsonTextOf(request.headers.get('content-type'), body),
+      },
+      options.allowHeaders,
+    )
+    return { args }
+  }
+  if (typeof options.args === 'function') return { args: options.args(request, body) }
+  const claims = decodeJws(token).claims as { act?: { args?: unknown } } | null
+  const digest = claims?.act?.args
+  // A receipt without a well-formed `act.args` fails `verifyPermit` (CLAIMS_INVALID) anyway.
+  return { argsDigest: (typeof digest === 'string' ? digest : 'sha256:') as Digest }
 }
 
 /**

@@ -3,11 +3,18 @@ import { getRequestListener } from '@hono/node-server'
 import express from 'express'
 import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type ReceiptGuardOptions, createGatedFetch } from '../src/index.js'
 import { expressReceiptGuard } from '../src/express.js'
-import { type WritHonoVariables, honoReceiptGuard } from '../src/hono.js'
+import { honoReceiptGuard, type WritHonoVariables } from '../src/hono.js'
+import { createGatedFetch, type ReceiptGuardOptions } from '../src/index.js'
 import { nodeReceiptGuard } from '../src/node.js'
-import { type RunningServer, capturingFetch, jsonPost, listen, newGate, problemOf } from './support.js'
+import {
+  capturingFetch,
+  jsonPost,
+  listen,
+  newGate,
+  problemOf,
+  type RunningServer,
+} from './support.js'
 
 type Kind = 'node' | 'hono' | 'express'
 
@@ -27,7 +34,10 @@ async function guardedServer(
   optionsFor: (origin: string) => ReceiptGuardOptions,
 ): Promise<GuardedServer> {
   const executed: Executed[] = []
-  let listener: (request: IncomingMessage, response: ServerResponse) => void = (_request, response) => {
+  let listener: (request: IncomingMessage, response: ServerResponse) => void = (
+    _request,
+    response,
+  ) => {
     response.writeHead(503).end()
   }
   const running = await listen((request, response) => listener(request, response))
@@ -63,7 +73,11 @@ async function guardedServer(
         path: request.originalUrl,
         body: (request.body as Buffer).toString('utf8'),
       })
-      response.json({ ok: true, receipt: (response.locals['writ'] as { receipt: { claims: { jti: string } } }).receipt.claims.jti })
+      response.json({
+        ok: true,
+        receipt: (response.locals['writ'] as { receipt: { claims: { jti: string } } }).receipt
+          .claims.jti,
+      })
     })
     listener = app
   }
@@ -77,14 +91,20 @@ async function permittedRequest(
   init: RequestInit,
 ): Promise<{ token: string; request: Request }> {
   const capture = capturingFetch()
-  const response = await createGatedFetch(newGate(), { ...gatedFetchOptions, fetch: capture.fetch })(url, init)
+  const response = await createGatedFetch(newGate(), {
+    ...gatedFetchOptions,
+    fetch: capture.fetch,
+  })(url, init)
   expect(response.status).toBe(204)
   const request = capture.requests[0]!
   return { token: request.headers.get('writ-receipt')!, request }
 }
 
 function withReceipt(token: string, init: RequestInit = {}): RequestInit {
-  return { ...init, headers: { ...(init.headers as Record<string, string>), 'writ-receipt': token } }
+  return {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), 'writ-receipt': token },
+  }
 }
 
 const transfer = { to: 'alice', amount: 250 }
@@ -97,7 +117,11 @@ for (const kind of ['node', 'hono', 'express'] as const) {
 
     beforeEach(async () => {
       const keys = await gate.keys()
-      server = await guardedServer(kind, (origin) => ({ keys, audience: origin, action: 'payments.transfer' }))
+      server = await guardedServer(kind, (origin) => ({
+        keys,
+        audience: origin,
+        action: 'payments.transfer',
+      }))
     })
 
     afterEach(async () => {
@@ -192,10 +216,10 @@ for (const kind of ['node', 'hono', 'express'] as const) {
 
     it('refuses a receipt meant for another service with AUDIENCE_MISMATCH', async () => {
       const url = `${server.origin}/v1/transfers`
-      const response = await createGatedFetch(gate, { ...senderOptions, audience: 'https://elsewhere.example' })(
-        url,
-        jsonPost(transfer),
-      )
+      const response = await createGatedFetch(gate, {
+        ...senderOptions,
+        audience: 'https://elsewhere.example',
+      })(url, jsonPost(transfer))
       expect(response.status).toBe(403)
       expect((await problemOf(response))['code']).toBe('AUDIENCE_MISMATCH')
       expect(server.executed).toHaveLength(0)
@@ -217,7 +241,10 @@ for (const kind of ['node', 'hono', 'express'] as const) {
     it('refuses a body over the receiver limit with 413 BODY_TOO_LARGE', async () => {
       const url = `${server.origin}/v1/transfers`
       const { token } = await permittedRequest(senderOptions, url, jsonPost(transfer))
-      const response = await fetch(url, withReceipt(token, { method: 'POST', body: new Uint8Array(1024 * 1024 + 1) }))
+      const response = await fetch(
+        url,
+        withReceipt(token, { method: 'POST', body: new Uint8Array(1024 * 1024 + 1) }),
+      )
       expect(response.status).toBe(413)
       expect((await problemOf(response))['code']).toBe('BODY_TOO_LARGE')
       expect(server.executed).toHaveLength(0)
@@ -256,7 +283,10 @@ describe('end to end: receipt lifetime and default action names', () => {
     const gatedFetch = createGatedFetch(gate)
     expect((await gatedFetch(`${running.origin}/v1/items`)).status).toBe(200)
     const { token } = await permittedRequest({}, `${running.origin}/v1/items`, {})
-    const moved = await fetch(`${running.origin}/v1/items`, withReceipt(token, { method: 'DELETE' }))
+    const moved = await fetch(
+      `${running.origin}/v1/items`,
+      withReceipt(token, { method: 'DELETE' }),
+    )
     expect(moved.status).toBe(403)
     expect((await problemOf(moved))['code']).toBe('ACTION_MISMATCH')
     expect(running.executed).toHaveLength(1)

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto'
 import { type Gate, refusalOf } from '@writ/core'
-import { WritError, createKeySet, digestOf, verifyReceipt } from '@writ/verify'
+import { createKeySet, digestOf, verifyReceipt, WritError } from '@writ/verify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createGatedFetch } from '../src/index.js'
 import {
-  type RunningServer,
-  type Received,
   byteStream,
   capturingFetch,
   jsonPost,
   newGate,
   problemOf,
+  type Received,
+  type RunningServer,
   recordingGate,
   recordingServer,
 } from './support.js'
@@ -75,7 +75,10 @@ describe('createGatedFetch: permitted requests', () => {
   it('hands policies the documented args shape: method, url, host, path, query, JSON body', async () => {
     const gate = recordingGate(newGate())
     const gatedFetch = createGatedFetch(gate)
-    await gatedFetch(`${server.origin}/v1/transfers?a=1&b=x&b=y`, jsonPost({ to: 'alice', amount: 5 }))
+    await gatedFetch(
+      `${server.origin}/v1/transfers?a=1&b=x&b=y`,
+      jsonPost({ to: 'alice', amount: 5 }),
+    )
     const request = gate.requests[0]!
     expect(request.action).toBe('http.post')
     expect(request.audience).toBe(server.origin)
@@ -115,14 +118,18 @@ describe('createGatedFetch: permitted requests', () => {
     expect(response.status).toBe(200)
     expect(server.received).toHaveLength(1)
     expect(server.received[0]!.body.equals(Buffer.alloc(4096, 0x61))).toBe(true)
-    expect(server.received[0]!.headers['content-digest']).toBe(`sha-256=:${sha256Base64(Buffer.alloc(4096, 0x61))}:`)
+    expect(server.received[0]!.headers['content-digest']).toBe(
+      `sha-256=:${sha256Base64(Buffer.alloc(4096, 0x61))}:`,
+    )
   })
 
   it('binds an empty body to the digest of empty bytes', async () => {
     const gate = recordingGate(newGate())
     await createGatedFetch(gate)(`${server.origin}/v1/items`)
     expect(gate.decisions[0]!.claims.http?.body).toBe(digestOf(new Uint8Array(0)))
-    expect(server.received[0]!.headers['content-digest']).toBe(`sha-256=:${sha256Base64(new Uint8Array(0))}:`)
+    expect(server.received[0]!.headers['content-digest']).toBe(
+      `sha-256=:${sha256Base64(new Uint8Array(0))}:`,
+    )
   })
 
   it('never follows a redirect: the receipt binds one URI', async () => {
@@ -151,7 +158,10 @@ describe('createGatedFetch: permitted requests', () => {
   it("with args: 'body', the JSON body is the action's arguments", async () => {
     const gate = recordingGate(newGate())
     const gatedFetch = createGatedFetch(gate, { action: 'payments.transfer', args: 'body' })
-    const response = await gatedFetch(`${server.origin}/tools/transfer`, jsonPost({ body: { amount: 3 } }))
+    const response = await gatedFetch(
+      `${server.origin}/tools/transfer`,
+      jsonPost({ body: { amount: 3 } }),
+    )
     expect(response.status).toBe(200)
     expect(gate.requests[0]!.args).toBe('{"body":{"amount":3}}')
   })
@@ -159,14 +169,19 @@ describe('createGatedFetch: permitted requests', () => {
   it('fails like fetch when a permitted request cannot be delivered', async () => {
     const closed = await recordingServer()
     await closed.close()
-    await expect(createGatedFetch(newGate())(`${closed.origin}/v1/items`)).rejects.toBeInstanceOf(TypeError)
+    await expect(createGatedFetch(newGate())(`${closed.origin}/v1/items`)).rejects.toBeInstanceOf(
+      TypeError,
+    )
   })
 })
 
 describe('createGatedFetch: refusals never send', () => {
   it('answers a DENY with a 403 problem+json that names the decision, reason, rule and receipt', async () => {
     const gate = recordingGate(newGate())
-    const response = await createGatedFetch(gate)(`${server.origin}/v1/transfers`, jsonPost({ to: 'mallory', amount: 1 }))
+    const response = await createGatedFetch(gate)(
+      `${server.origin}/v1/transfers`,
+      jsonPost({ to: 'mallory', amount: 1 }),
+    )
     expect(response.status).toBe(403)
     expect(response.headers.get('content-type')).toBe('application/problem+json')
     const problem = await problemOf(response)
@@ -187,17 +202,24 @@ describe('createGatedFetch: refusals never send', () => {
   })
 
   it('treats SILENCE as a refusal', async () => {
-    const response = await createGatedFetch(newGate())(`${server.origin}/v1/transfers`, jsonPost({ to: 'alice', amount: 5000 }))
+    const response = await createGatedFetch(newGate())(
+      `${server.origin}/v1/transfers`,
+      jsonPost({ to: 'alice', amount: 5000 }),
+    )
     expect(response.status).toBe(403)
-    expect(await problemOf(response)).toMatchObject({ decision: 'SILENCE', reason: 'CONDITION_FALSE' })
+    expect(await problemOf(response)).toMatchObject({
+      decision: 'SILENCE',
+      reason: 'CONDITION_FALSE',
+    })
     expect(server.received).toHaveLength(0)
   })
 
   it('rejects with the WritError when onRefusal is throw', async () => {
     const gatedFetch = createGatedFetch(newGate(), { onRefusal: 'throw' })
-    const error = await gatedFetch(`${server.origin}/v1/transfers`, jsonPost({ to: 'mallory', amount: 1 })).catch(
-      (caught: unknown) => caught,
-    )
+    const error = await gatedFetch(
+      `${server.origin}/v1/transfers`,
+      jsonPost({ to: 'mallory', amount: 1 }),
+    ).catch((caught: unknown) => caught)
     expect(WritError.isInstance(error)).toBe(true)
     expect((error as WritError).code).toBe('ACTION_REFUSED')
     expect(refusalOf(error)?.reason).toBe('SANCTIONED_PAYEE')
@@ -216,10 +238,13 @@ describe('createGatedFetch: refusals never send', () => {
   })
 
   it('refuses a stream body over the limit with BODY_TOO_LARGE', async () => {
-    const response = await createGatedFetch(newGate(), { maxBodyBytes: 4096 })(`${server.origin}/upload`, {
-      method: 'POST',
-      body: byteStream(5, 1024),
-    })
+    const response = await createGatedFetch(newGate(), { maxBodyBytes: 4096 })(
+      `${server.origin}/upload`,
+      {
+        method: 'POST',
+        body: byteStream(5, 1024),
+      },
+    )
     expect(response.status).toBe(403)
     expect(await problemOf(response)).toMatchObject({ code: 'BODY_TOO_LARGE', decision: 'ERROR' })
     expect(server.received).toHaveLength(0)
@@ -240,7 +265,10 @@ describe('createGatedFetch: refusals never send', () => {
         controller.error(new Error('disk gone'))
       },
     })
-    const response = await createGatedFetch(newGate())(`${server.origin}/upload`, { method: 'POST', body: failing })
+    const response = await createGatedFetch(newGate())(`${server.origin}/upload`, {
+      method: 'POST',
+      body: failing,
+    })
     expect((await problemOf(response))['code']).toBe('BODY_NOT_HASHABLE')
     expect(server.received).toHaveLength(0)
   })
@@ -263,7 +291,11 @@ describe('createGatedFetch: refusals never send', () => {
     )
     const response = await gatedFetch(`${server.origin}/v1/items`)
     expect(response.status).toBe(403)
-    expect(await problemOf(response)).toMatchObject({ code: 'GATE_ERROR', decision: 'ERROR', receipt: null })
+    expect(await problemOf(response)).toMatchObject({
+      code: 'GATE_ERROR',
+      decision: 'ERROR',
+      receipt: null,
+    })
     expect(server.received).toHaveLength(0)
   })
 

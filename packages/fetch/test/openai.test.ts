@@ -2,7 +2,7 @@ import OpenAI from 'openai'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createGatedFetch } from '../src/index.js'
 import { nodeReceiptGuard } from '../src/node.js'
-import { type RunningServer, listen, newGate } from './support.js'
+import { listen, newGate, type RunningServer } from './support.js'
 
 // A tiny OpenAI-compatible API behind the receipt guard, on a real node:http server.
 describe('the openai client with a gated fetch', () => {
@@ -25,7 +25,13 @@ describe('the openai client with a gated fetch', () => {
           object: 'chat.completion',
           created: 1,
           model: body.model,
-          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hello', refusal: null } }],
+          choices: [
+            {
+              index: 0,
+              finish_reason: 'stop',
+              message: { role: 'assistant', content: 'hello', refusal: null },
+            },
+          ],
         }),
       )
     })
@@ -55,7 +61,10 @@ describe('the openai client with a gated fetch', () => {
 
   it('gets a readable 403 on refusal, and the API is never called', async () => {
     const error = await client()
-      .chat.completions.create({ model: 'gpt-forbidden', messages: [{ role: 'user', content: 'hi' }] })
+      .chat.completions.create({
+        model: 'gpt-forbidden',
+        messages: [{ role: 'user', content: 'hi' }],
+      })
       .catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError)
     const denied = error as InstanceType<typeof OpenAI.PermissionDeniedError>

@@ -2,9 +2,19 @@
  * Shared test parts: real `node:http` servers on 127.0.0.1, real gates, and a fetch
  * that records what a gated fetch would send without sending it.
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type ActionRequest, type Decision, type Gate, compilePolicy, createGate, createMemoryStore, generateSigningKey, guardAction, wrapAction } from '@writ/core'
+import {
+  type ActionRequest,
+  compilePolicy,
+  createGate,
+  createMemoryStore,
+  type Decision,
+  type Gate,
+  generateSigningKey,
+  guardAction,
+  wrapAction,
+} from '@writ/core'
 
 /** The policy the fetch tests run under. */
 export const policyText = `
@@ -56,7 +66,9 @@ export function newGate(options: { clockOffsetMs?: number; timeoutMs?: number } 
 }
 
 /** A gate that records every request and decision passing through it. */
-export function recordingGate(inner: Gate): Gate & { requests: ActionRequest[]; decisions: Decision[] } {
+export function recordingGate(
+  inner: Gate,
+): Gate & { requests: ActionRequest[]; decisions: Decision[] } {
   const requests: ActionRequest[] = []
   const decisions: Decision[] = []
   const gate: Gate & { requests: ActionRequest[]; decisions: Decision[] } = {
