@@ -51,8 +51,16 @@ const server = createServer(async (request, response) => {
           role: 'assistant',
           content: null,
           tool_calls: [
-            { id: 'call_alice', type: 'function', function: { name: 'payments_transfer', arguments: '{"to":"alice","amount":250}' } },
-            { id: 'call_mallory', type: 'function', function: { name: 'payments_transfer', arguments: '{"to":"mallory","amount":40}' } },
+            {
+              id: 'call_alice',
+              type: 'function',
+              function: { name: 'payments_transfer', arguments: '{"to":"alice","amount":250}' },
+            },
+            {
+              id: 'call_mallory',
+              type: 'function',
+              function: { name: 'payments_transfer', arguments: '{"to":"mallory","amount":40}' },
+            },
           ],
         }
       : { role: 'assistant', content: `I got ${toolMessages.length} tool results.` }
@@ -63,12 +71,23 @@ const server = createServer(async (request, response) => {
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: body.model,
-      choices: [{ index: 0, message, logprobs: null, finish_reason: message.tool_calls ? 'tool_calls' : 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message,
+          logprobs: null,
+          finish_reason: message.tool_calls ? 'tool_calls' : 'stop',
+        },
+      ],
     }),
   )
 })
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-const client = new OpenAI({ apiKey: 'sk-offline', baseURL: `http://127.0.0.1:${server.address().port}/v1`, maxRetries: 0 })
+const client = new OpenAI({
+  apiKey: 'sk-offline',
+  baseURL: `http://127.0.0.1:${server.address().port}/v1`,
+  maxRetries: 0,
+})
 
 // 3. The tool, exactly as you would write it for runTools, then gated.
 const payments = []
@@ -110,7 +129,9 @@ try {
   say(`Model: ${final}`)
   say(`Payments actually made: ${JSON.stringify(payments)}`)
 
-  const refusal = JSON.parse(outputs.find((output) => output.tool_call_id === 'call_mallory').content)
+  const refusal = JSON.parse(
+    outputs.find((output) => output.tool_call_id === 'call_mallory').content,
+  )
   say(`Refused: ${refusal.decision} ${refusal.reason}, receipt ${refusal.receipt_id}`)
 
   // The example is its own test: CI runs it with --quiet.

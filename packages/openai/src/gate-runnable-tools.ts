@@ -79,11 +79,16 @@ interface ToolParts {
  * })
  * ```
  */
-export function gateRunnableTools(gate: Gate, tools: readonly GateableTool[], options: OpenAIGateOptions = {}): GatedTool[] {
+export function gateRunnableTools(
+  gate: Gate,
+  tools: readonly GateableTool[],
+  options: OpenAIGateOptions = {},
+): GatedTool[] {
   const names = new Set<string>()
   return tools.map((tool) => {
     const parts = toolParts(tool)
-    if (names.has(parts.name)) throw new TypeError(`Two tools are named ${JSON.stringify(parts.name)}`)
+    if (names.has(parts.name))
+      throw new TypeError(`Two tools are named ${JSON.stringify(parts.name)}`)
     names.add(parts.name)
     return gateTool(gate, parts, options)
   })
@@ -104,10 +109,16 @@ function gateTool(gate: Gate, parts: ToolParts, options: OpenAIGateOptions): Gat
           {
             toolName: parts.name,
             argsText: typeof argsText === 'string' ? argsText : String(argsText),
-            ...(parse === undefined ? {} : { check: (args: PermittedArgs) => checkParser(parts.name, parse, args) }),
+            ...(parse === undefined
+              ? {}
+              : { check: (args: PermittedArgs) => checkParser(parts.name, parse, args) }),
             // A tool without a parser expects text: it gets the permitted arguments, serialized.
             execute: (args, decision) =>
-              body((parse === undefined ? JSON.stringify(args) : args) as never, runner as never, decision as never),
+              body(
+                (parse === undefined ? JSON.stringify(args) : args) as never,
+                runner as never,
+                decision as never,
+              ),
           },
           options,
         )
@@ -117,16 +128,24 @@ function gateTool(gate: Gate, parts: ToolParts, options: OpenAIGateOptions): Gat
   }
 }
 
-async function checkParser(toolName: string, parse: (input: string) => unknown, args: PermittedArgs): Promise<void> {
+async function checkParser(
+  toolName: string,
+  parse: (input: string) => unknown,
+  args: PermittedArgs,
+): Promise<void> {
   let parsed: unknown
   try {
     parsed = await parse(JSON.stringify(args))
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause)
-    throw new WritError('ARGS_MISMATCH', `The tool ${JSON.stringify(toolName)} rejected its arguments: ${reason}`, {
-      cause,
-      details: { tool: toolName },
-    })
+    throw new WritError(
+      'ARGS_MISMATCH',
+      `The tool ${JSON.stringify(toolName)} rejected its arguments: ${reason}`,
+      {
+        cause,
+        details: { tool: toolName },
+      },
+    )
   }
   if (!jsonEqual(parsed, args)) {
     throw new WritError(
@@ -159,7 +178,8 @@ function toolParts(tool: GateableTool): ToolParts {
     }
   }
   const definition = tool.function
-  if (typeof definition.function !== 'function') throw new TypeError('A runnable tool needs a function')
+  if (typeof definition.function !== 'function')
+    throw new TypeError('A runnable tool needs a function')
   // The runner names a tool by `name`, falling back to the function's own name.
   const name = definition.name || definition.function.name
   if (!name) throw new TypeError('A runnable tool needs a name')

@@ -1,9 +1,12 @@
 import type { Gate } from '@writ/core'
-import type { ChatCompletionMessage, ChatCompletionToolMessageParam } from 'openai/resources/chat/completions'
+import type {
+  ChatCompletionMessage,
+  ChatCompletionToolMessageParam,
+} from 'openai/resources/chat/completions'
 import type { OpenAIGateOptions } from './options.js'
 import { refusalText } from './refusal-text.js'
 import { runToolCall, toolOutputText } from './run-tool-call.js'
-import { type ToolHandlers, findHandler, handlerTable, unknownToolError } from './tool-handlers.js'
+import { findHandler, handlerTable, type ToolHandlers, unknownToolError } from './tool-handlers.js'
 
 /**
  * Runs the tool calls of one Chat Completions assistant message through the gate, for

@@ -3,7 +3,7 @@ import type { Response, ResponseInputItem } from 'openai/resources/responses/res
 import type { OpenAIGateOptions } from './options.js'
 import { refusalText } from './refusal-text.js'
 import { runToolCall, toolOutputText } from './run-tool-call.js'
-import { type ToolHandlers, findHandler, handlerTable, unknownToolError } from './tool-handlers.js'
+import { findHandler, handlerTable, type ToolHandlers, unknownToolError } from './tool-handlers.js'
 
 /**
  * Runs the `function_call` output items of a Responses API response through the gate
@@ -33,7 +33,11 @@ export async function handleResponseFunctionCalls(
     if (handler === undefined) {
       output = refusalText(unknownToolError(toolName))
     } else {
-      const outcome = await runToolCall(gate, { toolName, argsText: item.arguments, execute: handler }, options)
+      const outcome = await runToolCall(
+        gate,
+        { toolName, argsText: item.arguments, execute: handler },
+        options,
+      )
       output = outcome.refused ? outcome.output : toolOutputText(outcome.output)
     }
     results.push({ type: 'function_call_output', call_id: item.call_id, output })

@@ -3,9 +3,16 @@ import { jsonEqual } from './json-equal.js'
 
 describe('jsonEqual', () => {
   it('accepts the same JSON value whatever the key order', () => {
-    expect(jsonEqual({ a: 1, b: [true, null, 'x', { c: 2.5 }] }, { b: [true, null, 'x', { c: 2.5 }], a: 1 })).toBe(true)
+    expect(
+      jsonEqual(
+        { a: 1, b: [true, null, 'x', { c: 2.5 }] },
+        { b: [true, null, 'x', { c: 2.5 }], a: 1 },
+      ),
+    ).toBe(true)
     expect(jsonEqual(0, -0)).toBe(true)
-    expect(jsonEqual(Object.freeze({ a: 1 }), Object.assign(Object.create(null), { a: 1 }))).toBe(true)
+    expect(jsonEqual(Object.freeze({ a: 1 }), Object.assign(Object.create(null), { a: 1 }))).toBe(
+      true,
+    )
   })
 
   it.each([

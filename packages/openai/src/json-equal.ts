@@ -31,9 +31,15 @@ function objectsEqual(left: object, right: object): boolean {
   const leftKeys = Object.keys(left)
   const rightKeys = Object.keys(right)
   if (leftKeys.length !== rightKeys.length) return false
-  if (Object.getOwnPropertySymbols(left).length > 0 || Object.getOwnPropertySymbols(right).length > 0) return false
+  if (
+    Object.getOwnPropertySymbols(left).length > 0 ||
+    Object.getOwnPropertySymbols(right).length > 0
+  )
+    return false
   return leftKeys.every(
-    (key) => Object.hasOwn(right, key) && jsonEqual((left as Record<string, unknown>)[key], (right as Record<string, unknown>)[key]),
+    (key) =>
+      Object.hasOwn(right, key) &&
+      jsonEqual((left as Record<string, unknown>)[key], (right as Record<string, unknown>)[key]),
   )
 }
 

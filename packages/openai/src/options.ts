@@ -20,7 +20,11 @@ export interface OpenAIGateOptions {
  * Builds the Writ request for one tool call. The arguments stay the raw JSON text the
  * model produced, so the gate can refuse duplicate keys and other non-I-JSON input.
  */
-export function toActionRequest(toolName: string, argsText: string, options: OpenAIGateOptions): ActionRequest {
+export function toActionRequest(
+  toolName: string,
+  argsText: string,
+  options: OpenAIGateOptions,
+): ActionRequest {
   const action = options.actionName === undefined ? toolName : options.actionName(toolName)
   return {
     action,

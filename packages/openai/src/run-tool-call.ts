@@ -1,4 +1,4 @@
-import { type Gate, type PermitDecision, guardAction } from '@writ/core'
+import { type Gate, guardAction, type PermitDecision } from '@writ/core'
 import { type OpenAIGateOptions, toActionRequest } from './options.js'
 import { refusalText } from './refusal-text.js'
 
@@ -33,7 +33,11 @@ export type ToolCallOutcome =
  * never runs the tool. An error thrown by the tool itself, after it started, is the
  * tool's own and is rethrown unchanged.
  */
-export async function runToolCall(gate: Gate, call: ToolCall, options: OpenAIGateOptions): Promise<ToolCallOutcome> {
+export async function runToolCall(
+  gate: Gate,
+  call: ToolCall,
+  options: OpenAIGateOptions,
+): Promise<ToolCallOutcome> {
   let started = false
   try {
     const request = toActionRequest(call.toolName, call.argsText, options)

@@ -19,7 +19,8 @@ export function handlerTable(handlers: ToolHandlers): HandlerTable {
   const table: Record<string, ToolHandler> = Object.create(null)
   for (const name of Object.keys(handlers)) {
     const handler = handlers[name]
-    if (typeof handler !== 'function') throw new TypeError(`The handler for tool ${JSON.stringify(name)} is not a function`)
+    if (typeof handler !== 'function')
+      throw new TypeError(`The handler for tool ${JSON.stringify(name)} is not a function`)
     table[name] = handler
   }
   return table
@@ -35,7 +36,11 @@ export function findHandler(table: HandlerTable, toolName: string): ToolHandler 
 
 /** The error behind the refusal of a tool name that has no handler; the gate is not asked. */
 export function unknownToolError(toolName: string): WritError {
-  return new WritError('TOOL_UNKNOWN', `No tool named ${JSON.stringify(toolName)} is available; nothing was run.`, {
-    details: { tool: toolName },
-  })
+  return new WritError(
+    'TOOL_UNKNOWN',
+    `No tool named ${JSON.stringify(toolName)} is available; nothing was run.`,
+    {
+      details: { tool: toolName },
+    },
+  )
 }

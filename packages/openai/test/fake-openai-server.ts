@@ -1,10 +1,11 @@
 /**
  * A scripted stand-in for the OpenAI API on 127.0.0.1, speaking the Chat Completions
- * and Responses wire formats (non-streaming JSON). It answers each request with the
+ * (JSON, or server-sent chunks for `stream: true`) and Responses (JSON) wire formats.
+ * It answers each request with the
  * next scripted turn, records every request body, and rejects with HTTP 400, as the
  * real API does, a conversation in which a tool call has no tool output.
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /** One function call the scripted model makes. */
@@ -16,7 +17,9 @@ export interface ScriptedToolCall {
 }
 
 /** One scripted model turn: either tool calls or a final text. */
-export type ScriptedTurn = { readonly toolCalls: readonly ScriptedToolCall[] } | { readonly text: string }
+export type ScriptedTurn =
+  | { readonly toolCalls: readonly ScriptedToolCall[] }
+  | { readonly text: string }
 
 /** A request the server received. */
 export interface RecordedRequest {
@@ -54,9 +57,14 @@ function isItem(value: unknown): value is Item {
 
 function checkTools(tools: unknown): void {
   if (tools === undefined) return
-  if (!Array.isArray(tools)) throw new BadRequest("Invalid type for 'tools': expected an array.", 'tools')
+  if (!Array.isArray(tools))
+    throw new BadRequest("Invalid type for 'tools': expected an array.", 'tools')
   tools.forEach((tool, index) => {
-    const name = isItem(tool) ? (isItem(tool['function']) ? tool['function']['name'] : tool['name']) : undefined
+    const name = isItem(tool)
+      ? isItem(tool['function'])
+        ? tool['function']['name']
+        : tool['name']
+      : undefined
     if (typeof name !== 'string' || !toolNamePattern.test(name)) {
       throw new BadRequest(
         `Invalid 'tools[${index}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`,
@@ -67,10 +75,12 @@ function checkTools(tools: unknown): void {
 }
 
 function checkChatConversation(messages: unknown): void {
-  if (!Array.isArray(messages)) throw new BadRequest("Missing required parameter: 'messages'.", 'messages')
+  if (!Array.isArray(messages))
+    throw new BadRequest("Missing required parameter: 'messages'.", 'messages')
   let pending: Set<string> | undefined
   messages.forEach((message, index) => {
-    if (!isItem(message)) throw new BadRequest(`Invalid type for 'messages[${index}]'.`, `messages[${index}]`)
+    if (!isItem(message))
+      throw new BadRequest(`Invalid type for 'messages[${index}]'.`, `messages[${index}]`)
     if (message['role'] === 'tool') {
       const id = message['tool_call_id']
       if (pending === undefined || typeof id !== 'string' || !pending.has(id)) {
@@ -80,7 +90,10 @@ function checkChatConversation(messages: unknown): void {
         )
       }
       if (typeof message['content'] !== 'string' && !Array.isArray(message['content'])) {
-        throw new BadRequest(`Invalid type for 'messages[${index}].content'.`, `messages[${index}].content`)
+        throw new BadRequest(
+          `Invalid type for 'messages[${index}].content'.`,
+          `messages[${index}].content`,
+        )
       }
       pending.delete(id)
       return
@@ -92,8 +105,14 @@ function checkChatConversation(messages: unknown): void {
       )
     }
     pending = undefined
-    if (message['role'] === 'assistant' && Array.isArray(message['tool_calls']) && message['tool_calls'].length > 0) {
-      pending = new Set(message['tool_calls'].map((call) => (isItem(call) ? String(call['id']) : '')))
+    if (
+      message['role'] === 'assistant' &&
+      Array.isArray(message['tool_calls']) &&
+      message['tool_calls'].length > 0
+    ) {
+      pending = new Set(
+        message['tool_calls'].map((call) => (isItem(call) ? String(call['id']) : '')),
+      )
     }
   })
   if (pending !== undefined && pending.size > 0) {
@@ -115,7 +134,11 @@ function checkResponsesConversation(input: unknown, previous: readonly Item[]): 
     if (item['type'] === 'function_call') calls.add(String(item['call_id']))
     if (item['type'] === 'function_call_output') {
       const callId = String(item['call_id'])
-      if (!calls.has(callId)) throw new BadRequest(`No tool call found for function call output with call_id ${callId}.`, 'input')
+      if (!calls.has(callId))
+        throw new BadRequest(
+          `No tool call found for function call output with call_id ${callId}.`,
+          'input',
+        )
       if (typeof item['output'] !== 'string' && !Array.isArray(item['output'])) {
         throw new BadRequest("Invalid type for 'input[].output'.", 'input')
       }
@@ -123,7 +146,8 @@ function checkResponsesConversation(input: unknown, previous: readonly Item[]): 
     }
   }
   for (const callId of calls) {
-    if (!outputs.has(callId)) throw new BadRequest(`No tool output found for function call ${callId}.`, 'input')
+    if (!outputs.has(callId))
+      throw new BadRequest(`No tool output found for function call ${callId}.`, 'input')
   }
 }
 
@@ -136,7 +160,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
   let counter = 0
 
   const next = (): ScriptedTurn => turns.shift() ?? { text: 'done' }
-  const callIds = (calls: readonly ScriptedToolCall[]) => calls.map((call) => call.id ?? `call_${++counter}`)
+  const callIds = (calls: readonly ScriptedToolCall[]) =>
+    calls.map((call) => call.id ?? `call_${++counter}`)
 
   function chat(body: Item): Item {
     checkTools(body['tools'])
@@ -153,7 +178,10 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
             tool_calls: callIds(turn.toolCalls).map((id, index) => ({
               id,
               type: 'function',
-              function: { name: turn.toolCalls[index]!.name, arguments: turn.toolCalls[index]!.arguments },
+              function: {
+                name: turn.toolCalls[index]!.name,
+                arguments: turn.toolCalls[index]!.arguments,
+              },
             })),
           }
     return {
@@ -161,7 +189,14 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       object: 'chat.completion',
       created,
       model: String(body['model']),
-      choices: [{ index: 0, message, logprobs: null, finish_reason: 'text' in turn ? 'stop' : 'tool_calls' }],
+      choices: [
+        {
+          index: 0,
+          message,
+          logprobs: null,
+          finish_reason: 'text' in turn ? 'stop' : 'tool_calls',
+        },
+      ],
       usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
     }
   }
@@ -172,7 +207,11 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     let previous: Item[] = []
     if (previousId !== undefined && previousId !== null) {
       const stored = conversations.get(String(previousId))
-      if (stored === undefined) throw new BadRequest(`Previous response with id '${String(previousId)}' not found.`, 'previous_response_id')
+      if (stored === undefined)
+        throw new BadRequest(
+          `Previous response with id '${String(previousId)}' not found.`,
+          'previous_response_id',
+        )
       previous = stored
     }
     checkResponsesConversation(body['input'], previous)
@@ -219,6 +258,28 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     }
   }
 
+  /** Sends a chat completion as server-sent chunks, as `stream: true` asks. */
+  function stream(response: ServerResponse, completion: Item): void {
+    const choice = (completion['choices'] as Item[])[0]!
+    const message = choice['message'] as Item
+    const base = {
+      id: completion['id'],
+      object: 'chat.completion.chunk',
+      created: completion['created'],
+      model: completion['model'],
+    }
+    const chunk = (delta: Item, finishReason: unknown = null) =>
+      `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+    response.write(chunk({ role: 'assistant', content: message['content'] ?? null, refusal: null }))
+    const calls = Array.isArray(message['tool_calls']) ? (message['tool_calls'] as Item[]) : []
+    calls.forEach((call, index) => {
+      response.write(chunk({ tool_calls: [{ index, ...call }] }))
+    })
+    response.write(chunk({}, choice['finish_reason']))
+    response.end('data: [DONE]\n\n')
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
@@ -233,24 +294,49 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       if (!isItem(parsed)) throw new BadRequest('The request body must be a JSON object.')
       body = parsed
     } catch (error) {
-      send(400, { error: { message: String(error), type: 'invalid_request_error', param: null, code: null } })
+      send(400, {
+        error: { message: String(error), type: 'invalid_request_error', param: null, code: null },
+      })
       return
     }
     requests.push({ path, body })
     try {
-      if (request.method === 'POST' && path.endsWith('/chat/completions')) send(200, chat(body))
-      else if (request.method === 'POST' && path.endsWith('/responses')) send(200, responses(body))
-      else send(404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', param: null, code: null } })
+      if (request.method === 'POST' && path.endsWith('/chat/completions')) {
+        const completion = chat(body)
+        if (body['stream'] === true) stream(response, completion)
+        else send(200, completion)
+      } else if (request.method === 'POST' && path.endsWith('/responses'))
+        send(200, responses(body))
+      else
+        send(404, {
+          error: {
+            message: `Unknown path ${path}`,
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        })
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error
-      send(400, { error: { message: error.message, type: 'invalid_request_error', param: error.param, code: null } })
+      send(400, {
+        error: {
+          message: error.message,
+          type: 'invalid_request_error',
+          param: error.param,
+          code: null,
+        },
+      })
     }
   }
 
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       response.writeHead(500, { 'content-type': 'application/json' })
-      response.end(JSON.stringify({ error: { message: String(error), type: 'server_error', param: null, code: null } }))
+      response.end(
+        JSON.stringify({
+          error: { message: String(error), type: 'server_error', param: null, code: null },
+        }),
+      )
     })
   })
   await new Promise<void>((resolve, reject) => {

@@ -36,7 +36,15 @@ function recordingHandlers() {
   return { calls, handlers }
 }
 
-const lookalikes = ['payments_transfer ', 'p\u0430yments_transfer', 'PAYMENTS_TRANSFER', 'constructor', '__proto__', 'toString', 'hasOwnProperty']
+const lookalikes = [
+  'payments_transfer ',
+  'p\u0430yments_transfer',
+  'PAYMENTS_TRANSFER',
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+]
 
 describe('handleChatToolCalls', () => {
   it('answers every tool call id, runs only permitted calls, and the next request is accepted', async () => {
@@ -46,15 +54,28 @@ describe('handleChatToolCalls', () => {
       toolCalls: [
         { id: 'call_ok', name: 'payments_transfer', arguments: '{"to":"alice","amount":40}' },
         { id: 'call_deny', name: 'payments_transfer', arguments: '{"to":"mallory","amount":40}' },
-        ...lookalikes.map((name, index) => ({ id: `call_fake_${index}`, name, arguments: '{"to":"alice","amount":1}' })),
+        ...lookalikes.map((name, index) => ({
+          id: `call_fake_${index}`,
+          name,
+          arguments: '{"to":"alice","amount":1}',
+        })),
       ],
     })
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'pay' }]
-    const completion = await client.chat.completions.create({ model: 'gpt-test', messages, tools: chatTools })
+    const completion = await client.chat.completions.create({
+      model: 'gpt-test',
+      messages,
+      tools: chatTools,
+    })
     const message = completion.choices[0]!.message
-    const results = await handleChatToolCalls(gate, message, handlers, { actionName: dotted, agent: 'bot-7' })
+    const results = await handleChatToolCalls(gate, message, handlers, {
+      actionName: dotted,
+      agent: 'bot-7',
+    })
 
-    expect(results.map((result) => result.tool_call_id)).toEqual(message.tool_calls!.map((call) => call.id))
+    expect(results.map((result) => result.tool_call_id)).toEqual(
+      message.tool_calls!.map((call) => call.id),
+    )
     expect(results.every((result) => result.role === 'tool')).toBe(true)
     expect(calls).toHaveLength(1)
     expect(calls[0]!.args).toEqual({ to: 'alice', amount: 40 })
@@ -73,16 +94,28 @@ describe('handleChatToolCalls', () => {
       expect(refusal['receipt_id']).toBeNull()
     }
 
-    const next = await client.chat.completions.create({ model: 'gpt-test', messages: [...messages, message, ...results], tools: chatTools })
+    const next = await client.chat.completions.create({
+      model: 'gpt-test',
+      messages: [...messages, message, ...results],
+      tools: chatTools,
+    })
     expect(next.choices[0]!.message.content).toBe('done')
   })
 
   it('is checked by a server that rejects a missing tool output, as the real API does', async () => {
     server.script({ toolCalls: [{ id: 'call_1', name: 'payments_transfer', arguments: '{}' }] })
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'pay' }]
-    const completion = await client.chat.completions.create({ model: 'gpt-test', messages, tools: chatTools })
+    const completion = await client.chat.completions.create({
+      model: 'gpt-test',
+      messages,
+      tools: chatTools,
+    })
     const error = await client.chat.completions
-      .create({ model: 'gpt-test', messages: [...messages, completion.choices[0]!.message], tools: chatTools })
+      .create({
+        model: 'gpt-test',
+        messages: [...messages, completion.choices[0]!.message],
+        tools: chatTools,
+      })
       .catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(OpenAI.BadRequestError)
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).status).toBe(400)
@@ -92,7 +125,15 @@ describe('handleChatToolCalls', () => {
     const { calls, handlers } = recordingHandlers()
     const results = await handleChatToolCalls(
       newGate(),
-      { tool_calls: [{ id: 'call_custom', type: 'custom', custom: { name: 'payments_transfer', input: 'to alice 5' } }] },
+      {
+        tool_calls: [
+          {
+            id: 'call_custom',
+            type: 'custom',
+            custom: { name: 'payments_transfer', input: 'to alice 5' },
+          },
+        ],
+      },
       handlers,
     )
     expect(calls).toHaveLength(0)
@@ -104,14 +145,27 @@ describe('handleChatToolCalls', () => {
   it('returns nothing for a message without tool calls, and rejects non-function handlers at once', async () => {
     expect(await handleChatToolCalls(newGate(), { tool_calls: [] }, {})).toEqual([])
     expect(await handleChatToolCalls(newGate(), {}, {})).toEqual([])
-    await expect(handleChatToolCalls(newGate(), {}, { bad: 'nope' as never })).rejects.toThrow(TypeError)
+    await expect(handleChatToolCalls(newGate(), {}, { bad: 'nope' as never })).rejects.toThrow(
+      TypeError,
+    )
   })
 
   it('ignores handlers inherited through the prototype', async () => {
-    const inherited = Object.create({ payments_transfer: () => 'ran' }) as Record<string, () => unknown>
+    const inherited = Object.create({ payments_transfer: () => 'ran' }) as Record<
+      string,
+      () => unknown
+    >
     const results = await handleChatToolCalls(
       newGate(),
-      { tool_calls: [{ id: 'c', type: 'function', function: { name: 'payments_transfer', arguments: '{"to":"a","amount":1}' } }] },
+      {
+        tool_calls: [
+          {
+            id: 'c',
+            type: 'function',
+            function: { name: 'payments_transfer', arguments: '{"to":"a","amount":1}' },
+          },
+        ],
+      },
       inherited,
       { actionName: dotted },
     )
@@ -127,12 +181,26 @@ describe('handleResponseFunctionCalls', () => {
       toolCalls: [
         { id: 'call_ok', name: 'payments_transfer', arguments: '{"to":"alice","amount":40}' },
         { id: 'call_silent', name: 'payments_transfer', arguments: '{"to":"alice","amount":4000}' },
-        { id: 'call_dup', name: 'payments_transfer', arguments: '{"to":"alice","amount":4,"amount":4000}' },
-        ...lookalikes.map((name, index) => ({ id: `call_fake_${index}`, name, arguments: '{"to":"alice","amount":1}' })),
+        {
+          id: 'call_dup',
+          name: 'payments_transfer',
+          arguments: '{"to":"alice","amount":4,"amount":4000}',
+        },
+        ...lookalikes.map((name, index) => ({
+          id: `call_fake_${index}`,
+          name,
+          arguments: '{"to":"alice","amount":1}',
+        })),
       ],
     })
-    const response = await client.responses.create({ model: 'gpt-test', input: 'pay', tools: responseTools })
-    const outputs = await handleResponseFunctionCalls(gate, response, handlers, { actionName: dotted })
+    const response = await client.responses.create({
+      model: 'gpt-test',
+      input: 'pay',
+      tools: responseTools,
+    })
+    const outputs = await handleResponseFunctionCalls(gate, response, handlers, {
+      actionName: dotted,
+    })
 
     expect(outputs.map((output) => output.call_id)).toEqual([
       'call_ok',
@@ -145,7 +213,8 @@ describe('handleResponseFunctionCalls', () => {
     expect(calls[0]!.args).toEqual({ to: 'alice', amount: 40 })
     expect(refusalIn(String(outputs[1]!.output))?.['decision']).toBe('SILENCE')
     expect(refusalIn(String(outputs[2]!.output))?.['reason']).toBe('INPUT_INVALID')
-    for (const output of outputs.slice(3)) expect(refusalIn(String(output.output))?.['reason']).toBe('TOOL_UNKNOWN')
+    for (const output of outputs.slice(3))
+      expect(refusalIn(String(output.output))?.['reason']).toBe('TOOL_UNKNOWN')
 
     const followUp = await client.responses.create({
       model: 'gpt-test',
@@ -159,13 +228,27 @@ describe('handleResponseFunctionCalls', () => {
   it('works statelessly too: the calls and their outputs go back in the input', async () => {
     const gate = newGate()
     const { calls, handlers } = recordingHandlers()
-    server.script({ toolCalls: [{ id: 'call_1', name: 'payments_transfer', arguments: '{"to":"bob","amount":7}' }] })
+    server.script({
+      toolCalls: [
+        { id: 'call_1', name: 'payments_transfer', arguments: '{"to":"bob","amount":7}' },
+      ],
+    })
     const input: OpenAI.Responses.ResponseInput = [{ role: 'user', content: 'pay bob' }]
-    const response = await client.responses.create({ model: 'gpt-test', input, tools: responseTools })
-    const outputs = await handleResponseFunctionCalls(gate, response, handlers, { actionName: dotted })
+    const response = await client.responses.create({
+      model: 'gpt-test',
+      input,
+      tools: responseTools,
+    })
+    const outputs = await handleResponseFunctionCalls(gate, response, handlers, {
+      actionName: dotted,
+    })
     expect(calls).toHaveLength(1)
     const missing = await client.responses
-      .create({ model: 'gpt-test', input: [...input, ...(response.output as OpenAI.Responses.ResponseInputItem[])], tools: responseTools })
+      .create({
+        model: 'gpt-test',
+        input: [...input, ...(response.output as OpenAI.Responses.ResponseInputItem[])],
+        tools: responseTools,
+      })
       .catch((caught: unknown) => caught)
     expect(missing).toBeInstanceOf(OpenAI.BadRequestError)
     const followUp = await client.responses.create({

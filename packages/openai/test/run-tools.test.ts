@@ -5,7 +5,11 @@ import { zodFunction } from 'openai/helpers/zod'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { gateRunnableTools } from '../src/index.js'
-import { type FakeOpenAIServer, type ScriptedToolCall, startFakeOpenAIServer } from './fake-openai-server.js'
+import {
+  type FakeOpenAIServer,
+  type ScriptedToolCall,
+  startFakeOpenAIServer,
+} from './fake-openai-server.js'
 import { clientFor, dotted, newGate, refusalIn, transferSchema } from './support.js'
 
 let server: FakeOpenAIServer
@@ -52,7 +56,9 @@ async function runTurn(tools: ReturnType<typeof gateRunnableTools>, calls: Scrip
   })
   const content = await runner.finalContent()
   const toolMessages = runner.messages.filter((message) => message.role === 'tool')
-  const outputs = new Map(toolMessages.map((message) => [message.tool_call_id, String(message.content)]))
+  const outputs = new Map(
+    toolMessages.map((message) => [message.tool_call_id, String(message.content)]),
+  )
   return { content, outputs }
 }
 
@@ -74,13 +80,18 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
     // The receipt binds exactly what ran, for this action.
     const keySet = createKeySet(await gate.keys())
     const permit = execution!.decision!
-    await verifyPermit(permit.receipt, keySet, { action: 'payments.transfer', args: execution!.args as never })
+    await verifyPermit(permit.receipt, keySet, {
+      action: 'payments.transfer',
+      args: execution!.args as never,
+    })
     expect(permit.claims.act.args).toBe(canonicalArgs({ to: 'alice', amount: 250 }).digest)
 
     // The model's next request carried both tool outputs (the server answers 400 otherwise).
     expect(server.requests).toHaveLength(2)
     const nextMessages = server.requests[1]!.body['messages'] as Array<Record<string, unknown>>
-    const answered = nextMessages.filter((message) => message['role'] === 'tool').map((message) => message['tool_call_id'])
+    const answered = nextMessages
+      .filter((message) => message['role'] === 'tool')
+      .map((message) => message['tool_call_id'])
     expect(answered).toEqual(['call_ok', 'call_no'])
 
     expect(refusalIn(outputs.get('call_ok')!)).toBeUndefined()
@@ -115,12 +126,13 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
     expect(refusalIn(outputs.get('call_big')!)?.['decision']).toBe('SILENCE')
   })
 
-  it('refuses a permitted call whose zod schema would change or reject the signed args', async () => {
+  it('refuses a permitted call whose zod schema would strip or reject the signed args', async () => {
     const gate = newGate()
     let runs = 0
-    const transforming = zodFunction({
+    // A zod object strips keys it does not know: what would run is not what was signed.
+    const stripping = zodFunction({
       name: 'payments_transfer',
-      parameters: z.object({ to: z.string().transform((to) => to.toUpperCase()), amount: z.number() }),
+      parameters: z.object({ to: z.string(), amount: z.number() }),
       function: () => {
         runs += 1
       },
@@ -132,9 +144,13 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
         runs += 1
       },
     })
-    const tools = gateRunnableTools(gate, [transforming, rejecting], { actionName: dotted })
+    const tools = gateRunnableTools(gate, [stripping, rejecting], { actionName: dotted })
     const { outputs } = await runTurn(tools, [
-      { id: 'call_a', name: 'payments_transfer', arguments: '{"to":"alice","amount":1}' },
+      {
+        id: 'call_a',
+        name: 'payments_transfer',
+        arguments: '{"to":"alice","amount":1,"note":"extra"}',
+      },
       { id: 'call_b', name: 'accounts_lookup', arguments: '{"id":"far too long"}' },
     ])
     expect(runs).toBe(0)
@@ -148,7 +164,11 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
     const tools = gateRunnableTools(gate, [transferTool(executions)], { actionName: dotted })
     const { outputs } = await runTurn(tools, [
       { id: 'call_space', name: 'payments_transfer ', arguments: '{"to":"alice","amount":1}' },
-      { id: 'call_cyrillic', name: 'p\u0430yments_transfer', arguments: '{"to":"alice","amount":1}' },
+      {
+        id: 'call_cyrillic',
+        name: 'p\u0430yments_transfer',
+        arguments: '{"to":"alice","amount":1}',
+      },
       { id: 'call_case', name: 'Payments_transfer', arguments: '{"to":"alice","amount":1}' },
     ])
     expect(executions).toHaveLength(0)
@@ -169,7 +189,9 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
     const gate = newGate()
     const executions: Execution[] = []
     const tools = gateRunnableTools(gate, [transferTool(executions)], { actionName: dotted })
-    const { outputs } = await runTurn(tools, [{ id: 'call_bad', name: 'payments_transfer', arguments: argsText }])
+    const { outputs } = await runTurn(tools, [
+      { id: 'call_bad', name: 'payments_transfer', arguments: argsText },
+    ])
     expect(executions).toHaveLength(0)
     const refusal = refusalIn(outputs.get('call_bad')!)!
     expect(refusal['decision']).toBe('DENY')
@@ -198,7 +220,9 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
       ],
       { actionName: dotted },
     )
-    const { outputs } = await runTurn(tools, [{ id: 'call_1', name: 'accounts_lookup', arguments: ' { "id" : "a-1" } ' }])
+    const { outputs } = await runTurn(tools, [
+      { id: 'call_1', name: 'accounts_lookup', arguments: ' { "id" : "a-1" } ' },
+    ])
     expect(received).toEqual(['{"id":"a-1"}'])
     expect(outputs.get('call_1')).toBe('found')
   })
@@ -211,7 +235,9 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
         throw new Error('mapping failed')
       },
     })
-    const { outputs } = await runTurn(tools, [{ id: 'call_1', name: 'payments_transfer', arguments: '{"to":"alice","amount":1}' }])
+    const { outputs } = await runTurn(tools, [
+      { id: 'call_1', name: 'payments_transfer', arguments: '{"to":"alice","amount":1}' },
+    ])
     expect(executions).toHaveLength(0)
     expect(refusalIn(outputs.get('call_1')!)?.['decision']).toBe('ERROR')
   })
@@ -220,7 +246,9 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
     const gate = newGate()
     const executions: Execution[] = []
     const tools = gateRunnableTools(gate, [transferTool(executions)])
-    const { outputs } = await runTurn(tools, [{ id: 'call_1', name: 'payments_transfer', arguments: '{"to":"alice","amount":1}' }])
+    const { outputs } = await runTurn(tools, [
+      { id: 'call_1', name: 'payments_transfer', arguments: '{"to":"alice","amount":1}' },
+    ])
     expect(executions).toHaveLength(0)
     expect(refusalIn(outputs.get('call_1')!)?.['decision']).toBe('SILENCE')
   })
@@ -228,8 +256,12 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   it('lets a strict tool fail the run on malformed JSON, before any decision or execution', async () => {
     const gate = newGate()
     const executions: Execution[] = []
-    const tools = gateRunnableTools(gate, [transferTool(executions, { strict: true })], { actionName: dotted })
-    await expect(runTurn(tools, [{ id: 'call_1', name: 'payments_transfer', arguments: '{"to":' }])).rejects.toThrow()
+    const tools = gateRunnableTools(gate, [transferTool(executions, { strict: true })], {
+      actionName: dotted,
+    })
+    await expect(
+      runTurn(tools, [{ id: 'call_1', name: 'payments_transfer', arguments: '{"to":' }]),
+    ).rejects.toThrow()
     expect(executions).toHaveLength(0)
   })
 
@@ -254,7 +286,12 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
       ],
       { actionName: dotted },
     )
-    await expect(runTurn(tools, [{ name: 'payments_transfer', arguments: '{"to":"alice","amount":1}' }])).rejects.toBe(failure)
+    // The runner reports it as an OpenAIError whose cause is the tool's own error.
+    const error = await runTurn(tools, [
+      { name: 'payments_transfer', arguments: '{"to":"alice","amount":1}' },
+    ]).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).cause).toBe(failure)
   })
 
   it('keeps names, schemas and strictness, and refuses ambiguous or incomplete tools at setup', () => {
@@ -274,5 +311,34 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
       { type: 'function', function: { description: '', parameters: {}, function: named } },
     ])
     expect(byFunctionName!.function.name).toBe('named')
+  })
+})
+
+describe('gateRunnableTools with a streaming runTools', () => {
+  it('gates the same way when the runner streams', async () => {
+    const gate = newGate()
+    const executions: Execution[] = []
+    const tools = gateRunnableTools(gate, [transferTool(executions)], { actionName: dotted })
+    server.script(
+      {
+        toolCalls: [
+          { id: 'call_ok', name: 'payments_transfer', arguments: '{"to":"alice","amount":5}' },
+          { id: 'call_no', name: 'payments_transfer', arguments: '{"to":"mallory","amount":5}' },
+        ],
+      },
+      { text: 'streamed' },
+    )
+    const runner = client.chat.completions.runTools({
+      model: 'gpt-test',
+      stream: true,
+      messages: [{ role: 'user', content: 'pay' }],
+      tools,
+    })
+    expect(await runner.finalContent()).toBe('streamed')
+    expect(executions.map((execution) => execution.args)).toEqual([{ to: 'alice', amount: 5 }])
+    const denied = runner.messages.find(
+      (message) => message.role === 'tool' && message.tool_call_id === 'call_no',
+    )
+    expect(refusalIn(String(denied?.content))?.['reason']).toBe('SANCTIONED_PAYEE')
   })
 })

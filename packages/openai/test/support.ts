@@ -44,7 +44,11 @@ export function clientFor(server: FakeOpenAIServer): OpenAI {
 export function refusalIn(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text)
-    if (typeof value === 'object' && value !== null && (value as Record<string, unknown>)['writ'] === 'refused') {
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<string, unknown>)['writ'] === 'refused'
+    ) {
       return value as Record<string, unknown>
     }
   } catch {
@@ -54,8 +58,8 @@ export function refusalIn(text: string): Record<string, unknown> | undefined {
 }
 
 export const transferSchema = {
-  type: 'object',
+  type: 'object' as const,
   properties: { to: { type: 'string' }, amount: { type: 'number' }, memo: { type: 'string' } },
   required: ['to', 'amount'],
   additionalProperties: false,
-} as const
+}
