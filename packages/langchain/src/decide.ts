@@ -22,17 +22,18 @@ export type GatedOutcome<T> =
  * so LangChain's tool error handling still applies to it.
  *
  * @param gate the gate that decides
- * @param request the proposed action
+ * @param request builds the proposed action; if building it throws (a user's
+ *   `actionName` function, odd input), that too is a refusal
  * @param execute the tool body, called at most once
  */
 export async function decide<T>(
   gate: Gate,
-  request: ActionRequest,
+  request: () => ActionRequest,
   execute: (args: PermitDecision['args'], decision: PermitDecision) => Promise<T>,
 ): Promise<GatedOutcome<T>> {
   let started = false
   try {
-    const value = await guardAction(gate, request, (args, decision) => {
+    const value = await guardAction(gate, request(), (args, decision) => {
       started = true
       return execute(args, decision)
     })

@@ -50,7 +50,7 @@ export class WritGatedTool extends StructuredTool {
   readonly original: ClientTool
   readonly #gate: Gate
   readonly #options: GateToolOptions
-  readonly #action: string
+  readonly #action: () => string
   readonly #invokeOriginal: ToolShape['invoke']
 
   /**
@@ -73,7 +73,7 @@ export class WritGatedTool extends StructuredTool {
     this.#invokeOriginal = (input, config) => shape.invoke(input, config)
     this.#gate = gate
     this.#options = options
-    this.#action = resolveActionName(options.actionName, shape.name)
+    this.#action = () => resolveActionName(options.actionName, shape.name)
   }
 
   /**
@@ -104,13 +104,16 @@ export class WritGatedTool extends StructuredTool {
 
   async #invoke(input: unknown, config: ToolRunnableConfig | undefined): Promise<unknown> {
     const call = isToolCall(input) ? input : undefined
-    const given = call === undefined ? input : call.args
-    // String-input tools (`Tool`, `DynamicTool`) take `{ input }` as their object form.
-    const args = typeof given === 'string' || given === undefined ? { input: given } : given
-    const callId = call?.id ?? (config as { toolCall?: { id?: string } } | undefined)?.toolCall?.id
-    const messages = (config as { state?: { messages?: unknown } } | undefined)?.state?.messages
-    const raw = rawArgumentsOf(messages, callId, args)
-    const request = actionRequestOf(this.#options, this.#action, raw ?? args, callId)
+    const request = () => {
+      const given = call === undefined ? input : call.args
+      // String-input tools (`Tool`, `DynamicTool`) take `{ input }` as their object form.
+      const args = typeof given === 'string' || given === undefined ? { input: given } : given
+      const callId =
+        call?.id ?? (config as { toolCall?: { id?: string } } | undefined)?.toolCall?.id
+      const messages = (config as { state?: { messages?: unknown } } | undefined)?.state?.messages
+      const raw = rawArgumentsOf(messages, callId, args)
+      return actionRequestOf(this.#options, this.#action(), raw ?? args, callId)
+    }
     const outcome = await decide(this.#gate, request, async (bound) =>
       this.#invokeOriginal(call === undefined ? bound : { ...call, args: bound }, config),
     )

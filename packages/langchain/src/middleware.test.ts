@@ -152,6 +152,32 @@ describe('writMiddleware in a real createAgent run', () => {
     expect(mappedRun.calls).toEqual([{ to: 'alice', amount: 5 }])
   })
 
+  it('turns a failing actionName function into a refusal, not an agent crash', async () => {
+    const { calls, transfer } = recordingTransfer()
+    const agent = createAgent({
+      model: modelProposing([
+        { id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5}' },
+      ]),
+      tools: [transfer],
+      middleware: [
+        writMiddleware(paymentsGate(), {
+          actionName: () => {
+            throw new Error('mapping failed')
+          },
+        }),
+      ],
+    })
+    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+    expect(calls).toEqual([])
+    const message = toolMessages(state.messages).get('call_1')!
+    expect(message.status).toBe('error')
+    expect(JSON.parse(textOf(message))).toMatchObject({
+      decision: 'ERROR',
+      reason: 'GATE_ERROR',
+      receipt: null,
+    })
+  })
+
   it('never runs anything for a tool name the agent does not know', async () => {
     const gate = paymentsGate()
     const { calls, transfer } = recordingTransfer()
@@ -166,6 +192,8 @@ describe('writMiddleware in a real createAgent run', () => {
     expect(calls).toEqual([])
     const message = toolMessages(state.messages).get('call_x')!
     expect(message.status).toBe('error')
+    expect(JSON.parse(textOf(message))).toMatchObject({ decision: 'ERROR', reason: 'TOOL_UNKNOWN' })
+    expect(await receiptsOf(gate)).toEqual([])
   })
 
   it('arguments that fail the tool schema after a PERMIT never reach the tool body, and the agent goes on', async () => {

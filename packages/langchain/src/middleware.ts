@@ -73,9 +73,11 @@ export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}):
     }
     // Decide on the tool that will actually run when LangChain resolved one.
     const toolName = typeof tool.name === 'string' ? tool.name : toolCall.name
-    const action = resolveActionName(options.actionName, toolName)
-    const raw = rawArgumentsOf(request.state?.messages, toolCall.id, toolCall.args)
-    const actionRequest = actionRequestOf(options, action, raw ?? toolCall.args, toolCall.id)
+    const actionRequest = () => {
+      const action = resolveActionName(options.actionName, toolName)
+      const raw = rawArgumentsOf(request.state?.messages, toolCall.id, toolCall.args)
+      return actionRequestOf(options, action, raw ?? toolCall.args, toolCall.id)
+    }
     const outcome = await decide(gate, actionRequest, async (bound) =>
       handler({
         ...request,
