@@ -1,21 +1,20 @@
 /**
  * Private signing keys: generating, validating and loading Ed25519 JWKs.
  */
-import { type KeyStatus, type PublicJwk, WritError, base64UrlDecode, base64UrlEncode, sha256 } from '@writ/verify'
+import {
+  base64UrlDecode,
+  base64UrlEncode,
+  jwkThumbprint,
+  type KeyStatus,
+  type PublicJwk,
+  WritError,
+} from '@writ/verify'
 import { publicKeyFromSeed } from './signer.js'
 
 /** An Ed25519 private key as an OKP JWK (RFC 8037): the public members plus the seed `d`. */
 export interface PrivateSigningJwk extends PublicJwk {
   /** The 32-byte seed, base64url without padding. Never published. */
   readonly d: string
-}
-
-/**
- * RFC 7638 thumbprint of an Ed25519 public key: SHA-256 over the required members in
- * lexicographic order (`crv`, `kty`, `x`), base64url. `x` is base64url, so it needs no escaping.
- */
-function thumbprint(x: string): string {
-  return base64UrlEncode(sha256(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`))
 }
 
 /** Options of {@link generateSigningKey}. */
@@ -29,7 +28,11 @@ export interface GenerateSigningKeyOptions {
 }
 
 /** Where {@link loadSigningKey} reads a key: a file, an environment variable, JWK JSON text, or a JWK. */
-export type SigningKeySource = { readonly file: string } | { readonly env: string } | PrivateSigningJwk | string
+export type SigningKeySource =
+  | { readonly file: string }
+  | { readonly env: string }
+  | PrivateSigningJwk
+  | string
 
 /**
  * Generates a fresh Ed25519 signing key from 32 random bytes of the platform's CSPRNG.
@@ -46,7 +49,7 @@ export function generateSigningKey(options: GenerateSigningKeyOptions = {}): Pri
   const x = base64UrlEncode(publicKeyFromSeed(seed))
   const d = base64UrlEncode(seed)
   seed.fill(0)
-  const kid = thumbprint(x)
+  const kid = jwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x })
   return Object.freeze({
     kty: 'OKP',
     crv: 'Ed25519',
@@ -63,28 +66,41 @@ export function generateSigningKey(options: GenerateSigningKeyOptions = {}): Pri
 
 function checkTime(value: unknown, member: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new WritError('KEY_INVALID', `The key's ${member} must be a non-negative integer (seconds).`, {
-      details: { member },
-    })
+    throw new WritError(
+      'KEY_INVALID',
+      `The key's ${member} must be a non-negative integer (seconds).`,
+      {
+        details: { member },
+      },
+    )
   }
   return value
 }
 
 function decodeBytes(value: unknown, member: string, length: number): Uint8Array {
   if (typeof value !== 'string') {
-    throw new WritError('KEY_INVALID', `The key's ${member} is missing or not a string.`, { details: { member } })
+    throw new WritError('KEY_INVALID', `The key's ${member} is missing or not a string.`, {
+      details: { member },
+    })
   }
   let bytes: Uint8Array
   try {
     bytes = base64UrlDecode(value)
   } catch (cause) {
-    throw new WritError('KEY_INVALID', `The key's ${member} is not base64url.`, { cause, details: { member } })
+    throw new WritError('KEY_INVALID', `The key's ${member} is not base64url.`, {
+      cause,
+      details: { member },
+    })
   }
   // Re-encoding must give the same text: one key, one spelling.
   if (bytes.length !== length || base64UrlEncode(bytes) !== value) {
-    throw new WritError('KEY_INVALID', `The key's ${member} must be ${length} bytes in canonical base64url.`, {
-      details: { member },
-    })
+    throw new WritError(
+      'KEY_INVALID',
+      `The key's ${member} must be ${length} bytes in canonical base64url.`,
+      {
+        details: { member },
+      },
+    )
   }
   return bytes
 }
@@ -118,23 +134,31 @@ export function parseSigningKey(value: unknown): ParsedSigningKey {
     })
   }
   if (jwk['d'] === undefined) {
-    throw new WritError('KEY_MISSING', 'The JWK has no private part (d).', { details: { member: 'd' } })
+    throw new WritError('KEY_MISSING', 'The JWK has no private part (d).', {
+      details: { member: 'd' },
+    })
   }
   const seed = decodeBytes(jwk['d'], 'd', 32)
   const publicKey = publicKeyFromSeed(seed)
   const x = base64UrlEncode(publicKey)
   if (jwk['x'] !== undefined && jwk['x'] !== x) {
-    throw new WritError('KEY_INVALID', "The key's x is not the public key of its d.", { details: { member: 'x' } })
+    throw new WritError('KEY_INVALID', "The key's x is not the public key of its d.", {
+      details: { member: 'x' },
+    })
   }
-  const kid = thumbprint(x)
+  const kid = jwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x })
   if (jwk['kid'] !== undefined && jwk['kid'] !== kid) {
-    throw new WritError('KEY_INVALID', "The key's kid is not its RFC 7638 thumbprint.", { details: { member: 'kid' } })
+    throw new WritError('KEY_INVALID', "The key's kid is not its RFC 7638 thumbprint.", {
+      details: { member: 'kid' },
+    })
   }
   if (jwk['use'] !== undefined && jwk['use'] !== 'sig') {
     throw new WritError('KEY_INVALID', "The key's use must be sig.", { details: { member: 'use' } })
   }
   if (jwk['alg'] !== undefined && jwk['alg'] !== 'EdDSA') {
-    throw new WritError('KEY_INVALID', "The key's alg must be EdDSA.", { details: { member: 'alg' } })
+    throw new WritError('KEY_INVALID', "The key's alg must be EdDSA.", {
+      details: { member: 'alg' },
+    })
   }
   if (jwk['status'] !== undefined && !statuses.has(jwk['status'])) {
     throw new WritError('KEY_INVALID', "The key's status must be active, retired or revoked.", {
@@ -161,7 +185,8 @@ export function parseSigningKey(value: unknown): ParsedSigningKey {
 type Fs = typeof import('node:fs')
 
 function nodeFs(): Fs | undefined {
-  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+    .process
   const module = process?.getBuiltinModule?.('node:fs')
   return module === undefined || module === null ? undefined : (module as Fs)
 }
@@ -187,7 +212,8 @@ function parseText(text: string, origin: string): unknown {
  */
 export function readKeyFile(path: string): string {
   const fs = nodeFs()
-  if (fs === undefined) throw new WritError('KEY_MISSING', 'This runtime has no file system to read a key from.')
+  if (fs === undefined)
+    throw new WritError('KEY_MISSING', 'This runtime has no file system to read a key from.')
   let text: string
   try {
     const stat = fs.statSync(path)
@@ -202,7 +228,10 @@ export function readKeyFile(path: string): string {
     text = fs.readFileSync(path, 'utf8')
   } catch (error) {
     if (WritError.isInstance(error)) throw error
-    throw new WritError('KEY_MISSING', `The key file ${path} cannot be read.`, { cause: error, details: { path } })
+    throw new WritError('KEY_MISSING', `The key file ${path} cannot be read.`, {
+      cause: error,
+      details: { path },
+    })
   }
   return text
 }
@@ -222,7 +251,8 @@ export function loadSigningKey(source: SigningKeySource): PrivateSigningJwk {
 
 /** Resolves a {@link SigningKeySource} to its parsed JSON value (not yet validated). */
 export function readKeySource(source: SigningKeySource | undefined): unknown {
-  if (source === undefined || source === null) throw new WritError('KEY_MISSING', 'No signing key was given.')
+  if (source === undefined || source === null)
+    throw new WritError('KEY_MISSING', 'No signing key was given.')
   if (typeof source === 'string') return parseText(source, 'The key text')
   if (typeof source !== 'object') throw new WritError('KEY_INVALID', 'Unsupported key source.')
   const record = source as Record<string, unknown>

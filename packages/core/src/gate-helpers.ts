@@ -1,0 +1,109 @@
+/**
+ * `guard` and `wrap`, written once on top of any gate's `authorize`, so that a local
+ * gate, a remote authority client or a test double all run actions the same way.
+ */
+import { canonicalArgs, type JsonObject, WritError } from '@writ/verify'
+import { ActionRefusedError } from './refusal.js'
+import type { ActionRequest, Gate, PermitDecision, WrapOptions } from './types.js'
+
+function normalizeError(error: unknown): WritError {
+  if (WritError.isInstance(error)) return error
+  return new WritError('GATE_ERROR', 'The gate failed; the action did not run.', { cause: error })
+}
+
+/**
+ * Authorizes `request` with `gate` and, on PERMIT only, calls `execute` exactly once
+ * with a deep-frozen copy of exactly the arguments the receipt binds.
+ *
+ * Before executing it checks, as defence in depth, that the decision is a PERMIT whose
+ * receipt claims name this action and whose `act.args` is the digest of the arguments
+ * handed over (`GATE_ERROR` otherwise). On DENY or SILENCE it rejects with an
+ * {@link ActionRefusedError} (code `ACTION_REFUSED`, see {@link refusalOf}); when the gate
+ * fails it rejects with the gate's `WritError` (or `GATE_ERROR`). `execute` never runs
+ * in those cases.
+ *
+ * @example
+ * ```ts
+ * const receiptId = await guardAction(gate, { action: 'payments.transfer', args: text }, (args) => pay(args))
+ * ```
+ */
+export async function guardAction<T>(
+  gate: Pick<Gate, 'authorize'>,
+  request: ActionRequest,
+  execute: (args: Readonly<JsonObject>, decision: PermitDecision) => T | Promise<T>,
+): Promise<T> {
+  let decision: Awaited<ReturnType<Gate['authorize']>>
+  try {
+    decision = await gate.authorize(request)
+  } catch (error) {
+    throw normalizeError(error)
+  }
+  if (typeof decision !== 'object' || decision === null) {
+    throw new WritError('GATE_ERROR', 'The gate returned no decision; the action did not run.')
+  }
+  if (decision.decision !== 'PERMIT') {
+    if (decision.decision === 'DENY' || decision.decision === 'SILENCE')
+      throw new ActionRefusedError(decision)
+    throw new WritError(
+      'GATE_ERROR',
+      'The gate returned an unknown decision; the action did not run.',
+    )
+  }
+  let bound: ReturnType<typeof canonicalArgs>
+  try {
+    bound = canonicalArgs(decision.args)
+  } catch (error) {
+    throw new WritError(
+      'GATE_ERROR',
+      'The permitted arguments are not valid JSON; the action did not run.',
+      {
+        cause: error,
+      },
+    )
+  }
+  const claims = decision.claims
+  if (
+    claims?.decision !== 'PERMIT' ||
+    claims.act?.name !== request.action ||
+    claims.act.args !== bound.digest
+  ) {
+    throw new WritError(
+      'GATE_ERROR',
+      'The PERMIT does not bind this action and these arguments; the action did not run.',
+      {
+        details: { action: request.action },
+      },
+    )
+  }
+  return await execute(bound.value, decision)
+}
+
+/**
+ * A function with `fn`'s shape whose every call is gated as action `name` through
+ * {@link guardAction}. The arguments object is the action's arguments.
+ *
+ * @example
+ * ```ts
+ * const transfer = wrapAction(gate, 'payments.transfer', (args) => bank.transfer(args))
+ * await transfer({ to: 'alice', amount: 250 })
+ * ```
+ */
+export function wrapAction<A extends JsonObject, T>(
+  gate: Pick<Gate, 'authorize'>,
+  name: string,
+  fn: (args: Readonly<A>, decision: PermitDecision) => T | Promise<T>,
+  options: WrapOptions = {},
+): (args: A) => Promise<T> {
+  return (args: A) =>
+    guardAction(
+      gate,
+      {
+        action: name,
+        args,
+        ...(options.agent === undefined ? {} : { agent: options.agent }),
+        ...(options.audience === undefined ? {} : { audience: options.audience }),
+        ...(options.context === undefined ? {} : { context: options.context }),
+      },
+      (value, decision) => fn(value as Readonly<A>, decision),
+    )
+}

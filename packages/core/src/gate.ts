@@ -1,0 +1,519 @@
+/**
+ * The local gate: validates a proposed action, evaluates the policy, signs a receipt
+ * for every decision, appends it durably, and only then answers. Every failure ends
+ * in a DENY receipt or a rejected promise, never in a PERMIT.
+ */
+import {
+  bestEffortDigest,
+  canonicalArgs,
+  createKeySet,
+  type Digest,
+  type HttpBinding,
+  isDigest,
+  type JsonLimits,
+  type JsonObject,
+  type JwkSet,
+  type KeySet,
+  validateActionName,
+  WritError,
+} from '@writ/verify'
+import { guardAction, wrapAction } from './gate-helpers.js'
+import { createKeyRing, isKeyRing, type KeyRing } from './key-ring.js'
+import type { PrivateSigningJwk } from './keys.js'
+import { createMemoryStore } from './memory-store.js'
+import type { CompiledPolicy, Evaluation } from './policy/index.js'
+import {
+  checkpointClaims,
+  encodeCheckpoint,
+  encodeReceipt,
+  receiptClaims,
+} from './receipt-issuer.js'
+import type {
+  ActionRequest,
+  AppendContext,
+  Decision,
+  Gate,
+  InputProblem,
+  IssuedReceipt,
+  LimitCheck,
+  PermitDecision,
+  RefusalDecision,
+  Store,
+  StoredCheckpoint,
+} from './types.js'
+import { createUuidV7Generator } from './uuid-v7.js'
+
+/** Longest receipt lifetime a gate accepts, in seconds (spec section 2: 300 s or less). */
+export const MAX_TTL_SECONDS = 300
+/** Default receipt lifetime, in seconds. */
+export const DEFAULT_TTL_SECONDS = 300
+/** Default bound on one `authorize`, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 5000
+/** Default agent (`sub`) when neither the request nor the gate names one. */
+export const DEFAULT_AGENT = 'anonymous'
+/**
+ * What a receipt names as `act.name` when the name given was not a string of 1 to 128
+ * printable ASCII characters. It contains spaces and parentheses, so it can never be
+ * a valid action name.
+ */
+export const INVALID_ACTION_PLACEHOLDER = '(invalid action name)'
+
+/** Options of {@link createGate}. */
+export interface GateOptions {
+  /** The compiled policy (see `compilePolicy`). */
+  readonly policy: CompiledPolicy
+  /** A key ring, or one private key (a ring is made of it). */
+  readonly keys: KeyRing | PrivateSigningJwk
+  /** `iss` of every receipt: the authority's name, usually its URL. */
+  readonly issuer: string
+  /** Where receipts go; an in-memory store by default (nothing is kept). */
+  readonly store?: Store
+  /** The chain this gate appends to; `main` by default. */
+  readonly chainId?: string
+  /** Receipt lifetime (`exp - iat`), 1 to 300 seconds; 300 by default. */
+  readonly ttlSeconds?: number
+  /** `sub` when a request names no agent; `anonymous` by default. */
+  readonly defaultAgent?: string
+  /** Bound on one `authorize` (and `checkpoint`), in milliseconds; 5000 by default. */
+  readonly timeoutMs?: number
+  /** Depth and size bounds on arguments and context. */
+  readonly limits?: JsonLimits
+  /** Clock in milliseconds since the epoch; `Date.now` by default. */
+  readonly clock?: () => number
+}
+
+/** A gate running in this process, holding the key, the policy and a store. */
+export interface LocalGate extends Gate {
+  /** The policy deciding now. */
+  readonly policy: CompiledPolicy
+  readonly store: Store
+  readonly chainId: string
+  readonly issuer: string
+  /** The signing keys; rotate or revoke through it. */
+  readonly keyRing: KeyRing
+  /** Signs and stores a checkpoint of this gate's chain (size and head now). */
+  checkpoint(): Promise<StoredCheckpoint>
+  /** Swaps the policy atomically: a decision in progress finishes with the policy it started with. */
+  setPolicy(policy: CompiledPolicy): void
+  /** A key set, for `@writ/verify`, that verifies this gate's receipts. */
+  verifyKeys(): KeySet
+}
+
+function configError(option: string, message: string): WritError {
+  return new WritError('GATE_ERROR', message, { details: { option } })
+}
+
+function checkPolicy(policy: unknown): CompiledPolicy {
+  const candidate = policy as Partial<CompiledPolicy> | undefined
+  if (
+    typeof candidate?.evaluate !== 'function' ||
+    typeof candidate.id !== 'string' ||
+    !isDigest(candidate.digest)
+  ) {
+    throw new WritError('POLICY_INVALID', 'The gate needs a compiled policy (see compilePolicy).')
+  }
+  return candidate as CompiledPolicy
+}
+
+function isPrintableAscii(value: string): boolean {
+  for (let index = 0; index < value.length; index += 1) {
+    const code = value.charCodeAt(index)
+    if (code < 0x20 || code > 0x7e) return false
+  }
+  return true
+}
+
+/** The name a receipt signs for a request whose action name was refused. */
+function signableName(name: unknown): string {
+  return typeof name === 'string' &&
+    name.length >= 1 &&
+    name.length <= 128 &&
+    isPrintableAscii(name)
+    ? name
+    : INVALID_ACTION_PLACEHOLDER
+}
+
+function isShortString(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= max
+}
+
+function problemOf(error: unknown, prefix: string): InputProblem {
+  if (WritError.isInstance(error)) {
+    const path = error.details?.['path']
+    const pointer = typeof path === 'string' ? path : ''
+    return { code: error.code, message: error.message, path: `${prefix}${pointer}` }
+  }
+  return { code: 'INPUT_UNSUPPORTED_TYPE', message: 'The input could not be read.', path: prefix }
+}
+
+function isHttpBinding(value: unknown): value is HttpBinding {
+  if (typeof value !== 'object' || value === null) return false
+  const http = value as Record<string, unknown>
+  return (
+    typeof http['method'] === 'string' &&
+    /^[A-Z]{1,16}$/.test(http['method']) &&
+    isShortString(http['uri'], 8192) &&
+    isPrintableAscii(http['uri']) &&
+    isDigest(http['body'])
+  )
+}
+
+const decisionKinds: ReadonlySet<unknown> = new Set(['PERMIT', 'DENY', 'SILENCE'])
+
+/** Checks what a policy returned; anything unexpected is an evaluation error. */
+function checkEvaluation(value: unknown): Evaluation {
+  const evaluation = value as Partial<Evaluation> | undefined
+  if (
+    !decisionKinds.has(evaluation?.decision) ||
+    !isShortString(evaluation?.reason, 256) ||
+    !(evaluation?.rule === null || isShortString(evaluation?.rule, 256)) ||
+    !Array.isArray(evaluation?.limits)
+  ) {
+    throw new TypeError('The policy returned a malformed evaluation.')
+  }
+  for (const limit of evaluation.limits as readonly Partial<LimitCheck>[]) {
+    if (
+      !isShortString(limit?.id, 256) ||
+      !isShortString(limit?.key, 1024) ||
+      typeof limit?.windowSeconds !== 'number' ||
+      !(limit.windowSeconds > 0) ||
+      typeof limit.max !== 'number' ||
+      Number.isNaN(limit.max) ||
+      typeof limit.amount !== 'number' ||
+      !Number.isFinite(limit.amount)
+    ) {
+      throw new TypeError('The policy returned a malformed limit.')
+    }
+  }
+  return evaluation as Evaluation
+}
+
+/** A frozen copy of claims and their nested objects: receipts never change once signed. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const member of Object.values(value)) deepFreeze(member)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/**
+ * The reason a DENY for an exceeded limit carries: the limit check's own, else the
+ * reason the policy document gives that limit, else `LIMIT_EXCEEDED`.
+ */
+function limitReason(policy: CompiledPolicy, limit: LimitCheck): string {
+  if (isShortString(limit.reason, 64)) return limit.reason
+  const document = policy.document as { readonly limits?: unknown } | undefined
+  const limits = Array.isArray(document?.limits) ? (document.limits as readonly unknown[]) : []
+  for (const candidate of limits) {
+    const defined = candidate as { readonly id?: unknown; readonly reason?: unknown } | null
+    if (defined?.id === limit.id && isShortString(defined.reason, 64)) return defined.reason
+  }
+  return 'LIMIT_EXCEEDED'
+}
+
+interface Outcome {
+  readonly decision: 'PERMIT' | 'DENY' | 'SILENCE'
+  readonly reason: string
+  readonly rule: string | null
+}
+
+/**
+ * Creates a gate that decides in this process.
+ *
+ * `authorize` resolves with a signed, durably stored receipt for every decision:
+ * refused input is a DENY with reason `INPUT_INVALID` (and a `problem`), a policy that
+ * throws is a DENY with reason `EVAL_ERROR`, an exceeded limit is a DENY with the
+ * limit's reason (`LIMIT_EXCEEDED` by default). It rejects, and nothing may run, when
+ * no receipt can be issued: `GATE_TIMEOUT` after `timeoutMs`, the store's error
+ * (`STORE_UNAVAILABLE`, `STORE_FULL`, …), a key error, or `GATE_ERROR`.
+ *
+ * @example
+ * ```ts
+ * const gate = createGate({ policy: compilePolicy(text), keys: generateSigningKey(), issuer: 'https://writ.example' })
+ * const result = await gate.guard({ action: 'payments.transfer', args: modelJson }, (args) => pay(args))
+ * ```
+ */
+export function createGate(options: GateOptions): LocalGate {
+  let policy = checkPolicy(options.policy)
+  if (options.keys === undefined || options.keys === null) {
+    throw new WritError('KEY_MISSING', 'The gate needs a signing key (keys).')
+  }
+  const clock = options.clock ?? Date.now
+  const keyRing = isKeyRing(options.keys) ? options.keys : createKeyRing(options.keys, { clock })
+  const issuer = options.issuer
+  if (!isShortString(issuer, 1024)) throw configError('issuer', 'The gate needs an issuer name.')
+  const chainId = options.chainId ?? 'main'
+  if (!isShortString(chainId, 256))
+    throw configError('chainId', 'The chain id must be a non-empty string.')
+  const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_SECONDS) {
+    throw configError('ttlSeconds', `ttlSeconds must be an integer from 1 to ${MAX_TTL_SECONDS}.`)
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw configError('timeoutMs', 'timeoutMs must be a positive number.')
+  }
+  const defaultAgent = options.defaultAgent ?? DEFAULT_AGENT
+  if (!isShortString(defaultAgent, 256))
+    throw configError('defaultAgent', 'defaultAgent must be a non-empty string.')
+  const jsonLimits = options.limits
+  try {
+    canonicalArgs({}, jsonLimits)
+  } catch (cause) {
+    throw new WritError('GATE_ERROR', 'The JSON limits are not valid.', {
+      cause,
+      details: { option: 'limits' },
+    })
+  }
+  const store = options.store ?? createMemoryStore()
+  const nextId = createUuidV7Generator(clock)
+
+  function withTimeout<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new WritError(
+            'GATE_TIMEOUT',
+            `No decision within ${timeoutMs} ms; the action must not run.`,
+          ),
+        )
+      }, timeoutMs)
+      work().then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(
+            WritError.isInstance(error)
+              ? error
+              : new WritError('GATE_ERROR', 'The gate failed; the action must not run.', {
+                  cause: error,
+                }),
+          )
+        },
+      )
+    })
+  }
+
+  async function decide(request: ActionRequest): Promise<Decision> {
+    const current = policy
+    const nowMs = clock()
+    const iat = Math.floor(nowMs / 1000)
+    const input: Partial<ActionRequest> =
+      typeof request === 'object' && request !== null ? request : {}
+    let problem: InputProblem | undefined
+
+    let action: string | undefined
+    try {
+      action = validateActionName(input.action)
+    } catch (error) {
+      problem = { ...problemOf(error, ''), path: 'action' }
+    }
+    let args: ReturnType<typeof canonicalArgs> | undefined
+    if (problem === undefined) {
+      try {
+        args = canonicalArgs(input.args, jsonLimits)
+      } catch (error) {
+        problem = problemOf(error, '')
+      }
+    }
+    let agent = defaultAgent
+    if (input.agent !== undefined) {
+      if (isShortString(input.agent, 256)) agent = input.agent
+      else
+        problem ??= {
+          code: 'INPUT_UNSUPPORTED_TYPE',
+          message: 'agent must be a string of 1 to 256 characters',
+          path: 'agent',
+        }
+    }
+    let req: string = nextId()
+    if (input.request !== undefined) {
+      if (isShortString(input.request, 256)) req = input.request
+      else
+        problem ??= {
+          code: 'INPUT_UNSUPPORTED_TYPE',
+          message: 'request must be a string of 1 to 256 characters',
+          path: 'request',
+        }
+    }
+    let context: Readonly<JsonObject> = Object.freeze({})
+    if (input.context !== undefined && problem === undefined) {
+      try {
+        context = canonicalArgs(input.context, jsonLimits).value
+      } catch (error) {
+        problem = problemOf(error, 'context')
+      }
+    }
+    let audience: string | undefined
+    if (input.audience !== undefined) {
+      if (isShortString(input.audience, 1024)) audience = input.audience
+      else
+        problem ??= {
+          code: 'INPUT_UNSUPPORTED_TYPE',
+          message: 'audience must be a non-empty string',
+          path: 'audience',
+        }
+    }
+    let http: HttpBinding | undefined
+    if (input.http !== undefined) {
+      if (isHttpBinding(input.http)) {
+        http = { method: input.http.method, uri: input.http.uri, body: input.http.body }
+      } else {
+        problem ??= {
+          code: 'INPUT_UNSUPPORTED_TYPE',
+          message: 'http must be { method, uri, body: sha256 digest }',
+          path: 'http',
+        }
+      }
+    }
+
+    let outcome: Outcome
+    let limits: readonly LimitCheck[] = []
+    let argsDigest: Digest
+    if (problem !== undefined || action === undefined || args === undefined) {
+      outcome = { decision: 'DENY', reason: 'INPUT_INVALID', rule: null }
+      argsDigest = args?.digest ?? bestEffortDigest(input.args)
+    } else {
+      argsDigest = args.digest
+      try {
+        const evaluation = checkEvaluation(
+          current.evaluate({ action, args: args.value, agent, context, now: iat }),
+        )
+        outcome = {
+          decision: evaluation.decision,
+          reason: evaluation.reason,
+          rule: evaluation.rule,
+        }
+        // Limits only matter for a PERMIT: a refusal reserves nothing.
+        if (evaluation.decision === 'PERMIT')
+          limits = evaluation.limits.map((limit) => ({ ...limit }))
+      } catch {
+        // Fail closed: an evaluation that cannot finish is a DENY, never a PERMIT.
+        outcome = { decision: 'DENY', reason: 'EVAL_ERROR', rule: null }
+      }
+    }
+
+    const content = {
+      iss: issuer,
+      jti: nextId(),
+      iat,
+      exp: iat + ttlSeconds,
+      sub: agent,
+      aud: audience,
+      req,
+      policy: { id: current.id, digest: current.digest },
+      act: { name: action ?? signableName(input.action), args: argsDigest },
+      http,
+    }
+    let final: Outcome = outcome
+    const issue = (appendContext: AppendContext): IssuedReceipt => {
+      final = outcome
+      const exceeded = appendContext.exceeded
+      if (outcome.decision === 'PERMIT' && exceeded !== null) {
+        final = { decision: 'DENY', reason: limitReason(current, exceeded), rule: exceeded.id }
+      }
+      const signer = keyRing.active
+      const key = signer.publicJwk
+      if ((key.nbf !== undefined && iat < key.nbf) || (key.exp !== undefined && iat > key.exp)) {
+        throw new WritError('KEY_INVALID', 'The active key is not valid at the decision time.', {
+          details: { kid: signer.kid, iat },
+        })
+      }
+      const claims = deepFreeze(
+        receiptClaims(
+          { ...content, ...final },
+          {
+            id: appendContext.position.chainId,
+            seq: appendContext.position.seq,
+            prev: appendContext.position.prev,
+          },
+        ),
+      )
+      return { token: encodeReceipt(claims, signer), claims, reserve: final.decision === 'PERMIT' }
+    }
+    const stored = await store.append(
+      chainId,
+      limits.length === 0 ? { now: iat } : { now: iat, limits },
+      issue,
+    )
+    const claims = stored.claims
+    if (claims.decision === 'PERMIT') {
+      if (final.decision !== 'PERMIT' || args === undefined) {
+        throw new WritError('GATE_ERROR', 'The store returned a receipt the gate did not issue.')
+      }
+      const permit: PermitDecision = {
+        decision: 'PERMIT',
+        reason: claims.reason,
+        rule: claims.rule,
+        receipt: stored.token,
+        claims,
+        args: args.value,
+      }
+      return Object.freeze(permit)
+    }
+    const refusal: RefusalDecision = {
+      decision: claims.decision,
+      reason: claims.reason,
+      rule: claims.rule,
+      receipt: stored.token,
+      claims,
+      ...(problem === undefined ? {} : { problem: Object.freeze(problem) }),
+    }
+    return Object.freeze(refusal)
+  }
+
+  const gate: LocalGate = {
+    get policy() {
+      return policy
+    },
+    store,
+    chainId,
+    issuer,
+    keyRing,
+    authorize(request) {
+      return withTimeout(() => decide(request))
+    },
+    guard(request, execute) {
+      return guardAction(gate, request, execute)
+    },
+    wrap(name, fn, wrapOptions) {
+      return wrapAction(gate, name, fn, wrapOptions)
+    },
+    async keys(): Promise<JwkSet> {
+      return keyRing.jwks()
+    },
+    verifyKeys() {
+      return createKeySet(keyRing.jwks())
+    },
+    setPolicy(next) {
+      policy = checkPolicy(next)
+    },
+    checkpoint() {
+      return withTimeout(async () => {
+        const position = await store.head(chainId)
+        const iat = Math.floor(clock() / 1000)
+        const claims = checkpointClaims({
+          iss: issuer,
+          chain: chainId,
+          size: position.seq,
+          head: position.prev,
+          iat,
+        })
+        const checkpoint: StoredCheckpoint = Object.freeze({
+          chainId,
+          size: position.seq,
+          head: position.prev,
+          iat,
+          token: encodeCheckpoint(claims, keyRing.active),
+        })
+        await store.putCheckpoint(checkpoint)
+        return checkpoint
+      })
+    },
+  }
+  return gate
+}
