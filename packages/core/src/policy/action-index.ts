@@ -26,7 +26,10 @@ export class ActionIndex<T> {
   readonly #cache = new Map<string, readonly T[]>()
   readonly #cacheSize: number
 
-  constructor(entries: readonly { readonly patterns: readonly string[]; readonly value: T }[], cacheSize = DEFAULT_ACTION_CACHE_SIZE) {
+  constructor(
+    entries: readonly { readonly patterns: readonly string[]; readonly value: T }[],
+    cacheSize = DEFAULT_ACTION_CACHE_SIZE,
+  ) {
     this.#values = entries.map((entry) => entry.value)
     this.#cacheSize = Math.max(0, cacheSize)
     const lengths = new Set<number>()
@@ -36,11 +39,17 @@ export class ActionIndex<T> {
           const prefix = literalPrefix(pattern)
           lengths.add(prefix.length)
           let group = this.#globsByPrefix.get(prefix)
-          if (group === undefined) this.#globsByPrefix.set(prefix, (group = []))
+          if (group === undefined) {
+            group = []
+            this.#globsByPrefix.set(prefix, group)
+          }
           group.push({ regexp: globToRegExp(pattern), entry: index })
         } else {
           let list = this.#exact.get(pattern)
-          if (list === undefined) this.#exact.set(pattern, (list = []))
+          if (list === undefined) {
+            list = []
+            this.#exact.set(pattern, list)
+          }
           if (list[list.length - 1] !== index) list.push(index)
         }
       }
@@ -77,7 +86,10 @@ export class ActionIndex<T> {
       const group = this.#globsByPrefix.get(action.slice(0, length))
       if (group === undefined) continue
       for (const glob of group) {
-        if (glob.regexp.test(action)) (indices ??= []).push(glob.entry)
+        if (glob.regexp.test(action)) {
+          indices ??= []
+          indices.push(glob.entry)
+        }
       }
     }
     if (indices === undefined) return EMPTY

@@ -31,13 +31,25 @@ describe('action globs', () => {
 })
 
 describe('ActionIndex', () => {
-  const patterns = ['pay.transfer', 'pay.*', 'pay.**', '**', 'other.x', 'pay.*.y', '*.y', 'p*', 'pay.transfer']
+  const patterns = [
+    'pay.transfer',
+    'pay.*',
+    'pay.**',
+    '**',
+    'other.x',
+    'pay.*.y',
+    '*.y',
+    'p*',
+    'pay.transfer',
+  ]
   const names = ['pay.transfer', 'pay.a.y', 'other.x', 'pay', 'x.y', 'p', 'zzz', 'pay.']
 
   it('finds exactly the entries a naive scan finds, in entry order, each once', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.array(fc.constantFrom(...patterns), { minLength: 1, maxLength: 3 }), { maxLength: 12 }),
+        fc.array(fc.array(fc.constantFrom(...patterns), { minLength: 1, maxLength: 3 }), {
+          maxLength: 12,
+        }),
         fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 20 }),
         fc.integer({ min: 0, max: 3 }),
         (entryPatterns, lookups, cacheSize) => {
@@ -46,7 +58,9 @@ describe('ActionIndex', () => {
             cacheSize,
           )
           for (const name of lookups) {
-            const expected = entryPatterns.flatMap((list, value) => (list.some((pattern) => matchesAction(pattern, name)) ? [value] : []))
+            const expected = entryPatterns.flatMap((list, value) =>
+              list.some((pattern) => matchesAction(pattern, name)) ? [value] : [],
+            )
             expect(index.lookup(name)).toEqual(expected)
           }
         },
@@ -55,7 +69,13 @@ describe('ActionIndex', () => {
   })
 
   it('keeps answering correctly past its LRU bound', () => {
-    const index = new ActionIndex([{ patterns: ['a.*'], value: 'glob' }, { patterns: ['a.b'], value: 'exact' }], 2)
+    const index = new ActionIndex(
+      [
+        { patterns: ['a.*'], value: 'glob' },
+        { patterns: ['a.b'], value: 'exact' },
+      ],
+      2,
+    )
     for (let round = 0; round < 3; round++) {
       expect(index.lookup('a.b')).toEqual(['glob', 'exact'])
       expect(index.lookup('a.c')).toEqual(['glob'])

@@ -1,9 +1,12 @@
 import { WritError } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
-import { compileAmount, compileCondition, type ConditionActivation } from './cel.js'
+import { type ConditionActivation, compileAmount, compileCondition } from './cel.js'
 
 const where = { path: 'rules[0].when', ruleId: 'r' }
-const activation = (args: ConditionActivation['args'], extra: Partial<ConditionActivation> = {}): ConditionActivation => ({
+const activation = (
+  args: ConditionActivation['args'],
+  extra: Partial<ConditionActivation> = {},
+): ConditionActivation => ({
   args,
   agent: 'bot-7',
   context: { tenant: 'acme' },
@@ -27,7 +30,9 @@ describe('compileCondition', () => {
     expect(condition.evaluate(activation({ amount: 250 }))).toBe(true)
     expect(condition.evaluate(activation({ amount: 250.5 }))).toBe(true)
     expect(condition.evaluate(activation({ amount: 1000.5 }))).toBe(false)
-    expect(compileCondition('args.amount == 250', where).evaluate(activation({ amount: 250.0 }))).toBe(true)
+    expect(
+      compileCondition('args.amount == 250', where).evaluate(activation({ amount: 250.0 })),
+    ).toBe(true)
   })
 
   it.each([
@@ -35,10 +40,18 @@ describe('compileCondition', () => {
     ["args.currency in ['USD', 'EUR']", { currency: 'GBP' }, false],
     ['size(args.items) == 2 && args.items.size() == 2', { items: [1, 2] }, true],
     ['has(args.memo)', {}, false],
-    ["args.to.startsWith('acct_') && args.to.endsWith('5') && args.to.contains('12')", { to: 'acct_125' }, true],
+    [
+      "args.to.startsWith('acct_') && args.to.endsWith('5') && args.to.contains('12')",
+      { to: 'acct_125' },
+      true,
+    ],
     ["args.to.matches('^acct_[0-9]+$')", { to: 'acct_125' }, true],
     ["args.to.matches('^acct_[0-9]+$')", { to: 'acct_x' }, false],
-    ['args.items.all(i, i > 0) && args.items.exists(i, i > 1) && args.items.filter(i, i > 1).size() == 1', { items: [1, 2] }, true],
+    [
+      'args.items.all(i, i > 0) && args.items.exists(i, i > 1) && args.items.filter(i, i > 1).size() == 1',
+      { items: [1, 2] },
+      true,
+    ],
     ["agent == 'bot-7' && context.tenant == 'acme'", {}, true],
     ["now > timestamp('2025-01-01T00:00:00Z') && now.getHours() == 12", {}, true],
     ["now - timestamp('2025-01-15T00:00:00Z') < duration('13h')", {}, true],
@@ -49,13 +62,21 @@ describe('compileCondition', () => {
 
   it('throws at runtime on a missing field, a type error, or a non-boolean value', () => {
     expect(() => compileCondition('args.missing > 1', where).evaluate(activation({}))).toThrow()
-    expect(() => compileCondition('args.name > 1', where).evaluate(activation({ name: 'x' }))).toThrow()
-    expect(() => compileCondition('args.flag', where).evaluate(activation({ flag: 'yes' }))).toThrow()
-    expect(() => compileCondition('args.to.x == 1', where).evaluate(activation({ to: 'a' }))).toThrow()
+    expect(() =>
+      compileCondition('args.name > 1', where).evaluate(activation({ name: 'x' })),
+    ).toThrow()
+    expect(() =>
+      compileCondition('args.flag', where).evaluate(activation({ flag: 'yes' })),
+    ).toThrow()
+    expect(() =>
+      compileCondition('args.to.x == 1', where).evaluate(activation({ to: 'a' })),
+    ).toThrow()
   })
 
   it('never reads inherited properties', () => {
-    expect(() => compileCondition("args.constructor == ''", where).evaluate(activation({}))).toThrow()
+    expect(() =>
+      compileCondition("args.constructor == ''", where).evaluate(activation({})),
+    ).toThrow()
     expect(compileCondition('has(args.toString)', where).evaluate(activation({}))).toBe(false)
   })
 
@@ -68,11 +89,23 @@ describe('compileCondition', () => {
 
   it('refuses at load: unknown variables, unsafe or dynamic patterns, deep nesting (POLICY_UNSAFE)', () => {
     expect(codeOf(() => compileCondition('user.admin', where))).toBe('POLICY_UNSAFE')
-    expect(codeOf(() => compileCondition("args.to.matches('(a|a)*$')", where))).toBe('POLICY_UNSAFE')
-    expect(codeOf(() => compileCondition('args.to.matches(args.pattern)', where))).toBe('POLICY_UNSAFE')
-    expect(codeOf(() => compileCondition("args.to.matches('a' + 'b')", where))).toBe('POLICY_UNSAFE')
-    expect(codeOf(() => compileCondition('args.a.all(x, args.a.all(y, args.a.all(z, x == y && y == z)))', where))).toBe('POLICY_UNSAFE')
-    expect(codeOf(() => compileCondition(`${'('.repeat(40)}true${')'.repeat(40)}`, where))).toBe('POLICY_UNSAFE')
+    expect(codeOf(() => compileCondition("args.to.matches('(a|a)*$')", where))).toBe(
+      'POLICY_UNSAFE',
+    )
+    expect(codeOf(() => compileCondition('args.to.matches(args.pattern)', where))).toBe(
+      'POLICY_UNSAFE',
+    )
+    expect(codeOf(() => compileCondition("args.to.matches('a' + 'b')", where))).toBe(
+      'POLICY_UNSAFE',
+    )
+    expect(
+      codeOf(() =>
+        compileCondition('args.a.all(x, args.a.all(y, args.a.all(z, x == y && y == z)))', where),
+      ),
+    ).toBe('POLICY_UNSAFE')
+    expect(codeOf(() => compileCondition(`${'('.repeat(40)}true${')'.repeat(40)}`, where))).toBe(
+      'POLICY_UNSAFE',
+    )
   })
 
   it('reports whether `now` is read', () => {
@@ -84,12 +117,16 @@ describe('compileCondition', () => {
 describe('compileAmount', () => {
   it('yields finite non-negative numbers', () => {
     expect(compileAmount('args.amount', where).evaluate(activation({ amount: 12.5 }))).toBe(12.5)
-    expect(compileAmount('size(args.items)', where).evaluate(activation({ items: [1, 2, 3] }))).toBe(3)
+    expect(
+      compileAmount('size(args.items)', where).evaluate(activation({ items: [1, 2, 3] })),
+    ).toBe(3)
   })
 
   it('throws on negative, non-numeric or missing values', () => {
     expect(() => compileAmount('args.amount', where).evaluate(activation({ amount: -1 }))).toThrow()
-    expect(() => compileAmount('args.amount', where).evaluate(activation({ amount: '5' }))).toThrow()
+    expect(() =>
+      compileAmount('args.amount', where).evaluate(activation({ amount: '5' })),
+    ).toThrow()
     expect(() => compileAmount('args.amount', where).evaluate(activation({}))).toThrow()
   })
 

@@ -56,7 +56,13 @@ let sharedEnvironment: Environment | undefined
 // Building a cel-js Environment is expensive: one, shared, for every policy.
 function environment(): Environment {
   sharedEnvironment ??= new Environment({
-    limits: { maxAstNodes: 1024, maxDepth: 32, maxListElements: 256, maxMapEntries: 256, maxCallArguments: 8 },
+    limits: {
+      maxAstNodes: 1024,
+      maxDepth: 32,
+      maxListElements: 256,
+      maxMapEntries: 256,
+      maxCallArguments: 8,
+    },
   })
     .registerVariable('args', 'map')
     .registerVariable('agent', 'string')
@@ -77,10 +83,19 @@ interface AstLike {
 }
 
 function isAst(value: unknown): value is AstLike {
-  return typeof value === 'object' && value !== null && typeof (value as { op?: unknown }).op === 'string'
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { op?: unknown }).op === 'string'
+  )
 }
 
-function fail(code: PolicyErrorCode, location: ExpressionLocation, message: string, offset?: number): never {
+function fail(
+  code: PolicyErrorCode,
+  location: ExpressionLocation,
+  message: string,
+  offset?: number,
+): never {
   const suffix = offset === undefined ? '' : ` (at offset ${offset})`
   throw policyError(code, location.source, [
     {
@@ -95,7 +110,12 @@ function fail(code: PolicyErrorCode, location: ExpressionLocation, message: stri
 
 // Walks the cel-js AST: refuses non-literal or unsafe `matches()` patterns and deep
 // macro nesting; reports whether `now` is read.
-function inspect(node: AstLike, location: ExpressionLocation, depth: number, found: { usesNow: boolean }): void {
+function inspect(
+  node: AstLike,
+  location: ExpressionLocation,
+  depth: number,
+  found: { usesNow: boolean },
+): void {
   if (node.op === 'id' && node.args === 'now') found.usesNow = true
   let nextDepth = depth
   if (node.op === 'rcall' || node.op === 'call') {
@@ -108,12 +128,23 @@ function inspect(node: AstLike, location: ExpressionLocation, depth: number, fou
         fail('POLICY_UNSAFE', location, 'matches() needs a string literal pattern', node.start)
       }
       const verdict = analyzeRegex(pattern.args as string)
-      if (!verdict.safe) fail('POLICY_UNSAFE', location, `unsafe matches() pattern: ${verdict.reason}`, pattern.start)
+      if (!verdict.safe)
+        fail(
+          'POLICY_UNSAFE',
+          location,
+          `unsafe matches() pattern: ${verdict.reason}`,
+          pattern.start,
+        )
     }
     if (node.op === 'rcall' && typeof name === 'string' && MACROS.has(name)) {
       nextDepth = depth + 1
       if (nextDepth > MAX_MACRO_NESTING) {
-        fail('POLICY_UNSAFE', location, `comprehension macros may nest at most ${MAX_MACRO_NESTING} deep`, node.start)
+        fail(
+          'POLICY_UNSAFE',
+          location,
+          `comprehension macros may nest at most ${MAX_MACRO_NESTING} deep`,
+          node.start,
+        )
       }
     }
   }
@@ -126,20 +157,39 @@ function inspect(node: AstLike, location: ExpressionLocation, depth: number, fou
 
 type Evaluator = (activation: ConditionActivation) => unknown
 
-function compile(source: string, location: ExpressionLocation, accepted: ReadonlySet<string>, kind: string): { run: Evaluator; usesNow: boolean } {
-  if (source.length > MAX_EXPRESSION_LENGTH) fail('POLICY_INVALID', location, `expression longer than ${MAX_EXPRESSION_LENGTH} characters`)
+function compile(
+  source: string,
+  location: ExpressionLocation,
+  accepted: ReadonlySet<string>,
+  kind: string,
+): { run: Evaluator; usesNow: boolean } {
+  if (source.length > MAX_EXPRESSION_LENGTH)
+    fail('POLICY_INVALID', location, `expression longer than ${MAX_EXPRESSION_LENGTH} characters`)
   const cel = environment()
   let parsed: ReturnType<Environment['parse']>
   try {
     parsed = cel.parse(source)
   } catch (error) {
-    const detail = error as { code?: string; summary?: string; message?: string; range?: { start: number } }
-    const code: PolicyErrorCode = detail.code === 'limit_exceeded' ? 'POLICY_UNSAFE' : 'POLICY_INVALID'
-    fail(code, location, `CEL ${code === 'POLICY_UNSAFE' ? 'limit exceeded' : 'syntax error'}: ${detail.summary ?? detail.message ?? String(error)}`, detail.range?.start)
+    const detail = error as {
+      code?: string
+      summary?: string
+      message?: string
+      range?: { start: number }
+    }
+    const code: PolicyErrorCode =
+      detail.code === 'limit_exceeded' ? 'POLICY_UNSAFE' : 'POLICY_INVALID'
+    fail(
+      code,
+      location,
+      `CEL ${code === 'POLICY_UNSAFE' ? 'limit exceeded' : 'syntax error'}: ${detail.summary ?? detail.message ?? String(error)}`,
+      detail.range?.start,
+    )
   }
   const checked = parsed.check()
   if (!checked.valid) {
-    const detail = checked.error as { code?: string; summary?: string; message?: string; range?: { start: number } } | undefined
+    const detail = checked.error as
+      | { code?: string; summary?: string; message?: string; range?: { start: number } }
+      | undefined
     const unknownVariable = detail?.code === 'unknown_variable'
     fail(
       unknownVariable ? 'POLICY_UNSAFE' : 'POLICY_INVALID',
@@ -179,7 +229,8 @@ export function compileCondition(source: string, where: ExpressionLocation): Com
     usesNow,
     evaluate(activation) {
       const value = run(activation)
-      if (typeof value !== 'boolean') throw new ConditionEvaluationError(`condition returned ${typeof value}, not a boolean`)
+      if (typeof value !== 'boolean')
+        throw new ConditionEvaluationError(`condition returned ${typeof value}, not a boolean`)
       return value
     },
   }
@@ -199,15 +250,22 @@ export function compileAmount(source: string, where: ExpressionLocation): Compil
       let amount: number
       if (typeof value === 'number') amount = value
       else if (typeof value === 'bigint') {
-        if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n) throw new ConditionEvaluationError('sum is out of range')
+        if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n)
+          throw new ConditionEvaluationError('sum is out of range')
         amount = Number(value)
-      } else if (typeof value === 'object' && value !== null && typeof (value as { valueOf(): unknown }).valueOf() === 'bigint') {
+      } else if (
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as { valueOf(): unknown }).valueOf() === 'bigint'
+      ) {
         // CEL uint values are wrapped; unwrap them the same way.
         const inner = (value as { valueOf(): bigint }).valueOf()
-        if (inner > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConditionEvaluationError('sum is out of range')
+        if (inner > BigInt(Number.MAX_SAFE_INTEGER))
+          throw new ConditionEvaluationError('sum is out of range')
         amount = Number(inner)
       } else throw new ConditionEvaluationError(`sum returned ${typeof value}, not a number`)
-      if (!Number.isFinite(amount) || amount < 0) throw new ConditionEvaluationError('sum must be a finite number >= 0')
+      if (!Number.isFinite(amount) || amount < 0)
+        throw new ConditionEvaluationError('sum must be a finite number >= 0')
       return amount
     },
   }

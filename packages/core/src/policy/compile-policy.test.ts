@@ -80,15 +80,29 @@ describe('compilePolicy: loading', () => {
     const fromJson = await loadPolicyFile(jsonPath)
     expect(fromYaml.source).toBe(yamlPath)
     expect(fromJson.digest).toBe(fromYaml.digest)
-    await expect(loadPolicyFile(join(directory, 'missing.yaml'))).rejects.toMatchObject({ code: 'POLICY_INVALID', details: { source: join(directory, 'missing.yaml') } })
+    await expect(loadPolicyFile(join(directory, 'missing.yaml'))).rejects.toMatchObject({
+      code: 'POLICY_INVALID',
+      details: { source: join(directory, 'missing.yaml') },
+    })
   })
 })
 
 describe('compilePolicy: errors say where and what', () => {
   it('refuses unknown rule members with path, ruleId, line and column', () => {
-    const error = caught(() => compilePolicy(yamlPolicy.replace('reason: SMALL_TRANSFER', 'reason: SMALL_TRANSFER\n    priority: 3'), { source: 'p.yaml' }))
+    const error = caught(() =>
+      compilePolicy(
+        yamlPolicy.replace('reason: SMALL_TRANSFER', 'reason: SMALL_TRANSFER\n    priority: 3'),
+        { source: 'p.yaml' },
+      ),
+    )
     expect(error.code).toBe('POLICY_INVALID')
-    expect(error.details).toMatchObject({ source: 'p.yaml', path: 'rules[0].priority', ruleId: 'small-transfers', line: 11, column: 15 })
+    expect(error.details).toMatchObject({
+      source: 'p.yaml',
+      path: 'rules[0].priority',
+      ruleId: 'small-transfers',
+      line: 11,
+      column: 15,
+    })
   })
 
   it('refuses unknown top-level members', () => {
@@ -102,42 +116,65 @@ describe('compilePolicy: errors say where and what', () => {
     ['id: payments-production', 'id', 'id: "has spaces"'],
     ['effect: permit', 'rules[0].effect', 'effect: allow'],
     ['actions: [payments.transfer]\n    when', 'rules[0].actions', 'actions: []\n    when'],
-    ['actions: [payments.transfer]\n    when', 'rules[0].actions[0]', 'actions: ["pay***"]\n    when'],
+    [
+      'actions: [payments.transfer]\n    when',
+      'rules[0].actions[0]',
+      'actions: ["pay***"]\n    when',
+    ],
     ['reason: SMALL_TRANSFER', 'rules[0].reason', 'reason: small'],
     ['window: 24h', 'limits[0].window', 'window: 1w'],
     ['max: 5000', 'limits[0].max', 'max: -1'],
   ])('reports %s problems at %s', (search, path, replacement = search.replace(/1$/, '2')) => {
-    const text = search === 'writ: 2' ? yamlPolicy.replace('writ: 1', 'writ: 2') : yamlPolicy.replace(search, replacement)
+    const text =
+      search === 'writ: 2'
+        ? yamlPolicy.replace('writ: 1', 'writ: 2')
+        : yamlPolicy.replace(search, replacement)
     const error = caught(() => compilePolicy(text))
     expect(error.code).toBe('POLICY_INVALID')
     expect(error.details?.['path']).toBe(path)
   })
 
   it('needs exactly one of sum and count in a limit', () => {
-    const both = caught(() => compilePolicy(yamlPolicy.replace('sum: args.amount', 'sum: args.amount\n    count: true')))
+    const both = caught(() =>
+      compilePolicy(yamlPolicy.replace('sum: args.amount', 'sum: args.amount\n    count: true')),
+    )
     expect(both.details).toMatchObject({ path: 'limits[0].sum', ruleId: 'daily-spend' })
     const neither = caught(() => compilePolicy(yamlPolicy.replace('    sum: args.amount\n', '')))
     expect(neither.code).toBe('POLICY_INVALID')
   })
 
   it('collects every problem', () => {
-    const text = yamlPolicy.replace('effect: permit', 'effect: allow').replace('window: 24h', 'window: forever')
+    const text = yamlPolicy
+      .replace('effect: permit', 'effect: allow')
+      .replace('window: 24h', 'window: forever')
     const error = caught(() => compilePolicy(text))
     const problems = error.details?.['problems'] as { path: string }[]
     expect(problems.map((problem) => problem.path)).toEqual(['rules[0].effect', 'limits[0].window'])
   })
 
   it('refuses duplicate rule ids and limit ids that collide with rule ids', () => {
-    const duplicate = caught(() => compilePolicy(yamlPolicy.replace('id: blocked-destinations', 'id: small-transfers')))
+    const duplicate = caught(() =>
+      compilePolicy(yamlPolicy.replace('id: blocked-destinations', 'id: small-transfers')),
+    )
     expect(duplicate.code).toBe('POLICY_INVALID')
-    expect(duplicate.details).toMatchObject({ path: 'rules[1].id', ruleId: 'small-transfers', line: 11 })
-    const collision = caught(() => compilePolicy(yamlPolicy.replace('id: daily-spend', 'id: small-transfers')))
+    expect(duplicate.details).toMatchObject({
+      path: 'rules[1].id',
+      ruleId: 'small-transfers',
+      line: 11,
+    })
+    const collision = caught(() =>
+      compilePolicy(yamlPolicy.replace('id: daily-spend', 'id: small-transfers')),
+    )
     expect(collision.details).toMatchObject({ path: 'limits[0].id' })
   })
 
   it('refuses duplicate keys in YAML and JSON', () => {
-    expect(caught(() => compilePolicy('writ: 1\nid: a\nid: b\nrules: []\n')).code).toBe('POLICY_INVALID')
-    const json = caught(() => compilePolicy('{"writ":1,"id":"a","rules":[],"id":"b"}', { format: 'json' }))
+    expect(caught(() => compilePolicy('writ: 1\nid: a\nid: b\nrules: []\n')).code).toBe(
+      'POLICY_INVALID',
+    )
+    const json = caught(() =>
+      compilePolicy('{"writ":1,"id":"a","rules":[],"id":"b"}', { format: 'json' }),
+    )
     expect(json.code).toBe('POLICY_INVALID')
     expect(json.details?.['line']).toBe(1)
   })
@@ -145,49 +182,95 @@ describe('compilePolicy: errors say where and what', () => {
   it('refuses YAML aliases, merge keys and non-core tags', () => {
     const alias = 'writ: 1\nid: a\nrules:\n  - &r {id: x, effect: permit, actions: [a]}\n  - *r\n'
     expect(caught(() => compilePolicy(alias)).code).toBe('POLICY_INVALID')
-    const merge = 'writ: 1\nid: a\nrules:\n  - {id: x, effect: permit, actions: [a], <<: {reason: X}}\n'
+    const merge =
+      'writ: 1\nid: a\nrules:\n  - {id: x, effect: permit, actions: [a], <<: {reason: X}}\n'
     expect(caught(() => compilePolicy(merge)).code).toBe('POLICY_INVALID')
-    expect(caught(() => compilePolicy('writ: 1\nid: !!binary aGk=\nrules: []\n')).code).toBe('POLICY_INVALID')
+    expect(caught(() => compilePolicy('writ: 1\nid: !!binary aGk=\nrules: []\n')).code).toBe(
+      'POLICY_INVALID',
+    )
   })
 
   it('reads JSON strictly and refuses non-JSON values', () => {
-    expect(caught(() => compilePolicy("{writ: 1, id: 'a', rules: []}", { format: 'json' })).code).toBe('POLICY_INVALID')
-    expect(caught(() => compilePolicy('writ: 1\nid: a\nrules: []\nlimits:\n  - {id: l, actions: [a], per: agent, window: 1h, count: true, max: .inf}\n')).code).toBe(
+    expect(
+      caught(() => compilePolicy("{writ: 1, id: 'a', rules: []}", { format: 'json' })).code,
+    ).toBe('POLICY_INVALID')
+    expect(
+      caught(() =>
+        compilePolicy(
+          'writ: 1\nid: a\nrules: []\nlimits:\n  - {id: l, actions: [a], per: agent, window: 1h, count: true, max: .inf}\n',
+        ),
+      ).code,
+    ).toBe('POLICY_INVALID')
+    expect(caught(() => compilePolicy('writ: 1\nid: a\n1: x\nrules: []\n')).code).toBe(
       'POLICY_INVALID',
     )
-    expect(caught(() => compilePolicy('writ: 1\nid: a\n1: x\nrules: []\n')).code).toBe('POLICY_INVALID')
     expect(compilePolicy('{"writ":1,"id":"a","rules":[]}', { format: 'json' }).id).toBe('a')
   })
 
   it('refuses `__proto__` and friends as unknown members', () => {
-    expect(caught(() => compilePolicy('{"writ":1,"id":"a","rules":[],"__proto__":{"x":1}}', { format: 'json' })).code).toBe('POLICY_INVALID')
-    expect(caught(() => compilePolicy('writ: 1\nid: a\nrules: []\nconstructor: 1\n')).code).toBe('POLICY_INVALID')
+    expect(
+      caught(() =>
+        compilePolicy('{"writ":1,"id":"a","rules":[],"__proto__":{"x":1}}', { format: 'json' }),
+      ).code,
+    ).toBe('POLICY_INVALID')
+    expect(caught(() => compilePolicy('writ: 1\nid: a\nrules: []\nconstructor: 1\n')).code).toBe(
+      'POLICY_INVALID',
+    )
   })
 
   it('reports CEL syntax and type errors as POLICY_INVALID at the expression', () => {
-    const syntax = caught(() => compilePolicy(yamlPolicy.replace("args.currency in ['USD', 'EUR']", 'args.currency in ['), { source: 'p.yaml' }))
+    const syntax = caught(() =>
+      compilePolicy(yamlPolicy.replace("args.currency in ['USD', 'EUR']", 'args.currency in ['), {
+        source: 'p.yaml',
+      }),
+    )
     expect(syntax.code).toBe('POLICY_INVALID')
-    expect(syntax.details).toMatchObject({ path: 'rules[0].when', ruleId: 'small-transfers', line: 9 })
-    const notBoolean = caught(() => compilePolicy(yamlPolicy.replace("args.to.startsWith('sanctioned_')", "'text'")))
-    expect(notBoolean.details).toMatchObject({ path: 'rules[1].when', ruleId: 'blocked-destinations' })
-    const sumNotNumber = caught(() => compilePolicy(yamlPolicy.replace('sum: args.amount', "sum: \"'x'\"")))
+    expect(syntax.details).toMatchObject({
+      path: 'rules[0].when',
+      ruleId: 'small-transfers',
+      line: 9,
+    })
+    const notBoolean = caught(() =>
+      compilePolicy(yamlPolicy.replace("args.to.startsWith('sanctioned_')", "'text'")),
+    )
+    expect(notBoolean.details).toMatchObject({
+      path: 'rules[1].when',
+      ruleId: 'blocked-destinations',
+    })
+    const sumNotNumber = caught(() =>
+      compilePolicy(yamlPolicy.replace('sum: args.amount', 'sum: "\'x\'"')),
+    )
     expect(sumNotNumber.details).toMatchObject({ path: 'limits[0].sum', ruleId: 'daily-spend' })
   })
 
   it('reports unknown variables and unsafe patterns as POLICY_UNSAFE', () => {
-    const unknown = caught(() => compilePolicy(yamlPolicy.replace('args.amount <= 1000', 'user.amount <= 1000')))
+    const unknown = caught(() =>
+      compilePolicy(yamlPolicy.replace('args.amount <= 1000', 'user.amount <= 1000')),
+    )
     expect(unknown.code).toBe('POLICY_UNSAFE')
     expect(unknown.details).toMatchObject({ path: 'rules[0].when', ruleId: 'small-transfers' })
-    const regex = caught(() => compilePolicy(yamlPolicy.replace("args.to.startsWith('sanctioned_')", () => "args.to.matches('^(a+)+$')")))
+    const regex = caught(() =>
+      compilePolicy(
+        yamlPolicy.replace("args.to.startsWith('sanctioned_')", () => "args.to.matches('^(a+)+$')"),
+      ),
+    )
     expect(regex.code).toBe('POLICY_UNSAFE')
     expect(regex.details).toMatchObject({ path: 'rules[1].when', ruleId: 'blocked-destinations' })
-    const dynamic = caught(() => compilePolicy(yamlPolicy.replace("args.to.startsWith('sanctioned_')", 'args.to.matches(args.pattern)')))
+    const dynamic = caught(() =>
+      compilePolicy(
+        yamlPolicy.replace("args.to.startsWith('sanctioned_')", 'args.to.matches(args.pattern)'),
+      ),
+    )
     expect(dynamic.code).toBe('POLICY_UNSAFE')
   })
 
   it('bounds expression length', () => {
     const long = `args.amount <= 1000${' && true'.repeat(600)}`
-    const error = caught(() => compilePolicy(yamlPolicy.replace("args.amount <= 1000 && args.currency in ['USD', 'EUR']", long)))
+    const error = caught(() =>
+      compilePolicy(
+        yamlPolicy.replace("args.amount <= 1000 && args.currency in ['USD', 'EUR']", long),
+      ),
+    )
     expect(error.code).toBe('POLICY_INVALID')
     expect(error.details).toMatchObject({ path: 'rules[0].when' })
   })

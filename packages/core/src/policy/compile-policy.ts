@@ -1,9 +1,20 @@
 import { canonicalize, type Digest, digestOf, type JsonValue } from '@writ/verify'
 import type { z } from 'zod'
-import { type CompiledAmount, type CompiledCondition, compileAmount, compileCondition, type ExpressionLocation } from './cel.js'
-import { type PreparedLimit, type PreparedRule, PolicyEvaluator } from './evaluate.js'
+import {
+  type CompiledAmount,
+  type CompiledCondition,
+  compileAmount,
+  compileCondition,
+  type ExpressionLocation,
+} from './cel.js'
+import { PolicyEvaluator, type PreparedLimit, type PreparedRule } from './evaluate.js'
 import { detectFormat, type ParsedSource, type PolicyFormat, parseSource } from './parse-source.js'
-import { formatPath, type PolicyErrorCode, type PolicyProblem, policyError } from './policy-problem.js'
+import {
+  formatPath,
+  type PolicyErrorCode,
+  type PolicyProblem,
+  policyError,
+} from './policy-problem.js'
 import type { CompiledPolicy } from './policy-types.js'
 import { type PolicyDocument, policyDocumentSchema, windowSeconds } from './schema.js'
 
@@ -44,11 +55,17 @@ function ownerId(model: unknown, path: readonly PropertyKey[]): string | undefin
 
 function throwProblems(source: string | undefined, problems: readonly CodedProblem[]): never {
   // A document that is not even valid reports POLICY_INVALID; one that is valid but unsafe, POLICY_UNSAFE.
-  const code: PolicyErrorCode = problems.some((problem) => problem.code === 'POLICY_INVALID') ? 'POLICY_INVALID' : 'POLICY_UNSAFE'
+  const code: PolicyErrorCode = problems.some((problem) => problem.code === 'POLICY_INVALID')
+    ? 'POLICY_INVALID'
+    : 'POLICY_UNSAFE'
   throw policyError(code, source, problems)
 }
 
-function schemaProblems(issues: readonly z.core.$ZodIssue[], model: unknown, locate: ParsedSource['locate']): CodedProblem[] {
+function schemaProblems(
+  issues: readonly z.core.$ZodIssue[],
+  model: unknown,
+  locate: ParsedSource['locate'],
+): CodedProblem[] {
   return issues.map((issue) => {
     const path: PropertyKey[] = [...issue.path]
     let message = issue.message
@@ -83,7 +100,10 @@ function schemaProblems(issues: readonly z.core.$ZodIssue[], model: unknown, loc
  * policy.evaluate({ action: 'payments.transfer', args: { amount: 250 }, agent: 'bot-7', context: {}, now: 1_700_000_000 })
  * ```
  */
-export function compilePolicy(input: string | PolicyDocument | JsonValue, options: CompilePolicyOptions = {}): CompiledPolicy {
+export function compilePolicy(
+  input: string | PolicyDocument | JsonValue,
+  options: CompilePolicyOptions = {},
+): CompiledPolicy {
   const { source } = options
   let parsed: ParsedSource
   if (typeof input === 'string') {
@@ -94,26 +114,37 @@ export function compilePolicy(input: string | PolicyDocument | JsonValue, option
     try {
       text = JSON.stringify(input)
     } catch (error) {
-      throw policyError('POLICY_INVALID', source, [{ path: '', message: `policy is not JSON data: ${(error as Error).message}` }])
+      throw policyError('POLICY_INVALID', source, [
+        { path: '', message: `policy is not JSON data: ${(error as Error).message}` },
+      ])
     }
-    if (typeof text !== 'string') throw policyError('POLICY_INVALID', source, [{ path: '', message: 'policy is not JSON data' }])
+    if (typeof text !== 'string')
+      throw policyError('POLICY_INVALID', source, [
+        { path: '', message: 'policy is not JSON data' },
+      ])
     parsed = parseSource(text, 'json')
     parsed = { ...parsed, locate: () => undefined }
   }
   if (parsed.problems.length > 0 || parsed.model === undefined) {
-    throwProblems(source, parsed.problems.map((problem) => ({ ...problem, code: 'POLICY_INVALID' })))
+    throwProblems(
+      source,
+      parsed.problems.map((problem) => ({ ...problem, code: 'POLICY_INVALID' })),
+    )
   }
   const model = parsed.model
 
   const result = policyDocumentSchema.safeParse(model)
-  if (!result.success) throwProblems(source, schemaProblems(result.error.issues, model, parsed.locate))
+  if (!result.success)
+    throwProblems(source, schemaProblems(result.error.issues, model, parsed.locate))
   const document = deepFreeze(result.data)
 
   let digest: Digest
   try {
     digest = digestOf(canonicalize(model))
   } catch (error) {
-    throw policyError('POLICY_INVALID', source, [{ path: '', message: `policy cannot be canonicalized: ${(error as Error).message}` }])
+    throw policyError('POLICY_INVALID', source, [
+      { path: '', message: `policy cannot be canonicalized: ${(error as Error).message}` },
+    ])
   }
 
   const problems: CodedProblem[] = []
@@ -123,22 +154,35 @@ export function compilePolicy(input: string | PolicyDocument | JsonValue, option
     ...(source === undefined ? {} : { source }),
   })
   const record = (error: unknown, path: PropertyKey[], ruleId: string) => {
-    const details = (error as { details?: { problems?: PolicyProblem[] }; code?: PolicyErrorCode }).details
-    const code = (error as { code?: PolicyErrorCode }).code === 'POLICY_UNSAFE' ? 'POLICY_UNSAFE' : 'POLICY_INVALID'
+    const details = (error as { details?: { problems?: PolicyProblem[] }; code?: PolicyErrorCode })
+      .details
+    const code =
+      (error as { code?: PolicyErrorCode }).code === 'POLICY_UNSAFE'
+        ? 'POLICY_UNSAFE'
+        : 'POLICY_INVALID'
     // Positions are looked up only here, on failure: locating is slow for large documents.
     const position = parsed.locate(path) ?? {}
-    for (const problem of details?.problems ?? [{ ...locationOf(path, ruleId), message: String(error) }]) {
+    for (const problem of details?.problems ?? [
+      { ...locationOf(path, ruleId), message: String(error) },
+    ]) {
       problems.push({ ...problem, ...position, code })
     }
   }
   const duplicate = (path: PropertyKey[], id: string, message: string) => {
-    problems.push({ code: 'POLICY_INVALID', path: formatPath(path), ruleId: id, message, ...(parsed.locate(path) ?? {}) })
+    problems.push({
+      code: 'POLICY_INVALID',
+      path: formatPath(path),
+      ruleId: id,
+      message,
+      ...(parsed.locate(path) ?? {}),
+    })
   }
 
   const ruleIds = new Set<string>()
   const rules: PreparedRule[] = []
   document.rules.forEach((rule, index) => {
-    if (ruleIds.has(rule.id)) duplicate(['rules', index, 'id'], rule.id, `duplicate rule id \`${rule.id}\``)
+    if (ruleIds.has(rule.id))
+      duplicate(['rules', index, 'id'], rule.id, `duplicate rule id \`${rule.id}\``)
     ruleIds.add(rule.id)
     let condition: CompiledCondition | undefined
     if (rule.when !== undefined) {
@@ -161,8 +205,10 @@ export function compilePolicy(input: string | PolicyDocument | JsonValue, option
   const limitIds = new Set<string>()
   const limits: PreparedLimit[] = []
   ;(document.limits ?? []).forEach((limit, index) => {
-    if (limitIds.has(limit.id)) duplicate(['limits', index, 'id'], limit.id, `duplicate limit id \`${limit.id}\``)
-    else if (ruleIds.has(limit.id)) duplicate(['limits', index, 'id'], limit.id, `limit id \`${limit.id}\` is also a rule id`)
+    if (limitIds.has(limit.id))
+      duplicate(['limits', index, 'id'], limit.id, `duplicate limit id \`${limit.id}\``)
+    else if (ruleIds.has(limit.id))
+      duplicate(['limits', index, 'id'], limit.id, `limit id \`${limit.id}\` is also a rule id`)
     limitIds.add(limit.id)
     let condition: CompiledCondition | undefined
     let amount: CompiledAmount | undefined
@@ -213,13 +259,18 @@ export function compilePolicy(input: string | PolicyDocument | JsonValue, option
  * Reads and compiles a policy file (`.json` as JSON, anything else as YAML).
  * Throws `POLICY_INVALID` when the file cannot be read, with `details.source` the path.
  */
-export async function loadPolicyFile(path: string, options: Omit<CompilePolicyOptions, 'source'> = {}): Promise<CompiledPolicy> {
+export async function loadPolicyFile(
+  path: string,
+  options: Omit<CompilePolicyOptions, 'source'> = {},
+): Promise<CompiledPolicy> {
   const { readFile } = await import('node:fs/promises')
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw policyError('POLICY_INVALID', path, [{ path: '', message: `cannot read the policy file: ${(error as Error).message}` }])
+    throw policyError('POLICY_INVALID', path, [
+      { path: '', message: `cannot read the policy file: ${(error as Error).message}` },
+    ])
   }
   return compilePolicy(text, { ...options, source: path })
 }

@@ -3,10 +3,21 @@ import { describe, expect, it } from 'vitest'
 import { compilePolicy } from './compile-policy.js'
 import type { EvaluationInput } from './policy-types.js'
 
-type RuleSpec = { id: string; effect: 'permit' | 'deny'; actions: string[]; when?: string; reason?: string }
+type RuleSpec = {
+  id: string
+  effect: 'permit' | 'deny'
+  actions: string[]
+  when?: string
+  reason?: string
+}
 
 const policyOf = (rules: RuleSpec[], limits: JsonObject[] = []) =>
-  compilePolicy({ writ: 1, id: 'test', rules, ...(limits.length > 0 ? { limits } : {}) } as unknown as JsonObject)
+  compilePolicy({
+    writ: 1,
+    id: 'test',
+    rules,
+    ...(limits.length > 0 ? { limits } : {}),
+  } as unknown as JsonObject)
 
 const input = (args: JsonObject, overrides: Partial<EvaluationInput> = {}): EvaluationInput => ({
   action: 'payments.transfer',
@@ -17,32 +28,75 @@ const input = (args: JsonObject, overrides: Partial<EvaluationInput> = {}): Eval
   ...overrides,
 })
 
-const summary = (evaluation: { decision: string; reason: string; rule: string | null }) => [evaluation.decision, evaluation.reason, evaluation.rule]
+const summary = (evaluation: { decision: string; reason: string; rule: string | null }) => [
+  evaluation.decision,
+  evaluation.reason,
+  evaluation.rule,
+]
 
 describe('evaluate: RECEIPT-SPEC section 3', () => {
   const policy = policyOf([
-    { id: 'small', effect: 'permit', actions: ['payments.transfer'], when: 'args.amount <= 1000', reason: 'SMALL_TRANSFER' },
-    { id: 'any-payments', effect: 'permit', actions: ['payments.*'], when: "args.currency == 'USD'" },
-    { id: 'sanctioned', effect: 'deny', actions: ['payments.**'], when: "args.to == 'evil'", reason: 'SANCTIONED' },
+    {
+      id: 'small',
+      effect: 'permit',
+      actions: ['payments.transfer'],
+      when: 'args.amount <= 1000',
+      reason: 'SMALL_TRANSFER',
+    },
+    {
+      id: 'any-payments',
+      effect: 'permit',
+      actions: ['payments.*'],
+      when: "args.currency == 'USD'",
+    },
+    {
+      id: 'sanctioned',
+      effect: 'deny',
+      actions: ['payments.**'],
+      when: "args.to == 'evil'",
+      reason: 'SANCTIONED',
+    },
     { id: 'huge', effect: 'deny', actions: ['payments.transfer'], when: 'args.amount > 100000' },
   ])
 
   it('PERMIT when a permit holds and no deny does; smallest holding permit id reports', () => {
-    expect(summary(policy.evaluate(input({ amount: 250, currency: 'USD', to: 'a' })))).toEqual(['PERMIT', 'RULE_PERMIT', 'any-payments'])
-    expect(summary(policy.evaluate(input({ amount: 250, currency: 'EUR', to: 'a' })))).toEqual(['PERMIT', 'SMALL_TRANSFER', 'small'])
+    expect(summary(policy.evaluate(input({ amount: 250, currency: 'USD', to: 'a' })))).toEqual([
+      'PERMIT',
+      'RULE_PERMIT',
+      'any-payments',
+    ])
+    expect(summary(policy.evaluate(input({ amount: 250, currency: 'EUR', to: 'a' })))).toEqual([
+      'PERMIT',
+      'SMALL_TRANSFER',
+      'small',
+    ])
   })
 
   it('deny overrides permit, with the deny rule and its reason', () => {
-    expect(summary(policy.evaluate(input({ amount: 250, currency: 'USD', to: 'evil' })))).toEqual(['DENY', 'SANCTIONED', 'sanctioned'])
+    expect(summary(policy.evaluate(input({ amount: 250, currency: 'USD', to: 'evil' })))).toEqual([
+      'DENY',
+      'SANCTIONED',
+      'sanctioned',
+    ])
   })
 
   it('smallest holding deny id reports when several hold', () => {
-    expect(summary(policy.evaluate(input({ amount: 200000, currency: 'USD', to: 'evil' })))).toEqual(['DENY', 'RULE_DENY', 'huge'])
+    expect(
+      summary(policy.evaluate(input({ amount: 200000, currency: 'USD', to: 'evil' }))),
+    ).toEqual(['DENY', 'RULE_DENY', 'huge'])
   })
 
   it('SILENCE NO_APPLICABLE_RULE when no rule applies, CONDITION_FALSE when none holds', () => {
-    expect(summary(policy.evaluate(input({}, { action: 'email.send' })))).toEqual(['SILENCE', 'NO_APPLICABLE_RULE', null])
-    expect(summary(policy.evaluate(input({ amount: 5000, currency: 'EUR', to: 'a' })))).toEqual(['SILENCE', 'CONDITION_FALSE', null])
+    expect(summary(policy.evaluate(input({}, { action: 'email.send' })))).toEqual([
+      'SILENCE',
+      'NO_APPLICABLE_RULE',
+      null,
+    ])
+    expect(summary(policy.evaluate(input({ amount: 5000, currency: 'EUR', to: 'a' })))).toEqual([
+      'SILENCE',
+      'CONDITION_FALSE',
+      null,
+    ])
   })
 
   it('DENY EVAL_ERROR naming the smallest failing rule when a condition fails (missing field)', () => {
@@ -67,23 +121,67 @@ describe('evaluate: RECEIPT-SPEC section 3', () => {
 
   it('a rule without `when` holds whenever it applies', () => {
     const open = policyOf([{ id: 'all', effect: 'permit', actions: ['**'] }])
-    expect(summary(open.evaluate(input({}, { action: 'x.y.z' })))).toEqual(['PERMIT', 'RULE_PERMIT', 'all'])
+    expect(summary(open.evaluate(input({}, { action: 'x.y.z' })))).toEqual([
+      'PERMIT',
+      'RULE_PERMIT',
+      'all',
+    ])
   })
 
   it('never PERMITs on a non-finite `now` when a condition reads it', () => {
-    const timed = policyOf([{ id: 'office-hours', effect: 'permit', actions: ['**'], when: "now > timestamp('2020-01-01T00:00:00Z')" }])
+    const timed = policyOf([
+      {
+        id: 'office-hours',
+        effect: 'permit',
+        actions: ['**'],
+        when: "now > timestamp('2020-01-01T00:00:00Z')",
+      },
+    ])
     expect(timed.evaluate(input({})).decision).toBe('PERMIT')
-    expect(summary(timed.evaluate(input({}, { now: Number.NaN })))).toEqual(['DENY', 'EVAL_ERROR', null])
+    expect(summary(timed.evaluate(input({}, { now: Number.NaN })))).toEqual([
+      'DENY',
+      'EVAL_ERROR',
+      null,
+    ])
   })
 })
 
 describe('evaluate: limits', () => {
   const policy = policyOf(
-    [{ id: 'transfers', effect: 'permit', actions: ['payments.*'], when: "args.currency != 'XXX'" }],
     [
-      { id: 'daily-spend', actions: ['payments.transfer'], per: 'agent', window: '24h', sum: 'args.amount', max: 5000 },
-      { id: 'global-count', actions: ['payments.**'], per: 'global', window: '1m', count: true, max: 100, when: 'args.amount > 10' },
-      { id: 'refunds', actions: ['payments.refund'], per: 'agent', window: '7d', count: true, max: 3 },
+      {
+        id: 'transfers',
+        effect: 'permit',
+        actions: ['payments.*'],
+        when: "args.currency != 'XXX'",
+      },
+    ],
+    [
+      {
+        id: 'daily-spend',
+        actions: ['payments.transfer'],
+        per: 'agent',
+        window: '24h',
+        sum: 'args.amount',
+        max: 5000,
+      },
+      {
+        id: 'global-count',
+        actions: ['payments.**'],
+        per: 'global',
+        window: '1m',
+        count: true,
+        max: 100,
+        when: 'args.amount > 10',
+      },
+      {
+        id: 'refunds',
+        actions: ['payments.refund'],
+        per: 'agent',
+        window: '7d',
+        count: true,
+        max: 3,
+      },
     ],
   )
 
@@ -91,7 +189,13 @@ describe('evaluate: limits', () => {
     const evaluation = policy.evaluate(input({ amount: 250, currency: 'USD' }))
     expect(evaluation.decision).toBe('PERMIT')
     expect(evaluation.limits).toEqual([
-      { id: 'daily-spend', key: 'daily-spend|agent:bot-7', windowSeconds: 86_400, max: 5000, amount: 250 },
+      {
+        id: 'daily-spend',
+        key: 'daily-spend|agent:bot-7',
+        windowSeconds: 86_400,
+        max: 5000,
+        amount: 250,
+      },
       { id: 'global-count', key: 'global-count|global', windowSeconds: 60, max: 100, amount: 1 },
     ])
   })
@@ -106,8 +210,16 @@ describe('evaluate: limits', () => {
   })
 
   it('DENY EVAL_ERROR naming the limit when its sum fails or is negative', () => {
-    expect(summary(policy.evaluate(input({ amount: -5, currency: 'USD' })))).toEqual(['DENY', 'EVAL_ERROR', 'daily-spend'])
-    expect(summary(policy.evaluate(input({ amount: '5', currency: 'USD' })))).toEqual(['DENY', 'EVAL_ERROR', 'daily-spend'])
+    expect(summary(policy.evaluate(input({ amount: -5, currency: 'USD' })))).toEqual([
+      'DENY',
+      'EVAL_ERROR',
+      'daily-spend',
+    ])
+    expect(summary(policy.evaluate(input({ amount: '5', currency: 'USD' })))).toEqual([
+      'DENY',
+      'EVAL_ERROR',
+      'daily-spend',
+    ])
   })
 })
 
@@ -115,21 +227,62 @@ describe('explain', () => {
   it('reports every rule and limit: applies, holds, error, and the evaluation', () => {
     const policy = policyOf(
       [
-        { id: 'small', effect: 'permit', actions: ['payments.transfer'], when: 'args.amount <= 1000' },
+        {
+          id: 'small',
+          effect: 'permit',
+          actions: ['payments.transfer'],
+          when: 'args.amount <= 1000',
+        },
         { id: 'blocked', effect: 'deny', actions: ['payments.*'], when: "args.to == 'evil'" },
         { id: 'email', effect: 'permit', actions: ['email.send'] },
       ],
-      [{ id: 'daily', actions: ['payments.transfer'], per: 'agent', window: '1d', sum: 'args.amount', max: 10 }],
+      [
+        {
+          id: 'daily',
+          actions: ['payments.transfer'],
+          per: 'agent',
+          window: '1d',
+          sum: 'args.amount',
+          max: 10,
+        },
+      ],
     )
     const explanation = policy.explain(input({ amount: 250 }))
     expect(explanation.evaluation).toEqual(policy.evaluate(input({ amount: 250 })))
-    expect(explanation.evaluation).toMatchObject({ decision: 'DENY', reason: 'EVAL_ERROR', rule: 'blocked' })
+    expect(explanation.evaluation).toMatchObject({
+      decision: 'DENY',
+      reason: 'EVAL_ERROR',
+      rule: 'blocked',
+    })
     expect(explanation.rules).toEqual([
-      { id: 'blocked', effect: 'deny', reason: 'RULE_DENY', applies: true, holds: null, error: expect.any(String) },
-      { id: 'email', effect: 'permit', reason: 'RULE_PERMIT', applies: false, holds: null, error: null },
-      { id: 'small', effect: 'permit', reason: 'RULE_PERMIT', applies: true, holds: true, error: null },
+      {
+        id: 'blocked',
+        effect: 'deny',
+        reason: 'RULE_DENY',
+        applies: true,
+        holds: null,
+        error: expect.any(String),
+      },
+      {
+        id: 'email',
+        effect: 'permit',
+        reason: 'RULE_PERMIT',
+        applies: false,
+        holds: null,
+        error: null,
+      },
+      {
+        id: 'small',
+        effect: 'permit',
+        reason: 'RULE_PERMIT',
+        applies: true,
+        holds: true,
+        error: null,
+      },
     ])
-    expect(explanation.limits).toEqual([{ id: 'daily', applies: true, holds: true, amount: 250, error: null }])
+    expect(explanation.limits).toEqual([
+      { id: 'daily', applies: true, holds: true, amount: 250, error: null },
+    ])
   })
 })
 
@@ -137,13 +290,34 @@ describe('scale', () => {
   it('decides correctly with 10,000 rules', () => {
     const rules: RuleSpec[] = []
     for (let index = 0; index < 10_000; index++) {
-      rules.push({ id: `rule-${String(index).padStart(5, '0')}`, effect: 'permit', actions: [`service${index}.*`], when: `args.n == ${index}` })
+      rules.push({
+        id: `rule-${String(index).padStart(5, '0')}`,
+        effect: 'permit',
+        actions: [`service${index}.*`],
+        when: `args.n == ${index}`,
+      })
     }
     rules.push({ id: 'deny-9999', effect: 'deny', actions: ['service9999.drop'] })
     const policy = policyOf(rules)
-    expect(summary(policy.evaluate(input({ n: 42 }, { action: 'service42.read' })))).toEqual(['PERMIT', 'RULE_PERMIT', 'rule-00042'])
-    expect(summary(policy.evaluate(input({ n: 41 }, { action: 'service42.read' })))).toEqual(['SILENCE', 'CONDITION_FALSE', null])
-    expect(summary(policy.evaluate(input({ n: 9999 }, { action: 'service9999.drop' })))).toEqual(['DENY', 'RULE_DENY', 'deny-9999'])
-    expect(summary(policy.evaluate(input({}, { action: 'nothing.here' })))).toEqual(['SILENCE', 'NO_APPLICABLE_RULE', null])
+    expect(summary(policy.evaluate(input({ n: 42 }, { action: 'service42.read' })))).toEqual([
+      'PERMIT',
+      'RULE_PERMIT',
+      'rule-00042',
+    ])
+    expect(summary(policy.evaluate(input({ n: 41 }, { action: 'service42.read' })))).toEqual([
+      'SILENCE',
+      'CONDITION_FALSE',
+      null,
+    ])
+    expect(summary(policy.evaluate(input({ n: 9999 }, { action: 'service9999.drop' })))).toEqual([
+      'DENY',
+      'RULE_DENY',
+      'deny-9999',
+    ])
+    expect(summary(policy.evaluate(input({}, { action: 'nothing.here' })))).toEqual([
+      'SILENCE',
+      'NO_APPLICABLE_RULE',
+      null,
+    ])
   })
 })

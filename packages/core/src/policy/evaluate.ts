@@ -1,7 +1,13 @@
 import type { LimitCheck } from '../types.js'
 import { ActionIndex } from './action-index.js'
 import type { CompiledAmount, CompiledCondition, ConditionActivation } from './cel.js'
-import type { Evaluation, EvaluationInput, Explanation, LimitExplanation, RuleExplanation } from './policy-types.js'
+import type {
+  Evaluation,
+  EvaluationInput,
+  Explanation,
+  LimitExplanation,
+  RuleExplanation,
+} from './policy-types.js'
 
 /** A rule ready for evaluation. */
 export interface PreparedRule {
@@ -37,7 +43,11 @@ export const POLICY_REASONS = Object.freeze({
 const NO_LIMITS: readonly LimitCheck[] = Object.freeze([])
 const EPOCH = new Date(0)
 
-function outcome(decision: Evaluation['decision'], reason: string, rule: string | null): Evaluation {
+function outcome(
+  decision: Evaluation['decision'],
+  reason: string,
+  rule: string | null,
+): Evaluation {
   return Object.freeze({ decision, reason, rule, limits: NO_LIMITS })
 }
 
@@ -88,7 +98,11 @@ export class PolicyEvaluator {
   readonly #allLimits: readonly IndexedLimit[]
   readonly #usesNow: boolean
 
-  constructor(rules: readonly PreparedRule[], limits: readonly PreparedLimit[], options: { readonly cacheSize?: number } = {}) {
+  constructor(
+    rules: readonly PreparedRule[],
+    limits: readonly PreparedLimit[],
+    options: { readonly cacheSize?: number } = {},
+  ) {
     const indexed: IndexedRule[] = rules
       .map((rule) => ({
         ...rule,
@@ -96,19 +110,30 @@ export class PolicyEvaluator {
         failed: outcome('DENY', POLICY_REASONS.EVAL_ERROR, rule.id),
       }))
       .sort(byId)
-    const indexedLimits: IndexedLimit[] = limits.map((limit) => ({ ...limit, failed: outcome('DENY', POLICY_REASONS.EVAL_ERROR, limit.id) })).sort(byId)
-    const entries = (list: readonly IndexedRule[]) => list.map((rule) => ({ patterns: rule.actions, value: rule }))
+    const indexedLimits: IndexedLimit[] = limits
+      .map((limit) => ({ ...limit, failed: outcome('DENY', POLICY_REASONS.EVAL_ERROR, limit.id) }))
+      .sort(byId)
+    const entries = (list: readonly IndexedRule[]) =>
+      list.map((rule) => ({ patterns: rule.actions, value: rule }))
     this.#rules = indexed
     this.#allLimits = indexedLimits
-    this.#denies = new ActionIndex(entries(indexed.filter((rule) => rule.effect === 'deny')), options.cacheSize)
-    this.#permits = new ActionIndex(entries(indexed.filter((rule) => rule.effect === 'permit')), options.cacheSize)
+    this.#denies = new ActionIndex(
+      entries(indexed.filter((rule) => rule.effect === 'deny')),
+      options.cacheSize,
+    )
+    this.#permits = new ActionIndex(
+      entries(indexed.filter((rule) => rule.effect === 'permit')),
+      options.cacheSize,
+    )
     this.#limits = new ActionIndex(
       indexedLimits.map((limit) => ({ patterns: limit.actions, value: limit })),
       options.cacheSize,
     )
     this.#usesNow =
       indexed.some((rule) => rule.condition?.usesNow === true) ||
-      indexedLimits.some((limit) => limit.condition?.usesNow === true || limit.amount?.usesNow === true)
+      indexedLimits.some(
+        (limit) => limit.condition?.usesNow === true || limit.amount?.usesNow === true,
+      )
   }
 
   #activation(input: EvaluationInput): ConditionActivation | undefined {
@@ -164,7 +189,11 @@ export class PolicyEvaluator {
     return this.#withLimits(permitted, input, activation)
   }
 
-  #withLimits(permitted: IndexedRule, input: EvaluationInput, activation: ConditionActivation): Evaluation {
+  #withLimits(
+    permitted: IndexedRule,
+    input: EvaluationInput,
+    activation: ConditionActivation,
+  ): Evaluation {
     const limits = this.#limits.lookup(input.action)
     if (limits.length === 0) return permitted.decided
     const checks: LimitCheck[] = []
@@ -188,7 +217,12 @@ export class PolicyEvaluator {
       )
     }
     if (checks.length === 0) return permitted.decided
-    return Object.freeze({ decision: 'PERMIT', reason: permitted.reason, rule: permitted.id, limits: Object.freeze(checks) })
+    return Object.freeze({
+      decision: 'PERMIT',
+      reason: permitted.reason,
+      rule: permitted.id,
+      limits: Object.freeze(checks),
+    })
   }
 
   /** Evaluates every rule and limit for `input`, and the evaluation itself. */

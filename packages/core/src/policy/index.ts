@@ -1,5 +1,19 @@
 // Compiling and loading policies
+
+// Actions and conditions
+export { matchesAction } from './action-pattern.js'
+export {
+  CONDITION_VARIABLES,
+  type CompiledCondition,
+  type ConditionActivation,
+  compileCondition,
+  type ExpressionLocation,
+  MAX_MACRO_NESTING,
+} from './cel.js'
 export { type CompilePolicyOptions, compilePolicy, loadPolicyFile } from './compile-policy.js'
+export { POLICY_REASONS } from './evaluate.js'
+export { MAX_POLICY_TEXT_LENGTH, type PolicyFormat } from './parse-source.js'
+export type { PolicyErrorCode, PolicyProblem } from './policy-problem.js'
 export type {
   CompiledPolicy,
   Evaluation,
@@ -8,8 +22,7 @@ export type {
   LimitExplanation,
   RuleExplanation,
 } from './policy-types.js'
-export { POLICY_REASONS } from './evaluate.js'
-
+export { analyzeRegex, MAX_REGEX_LENGTH, type RegexVerdict } from './regex-safety.js'
 // The policy document
 export {
   ACTION_PATTERN_PATTERN,
@@ -23,17 +36,3 @@ export {
   REASON_PATTERN,
   WINDOW_PATTERN,
 } from './schema.js'
-export { MAX_POLICY_TEXT_LENGTH, type PolicyFormat } from './parse-source.js'
-export type { PolicyErrorCode, PolicyProblem } from './policy-problem.js'
-
-// Actions and conditions
-export { matchesAction } from './action-pattern.js'
-export {
-  type CompiledCondition,
-  CONDITION_VARIABLES,
-  type ConditionActivation,
-  compileCondition,
-  type ExpressionLocation,
-  MAX_MACRO_NESTING,
-} from './cel.js'
-export { analyzeRegex, MAX_REGEX_LENGTH, type RegexVerdict } from './regex-safety.js'

@@ -19,9 +19,12 @@ export interface ParsedSource {
 }
 
 /** Picks the format: explicit, else from the file name (`.json`), else YAML. */
-export function detectFormat(source: string | undefined, format: PolicyFormat | undefined): PolicyFormat {
+export function detectFormat(
+  source: string | undefined,
+  format: PolicyFormat | undefined,
+): PolicyFormat {
   if (format !== undefined) return format
-  return source !== undefined && source.toLowerCase().endsWith('.json') ? 'json' : 'yaml'
+  return source?.toLowerCase().endsWith('.json') ? 'json' : 'yaml'
 }
 
 /**
@@ -53,22 +56,35 @@ export function parseSource(text: string, format: PolicyFormat): ParsedSource {
     return { line, column: col }
   }
   for (const issue of [...document.errors, ...document.warnings]) {
-    problems.push({ path: '', message: issue.message.split('\n')[0] ?? issue.code, ...position(issue.pos[0]) })
+    problems.push({
+      path: '',
+      message: issue.message.split('\n')[0] ?? issue.code,
+      ...position(issue.pos[0]),
+    })
   }
   if (problems.length > 0) return { model: undefined, problems, locate: noLocation }
 
   visit(document, {
     Alias(_key, node) {
-      problems.push({ path: '', message: 'YAML aliases are not allowed in a policy', ...locateNode(node) })
+      problems.push({
+        path: '',
+        message: 'YAML aliases are not allowed in a policy',
+        ...locateNode(node),
+      })
     },
     Pair(_key, pair) {
       if (!isScalar(pair.key) || typeof pair.key.value !== 'string') {
-        problems.push({ path: '', message: 'mapping keys must be strings', ...locateNode(pair.key) })
+        problems.push({
+          path: '',
+          message: 'mapping keys must be strings',
+          ...locateNode(pair.key),
+        })
       }
     },
   })
   function locateNode(node: unknown): { line?: number; column?: number } {
-    if (isNode(node) && node.range !== undefined && node.range !== null) return position(node.range[0])
+    if (isNode(node) && node.range !== undefined && node.range !== null)
+      return position(node.range[0])
     return {}
   }
   if (problems.length > 0) return { model: undefined, problems, locate: noLocation }
@@ -78,7 +94,12 @@ export function parseSource(text: string, format: PolicyFormat): ParsedSource {
     for (let length = path.length; length >= 0; length--) {
       const node = document.getIn(path.slice(0, length) as unknown[], true)
       if (isNode(node) && node.range) return position(node.range[0])
-      if (length === 0 && document.contents && isNode(document.contents) && document.contents.range) {
+      if (
+        length === 0 &&
+        document.contents &&
+        isNode(document.contents) &&
+        document.contents.range
+      ) {
         return position(document.contents.range[0])
       }
     }
@@ -104,7 +125,9 @@ function checkJsonModel(
     return
   }
   if (Array.isArray(value)) {
-    value.forEach((item, index) => checkJsonModel(item, [...path, index], problems, locate))
+    value.forEach((item, index) => {
+      checkJsonModel(item, [...path, index], problems, locate)
+    })
     return
   }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
@@ -134,7 +157,8 @@ function parseJsonSource(text: string): ParsedSource {
     model = parseJson(text, { maxBytes: MAX_POLICY_TEXT_LENGTH * 4, maxDepth: 64 })
   } catch (error) {
     if (!WritError.isInstance(error)) throw error
-    const pointer = typeof error.details?.['path'] === 'string' ? (error.details['path'] as string) : ''
+    const pointer =
+      typeof error.details?.['path'] === 'string' ? (error.details['path'] as string) : ''
     const offset = error.details?.['offset']
     const segments = pointer
       .split('/')

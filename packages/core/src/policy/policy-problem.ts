@@ -32,10 +32,17 @@ export function formatPath(segments: readonly PropertyKey[]): string {
  * `source`, `path`, `ruleId`, `line` and `column` are copied to the top of `details`;
  * `details.problems` lists every problem found.
  */
-export function policyError(code: PolicyErrorCode, source: string | undefined, problems: readonly PolicyProblem[]): WritError {
+export function policyError(
+  code: PolicyErrorCode,
+  source: string | undefined,
+  problems: readonly PolicyProblem[],
+): WritError {
   const first = problems[0] ?? { path: '', message: 'invalid policy' }
   const where = `${source ?? '<policy>'}${first.line === undefined ? '' : `:${first.line}:${first.column ?? 1}`}`
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''
+  const more =
+    problems.length > 1
+      ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})`
+      : ''
   const details: Record<string, unknown> = {
     source: source ?? null,
     path: first.path,
@@ -44,5 +51,9 @@ export function policyError(code: PolicyErrorCode, source: string | undefined, p
   }
   if (first.line !== undefined) details['line'] = first.line
   if (first.column !== undefined) details['column'] = first.column
-  return new WritError(code, `${where}: ${first.path === '' ? '' : `${first.path}: `}${first.message}${more}`, { details })
+  return new WritError(
+    code,
+    `${where}: ${first.path === '' ? '' : `${first.path}: `}${first.message}${more}`,
+    { details },
+  )
 }

@@ -62,7 +62,18 @@ describe('analyzeRegex', () => {
     expect(analyzeRegex(pattern).safe).toBe(false)
   })
 
-  const atom = fc.constantFrom('a', 'b', '\\d', '\\w', '.', '[a-z]', '[^x]', '\\s', '(?:ab)', '(?:a|b)')
+  const atom = fc.constantFrom(
+    'a',
+    'b',
+    '\\d',
+    '\\w',
+    '.',
+    '[a-z]',
+    '[^x]',
+    '\\s',
+    '(?:ab)',
+    '(?:a|b)',
+  )
   const quantifier = fc.constantFrom('*', '+', '{1,3}', '{2,}', '*?', '+?')
 
   it('refuses every nested quantifier (X+)+ shape', () => {
@@ -76,10 +87,15 @@ describe('analyzeRegex', () => {
 
   it('refuses every repeated alternation whose branches overlap', () => {
     fc.assert(
-      fc.property(atom, fc.string({ unit: fc.constantFrom('a', 'b', 'c'), maxLength: 3 }), quantifier, (x, tail, outer) => {
-        const pattern = `^(?:${x}|${x}${tail})${outer}$`
-        expect(analyzeRegex(pattern).safe).toBe(false)
-      }),
+      fc.property(
+        atom,
+        fc.string({ unit: fc.constantFrom('a', 'b', 'c'), maxLength: 3 }),
+        quantifier,
+        (x, tail, outer) => {
+          const pattern = `^(?:${x}|${x}${tail})${outer}$`
+          expect(analyzeRegex(pattern).safe).toBe(false)
+        },
+      ),
     )
   })
 
@@ -93,7 +109,28 @@ describe('analyzeRegex', () => {
   })
 
   it('never throws, and everything it accepts is a valid JavaScript RegExp', () => {
-    const piece = fc.constantFrom('a', 'b', '.', '\\d', '[a-c]', '(', ')', '|', '*', '+', '?', '{2}', '^', '$', '\\', '(?:', '[', ']', '\\1', '-')
+    const piece = fc.constantFrom(
+      'a',
+      'b',
+      '.',
+      '\\d',
+      '[a-c]',
+      '(',
+      ')',
+      '|',
+      '*',
+      '+',
+      '?',
+      '{2}',
+      '^',
+      '$',
+      '\\',
+      '(?:',
+      '[',
+      ']',
+      '\\1',
+      '-',
+    )
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
         const pattern = pieces.join('')

@@ -27,7 +27,9 @@ export const MAX_REGEX_LENGTH = 512
 export const MAX_REGEX_REPEAT = 1000
 
 /** The verdict on a pattern: safe, or refused with a reason. */
-export type RegexVerdict = { readonly safe: true } | { readonly safe: false; readonly reason: string }
+export type RegexVerdict =
+  | { readonly safe: true }
+  | { readonly safe: false; readonly reason: string }
 
 // A character set: sorted, disjoint, inclusive UTF-16 code-unit ranges.
 type CharSet = readonly (readonly [number, number])[]
@@ -35,7 +37,12 @@ type RegexNode =
   | { readonly kind: 'char'; readonly set: CharSet }
   | { readonly kind: 'assert'; readonly anchorStart: boolean }
   | { readonly kind: 'group'; readonly alternatives: readonly (readonly RegexNode[])[] }
-  | { readonly kind: 'repeat'; readonly node: RegexNode; readonly min: number; readonly max: number }
+  | {
+      readonly kind: 'repeat'
+      readonly node: RegexNode
+      readonly min: number
+      readonly max: number
+    }
 
 class Refused extends Error {}
 
@@ -127,7 +134,11 @@ class Parser {
 
   private sequence(): RegexNode[] {
     const items: RegexNode[] = []
-    for (let next = this.peek(); next !== undefined && next !== '|' && next !== ')'; next = this.peek()) {
+    for (
+      let next = this.peek();
+      next !== undefined && next !== '|' && next !== ')';
+      next = this.peek()
+    ) {
       const atom = this.atom()
       items.push(this.quantified(atom))
     }
@@ -145,7 +156,8 @@ class Parser {
       const match = /^\{(\d{1,4})(,(\d{0,4}))?\}/.exec(this.pattern.slice(this.index))
       if (match === null) throw new Refused(`malformed '{' quantifier at ${this.index}`)
       min = Number(match[1])
-      max = match[2] === undefined ? min : match[3] === '' ? Number.POSITIVE_INFINITY : Number(match[3])
+      max =
+        match[2] === undefined ? min : match[3] === '' ? Number.POSITIVE_INFINITY : Number(match[3])
       if (min > max) throw new Refused(`quantifier {${min},${max}} has min > max`)
       if (min > MAX_REGEX_REPEAT || (max !== Number.POSITIVE_INFINITY && max > MAX_REGEX_REPEAT)) {
         throw new Refused(`quantifier bound above ${MAX_REGEX_REPEAT}`)
@@ -171,7 +183,9 @@ class Parser {
       case '(': {
         if (this.peek() === '?') {
           if (this.pattern[this.index + 1] !== ':') {
-            throw new Refused(`lookarounds, named groups and inline flags are not allowed (at ${position})`)
+            throw new Refused(
+              `lookarounds, named groups and inline flags are not allowed (at ${position})`,
+            )
           }
           this.index += 2
         }
@@ -201,7 +215,9 @@ class Parser {
   }
 
   /** Reads an escape after the backslash. Returns a char node (or an assertion outside classes). */
-  private escape(inClass: boolean): { kind: 'char'; set: CharSet } | { kind: 'assert'; anchorStart: false } {
+  private escape(
+    inClass: boolean,
+  ): { kind: 'char'; set: CharSet } | { kind: 'assert'; anchorStart: false } {
     const character = this.pattern[this.index]
     if (character === undefined) throw new Refused('pattern ends with a backslash')
     this.index++
@@ -236,12 +252,14 @@ class Parser {
       case 'u': {
         const length = character === 'x' ? 2 : 4
         const hex = this.pattern.slice(this.index, this.index + length)
-        if (!new RegExp(`^[0-9A-Fa-f]{${length}}$`).test(hex)) throw new Refused(`malformed \\${character} escape`)
+        if (!new RegExp(`^[0-9A-Fa-f]{${length}}$`).test(hex))
+          throw new Refused(`malformed \\${character} escape`)
         this.index += length
         return { kind: 'char', set: single(Number.parseInt(hex, 16)) }
       }
       default:
-        if (/[0-9]/.test(character)) throw new Refused('backreferences and octal escapes are not allowed')
+        if (/[0-9]/.test(character))
+          throw new Refused('backreferences and octal escapes are not allowed')
         if (/[A-Za-z]/.test(character)) throw new Refused(`escape \\${character} is not allowed`)
         return { kind: 'char', set: single(character.charCodeAt(0)) }
     }
@@ -270,12 +288,17 @@ class Parser {
     while (this.peek() !== ']') {
       if (this.peek() === undefined) throw new Refused(`unclosed character class at ${position}`)
       const low = this.classAtom()
-      if (this.peek() === '-' && this.pattern[this.index + 1] !== ']' && this.pattern[this.index + 1] !== undefined) {
+      if (
+        this.peek() === '-' &&
+        this.pattern[this.index + 1] !== ']' &&
+        this.pattern[this.index + 1] !== undefined
+      ) {
         this.index++
         const high = this.classAtom()
         const lowCode = low.length === 1 && low[0]![0] === low[0]![1] ? low[0]![0] : undefined
         const highCode = high.length === 1 && high[0]![0] === high[0]![1] ? high[0]![0] : undefined
-        if (lowCode === undefined || highCode === undefined) throw new Refused('class range bounds must be single characters')
+        if (lowCode === undefined || highCode === undefined)
+          throw new Refused('class range bounds must be single characters')
         if (lowCode > highCode) throw new Refused('class range out of order')
         ranges.push([lowCode, highCode])
       } else ranges.push(...low)
@@ -295,7 +318,8 @@ function containsRepeat(node: RegexNode): boolean {
 
 function containsVariableRepeat(node: RegexNode): boolean {
   if (node.kind === 'repeat') return node.min !== node.max || containsVariableRepeat(node.node)
-  if (node.kind === 'group') return node.alternatives.some((branch) => branch.some(containsVariableRepeat))
+  if (node.kind === 'group')
+    return node.alternatives.some((branch) => branch.some(containsVariableRepeat))
   return false
 }
 
@@ -305,25 +329,34 @@ function charactersOf(node: RegexNode): CharSet {
   if (node.kind === 'assert') return []
   if (node.kind === 'repeat') return charactersOf(node.node)
   let set: CharSet = []
-  for (const branch of node.alternatives) for (const item of branch) set = union(set, charactersOf(item))
+  for (const branch of node.alternatives)
+    for (const item of branch) set = union(set, charactersOf(item))
   return set
 }
 
 function checkNode(node: RegexNode): void {
   if (node.kind === 'repeat') {
-    if (containsRepeat(node.node)) throw new Refused('nested quantifiers (e.g. (a+)+) are not allowed')
+    if (containsRepeat(node.node))
+      throw new Refused('nested quantifiers (e.g. (a+)+) are not allowed')
     if (node.node.kind === 'group' && node.node.alternatives.length > 1) {
       const firsts: CharSet[] = []
       for (const branch of node.node.alternatives) {
         const first = branch[0]
-        if (first === undefined || first.kind === 'assert' || branch.every((item) => item.kind === 'assert')) {
-          throw new Refused('a repeated alternative must start with a character and not match the empty string')
+        if (
+          first === undefined ||
+          first.kind === 'assert' ||
+          branch.every((item) => item.kind === 'assert')
+        ) {
+          throw new Refused(
+            'a repeated alternative must start with a character and not match the empty string',
+          )
         }
         firsts.push(charactersOf(first))
       }
       for (let i = 0; i < firsts.length; i++) {
         for (let j = i + 1; j < firsts.length; j++) {
-          if (intersects(firsts[i]!, firsts[j]!)) throw new Refused('repeated alternatives that overlap (e.g. (a|a)*) are not allowed')
+          if (intersects(firsts[i]!, firsts[j]!))
+            throw new Refused('repeated alternatives that overlap (e.g. (a|a)*) are not allowed')
         }
       }
     }
@@ -331,7 +364,10 @@ function checkNode(node: RegexNode): void {
     return
   }
   if (node.kind === 'group') {
-    if (node.alternatives.length > 1 && node.alternatives.some((branch) => branch.some(containsVariableRepeat))) {
+    if (
+      node.alternatives.length > 1 &&
+      node.alternatives.some((branch) => branch.some(containsVariableRepeat))
+    ) {
       throw new Refused('an alternation may not contain a variable quantifier (e.g. (a+|b))')
     }
     for (const branch of node.alternatives) for (const item of branch) checkNode(item)
@@ -353,7 +389,11 @@ function flatten(items: readonly RegexNode[], into: SequenceItem[]): void {
       continue
     }
     if (item.kind === 'repeat') {
-      into.push({ set: charactersOf(item.node), variable: item.min !== item.max, mandatory: item.min >= 1 && !nullable(item.node) })
+      into.push({
+        set: charactersOf(item.node),
+        variable: item.min !== item.max,
+        mandatory: item.min >= 1 && !nullable(item.node),
+      })
       continue
     }
     into.push({ set: charactersOf(item), variable: false, mandatory: !nullable(item) })
@@ -377,7 +417,9 @@ function checkOverlaps(items: readonly SequenceItem[]): void {
       let separated = false
       for (let k = i + 1; k < j && !separated; k++) {
         const between = items[k]!
-        separated = between.mandatory && (!intersects(between.set, later.set) || !intersects(between.set, earlier.set))
+        separated =
+          between.mandatory &&
+          (!intersects(between.set, later.set) || !intersects(between.set, earlier.set))
       }
       if (!separated) {
         throw new Refused(
@@ -401,7 +443,8 @@ function checkOverlaps(items: readonly SequenceItem[]): void {
  * ```
  */
 export function analyzeRegex(pattern: string): RegexVerdict {
-  if (pattern.length > MAX_REGEX_LENGTH) return { safe: false, reason: `pattern longer than ${MAX_REGEX_LENGTH} characters` }
+  if (pattern.length > MAX_REGEX_LENGTH)
+    return { safe: false, reason: `pattern longer than ${MAX_REGEX_LENGTH} characters` }
   try {
     const root = new Parser(pattern).parse()
     checkNode(root)

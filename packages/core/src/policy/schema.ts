@@ -24,9 +24,19 @@ export const MAX_RULES = 100_000
 const id = z.string().regex(POLICY_ID_PATTERN, 'must match [A-Za-z0-9_.:-]{1,128}')
 const reason = z.string().regex(REASON_PATTERN, 'must match [A-Z][A-Z0-9_]{0,63}')
 const description = z.string().max(4096)
-const expression = z.string().min(1, 'must not be empty').max(MAX_EXPRESSION_LENGTH, `must be at most ${MAX_EXPRESSION_LENGTH} characters`)
+const expression = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_EXPRESSION_LENGTH, `must be at most ${MAX_EXPRESSION_LENGTH} characters`)
 const actions = z
-  .array(z.string().regex(ACTION_PATTERN_PATTERN, 'must be an action name or glob: [A-Za-z0-9_.:-] with * or **, 1 to 128 characters'))
+  .array(
+    z
+      .string()
+      .regex(
+        ACTION_PATTERN_PATTERN,
+        'must be an action name or glob: [A-Za-z0-9_.:-] with * or **, 1 to 128 characters',
+      ),
+  )
   .min(1, 'must list at least one action')
   .max(1024)
 
@@ -47,7 +57,9 @@ export const limitSchema = z
     actions,
     when: expression.optional(),
     per: z.enum(['agent', 'global']),
-    window: z.string().regex(WINDOW_PATTERN, 'must be a positive integer followed by s, m, h or d (e.g. 24h)'),
+    window: z
+      .string()
+      .regex(WINDOW_PATTERN, 'must be a positive integer followed by s, m, h or d (e.g. 24h)'),
     sum: expression.optional(),
     count: z.literal(true).optional(),
     max: z.number().finite().nonnegative(),
