@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
+import { tokenDigest } from '../src/digest.js'
 import { base64UrlEncode, utf8Encode } from '../src/encoding.js'
 import { jwkThumbprint } from '../src/key-set.js'
 import type { PublicJwk } from '../src/types.js'
@@ -66,4 +67,85 @@ export function receiptHeader(key: TestKey): Record<string, unknown> {
 /** The standard checkpoint header for `key`. */
 export function checkpointHeader(key: TestKey): Record<string, unknown> {
   return { alg: 'EdDSA', typ: 'writ-checkpoint+jwt', kid: key.kid }
+}
+
+/** A fixed time for tests, in seconds. */
+export const NOW = 1_800_000_000
+
+/** A valid digest for tests. */
+export const ZERO_DIGEST = `sha256:${'0'.repeat(64)}` as const
+
+/** Valid receipt claims for a PERMIT at seq 0, with `overrides` merged on top. */
+export function receiptClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    v: 1,
+    iss: 'https://authority.example',
+    jti: '0190f5b2-7c3e-7000-8000-000000000001',
+    iat: NOW,
+    exp: NOW + 300,
+    sub: 'agent-7',
+    aud: 'payments-api',
+    req: 'req-1',
+    decision: 'PERMIT',
+    reason: 'SMALL_TRANSFER',
+    rule: 'small-transfers',
+    policy: { id: 'payments-production', digest: `sha256:${'a'.repeat(64)}` },
+    act: { name: 'payments.transfer', args: ZERO_DIGEST },
+    chain: { id: 'chain-1', seq: 0, prev: null },
+    ...overrides,
+  }
+}
+
+/** Signs a receipt with the standard header. */
+export function signReceipt(key: TestKey, claims: Record<string, unknown>): string {
+  return signJws(key, receiptHeader(key), claims)
+}
+
+/** Builds a valid chain of `length` receipts, each linked to the previous token. */
+export function buildChain(
+  key: TestKey,
+  length: number,
+  chainId = 'chain-1',
+  start = 0,
+  startPrev: string | null = null,
+): string[] {
+  const tokens: string[] = []
+  let prev: string | null = startPrev
+  for (let seq = start; seq < start + length; seq++) {
+    const token = signReceipt(
+      key,
+      receiptClaims({
+        jti: `receipt-${chainId}-${seq}`,
+        iat: NOW + seq,
+        exp: NOW + seq + 300,
+        decision: seq % 3 === 1 ? 'DENY' : 'PERMIT',
+        chain: { id: chainId, seq, prev },
+      }),
+    )
+    tokens.push(token)
+    prev = digestOfToken(token)
+  }
+  return tokens
+}
+
+/** Signs a checkpoint over `tokens` (size = their number, head = digest of the last). */
+export function signCheckpoint(
+  key: TestKey,
+  tokens: readonly string[],
+  overrides: Record<string, unknown> = {},
+): string {
+  const last = tokens.at(-1)
+  return signJws(key, checkpointHeader(key), {
+    v: 1,
+    iss: 'https://authority.example',
+    chain: 'chain-1',
+    size: tokens.length,
+    head: last === undefined ? null : digestOfToken(last),
+    iat: NOW + tokens.length,
+    ...overrides,
+  })
+}
+
+function digestOfToken(token: string): string {
+  return tokenDigest(token)
 }
