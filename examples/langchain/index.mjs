@@ -8,6 +8,7 @@ import { fakeModel } from '@langchain/core/testing'
 import { tool } from '@langchain/core/tools'
 import { compilePolicy, createGate, createMemoryStore, generateSigningKey } from '@writ/core'
 import { writMiddleware } from '@writ/langchain'
+import { createKeySet, verifyReceipt } from '@writ/verify'
 import { createAgent } from 'langchain'
 import { z } from 'zod'
 
@@ -72,13 +73,17 @@ const state = await agent.invoke({
   messages: [new HumanMessage('Pay rent to alice and 10 to mallory.')],
 })
 
+// Anyone holding the public keys can check a refusal's receipt; no private key needed.
+const keySet = createKeySet(await gate.keys())
+const refusals = []
 for (const message of state.messages) {
   if (!ToolMessage.isInstance(message)) continue
   if (message.status === 'error') {
     const refusal = JSON.parse(message.content)
-    say(
-      `REFUSED ${message.tool_call_id}: ${refusal.decision} ${refusal.reason} (receipt ${refusal.receipt_id})`,
-    )
+    const verified = await verifyReceipt(refusal.receipt, keySet)
+    refusals.push(verified.claims)
+    say(`REFUSED ${message.tool_call_id}: ${refusal.decision} ${refusal.reason}`)
+    say(`        receipt ${refusal.receipt_id}, signature verified`)
   } else {
     say(`PERMIT  ${message.tool_call_id}: ${message.content}`)
   }
@@ -91,3 +96,7 @@ say(`receipts in chain ${gate.chainId}: ${checkpoint.size}`)
 
 assert.deepEqual(executed, [{ to: 'alice', amount: 250 }])
 assert.equal(checkpoint.size, 2)
+assert.deepEqual(
+  refusals.map((claims) => [claims.decision, claims.reason]),
+  [['DENY', 'SANCTIONED_PAYEE']],
+)
