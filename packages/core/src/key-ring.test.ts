@@ -19,7 +19,15 @@ describe('createKeyRing', () => {
     expect(ring.active.kid).toBe(key.kid)
     const published = ring.jwks()
     expect(published.keys).toHaveLength(1)
-    expect(published.keys[0]).toEqual({ kty: 'OKP', crv: 'Ed25519', x: key.x, kid: key.kid, use: 'sig', alg: 'EdDSA', status: 'active' })
+    expect(published.keys[0]).toEqual({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: key.x,
+      kid: key.kid,
+      use: 'sig',
+      alg: 'EdDSA',
+      status: 'active',
+    })
     expect(JSON.stringify(published)).not.toContain('"d"')
   })
 
@@ -68,7 +76,9 @@ describe('createKeyRing', () => {
   it('needs exactly one active key and unique kids', () => {
     const retired = generateSigningKey({ status: 'retired' })
     expect(codeOf(() => createKeyRing([retired]))).toBe('KEY_MISSING')
-    expect(codeOf(() => createKeyRing([generateSigningKey(), generateSigningKey()]))).toBe('KEY_INVALID')
+    expect(codeOf(() => createKeyRing([generateSigningKey(), generateSigningKey()]))).toBe(
+      'KEY_INVALID',
+    )
     const key = generateSigningKey()
     expect(codeOf(() => createKeyRing([key, { ...key, status: 'retired' }]))).toBe('KEY_INVALID')
     expect(codeOf(() => createKeyRing([]))).toBe('KEY_MISSING')

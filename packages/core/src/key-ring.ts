@@ -4,13 +4,13 @@
  */
 import { type JwkSet, type PublicJwk, WritError } from '@writ/verify'
 import {
-  type PrivateSigningJwk,
-  type SigningKeySource,
   generateSigningKey,
+  type PrivateSigningJwk,
   parseSigningKey,
   readKeySource,
+  type SigningKeySource,
 } from './keys.js'
-import { type Signer, type SignerBackend, createSigner } from './signer.js'
+import { createSigner, type Signer, type SignerBackend } from './signer.js'
 
 /** The persisted form of a key ring ({@link KeyRing.toJSON}). Holds private keys: store it like one. */
 export interface KeyRingDocument {
@@ -64,13 +64,21 @@ function toEntry(value: unknown, backend: SignerBackend | undefined): Entry {
   return { jwk: parsed.jwk, publicJwk: parsed.publicJwk, signer }
 }
 
-function withStatus(entry: Entry, changes: Partial<Pick<PublicJwk, 'status' | 'exp'>>, backend: SignerBackend | undefined): Entry {
+function withStatus(
+  entry: Entry,
+  changes: Partial<Pick<PublicJwk, 'status' | 'exp'>>,
+  backend: SignerBackend | undefined,
+): Entry {
   return toEntry({ ...entry.jwk, ...changes }, backend)
 }
 
 function listKeys(value: unknown): unknown[] {
   if (Array.isArray(value)) return value
-  if (typeof value === 'object' && value !== null && Array.isArray((value as { keys?: unknown }).keys)) {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    Array.isArray((value as { keys?: unknown }).keys)
+  ) {
     return (value as { keys: unknown[] }).keys
   }
   return [value]
@@ -105,7 +113,8 @@ export function createKeyRing(
     seen.add(entry.jwk.kid)
   }
   const activeEntries = entries.filter((entry) => entry.publicJwk.status === 'active')
-  if (activeEntries.length === 0) throw new WritError('KEY_MISSING', 'The key ring has no active key.')
+  if (activeEntries.length === 0)
+    throw new WritError('KEY_MISSING', 'The key ring has no active key.')
   if (activeEntries.length > 1) {
     throw new WritError('KEY_INVALID', 'The key ring has more than one active key.', {
       details: { kids: activeEntries.map((entry) => entry.jwk.kid) },
@@ -123,7 +132,9 @@ export function createKeyRing(
     rotate() {
       const now = Math.floor(clock() / 1000)
       const next = toEntry(generateSigningKey({ nbf: now }), backend)
-      entries = entries.map((entry) => (entry === active ? withStatus(entry, { status: 'retired', exp: now }, backend) : entry))
+      entries = entries.map((entry) =>
+        entry === active ? withStatus(entry, { status: 'retired', exp: now }, backend) : entry,
+      )
       entries.push(next)
       active = next
       return ring
@@ -133,7 +144,9 @@ export function createKeyRing(
         throw new WritError('KEY_MISSING', `No key ${kid} in the ring.`, { details: { kid } })
       }
       if (active.jwk.kid === kid) ring.rotate()
-      entries = entries.map((entry) => (entry.jwk.kid === kid ? withStatus(entry, { status: 'revoked' }, backend) : entry))
+      entries = entries.map((entry) =>
+        entry.jwk.kid === kid ? withStatus(entry, { status: 'revoked' }, backend) : entry,
+      )
       return ring
     },
     jwks() {

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { WritError, base64UrlEncode, sha256 } from '@writ/verify'
+import { base64UrlEncode, sha256, WritError } from '@writ/verify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { generateSigningKey, loadSigningKey, parseSigningKey } from './keys.js'
 
@@ -31,7 +31,15 @@ function keyFile(content: string, mode: number): string {
 describe('generateSigningKey', () => {
   it('makes an Ed25519 JWK whose kid is the RFC 7638 thumbprint', () => {
     const key = generateSigningKey({ nbf: 10, exp: 20 })
-    expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519', use: 'sig', alg: 'EdDSA', status: 'active', nbf: 10, exp: 20 })
+    expect(key).toMatchObject({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      use: 'sig',
+      alg: 'EdDSA',
+      status: 'active',
+      nbf: 10,
+      exp: 20,
+    })
     expect(key.d).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(key.x).toMatch(/^[A-Za-z0-9_-]{43}$/)
     const thumbprint = base64UrlEncode(sha256(`{"crv":"Ed25519","kty":"OKP","x":"${key.x}"}`))
@@ -100,8 +108,12 @@ describe('loadSigningKey', () => {
   })
 
   it('refuses a key file that others may read, with KEY_INVALID', () => {
-    expect(codeOf(() => loadSigningKey({ file: keyFile(JSON.stringify(key), 0o644) }))).toBe('KEY_INVALID')
-    expect(codeOf(() => loadSigningKey({ file: keyFile(JSON.stringify(key), 0o640) }))).toBe('KEY_INVALID')
+    expect(codeOf(() => loadSigningKey({ file: keyFile(JSON.stringify(key), 0o644) }))).toBe(
+      'KEY_INVALID',
+    )
+    expect(codeOf(() => loadSigningKey({ file: keyFile(JSON.stringify(key), 0o640) }))).toBe(
+      'KEY_INVALID',
+    )
   })
 
   it('reports missing sources with KEY_MISSING and garbage with KEY_INVALID', () => {
@@ -109,6 +121,8 @@ describe('loadSigningKey', () => {
     expect(codeOf(() => loadSigningKey({ env: 'WRIT_TEST_KEY_UNSET' }))).toBe('KEY_MISSING')
     expect(codeOf(() => loadSigningKey({ file: keyFile('', 0o600) }))).toBe('KEY_MISSING')
     expect(codeOf(() => loadSigningKey('not json'))).toBe('KEY_INVALID')
-    expect(codeOf(() => loadSigningKey({ file: keyFile('{"kty":"OKP"}', 0o600) }))).toBe('KEY_INVALID')
+    expect(codeOf(() => loadSigningKey({ file: keyFile('{"kty":"OKP"}', 0o600) }))).toBe(
+      'KEY_INVALID',
+    )
   })
 })

@@ -2,7 +2,7 @@
  * The in-memory store: the whole {@link Store} contract in one process, for tests,
  * embedded gates that keep nothing, and as the reference the conformance suite pins.
  */
-import { type Digest, type ReplayCache, WritError, tokenDigest } from '@writ/verify'
+import { type Digest, type ReplayCache, tokenDigest, WritError } from '@writ/verify'
 import type {
   AppendContext,
   AppendOptions,
@@ -52,9 +52,13 @@ function checkIssued(issued: unknown, chainId: string, position: ChainPosition):
     chain.seq !== position.seq ||
     chain.prev !== position.prev
   ) {
-    throw new WritError('STORE_CONFLICT', 'The issued receipt does not take the position it was given.', {
-      details: { chainId, seq: position.seq },
-    })
+    throw new WritError(
+      'STORE_CONFLICT',
+      'The issued receipt does not take the position it was given.',
+      {
+        details: { chainId, seq: position.seq },
+      },
+    )
   }
   return receipt
 }
@@ -106,7 +110,11 @@ export function createMemoryStore(): Store {
   }
 
   return {
-    async append(chainId: string, options: AppendOptions, issue: (context: AppendContext) => IssuedReceipt) {
+    async append(
+      chainId: string,
+      options: AppendOptions,
+      issue: (context: AppendContext) => IssuedReceipt,
+    ) {
       ensureOpen()
       // From here to the end of the write nothing awaits: the section is atomic.
       const limits = options.limits ?? []
@@ -115,14 +123,22 @@ export function createMemoryStore(): Store {
       const exceeded = firstExceeded(reservations, limits, options.now)
       const issued = checkIssued(issue({ position: next, exceeded }), chainId, next)
       if (byJti.has(issued.claims.jti)) {
-        throw new WritError('STORE_CONFLICT', `A receipt with jti ${issued.claims.jti} is already stored.`, {
-          details: { jti: issued.claims.jti },
-        })
+        throw new WritError(
+          'STORE_CONFLICT',
+          `A receipt with jti ${issued.claims.jti} is already stored.`,
+          {
+            details: { jti: issued.claims.jti },
+          },
+        )
       }
       if (issued.reserve && exceeded !== null) {
-        throw new WritError('STORE_CONFLICT', `The issuer asked to reserve limit ${exceeded.id}, which is exceeded.`, {
-          details: { limit: exceeded.id },
-        })
+        throw new WritError(
+          'STORE_CONFLICT',
+          `The issuer asked to reserve limit ${exceeded.id}, which is exceeded.`,
+          {
+            details: { limit: exceeded.id },
+          },
+        )
       }
       const stored: StoredReceipt = Object.freeze({ token: issued.token, claims: issued.claims })
       let chain = chains.get(chainId)
@@ -156,7 +172,10 @@ export function createMemoryStore(): Store {
       ensureOpen()
       const list = chains.get(chainId)?.receipts ?? []
       const from = Math.max(0, options.fromSeq ?? 0)
-      const end = options.limit === undefined ? list.length : Math.min(list.length, from + Math.max(0, options.limit))
+      const end =
+        options.limit === undefined
+          ? list.length
+          : Math.min(list.length, from + Math.max(0, options.limit))
       for (let seq = from; seq < end; seq += 1) yield list[seq]!
     },
 
@@ -179,7 +198,11 @@ export function createMemoryStore(): Store {
       ensureOpen()
       const latest = checkpoints.get(checkpoint.chainId)
       // The latest checkpoint is the one covering the most receipts; ties go to the newest.
-      if (latest === undefined || checkpoint.size > latest.size || (checkpoint.size === latest.size && checkpoint.iat >= latest.iat)) {
+      if (
+        latest === undefined ||
+        checkpoint.size > latest.size ||
+        (checkpoint.size === latest.size && checkpoint.iat >= latest.iat)
+      ) {
         checkpoints.set(checkpoint.chainId, Object.freeze({ ...checkpoint }))
       }
     },

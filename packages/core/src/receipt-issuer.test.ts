@@ -2,7 +2,12 @@ import { base64UrlDecode, utf8Decode } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
 import { createKeyRing } from './key-ring.js'
 import { generateSigningKey } from './keys.js'
-import { checkpointClaims, encodeCheckpoint, encodeReceipt, receiptClaims } from './receipt-issuer.js'
+import {
+  checkpointClaims,
+  encodeCheckpoint,
+  encodeReceipt,
+  receiptClaims,
+} from './receipt-issuer.js'
 
 const signer = createKeyRing(generateSigningKey()).active
 
@@ -27,33 +32,74 @@ const content = {
 describe('receipt encoding', () => {
   it('writes exactly the spec header and the claims in the spec order', () => {
     const claims = receiptClaims(
-      { ...content, http: { method: 'POST', uri: 'https://bank.test/t?x=1', body: `sha256:${'c'.repeat(64)}` }, aud: 'bank' },
+      {
+        ...content,
+        http: { method: 'POST', uri: 'https://bank.test/t?x=1', body: `sha256:${'c'.repeat(64)}` },
+        aud: 'bank',
+      },
       { id: 'main', seq: 3, prev: `sha256:${'d'.repeat(64)}` },
     )
     const token = encodeReceipt(claims, signer)
     expect(token.split('.')).toHaveLength(3)
     expect(part(token, 0)).toBe(`{"alg":"EdDSA","typ":"writ-receipt+jwt","kid":"${signer.kid}"}`)
     expect(Object.keys(JSON.parse(part(token, 1)))).toEqual([
-      'v', 'iss', 'jti', 'iat', 'exp', 'sub', 'aud', 'req', 'decision', 'reason', 'rule', 'policy', 'act', 'http', 'chain',
+      'v',
+      'iss',
+      'jti',
+      'iat',
+      'exp',
+      'sub',
+      'aud',
+      'req',
+      'decision',
+      'reason',
+      'rule',
+      'policy',
+      'act',
+      'http',
+      'chain',
     ])
     expect(JSON.parse(part(token, 1))).toEqual(claims)
   })
 
   it('leaves out aud and http when absent, and writes a null prev at seq 0', () => {
-    const claims = receiptClaims({ ...content, aud: undefined, http: undefined }, { id: 'main', seq: 0, prev: null })
+    const claims = receiptClaims(
+      { ...content, aud: undefined, http: undefined },
+      { id: 'main', seq: 0, prev: null },
+    )
     const payload = part(encodeReceipt(claims, signer), 1)
     expect(Object.keys(JSON.parse(payload))).toEqual([
-      'v', 'iss', 'jti', 'iat', 'exp', 'sub', 'req', 'decision', 'reason', 'rule', 'policy', 'act', 'chain',
+      'v',
+      'iss',
+      'jti',
+      'iat',
+      'exp',
+      'sub',
+      'req',
+      'decision',
+      'reason',
+      'rule',
+      'policy',
+      'act',
+      'chain',
     ])
     expect(payload).toContain('"chain":{"id":"main","seq":0,"prev":null}')
   })
 
   it('signs checkpoints with their own typ and member order', () => {
     const token = encodeCheckpoint(
-      checkpointClaims({ iss: 'https://writ.test', chain: 'main', size: 2, head: `sha256:${'e'.repeat(64)}`, iat: 5 }),
+      checkpointClaims({
+        iss: 'https://writ.test',
+        chain: 'main',
+        size: 2,
+        head: `sha256:${'e'.repeat(64)}`,
+        iat: 5,
+      }),
       signer,
     )
     expect(part(token, 0)).toBe(`{"alg":"EdDSA","typ":"writ-checkpoint+jwt","kid":"${signer.kid}"}`)
-    expect(part(token, 1)).toBe(`{"v":1,"iss":"https://writ.test","chain":"main","size":2,"head":"sha256:${'e'.repeat(64)}","iat":5}`)
+    expect(part(token, 1)).toBe(
+      `{"v":1,"iss":"https://writ.test","chain":"main","size":2,"head":"sha256:${'e'.repeat(64)}","iat":5}`,
+    )
   })
 })

@@ -3,13 +3,13 @@
  * receipt spec says: a fixed protected header per key and claims in a fixed order.
  */
 import {
+  base64UrlEncode,
   type ChainLink,
   type CheckpointClaims,
   type DecisionKind,
   type Digest,
   type HttpBinding,
   type ReceiptClaims,
-  base64UrlEncode,
 } from '@writ/verify'
 import type { Signer } from './signer.js'
 
@@ -25,7 +25,9 @@ const checkpointHeaders = new WeakMap<Signer, string>()
 function encodedHeader(signer: Signer, typ: string, cache: WeakMap<Signer, string>): string {
   let header = cache.get(signer)
   if (header === undefined) {
-    header = base64UrlEncode(encoder.encode(`{"alg":"EdDSA","typ":"${typ}","kid":${JSON.stringify(signer.kid)}}`))
+    header = base64UrlEncode(
+      encoder.encode(`{"alg":"EdDSA","typ":"${typ}","kid":${JSON.stringify(signer.kid)}}`),
+    )
     cache.set(signer, header)
   }
   return header
@@ -95,10 +97,21 @@ export function encodeReceipt(claims: ReceiptClaims, signer: Signer): string {
 
 /** Builds checkpoint claims in the spec's member order (v, iss, chain, size, head, iat). */
 export function checkpointClaims(content: Omit<CheckpointClaims, 'v'>): CheckpointClaims {
-  return { v: 1, iss: content.iss, chain: content.chain, size: content.size, head: content.head, iat: content.iat }
+  return {
+    v: 1,
+    iss: content.iss,
+    chain: content.chain,
+    size: content.size,
+    head: content.head,
+    iat: content.iat,
+  }
 }
 
 /** Signs checkpoint claims into a compact JWS with `typ` `writ-checkpoint+jwt`. */
 export function encodeCheckpoint(claims: CheckpointClaims, signer: Signer): string {
-  return sign(signer, encodedHeader(signer, CHECKPOINT_TYPE, checkpointHeaders), checkpointClaims(claims))
+  return sign(
+    signer,
+    encodedHeader(signer, CHECKPOINT_TYPE, checkpointHeaders),
+    checkpointClaims(claims),
+  )
 }

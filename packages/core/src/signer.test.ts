@@ -49,7 +49,10 @@ describe('signer', () => {
 
   it('gives byte-identical signatures on both backends for many messages', () => {
     const { node, noble, publicJwk } = signerPair()
-    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicJwk.x }, format: 'jwk' })
+    const publicKey = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: publicJwk.x },
+      format: 'jwk',
+    })
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2048 }), (message) => {
         const fromNode = node.sign(message)
