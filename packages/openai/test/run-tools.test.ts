@@ -2,6 +2,7 @@ import type { PermitDecision } from '@writ/core'
 import { canonicalArgs, createKeySet, verifyPermit, verifyReceipt } from '@writ/verify'
 import type OpenAI from 'openai'
 import { zodFunction } from 'openai/helpers/zod'
+import { ParsingToolFunction } from 'openai/lib/RunnableFunction'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { gateRunnableTools } from '../src/index.js'
@@ -124,6 +125,26 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
     expect(Object.isFrozen(seen[0])).toBe(true)
     expect(outputs.get('call_ok')).toBe('sent 99 to alice')
     expect(refusalIn(outputs.get('call_big')!)?.['decision']).toBe('SILENCE')
+  })
+
+  it('gates ParsingToolFunction tools', async () => {
+    const gate = newGate()
+    const seen: unknown[] = []
+    const tool = new ParsingToolFunction({
+      name: 'accounts_lookup',
+      description: 'Find an account',
+      parameters: { type: 'object', properties: { id: { type: 'string' } } },
+      parse: (input: string) => JSON.parse(input) as { id: string },
+      function: (args) => {
+        seen.push(args)
+        return `account ${args.id}`
+      },
+    })
+    const { outputs } = await runTurn(gateRunnableTools(gate, [tool], { actionName: dotted }), [
+      { id: 'call_1', name: 'accounts_lookup', arguments: '{"id":"a-1"}' },
+    ])
+    expect(seen).toEqual([{ id: 'a-1' }])
+    expect(outputs.get('call_1')).toBe('account a-1')
   })
 
   it('refuses a permitted call whose zod schema would strip or reject the signed args', async () => {

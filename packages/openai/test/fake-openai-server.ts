@@ -1,0 +1,2 @@
+/** The fake OpenAI server lives in `src/testing` so it ships as `@writ/openai/testing`. */
+export * from '../src/testing/fake-openai-server.js'
