@@ -4,12 +4,12 @@
 //
 //   node bench/cel/compare.mjs            # prints a summary, writes bench/results/cel-compare.json
 
-import { writeFileSync, mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Environment } from '@marcbachmann/cel-js'
-import { celEnv, isCelError, parse as bufParse, plan as bufPlan } from '@bufbuild/cel'
+import { parse as bufParse, plan as bufPlan, celEnv, isCelError } from '@bufbuild/cel'
 import { timestampFromDate } from '@bufbuild/protobuf/wkt'
+import { Environment } from '@marcbachmann/cel-js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const output = join(here, '..', 'results', 'cel-compare.json')
@@ -59,7 +59,12 @@ const cases = [
   ['agent variable', "agent == 'bot-7'", {}, true],
   ['context variable', "context.tenant == 'acme'", {}, true],
   ['now vs timestamp literal', "now > timestamp('2024-01-01T00:00:00Z')", {}, true],
-  ['now minus timestamp vs duration', "now - timestamp('2025-01-15T00:00:00Z') > duration('11h')", {}, true],
+  [
+    'now minus timestamp vs duration',
+    "now - timestamp('2025-01-15T00:00:00Z') > duration('11h')",
+    {},
+    true,
+  ],
   ['timestamp hours (UTC)', 'now.getHours() == 12', {}, true],
   ['int() of JSON number', 'int(args.amount) == 250', {}, true],
   ['double() of JSON number', 'double(args.amount) == 250.0', {}, true],
@@ -71,7 +76,12 @@ const cases = [
   ['string vs number comparison is an error', 'args.currency > 1', {}, 'error'],
   ['error absorbed by || true (commutative)', 'args.missing > 1 || args.amount > 100', {}, true],
   ['error absorbed by && false (commutative)', 'args.missing > 1 && args.amount > 1000', {}, false],
-  ['error not absorbed when other side false', 'args.missing > 1 || args.amount > 1000', {}, 'error'],
+  [
+    'error not absorbed when other side false',
+    'args.missing > 1 || args.amount > 1000',
+    {},
+    'error',
+  ],
   ['int + double arithmetic is an error (no implicit conversion)', 'args.amount + 1', {}, 'error'],
   ['non-boolean result returned as value', 'args.amount + 1.0', {}, 251],
   ['large JSON integer equality', 'args.big == 9007199254740991', { big: 9007199254740991 }, true],
@@ -141,24 +151,40 @@ function correctness(library) {
       actual = normalize(library.run(compiled, library.bindings({ ...baseArgs, ...override })))
     } catch (error) {
       actual = 'error'
-      rows.push({ name, expression, expected, actual, pass: expected === 'error', detail: String(error?.message ?? error).split('\n')[0] })
+      rows.push({
+        name,
+        expression,
+        expected,
+        actual,
+        pass: expected === 'error',
+        detail: String(error?.message ?? error).split('\n')[0],
+      })
       continue
     }
-    rows.push({ name, expression, expected, actual: typeof actual === 'object' ? String(actual) : actual, pass: actual === expected })
+    rows.push({
+      name,
+      expression,
+      expected,
+      actual: typeof actual === 'object' ? String(actual) : actual,
+      pass: actual === expected,
+    })
   }
   return rows
 }
 
 const typical = "args.amount <= 1000 && args.currency in ['USD', 'EUR'] && agent.startsWith('bot-')"
-const macroHeavy = "args.items.all(i, i.qty > 0) && args.to.matches('^acct_[0-9]+$') && now > timestamp('2024-01-01T00:00:00Z')"
+const macroHeavy =
+  "args.items.all(i, i.qty > 0) && args.to.matches('^acct_[0-9]+$') && now > timestamp('2024-01-01T00:00:00Z')"
 
 function speed(library, expression, iterations) {
   const compiled = library.compile(expression)
   const bindings = library.bindings(baseArgs)
   let sink = 0
-  for (let index = 0; index < iterations / 10; index++) if (library.run(compiled, bindings) === true) sink++
+  for (let index = 0; index < iterations / 10; index++)
+    if (library.run(compiled, bindings) === true) sink++
   const start = process.hrtime.bigint()
-  for (let index = 0; index < iterations; index++) if (library.run(compiled, bindings) === true) sink++
+  for (let index = 0; index < iterations; index++)
+    if (library.run(compiled, bindings) === true) sink++
   const nanoseconds = Number(process.hrtime.bigint() - start)
   if (sink === 0) throw new Error(`${library.name}: expression never held`)
   return Math.round((iterations / nanoseconds) * 1e9)
@@ -182,7 +208,11 @@ for (const library of libraries) {
   const rows = correctness(library)
   report.libraries[library.name] = {
     version: library.version,
-    correctness: { passed: rows.filter((row) => row.pass).length, total: rows.length, failures: rows.filter((row) => !row.pass) },
+    correctness: {
+      passed: rows.filter((row) => row.pass).length,
+      total: rows.length,
+      failures: rows.filter((row) => !row.pass),
+    },
     evaluationsPerSecond: {
       typical: speed(library, typical, 300_000),
       macroHeavy: speed(library, macroHeavy, 100_000),
@@ -201,7 +231,9 @@ for (const [name, result] of Object.entries(report.libraries)) {
       `compile ${result.compilationsPerSecond.typical.toLocaleString('en')}/s`,
   )
   for (const failure of result.correctness.failures) {
-    console.log(`  FAIL ${failure.name}: ${failure.expression} expected ${failure.expected} got ${failure.actual} ${failure.detail ?? ''}`)
+    console.log(
+      `  FAIL ${failure.name}: ${failure.expression} expected ${failure.expected} got ${failure.actual} ${failure.detail ?? ''}`,
+    )
   }
 }
 console.log(`wrote ${output}`)
