@@ -90,4 +90,22 @@ describe('durability across processes', () => {
       size: 2 * perWriter,
     })
   }, 120_000)
+
+  it('two processes sharing a limit never exceed it together', async () => {
+    const path = directory.file()
+    const writers = [
+      startWriter({ path, chainId: 'limited', mode: 'group', count: 60, key, limited: true }),
+      startWriter({ path, chainId: 'limited', mode: 'plain', count: 60, key, limited: true }),
+    ]
+    const exits = await Promise.all(writers.map((writer) => writer.exited))
+    for (const exit of exits) expect(exit).toMatchObject({ code: 0 })
+    expect(writers[0]!.jtis.length + writers[1]!.jtis.length).toBe(50)
+    const { receipts, tokens } = await readChain(path, 'limited')
+    expect(receipts).toHaveLength(120)
+    expect(receipts.filter((receipt) => receipt.claims.decision === 'PERMIT')).toHaveLength(50)
+    expect(receipts.filter((receipt) => receipt.claims.reason === 'LIMIT_EXCEEDED')).toHaveLength(
+      70,
+    )
+    expect(await verifyChain(tokens, keySet)).toMatchObject({ valid: true, size: 120 })
+  }, 120_000)
 })

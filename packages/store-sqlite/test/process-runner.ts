@@ -24,6 +24,7 @@ export function startWriter(options: {
   mode: 'plain' | 'group'
   count: number
   key: unknown
+  limited?: boolean
 }): Writer {
   const child = spawn(
     process.execPath,
@@ -33,6 +34,7 @@ export function startWriter(options: {
         ...process.env,
         TSX_TSCONFIG_PATH: tsconfig,
         WRIT_TEST_KEY: JSON.stringify(options.key),
+        WRIT_TEST_LIMITED: options.limited === true ? '1' : '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
