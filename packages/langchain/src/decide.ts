@@ -3,11 +3,9 @@ import {
   type Gate,
   guardAction,
   type PermitDecision,
+  type RefusalPayload,
   refusalPayload,
 } from '@writ/core'
-
-/** The JSON an adapter hands back on refusal, as built by `refusalPayload` of `@writ/core`. */
-export type RefusalPayload = ReturnType<typeof refusalPayload>
 
 /** What happened to one gated call. */
 export type GatedOutcome<T> =

@@ -1,5 +1,5 @@
 import { ToolMessage } from '@langchain/core/messages'
-import type { RefusalPayload } from './decide.js'
+import type { RefusalPayload } from '@writ/core'
 
 /** The parts of a LangChain tool call a refusal answers. */
 export interface ToolCallReference {
