@@ -1,0 +1,50 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { gateRunnableTools } from '../src/index.js'
+import { type FakeOpenAIServer, startFakeOpenAIServer } from './fake-openai-server.js'
+import { clientFor, dotted, newGate, transferSchema } from './support.js'
+
+let server: FakeOpenAIServer
+
+beforeEach(async () => {
+  server = await startFakeOpenAIServer()
+})
+
+afterEach(async () => {
+  await server.close()
+})
+
+// The SDK's runner looks tools up in a plain object, so a model that names a member of
+// Object.prototype makes the run fail inside the SDK. Writ's part: nothing ever runs.
+describe('runTools and tool names from Object.prototype', () => {
+  it.each(['constructor', 'toString', '__proto__'])('never runs a tool for %s', async (name) => {
+    const runs: unknown[] = []
+    const tools = gateRunnableTools(
+      newGate(),
+      [
+        {
+          type: 'function',
+          function: {
+            name: 'payments_transfer',
+            description: 'Move money',
+            parameters: transferSchema,
+            parse: JSON.parse,
+            function: (args: unknown) => runs.push(args),
+          },
+        },
+      ],
+      { actionName: dotted },
+    )
+    server.script({ toolCalls: [{ name, arguments: '{"to":"alice","amount":1}' }] })
+    const runner = clientFor(server).chat.completions.runTools({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'pay' }],
+      tools,
+    })
+    const error = await runner.finalContent().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )
+    expect(error).toBeInstanceOf(Error)
+    expect(runs).toHaveLength(0)
+  })
+})
