@@ -6,7 +6,11 @@ import type { PermittedArgs } from './run-tool-call.js'
  * deep-frozen arguments the receipt binds, and receives the decision (receipt included)
  * so it can forward the receipt to a receiving service.
  */
-export type ToolHandler = (args: PermittedArgs, decision: PermitDecision) => unknown
+export type ToolHandler = {
+  // Method syntax makes the parameters bivariant, so a handler typed for its own
+  // argument shape, `(args: { to: string; amount: number }) => …`, is accepted too.
+  handle(args: PermittedArgs, decision: PermitDecision): unknown
+}['handle']
 
 /** Tool bodies by the exact tool name the model sees. */
 export type ToolHandlers = Readonly<Record<string, ToolHandler>>

@@ -121,6 +121,30 @@ describe('handleChatToolCalls', () => {
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).status).toBe(400)
   })
 
+  it('accepts handlers typed for their own argument shape', async () => {
+    const seen: string[] = []
+    const transfer = (args: { to: string; amount: number }) => {
+      seen.push(`${args.amount} to ${args.to}`)
+      return 'sent'
+    }
+    const results = await handleChatToolCalls(
+      newGate(),
+      {
+        tool_calls: [
+          {
+            id: 'c',
+            type: 'function',
+            function: { name: 'payments_transfer', arguments: '{"to":"bo","amount":3}' },
+          },
+        ],
+      },
+      { payments_transfer: transfer },
+      { actionName: dotted },
+    )
+    expect(seen).toEqual(['3 to bo'])
+    expect(results[0]!.content).toBe('sent')
+  })
+
   it('refuses custom (non-function) tool calls and answers them too', async () => {
     const { calls, handlers } = recordingHandlers()
     const results = await handleChatToolCalls(
