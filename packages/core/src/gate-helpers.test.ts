@@ -1,0 +1,165 @@
+import { type JsonObject, WritError } from '@writ/verify'
+import { describe, expect, it } from 'vitest'
+import { createGate } from './gate.js'
+import { guardAction, wrapAction } from './gate-helpers.js'
+import { generateSigningKey } from './keys.js'
+import { compilePolicy } from './policy/index.js'
+import { refusalOf } from './refusal.js'
+import type { ActionRequest, Decision, Gate, PermitDecision } from './types.js'
+
+const policy = compilePolicy(`
+writ: 1
+id: helpers
+rules:
+  - id: reads
+    effect: permit
+    actions: [reports.read, reports.other]
+`)
+
+const local = createGate({ policy, keys: generateSigningKey(), issuer: 'https://writ.test' })
+
+function codeOf(error: unknown): string {
+  return WritError.isInstance(error) ? error.code : 'NOT_A_WRIT_ERROR'
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection')
+}
+
+/** A gate that answers with whatever `answer` makes of a real decision. */
+function remoteLike(
+  answer: (decision: Decision, request: ActionRequest) => unknown,
+): Pick<Gate, 'authorize'> {
+  return {
+    authorize: async (request) => answer(await local.authorize(request), request) as Decision,
+  }
+}
+
+function counter() {
+  const calls: unknown[] = []
+  return { calls, execute: (args: Readonly<JsonObject>) => calls.push(args) }
+}
+
+describe('guardAction on any gate', () => {
+  it('accepts a PERMIT that arrived as plain JSON, and hands over a frozen copy', async () => {
+    const gate = remoteLike((decision) => JSON.parse(JSON.stringify(decision)))
+    const tool = counter()
+    await guardAction(gate, { action: 'reports.read', args: { id: 1, tags: ['a'] } }, tool.execute)
+    expect(tool.calls).toEqual([{ id: 1, tags: ['a'] }])
+    expect(Object.isFrozen(tool.calls[0])).toBe(true)
+    expect(Object.isFrozen((tool.calls[0] as { tags: unknown }).tags)).toBe(true)
+  })
+
+  it('refuses a PERMIT whose receipt does not bind the arguments handed over', async () => {
+    const gate = remoteLike((decision) => ({ ...decision, args: { id: 2 } }))
+    const tool = counter()
+    const error = await rejection(
+      guardAction(gate, { action: 'reports.read', args: { id: 1 } }, tool.execute),
+    )
+    expect(codeOf(error)).toBe('GATE_ERROR')
+    expect(tool.calls).toHaveLength(0)
+  })
+
+  it('refuses a PERMIT for another action', async () => {
+    const gate = remoteLike(async (_, request) =>
+      local.authorize({ ...request, action: 'reports.other' }),
+    )
+    const tool = counter()
+    const error = await rejection(
+      guardAction(gate, { action: 'reports.read', args: {} }, tool.execute),
+    )
+    expect(codeOf(error)).toBe('GATE_ERROR')
+    expect(tool.calls).toHaveLength(0)
+  })
+
+  it('refuses a PERMIT whose claims say something else', async () => {
+    const gate = remoteLike((decision) => ({
+      ...decision,
+      claims: { ...decision.claims, decision: 'DENY' },
+    }))
+    const tool = counter()
+    expect(
+      codeOf(
+        await rejection(guardAction(gate, { action: 'reports.read', args: {} }, tool.execute)),
+      ),
+    ).toBe('GATE_ERROR')
+    expect(tool.calls).toHaveLength(0)
+  })
+
+  it.each([
+    ['nothing', undefined],
+    ['null', null],
+    ['an unknown decision', { decision: 'MAYBE' }],
+  ])('refuses a gate that answers %s', async (_, answer) => {
+    const tool = counter()
+    const gate = { authorize: async () => answer as unknown as Decision }
+    expect(
+      codeOf(
+        await rejection(guardAction(gate, { action: 'reports.read', args: {} }, tool.execute)),
+      ),
+    ).toBe('GATE_ERROR')
+    expect(tool.calls).toHaveLength(0)
+  })
+
+  it('keeps a gate WritError code, and turns any other failure into GATE_ERROR', async () => {
+    const tool = counter()
+    const unavailable = {
+      authorize: async (): Promise<Decision> => {
+        throw new WritError('AUTHORITY_UNAVAILABLE', 'down')
+      },
+    }
+    const broken = {
+      authorize: async (): Promise<Decision> => {
+        throw new TypeError('bug')
+      },
+    }
+    expect(
+      codeOf(
+        await rejection(
+          guardAction(unavailable, { action: 'reports.read', args: {} }, tool.execute),
+        ),
+      ),
+    ).toBe('AUTHORITY_UNAVAILABLE')
+    const error = await rejection(
+      guardAction(broken, { action: 'reports.read', args: {} }, tool.execute),
+    )
+    expect(codeOf(error)).toBe('GATE_ERROR')
+    expect((error as Error).cause).toBeInstanceOf(TypeError)
+    expect(tool.calls).toHaveLength(0)
+  })
+
+  it('lets an error of execute itself through unchanged, after one call', async () => {
+    let calls = 0
+    const failure = new Error('tool failed')
+    const error = await rejection(
+      guardAction(local, { action: 'reports.read', args: {} }, () => {
+        calls += 1
+        throw failure
+      }),
+    )
+    expect(error).toBe(failure)
+    expect(calls).toBe(1)
+  })
+
+  it('wraps a function for any gate, passing agent, audience and context', async () => {
+    const seen: PermitDecision[] = []
+    const read = wrapAction(
+      local,
+      'reports.read',
+      (args: Readonly<{ id: number }>, decision) => {
+        seen.push(decision)
+        return args.id * 2
+      },
+      { agent: 'reporter', audience: 'reports-api', context: { tenant: 'acme' } },
+    )
+    expect(await read({ id: 21 })).toBe(42)
+    expect(seen[0]?.claims).toMatchObject({ sub: 'reporter', aud: 'reports-api' })
+    const refuse = wrapAction(local, 'reports.write', () => 'never')
+    expect(refusalOf(await rejection(refuse({})))).toMatchObject({ decision: 'SILENCE' })
+  })
+})
