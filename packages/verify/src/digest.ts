@@ -14,8 +14,8 @@ export function sha256(input: Uint8Array | string): Uint8Array {
   const bytes = typeof input === 'string' ? utf8Encode(input) : input
   const nodeCrypto = getNodeCrypto()
   if (nodeCrypto !== undefined) {
-    const result = nodeCrypto.createHash('sha256').update(bytes).digest()
-    return new Uint8Array(result.buffer, result.byteOffset, result.byteLength)
+    // A copy, so that callers never hold a view into a Node buffer pool.
+    return new Uint8Array(nodeCrypto.createHash('sha256').update(bytes).digest())
   }
   return nobleSha256(bytes)
 }

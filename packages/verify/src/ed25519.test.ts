@@ -5,12 +5,14 @@ import { readVector } from '../test/vectors.js'
 import {
   type Ed25519Backend,
   getEd25519Backend,
+  isCanonicalY,
   isEd25519BackendAvailable,
+  isSmallOrderEncoding,
   isWeakPublicKey,
   setEd25519Backend,
   verifyEd25519,
 } from './ed25519.js'
-import { hexToBytes, utf8Encode } from './encoding.js'
+import { bytesToHex, hexToBytes, utf8Encode } from './encoding.js'
 
 interface WycheproofTest {
   tcId: number
@@ -266,4 +268,61 @@ describe('verifyEd25519 input handling', () => {
   it('refuses non-byte inputs', async () => {
     expect(await verifyEd25519('x' as unknown as Uint8Array, message, publicKey)).toBe(false)
   })
+})
+
+describe('the small-order rule for R', () => {
+  it('lists exactly the encodings of the 8 small-order points (and the x = 0 sign-bit forms)', () => {
+    const generator = Point.fromBytes(
+      hexToBytes('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'),
+    )
+    const encodings = new Set<string>()
+    let point = Point.ZERO
+    for (let index = 0; index < 8; index++) {
+      const bytes = point.toBytes()
+      encodings.add(bytesToHex(bytes))
+      if (point.x === 0n) {
+        const signed = Uint8Array.from(bytes)
+        signed[31] = signed[31]! | 0x80
+        encodings.add(bytesToHex(signed))
+      }
+      point = point.add(generator)
+    }
+    expect(point.equals(Point.ZERO)).toBe(true)
+    expect(encodings.size).toBe(10)
+    for (const encoding of encodings) expect(isSmallOrderEncoding(hexToBytes(encoding))).toBe(true)
+    expect(isSmallOrderEncoding(Point.BASE.toBytes())).toBe(false)
+  })
+
+  it('isCanonicalY refuses y >= p and accepts y = p - 1', () => {
+    expect(isCanonicalY(hexToBytes(`ec${'ff'.repeat(30)}7f`))).toBe(true)
+    expect(isCanonicalY(hexToBytes(`ed${'ff'.repeat(30)}7f`))).toBe(false)
+    expect(isCanonicalY(hexToBytes(`ee${'ff'.repeat(30)}ff`))).toBe(false)
+    expect(isCanonicalY(hexToBytes(`${'ff'.repeat(31)}7f`))).toBe(false)
+    expect(isCanonicalY(hexToBytes(`ff${'ff'.repeat(29)}fe7f`))).toBe(true)
+  })
+
+  it.each(backends)(
+    'refuses every non-canonical or small-order R on the %s backend, even with a valid S',
+    async (backend) => {
+      const group = wycheproof.testGroups[0]!
+      const test = group.tests[0]!
+      const signature = hexToBytes(test.sig)
+      const bad = [
+        '0100000000000000000000000000000000000000000000000000000000000000',
+        '0000000000000000000000000000000000000000000000000000000000000080',
+        '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+        `ed${'ff'.repeat(30)}7f`,
+        `ee${'ff'.repeat(30)}7f`,
+      ]
+      for (const r of bad) {
+        const forged = Uint8Array.from(signature)
+        forged.set(hexToBytes(r), 0)
+        expect(
+          await verifyEd25519(forged, hexToBytes(test.msg), hexToBytes(group.publicKey.pk), {
+            backend,
+          }),
+        ).toBe(false)
+      }
+    },
+  )
 })

@@ -90,10 +90,12 @@ export async function verifyEd25519(
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false
   const encodedR = signature.subarray(0, 32)
   if (scalarFromBytes(signature.subarray(32, 64)) >= GROUP_ORDER) return false
-  const pointA = decodeStrictPoint(publicKey)
-  if (pointA === undefined || pointA.isSmallOrder()) return false
-  const pointR = decodeStrictPoint(encodedR)
-  if (pointR === undefined || pointR.isSmallOrder()) return false
+  const pointA = strictPublicKey(publicKey)
+  if (pointA === undefined) return false
+  // R needs no decoding: a canonical y and not a small-order encoding is the whole rule.
+  // An R that is not on the curve fails the equation below on every backend, since every
+  // backend compares the encoding of [S]B − [k]A with the bytes of R.
+  if (!isCanonicalY(encodedR) || isSmallOrderEncoding(encodedR)) return false
 
   const backend = options.backend ?? getEd25519Backend()
   try {
@@ -127,6 +129,53 @@ export function isWeakPublicKey(publicKey: Uint8Array): boolean {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return true
   const point = decodeStrictPoint(publicKey)
   return point === undefined || point.isSmallOrder()
+}
+
+const MAX_CACHED_KEYS = 256
+const checkedKeys = new Map<string, Point | null>()
+
+/** The decoded public key when it is strong, else `undefined`; cached per key. */
+function strictPublicKey(publicKey: Uint8Array): Point | undefined {
+  const cacheKey = bytesToHex(publicKey)
+  let point = checkedKeys.get(cacheKey)
+  if (point === undefined) {
+    const decoded = decodeStrictPoint(publicKey)
+    point = decoded === undefined || decoded.isSmallOrder() ? null : decoded
+    if (checkedKeys.size >= MAX_CACHED_KEYS) checkedKeys.clear()
+    checkedKeys.set(cacheKey, point)
+  }
+  return point ?? undefined
+}
+
+/** True when the 255-bit y of an encoding is below p = 2^255 − 19 (the sign bit is ignored). */
+export function isCanonicalY(encoding: Uint8Array): boolean {
+  if ((encoding[31]! & 0x7f) !== 0x7f) return true
+  for (let index = 30; index >= 1; index--) if (encoding[index] !== 0xff) return true
+  return encoding[0]! < 0xed
+}
+
+/**
+ * Encodings with a canonical y that decode to one of the 8 points of small order (or are the
+ * non-canonical "x = 0, sign 1" forms of two of them): identity, the point of order 2, the two
+ * of order 4 and the four of order 8. Together with {@link isCanonicalY} this is the complete
+ * small-order rule; the test suite recomputes the list from the curve.
+ */
+const SMALL_ORDER_ENCODINGS: ReadonlySet<string> = new Set([
+  '0100000000000000000000000000000000000000000000000000000000000000', // identity (0, 1)
+  '0100000000000000000000000000000000000000000000000000000000000080', // identity, sign bit set
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // order 2 (0, −1)
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff', // order 2, sign bit set
+  '0000000000000000000000000000000000000000000000000000000000000000', // order 4 (√−1, 0)
+  '0000000000000000000000000000000000000000000000000000000000000080', // order 4 (−√−1, 0)
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa', // order 8
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', // order 8
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85', // order 8
+])
+
+/** True when `encoding` (with a canonical y) is a point of small order. @internal */
+export function isSmallOrderEncoding(encoding: Uint8Array): boolean {
+  return SMALL_ORDER_ENCODINGS.has(bytesToHex(encoding))
 }
 
 /**
@@ -173,7 +222,6 @@ function verifyWithNoble(
 const SPKI_PREFIX = new Uint8Array([
   0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ])
-const MAX_CACHED_KEYS = 256
 const nodeKeys = new Map<string, unknown>()
 
 function verifyWithNode(
