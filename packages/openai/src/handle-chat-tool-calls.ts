@@ -46,7 +46,12 @@ export async function handleChatToolCalls(
       } else {
         const outcome = await runToolCall(
           gate,
-          { toolName: call.function.name, argsText: call.function.arguments, execute: handler },
+          {
+            toolName: call.function.name,
+            argsText: call.function.arguments,
+            callId: call.id,
+            execute: handler,
+          },
           options,
         )
         content = outcome.refused ? outcome.output : toolOutputText(outcome.output)

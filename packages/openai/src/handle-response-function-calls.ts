@@ -35,7 +35,7 @@ export async function handleResponseFunctionCalls(
     } else {
       const outcome = await runToolCall(
         gate,
-        { toolName, argsText: item.arguments, execute: handler },
+        { toolName, argsText: item.arguments, callId: item.call_id, execute: handler },
         options,
       )
       output = outcome.refused ? outcome.output : toolOutputText(outcome.output)

@@ -19,16 +19,22 @@ export interface OpenAIGateOptions {
 /**
  * Builds the Writ request for one tool call. The arguments stay the raw JSON text the
  * model produced, so the gate can refuse duplicate keys and other non-I-JSON input.
+ * `callId` (the model's tool call id, when known) becomes the request id.
  */
 export function toActionRequest(
   toolName: string,
   argsText: string,
   options: OpenAIGateOptions,
+  callId?: string,
 ): ActionRequest {
   const action = options.actionName === undefined ? toolName : options.actionName(toolName)
+  // The model's tool call id becomes the receipt's `req`, to cross-reference audit logs;
+  // one the gate would refuse (empty, over 256 characters) is left out instead.
+  const usableCallId = typeof callId === 'string' && callId.length > 0 && callId.length <= 256
   return {
     action,
     args: argsText,
+    ...(usableCallId ? { request: callId } : {}),
     ...(options.agent === undefined ? {} : { agent: options.agent }),
     ...(options.context === undefined ? {} : { context: options.context }),
     ...(options.audience === undefined ? {} : { audience: options.audience }),

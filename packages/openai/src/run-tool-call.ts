@@ -11,6 +11,8 @@ export interface ToolCall {
   readonly toolName: string
   /** The raw JSON argument text exactly as the model wrote it. */
   readonly argsText: string
+  /** The model's id for this call (`tool_call_id`, `call_id`), used as the receipt's `req`. */
+  readonly callId?: string
   /**
    * Runs after a PERMIT and before the tool; throwing refuses execution. Used to check
    * that a tool's own parser accepts the permitted arguments unchanged.
@@ -40,7 +42,7 @@ export async function runToolCall(
 ): Promise<ToolCallOutcome> {
   let started = false
   try {
-    const request = toActionRequest(call.toolName, call.argsText, options)
+    const request = toActionRequest(call.toolName, call.argsText, options, call.callId)
     const output = await guardAction(gate, request, async (args, decision) => {
       if (call.check !== undefined) await call.check(args, decision)
       started = true

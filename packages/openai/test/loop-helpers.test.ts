@@ -81,6 +81,7 @@ describe('handleChatToolCalls', () => {
     expect(calls[0]!.args).toEqual({ to: 'alice', amount: 40 })
     expect(Object.isFrozen(calls[0]!.args)).toBe(true)
     expect(calls[0]!.decision.claims.sub).toBe('bot-7')
+    expect(calls[0]!.decision.claims.req).toBe('call_ok')
     await verifyPermit(calls[0]!.decision.receipt, createKeySet(await gate.keys()), {
       action: 'payments.transfer',
       args: { to: 'alice', amount: 40 },
@@ -235,6 +236,7 @@ describe('handleResponseFunctionCalls', () => {
     expect(outputs.every((output) => output.type === 'function_call_output')).toBe(true)
     expect(calls).toHaveLength(1)
     expect(calls[0]!.args).toEqual({ to: 'alice', amount: 40 })
+    expect(calls[0]!.decision.claims.req).toBe('call_ok')
     expect(refusalIn(String(outputs[1]!.output))?.['decision']).toBe('SILENCE')
     expect(refusalIn(String(outputs[2]!.output))?.['reason']).toBe('INPUT_INVALID')
     for (const output of outputs.slice(3))
