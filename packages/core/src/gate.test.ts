@@ -487,6 +487,27 @@ describe('gate: failures fail closed', () => {
     )
   })
 
+  it('refuses to sign with an active key outside its validity window (KEY_INVALID)', async () => {
+    const expired = generateSigningKey({ exp: 1_600_000_000 })
+    const gate = newGate({ keys: expired, clock: () => 1_700_000_000_000 })
+    const counter = tool()
+    const error = await rejection(gate.guard({ action: 'reports.read', args: {} }, counter.execute))
+    expect(codeOf(error)).toBe('KEY_INVALID')
+    expect(counter.calls).toHaveLength(0)
+    expect((await gate.store.head('main')).seq).toBe(0)
+  })
+
+  it('names a fresh request id and the default agent when the request has none', async () => {
+    const gate = newGate()
+    const first = await gate.authorize({ action: 'reports.read', args: {} })
+    const second = await gate.authorize({ action: 'reports.read', args: {} })
+    expect(first.claims.sub).toBe('agent-7')
+    expect(first.claims.req).not.toBe(second.claims.req)
+    expect(first.claims.jti < second.claims.jti).toBe(true)
+    expect(first.claims).not.toHaveProperty('aud')
+    expect(first.claims).not.toHaveProperty('http')
+  })
+
   it('refuses bad configuration', () => {
     const key = generateSigningKey()
     expect(() => createGate({ policy, keys: key, issuer, ttlSeconds: 301 })).toThrow(WritError)
