@@ -30,7 +30,8 @@ const pkcs8Prefix = new Uint8Array([
 ])
 
 function nodeCrypto(): NodeCrypto | undefined {
-  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+    .process
   const module = process?.getBuiltinModule?.('node:crypto')
   return module === undefined || module === null ? undefined : (module as NodeCrypto)
 }
@@ -67,7 +68,11 @@ export function createSigner(
       const der = new Uint8Array(pkcs8Prefix.length + 32)
       der.set(pkcs8Prefix)
       der.set(secret, pkcs8Prefix.length)
-      const keyObject = crypto.createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' })
+      const keyObject = crypto.createPrivateKey({
+        key: Buffer.from(der),
+        format: 'der',
+        type: 'pkcs8',
+      })
       der.fill(0)
       return Object.freeze({
         kid: publicJwk.kid,

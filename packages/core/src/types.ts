@@ -70,7 +70,10 @@ export interface Gate {
    * receipt binds. On DENY or SILENCE rejects with a `WritError` of code `ACTION_REFUSED`
    * whose `decision` property holds the refusal and its receipt.
    */
-  guard<T>(request: ActionRequest, execute: (args: Readonly<JsonObject>, decision: PermitDecision) => T | Promise<T>): Promise<T>
+  guard<T>(
+    request: ActionRequest,
+    execute: (args: Readonly<JsonObject>, decision: PermitDecision) => T | Promise<T>,
+  ): Promise<T>
   /** A function with `fn`'s shape whose every call is gated as action `name`. */
   wrap<A extends JsonObject, T>(
     name: string,
@@ -157,11 +160,18 @@ export interface AppendOptions {
  * receipt and any reservations, and commits durably before it resolves.
  */
 export interface Store {
-  append(chainId: string, options: AppendOptions, issue: (context: AppendContext) => IssuedReceipt): Promise<StoredReceipt>
+  append(
+    chainId: string,
+    options: AppendOptions,
+    issue: (context: AppendContext) => IssuedReceipt,
+  ): Promise<StoredReceipt>
   /** The position the next receipt of `chainId` would take. */
   head(chainId: string): Promise<ChainPosition>
   /** Receipts of a chain in `seq` order, from `fromSeq` (default 0). */
-  receipts(chainId: string, options?: { fromSeq?: number; limit?: number }): AsyncIterable<StoredReceipt>
+  receipts(
+    chainId: string,
+    options?: { fromSeq?: number; limit?: number },
+  ): AsyncIterable<StoredReceipt>
   /** A receipt by its `jti`. */
   receipt(jti: string): Promise<StoredReceipt | undefined>
   /** Receipts carrying request id `req`. */

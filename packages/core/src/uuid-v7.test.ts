@@ -19,7 +19,8 @@ describe('uuidV7', () => {
       if (index === 5000) now -= 10_000
       ids.push(next())
     }
-    for (let index = 1; index < ids.length; index += 1) expect(ids[index]! > ids[index - 1]!).toBe(true)
+    for (let index = 1; index < ids.length; index += 1)
+      expect(ids[index]! > ids[index - 1]!).toBe(true)
     expect(ids.every((id) => pattern.test(id))).toBe(true)
   })
 

@@ -1,2 +1,6 @@
 // Store conformance suite (vitest), for store implementations
-export { type StoreFactory, type StoreUnderTest, describeStoreConformance } from './store-conformance.js'
+export {
+  describeStoreConformance,
+  type StoreFactory,
+  type StoreUnderTest,
+} from './store-conformance.js'

@@ -7,7 +7,14 @@ import { describe, expect, it } from 'vitest'
 import { createKeyRing } from '../key-ring.js'
 import { generateSigningKey } from '../keys.js'
 import { encodeReceipt, receiptClaims } from '../receipt-issuer.js'
-import type { AppendContext, IssuedReceipt, LimitCheck, Store, StoredCheckpoint, StoredReceipt } from '../types.js'
+import type {
+  AppendContext,
+  IssuedReceipt,
+  LimitCheck,
+  Store,
+  StoredCheckpoint,
+  StoredReceipt,
+} from '../types.js'
 import { uuidV7 } from '../uuid-v7.js'
 
 /** What a store factory hands the suite: a fresh, empty store and how to dispose of it. */
@@ -33,7 +40,8 @@ interface IssueSpec {
 function issuer(spec: IssueSpec = {}, seen: AppendContext[] = []) {
   return (context: AppendContext): IssuedReceipt => {
     seen.push(context)
-    const decision = spec.decision === undefined ? (context.exceeded === null ? 'PERMIT' : 'DENY') : spec.decision
+    const decision =
+      spec.decision === undefined ? (context.exceeded === null ? 'PERMIT' : 'DENY') : spec.decision
     const claims = receiptClaims(
       {
         iss: 'https://conformance.writ.test',
@@ -43,7 +51,12 @@ function issuer(spec: IssueSpec = {}, seen: AppendContext[] = []) {
         sub: 'agent',
         req: spec.req ?? uuidV7(),
         decision,
-        reason: decision === 'PERMIT' ? 'RULE_PERMIT' : context.exceeded === null ? 'RULE_DENY' : 'LIMIT_EXCEEDED',
+        reason:
+          decision === 'PERMIT'
+            ? 'RULE_PERMIT'
+            : context.exceeded === null
+              ? 'RULE_DENY'
+              : 'LIMIT_EXCEEDED',
         rule: null,
         policy: { id: 'conformance', digest: `sha256:${'0'.repeat(64)}` },
         act: { name: 'conformance.act', args: `sha256:${'1'.repeat(64)}` },
@@ -56,7 +69,14 @@ function issuer(spec: IssueSpec = {}, seen: AppendContext[] = []) {
 }
 
 function limit(overrides: Partial<LimitCheck> = {}): LimitCheck {
-  return { id: 'spend', key: `spend|agent:${uuidV7()}`, windowSeconds: 3600, max: 10, amount: 1, ...overrides }
+  return {
+    id: 'spend',
+    key: `spend|agent:${uuidV7()}`,
+    windowSeconds: 3600,
+    max: 10,
+    amount: 1,
+    ...overrides,
+  }
 }
 
 async function collect(iterable: AsyncIterable<StoredReceipt>): Promise<StoredReceipt[]> {
@@ -118,27 +138,39 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         ])
         expect(seen.every((context) => context.exceeded === null)).toBe(true)
         expect(second.claims.chain).toEqual({ id: 'main', seq: 1, prev: tokenDigest(first.token) })
-        expect(await store.head('main')).toEqual({ chainId: 'main', seq: 2, prev: tokenDigest(second.token) })
+        expect(await store.head('main')).toEqual({
+          chainId: 'main',
+          seq: 2,
+          prev: tokenDigest(second.token),
+        })
         expect(await store.chains()).toEqual(['main'])
       }))
 
     it('keeps seq and prev contiguous under 200 concurrent appends', () =>
       withStore(async (store) => {
         const appended = await Promise.all(
-          Array.from({ length: 200 }, (_, index) => store.append('main', { now: 1000 + (index % 7) }, issuer())),
+          Array.from({ length: 200 }, (_, index) =>
+            store.append('main', { now: 1000 + (index % 7) }, issuer()),
+          ),
         )
         expect(new Set(appended.map((receipt) => receipt.claims.chain.seq)).size).toBe(200)
         const receipts = await collect(store.receipts('main'))
         expect(receipts).toHaveLength(200)
         expectLinked(receipts, 'main')
         const last = receipts.at(-1)!
-        expect(await store.head('main')).toEqual({ chainId: 'main', seq: 200, prev: tokenDigest(last.token) })
+        expect(await store.head('main')).toEqual({
+          chainId: 'main',
+          seq: 200,
+          prev: tokenDigest(last.token),
+        })
       }))
 
     it('keeps chains independent', () =>
       withStore(async (store) => {
         await Promise.all(
-          Array.from({ length: 30 }, (_, index) => store.append(index % 2 === 0 ? 'a' : 'b', { now: 1000 }, issuer())),
+          Array.from({ length: 30 }, (_, index) =>
+            store.append(index % 2 === 0 ? 'a' : 'b', { now: 1000 }, issuer()),
+          ),
         )
         expect([...(await store.chains())].sort()).toEqual(['a', 'b'])
         for (const chainId of ['a', 'b']) {
@@ -150,11 +182,14 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
     it('lists receipts in seq order from fromSeq, up to limit', () =>
       withStore(async (store) => {
-        for (let index = 0; index < 10; index += 1) await store.append('main', { now: 1000 }, issuer())
+        for (let index = 0; index < 10; index += 1)
+          await store.append('main', { now: 1000 }, issuer())
         const all = await collect(store.receipts('main'))
         const page = await collect(store.receipts('main', { fromSeq: 3, limit: 4 }))
         expect(page.map((receipt) => receipt.claims.chain.seq)).toEqual([3, 4, 5, 6])
-        expect(page.map((receipt) => receipt.token)).toEqual(all.slice(3, 7).map((receipt) => receipt.token))
+        expect(page.map((receipt) => receipt.token)).toEqual(
+          all.slice(3, 7).map((receipt) => receipt.token),
+        )
         expect(await collect(store.receipts('main', { fromSeq: 8 }))).toHaveLength(2)
         expect(await collect(store.receipts('main', { fromSeq: 10 }))).toEqual([])
         expect(await collect(store.receipts('other'))).toEqual([])
@@ -162,7 +197,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
     it('finds a receipt by jti and the receipts of a request, in order', () =>
       withStore(async (store) => {
-        const first = await store.append('main', { now: 1000 }, issuer({ req: 'request-1', decision: 'DENY' }))
+        const first = await store.append(
+          'main',
+          { now: 1000 },
+          issuer({ req: 'request-1', decision: 'DENY' }),
+        )
         await store.append('main', { now: 1000 }, issuer({ req: 'request-2' }))
         const third = await store.append('other', { now: 1000 }, issuer({ req: 'request-1' }))
         const found = await store.receipt(first.claims.jti)
@@ -177,7 +216,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       withStore(async (store) => {
         const check = limit({ max: 25 })
         const appended = await Promise.all(
-          Array.from({ length: 60 }, () => store.append('main', { now: 1000, limits: [check] }, issuer())),
+          Array.from({ length: 60 }, () =>
+            store.append('main', { now: 1000, limits: [check] }, issuer()),
+          ),
         )
         expect(appended.filter((receipt) => receipt.claims.decision === 'PERMIT')).toHaveLength(25)
         expect(appended.filter((receipt) => receipt.claims.decision === 'DENY')).toHaveLength(35)
@@ -209,7 +250,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const check = limit({ max: 1 })
         for (let index = 0; index < 5; index += 1) {
           const seen: AppendContext[] = []
-          await store.append('main', { now: 1000, limits: [check] }, issuer({ decision: 'DENY', reserve: false }, seen))
+          await store.append(
+            'main',
+            { now: 1000, limits: [check] },
+            issuer({ decision: 'DENY', reserve: false }, seen),
+          )
           expect(seen[0]?.exceeded).toBeNull()
         }
         const seen: AppendContext[] = []
@@ -229,7 +274,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(seen[0]?.exceeded?.id).toBe('tight')
         // The refused request reserved nothing, not even on the limit that had room.
         const roomyAgain: AppendContext[] = []
-        await store.append('main', { now: 1000, limits: [{ ...roomy, amount: 99 }] }, issuer({}, roomyAgain))
+        await store.append(
+          'main',
+          { now: 1000, limits: [{ ...roomy, amount: 99 }] },
+          issuer({}, roomyAgain),
+        )
         expect(roomyAgain[0]?.exceeded).toBeNull()
       }))
 
@@ -243,7 +292,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
             throw failure
           }),
         ).rejects.toBeDefined()
-        expect(await store.head('main')).toEqual({ chainId: 'main', seq: 1, prev: tokenDigest(first.token) })
+        expect(await store.head('main')).toEqual({
+          chainId: 'main',
+          seq: 1,
+          prev: tokenDigest(first.token),
+        })
         expect(await collect(store.receipts('main'))).toHaveLength(1)
         const seen: AppendContext[] = []
         const next = await store.append('main', { now: 1000, limits: [check] }, issuer({}, seen))
@@ -265,7 +318,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const check = limit({ max: 1 })
         await store.append('main', { now: 1000, limits: [check] }, issuer())
         await expect(
-          store.append('main', { now: 1000, limits: [check] }, issuer({ decision: 'PERMIT', reserve: true })),
+          store.append(
+            'main',
+            { now: 1000, limits: [check] },
+            issuer({ decision: 'PERMIT', reserve: true }),
+          ),
         ).rejects.toBeDefined()
         expect((await store.head('main')).seq).toBe(1)
       }))
@@ -285,7 +342,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     it('keeps the latest checkpoint: most receipts, then newest', () =>
       withStore(async (store) => {
         const receipts: StoredReceipt[] = []
-        for (let index = 0; index < 3; index += 1) receipts.push(await store.append('main', { now: 1000 }, issuer()))
+        for (let index = 0; index < 3; index += 1)
+          receipts.push(await store.append('main', { now: 1000 }, issuer()))
         const checkpoint = (size: number, iat: number, token: string): StoredCheckpoint => ({
           chainId: 'main',
           size,
