@@ -87,12 +87,19 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       throw toStoreError(error, operation)
     }
     let broken = false
+    // A connection lost while checked out is reported on the client; the query in
+    // flight rejects on its own, so the event only needs a listener.
+    const ignore = () => {
+      broken = true
+    }
+    client.on('error', ignore)
     try {
       return await work(client)
     } catch (error) {
       broken = !WritError.isInstance(error) || error.code === 'STORE_UNAVAILABLE'
       throw toStoreError(error, operation)
     } finally {
+      client.off('error', ignore)
       client.release(broken)
     }
   }
@@ -148,6 +155,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           }
           const issued = issue({ position, exceeded })
           const claims = issued.claims
+          // The store is the last line of defence for the chain and the limits: a
+          // receipt for another position, or a PERMIT past an exceeded limit, is refused.
+          if (claims.chain.id !== chainId || claims.chain.seq !== position.seq || claims.chain.prev !== position.prev) {
+            throw new WritError('STORE_CONFLICT', `The receipt was issued for ${claims.chain.id}#${claims.chain.seq}, not ${chainId}#${position.seq}`)
+          }
+          if (exceeded !== null && (issued.reserve || claims.decision === 'PERMIT')) {
+            throw new WritError('STORE_CONFLICT', `A PERMIT cannot pass the exceeded limit ${exceeded.id}`)
+          }
           const digest = tokenDigest(issued.token)
           await client.query(
             `INSERT INTO ${table('receipts')} (chain_id, seq, jti, req, decision, iat, digest, prev, token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

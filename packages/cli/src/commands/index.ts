@@ -11,6 +11,7 @@ import { keysExportCommand } from './keys-export.js'
 import { policyCheckCommand } from './policy-check.js'
 import { policyExplainCommand } from './policy-explain.js'
 import { policyTestCommand } from './policy-test.js'
+import { serveCommand, tokenNewCommand } from './serve.js'
 import { verifyCommand } from './verify.js'
 
 /** The commands, by the words that name them. */
@@ -25,4 +26,6 @@ export const COMMANDS: readonly Command[] = [
   chainVerifyCommand,
   checkpointCommand,
   inspectCommand,
+  serveCommand,
+  tokenNewCommand,
 ]
