@@ -38,7 +38,11 @@ export async function handleChatToolCalls(
   for (const call of message.tool_calls ?? []) {
     let content: string
     if (call.type !== 'function') {
-      content = refusalText(unknownToolError(call.custom.name))
+      // Custom tools take free text, not JSON arguments: refused, yet still answered.
+      const name = (call as { custom?: { name?: unknown } }).custom?.name
+      content = refusalText(
+        unknownToolError(typeof name === 'string' ? name : `(${String(call.type)})`),
+      )
     } else {
       const handler = findHandler(table, call.function.name)
       if (handler === undefined) {

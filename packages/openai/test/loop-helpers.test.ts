@@ -1,4 +1,4 @@
-import type { PermitDecision } from '@writ/core'
+import { compilePolicy, createGate, generateSigningKey, type PermitDecision } from '@writ/core'
 import { createKeySet, verifyPermit } from '@writ/verify'
 import OpenAI from 'openai'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -144,6 +144,43 @@ describe('handleChatToolCalls', () => {
     )
     expect(seen).toEqual(['3 to bo'])
     expect(results[0]!.content).toBe('sent')
+  })
+
+  it('signs the agent and audience options into the receipt and hands context to the policy', async () => {
+    const gate = createGate({
+      policy: compilePolicy(`
+writ: 1
+id: tenants
+rules:
+  - id: acme-only
+    effect: permit
+    actions: [payments.transfer]
+    when: context.tenant == 'acme'
+`),
+      keys: generateSigningKey(),
+      issuer: 'https://writ.test',
+    })
+    const { calls, handlers } = recordingHandlers()
+    const message = {
+      tool_calls: [
+        {
+          id: 'c1',
+          type: 'function' as const,
+          function: { name: 'payments_transfer', arguments: '{"to":"a","amount":1}' },
+        },
+      ],
+    }
+    const base = { actionName: dotted, agent: 'bot-9', audience: 'https://bank.example' }
+    const other = await handleChatToolCalls(gate, message, handlers, {
+      ...base,
+      context: { tenant: 'globex' },
+    })
+    expect(calls).toHaveLength(0)
+    expect(refusalIn(String(other[0]!.content))?.['decision']).toBe('SILENCE')
+    await handleChatToolCalls(gate, message, handlers, { ...base, context: { tenant: 'acme' } })
+    expect(calls).toHaveLength(1)
+    expect(calls[0]!.decision.claims.sub).toBe('bot-9')
+    expect(calls[0]!.decision.claims.aud).toBe('https://bank.example')
   })
 
   it('refuses custom (non-function) tool calls and answers them too', async () => {
