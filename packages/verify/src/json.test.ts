@@ -27,6 +27,38 @@ describe('parseJson', () => {
     )
   })
 
+  it('is stable: canonicalize(parseJson(canonicalize(x))) === canonicalize(x)', () => {
+    const safe = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.constant(null),
+        fc.boolean(),
+        fc.maxSafeInteger(),
+        fc
+          .double({ noNaN: true, noDefaultInfinity: true })
+          .filter((number) => !Number.isInteger(number) || Number.isSafeInteger(number)),
+        fc.string({ unit: 'binary' }),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(
+          fc.string().filter((key) => !['__proto__', 'constructor', 'prototype'].includes(key)),
+          tie('value'),
+          { maxKeys: 4 },
+        ),
+      ),
+    })).value
+    fc.assert(
+      fc.property(safe, (value) => {
+        const once = canonicalize(value)
+        expect(canonicalize(parseJson(once))).toBe(once)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('refuses a non-string with INPUT_SYNTAX', () => {
+    expect(codeOf(() => parseJson(42 as unknown as string))).toBe('INPUT_SYNTAX')
+  })
+
   it('builds plain objects', () => {
     const value = parseJson('{"a":{"b":1}}') as Record<string, unknown>
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype)
