@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compilePolicy, createGate, createRemoteGate, generateSigningKey, refusalOf } from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
-import { WritError, createKeySet, verifyChain, verifyReceipt } from '@writ/verify'
+import { WritError, createKeySet, verifyChain, verifyPermit, verifyReceipt } from '@writ/verify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type ListeningAuthority, hashToken, startAuthorityServer } from '../src/index.js'
 
@@ -185,4 +185,24 @@ describe('authority server', () => {
     expect(metrics).toMatch(/writ_decisions_total\{decision="SILENCE",reason="CONDITION_FALSE"/)
     expect(metrics).toContain('writ_decision_duration_seconds_count 3')
   })
+
+  it('revokes a key: receipts it signed stop verifying for receivers, new ones use the next key', async () => {
+    const { server, gate } = await start()
+    const remote = createRemoteGate({ url: server.url, token: botToken })
+    const before = await remote.authorize({ action: 'payments.transfer', args: { amount: 5 } })
+    expect(before.decision).toBe('PERMIT')
+    const revokedKid = (JSON.parse(Buffer.from(before.receipt.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid
+    gate.keyRing.revoke(revokedKid)
+    const published = createKeySet((await (await fetch(`${server.url}/.well-known/writ/keys.json`)).json()) as never)
+    const refused = await verifyPermit(before.receipt, published, { action: 'payments.transfer', args: { amount: 5 } }).catch(
+      (error: unknown) => error,
+    )
+    expect(WritError.isInstance(refused) && refused.code).toBe('KEY_REVOKED')
+    const fresh = createRemoteGate({ url: server.url, token: botToken })
+    const after = await fresh.authorize({ action: 'payments.transfer', args: { amount: 5 } })
+    expect(after.decision).toBe('PERMIT')
+    const verified = await verifyPermit(after.receipt, published, { action: 'payments.transfer', args: { amount: 5 } })
+    expect(verified.header.kid).not.toBe(revokedKid)
+  })
 })
+
