@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { type Plugin, defineConfig } from 'vitest/config'
+import { defineConfig, type Plugin } from 'vitest/config'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
 
@@ -19,7 +19,9 @@ function writSources(): Plugin {
       if (!match) return null
       const [, name, subpath] = match
       const base = `${root}packages/${name}/src/`
-      const candidates = subpath ? [`${base}${subpath}.ts`, `${base}${subpath}/index.ts`] : [`${base}index.ts`]
+      const candidates = subpath
+        ? [`${base}${subpath}.ts`, `${base}${subpath}/index.ts`]
+        : [`${base}index.ts`]
       return candidates.find((candidate) => existsSync(candidate)) ?? null
     },
   }

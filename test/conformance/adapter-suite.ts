@@ -9,16 +9,16 @@
  */
 import {
   type ActionRequest,
-  type Decision,
-  type Gate,
   compilePolicy,
   createGate,
   createMemoryStore,
+  type Decision,
+  type Gate,
   generateSigningKey,
   guardAction,
   wrapAction,
 } from '@writ/core'
-import { type JsonObject, canonicalArgs, createKeySet, verifyReceipt } from '@writ/verify'
+import { canonicalArgs, createKeySet, type JsonObject, verifyReceipt } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
 
 /** One tool call pushed through an adapter. */
@@ -113,7 +113,10 @@ function recordingGate(inner: Gate): Gate & { decisions: Decision[] } {
  * @param name the adapter under test, for test titles
  * @param makeHarness builds a fresh harness (servers, clients) for the suite
  */
-export function describeAdapterConformance(name: string, makeHarness: () => Promise<AdapterHarness>): void {
+export function describeAdapterConformance(
+  name: string,
+  makeHarness: () => Promise<AdapterHarness>,
+): void {
   describe(`${name}: adapter conformance`, () => {
     it('runs a permitted call exactly once with exactly the arguments the receipt binds', async () => {
       const harness = await makeHarness()

@@ -27,7 +27,9 @@ function binDir(): string {
       if (existsSync(join(dir, 'initdb'))) return dir
     }
   }
-  throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)')
+  throw new Error(
+    'PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)',
+  )
 }
 
 async function freePort(): Promise<number> {
@@ -61,7 +63,8 @@ export async function startPgCluster(): Promise<PgCluster> {
   run('initdb', ['-D', data, '-U', 'writ', '--auth=trust', '-E', 'UTF8', '--no-sync'])
   const port = await freePort()
   const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200`
-  const start = () => run('pg_ctl', ['-D', data, '-o', options, '-w', '-t', '30', '-l', join(root, 'log'), 'start'])
+  const start = () =>
+    run('pg_ctl', ['-D', data, '-o', options, '-w', '-t', '30', '-l', join(root, 'log'), 'start'])
   const stop = () => run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])
   start()
   return {

@@ -1,12 +1,11 @@
 import {
-  type JsonObject,
-  type JwkSet,
-  type KeySet,
-  WritError,
-  type WritErrorCode,
   canonicalArgs,
   createKeySet,
+  type JwkSet,
+  type KeySet,
   verifyReceipt,
+  WritError,
+  type WritErrorCode,
 } from '@writ/verify'
 import { guardAction, wrapAction } from './gate-helpers.js'
 import type { ActionRequest, Decision, Gate, InputProblem } from './types.js'
@@ -61,8 +60,18 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
   const base = options.url.replace(/\/+$/, '')
   const timeoutMs = options.timeoutMs ?? 5000
   const send = options.fetch ?? globalThis.fetch
-  let keySet: KeySet | undefined = options.keys === undefined ? undefined : isKeySet(options.keys) ? options.keys : createKeySet(options.keys)
-  let published: JwkSet | undefined = options.keys === undefined ? undefined : isKeySet(options.keys) ? options.keys.toJSON() : options.keys
+  let keySet: KeySet | undefined =
+    options.keys === undefined
+      ? undefined
+      : isKeySet(options.keys)
+        ? options.keys
+        : createKeySet(options.keys)
+  let published: JwkSet | undefined =
+    options.keys === undefined
+      ? undefined
+      : isKeySet(options.keys)
+        ? options.keys.toJSON()
+        : options.keys
 
   const call = async (path: string, init: RequestInit): Promise<Response> => {
     try {
@@ -70,16 +79,24 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
     } catch (error) {
       const name = (error as { name?: string } | undefined)?.name
       if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new WritError('GATE_TIMEOUT', `The authority did not answer within ${timeoutMs} ms`, { cause: error })
+        throw new WritError('GATE_TIMEOUT', `The authority did not answer within ${timeoutMs} ms`, {
+          cause: error,
+        })
       }
-      throw new WritError('AUTHORITY_UNAVAILABLE', 'The authority could not be reached', { cause: error })
+      throw new WritError('AUTHORITY_UNAVAILABLE', 'The authority could not be reached', {
+        cause: error,
+      })
     }
   }
 
   const fetchKeys = async (): Promise<KeySet> => {
     if (keySet) return keySet
     const response = await call('/.well-known/writ/keys.json', { method: 'GET' })
-    if (!response.ok) throw new WritError('AUTHORITY_UNAVAILABLE', `Fetching the authority's keys failed with HTTP ${response.status}`)
+    if (!response.ok)
+      throw new WritError(
+        'AUTHORITY_UNAVAILABLE',
+        `Fetching the authority's keys failed with HTTP ${response.status}`,
+      )
     published = (await response.json()) as JwkSet
     keySet = createKeySet(published)
     return keySet
@@ -121,35 +138,61 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
     try {
       payload = (await response.json()) as Record<string, unknown>
     } catch (error) {
-      throw new WritError('AUTHORITY_RESPONSE_INVALID', `The authority answered HTTP ${response.status} without JSON`, { cause: error })
+      throw new WritError(
+        'AUTHORITY_RESPONSE_INVALID',
+        `The authority answered HTTP ${response.status} without JSON`,
+        { cause: error },
+      )
     }
     if (!response.ok) {
-      const code = typeof payload['code'] === 'string' && knownCodes.has(payload['code']) ? (payload['code'] as WritErrorCode) : 'AUTHORITY_UNAVAILABLE'
-      throw new WritError(code, `The authority refused to decide (HTTP ${response.status}${typeof payload['code'] === 'string' ? `, ${payload['code']}` : ''})`, {
-        details: { status: response.status },
-      })
+      const code =
+        typeof payload['code'] === 'string' && knownCodes.has(payload['code'])
+          ? (payload['code'] as WritErrorCode)
+          : 'AUTHORITY_UNAVAILABLE'
+      throw new WritError(
+        code,
+        `The authority refused to decide (HTTP ${response.status}${typeof payload['code'] === 'string' ? `, ${payload['code']}` : ''})`,
+        {
+          details: { status: response.status },
+        },
+      )
     }
-    if (typeof payload['receipt'] !== 'string') throw new WritError('AUTHORITY_RESPONSE_INVALID', 'The authority answered without a receipt')
+    if (typeof payload['receipt'] !== 'string')
+      throw new WritError('AUTHORITY_RESPONSE_INVALID', 'The authority answered without a receipt')
     const keys = await fetchKeys()
     let verified: Awaited<ReturnType<typeof verifyReceipt>>
     try {
       verified = await verifyReceipt(payload['receipt'], keys)
     } catch (error) {
-      throw new WritError('AUTHORITY_RESPONSE_INVALID', 'The receipt from the authority does not verify', { cause: error })
+      throw new WritError(
+        'AUTHORITY_RESPONSE_INVALID',
+        'The receipt from the authority does not verify',
+        { cause: error },
+      )
     }
     const claims = verified.claims
     if (claims.act.name !== request.action) {
-      throw new WritError('AUTHORITY_RESPONSE_INVALID', 'The receipt names another action than the one asked for')
+      throw new WritError(
+        'AUTHORITY_RESPONSE_INVALID',
+        'The receipt names another action than the one asked for',
+      )
     }
     const base = { reason: claims.reason, rule: claims.rule, receipt: verified.token, claims }
     if (claims.decision === 'PERMIT') {
       if (!local || claims.act.args !== local.digest) {
-        throw new WritError('AUTHORITY_RESPONSE_INVALID', 'The PERMIT does not bind the arguments this process would execute with')
+        throw new WritError(
+          'AUTHORITY_RESPONSE_INVALID',
+          'The PERMIT does not bind the arguments this process would execute with',
+        )
       }
       return { ...base, decision: 'PERMIT', args: local.value }
     }
     const problem = payload['problem'] as InputProblem | undefined
-    return { ...base, decision: claims.decision, ...(problem && typeof problem.code === 'string' ? { problem } : {}) }
+    return {
+      ...base,
+      decision: claims.decision,
+      ...(problem && typeof problem.code === 'string' ? { problem } : {}),
+    }
   }
 
   const gate: Gate = {
@@ -163,4 +206,3 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
   }
   return gate
 }
-

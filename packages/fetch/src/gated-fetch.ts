@@ -9,7 +9,7 @@ import {
   httpBindingOf,
   jsonTextOf,
 } from './http-action.js'
-import { PROBLEM_CONTENT_TYPE, problemResponse, problemType, type WritProblem } from './problem.js'
+import { problemResponse, problemType, type WritProblem } from './problem.js'
 import { DEFAULT_MAX_BODY_BYTES, readBodyBytes } from './read-body.js'
 
 /** The header that carries the receipt, as RFC 9110 field names are case-insensitive. */

@@ -1,8 +1,14 @@
-import { type AddressInfo } from 'node:net'
 import { readFile } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import { type ActionRequest, type CompiledPolicy, type LocalGate, type StoredCheckpoint, compilePolicy } from '@writ/core'
-import { type JsonObject, WritError, parseJson } from '@writ/verify'
+import {
+  type ActionRequest,
+  type CompiledPolicy,
+  compilePolicy,
+  type LocalGate,
+  type StoredCheckpoint,
+} from '@writ/core'
+import { type JsonObject, parseJson, WritError } from '@writ/verify'
 import { Hono } from 'hono'
 import { type AgentCredential, createCredentialCheck } from './credentials.js'
 import { type AuthorityMetrics, createMetrics } from './metrics.js'
@@ -22,7 +28,9 @@ export interface AuthorityServerOptions {
 }
 
 /** The result of a policy reload. */
-export type ReloadResult = { readonly ok: true; readonly policy: CompiledPolicy } | { readonly ok: false; readonly error: WritError }
+export type ReloadResult =
+  | { readonly ok: true; readonly policy: CompiledPolicy }
+  | { readonly ok: false; readonly error: WritError }
 
 /** A running authority: the Hono app, its metrics and its controls. */
 export interface AuthorityServer {
@@ -37,11 +45,26 @@ export interface AuthorityServer {
 
 const allowedMembers = new Set(['action', 'args', 'request', 'context', 'audience', 'http'])
 
-function problem(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Response {
-  return new Response(JSON.stringify({ type: `https://writ.dev/problems/${code.toLowerCase()}`, title: code, status, code, detail, ...extra }), {
-    status,
-    headers: { 'content-type': 'application/problem+json' },
-  })
+function problem(
+  status: number,
+  code: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): Response {
+  return new Response(
+    JSON.stringify({
+      type: `https://writ.dev/problems/${code.toLowerCase()}`,
+      title: code,
+      status,
+      code,
+      detail,
+      ...extra,
+    }),
+    {
+      status,
+      headers: { 'content-type': 'application/problem+json' },
+    },
+  )
 }
 
 function statusOf(code: string): number {
@@ -75,52 +98,83 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
 
   app.post('/v1/decisions', async (context) => {
     const agent = agentOf(context.req.header('authorization'))
-    if (agent === undefined) return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
+    if (agent === undefined)
+      return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
     const length = Number(context.req.header('content-length') ?? '0')
-    if (length > maxBodyBytes) return problem(413, 'INPUT_TOO_LARGE', `The request body exceeds ${maxBodyBytes} bytes.`)
+    if (length > maxBodyBytes)
+      return problem(413, 'INPUT_TOO_LARGE', `The request body exceeds ${maxBodyBytes} bytes.`)
     const bytes = new Uint8Array(await context.req.arrayBuffer())
-    if (bytes.byteLength > maxBodyBytes) return problem(413, 'INPUT_TOO_LARGE', `The request body exceeds ${maxBodyBytes} bytes.`)
+    if (bytes.byteLength > maxBodyBytes)
+      return problem(413, 'INPUT_TOO_LARGE', `The request body exceeds ${maxBodyBytes} bytes.`)
     let body: JsonObject
     try {
-      const parsed = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes), { maxBytes: maxBodyBytes, maxDepth: 80 })
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new WritError('INPUT_NOT_OBJECT', 'The request body must be a JSON object.')
+      const parsed = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes), {
+        maxBytes: maxBodyBytes,
+        maxDepth: 80,
+      })
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new WritError('INPUT_NOT_OBJECT', 'The request body must be a JSON object.')
       body = parsed
     } catch (error) {
       const code = WritError.isInstance(error) ? error.code : 'INPUT_SYNTAX'
-      return problem(400, code, 'The request body is not a valid decision request. Send arguments as a JSON string in "args" to keep them byte-exact.')
+      return problem(
+        400,
+        code,
+        'The request body is not a valid decision request. Send arguments as a JSON string in "args" to keep them byte-exact.',
+      )
     }
     for (const member of Object.keys(body)) {
       if (!allowedMembers.has(member)) {
-        return problem(400, 'INPUT_SYNTAX', `Unknown member "${member}". The agent identity comes from the credential, never the body.`)
+        return problem(
+          400,
+          'INPUT_SYNTAX',
+          `Unknown member "${member}". The agent identity comes from the credential, never the body.`,
+        )
       }
     }
-    if (typeof body['action'] !== 'string') return problem(400, 'ACTION_NAME_INVALID', '"action" must be a string.')
+    if (typeof body['action'] !== 'string')
+      return problem(400, 'ACTION_NAME_INVALID', '"action" must be a string.')
     const request: ActionRequest = {
       action: body['action'],
       args: body['args'],
       agent,
       ...(typeof body['request'] === 'string' ? { request: body['request'] } : {}),
-      ...(body['context'] && typeof body['context'] === 'object' && !Array.isArray(body['context']) ? { context: body['context'] as JsonObject } : {}),
+      ...(body['context'] && typeof body['context'] === 'object' && !Array.isArray(body['context'])
+        ? { context: body['context'] as JsonObject }
+        : {}),
       ...(typeof body['audience'] === 'string' ? { audience: body['audience'] } : {}),
-      ...(body['http'] && typeof body['http'] === 'object' ? { http: body['http'] as unknown as NonNullable<ActionRequest['http']> } : {}),
+      ...(body['http'] && typeof body['http'] === 'object'
+        ? { http: body['http'] as unknown as NonNullable<ActionRequest['http']> }
+        : {}),
     }
     const started = performance.now()
     try {
       const decision = await gate.authorize(request)
       metrics.latency.observe((performance.now() - started) / 1000)
-      metrics.decisions.inc({ decision: decision.decision, reason: decision.reason, action: decision.claims.act.name, policy_digest: decision.claims.policy.digest })
+      metrics.decisions.inc({
+        decision: decision.decision,
+        reason: decision.reason,
+        action: decision.claims.act.name,
+        policy_digest: decision.claims.policy.digest,
+      })
       return context.json({
         decision: decision.decision,
         reason: decision.reason,
         rule: decision.rule,
         receipt: decision.receipt,
-        ...(decision.decision !== 'PERMIT' && decision.problem ? { problem: decision.problem } : {}),
+        ...(decision.decision !== 'PERMIT' && decision.problem
+          ? { problem: decision.problem }
+          : {}),
       })
     } catch (error) {
       const code = WritError.isInstance(error) ? error.code : 'GATE_ERROR'
       if (code.startsWith('STORE_')) metrics.storeErrors.inc({ code })
       // Fails closed: no receipt could be issued, so there is nothing to execute on.
-      return problem(statusOf(code), code, 'No decision could be recorded; the action must not run.')
+      return problem(
+        statusOf(code),
+        code,
+        'No decision could be recorded; the action must not run.',
+      )
     }
   })
 
@@ -133,40 +187,63 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
     const chain = context.req.query('chain') ?? gate.chainId
     try {
       const checkpoint = await gate.store.latestCheckpoint(chain)
-      return checkpoint ? context.json(checkpoint) : problem(404, 'CHECKPOINT_INVALID', `No checkpoint for chain ${chain} yet.`)
+      return checkpoint
+        ? context.json(checkpoint)
+        : problem(404, 'CHECKPOINT_INVALID', `No checkpoint for chain ${chain} yet.`)
     } catch (error) {
-      return problem(503, WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE', 'The store is unavailable.')
+      return problem(
+        503,
+        WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE',
+        'The store is unavailable.',
+      )
     }
   })
 
   app.post('/v1/checkpoints', async (context) => {
-    if (agentOf(context.req.header('authorization')) === undefined) return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
+    if (agentOf(context.req.header('authorization')) === undefined)
+      return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
     try {
       const checkpoint: StoredCheckpoint = await gate.checkpoint()
       return context.json(checkpoint, 201)
     } catch (error) {
-      return problem(503, WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE', 'No checkpoint could be issued.')
+      return problem(
+        503,
+        WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE',
+        'No checkpoint could be issued.',
+      )
     }
   })
 
   app.get('/v1/receipts/:jti', async (context) => {
-    if (agentOf(context.req.header('authorization')) === undefined) return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
+    if (agentOf(context.req.header('authorization')) === undefined)
+      return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
     try {
       const stored = await gate.store.receipt(context.req.param('jti'))
-      return stored ? context.json(stored) : problem(404, 'RECEIPT_MISSING', 'No receipt with that id.')
+      return stored
+        ? context.json(stored)
+        : problem(404, 'RECEIPT_MISSING', 'No receipt with that id.')
     } catch (error) {
-      return problem(503, WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE', 'The store is unavailable.')
+      return problem(
+        503,
+        WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE',
+        'The store is unavailable.',
+      )
     }
   })
 
   app.get('/v1/receipts', async (context) => {
-    if (agentOf(context.req.header('authorization')) === undefined) return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
+    if (agentOf(context.req.header('authorization')) === undefined)
+      return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
     const request = context.req.query('request')
     if (!request) return problem(400, 'INPUT_SYNTAX', 'Query parameter "request" is required.')
     try {
       return context.json({ receipts: await gate.store.receiptsByRequest(request) })
     } catch (error) {
-      return problem(503, WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE', 'The store is unavailable.')
+      return problem(
+        503,
+        WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE',
+        'The store is unavailable.',
+      )
     }
   })
 
@@ -175,9 +252,17 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
   app.get('/readyz', async (context) => {
     try {
       await gate.store.head(gate.chainId)
-      return context.json({ status: 'ready', policy: { id: gate.policy.id, digest: gate.policy.digest }, chain: gate.chainId })
+      return context.json({
+        status: 'ready',
+        policy: { id: gate.policy.id, digest: gate.policy.digest },
+        chain: gate.chainId,
+      })
     } catch (error) {
-      return problem(503, WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE', 'The store is not reachable.')
+      return problem(
+        503,
+        WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE',
+        'The store is not reachable.',
+      )
     }
   })
 
@@ -199,7 +284,13 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
     metrics,
     async reloadPolicy(): Promise<ReloadResult> {
       if (options.policyFile === undefined) {
-        return { ok: false, error: new WritError('POLICY_INVALID', 'This server was started without a policy file to reload.') }
+        return {
+          ok: false,
+          error: new WritError(
+            'POLICY_INVALID',
+            'This server was started without a policy file to reload.',
+          ),
+        }
       }
       try {
         const text = await readFile(options.policyFile, 'utf8')
@@ -209,7 +300,9 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
         return { ok: true, policy }
       } catch (error) {
         metrics.policyReloads.inc({ result: 'kept-previous' })
-        const failure = WritError.isInstance(error) ? error : new WritError('POLICY_INVALID', String(error), { cause: error })
+        const failure = WritError.isInstance(error)
+          ? error
+          : new WritError('POLICY_INVALID', String(error), { cause: error })
         return { ok: false, error: failure }
       }
     },
@@ -233,17 +326,20 @@ export async function startAuthorityServer(
   const authority = createAuthorityServer(options)
   const hostname = options.hostname ?? '127.0.0.1'
   return new Promise((resolve) => {
-    const server = serve({ fetch: authority.app.fetch, port: options.port ?? 0, hostname }, (info: AddressInfo) => {
-      resolve({
-        ...authority,
-        url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            authority.stop()
-            server.close(() => done())
-            ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
-          }),
-      })
-    })
+    const server = serve(
+      { fetch: authority.app.fetch, port: options.port ?? 0, hostname },
+      (info: AddressInfo) => {
+        resolve({
+          ...authority,
+          url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`,
+          close: () =>
+            new Promise<void>((done) => {
+              authority.stop()
+              server.close(() => done())
+              ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
+            }),
+        })
+      },
+    )
   })
 }

@@ -18,17 +18,23 @@ export function hashToken(token: string): string {
  * constant time, and walks every credential so timing does not reveal which one
  * matched.
  */
-export function createCredentialCheck(credentials: readonly AgentCredential[]): (authorization: string | undefined) => string | undefined {
+export function createCredentialCheck(
+  credentials: readonly AgentCredential[],
+): (authorization: string | undefined) => string | undefined {
   const table = credentials.map((credential) => {
-    if (!/^[0-9a-f]{64}$/.test(credential.tokenSha256)) throw new TypeError(`Credential for ${credential.agent} needs a hex SHA-256 token hash`)
+    if (!/^[0-9a-f]{64}$/.test(credential.tokenSha256))
+      throw new TypeError(`Credential for ${credential.agent} needs a hex SHA-256 token hash`)
     return { agent: credential.agent, hash: Buffer.from(credential.tokenSha256, 'hex') }
   })
   return (authorization) => {
     const match = /^Bearer ([\x21-\x7e]{16,512})$/.exec(authorization ?? '')
     if (!match) return undefined
-    const presented = createHash('sha256').update(match[1] as string, 'utf8').digest()
+    const presented = createHash('sha256')
+      .update(match[1] as string, 'utf8')
+      .digest()
     let found: string | undefined
-    for (const entry of table) if (timingSafeEqual(entry.hash, presented) && found === undefined) found = entry.agent
+    for (const entry of table)
+      if (timingSafeEqual(entry.hash, presented) && found === undefined) found = entry.agent
     return found
   }
 }

@@ -1,15 +1,15 @@
 // The authority service
 export {
-  createAuthorityServer,
-  startAuthorityServer,
   type AuthorityServer,
   type AuthorityServerOptions,
+  createAuthorityServer,
   type ListeningAuthority,
   type ReloadResult,
+  startAuthorityServer,
 } from './authority-server.js'
 
 // Agent credentials
-export { createCredentialCheck, hashToken, type AgentCredential } from './credentials.js'
+export { type AgentCredential, createCredentialCheck, hashToken } from './credentials.js'
 
 // Metrics
-export { type AuthorityMetrics } from './metrics.js'
+export type { AuthorityMetrics } from './metrics.js'

@@ -11,7 +11,9 @@ function escapeLabel(value: string): string {
 
 function labelText(labels: Readonly<Record<string, string>>): string {
   const entries = Object.entries(labels)
-  return entries.length === 0 ? '' : `{${entries.map(([name, value]) => `${name}="${escapeLabel(value)}"`).join(',')}}`
+  return entries.length === 0
+    ? ''
+    : `{${entries.map(([name, value]) => `${name}="${escapeLabel(value)}"`).join(',')}}`
 }
 
 /** A counter family with labels. */
@@ -24,7 +26,8 @@ export class Counter {
 
   inc(labels: Readonly<Record<string, string>> = {}, by = 1): void {
     let key = labelText(labels)
-    if (!this.series.has(key) && this.series.size >= MAX_SERIES) key = labelText({ overflow: 'true' })
+    if (!this.series.has(key) && this.series.size >= MAX_SERIES)
+      key = labelText({ overflow: 'true' })
     this.series.set(key, (this.series.get(key) ?? 0) + by)
   }
 
@@ -37,7 +40,9 @@ export class Counter {
 
 /** A histogram of seconds, with fixed buckets suited to sub-millisecond decisions. */
 export class Histogram {
-  private readonly buckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+  private readonly buckets = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+  ]
   private readonly counts = new Array<number>(this.buckets.length).fill(0)
   private sum = 0
   private count = 0
@@ -50,14 +55,21 @@ export class Histogram {
     this.sum += seconds
     this.count += 1
     for (let index = 0; index < this.buckets.length; index++) {
-      if (seconds <= (this.buckets[index] as number)) this.counts[index] = (this.counts[index] as number) + 1
+      if (seconds <= (this.buckets[index] as number))
+        this.counts[index] = (this.counts[index] as number) + 1
     }
   }
 
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`]
-    this.buckets.forEach((bound, index) => lines.push(`${this.name}_bucket{le="${bound}"} ${this.counts[index]}`))
-    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`)
+    for (const [index, bound] of this.buckets.entries()) {
+      lines.push(`${this.name}_bucket{le="${bound}"} ${this.counts[index]}`)
+    }
+    lines.push(
+      `${this.name}_bucket{le="+Inf"} ${this.count}`,
+      `${this.name}_sum ${this.sum}`,
+      `${this.name}_count ${this.count}`,
+    )
     return lines.join('\n')
   }
 }
@@ -73,10 +85,22 @@ export interface AuthorityMetrics {
 }
 
 export function createMetrics(): AuthorityMetrics {
-  const decisions = new Counter('writ_decisions_total', 'Decisions issued, by outcome, reason, action and policy digest.')
-  const latency = new Histogram('writ_decision_duration_seconds', 'Time from request to signed, stored receipt.')
-  const storeErrors = new Counter('writ_store_errors_total', 'Decisions refused because the store failed, by error code.')
-  const authFailures = new Counter('writ_auth_failures_total', 'Requests refused for missing or wrong credentials.')
+  const decisions = new Counter(
+    'writ_decisions_total',
+    'Decisions issued, by outcome, reason, action and policy digest.',
+  )
+  const latency = new Histogram(
+    'writ_decision_duration_seconds',
+    'Time from request to signed, stored receipt.',
+  )
+  const storeErrors = new Counter(
+    'writ_store_errors_total',
+    'Decisions refused because the store failed, by error code.',
+  )
+  const authFailures = new Counter(
+    'writ_auth_failures_total',
+    'Requests refused for missing or wrong credentials.',
+  )
   const policyReloads = new Counter('writ_policy_reloads_total', 'Policy reloads, by result.')
   return {
     decisions,
@@ -84,6 +108,7 @@ export function createMetrics(): AuthorityMetrics {
     storeErrors,
     authFailures,
     policyReloads,
-    render: () => `${[decisions, latency, storeErrors, authFailures, policyReloads].map((metric) => metric.render()).join('\n')}\n`,
+    render: () =>
+      `${[decisions, latency, storeErrors, authFailures, policyReloads].map((metric) => metric.render()).join('\n')}\n`,
   }
 }

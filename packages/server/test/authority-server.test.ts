@@ -1,11 +1,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { compilePolicy, createGate, createRemoteGate, generateSigningKey, refusalOf } from '@writ/core'
+import {
+  compilePolicy,
+  createGate,
+  createRemoteGate,
+  generateSigningKey,
+  refusalOf,
+} from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
-import { WritError, createKeySet, verifyChain, verifyPermit, verifyReceipt } from '@writ/verify'
+import { createKeySet, verifyChain, verifyPermit, verifyReceipt, WritError } from '@writ/verify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type ListeningAuthority, hashToken, startAuthorityServer } from '../src/index.js'
+import { hashToken, type ListeningAuthority, startAuthorityServer } from '../src/index.js'
 
 const policyText = `
 writ: 1
@@ -75,7 +81,9 @@ describe('authority server', () => {
     expect(response.status).toBe(200)
     const body = (await response.json()) as { decision: string; receipt: string }
     expect(body.decision).toBe('PERMIT')
-    const keys = createKeySet((await (await fetch(`${server.url}/.well-known/writ/keys.json`)).json()) as never)
+    const keys = createKeySet(
+      (await (await fetch(`${server.url}/.well-known/writ/keys.json`)).json()) as never,
+    )
     const verified = await verifyReceipt(body.receipt, keys)
     expect(verified.claims.sub).toBe('agent:bot')
 
@@ -92,14 +100,19 @@ describe('authority server', () => {
     for (const authorization of [undefined, 'Bearer wrong-token-0123456789', `Basic ${botToken}`]) {
       const response = await fetch(`${server.url}/v1/decisions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(authorization ? { authorization } : {}),
+        },
         body: JSON.stringify({ action: 'payments.transfer', args: '{"amount":1}' }),
       })
       expect(response.status).toBe(401)
       expect(((await response.json()) as { code: string }).code).toBe('UNAUTHENTICATED')
     }
     const remote = createRemoteGate({ url: server.url, token: 'wrong-token-0123456789' })
-    const failure = await remote.authorize({ action: 'payments.transfer', args: { amount: 1 } }).catch((error: unknown) => error)
+    const failure = await remote
+      .authorize({ action: 'payments.transfer', args: { amount: 1 } })
+      .catch((error: unknown) => error)
     expect(WritError.isInstance(failure) && failure.code).toBe('UNAUTHENTICATED')
   })
 
@@ -108,11 +121,18 @@ describe('authority server', () => {
     const keys = (await (await fetch(`${server.url}/.well-known/writ/keys.json`)).json()) as never
     const remote = createRemoteGate({ url: server.url, token: botToken, keys })
     const ran: unknown[] = []
-    await remote.guard({ action: 'payments.transfer', args: { amount: 250, to: 'acme' } }, (args) => ran.push(args))
+    await remote.guard({ action: 'payments.transfer', args: { amount: 250, to: 'acme' } }, (args) =>
+      ran.push(args),
+    )
     expect(ran).toEqual([{ amount: 250, to: 'acme' }])
-    const refused = await remote.guard({ action: 'exports.run', args: {} }, () => ran.push('export')).catch((error: unknown) => error)
+    const refused = await remote
+      .guard({ action: 'exports.run', args: {} }, () => ran.push('export'))
+      .catch((error: unknown) => error)
     expect(refusalOf(refused)?.reason).toBe('AGENT_NOT_ALLOWED')
-    const duplicate = await remote.authorize({ action: 'payments.transfer', args: '{"amount":1,"amount":5000}' })
+    const duplicate = await remote.authorize({
+      action: 'payments.transfer',
+      args: '{"amount":1,"amount":5000}',
+    })
     expect(duplicate.decision).toBe('DENY')
     expect(duplicate.reason).toBe('INPUT_INVALID')
     expect(ran).toHaveLength(1)
@@ -122,16 +142,28 @@ describe('authority server', () => {
     const { server } = await start({ storeDelayMs: 800 })
     const remote = createRemoteGate({ url: server.url, token: botToken, timeoutMs: 200 })
     let ran = 0
-    const failure = await remote.guard({ action: 'payments.transfer', args: { amount: 1 } }, () => ran++).catch((error: unknown) => error)
+    const failure = await remote
+      .guard({ action: 'payments.transfer', args: { amount: 1 } }, () => ran++)
+      .catch((error: unknown) => error)
     expect(ran).toBe(0)
     expect(WritError.isInstance(failure) && failure.code).toBe('GATE_TIMEOUT')
   })
 
   it('refuses a PERMIT signed by a key the client does not trust', async () => {
     const { server } = await start()
-    const stranger = createGate({ policy: compilePolicy(policyText), keys: generateSigningKey(), issuer: 'x' })
-    const remote = createRemoteGate({ url: server.url, token: botToken, keys: await stranger.keys() })
-    const failure = await remote.authorize({ action: 'payments.transfer', args: { amount: 1 } }).catch((error: unknown) => error)
+    const stranger = createGate({
+      policy: compilePolicy(policyText),
+      keys: generateSigningKey(),
+      issuer: 'x',
+    })
+    const remote = createRemoteGate({
+      url: server.url,
+      token: botToken,
+      keys: await stranger.keys(),
+    })
+    const failure = await remote
+      .authorize({ action: 'payments.transfer', args: { amount: 1 } })
+      .catch((error: unknown) => error)
     expect(WritError.isInstance(failure) && failure.code).toBe('AUTHORITY_RESPONSE_INVALID')
   })
 
@@ -159,17 +191,35 @@ describe('authority server', () => {
     const remote = createRemoteGate({ url: server.url, token: opsToken })
     const decisions = []
     for (let index = 0; index < 3; index++) {
-      decisions.push(await remote.authorize({ action: 'payments.transfer', args: { amount: index * 600 }, request: 'req-42' }))
+      decisions.push(
+        await remote.authorize({
+          action: 'payments.transfer',
+          args: { amount: index * 600 },
+          request: 'req-42',
+        }),
+      )
     }
-    const created = await fetch(`${server.url}/v1/checkpoints`, { method: 'POST', headers: { authorization: `Bearer ${opsToken}` } })
+    const created = await fetch(`${server.url}/v1/checkpoints`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${opsToken}` },
+    })
     expect(created.status).toBe(201)
-    const latest = (await (await fetch(`${server.url}/v1/checkpoints/latest`)).json()) as { size: number; token: string }
+    const latest = (await (await fetch(`${server.url}/v1/checkpoints/latest`)).json()) as {
+      size: number
+      token: string
+    }
     expect(latest.size).toBe(3)
     const byRequest = (await (
-      await fetch(`${server.url}/v1/receipts?request=req-42`, { headers: { authorization: `Bearer ${opsToken}` } })
+      await fetch(`${server.url}/v1/receipts?request=req-42`, {
+        headers: { authorization: `Bearer ${opsToken}` },
+      })
     ).json()) as { receipts: { token: string }[] }
-    expect(byRequest.receipts.map((stored) => stored.token)).toEqual(decisions.map((decision) => decision.receipt))
-    const byId = await fetch(`${server.url}/v1/receipts/${decisions[0]!.claims.jti}`, { headers: { authorization: `Bearer ${opsToken}` } })
+    expect(byRequest.receipts.map((stored) => stored.token)).toEqual(
+      decisions.map((decision) => decision.receipt),
+    )
+    const byId = await fetch(`${server.url}/v1/receipts/${decisions[0]!.claims.jti}`, {
+      headers: { authorization: `Bearer ${opsToken}` },
+    })
     expect(((await byId.json()) as { token: string }).token).toBe(decisions[0]!.receipt)
     const keys = createKeySet(await gate.keys())
     const report = await verifyChain(
@@ -181,7 +231,9 @@ describe('authority server', () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
     const metrics = await (await fetch(`${server.url}/metrics`)).text()
-    expect(metrics).toMatch(/writ_decisions_total\{decision="PERMIT",reason="RULE_PERMIT",action="payments.transfer",policy_digest="sha256:[0-9a-f]{64}"\} 2/)
+    expect(metrics).toMatch(
+      /writ_decisions_total\{decision="PERMIT",reason="RULE_PERMIT",action="payments.transfer",policy_digest="sha256:[0-9a-f]{64}"\} 2/,
+    )
     expect(metrics).toMatch(/writ_decisions_total\{decision="SILENCE",reason="CONDITION_FALSE"/)
     expect(metrics).toContain('writ_decision_duration_seconds_count 3')
   })
@@ -191,18 +243,27 @@ describe('authority server', () => {
     const remote = createRemoteGate({ url: server.url, token: botToken })
     const before = await remote.authorize({ action: 'payments.transfer', args: { amount: 5 } })
     expect(before.decision).toBe('PERMIT')
-    const revokedKid = (JSON.parse(Buffer.from(before.receipt.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid
+    const revokedKid = (
+      JSON.parse(Buffer.from(before.receipt.split('.')[0]!, 'base64url').toString()) as {
+        kid: string
+      }
+    ).kid
     gate.keyRing.revoke(revokedKid)
-    const published = createKeySet((await (await fetch(`${server.url}/.well-known/writ/keys.json`)).json()) as never)
-    const refused = await verifyPermit(before.receipt, published, { action: 'payments.transfer', args: { amount: 5 } }).catch(
-      (error: unknown) => error,
+    const published = createKeySet(
+      (await (await fetch(`${server.url}/.well-known/writ/keys.json`)).json()) as never,
     )
+    const refused = await verifyPermit(before.receipt, published, {
+      action: 'payments.transfer',
+      args: { amount: 5 },
+    }).catch((error: unknown) => error)
     expect(WritError.isInstance(refused) && refused.code).toBe('KEY_REVOKED')
     const fresh = createRemoteGate({ url: server.url, token: botToken })
     const after = await fresh.authorize({ action: 'payments.transfer', args: { amount: 5 } })
     expect(after.decision).toBe('PERMIT')
-    const verified = await verifyPermit(after.receipt, published, { action: 'payments.transfer', args: { amount: 5 } })
+    const verified = await verifyPermit(after.receipt, published, {
+      action: 'payments.transfer',
+      args: { amount: 5 },
+    })
     expect(verified.header.kid).not.toBe(revokedKid)
   })
 })
-

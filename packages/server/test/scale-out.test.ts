@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRemoteGate, generateSigningKey } from '@writ/core'
 import { createPostgresStore } from '@writ/store-postgres'
-import { WritError, createKeySet, verifyChain } from '@writ/verify'
+import { createKeySet, verifyChain, WritError } from '@writ/verify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type PgCluster, startPgCluster } from '../../../test/support/pg-cluster.js'
 import { hashToken } from '../src/index.js'
@@ -41,7 +41,22 @@ const children: ChildProcess[] = []
 async function serve(chain: string, url: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [bin, 'serve', '--policy', join(dir, 'policy.yaml'), '--key', join(dir, 'key.json'), '--agents', join(dir, 'agents.json'), '--postgres', url, '--chain', chain, '--port', '0'],
+    [
+      bin,
+      'serve',
+      '--policy',
+      join(dir, 'policy.yaml'),
+      '--key',
+      join(dir, 'key.json'),
+      '--agents',
+      join(dir, 'agents.json'),
+      '--postgres',
+      url,
+      '--chain',
+      chain,
+      '--port',
+      '0',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   children.push(child)
@@ -62,12 +77,20 @@ async function serve(chain: string, url: string): Promise<{ url: string; child: 
 }
 
 beforeAll(async () => {
-  if (!existsSync(bin)) execFileSync('npx', ['turbo', 'run', 'build', '--filter=@writ/cli...', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' })
+  if (!existsSync(bin))
+    execFileSync(
+      'npx',
+      ['turbo', 'run', 'build', '--filter=@writ/cli...', '--output-logs=errors-only'],
+      { cwd: root, stdio: 'inherit' },
+    )
   cluster = await startPgCluster()
   dir = mkdtempSync(join(tmpdir(), 'writ-scale-'))
   writeFileSync(join(dir, 'policy.yaml'), policy)
   writeFileSync(join(dir, 'key.json'), JSON.stringify(generateSigningKey()), { mode: 0o600 })
-  writeFileSync(join(dir, 'agents.json'), JSON.stringify({ agents: [{ agent: 'agent:payer', tokenSha256: hashToken(token) }] }))
+  writeFileSync(
+    join(dir, 'agents.json'),
+    JSON.stringify({ agents: [{ agent: 'agent:payer', tokenSha256: hashToken(token) }] }),
+  )
 }, 180_000)
 
 afterAll(() => {
@@ -77,18 +100,31 @@ afterAll(() => {
 
 describe('three writ serve instances on one PostgreSQL', () => {
   it('keep every chain contiguous and permit exactly 50 of 200 concurrent 100-unit payments under a 5,000 limit', async () => {
-    const instances = await Promise.all(['a', 'b', 'c'].map((chain) => serve(`instance-${chain}`, cluster.url)))
-    const keys = (await (await fetch(`${instances[0]!.url}/.well-known/writ/keys.json`)).json()) as never
-    const gates = instances.map((instance) => createRemoteGate({ url: instance.url, token, keys, timeoutMs: 30_000 }))
+    const instances = await Promise.all(
+      ['a', 'b', 'c'].map((chain) => serve(`instance-${chain}`, cluster.url)),
+    )
+    const keys = (await (
+      await fetch(`${instances[0]!.url}/.well-known/writ/keys.json`)
+    ).json()) as never
+    const gates = instances.map((instance) =>
+      createRemoteGate({ url: instance.url, token, keys, timeoutMs: 30_000 }),
+    )
     const decisions = await Promise.all(
-      Array.from({ length: 200 }, (_, index) => gates[index % 3]!.authorize({ action: 'payments.transfer', args: { amount: 100, to: `payee-${index}` } })),
+      Array.from({ length: 200 }, (_, index) =>
+        gates[index % 3]!.authorize({
+          action: 'payments.transfer',
+          args: { amount: 100, to: `payee-${index}` },
+        }),
+      ),
     )
     expect(decisions.filter((decision) => decision.decision === 'PERMIT')).toHaveLength(50)
     const refused = decisions.filter((decision) => decision.decision !== 'PERMIT')
     expect(refused).toHaveLength(150)
-    expect(new Set(refused.map((decision) => `${decision.decision}:${decision.reason}:${decision.rule}`))).toEqual(
-      new Set(['DENY:DAILY_SPEND_LIMIT:daily-spend']),
-    )
+    expect(
+      new Set(
+        refused.map((decision) => `${decision.decision}:${decision.reason}:${decision.rule}`),
+      ),
+    ).toEqual(new Set(['DENY:DAILY_SPEND_LIMIT:daily-spend']))
     // Every instance signed on its own chain, and each chain is contiguous.
     const store = await createPostgresStore({ connectionString: cluster.url })
     const keySet = createKeySet(keys)
@@ -114,7 +150,9 @@ describe('three writ serve instances on one PostgreSQL', () => {
       expect(before.decision).toBe('PERMIT')
       own.stop()
       let executed = 0
-      const failure = await remote.guard({ action: 'payments.transfer', args: { amount: 1 } }, () => executed++).catch((error: unknown) => error)
+      const failure = await remote
+        .guard({ action: 'payments.transfer', args: { amount: 1 } }, () => executed++)
+        .catch((error: unknown) => error)
       expect(executed).toBe(0)
       expect(WritError.isInstance(failure) && failure.code).toBe('STORE_UNAVAILABLE')
       const ready = await fetch(`${instance.url}/readyz`)

@@ -8,7 +8,7 @@ import type {
   StoredCheckpoint,
   StoredReceipt,
 } from '@writ/core'
-import { type Digest, type ReceiptClaims, WritError, tokenDigest } from '@writ/verify'
+import { type Digest, type ReceiptClaims, tokenDigest, WritError } from '@writ/verify'
 import pg from 'pg'
 import { toStoreError } from './errors.js'
 import { migrations } from './schema.js'
@@ -60,13 +60,16 @@ function base64urlBytes(text: string): Uint8Array {
  */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const schema = options.schema ?? 'writ'
-  if (!identifier.test(schema)) throw new WritError('STORE_UNAVAILABLE', `Invalid schema name "${schema}"`)
+  if (!identifier.test(schema))
+    throw new WritError('STORE_UNAVAILABLE', `Invalid schema name "${schema}"`)
   const timeoutMs = options.timeoutMs ?? 5000
   const ownsPool = options.pool === undefined
   const pool =
     options.pool ??
     new pg.Pool({
-      ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
+      ...(options.connectionString === undefined
+        ? {}
+        : { connectionString: options.connectionString }),
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: timeoutMs,
       query_timeout: timeoutMs,
@@ -78,8 +81,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   let closed = false
   const table = (name: string) => `${schema}.${name}`
 
-  const withClient = async <T>(operation: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    if (closed) throw new WritError('STORE_UNAVAILABLE', 'The store is closed', { details: { operation } })
+  const withClient = async <T>(
+    operation: string,
+    work: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<T> => {
+    if (closed)
+      throw new WritError('STORE_UNAVAILABLE', 'The store is closed', { details: { operation } })
     let client: pg.PoolClient
     try {
       client = await pool.connect()
@@ -110,11 +117,17 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`writ-migrate:${schema}`])
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
       await client.query(`CREATE TABLE IF NOT EXISTS ${table('meta')} (version INTEGER NOT NULL)`)
-      const current = await client.query<{ version: number }>(`SELECT version FROM ${table('meta')}`)
+      const current = await client.query<{ version: number }>(
+        `SELECT version FROM ${table('meta')}`,
+      )
       let version = current.rows[0]?.version ?? 0
-      if (current.rows.length === 0) await client.query(`INSERT INTO ${table('meta')} (version) VALUES (0)`)
+      if (current.rows.length === 0)
+        await client.query(`INSERT INTO ${table('meta')} (version) VALUES (0)`)
       if (version > migrations.length) {
-        throw new WritError('STORE_UNAVAILABLE', `Schema ${schema} is at version ${version}; this code knows up to ${migrations.length}`)
+        throw new WritError(
+          'STORE_UNAVAILABLE',
+          `Schema ${schema} is at version ${version}; this code knows up to ${migrations.length}`,
+        )
       }
       for (; version < migrations.length; version++) {
         await client.query((migrations[version] as string).replaceAll('{schema}', schema))
@@ -130,22 +143,38 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   let claimsSincePurge = 0
 
   const store: Store = {
-    async append(chainId: string, appendOptions: AppendOptions, issue: (context: AppendContext) => IssuedReceipt): Promise<StoredReceipt> {
+    async append(
+      chainId: string,
+      appendOptions: AppendOptions,
+      issue: (context: AppendContext) => IssuedReceipt,
+    ): Promise<StoredReceipt> {
       return withClient('append', async (client) => {
         await client.query('BEGIN')
         try {
-          await client.query(`INSERT INTO ${table('chains')} (chain_id, next_seq, head) VALUES ($1, 0, NULL) ON CONFLICT (chain_id) DO NOTHING`, [chainId])
+          await client.query(
+            `INSERT INTO ${table('chains')} (chain_id, next_seq, head) VALUES ($1, 0, NULL) ON CONFLICT (chain_id) DO NOTHING`,
+            [chainId],
+          )
           const head = await client.query<{ next_seq: string; head: string | null }>(
             `SELECT next_seq, head FROM ${table('chains')} WHERE chain_id = $1 FOR UPDATE`,
             [chainId],
           )
           const row = head.rows[0]
-          if (!row) throw new WritError('STORE_UNAVAILABLE', `Chain ${chainId} vanished during append`)
-          const position: ChainPosition = { chainId, seq: Number(row.next_seq), prev: row.head as Digest | null }
-          const limits = [...(appendOptions.limits ?? [])].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+          if (!row)
+            throw new WritError('STORE_UNAVAILABLE', `Chain ${chainId} vanished during append`)
+          const position: ChainPosition = {
+            chainId,
+            seq: Number(row.next_seq),
+            prev: row.head as Digest | null,
+          }
+          const limits = [...(appendOptions.limits ?? [])].sort((a, b) =>
+            a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+          )
           let exceeded: LimitCheck | null = null
           for (const limit of limits) {
-            await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`writ-limit:${limit.key}`])
+            await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+              `writ-limit:${limit.key}`,
+            ])
             const sum = await client.query<{ total: number }>(
               `SELECT coalesce(sum(amount), 0)::float8 AS total FROM ${table('reservations')} WHERE key = $1 AND at > $2`,
               [limit.key, appendOptions.now - limit.windowSeconds],
@@ -157,18 +186,41 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           const claims = issued.claims
           // The store is the last line of defence for the chain and the limits: a
           // receipt for another position, or a PERMIT past an exceeded limit, is refused.
-          if (claims.chain.id !== chainId || claims.chain.seq !== position.seq || claims.chain.prev !== position.prev) {
-            throw new WritError('STORE_CONFLICT', `The receipt was issued for ${claims.chain.id}#${claims.chain.seq}, not ${chainId}#${position.seq}`)
+          if (
+            claims.chain.id !== chainId ||
+            claims.chain.seq !== position.seq ||
+            claims.chain.prev !== position.prev
+          ) {
+            throw new WritError(
+              'STORE_CONFLICT',
+              `The receipt was issued for ${claims.chain.id}#${claims.chain.seq}, not ${chainId}#${position.seq}`,
+            )
           }
           if (exceeded !== null && (issued.reserve || claims.decision === 'PERMIT')) {
-            throw new WritError('STORE_CONFLICT', `A PERMIT cannot pass the exceeded limit ${exceeded.id}`)
+            throw new WritError(
+              'STORE_CONFLICT',
+              `A PERMIT cannot pass the exceeded limit ${exceeded.id}`,
+            )
           }
           const digest = tokenDigest(issued.token)
           await client.query(
             `INSERT INTO ${table('receipts')} (chain_id, seq, jti, req, decision, iat, digest, prev, token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-            [chainId, position.seq, claims.jti, claims.req, claims.decision, claims.iat, digest, position.prev, issued.token],
+            [
+              chainId,
+              position.seq,
+              claims.jti,
+              claims.req,
+              claims.decision,
+              claims.iat,
+              digest,
+              position.prev,
+              issued.token,
+            ],
           )
-          await client.query(`UPDATE ${table('chains')} SET next_seq = next_seq + 1, head = $2 WHERE chain_id = $1`, [chainId, digest])
+          await client.query(
+            `UPDATE ${table('chains')} SET next_seq = next_seq + 1, head = $2 WHERE chain_id = $1`,
+            [chainId, digest],
+          )
           if (issued.reserve && exceeded === null) {
             for (const limit of limits) {
               await client.query(
@@ -193,11 +245,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           [chainId],
         )
         const row = result.rows[0]
-        return row ? { chainId, seq: Number(row.next_seq), prev: row.head as Digest | null } : { chainId, seq: 0, prev: null }
+        return row
+          ? { chainId, seq: Number(row.next_seq), prev: row.head as Digest | null }
+          : { chainId, seq: 0, prev: null }
       })
     },
 
-    receipts(chainId: string, range: { fromSeq?: number; limit?: number } = {}): AsyncIterable<StoredReceipt> {
+    receipts(
+      chainId: string,
+      range: { fromSeq?: number; limit?: number } = {},
+    ): AsyncIterable<StoredReceipt> {
       const pageSize = 1000
       return {
         async *[Symbol.asyncIterator]() {
@@ -221,20 +278,31 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async receipt(jti: string): Promise<StoredReceipt | undefined> {
-      const result = await withClient('receipt', (client) => client.query<{ token: string }>(`SELECT token FROM ${table('receipts')} WHERE jti = $1`, [jti]))
+      const result = await withClient('receipt', (client) =>
+        client.query<{ token: string }>(`SELECT token FROM ${table('receipts')} WHERE jti = $1`, [
+          jti,
+        ]),
+      )
       const token = result.rows[0]?.token
       return token === undefined ? undefined : { token, claims: decodeClaims(token) }
     },
 
     async receiptsByRequest(req: string): Promise<StoredReceipt[]> {
       const result = await withClient('receiptsByRequest', (client) =>
-        client.query<{ token: string }>(`SELECT token FROM ${table('receipts')} WHERE req = $1 ORDER BY chain_id, seq`, [req]),
+        client.query<{ token: string }>(
+          `SELECT token FROM ${table('receipts')} WHERE req = $1 ORDER BY chain_id, seq`,
+          [req],
+        ),
       )
       return result.rows.map((row) => ({ token: row.token, claims: decodeClaims(row.token) }))
     },
 
     async chains(): Promise<string[]> {
-      const result = await withClient('chains', (client) => client.query<{ chain_id: string }>(`SELECT chain_id FROM ${table('chains')} ORDER BY chain_id`))
+      const result = await withClient('chains', (client) =>
+        client.query<{ chain_id: string }>(
+          `SELECT chain_id FROM ${table('chains')} ORDER BY chain_id`,
+        ),
+      )
       return result.rows.map((row) => row.chain_id)
     },
 
@@ -255,7 +323,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         ),
       )
       const row = result.rows[0]
-      return row ? { chainId, size: Number(row.size), head: row.head as Digest | null, iat: Number(row.iat), token: row.token } : undefined
+      return row
+        ? {
+            chainId,
+            size: Number(row.size),
+            head: row.head as Digest | null,
+            iat: Number(row.iat),
+            token: row.token,
+          }
+        : undefined
     },
 
     replay: {
@@ -263,9 +339,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         return withClient('replay', async (client) => {
           if (++claimsSincePurge >= 1000) {
             claimsSincePurge = 0
-            await client.query(`DELETE FROM ${table('replay')} WHERE expires_at < $1`, [Math.floor(Date.now() / 1000) - 3600])
+            await client.query(`DELETE FROM ${table('replay')} WHERE expires_at < $1`, [
+              Math.floor(Date.now() / 1000) - 3600,
+            ])
           }
-          const result = await client.query(`INSERT INTO ${table('replay')} (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING`, [jti, expiresAt])
+          const result = await client.query(
+            `INSERT INTO ${table('replay')} (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING`,
+            [jti, expiresAt],
+          )
           return result.rowCount === 1
         })
       },

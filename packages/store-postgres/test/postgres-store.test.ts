@@ -1,6 +1,6 @@
 import { compilePolicy, createGate, generateSigningKey, guardAction, refusalOf } from '@writ/core'
 import { describeStoreConformance } from '@writ/core/testing'
-import { WritError, createKeySet, verifyChain } from '@writ/verify'
+import { createKeySet, verifyChain, WritError } from '@writ/verify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type PgCluster, startPgCluster } from '../../../test/support/pg-cluster.js'
 import { createPostgresStore } from '../src/index.js'
@@ -19,7 +19,11 @@ beforeAll(async () => {
 afterAll(() => cluster?.destroy())
 
 describeStoreConformance('postgres', async () => {
-  const store = await createPostgresStore({ connectionString: url, schema: freshSchema(), maxConnections: 20 })
+  const store = await createPostgresStore({
+    connectionString: url,
+    schema: freshSchema(),
+    maxConnections: 20,
+  })
   return { store, cleanup: () => store.close() }
 })
 
@@ -44,13 +48,28 @@ describe('postgres: several authority instances on one database', () => {
     const schema = freshSchema()
     const key = generateSigningKey()
     const policy = compilePolicy(policyText, { source: 'limits.yaml' })
-    const stores = await Promise.all([0, 1, 2].map(() => createPostgresStore({ connectionString: url, schema, maxConnections: 20 })))
+    const stores = await Promise.all(
+      [0, 1, 2].map(() =>
+        createPostgresStore({ connectionString: url, schema, maxConnections: 20 }),
+      ),
+    )
     const gates = stores.map((store, index) =>
-      createGate({ policy, keys: key, issuer: 'https://writ.test', store, chainId: `instance-${index}`, timeoutMs: 30_000 }),
+      createGate({
+        policy,
+        keys: key,
+        issuer: 'https://writ.test',
+        store,
+        chainId: `instance-${index}`,
+        timeoutMs: 30_000,
+      }),
     )
     const decisions = await Promise.all(
       Array.from({ length: 200 }, (_, index) =>
-        gates[index % 3]!.authorize({ action: 'payments.transfer', args: { amount: 100 }, agent: 'agent-7' }),
+        gates[index % 3]!.authorize({
+          action: 'payments.transfer',
+          args: { amount: 100 },
+          agent: 'agent-7',
+        }),
       ),
     )
     const permits = decisions.filter((decision) => decision.decision === 'PERMIT')
@@ -75,7 +94,11 @@ describe('postgres: faults', () => {
   it('refuses while the database is down, loses nothing, and recovers', async () => {
     const own = await startPgCluster()
     try {
-      const store = await createPostgresStore({ connectionString: own.url, schema: 'faults', timeoutMs: 2000 })
+      const store = await createPostgresStore({
+        connectionString: own.url,
+        schema: 'faults',
+        timeoutMs: 2000,
+      })
       const gate = createGate({
         policy: compilePolicy(policyText, { source: 'limits.yaml' }),
         keys: generateSigningKey(),
@@ -85,13 +108,19 @@ describe('postgres: faults', () => {
       })
       const before = []
       for (let index = 0; index < 5; index++) {
-        before.push(await gate.authorize({ action: 'payments.transfer', args: { amount: 1 }, agent: 'a' }))
+        before.push(
+          await gate.authorize({ action: 'payments.transfer', args: { amount: 1 }, agent: 'a' }),
+        )
       }
       own.stop()
       let executed = 0
-      const failure = await guardAction(gate, { action: 'payments.transfer', args: { amount: 1 }, agent: 'a' }, () => {
-        executed++
-      }).catch((error: unknown) => error)
+      const failure = await guardAction(
+        gate,
+        { action: 'payments.transfer', args: { amount: 1 }, agent: 'a' },
+        () => {
+          executed++
+        },
+      ).catch((error: unknown) => error)
       expect(executed).toBe(0)
       expect(WritError.isInstance(failure)).toBe(true)
       expect(refusalOf(failure)).toBeUndefined()
@@ -100,7 +129,11 @@ describe('postgres: faults', () => {
       let recovered = false
       for (let attempt = 0; attempt < 20 && !recovered; attempt++) {
         try {
-          const decision = await gate.authorize({ action: 'payments.transfer', args: { amount: 1 }, agent: 'a' })
+          const decision = await gate.authorize({
+            action: 'payments.transfer',
+            args: { amount: 1 },
+            agent: 'a',
+          })
           recovered = decision.decision === 'PERMIT'
         } catch {
           await new Promise((resolve) => setTimeout(resolve, 250))
@@ -119,14 +152,18 @@ describe('postgres: faults', () => {
   })
 
   it('refuses with STORE_UNAVAILABLE when nothing listens at all', async () => {
-    const failure = await createPostgresStore({ connectionString: 'postgres://writ@127.0.0.1:1/postgres', timeoutMs: 1000 }).catch(
-      (error: unknown) => error,
-    )
+    const failure = await createPostgresStore({
+      connectionString: 'postgres://writ@127.0.0.1:1/postgres',
+      timeoutMs: 1000,
+    }).catch((error: unknown) => error)
     expect(WritError.isInstance(failure) && failure.code).toBe('STORE_UNAVAILABLE')
   })
 
   it('refuses an invalid schema name before touching the database', async () => {
-    const failure = await createPostgresStore({ connectionString: url, schema: 'x; DROP TABLE y' }).catch((error: unknown) => error)
+    const failure = await createPostgresStore({
+      connectionString: url,
+      schema: 'x; DROP TABLE y',
+    }).catch((error: unknown) => error)
     expect(WritError.isInstance(failure) && failure.code).toBe('STORE_UNAVAILABLE')
   })
 })

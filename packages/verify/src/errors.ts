@@ -98,7 +98,8 @@ export interface WritErrorOptions extends ErrorOptions {
 export class WritError extends Error {
   readonly code: WritErrorCode
   readonly details: Readonly<Record<string, unknown>> | undefined
-  private readonly [marker] = true
+  /** Brand that lets {@link WritError.isInstance} recognise errors across installed copies. */
+  readonly [marker] = true
 
   constructor(code: WritErrorCode, message: string, options: WritErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -109,7 +110,11 @@ export class WritError extends Error {
 
   /** True for any Writ error, including one thrown by another installed copy of Writ. */
   static isInstance(error: unknown): error is WritError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[marker] === true
+    )
   }
 
   /** A JSON-safe view, for logs and problem+json bodies. */

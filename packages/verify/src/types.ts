@@ -5,7 +5,13 @@ export type DecisionKind = 'PERMIT' | 'DENY' | 'SILENCE'
 export type Digest = `sha256:${string}`
 
 /** A JSON value as Writ reads it (I-JSON: finite numbers, no lone surrogates). */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue }
 /** A JSON object: the shape of every action's arguments. */
 export type JsonObject = { [key: string]: JsonValue }
 

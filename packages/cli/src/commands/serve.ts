@@ -2,7 +2,7 @@
  * `writ serve`: run the authority as an HTTP service (deployment shape 2).
  */
 import { randomBytes } from 'node:crypto'
-import { type Store, createGate } from '@writ/core'
+import { createGate, type Store } from '@writ/core'
 import { type AgentCredential, hashToken, startAuthorityServer } from '@writ/server'
 import { createPostgresStore } from '@writ/store-postgres'
 import { createSqliteStore } from '@writ/store-sqlite'
@@ -10,7 +10,7 @@ import { parseJson } from '@writ/verify'
 import { parse as parseYaml } from 'yaml'
 import { CliError, usageError } from '../cli-error.js'
 import { type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
-import { resolvePath, readTextFile } from '../files.js'
+import { readTextFile, resolvePath } from '../files.js'
 import { loadPolicy } from '../inputs.js'
 import { loadSigningKeys } from '../keys.js'
 
@@ -27,8 +27,15 @@ function readAgents(text: string, path: string): AgentCredential[] {
   }
   return agents.map((entry, index) => {
     const candidate = entry as Partial<AgentCredential> | null
-    if (typeof candidate?.agent !== 'string' || typeof candidate.tokenSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(candidate.tokenSha256)) {
-      throw new CliError('IO_ERROR', `${path}: agents[${index}] needs "agent" and a hex "tokenSha256"`)
+    if (
+      typeof candidate?.agent !== 'string' ||
+      typeof candidate.tokenSha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(candidate.tokenSha256)
+    ) {
+      throw new CliError(
+        'IO_ERROR',
+        `${path}: agents[${index}] needs "agent" and a hex "tokenSha256"`,
+      )
     }
     return { agent: candidate.agent, tokenSha256: candidate.tokenSha256 }
   })
@@ -36,7 +43,8 @@ function readAgents(text: string, path: string): AgentCredential[] {
 
 function portFlag(value: string | undefined): number {
   if (value === undefined) return 8787
-  if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65535) throw usageError('--port must be 0 to 65535')
+  if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65535)
+    throw usageError('--port must be 0 to 65535')
   return Number(value)
 }
 
@@ -87,16 +95,20 @@ Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error,
     const agents = readAgents(readTextFile(io, agentsPath, 'agents file'), agentsPath)
     const sqlitePath = stringFlag(input, 'store')
     const postgresUrl = stringFlag(input, 'postgres')
-    if ((sqlitePath === undefined) === (postgresUrl === undefined)) throw usageError('give exactly one of --store DB or --postgres URL')
+    if ((sqlitePath === undefined) === (postgresUrl === undefined))
+      throw usageError('give exactly one of --store DB or --postgres URL')
     const port = portFlag(stringFlag(input, 'port'))
     const hostname = stringFlag(input, 'host') ?? '127.0.0.1'
     const interval = stringFlag(input, 'checkpoint-interval')
-    if (interval !== undefined && !/^[1-9][0-9]{0,6}$/.test(interval)) throw usageError('--checkpoint-interval must be a number of seconds')
+    if (interval !== undefined && !/^[1-9][0-9]{0,6}$/.test(interval))
+      throw usageError('--checkpoint-interval must be a number of seconds')
     const store: Store =
       sqlitePath !== undefined
         ? createSqliteStore({ path: resolvePath(io, sqlitePath) })
         : await createPostgresStore({ connectionString: postgresUrl as string })
-    const chainId = stringFlag(input, 'chain') ?? `${hostname}-${port === 0 ? randomBytes(4).toString('hex') : port}`
+    const chainId =
+      stringFlag(input, 'chain') ??
+      `${hostname}-${port === 0 ? randomBytes(4).toString('hex') : port}`
     const gate = createGate({
       policy,
       keys,
@@ -112,7 +124,9 @@ Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error,
       hostname,
       ...(interval === undefined ? {} : { checkpointIntervalMs: Number(interval) * 1000 }),
     })
-    io.stdout(`writ: serving on ${server.url} (policy ${policy.id} ${policy.digest}, chain ${chainId})\n`)
+    io.stdout(
+      `writ: serving on ${server.url} (policy ${policy.id} ${policy.digest}, chain ${chainId})\n`,
+    )
     return new Promise<number>((resolve) => {
       const reload = () => {
         void server.reloadPolicy().then((result) => {
