@@ -7,7 +7,7 @@ import {
   compileCondition,
   type ExpressionLocation,
 } from './cel.js'
-import { PolicyEvaluator, type PreparedLimit, type PreparedRule } from './evaluate.js'
+import { POLICY_REASONS, PolicyEvaluator, type PreparedLimit, type PreparedRule } from './evaluate.js'
 import { detectFormat, type ParsedSource, type PolicyFormat, parseSource } from './parse-source.js'
 import {
   formatPath,
@@ -236,6 +236,7 @@ export function compilePolicy(
       per: limit.per,
       windowSeconds: windowSeconds(limit.window),
       max: limit.max,
+      reason: limit.reason ?? POLICY_REASONS.LIMIT_EXCEEDED,
     })
   })
   if (problems.length > 0) throwProblems(source, problems)

@@ -164,6 +164,7 @@ describe('evaluate: limits', () => {
         window: '24h',
         sum: 'args.amount',
         max: 5000,
+        reason: 'DAILY_SPEND_LIMIT',
       },
       {
         id: 'global-count',
@@ -195,8 +196,16 @@ describe('evaluate: limits', () => {
         windowSeconds: 86_400,
         max: 5000,
         amount: 250,
+        reason: 'DAILY_SPEND_LIMIT',
       },
-      { id: 'global-count', key: 'global-count|global', windowSeconds: 60, max: 100, amount: 1 },
+      {
+        id: 'global-count',
+        key: 'global-count|global',
+        windowSeconds: 60,
+        max: 100,
+        amount: 1,
+        reason: 'LIMIT_EXCEEDED',
+      },
     ])
   })
 

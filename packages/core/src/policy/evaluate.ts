@@ -28,6 +28,8 @@ export interface PreparedLimit {
   readonly per: 'agent' | 'global'
   readonly windowSeconds: number
   readonly max: number
+  /** The reason a refusal by this limit carries (`LIMIT_EXCEEDED` unless the policy names one). */
+  readonly reason: string
 }
 
 /** Reason codes the policy engine itself reports. */
@@ -213,6 +215,7 @@ export class PolicyEvaluator {
           windowSeconds: limit.windowSeconds,
           max: limit.max,
           amount,
+          reason: limit.reason,
         }),
       )
     }
