@@ -7,7 +7,12 @@ import {
   compileCondition,
   type ExpressionLocation,
 } from './cel.js'
-import { POLICY_REASONS, PolicyEvaluator, type PreparedLimit, type PreparedRule } from './evaluate.js'
+import {
+  POLICY_REASONS,
+  PolicyEvaluator,
+  type PreparedLimit,
+  type PreparedRule,
+} from './evaluate.js'
 import { detectFormat, type ParsedSource, type PolicyFormat, parseSource } from './parse-source.js'
 import {
   formatPath,
