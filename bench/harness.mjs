@@ -1,75 +1,250 @@
-// A small, dependency-free benchmark harness. Each case runs in interleaved rounds
-// (A B C A B C …) so that a noisy machine slows every case alike and the ratios
-// between a case and its baseline stay meaningful.
-import { performance } from 'node:perf_hooks'
+// A small, dependency-free benchmark harness.
+//
+// Trust comes from three habits:
+// - Interleaved rounds (A B C A B C …): a noisy machine slows every case alike, so the
+//   ratio between a case and its baseline, taken round by round, stays meaningful.
+// - Time-boxed rounds: each case runs for the same wall time per round, whatever its
+//   speed, so a full run has a known length.
+// - Spreads next to medians: min/max of the per-round throughput and of the per-round
+//   ratios, so a reader sees how much a number moved during the run.
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { writeFileSync, mkdirSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
 
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+/** `--smoke` on the command line: every suite runs briefly, so CI catches a rotten benchmark. */
+export const smoke = process.argv.includes('--smoke')
+
+/** The value of `--name value` or `--name=value` on the command line. */
+export function option(name, fallback) {
+  const argv = process.argv
+  for (let index = 0; index < argv.length; index++) {
+    if (argv[index] === `--${name}`) return argv[index + 1] ?? fallback
+    if (argv[index]?.startsWith(`--${name}=`)) return argv[index].slice(name.length + 3)
+  }
+  return fallback
+}
+
+/** The `q` quantile of a sorted array (nearest rank). */
+export const quantile = (sorted, q) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+
+/** Median of any numeric array. */
+export const median = (values) => quantile([...values].sort((a, b) => a - b), 0.5)
+
+/** Summary of numbers: median, min, max and relative spread ((max − min) / median). */
+export function summary(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = quantile(sorted, 0.5)
+  return {
+    median: mid,
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+    spread: sorted.length ? (sorted[sorted.length - 1] - sorted[0]) / mid : Number.NaN,
+  }
+}
 
 /**
- * @param {Array<{ name: string, setup?: () => Promise<any>, run: (ctx: any) => Promise<void> | void, teardown?: (ctx:any)=>Promise<void>, concurrency?: number }>} cases
- * @param {{ rounds?: number, opsPerRound?: number, warmup?: number }} options
+ * Runs cases in interleaved, time-boxed rounds.
+ *
+ * A case is `{ name, run(context), setup?(), teardown?(context), concurrency? }`. With a
+ * concurrency of N, N callers loop on `run` at once (closed loop): each latency then
+ * includes the wait behind the other N − 1 (Little's law: mean latency = N / throughput).
+ *
+ * @param {Array<{ name: string, run: (context: any) => unknown, setup?: () => unknown, teardown?: (context: any) => unknown, concurrency?: number }>} cases
+ * @param {{ rounds?: number, roundMs?: number, warmupMs?: number }} options
  */
-export async function runCases(cases, { rounds = 7, opsPerRound = 2000, warmup = 500 } = {}) {
+export async function runCases(cases, options = {}) {
+  const rounds = options.rounds ?? (smoke ? 2 : 7)
+  const roundMs = options.roundMs ?? (smoke ? 60 : 600)
+  const warmupMs = options.warmupMs ?? (smoke ? 30 : 400)
   const contexts = new Map()
   for (const c of cases) contexts.set(c, c.setup ? await c.setup() : undefined)
-  for (const c of cases) for (let i = 0; i < warmup; i++) await c.run(contexts.get(c))
+  for (const c of cases) await timed(c, contexts.get(c), warmupMs, undefined)
   const samples = new Map(cases.map((c) => [c, { throughput: [], latencies: [] }]))
   for (let round = 0; round < rounds; round++) {
-    for (const c of cases) {
-      const ctx = contexts.get(c)
+    // Rotate the starting case every round so no case always runs right after the same one.
+    for (let offset = 0; offset < cases.length; offset++) {
+      const c = cases[(round + offset) % cases.length]
       const record = samples.get(c)
-      const concurrency = c.concurrency ?? 1
-      const perWorker = Math.ceil(opsPerRound / concurrency)
-      const started = performance.now()
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          for (let i = 0; i < perWorker; i++) {
-            const t0 = performance.now()
-            await c.run(ctx)
-            record.latencies.push(performance.now() - t0)
-          }
-        }),
-      )
-      const elapsed = performance.now() - started
-      record.throughput.push((perWorker * concurrency * 1000) / elapsed)
+      record.throughput.push(await timed(c, contexts.get(c), roundMs, record.latencies))
     }
   }
   for (const c of cases) if (c.teardown) await c.teardown(contexts.get(c))
   return cases.map((c) => {
     const { throughput, latencies } = samples.get(c)
-    const t = [...throughput].sort((a, b) => a - b)
-    const l = [...latencies].sort((a, b) => a - b)
+    const sorted = latencies.sort((a, b) => a - b)
     return {
       name: c.name,
       concurrency: c.concurrency ?? 1,
-      opsPerSecond: { median: quantile(t, 0.5), min: t[0], max: t[t.length - 1] },
-      latencyMs: { p50: quantile(l, 0.5), p99: quantile(l, 0.99), max: l[l.length - 1] },
-      samples: l.length,
+      opsPerSecond: summary(throughput),
+      perRound: throughput,
+      latencyMs: {
+        p50: quantile(sorted, 0.5),
+        p90: quantile(sorted, 0.9),
+        p99: quantile(sorted, 0.99),
+        max: sorted[sorted.length - 1],
+      },
+      samples: sorted.length,
     }
   })
 }
 
-export function machine() {
-  const cpus = os.cpus()
-  return { node: process.version, platform: `${os.platform()} ${os.release()}`, arch: os.arch(), cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) }
+/** Runs one case for `ms` of wall time; returns operations per second. */
+async function timed(c, context, ms, latencies) {
+  const concurrency = c.concurrency ?? 1
+  const started = performance.now()
+  const deadline = started + ms
+  let operations = 0
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now()
+      await c.run(context)
+      latencies?.push(performance.now() - t0)
+      operations++
+    }
+  }
+  if (concurrency === 1) await worker()
+  else await Promise.all(Array.from({ length: concurrency }, worker))
+  return (operations * 1000) / (performance.now() - started)
 }
 
-export function writeResults(name, data) {
+/**
+ * Open loop: `callers` callers issue `rate` operations per second in total, each on its
+ * own fixed schedule, for `durationMs`. Latency is measured from the scheduled start, so
+ * a stall is charged to every operation that waited behind it (no coordinated omission).
+ */
+export async function openLoop(run, { callers, rate, durationMs }) {
+  const latencies = []
+  const interval = (callers * 1000) / rate
+  const started = performance.now()
+  const end = started + durationMs
+  let late = 0
+  const caller = async (index) => {
+    let scheduled = started + (index * interval) / callers
+    while (scheduled < end) {
+      const wait = scheduled - performance.now()
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
+      else if (wait < -interval) late++
+      await run()
+      latencies.push(performance.now() - scheduled)
+      scheduled += interval
+    }
+  }
+  await Promise.all(Array.from({ length: callers }, (_, index) => caller(index)))
+  const elapsed = performance.now() - started
+  const sorted = latencies.sort((a, b) => a - b)
+  return {
+    callers,
+    offeredPerSecond: rate,
+    achievedPerSecond: (sorted.length * 1000) / elapsed,
+    latencyMs: {
+      p50: quantile(sorted, 0.5),
+      p90: quantile(sorted, 0.9),
+      p99: quantile(sorted, 0.99),
+      max: sorted[sorted.length - 1],
+    },
+    samples: sorted.length,
+    lateStarts: late,
+  }
+}
+
+/**
+ * Per-round ratio `numerator / denominator` of two rows' throughputs (round i of one
+ * against round i of the other, which ran back to back), summarised.
+ */
+export function roundRatio(rows, numeratorName, denominatorName) {
+  const numerator = rows.find((row) => row.name === numeratorName)
+  const denominator = rows.find((row) => row.name === denominatorName)
+  if (!numerator || !denominator) throw new Error(`no row ${numeratorName} or ${denominatorName}`)
+  const ratios = numerator.perRound.map((value, index) => value / denominator.perRound[index])
+  return summary(ratios)
+}
+
+/** Samples RSS and heapUsed every `everyMs` until stopped. */
+export function memorySampler(everyMs = 50) {
+  const points = []
+  const started = performance.now()
+  const take = (label) => {
+    const usage = process.memoryUsage()
+    points.push({ ms: Math.round(performance.now() - started), rssMiB: usage.rss / 2 ** 20, heapUsedMiB: usage.heapUsed / 2 ** 20, ...(label === undefined ? {} : label) })
+  }
+  const timer = setInterval(() => take(), everyMs)
+  return {
+    mark: (label) => take(label),
+    stop() {
+      clearInterval(timer)
+      take()
+      return points
+    },
+  }
+}
+
+const root = new URL('../', import.meta.url)
+
+function versionOf(path) {
+  try {
+    return JSON.parse(readFileSync(new URL(path, root), 'utf8')).version
+  } catch {
+    return undefined
+  }
+}
+
+/** The machine and the versions that produced a result. */
+export function machine() {
+  const cpus = os.cpus()
+  const versions = Object.create(null)
+  for (const name of ['core', 'verify', 'store-sqlite', 'store-postgres', 'server']) {
+    versions[`@writ/${name}`] = versionOf(`packages/${name}/package.json`)
+  }
+  for (const name of ['better-sqlite3', '@noble/ed25519', '@marcbachmann/cel-js', 'hono', '@hono/node-server', 'pg', 'autocannon', '@cedar-policy/cedar-wasm', 'playwright-core', 'esbuild']) {
+    versions[name] = versionOf(`node_modules/${name}/package.json`)
+  }
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    openssl: process.versions.openssl,
+    sqlite: undefined,
+    platform: `${os.platform()} ${os.release()}`,
+    arch: os.arch(),
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage: os.loadavg().map((value) => Math.round(value * 100) / 100),
+    versions,
+  }
+}
+
+/**
+ * Writes `bench/results/<suite>.json` (`<suite>-smoke.json` under `--smoke`) with the
+ * date, the machine and `data`. Every result file has `suite`, `smoke`, `date`,
+ * `machine`, `rows` and `targets`.
+ */
+export function writeResults(suite, data) {
   const dir = new URL('./results/', import.meta.url)
   mkdirSync(dir, { recursive: true })
-  const file = new URL(`${name}.json`, dir)
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), ...data }, null, 2)}\n`)
+  const file = new URL(`${suite}${smoke ? '-smoke' : ''}.json`, dir)
+  const document = { suite, smoke, date: new Date().toISOString(), machine: machine(), rows: [], targets: {}, ...data }
+  writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`)
   return file.pathname
 }
 
+/** A text table of rows, with the cost of each relative to `baselineName`. */
 export function table(rows, baselineName) {
-  const base = rows.find((r) => r.name === baselineName)
-  const lines = [`${'case'.padEnd(46)} ${'ops/s (median)'.padStart(15)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'cost vs baseline'.padStart(17)}`]
-  for (const r of rows) {
-    const ratio = base ? (base.opsPerSecond.median / r.opsPerSecond.median).toFixed(2) + '×' : ''
-    lines.push(`${r.name.padEnd(46)} ${r.opsPerSecond.median.toFixed(0).padStart(15)} ${r.latencyMs.p50.toFixed(4).padStart(9)} ${r.latencyMs.p99.toFixed(4).padStart(9)} ${ratio.padStart(17)}`)
+  const base = rows.find((row) => row.name === baselineName)
+  const lines = [
+    `${'case'.padEnd(52)} ${'ops/s median'.padStart(12)} ${'spread'.padStart(7)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'cost vs base'.padStart(13)}`,
+  ]
+  for (const row of rows) {
+    const ratio = base ? `${(base.opsPerSecond.median / row.opsPerSecond.median).toFixed(2)}×` : ''
+    lines.push(
+      `${row.name.padEnd(52)} ${row.opsPerSecond.median.toFixed(0).padStart(12)} ${`${(row.opsPerSecond.spread * 100).toFixed(0)}%`.padStart(7)} ${row.latencyMs.p50.toFixed(4).padStart(9)} ${row.latencyMs.p99.toFixed(4).padStart(9)} ${ratio.padStart(13)}`,
+    )
   }
   return lines.join('\n')
+}
+
+/** A target: the measured value, the bound, and whether it is met. */
+export function target(measured, comparison, bound, extra = {}) {
+  const met = comparison === '<=' ? measured <= bound : comparison === '<' ? measured < bound : comparison === '>=' ? measured >= bound : measured > bound
+  return { measured, target: `${comparison} ${bound}`, met, ...extra }
 }

@@ -1,14 +1,41 @@
-// npm run bench: every benchmark, each beside its baseline, results in bench/results/.
-// Pass --smoke for the short version CI runs so the benchmark code cannot rot.
+// npm run bench: every benchmark, each beside its baselines, one process per suite,
+// results in bench/results/<suite>.json, then docs/performance.md's tables are
+// regenerated from them (bench/report.mjs).
+// Pass --smoke for the short version CI runs so the benchmark code cannot rot: it writes
+// bench/results/<suite>-smoke.json and leaves the docs alone.
+// Pass --only <suite>[,<suite>] to run some suites.
 import { spawnSync } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
-const suites = ['decisions.mjs']
-const extra = process.argv.slice(2)
-let failed = 0
+/** Each suite and the Node flags it runs with. */
+const suites = [
+  { name: 'decisions', flags: [] },
+  { name: 'scale', flags: [] },
+  { name: 'verify', flags: [] },
+  { name: 'server', flags: [] },
+  // --expose-gc: the chain suite samples the heap after a forced GC to show it stays flat.
+  { name: 'chain', flags: ['--expose-gc'] },
+]
+const argv = process.argv.slice(2)
+const smoke = argv.includes('--smoke')
+const onlyIndex = argv.indexOf('--only')
+const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1].split(',')) : undefined
+const extra = argv.filter((value, index) => value !== '--only' && index !== onlyIndex + 1 || onlyIndex < 0)
+
+const started = performance.now()
+const failed = []
 for (const suite of suites) {
-  console.log(`\n== ${suite}`)
-  const result = spawnSync(process.execPath, [fileURLToPath(new URL(suite, import.meta.url)), ...extra], { stdio: 'inherit' })
-  if (result.status !== 0) failed++
+  if (only && !only.has(suite.name)) continue
+  console.log(`\n== ${suite.name}`)
+  const suiteStarted = performance.now()
+  const result = spawnSync(process.execPath, [...suite.flags, fileURLToPath(new URL(`${suite.name}.mjs`, import.meta.url)), ...extra], { stdio: 'inherit' })
+  console.log(`(${suite.name}: ${((performance.now() - suiteStarted) / 1000).toFixed(1)} s)`)
+  if (result.status !== 0) failed.push(suite.name)
 }
-process.exit(failed ? 1 : 0)
+if (!smoke && !only) {
+  const report = spawnSync(process.execPath, [fileURLToPath(new URL('report.mjs', import.meta.url))], { stdio: 'inherit' })
+  if (report.status !== 0) failed.push('report')
+}
+console.log(`\nall suites: ${((performance.now() - started) / 1000).toFixed(1)} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`)
+process.exit(failed.length ? 1 : 0)
