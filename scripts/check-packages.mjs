@@ -28,21 +28,30 @@ function checkManifest({ name, directory, relativeDirectory, manifest }) {
   const problem = (text) => problems.push(text)
 
   if (manifest.type !== 'module') problem('"type" must be "module" (Writ ships ESM only)')
-  if (typeof manifest.description !== 'string' || manifest.description.length === 0) problem('"description" is missing')
-  if (typeof manifest.license !== 'string' || manifest.license.length === 0) problem('"license" is missing')
+  if (typeof manifest.description !== 'string' || manifest.description.length === 0)
+    problem('"description" is missing')
+  if (typeof manifest.license !== 'string' || manifest.license.length === 0)
+    problem('"license" is missing')
   if (manifest.sideEffects !== false) problem('"sideEffects" must be false')
   if (typeof manifest.engines?.node !== 'string') problem('"engines.node" is missing')
-  else if (manifest.engines.node !== '>=20.19') problem(`"engines.node" is "${manifest.engines.node}", expected ">=20.19"`)
+  else if (manifest.engines.node !== '>=20.19')
+    problem(`"engines.node" is "${manifest.engines.node}", expected ">=20.19"`)
   if (typeof manifest.repository?.url !== 'string') problem('"repository.url" is missing')
   if (manifest.repository?.directory !== relativeDirectory)
-    problem(`"repository.directory" must be "${relativeDirectory}" (found ${JSON.stringify(manifest.repository?.directory)})`)
-  if (manifest.publishConfig?.access !== 'public') problem('"publishConfig.access" must be "public" (scoped packages are private by default)')
-  if (!Array.isArray(manifest.files) || !manifest.files.includes('dist')) problem('"files" must list "dist"')
+    problem(
+      `"repository.directory" must be "${relativeDirectory}" (found ${JSON.stringify(manifest.repository?.directory)})`,
+    )
+  if (manifest.publishConfig?.access !== 'public')
+    problem('"publishConfig.access" must be "public" (scoped packages are private by default)')
+  if (!Array.isArray(manifest.files) || !manifest.files.includes('dist'))
+    problem('"files" must list "dist"')
 
   const readme = join(directory, 'README.md')
-  if (!existsSync(readme) || statSync(readme).size < 200) problem('README.md is missing or nearly empty')
+  if (!existsSync(readme) || statSync(readme).size < 200)
+    problem('README.md is missing or nearly empty')
 
-  if (manifest.exports === null || typeof manifest.exports !== 'object') problem('"exports" is missing')
+  if (manifest.exports === null || typeof manifest.exports !== 'object')
+    problem('"exports" is missing')
   else {
     if (!Object.hasOwn(manifest.exports, '.')) problem('"exports" has no "." entry')
     for (const [subpath, target] of Object.entries(manifest.exports)) {
@@ -53,15 +62,19 @@ function checkManifest({ name, directory, relativeDirectory, manifest }) {
 
   for (const [command, target] of Object.entries(manifest.bin ?? {})) {
     const file = join(directory, target)
-    if (!existsSync(file)) problem(`bin "${command}" points to ${target}, which does not exist (build first)`)
-    else if (!readFileSync(file, 'utf8').startsWith('#!/usr/bin/env node')) problem(`bin "${command}" (${target}) has no "#!/usr/bin/env node" line`)
+    if (!existsSync(file))
+      problem(`bin "${command}" points to ${target}, which does not exist (build first)`)
+    else if (!readFileSync(file, 'utf8').startsWith('#!/usr/bin/env node'))
+      problem(`bin "${command}" (${target}) has no "#!/usr/bin/env node" line`)
   }
 
   const version = manifest.version
   for (const field of ['dependencies', 'peerDependencies']) {
     for (const [dependency, range] of Object.entries(manifest[field] ?? {})) {
       if (dependency.startsWith('@writ/') && range !== version && range !== `^${version}`)
-        problem(`${field}.${dependency} is "${range}", expected the fixed release version "${version}"`)
+        problem(
+          `${field}.${dependency} is "${range}", expected the fixed release version "${version}"`,
+        )
     }
   }
 
@@ -77,14 +90,17 @@ function checkConditions(subpath, target, directory, problem) {
   }
   if (target === null || typeof target !== 'object') return
   const keys = Object.keys(target)
-  if (keys.includes('types') && keys[0] !== 'types') problem(`exports["${subpath}"]: "types" must be the first condition`)
+  if (keys.includes('types') && keys[0] !== 'types')
+    problem(`exports["${subpath}"]: "types" must be the first condition`)
   if (!keys.includes('types') && keys.every((key) => typeof target[key] === 'string'))
     problem(`exports["${subpath}"] has no "types" condition`)
   for (const key of keys) {
     const value = target[key]
     if (typeof value === 'string') {
-      if (!value.startsWith('./dist/')) problem(`exports["${subpath}"].${key} points outside dist: ${value}`)
-      else if (!existsSync(join(directory, value))) problem(`exports["${subpath}"].${key} → ${value} does not exist (build first)`)
+      if (!value.startsWith('./dist/'))
+        problem(`exports["${subpath}"].${key} points outside dist: ${value}`)
+      else if (!existsSync(join(directory, value)))
+        problem(`exports["${subpath}"].${key} → ${value} does not exist (build first)`)
     } else checkConditions(`${subpath}.${key}`, value, directory, problem)
   }
 }
@@ -99,17 +115,28 @@ function checkImports(name, directory, manifest) {
     ...Object.keys(manifest.optionalDependencies ?? {}),
   ])
   const problems = []
-  const specifier = /(?:^|[\s;})])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm
+  const specifier =
+    /(?:^|[\s;})])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm
   for (const file of walk(dist)) {
     if (!file.endsWith('.js') || /\.test\.js$/.test(file)) continue
     const source = readFileSync(file, 'utf8')
     for (const match of source.matchAll(specifier)) {
       const imported = match[1] ?? match[2] ?? match[3]
-      if (!imported || imported.startsWith('.') || imported.startsWith('node:') || builtins.has(imported)) continue
-      const packageName = imported.startsWith('@') ? imported.split('/').slice(0, 2).join('/') : imported.split('/')[0]
+      if (
+        !imported ||
+        imported.startsWith('.') ||
+        imported.startsWith('node:') ||
+        builtins.has(imported)
+      )
+        continue
+      const packageName = imported.startsWith('@')
+        ? imported.split('/').slice(0, 2).join('/')
+        : imported.split('/')[0]
       if (packageName === name) continue
       if (!declared.has(packageName))
-        problems.push(`${relative(directory, file)} imports "${imported}", but "${packageName}" is not in dependencies or peerDependencies`)
+        problems.push(
+          `${relative(directory, file)} imports "${imported}", but "${packageName}" is not in dependencies or peerDependencies`,
+        )
     }
   }
   return problems
@@ -126,7 +153,11 @@ function* walk(directory) {
 /** Runs a tool; returns its output when it fails, otherwise null. */
 async function tool(command, args, cwd) {
   try {
-    await run(command, args, { cwd, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } })
+    await run(command, args, {
+      cwd,
+      maxBuffer: 32 * 1024 * 1024,
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    })
     return null
   } catch (error) {
     return `${error.stdout ?? ''}${error.stderr ?? ''}`.trim() || String(error)
@@ -139,8 +170,25 @@ async function checkPackage(entry) {
   const problems = checkManifest(entry)
   if (!fieldsOnly) {
     const [publint, attw] = await Promise.all([
-      tool(binary('publint'), ['run', entry.directory, '--strict', '--pack', 'npm'], repositoryRoot),
-      tool(binary('attw'), ['--pack', entry.directory, '--profile', 'esm-only', '--format', 'ascii', '--no-emoji', '--no-color'], repositoryRoot),
+      tool(
+        binary('publint'),
+        ['run', entry.directory, '--strict', '--pack', 'npm'],
+        repositoryRoot,
+      ),
+      tool(
+        binary('attw'),
+        [
+          '--pack',
+          entry.directory,
+          '--profile',
+          'esm-only',
+          '--format',
+          'ascii',
+          '--no-emoji',
+          '--no-color',
+        ],
+        repositoryRoot,
+      ),
     ])
     if (publint !== null) problems.push(`publint --strict:\n${indent(publint)}`)
     if (attw !== null) problems.push(`attw --pack --profile esm-only:\n${indent(attw)}`)
@@ -154,7 +202,9 @@ const indent = (text) =>
     .map((line) => `      ${line}`)
     .join('\n')
 
-const packages = publishedPackages().filter((entry) => only.length === 0 || only.includes(entry.name))
+const packages = publishedPackages().filter(
+  (entry) => only.length === 0 || only.includes(entry.name),
+)
 if (packages.length === 0) {
   console.error(`no published package matches ${only.join(', ')}`)
   process.exit(1)
@@ -165,7 +215,8 @@ const results = []
 const queue = [...packages]
 await Promise.all(
   Array.from({ length: 3 }, async () => {
-    for (let entry = queue.shift(); entry; entry = queue.shift()) results.push(await checkPackage(entry))
+    for (let entry = queue.shift(); entry; entry = queue.shift())
+      results.push(await checkPackage(entry))
   }),
 )
 results.sort((left, right) => (left.name < right.name ? -1 : 1))
@@ -179,5 +230,7 @@ for (const { name, problems } of results) {
     for (const text of problems) console.log(`    - ${text}`)
   }
 }
-console.log(`\n${results.length - failed} of ${results.length} packages pass${fieldsOnly ? ' (fields only)' : ''}`)
+console.log(
+  `\n${results.length - failed} of ${results.length} packages pass${fieldsOnly ? ' (fields only)' : ''}`,
+)
 process.exitCode = failed === 0 ? 0 : 1

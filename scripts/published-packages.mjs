@@ -16,11 +16,19 @@ export const repositoryRoot = fileURLToPath(new URL('..', import.meta.url))
 export function publishedPackages() {
   const packagesDirectory = join(repositoryRoot, 'packages')
   return readdirSync(packagesDirectory, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(packagesDirectory, entry.name, 'package.json')))
+    .filter(
+      (entry) =>
+        entry.isDirectory() && existsSync(join(packagesDirectory, entry.name, 'package.json')),
+    )
     .map((entry) => {
       const directory = join(packagesDirectory, entry.name)
       const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8'))
-      return { name: manifest.name, directory, relativeDirectory: `packages/${entry.name}`, manifest }
+      return {
+        name: manifest.name,
+        directory,
+        relativeDirectory: `packages/${entry.name}`,
+        manifest,
+      }
     })
     .filter((entry) => entry.manifest.private !== true)
     .sort((left, right) => (left.relativeDirectory < right.relativeDirectory ? -1 : 1))
