@@ -1,0 +1,74 @@
+// Every example is a program a developer copies from, so every example must run:
+// this runs each `examples/*` `start` script against the built packages and checks it
+// exits 0 and prints the line that shows its point. Each also needs a README.
+import { execFile } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const execFileAsync = promisify(execFile)
+const examplesDirectory = fileURLToPath(new URL('../examples/', import.meta.url))
+
+/** The output line each known example prints when it did what it shows. */
+const expectedOutput: Record<string, readonly RegExp[]> = Object.assign(Object.create(null), {
+  fetch: [
+    /^executed exactly once: \[ \{ to: 'alice', amount: 250 \} \]$/m,
+    /^no gate +→ 401 RECEIPT_MISSING$/m,
+  ],
+  langchain: [/^REFUSED call_bad: DENY SANCTIONED_PAYEE$/m, /^receipts in chain \S+: 2$/m],
+  openai: [/^OK: only the permitted payment ran; every decision has a signed receipt\.$/m],
+  walkthrough: [
+    /payments actually sent: 1 \(250 to acme-supplies\)/,
+    /✓ 4 receipts, contiguous, head matches the signed checkpoint/,
+    /✓ truncate the tail: detected as CHECKPOINT_MISMATCH/,
+  ],
+})
+
+const examples = readdirSync(examplesDirectory).filter((name) =>
+  existsSync(join(examplesDirectory, name, 'package.json')),
+)
+
+/** The environment without npm's per-run variables, so `npm start` runs in the example's own folder. */
+function cleanEnvironment(): NodeJS.ProcessEnv {
+  const environment: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^npm_/i.test(key) && key !== 'INIT_CWD' && key !== 'NODE_OPTIONS')
+      environment[key] = value
+  }
+  return { ...environment, NO_COLOR: '1', FORCE_COLOR: '0' }
+}
+
+describe('examples', () => {
+  it('finds the examples', () => {
+    expect(examples.length).toBeGreaterThan(0)
+  })
+
+  describe.each(examples)('examples/%s', (name) => {
+    const directory = join(examplesDirectory, name)
+    const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as {
+      private?: boolean
+      scripts?: Record<string, string>
+    }
+
+    it('is private, has a start script and a README', () => {
+      expect(manifest.private).toBe(true)
+      expect(typeof manifest.scripts?.['start']).toBe('string')
+      const readme = join(directory, 'README.md')
+      expect(existsSync(readme), `${name}/README.md`).toBe(true)
+      expect(statSync(readme).size).toBeGreaterThan(100)
+    })
+
+    it('runs to completion and prints what it shows', async () => {
+      const { stdout } = await execFileAsync('npm', ['run', '--silent', 'start'], {
+        cwd: directory,
+        env: cleanEnvironment(),
+        timeout: 60_000,
+      })
+      const expected = Object.hasOwn(expectedOutput, name) ? expectedOutput[name] : undefined
+      if (expected === undefined) expect(stdout.trim()).not.toBe('')
+      else for (const line of expected) expect(stdout).toMatch(line)
+    }, 60_000)
+  })
+})
