@@ -1,0 +1,37 @@
+// A decision loop to profile with `node --cpu-prof` (see docs/performance.md):
+//   node --cpu-prof --cpu-prof-dir=bench/profiles bench/profile-decision.mjs [count] [memory|sqlite-group]
+//   node bench/support/summarize-profile.mjs bench/profiles/<file>.cpuprofile
+// `sqlite-group` runs 64 concurrent callers on a SQLite store with group commit.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { compilePolicy, createGate, generateSigningKey } from '@writ/core'
+import { createSqliteStore } from '@writ/store-sqlite'
+
+const policy = compilePolicy(
+  `writ: 1
+id: bench-payments
+rules:
+  - id: small-transfers
+    effect: permit
+    actions: [payments.transfer]
+    when: args.amount <= 1000 && args.currency in ['USD', 'EUR']
+  - id: sanctioned
+    effect: deny
+    actions: [payments.*]
+    when: args.to == 'mallory'
+`,
+  { source: 'bench.yaml' },
+)
+const kind = process.argv[3] ?? 'memory'
+const store = kind === 'sqlite-group' ? createSqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'writ-profile-')), 'writ.db'), groupCommit: true }) : undefined
+const gate = createGate({ policy, keys: generateSigningKey(), issuer: 'bench', ...(store ? { store } : {}) })
+const request = { action: 'payments.transfer', args: { to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' }, agent: 'bench-agent' }
+const count = Number(process.argv[2] ?? 100000)
+const callers = kind === 'sqlite-group' ? 64 : 1
+await Promise.all(
+  Array.from({ length: callers }, async () => {
+    for (let index = 0; index < count / callers; index++) await gate.authorize(request)
+  }),
+)
+await store?.close()
