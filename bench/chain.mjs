@@ -48,7 +48,12 @@ function* signedChain(count, onProgress) {
         sub: `agent-${seq % 50}`,
         req: `req-${seq}`,
         decision,
-        reason: decision === 'PERMIT' ? 'RULE_PERMIT' : decision === 'DENY' ? 'RULE_DENY' : 'NO_APPLICABLE_RULE',
+        reason:
+          decision === 'PERMIT'
+            ? 'RULE_PERMIT'
+            : decision === 'DENY'
+              ? 'RULE_DENY'
+              : 'NO_APPLICABLE_RULE',
         rule: decision === 'SILENCE' ? null : 'rule-1',
         policy: { id: 'bench', digest: argsDigest },
         act: { name: 'payments.transfer', args: argsDigest },
@@ -68,7 +73,13 @@ const signStarted = performance.now()
 const tokens = [...signedChain(throughputReceipts, (_, digest) => (head = digest))]
 const signSeconds = (performance.now() - signStarted) / 1000
 const checkpoint = encodeCheckpoint(
-  checkpointClaims({ iss: 'https://authority.bench', chain: 'bench-chain', size: tokens.length, head, iat }),
+  checkpointClaims({
+    iss: 'https://authority.bench',
+    chain: 'bench-chain',
+    size: tokens.length,
+    head,
+    iat,
+  }),
   signer,
 )
 function* fromArray() {
@@ -77,7 +88,8 @@ function* fromArray() {
 const verifyStarted = performance.now()
 const report = await verifyChain(fromArray(), keys, { checkpoints: [checkpoint] })
 const verifySeconds = (performance.now() - verifyStarted) / 1000
-if (!report.valid || report.size !== throughputReceipts) throw new Error(`chain did not verify: ${JSON.stringify(report)}`)
+if (!report.valid || report.size !== throughputReceipts)
+  throw new Error(`chain did not verify: ${JSON.stringify(report)}`)
 tokens.length = 0
 console.log(
   `${throughputReceipts} receipts: signed at ${(throughputReceipts / signSeconds).toFixed(0)}/s, verifyChain at ${(throughputReceipts / verifySeconds).toFixed(0)} receipts/s (${verifySeconds.toFixed(1)} s)`,
@@ -95,7 +107,11 @@ const lazyReport = await verifyChain(
     if (count % tenth === 0) {
       gc?.()
       const usage = process.memoryUsage()
-      marks.push({ receipts: count, rssMiB: usage.rss / 2 ** 20, heapUsedMiB: usage.heapUsed / 2 ** 20 })
+      marks.push({
+        receipts: count,
+        rssMiB: usage.rss / 2 ** 20,
+        heapUsedMiB: usage.heapUsed / 2 ** 20,
+      })
       sampler.mark({ receipts: count })
     }
   }),
@@ -103,7 +119,8 @@ const lazyReport = await verifyChain(
 )
 const lazySeconds = (performance.now() - lazyStarted) / 1000
 const samples = sampler.stop()
-if (!lazyReport.valid || lazyReport.size !== memoryReceipts) throw new Error(`lazy chain did not verify: ${JSON.stringify(lazyReport)}`)
+if (!lazyReport.valid || lazyReport.size !== memoryReceipts)
+  throw new Error(`lazy chain did not verify: ${JSON.stringify(lazyReport)}`)
 
 const first = marks[0]
 const last = marks[marks.length - 1]
@@ -123,9 +140,28 @@ const targets = {
   }),
 }
 const rows = [
-  { name: `sign receipts (node:crypto, spec format), ${throughputReceipts}`, receipts: throughputReceipts, seconds: signSeconds, perSecond: throughputReceipts / signSeconds },
-  { name: `verifyChain, ${throughputReceipts} receipts + checkpoint`, receipts: throughputReceipts, seconds: verifySeconds, perSecond: throughputReceipts / verifySeconds },
-  { name: `sign + verifyChain streamed, ${memoryReceipts} receipts`, receipts: memoryReceipts, seconds: lazySeconds, perSecond: memoryReceipts / lazySeconds },
+  {
+    name: `sign receipts (node:crypto, spec format), ${throughputReceipts}`,
+    receipts: throughputReceipts,
+    seconds: signSeconds,
+    perSecond: throughputReceipts / signSeconds,
+  },
+  {
+    name: `verifyChain, ${throughputReceipts} receipts + checkpoint`,
+    receipts: throughputReceipts,
+    seconds: verifySeconds,
+    perSecond: throughputReceipts / verifySeconds,
+  },
+  {
+    name: `sign + verifyChain streamed, ${memoryReceipts} receipts`,
+    receipts: memoryReceipts,
+    seconds: lazySeconds,
+    perSecond: memoryReceipts / lazySeconds,
+  },
 ]
-const file = writeResults(suiteName, { rows, memory: { marks, samples, peakRssMiB: peakRss, heapGrowthMiB: heapGrowth }, targets })
+const file = writeResults(suiteName, {
+  rows,
+  memory: { marks, samples, peakRssMiB: peakRss, heapGrowthMiB: heapGrowth },
+  targets,
+})
 console.log(`results: ${file}`)

@@ -7,10 +7,11 @@
 // - the disk's floor for durability: one small write + fdatasync.
 // Then durable decisions on SQLite (synchronous=FULL, one caller) and with group commit
 // (64 concurrent callers), and an open-loop latency run at a fixed offered load.
+
+import { createPrivateKey, randomBytes, sign } from 'node:crypto'
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPrivateKey, randomBytes, sign } from 'node:crypto'
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs'
 import { compilePolicy, createGate, generateSigningKey } from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
@@ -37,7 +38,11 @@ const cedarPolicies = `permit(principal, action == Action::"payments.transfer", 
   when { context.args.amount <= 1000 && ["USD", "EUR"].contains(context.args.currency) };
 forbid(principal, action in Action::"payments", resource) when { context.args.to == "mallory" };`
 const cedarEntities = [
-  { uid: { type: 'Action', id: 'payments.transfer' }, attrs: {}, parents: [{ type: 'Action', id: 'payments' }] },
+  {
+    uid: { type: 'Action', id: 'payments.transfer' },
+    attrs: {},
+    parents: [{ type: 'Action', id: 'payments' }],
+  },
   { uid: { type: 'Action', id: 'payments' }, attrs: {}, parents: [] },
 ]
 const cedarRequest = {
@@ -65,22 +70,37 @@ const groupGate = createGate({ policy, keys: key, issuer: 'bench', store: groupS
 
 // A real receipt's signing input, so the floor signs what the gate signs.
 const sample = await memoryGate.authorize(request)
-if (sample.decision !== 'PERMIT') throw new Error(`expected PERMIT, got ${sample.decision} ${sample.reason}`)
+if (sample.decision !== 'PERMIT')
+  throw new Error(`expected PERMIT, got ${sample.decision} ${sample.reason}`)
 const signingInput = Buffer.from(sample.receipt.slice(0, sample.receipt.lastIndexOf('.')), 'ascii')
 for (const gate of [sqliteGate, groupGate]) {
   const decision = await gate.authorize(request)
   if (decision.decision !== 'PERMIT') throw new Error(`expected PERMIT, got ${decision.decision}`)
 }
 for (const answer of [
-  cedar.isAuthorized({ ...cedarRequest, policies: { staticPolicies: cedarPolicies }, entities: cedarEntities }),
-  cedar.statefulIsAuthorized({ ...cedarRequest, preparsedPolicySetId: 'bench', entities: cedarEntities }),
+  cedar.isAuthorized({
+    ...cedarRequest,
+    policies: { staticPolicies: cedarPolicies },
+    entities: cedarEntities,
+  }),
+  cedar.statefulIsAuthorized({
+    ...cedarRequest,
+    preparsedPolicySetId: 'bench',
+    entities: cedarEntities,
+  }),
 ]) {
-  if (answer.type !== 'success' || answer.response.decision !== 'allow') throw new Error('Cedar did not allow the bench request')
+  if (answer.type !== 'success' || answer.response.decision !== 'allow')
+    throw new Error('Cedar did not allow the bench request')
 }
 
 /** What the team's own gate signs: the decision and what it was about. */
 function cedarPlusSignature(answer) {
-  const record = JSON.stringify({ decision: answer.response.decision, reasons: answer.response.diagnostics.reason, action: cedarRequest.action.id, args })
+  const record = JSON.stringify({
+    decision: answer.response.decision,
+    reasons: answer.response.diagnostics.reason,
+    action: cedarRequest.action.id,
+    args,
+  })
   return sign(null, Buffer.from(record), privateKey)
 }
 
@@ -113,11 +133,24 @@ const rows = await runCases([
   {
     name: names.cedar,
     run: () =>
-      cedarPlusSignature(cedar.isAuthorized({ ...cedarRequest, policies: { staticPolicies: cedarPolicies }, entities: cedarEntities })),
+      cedarPlusSignature(
+        cedar.isAuthorized({
+          ...cedarRequest,
+          policies: { staticPolicies: cedarPolicies },
+          entities: cedarEntities,
+        }),
+      ),
   },
   {
     name: names.cedarStateful,
-    run: () => cedarPlusSignature(cedar.statefulIsAuthorized({ ...cedarRequest, preparsedPolicySetId: 'bench', entities: cedarEntities })),
+    run: () =>
+      cedarPlusSignature(
+        cedar.statefulIsAuthorized({
+          ...cedarRequest,
+          preparsedPolicySetId: 'bench',
+          entities: cedarEntities,
+        }),
+      ),
   },
   {
     name: names.fsync,
@@ -137,8 +170,16 @@ const memory64 = rows.find((row) => row.name === names.memory64).opsPerSecond.me
 const offered = Math.max(200, Math.round(memory64 * 0.5))
 const durationMs = smoke ? 300 : 4000
 const openLoopResults = {
-  memory: await openLoop(() => memoryGate.authorize(request), { callers: 64, rate: offered, durationMs }),
-  groupCommit: await openLoop(() => groupGate.authorize(request), { callers: 64, rate: offered, durationMs }),
+  memory: await openLoop(() => memoryGate.authorize(request), {
+    callers: 64,
+    rate: offered,
+    durationMs,
+  }),
+  groupCommit: await openLoop(() => groupGate.authorize(request), {
+    callers: 64,
+    rate: offered,
+    durationMs,
+  }),
 }
 
 const groupStats = groupStore.stats()
@@ -159,27 +200,40 @@ const targets = {
     perRound: memoryVsSign,
   }),
   groupCommitVsMemoryAt64: target(groupVsMemory.median, '>=', 0.7, {
-    meaning: 'throughput with SQLite group commit / in-memory throughput, both with 64 concurrent callers',
+    meaning:
+      'throughput with SQLite group commit / in-memory throughput, both with 64 concurrent callers',
     perRound: groupVsMemory,
   }),
   groupCommitP99ClosedLoopMs: target(group64.latencyMs.p99, '<', 2, {
-    meaning: 'p99 latency, 64 callers in a closed loop (includes queueing: mean latency = 64 / throughput)',
+    meaning:
+      'p99 latency, 64 callers in a closed loop (includes queueing: mean latency = 64 / throughput)',
   }),
   groupCommitP99OpenLoopMs: target(openLoopResults.groupCommit.latencyMs.p99, '<', 2, {
     meaning: `p99 latency, 64 callers at ${offered} decisions/s offered (open loop, half the in-memory capacity)`,
   }),
   writVsCedarPlusSignature: target(cedarVsWrit.median, '>=', 3, {
-    meaning: 'how many times faster a whole Writ decision is than Cedar isAuthorized + one Ed25519 signature',
+    meaning:
+      'how many times faster a whole Writ decision is than Cedar isAuthorized + one Ed25519 signature',
     perRound: cedarVsWrit,
   }),
-  writVsCedarPreparsedPlusSignature: { measured: cedarStatefulVsWrit.median, perRound: cedarStatefulVsWrit, meaning: 'same, against Cedar with a preparsed policy set (informative)' },
+  writVsCedarPreparsedPlusSignature: {
+    measured: cedarStatefulVsWrit.median,
+    perRound: cedarStatefulVsWrit,
+    meaning: 'same, against Cedar with a preparsed policy set (informative)',
+  },
 }
 
 console.log(table(rows, names.sign))
-console.log(`\nopen loop, 64 callers at ${offered}/s: memory p99 ${openLoopResults.memory.latencyMs.p99.toFixed(2)} ms, group commit p99 ${openLoopResults.groupCommit.latencyMs.p99.toFixed(2)} ms`)
-console.log(`group commit: ${groupStats.appends} appends in ${groupStats.batches} transactions (largest ${groupStats.largestBatch})`)
+console.log(
+  `\nopen loop, 64 callers at ${offered}/s: memory p99 ${openLoopResults.memory.latencyMs.p99.toFixed(2)} ms, group commit p99 ${openLoopResults.groupCommit.latencyMs.p99.toFixed(2)} ms`,
+)
+console.log(
+  `group commit: ${groupStats.appends} appends in ${groupStats.batches} transactions (largest ${groupStats.largestBatch})`,
+)
 for (const [name, value] of Object.entries(targets)) {
-  console.log(`${name}: ${value.measured.toFixed(3)} ${value.target ?? ''} ${value.met === undefined ? '' : value.met ? 'MET' : 'MISSED'}`)
+  console.log(
+    `${name}: ${value.measured.toFixed(3)} ${value.target ?? ''} ${value.met === undefined ? '' : value.met ? 'MET' : 'MISSED'}`,
+  )
 }
 const file = writeResults('decisions', {
   rows,

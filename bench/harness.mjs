@@ -7,7 +7,7 @@
 //   speed, so a full run has a known length.
 // - Spreads next to medians: min/max of the per-round throughput and of the per-round
 //   ratios, so a reader sees how much a number moved during the run.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
 
@@ -26,10 +26,16 @@ export function option(name, fallback) {
 
 /** The `q` quantile of a sorted array (nearest rank). */
 export const quantile = (sorted, q) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+  sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 
 /** Median of any numeric array. */
-export const median = (values) => quantile([...values].sort((a, b) => a - b), 0.5)
+export const median = (values) =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  )
 
 /** Summary of numbers: median, min, max and relative spread ((max − min) / median). */
 export function summary(values) {
@@ -166,7 +172,12 @@ export function memorySampler(everyMs = 50) {
   const started = performance.now()
   const take = (label) => {
     const usage = process.memoryUsage()
-    points.push({ ms: Math.round(performance.now() - started), rssMiB: usage.rss / 2 ** 20, heapUsedMiB: usage.heapUsed / 2 ** 20, ...(label === undefined ? {} : label) })
+    points.push({
+      ms: Math.round(performance.now() - started),
+      rssMiB: usage.rss / 2 ** 20,
+      heapUsedMiB: usage.heapUsed / 2 ** 20,
+      ...(label === undefined ? {} : label),
+    })
   }
   const timer = setInterval(() => take(), everyMs)
   return {
@@ -196,7 +207,18 @@ export function machine() {
   for (const name of ['core', 'verify', 'store-sqlite', 'store-postgres', 'server']) {
     versions[`@writ/${name}`] = versionOf(`packages/${name}/package.json`)
   }
-  for (const name of ['better-sqlite3', '@noble/ed25519', '@marcbachmann/cel-js', 'hono', '@hono/node-server', 'pg', 'autocannon', '@cedar-policy/cedar-wasm', 'playwright-core', 'esbuild']) {
+  for (const name of [
+    'better-sqlite3',
+    '@noble/ed25519',
+    '@marcbachmann/cel-js',
+    'hono',
+    '@hono/node-server',
+    'pg',
+    'autocannon',
+    '@cedar-policy/cedar-wasm',
+    'playwright-core',
+    'esbuild',
+  ]) {
     versions[name] = versionOf(`node_modules/${name}/package.json`)
   }
   return {
@@ -223,7 +245,15 @@ export function writeResults(suite, data) {
   const dir = new URL('./results/', import.meta.url)
   mkdirSync(dir, { recursive: true })
   const file = new URL(`${suite}${smoke ? '-smoke' : ''}.json`, dir)
-  const document = { suite, smoke, date: new Date().toISOString(), machine: machine(), rows: [], targets: {}, ...data }
+  const document = {
+    suite,
+    smoke,
+    date: new Date().toISOString(),
+    machine: machine(),
+    rows: [],
+    targets: {},
+    ...data,
+  }
   writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`)
   return file.pathname
 }
@@ -245,6 +275,13 @@ export function table(rows, baselineName) {
 
 /** A target: the measured value, the bound, and whether it is met. */
 export function target(measured, comparison, bound, extra = {}) {
-  const met = comparison === '<=' ? measured <= bound : comparison === '<' ? measured < bound : comparison === '>=' ? measured >= bound : measured > bound
+  const met =
+    comparison === '<='
+      ? measured <= bound
+      : comparison === '<'
+        ? measured < bound
+        : comparison === '>='
+          ? measured >= bound
+          : measured > bound
   return { measured, target: `${comparison} ${bound}`, met, ...extra }
 }

@@ -24,9 +24,24 @@ rules:
   { source: 'bench.yaml' },
 )
 const kind = process.argv[3] ?? 'memory'
-const store = kind === 'sqlite-group' ? createSqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'writ-profile-')), 'writ.db'), groupCommit: true }) : undefined
-const gate = createGate({ policy, keys: generateSigningKey(), issuer: 'bench', ...(store ? { store } : {}) })
-const request = { action: 'payments.transfer', args: { to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' }, agent: 'bench-agent' }
+const store =
+  kind === 'sqlite-group'
+    ? createSqliteStore({
+        path: join(mkdtempSync(join(tmpdir(), 'writ-profile-')), 'writ.db'),
+        groupCommit: true,
+      })
+    : undefined
+const gate = createGate({
+  policy,
+  keys: generateSigningKey(),
+  issuer: 'bench',
+  ...(store ? { store } : {}),
+})
+const request = {
+  action: 'payments.transfer',
+  args: { to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' },
+  agent: 'bench-agent',
+}
 const count = Number(process.argv[2] ?? 100000)
 const callers = kind === 'sqlite-group' ? 64 : 1
 await Promise.all(

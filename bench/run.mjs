@@ -21,7 +21,9 @@ const argv = process.argv.slice(2)
 const smoke = argv.includes('--smoke')
 const onlyIndex = argv.indexOf('--only')
 const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1].split(',')) : undefined
-const extra = argv.filter((value, index) => value !== '--only' && index !== onlyIndex + 1 || onlyIndex < 0)
+const extra = argv.filter(
+  (value, index) => (value !== '--only' && index !== onlyIndex + 1) || onlyIndex < 0,
+)
 
 const started = performance.now()
 const failed = []
@@ -29,13 +31,23 @@ for (const suite of suites) {
   if (only && !only.has(suite.name)) continue
   console.log(`\n== ${suite.name}`)
   const suiteStarted = performance.now()
-  const result = spawnSync(process.execPath, [...suite.flags, fileURLToPath(new URL(`${suite.name}.mjs`, import.meta.url)), ...extra], { stdio: 'inherit' })
+  const result = spawnSync(
+    process.execPath,
+    [...suite.flags, fileURLToPath(new URL(`${suite.name}.mjs`, import.meta.url)), ...extra],
+    { stdio: 'inherit' },
+  )
   console.log(`(${suite.name}: ${((performance.now() - suiteStarted) / 1000).toFixed(1)} s)`)
   if (result.status !== 0) failed.push(suite.name)
 }
 if (!smoke && !only) {
-  const report = spawnSync(process.execPath, [fileURLToPath(new URL('report.mjs', import.meta.url))], { stdio: 'inherit' })
+  const report = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL('report.mjs', import.meta.url))],
+    { stdio: 'inherit' },
+  )
   if (report.status !== 0) failed.push('report')
 }
-console.log(`\nall suites: ${((performance.now() - started) / 1000).toFixed(1)} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`)
+console.log(
+  `\nall suites: ${((performance.now() - started) / 1000).toFixed(1)} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`,
+)
 process.exit(failed.length ? 1 : 0)

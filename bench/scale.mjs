@@ -21,7 +21,12 @@ const key = generateSigningKey()
 function generatedPolicy(size) {
   const services = Math.max(1, Math.floor(size / 10))
   const rules = [
-    { id: 'small-transfers', effect: 'permit', actions: ['payments.transfer'], when: "args.amount <= 1000 && args.currency in ['USD', 'EUR']" },
+    {
+      id: 'small-transfers',
+      effect: 'permit',
+      actions: ['payments.transfer'],
+      when: "args.amount <= 1000 && args.currency in ['USD', 'EUR']",
+    },
     { id: 'sanctioned', effect: 'deny', actions: ['payments.*'], when: "args.to == 'mallory'" },
   ]
   for (let index = rules.length; index < size; index++) {
@@ -31,13 +36,19 @@ function generatedPolicy(size) {
       id: `rule-${index}`,
       effect: index % 3 === 0 ? 'deny' : 'permit',
       actions: glob ? [`${service}.*`] : [`${service}.op${index}`, `${service}.alt${index}`],
-      when: glob ? `args.to == 'blocked-${index}'` : `args.amount <= ${index} && agent != 'agent-${index}'`,
+      when: glob
+        ? `args.to == 'blocked-${index}'`
+        : `args.amount <= ${index} && agent != 'agent-${index}'`,
     })
   }
   return { writ: 1, id: `bench-scale-${size}`, rules }
 }
 
-const request = { action: 'payments.transfer', args: { to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' }, agent: 'bench-agent' }
+const request = {
+  action: 'payments.transfer',
+  args: { to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' },
+  agent: 'bench-agent',
+}
 const compileMs = Object.create(null)
 const gates = Object.create(null)
 for (const size of sizes) {
@@ -47,22 +58,40 @@ for (const size of sizes) {
   compileMs[size] = performance.now() - started
   gates[size] = createGate({ policy, keys: key, issuer: 'bench' })
   const decision = await gates[size].authorize(request)
-  if (decision.decision !== 'PERMIT' || decision.rule !== 'small-transfers') throw new Error(`policy of ${size} rules decided ${decision.decision}`)
+  if (decision.decision !== 'PERMIT' || decision.rule !== 'small-transfers')
+    throw new Error(`policy of ${size} rules decided ${decision.decision}`)
 }
 
-const evaluation = (size) => ({ action: 'payments.transfer', args: request.args, agent: 'bench-agent', context: {}, now: 1_700_000_000 })
+const evaluation = () => ({
+  action: 'payments.transfer',
+  args: request.args,
+  agent: 'bench-agent',
+  context: {},
+  now: 1_700_000_000,
+})
 const policyRows = await runCases([
-  ...sizes.map((size) => ({ name: `authorize, ${size} rules`, run: () => gates[size].authorize(request) })),
+  ...sizes.map((size) => ({
+    name: `authorize, ${size} rules`,
+    run: () => gates[size].authorize(request),
+  })),
   ...sizes.map((size) => {
-    const input = evaluation(size)
-    return { name: `policy.evaluate only, ${size} rules`, run: () => gates[size].policy.evaluate(input) }
+    const input = evaluation()
+    return {
+      name: `policy.evaluate only, ${size} rules`,
+      run: () => gates[size].policy.evaluate(input),
+    }
   }),
 ])
 
 /** An argument object whose canonical JSON is about `bytes` long: records in an array. */
 function argumentsOf(bytes) {
   const items = []
-  const record = (index) => ({ sku: `sku-${index}`, qty: index % 17, price: (index % 1000) / 4, note: 'lorem ipsum dolor sit amet' })
+  const record = (index) => ({
+    sku: `sku-${index}`,
+    qty: index % 17,
+    price: (index % 1000) / 4,
+    note: 'lorem ipsum dolor sit amet',
+  })
   let length = 0
   for (let index = 0; length < bytes - 120; index++) {
     const item = record(index)
@@ -83,29 +112,55 @@ for (const bytes of argumentSizes) {
   const gateRequest = { action: 'payments.transfer', args: value, agent: 'bench-agent' }
   const textRequest = { action: 'payments.transfer', args: text, agent: 'bench-agent' }
   argumentCases.push(
-    { name: `baseline: JSON.stringify + sha256, ${label}`, run: () => createHash('sha256').update(JSON.stringify(value)).digest('hex') },
+    {
+      name: `baseline: JSON.stringify + sha256, ${label}`,
+      run: () => createHash('sha256').update(JSON.stringify(value)).digest('hex'),
+    },
     { name: `canonicalArgs (object), ${label}`, run: () => canonicalArgs(value) },
     { name: `canonicalArgs (raw JSON text), ${label}`, run: () => canonicalArgs(text) },
     { name: `authorize (object args), ${label}`, run: () => gates[10].authorize(gateRequest) },
     { name: `authorize (raw JSON args), ${label}`, run: () => gates[10].authorize(textRequest) },
   )
 }
-const argumentRows = await runCases(argumentCases, { rounds: smoke ? 2 : 5, roundMs: smoke ? 40 : 300 })
+const argumentRows = await runCases(argumentCases, {
+  rounds: smoke ? 2 : 5,
+  roundMs: smoke ? 40 : 300,
+})
 
 const scale = roundRatio(policyRows, 'authorize, 10 rules', 'authorize, 10000 rules')
-const evaluateScale = roundRatio(policyRows, 'policy.evaluate only, 10 rules', 'policy.evaluate only, 10000 rules')
+const evaluateScale = roundRatio(
+  policyRows,
+  'policy.evaluate only, 10 rules',
+  'policy.evaluate only, 10000 rules',
+)
 const targets = {
   tenThousandRulesVsTen: target(scale.median, '<=', 1.2, {
-    meaning: 'cost of one decision with a 10,000-rule policy / with a 10-rule policy (whole gate, memory store)',
+    meaning:
+      'cost of one decision with a 10,000-rule policy / with a 10-rule policy (whole gate, memory store)',
     perRound: scale,
   }),
-  tenThousandRulesVsTenEvaluateOnly: { measured: evaluateScale.median, perRound: evaluateScale, meaning: 'same, policy evaluation alone (informative)' },
+  tenThousandRulesVsTenEvaluateOnly: {
+    measured: evaluateScale.median,
+    perRound: evaluateScale,
+    meaning: 'same, policy evaluation alone (informative)',
+  },
 }
 console.log(table(policyRows, 'authorize, 10 rules'))
-console.log(`\ncompile time (ms): ${sizes.map((size) => `${size}: ${compileMs[size].toFixed(0)}`).join(', ')}`)
+console.log(
+  `\ncompile time (ms): ${sizes.map((size) => `${size}: ${compileMs[size].toFixed(0)}`).join(', ')}`,
+)
 console.log(`\n${table(argumentRows, argumentRows[0].name)}`)
 for (const [name, value] of Object.entries(targets)) {
-  console.log(`${name}: ${value.measured.toFixed(3)} ${value.target ?? ''} ${value.met === undefined ? '' : value.met ? 'MET' : 'MISSED'}`)
+  console.log(
+    `${name}: ${value.measured.toFixed(3)} ${value.target ?? ''} ${value.met === undefined ? '' : value.met ? 'MET' : 'MISSED'}`,
+  )
 }
-const file = writeResults('scale', { rows: [...policyRows, ...argumentRows], policyRows, argumentRows, compileMs, argumentBytes, targets })
+const file = writeResults('scale', {
+  rows: [...policyRows, ...argumentRows],
+  policyRows,
+  argumentRows,
+  compileMs,
+  argumentBytes,
+  targets,
+})
 console.log(`results: ${file}`)

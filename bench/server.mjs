@@ -11,8 +11,8 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 import { compilePolicy, createGate, createRemoteGate, generateSigningKey } from '@writ/core'
+import autocannon from 'autocannon'
 import { runCases, smoke, summary, table, writeResults } from './harness.mjs'
 import { BENCH_TOKEN } from './support/authority-token.mjs'
 import { postgresBinDir, startPgCluster } from './support/pg-cluster.mjs'
@@ -20,7 +20,11 @@ import { postgresBinDir, startPgCluster } from './support/pg-cluster.mjs'
 const authorityScript = fileURLToPath(new URL('./support/authority.mjs', import.meta.url))
 
 async function startAuthority(kind, postgresUrl) {
-  const child = spawn(process.execPath, [authorityScript, kind, ...(postgresUrl ? [postgresUrl] : [])], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    [authorityScript, kind, ...(postgresUrl ? [postgresUrl] : [])],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  )
   const lines = createInterface({ input: child.stdout })
   const [first] = await Promise.race([
     once(lines, 'line'),
@@ -60,7 +64,8 @@ const labels = {
 const kinds = ['bare', 'memory', 'sqlite', 'sqlite-group', ...(postgresUrl ? ['postgres'] : [])]
 const authorities = []
 try {
-  for (const kind of kinds) authorities.push(await startAuthority(kind, kind === 'postgres' ? postgresUrl : undefined))
+  for (const kind of kinds)
+    authorities.push(await startAuthority(kind, kind === 'postgres' ? postgresUrl : undefined))
 
   const body = JSON.stringify({
     action: 'payments.transfer',
@@ -83,7 +88,10 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const authority of authorities) {
       const result = await fire(authority.url, seconds)
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${authority.kind}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
+      if (result.non2xx > 0 || result.errors > 0)
+        throw new Error(
+          `${authority.kind}: ${result.non2xx} non-2xx answers, ${result.errors} errors`,
+        )
       results[authority.kind].push(result)
     }
   }
@@ -105,10 +113,24 @@ try {
   })
 
   // One caller through createRemoteGate, which checks every receipt it gets back.
-  const request = { action: 'payments.transfer', args: { to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' } }
+  const request = {
+    action: 'payments.transfer',
+    args: { to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' },
+  }
   const local = createGate({
     policy: compilePolicy(
-      { writ: 1, id: 'bench-payments', rules: [{ id: 'small-transfers', effect: 'permit', actions: ['payments.transfer'], when: "args.amount <= 1000 && args.currency in ['USD', 'EUR']" }] },
+      {
+        writ: 1,
+        id: 'bench-payments',
+        rules: [
+          {
+            id: 'small-transfers',
+            effect: 'permit',
+            actions: ['payments.transfer'],
+            when: "args.amount <= 1000 && args.currency in ['USD', 'EUR']",
+          },
+        ],
+      },
       { source: 'bench.json' },
     ),
     keys: generateSigningKey(),
@@ -127,14 +149,22 @@ try {
   const remoteRows = await runCases(
     [
       { name: 'baseline: in-process gate, memory store', run: () => local.authorize(request) },
-      { name: 'createRemoteGate → writ serve (memory), 1 caller', run: () => remoteMemory.authorize(request) },
-      { name: 'createRemoteGate → writ serve (SQLite group), 1 caller', run: () => remoteGroup.authorize(request) },
+      {
+        name: 'createRemoteGate → writ serve (memory), 1 caller',
+        run: () => remoteMemory.authorize(request),
+      },
+      {
+        name: 'createRemoteGate → writ serve (SQLite group), 1 caller',
+        run: () => remoteGroup.authorize(request),
+      },
     ],
     { rounds: smoke ? 2 : 5, roundMs: smoke ? 60 : 500 },
   )
 
   const floor = httpRows[0].opsPerSecond.median
-  console.log(`${'autocannon, 64 connections'.padEnd(64)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs floor'.padStart(9)}`)
+  console.log(
+    `${'autocannon, 64 connections'.padEnd(64)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs floor'.padStart(9)}`,
+  )
   for (const row of httpRows) {
     console.log(
       `${row.name.padEnd(64)} ${row.opsPerSecond.median.toFixed(0).padStart(8)} ${String(row.latencyMs.p50).padStart(7)} ${String(row.latencyMs.p99).padStart(7)} ${`${((100 * row.opsPerSecond.median) / floor).toFixed(0)}%`.padStart(9)}`,
@@ -142,7 +172,13 @@ try {
   }
   console.log(`PostgreSQL: ${postgresNote}`)
   console.log(`\n${table(remoteRows, remoteRows[0].name)}`)
-  const file = writeResults('server', { rows: [...httpRows, ...remoteRows], httpRows, remoteRows, postgres: postgresNote, targets: {} })
+  const file = writeResults('server', {
+    rows: [...httpRows, ...remoteRows],
+    httpRows,
+    remoteRows,
+    postgres: postgresNote,
+    targets: {},
+  })
   console.log(`results: ${file}`)
 } finally {
   for (const authority of authorities) await authority.stop()

@@ -15,24 +15,38 @@ import { chromium } from 'playwright-core'
 import { roundRatio, runCases, smoke, summary, table, writeResults } from './harness.mjs'
 
 const policy = compilePolicy(
-  { writ: 1, id: 'bench-verify', rules: [{ id: 'all', effect: 'permit', actions: ['payments.*'] }] },
+  {
+    writ: 1,
+    id: 'bench-verify',
+    rules: [{ id: 'all', effect: 'permit', actions: ['payments.*'] }],
+  },
   { source: 'bench.json' },
 )
 const key = generateSigningKey()
 const gate = createGate({ policy, keys: key, issuer: 'https://authority.bench' })
 const tokens = []
 for (let index = 0; index < 1000; index++) {
-  const decision = await gate.authorize({ action: 'payments.transfer', args: { to: 'acme', amount: index }, agent: 'bench-agent' })
+  const decision = await gate.authorize({
+    action: 'payments.transfer',
+    args: { to: 'acme', amount: index },
+    agent: 'bench-agent',
+  })
   tokens.push(decision.receipt)
 }
 const keySet = gate.verifyKeys()
 const jwks = keySet.toJSON()
 const { d, ...publicJwk } = key
-const nodeKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicJwk.x }, format: 'jwk' })
+const nodeKey = createPublicKey({
+  key: { kty: 'OKP', crv: 'Ed25519', x: publicJwk.x },
+  format: 'jwk',
+})
 const joseKey = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: publicJwk.x }, 'EdDSA')
 const parts = tokens.map((token) => {
   const dot = token.lastIndexOf('.')
-  return { input: Buffer.from(token.slice(0, dot), 'ascii'), signature: Buffer.from(base64UrlDecode(token.slice(dot + 1))) }
+  return {
+    input: Buffer.from(token.slice(0, dot), 'ascii'),
+    signature: Buffer.from(base64UrlDecode(token.slice(dot + 1))),
+  }
 })
 
 let cursor = 0
@@ -85,12 +99,23 @@ if (existsSync(chromiumPath)) {
       return
     }
     response.setHeader('content-type', 'text/html')
-    response.end('<!doctype html><title>writ verify bench</title><script src="/writ-verify.js"></script>')
+    response.end(
+      '<!doctype html><title>writ verify bench</title><script src="/writ-verify.js"></script>',
+    )
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   const browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   })
   try {
     const page = await browser.newPage()
@@ -100,25 +125,42 @@ if (existsSync(chromiumPath)) {
         const writ = globalThis.Writ
         const keys = writ.createKeySet(jwks)
         const raw = writ.base64UrlDecode(jwks.keys[0].x)
-        const subtleKey = await crypto.subtle.importKey('raw', raw, { name: 'Ed25519' }, false, ['verify'])
+        const subtleKey = await crypto.subtle.importKey('raw', raw, { name: 'Ed25519' }, false, [
+          'verify',
+        ])
         const encoder = new TextEncoder()
         const parts = tokens.map((token) => {
           const dot = token.lastIndexOf('.')
-          return { input: encoder.encode(token.slice(0, dot)), signature: writ.base64UrlDecode(token.slice(dot + 1)) }
+          return {
+            input: encoder.encode(token.slice(0, dot)),
+            signature: writ.base64UrlDecode(token.slice(dot + 1)),
+          }
         })
         let cursor = 0
+        const next = (length) => {
+          cursor = (cursor + 1) % length
+          return cursor
+        }
         const cases = {
           'baseline: WebCrypto verify (no strict checks)': async () => {
-            const part = parts[(cursor = (cursor + 1) % parts.length)]
-            if (!(await crypto.subtle.verify({ name: 'Ed25519' }, subtleKey, part.signature, part.input))) throw new Error('bad')
+            const part = parts[next(parts.length)]
+            if (
+              !(await crypto.subtle.verify(
+                { name: 'Ed25519' },
+                subtleKey,
+                part.signature,
+                part.input,
+              ))
+            )
+              throw new Error('bad')
           },
           'verifyReceipt, webcrypto backend': async () => {
             writ.setEd25519Backend('webcrypto')
-            await writ.verifyReceipt(tokens[(cursor = (cursor + 1) % tokens.length)], keys)
+            await writ.verifyReceipt(tokens[next(tokens.length)], keys)
           },
           'verifyReceipt, noble backend': async () => {
             writ.setEd25519Backend('noble')
-            await writ.verifyReceipt(tokens[(cursor = (cursor + 1) % tokens.length)], keys)
+            await writ.verifyReceipt(tokens[next(tokens.length)], keys)
           },
         }
         const perRound = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
@@ -135,7 +177,11 @@ if (existsSync(chromiumPath)) {
           }
         }
         writ.setEd25519Backend('auto')
-        return { userAgent: navigator.userAgent, defaultBackend: writ.getEd25519Backend(), perRound }
+        return {
+          userAgent: navigator.userAgent,
+          defaultBackend: writ.getEd25519Backend(),
+          perRound,
+        }
       },
       { tokens, jwks, rounds: smoke ? 2 : 5, roundMs: smoke ? 100 : 600 },
     )
@@ -143,14 +189,21 @@ if (existsSync(chromiumPath)) {
     await browser.close()
     await new Promise((resolve) => server.close(resolve))
   }
-  browserResult.rows = Object.entries(browserResult.perRound).map(([name, values]) => ({ name: `Chromium: ${name}`, opsPerSecond: summary(values), perRound: values }))
+  browserResult.rows = Object.entries(browserResult.perRound).map(([name, values]) => ({
+    name: `Chromium: ${name}`,
+    opsPerSecond: summary(values),
+    perRound: values,
+  }))
   browserResult.bundleBytes = bundle.length
 }
 
 console.log(table(rows, names.bare))
 if (browserResult) {
   console.log(`\n${browserResult.userAgent}`)
-  for (const row of browserResult.rows) console.log(`${row.name.padEnd(60)} ${row.opsPerSecond.median.toFixed(0).padStart(8)}/s  spread ${(row.opsPerSecond.spread * 100).toFixed(0)}%`)
+  for (const row of browserResult.rows)
+    console.log(
+      `${row.name.padEnd(60)} ${row.opsPerSecond.median.toFixed(0).padStart(8)}/s  spread ${(row.opsPerSecond.spread * 100).toFixed(0)}%`,
+    )
 } else {
   console.log(`\nno Chromium at ${chromiumPath}: browser rows skipped`)
 }
@@ -158,7 +211,10 @@ const strictCost = roundRatio(rows, names.bare, names.node)
 const file = writeResults('verify', {
   rows,
   browser: browserResult ?? null,
-  strictVsBareNode: { ...strictCost, meaning: 'cost of verifyReceipt (node backend) / cost of a bare node:crypto verify' },
+  strictVsBareNode: {
+    ...strictCost,
+    meaning: 'cost of verifyReceipt (node backend) / cost of a bare node:crypto verify',
+  },
   targets: {},
 })
 console.log(`results: ${file}`)

@@ -10,12 +10,19 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const suites = ['decisions', 'scale', 'verify', 'server', 'chain'] as const
 
 function results(suite: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(`${root}bench/results/${suite}-smoke.json`, 'utf8')) as Record<string, unknown>
+  return JSON.parse(readFileSync(`${root}bench/results/${suite}-smoke.json`, 'utf8')) as Record<
+    string,
+    unknown
+  >
 }
 
 describe('npm run bench -- --smoke', () => {
   it('runs every suite and writes its result file', () => {
-    const run = spawnSync(process.execPath, ['bench/run.mjs', '--smoke'], { cwd: root, encoding: 'utf8', timeout: 240_000 })
+    const run = spawnSync(process.execPath, ['bench/run.mjs', '--smoke'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 240_000,
+    })
     expect(run.stderr).not.toMatch(/FAILED/)
     expect(run.status).toBe(0)
     for (const suite of suites) {
@@ -30,17 +37,30 @@ describe('npm run bench -- --smoke', () => {
   }, 300_000)
 
   it('reports every target as a measured number with a bound', () => {
-    const decisions = results('decisions')['targets'] as Record<string, { measured: number; target?: string; met?: boolean }>
-    for (const name of ['memoryDecisionVsSignature', 'groupCommitVsMemoryAt64', 'groupCommitP99OpenLoopMs', 'writVsCedarPlusSignature']) {
+    const decisions = results('decisions')['targets'] as Record<
+      string,
+      { measured: number; target?: string; met?: boolean }
+    >
+    for (const name of [
+      'memoryDecisionVsSignature',
+      'groupCommitVsMemoryAt64',
+      'groupCommitP99OpenLoopMs',
+      'writVsCedarPlusSignature',
+    ]) {
       expect(Number.isFinite(decisions[name]?.measured)).toBe(true)
       expect(typeof decisions[name]?.met).toBe('boolean')
     }
     const scale = results('scale')['targets'] as Record<string, { measured: number; met?: boolean }>
     expect(Number.isFinite(scale['tenThousandRulesVsTen']?.measured)).toBe(true)
-    const chain = results('chain') as { memory: { marks: unknown[] }; targets: Record<string, { measured: number }> }
+    const chain = results('chain') as {
+      memory: { marks: unknown[] }
+      targets: Record<string, { measured: number }>
+    }
     expect(chain.memory.marks.length).toBeGreaterThanOrEqual(10)
     expect(Number.isFinite(chain.targets['heapFlatOverChain']?.measured)).toBe(true)
-    const verify = results('verify') as { rows: { name: string; opsPerSecond: { median: number } }[] }
+    const verify = results('verify') as {
+      rows: { name: string; opsPerSecond: { median: number } }[]
+    }
     expect(verify.rows.map((row) => row.name)).toContain('verifyReceipt, noble backend')
   })
 })

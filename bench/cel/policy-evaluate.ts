@@ -6,16 +6,37 @@ import { compilePolicy } from '../../packages/core/src/policy/index.js'
 
 function policyWith(count: number) {
   const rules: object[] = [
-    { id: 'small', effect: 'permit', actions: ['payments.transfer'], when: "args.amount <= 1000 && args.currency in ['USD', 'EUR']" },
-    { id: 'blocked', effect: 'deny', actions: ['payments.*'], when: "args.to.startsWith('sanctioned_')" },
+    {
+      id: 'small',
+      effect: 'permit',
+      actions: ['payments.transfer'],
+      when: "args.amount <= 1000 && args.currency in ['USD', 'EUR']",
+    },
+    {
+      id: 'blocked',
+      effect: 'deny',
+      actions: ['payments.*'],
+      when: "args.to.startsWith('sanctioned_')",
+    },
   ]
   for (let index = rules.length; index < count; index++) {
-    rules.push({ id: `rule-${index}`, effect: index % 3 === 0 ? 'deny' : 'permit', actions: [index % 2 === 0 ? `service${index}.*` : `service${index}.read`], when: `args.n == ${index}` })
+    rules.push({
+      id: `rule-${index}`,
+      effect: index % 3 === 0 ? 'deny' : 'permit',
+      actions: [index % 2 === 0 ? `service${index}.*` : `service${index}.read`],
+      when: `args.n == ${index}`,
+    })
   }
   return compilePolicy({ writ: 1, id: 'bench', rules } as never)
 }
 
-const input = { action: 'payments.transfer', args: { amount: 250, currency: 'USD', to: 'acct_1' }, agent: 'bot-7', context: {}, now: 1_736_942_400 }
+const input = {
+  action: 'payments.transfer',
+  args: { amount: 250, currency: 'USD', to: 'acct_1' },
+  agent: 'bot-7',
+  context: {},
+  now: 1_736_942_400,
+}
 const results: Record<string, number> = {}
 for (const count of [10, 10_000]) {
   const policy = policyWith(count)

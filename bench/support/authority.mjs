@@ -16,6 +16,7 @@ import { hashToken, startAuthorityServer } from '@writ/server'
 import { Hono } from 'hono'
 
 import { BENCH_TOKEN } from './authority-token.mjs'
+
 const [kind, postgresUrl] = process.argv.slice(2)
 const policy = compilePolicy(
   `writ: 1
@@ -41,10 +42,17 @@ if (kind === 'bare') {
   const app = new Hono()
   app.post('/v1/decisions', async (context) => {
     await context.req.arrayBuffer()
-    return context.json({ decision: 'PERMIT', reason: 'RULE_PERMIT', rule: 'small-transfers', receipt: 'x'.repeat(620) })
+    return context.json({
+      decision: 'PERMIT',
+      reason: 'RULE_PERMIT',
+      rule: 'small-transfers',
+      receipt: 'x'.repeat(620),
+    })
   })
   const server = await new Promise((resolve) => {
-    const instance = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(instance))
+    const instance = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+      resolve(instance),
+    )
   })
   url = `http://127.0.0.1:${server.address().port}`
   close = () => new Promise((resolve) => server.close(resolve))
@@ -58,8 +66,17 @@ if (kind === 'bare') {
   } else if (kind !== 'memory') {
     throw new Error(`unknown store ${kind}`)
   }
-  const gate = createGate({ policy, keys: generateSigningKey(), issuer: 'https://authority.bench', ...(store ? { store } : {}), chainId: `bench-${kind}-${process.pid}` })
-  const authority = await startAuthorityServer({ gate, agents: [{ agent: 'bench-agent', tokenSha256: hashToken(BENCH_TOKEN) }] })
+  const gate = createGate({
+    policy,
+    keys: generateSigningKey(),
+    issuer: 'https://authority.bench',
+    ...(store ? { store } : {}),
+    chainId: `bench-${kind}-${process.pid}`,
+  })
+  const authority = await startAuthorityServer({
+    gate,
+    agents: [{ agent: 'bench-agent', tokenSha256: hashToken(BENCH_TOKEN) }],
+  })
   url = authority.url
   keys = await gate.keys()
   close = async () => {

@@ -34,13 +34,15 @@ function freePort() {
 /** Starts a cluster; returns `{ url, port, version, destroy() }`. */
 export async function startPgCluster() {
   const bin = postgresBinDir()
-  if (bin === undefined) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql')
+  if (bin === undefined)
+    throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql')
   const root = mkdtempSync(join(tmpdir(), 'writ-bench-pg-'))
   const data = join(root, 'data')
   const asRoot = userInfo().uid === 0
   const run = (command, args) => {
     const full = join(bin, command)
-    if (asRoot) return execFileSync('runuser', ['-u', 'postgres', '--', full, ...args], { stdio: 'pipe' })
+    if (asRoot)
+      return execFileSync('runuser', ['-u', 'postgres', '--', full, ...args], { stdio: 'pipe' })
     return execFileSync(full, args, { stdio: 'pipe' })
   }
   if (asRoot) {
