@@ -6,19 +6,41 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compilePolicy, createGate, generateSigningKey, refusalOf } from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
-import { createKeySet, verifyChain, verifyPermit, verifyReceipt, createMemoryReplayCache } from '@writ/verify'
+import {
+  createKeySet,
+  createMemoryReplayCache,
+  verifyChain,
+  verifyPermit,
+  verifyReceipt,
+} from '@writ/verify'
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR
 const paint = (code, text) => (color ? `\u001b[${code}m${text}\u001b[0m` : text)
-const badge = { PERMIT: paint('32;1', 'PERMIT '), DENY: paint('31;1', 'DENY   '), SILENCE: paint('33;1', 'SILENCE') }
+const badge = {
+  PERMIT: paint('32;1', 'PERMIT '),
+  DENY: paint('31;1', 'DENY   '),
+  SILENCE: paint('33;1', 'SILENCE'),
+}
 const step = (title) => console.log(`\n${paint('1', title)}`)
 const ok = (text) => console.log(`  ${paint('32', '✓')} ${text}`)
-const bad = (text) => console.log(`  ${paint('31', '✗')} ${text}`)
+let failures = 0
+const bad = (text) => {
+  failures++
+  console.log(`  ${paint('31', '✗')} ${text}`)
+}
 
-const policy = compilePolicy(readFileSync(new URL('./policy.yaml', import.meta.url), 'utf8'), { source: 'policy.yaml' })
+const policy = compilePolicy(readFileSync(new URL('./policy.yaml', import.meta.url), 'utf8'), {
+  source: 'policy.yaml',
+})
 const dir = mkdtempSync(join(tmpdir(), 'writ-walkthrough-'))
 const store = createSqliteStore({ path: join(dir, 'receipts.db') })
-const gate = createGate({ policy, keys: generateSigningKey(), issuer: 'https://authority.example', store, defaultAgent: 'agent:treasury-bot' })
+const gate = createGate({
+  policy,
+  keys: generateSigningKey(),
+  issuer: 'https://authority.example',
+  store,
+  defaultAgent: 'agent:treasury-bot',
+})
 const keys = createKeySet(await gate.keys())
 
 step(`1. The policy "${policy.id}" is version ${policy.digest.slice(0, 23)}…`)
@@ -45,32 +67,52 @@ for (const args of proposals) {
   }
   decisions.push(decision)
   const shown = typeof args === 'string' ? args : JSON.stringify(args)
-  console.log(`  ${badge[decision.decision]} ${shown.padEnd(52)} ${decision.reason}${decision.rule ? ` (rule ${decision.rule})` : ''}`)
+  console.log(
+    `  ${badge[decision.decision]} ${shown.padEnd(52)} ${decision.reason}${decision.rule ? ` (rule ${decision.rule})` : ''}`,
+  )
 }
-console.log(`  payments actually sent: ${paid.length} (${paid.map((p) => `${p.amount} to ${p.to}`).join(', ')})`)
+console.log(
+  `  payments actually sent: ${paid.length} (${paid.map((p) => `${p.amount} to ${p.to}`).join(', ')})`,
+)
 
 step('3. Every decision, refusals included, left a signed receipt in one chain')
 const tokens = []
 for await (const stored of store.receipts(gate.chainId)) tokens.push(stored.token)
 const checkpoint = await gate.checkpoint()
 const report = await verifyChain(tokens, keys, { checkpoints: [checkpoint.token] })
-report.valid ? ok(`${report.size} receipts, contiguous, head matches the signed checkpoint`) : bad(`chain broken: ${report.code}`)
+report.valid
+  ? ok(`${report.size} receipts, contiguous, head matches the signed checkpoint`)
+  : bad(`chain broken: ${report.code}`)
 
 step('4. A receiving service executes only on a PERMIT bound to exactly this request')
 const permit = decisions[0]
 const replay = createMemoryReplayCache()
-const tryExecute = async (label, token, args) => {
+const tryExecute = async (label, token, args, expected) => {
   try {
     await verifyPermit(token, keys, { action: 'payments.transfer', args, replay })
-    ok(`${label}: accepted`)
+    expected === 'accepted'
+      ? ok(`${label}: accepted`)
+      : bad(`${label}: accepted, but should have been refused`)
   } catch (error) {
-    bad(`${label}: refused with ${paint('1', error.code)}`)
+    error.code === expected
+      ? ok(`${label}: refused with ${paint('1', error.code)}`)
+      : bad(`${label}: refused with ${error.code}, expected ${expected}`)
   }
 }
-await tryExecute('the permitted transfer', permit.receipt, proposals[0])
-await tryExecute('the same receipt again (replay)', permit.receipt, proposals[0])
-await tryExecute('the permit with the amount changed after the decision', permit.receipt, { ...proposals[0], amount: 9000 })
-await tryExecute('a DENY receipt presented as authority', decisions[2].receipt, proposals[2])
+await tryExecute('the permitted transfer', permit.receipt, proposals[0], 'accepted')
+await tryExecute('the same receipt again (replay)', permit.receipt, proposals[0], 'REPLAYED')
+await tryExecute(
+  'the permit with the amount changed after the decision',
+  permit.receipt,
+  { ...proposals[0], amount: 9000 },
+  'ARGS_MISMATCH',
+)
+await tryExecute(
+  'a DENY receipt presented as authority',
+  decisions[2].receipt,
+  proposals[2],
+  'NOT_PERMIT',
+)
 
 step('5. Tampering with the evidence is detected, with the first bad position')
 const flip = (token) => {
@@ -87,7 +129,9 @@ const attacks = {
 }
 for (const [label, forged] of Object.entries(attacks)) {
   const result = await verifyChain(forged, keys, { checkpoints: [checkpoint.token] })
-  result.valid ? bad(`${label}: NOT detected`) : ok(`${label}: detected as ${paint('1', result.code)} at seq ${result.seq}`)
+  result.valid
+    ? bad(`${label}: NOT detected`)
+    : ok(`${label}: detected as ${paint('1', result.code)} at seq ${result.seq}`)
 }
 try {
   await verifyReceipt(flip(decisions[1].receipt), keys)
@@ -97,4 +141,10 @@ try {
 }
 
 await store.close()
-console.log(`\nReceipts are in ${join(dir, 'receipts.db')}. Next: examples/ and docs/getting-started.md.`)
+if (failures > 0) {
+  console.log(`\n${failures} check(s) did not behave as expected`)
+  process.exitCode = 1
+}
+console.log(
+  `\nReceipts are in ${join(dir, 'receipts.db')}. Next: examples/ and docs/getting-started.md.`,
+)
