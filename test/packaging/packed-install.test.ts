@@ -108,6 +108,7 @@ beforeAll(async () => {
     'openai.mjs',
     'langchain.mjs',
     'fetch.mjs',
+    'getting-started.mjs',
     'consumer.ts',
   ])
     copyFileSync(join(programs, file), join(project, file))
@@ -145,9 +146,9 @@ beforeAll(async () => {
       'zod@4',
     ],
     project,
-    280_000,
+    400_000,
   )
-}, 300_000)
+}, 420_000)
 
 afterAll(() => {
   if (workDirectory !== '') rmSync(workDirectory, { recursive: true, force: true })
@@ -318,5 +319,14 @@ describe('the installed packages work', () => {
       30_000,
     )
     expect(JSON.parse(chain.stdout)).toMatchObject({ valid: true })
+  })
+
+  it('the getting-started guide works as written, with the files the bin made', async () => {
+    expect(await runProgram('getting-started.mjs')).toEqual({
+      transfers: [{ to: 'acme', amount: 250 }],
+      permit: ['PERMIT', 'agent:treasury-bot'],
+      refusal: ['SILENCE', 'CONDITION_FALSE'],
+      chain: ['main', true, 2],
+    })
   })
 })
