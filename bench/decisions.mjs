@@ -126,48 +126,53 @@ const names = {
   memory64: 'authorize, memory store, 64 callers',
   group64: 'authorize, SQLite group commit, 64 callers',
 }
-const rows = await runCases([
-  { name: names.bare, run: () => tool(args) },
-  { name: names.sign, run: () => void sign(null, signingInput, privateKey) },
-  { name: names.memory, run: () => memoryGate.authorize(request) },
-  {
-    name: names.cedar,
-    run: () =>
-      cedarPlusSignature(
-        cedar.isAuthorized({
-          ...cedarRequest,
-          policies: { staticPolicies: cedarPolicies },
-          entities: cedarEntities,
-        }),
-      ),
-  },
-  {
-    name: names.cedarStateful,
-    run: () =>
-      cedarPlusSignature(
-        cedar.statefulIsAuthorized({
-          ...cedarRequest,
-          preparsedPolicySetId: 'bench',
-          entities: cedarEntities,
-        }),
-      ),
-  },
-  {
-    name: names.fsync,
-    run: () => {
-      writeSync(fsyncFd, fsyncBlock, 0, fsyncBlock.length, 0)
-      fdatasyncSync(fsyncFd)
+const rows = await runCases(
+  [
+    { name: names.bare, run: () => tool(args) },
+    { name: names.sign, run: () => void sign(null, signingInput, privateKey) },
+    { name: names.memory, run: () => memoryGate.authorize(request) },
+    {
+      name: names.cedar,
+      run: () =>
+        cedarPlusSignature(
+          cedar.isAuthorized({
+            ...cedarRequest,
+            policies: { staticPolicies: cedarPolicies },
+            entities: cedarEntities,
+          }),
+        ),
     },
-  },
-  { name: names.sqlite, run: () => sqliteGate.authorize(request) },
-  { name: names.memory64, run: () => memoryGate.authorize(request), concurrency: 64 },
-  { name: names.group64, run: () => groupGate.authorize(request), concurrency: 64 },
-])
+    {
+      name: names.cedarStateful,
+      run: () =>
+        cedarPlusSignature(
+          cedar.statefulIsAuthorized({
+            ...cedarRequest,
+            preparsedPolicySetId: 'bench',
+            entities: cedarEntities,
+          }),
+        ),
+    },
+    {
+      name: names.fsync,
+      run: () => {
+        writeSync(fsyncFd, fsyncBlock, 0, fsyncBlock.length, 0)
+        fdatasyncSync(fsyncFd)
+      },
+    },
+    { name: names.sqlite, run: () => sqliteGate.authorize(request) },
+    { name: names.memory64, run: () => memoryGate.authorize(request), concurrency: 64 },
+    { name: names.group64, run: () => groupGate.authorize(request), concurrency: 64 },
+  ],
+  { rounds: smoke ? 2 : 6 },
+)
 
-// Open loop: 64 callers at a fixed offered load (half of what 64 callers reach in memory),
+// Open loop: 64 callers at a fixed offered load,
 // the latency a caller actually sees when the authority is not saturated.
-const memory64 = rows.find((row) => row.name === names.memory64).opsPerSecond.median
-const offered = Math.max(200, Math.round(memory64 * 0.5))
+// Offered load: a quarter of the slowest round of 64 in-memory callers, so the authority is
+// not saturated even on a noisy machine (a saturated open loop measures its backlog).
+const memory64 = rows.find((row) => row.name === names.memory64).opsPerSecond.min
+const offered = Math.max(200, Math.round(memory64 * 0.25))
 const durationMs = smoke ? 300 : 4000
 const openLoopResults = {
   memory: await openLoop(() => memoryGate.authorize(request), {
@@ -209,7 +214,7 @@ const targets = {
       'p99 latency, 64 callers in a closed loop (includes queueing: mean latency = 64 / throughput)',
   }),
   groupCommitP99OpenLoopMs: target(openLoopResults.groupCommit.latencyMs.p99, '<', 2, {
-    meaning: `p99 latency, 64 callers at ${offered} decisions/s offered (open loop, half the in-memory capacity)`,
+    meaning: `p99 latency, 64 callers at ${offered} decisions/s offered (open loop, a quarter of the slowest in-memory round)`,
   }),
   writVsCedarPlusSignature: target(cedarVsWrit.median, '>=', 3, {
     meaning:

@@ -100,7 +100,7 @@ out.push(
 )
 out.push(
   targetLine(
-    'p99 ms, group commit, 64 callers, open loop at half capacity',
+    'p99 ms, group commit, 64 callers, open loop at a quarter of capacity',
     d?.targets.groupCommitP99OpenLoopMs,
     (v) => `${fixed(v)} ms`,
   ),
@@ -159,7 +159,7 @@ if (d) {
   )
   const o = d.openLoop
   out.push(
-    `Open loop, 64 callers, ${integer(o.memory.offeredPerSecond)} decisions/s offered (half the in-memory capacity): ` +
+    `Open loop, 64 callers, ${integer(o.memory.offeredPerSecond)} decisions/s offered (a quarter of the slowest in-memory round): ` +
       `memory store p50 ${fixed(o.memory.latencyMs.p50)} ms / p99 ${fixed(o.memory.latencyMs.p99)} ms; ` +
       `SQLite group commit p50 ${fixed(o.groupCommit.latencyMs.p50)} ms / p99 ${fixed(o.groupCommit.latencyMs.p99)} ms ` +
       `(achieved ${integer(o.groupCommit.achievedPerSecond)}/s). Group commit wrote ${integer(d.stores.groupCommit.appends)} receipts in ${integer(d.stores.groupCommit.batches)} transactions (largest ${d.stores.groupCommit.largestBatch}). ` +

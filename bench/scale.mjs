@@ -69,19 +69,22 @@ const evaluation = () => ({
   context: {},
   now: 1_700_000_000,
 })
-const policyRows = await runCases([
-  ...sizes.map((size) => ({
-    name: `authorize, ${size} rules`,
-    run: () => gates[size].authorize(request),
-  })),
-  ...sizes.map((size) => {
-    const input = evaluation()
-    return {
-      name: `policy.evaluate only, ${size} rules`,
-      run: () => gates[size].policy.evaluate(input),
-    }
-  }),
-])
+const policyRows = await runCases(
+  [
+    ...sizes.map((size) => ({
+      name: `authorize, ${size} rules`,
+      run: () => gates[size].authorize(request),
+    })),
+    ...sizes.map((size) => {
+      const input = evaluation()
+      return {
+        name: `policy.evaluate only, ${size} rules`,
+        run: () => gates[size].policy.evaluate(input),
+      }
+    }),
+  ],
+  { rounds: smoke ? 2 : 6, roundMs: smoke ? 60 : 450 },
+)
 
 /** An argument object whose canonical JSON is about `bytes` long: records in an array. */
 function argumentsOf(bytes) {
@@ -123,8 +126,8 @@ for (const bytes of argumentSizes) {
   )
 }
 const argumentRows = await runCases(argumentCases, {
-  rounds: smoke ? 2 : 5,
-  roundMs: smoke ? 40 : 300,
+  rounds: smoke ? 2 : 4,
+  roundMs: smoke ? 40 : 250,
 })
 
 const scale = roundRatio(policyRows, 'authorize, 10 rules', 'authorize, 10000 rules')
