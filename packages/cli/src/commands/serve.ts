@@ -79,7 +79,8 @@ reported and the last valid policy keeps serving. SIGINT or SIGTERM stops.
   --policy FILE          policy document, YAML or JSON (required)
   --key KEYFILE          private signing key or key ring (mode 0600; required)
   --agents FILE          { agents: [{ agent, tokenSha256 }] } (see writ token new)
-  --store DB             SQLite store (the default shape: one instance)
+  --store DB             SQLite store (one instance; concurrent decisions share
+                         durable commits, each answered only after its commit)
   --postgres URL         PostgreSQL store (several instances, one chain each)
   --chain ID             this instance's chain id (default: the host name and port)
   --issuer ISS           receipt iss (default http://HOST:PORT)
@@ -104,7 +105,7 @@ Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error,
       throw usageError('--checkpoint-interval must be a number of seconds')
     const store: Store =
       sqlitePath !== undefined
-        ? createSqliteStore({ path: resolvePath(io, sqlitePath) })
+        ? createSqliteStore({ path: resolvePath(io, sqlitePath), groupCommit: true })
         : await createPostgresStore({ connectionString: postgresUrl as string })
     const chainId =
       stringFlag(input, 'chain') ??
