@@ -71,8 +71,11 @@ export const AUTHORITY_ERROR_CODES = [
   'RECEIVER_ERROR',
 ] as const
 
+/** A code of {@link VERIFY_ERROR_CODES}: why a token, key set, chain or permit was refused. */
 export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number]
+/** A code of {@link INPUT_ERROR_CODES}: why an action request was refused as input. */
 export type InputErrorCode = (typeof INPUT_ERROR_CODES)[number]
+/** A code of {@link AUTHORITY_ERROR_CODES}: why the gate, a store or an adapter could not decide or act. */
 export type AuthorityErrorCode = (typeof AUTHORITY_ERROR_CODES)[number]
 /** Every stable code a {@link WritError} can carry. */
 export type WritErrorCode = VerifyErrorCode | InputErrorCode | AuthorityErrorCode
