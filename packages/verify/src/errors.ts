@@ -75,7 +75,7 @@ export const AUTHORITY_ERROR_CODES = [
 export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number]
 /** A code of {@link INPUT_ERROR_CODES}: why an action request was refused as input. */
 export type InputErrorCode = (typeof INPUT_ERROR_CODES)[number]
-/** A code of {@link AUTHORITY_ERROR_CODES}: why the gate, a store or an adapter could not decide or act. */
+/** A code of {@link AUTHORITY_ERROR_CODES}: raised by `@writ/core` and the packages built on it (policies, keys, stores, the gate, adapters, receivers). */
 export type AuthorityErrorCode = (typeof AUTHORITY_ERROR_CODES)[number]
 /** Every stable code a {@link WritError} can carry. */
 export type WritErrorCode = VerifyErrorCode | InputErrorCode | AuthorityErrorCode
