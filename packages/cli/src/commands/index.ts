@@ -8,6 +8,7 @@ import { decideCommand } from './decide.js'
 import { inspectCommand } from './inspect.js'
 import { keygenCommand } from './keygen.js'
 import { keysExportCommand } from './keys-export.js'
+import { keysRevokeCommand, keysRotateCommand } from './keys-rotate.js'
 import { policyCheckCommand } from './policy-check.js'
 import { policyExplainCommand } from './policy-explain.js'
 import { policyTestCommand } from './policy-test.js'
@@ -18,6 +19,8 @@ import { verifyCommand } from './verify.js'
 export const COMMANDS: readonly Command[] = [
   keygenCommand,
   keysExportCommand,
+  keysRotateCommand,
+  keysRevokeCommand,
   policyCheckCommand,
   policyTestCommand,
   policyExplainCommand,

@@ -1,0 +1,84 @@
+/**
+ * `writ keys rotate` and `writ keys revoke`: change a key file in place, keeping
+ * old keys published so that their receipts keep verifying (or, once revoked, stop).
+ */
+import { renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import type { KeyRing } from '@writ/core'
+import { CliError } from '../cli-error.js'
+import { type Command, jsonLine, requiredFlag } from '../command.js'
+import { EXIT_CODES } from '../exit-codes.js'
+import { resolvePath } from '../files.js'
+import { loadSigningKeys } from '../keys.js'
+
+/** Replaces the key file atomically: a crash leaves the old file or the new one, never half. */
+function writeRing(path: string, ring: KeyRing): void {
+  const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.writ-key.tmp`)
+  try {
+    writeFileSync(temporary, `${JSON.stringify(ring.toJSON(), null, 2)}\n`, {
+      mode: 0o600,
+      flag: 'wx',
+    })
+    renameSync(temporary, path)
+  } catch (cause) {
+    rmSync(temporary, { force: true })
+    throw new CliError(
+      'IO_ERROR',
+      `cannot write ${path} (${(cause as NodeJS.ErrnoException).code ?? 'unwritable'})`,
+      { cause },
+    )
+  }
+}
+
+/** `writ keys rotate`. */
+export const keysRotateCommand: Command = {
+  name: 'keys rotate',
+  summary: 'make a new active signing key; the old one stays published as retired',
+  positionals: { min: 0, max: 0, names: '' },
+  options: { key: { type: 'string' }, json: { type: 'boolean' } },
+  help: `Usage: writ keys rotate --key KEYFILE [--json]
+
+Generates a new active key in KEYFILE (a key file becomes a key ring). The previous
+active key is retired: it signs nothing more, stays in the published key set with
+"status": "retired" and "exp" set to now, and its receipts keep verifying.
+Publish the new set with \`writ keys export\` and restart the authority.
+
+Exit codes: 0 rotated, 2 usage error, 3 unreadable or unwritable key file.`,
+  async run(input, io) {
+    const path = resolvePath(io, requiredFlag(input, 'key'))
+    const ring = loadSigningKeys(io, path)
+    const previous = ring.active.kid
+    ring.rotate()
+    writeRing(path, ring)
+    if (input.values['json'] === true)
+      io.stdout(jsonLine({ active: ring.active.kid, retired: previous }))
+    else io.stdout(`${ring.active.kid}\n`)
+    return EXIT_CODES.ok
+  },
+}
+
+/** `writ keys revoke`. */
+export const keysRevokeCommand: Command = {
+  name: 'keys revoke',
+  summary: 'mark a key revoked: receipts it signed verify nothing any more',
+  positionals: { min: 0, max: 0, names: '' },
+  options: { key: { type: 'string' }, kid: { type: 'string' }, json: { type: 'boolean' } },
+  help: `Usage: writ keys revoke --key KEYFILE --kid KID [--json]
+
+Marks KID revoked in KEYFILE. Every receipt it signed then fails verification with
+KEY_REVOKED, wherever the published key set is refreshed. Revoking the active key
+rotates first, so the authority can keep deciding.
+
+Exit codes: 0 revoked, 2 usage error, 3 unreadable key file or unknown kid.`,
+  async run(input, io) {
+    const path = resolvePath(io, requiredFlag(input, 'key'))
+    const kid = requiredFlag(input, 'kid')
+    const ring = loadSigningKeys(io, path)
+    ring.revoke(kid)
+    writeRing(path, ring)
+    if (input.values['json'] === true)
+      io.stdout(jsonLine({ revoked: kid, active: ring.active.kid }))
+    else io.stdout(`${kid} revoked; active key ${ring.active.kid}\n`)
+    return EXIT_CODES.ok
+  },
+}

@@ -1,0 +1,85 @@
+import { statSync } from 'node:fs'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+
+let ws: Workspace
+beforeEach(async () => {
+  ws = workspace()
+  ws.write('policy.yaml', PAYMENTS_POLICY)
+  expect((await ws.writ('keygen', '--out', 'signing.jwk')).code).toBe(0)
+})
+afterEach(() => ws.remove())
+
+const decide = async () => {
+  const result = await ws.writ(
+    'decide',
+    '--policy',
+    'policy.yaml',
+    '--key',
+    'signing.jwk',
+    '--action',
+    'payments.transfer',
+    '--args',
+    '{"amount":10}',
+  )
+  expect(result.code).toBe(0)
+  return result.stdout.trim()
+}
+
+describe('writ keys rotate / revoke', () => {
+  it('rotates: old receipts keep verifying under the retired key, new ones use the new key', async () => {
+    const before = await decide()
+    const rotated = await ws.writ('keys', 'rotate', '--key', 'signing.jwk', '--json')
+    expect(rotated.code).toBe(0)
+    const { active, retired } = JSON.parse(rotated.stdout) as { active: string; retired: string }
+    expect(active).not.toBe(retired)
+    if (process.platform !== 'win32')
+      expect(statSync(ws.path('signing.jwk')).mode & 0o777).toBe(0o600)
+    const exported = await ws.writ('keys', 'export', '--key', 'signing.jwk')
+    const set = JSON.parse(exported.stdout) as {
+      keys: { kid: string; status: string; d?: string }[]
+    }
+    expect(set.keys.map((key) => [key.kid, key.status]).sort()).toEqual(
+      [
+        [active, 'active'],
+        [retired, 'retired'],
+      ].sort(),
+    )
+    expect(set.keys.every((key) => key.d === undefined)).toBe(true)
+    ws.write('keys.json', exported.stdout)
+    ws.write('before.jwt', before)
+    expect((await ws.writ('verify', '--keys', 'keys.json', 'before.jwt')).code).toBe(0)
+    const after = await decide()
+    ws.write('after.jwt', after)
+    const verified = JSON.parse(
+      (await ws.writ('verify', '--keys', 'keys.json', 'after.jwt', '--json')).stdout,
+    ) as {
+      valid: boolean
+      claims: unknown
+    }
+    expect(verified.valid).toBe(true)
+    expect(JSON.parse(Buffer.from(after.split('.')[0]!, 'base64url').toString()).kid).toBe(active)
+  })
+
+  it('revokes: receipts of the revoked key fail with KEY_REVOKED', async () => {
+    const before = await decide()
+    const kid = JSON.parse(Buffer.from(before.split('.')[0]!, 'base64url').toString()).kid as string
+    const revoked = await ws.writ('keys', 'revoke', '--key', 'signing.jwk', '--kid', kid, '--json')
+    expect(revoked.code).toBe(0)
+    expect(JSON.parse(revoked.stdout).active).not.toBe(kid)
+    ws.write('keys.json', (await ws.writ('keys', 'export', '--key', 'signing.jwk')).stdout)
+    ws.write('before.jwt', before)
+    const result = await ws.writ('verify', '--keys', 'keys.json', 'before.jwt', '--json')
+    expect(result.code).toBe(1)
+    expect(JSON.parse(result.stdout).code).toBe('KEY_REVOKED')
+  })
+
+  it('refuses an unknown kid and a missing key file', async () => {
+    const unknown = await ws.writ('keys', 'revoke', '--key', 'signing.jwk', '--kid', 'no-such-kid')
+    expect(unknown.code).toBe(3)
+    expect(unknown.stderr).toMatch(/^writ: KEY_MISSING: /)
+    const missing = await ws.writ('keys', 'rotate', '--key', 'nope.jwk')
+    expect(missing.code).toBe(3)
+    expect((await ws.writ('keys', 'rotate')).code).toBe(2)
+  })
+})
