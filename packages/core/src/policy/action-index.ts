@@ -1,10 +1,10 @@
-import { globToRegExp, isGlob, literalPrefix } from './action-pattern.js'
+import { compileGlob, isGlob, literalPrefix } from './action-pattern.js'
 
 /** How many action names an {@link ActionIndex} remembers by default. */
 export const DEFAULT_ACTION_CACHE_SIZE = 4096
 
 interface GlobEntry {
-  readonly regexp: RegExp
+  readonly matches: (name: string) => boolean
   readonly entry: number
 }
 
@@ -43,7 +43,7 @@ export class ActionIndex<T> {
             group = []
             this.#globsByPrefix.set(prefix, group)
           }
-          group.push({ regexp: globToRegExp(pattern), entry: index })
+          group.push({ matches: compileGlob(pattern), entry: index })
         } else {
           let list = this.#exact.get(pattern)
           if (list === undefined) {
@@ -86,7 +86,7 @@ export class ActionIndex<T> {
       const group = this.#globsByPrefix.get(action.slice(0, length))
       if (group === undefined) continue
       for (const glob of group) {
-        if (glob.regexp.test(action)) {
+        if (glob.matches(action)) {
           indices ??= []
           indices.push(glob.entry)
         }
