@@ -8,6 +8,7 @@ import {
   canonicalArgs,
   createKeySet,
   type Digest,
+  findLoneSurrogate,
   type HttpBinding,
   isDigest,
   type JsonLimits,
@@ -107,7 +108,7 @@ function checkPolicy(policy: unknown): CompiledPolicy {
   const candidate = policy as Partial<CompiledPolicy> | undefined
   if (
     typeof candidate?.evaluate !== 'function' ||
-    typeof candidate.id !== 'string' ||
+    !isSignableString(candidate.id, 1024) ||
     !isDigest(candidate.digest)
   ) {
     throw new WritError('POLICY_INVALID', 'The gate needs a compiled policy (see compilePolicy).')
@@ -137,6 +138,23 @@ function isShortString(value: unknown, max: number): value is string {
   return typeof value === 'string' && value.length >= 1 && value.length <= max
 }
 
+/**
+ * A string the gate signs into a receipt as given (`sub`, `req`, `aud`, `iss`,
+ * `chain.id`): 1 to `max` UTF-16 code units and well-formed. A lone surrogate would be
+ * written as a `\uD800` escape that every strict verifier refuses, so the receipt (and
+ * every chain check past it) would never verify.
+ */
+function isSignableString(value: unknown, max: number): value is string {
+  return isShortString(value, max) && findLoneSurrogate(value) === -1
+}
+
+/** The problem for a request member that is not a signable string. */
+function memberProblem(value: unknown, path: string, message: string): InputProblem {
+  return typeof value === 'string' && findLoneSurrogate(value) !== -1
+    ? { code: 'INPUT_LONE_SURROGATE', message: `${path} contains a lone surrogate`, path }
+    : { code: 'INPUT_UNSUPPORTED_TYPE', message, path }
+}
+
 function problemOf(error: unknown, prefix: string): InputProblem {
   if (WritError.isInstance(error)) {
     const path = error.details?.['path']
@@ -146,16 +164,26 @@ function problemOf(error: unknown, prefix: string): InputProblem {
   return { code: 'INPUT_UNSUPPORTED_TYPE', message: 'The input could not be read.', path: prefix }
 }
 
-function isHttpBinding(value: unknown): value is HttpBinding {
-  if (typeof value !== 'object' || value === null) return false
+/**
+ * A copy of an HTTP binding, each member read exactly once (a getter cannot show one
+ * value to the check and another to the receipt), or `undefined` when it is not one.
+ */
+function httpBindingOf(value: unknown): HttpBinding | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
   const http = value as Record<string, unknown>
-  return (
-    typeof http['method'] === 'string' &&
-    /^[A-Z]{1,16}$/.test(http['method']) &&
-    isShortString(http['uri'], 8192) &&
-    isPrintableAscii(http['uri']) &&
-    isDigest(http['body'])
-  )
+  const method = http['method']
+  const uri = http['uri']
+  const body = http['body']
+  if (
+    typeof method === 'string' &&
+    /^[A-Z]{1,16}$/.test(method) &&
+    isShortString(uri, 8192) &&
+    isPrintableAscii(uri) &&
+    isDigest(body)
+  ) {
+    return { method, uri, body }
+  }
+  return undefined
 }
 
 const decisionKinds: ReadonlySet<unknown> = new Set(['PERMIT', 'DENY', 'SILENCE'])
@@ -165,15 +193,15 @@ function checkEvaluation(value: unknown): Evaluation {
   const evaluation = value as Partial<Evaluation> | undefined
   if (
     !decisionKinds.has(evaluation?.decision) ||
-    !isShortString(evaluation?.reason, 256) ||
-    !(evaluation?.rule === null || isShortString(evaluation?.rule, 256)) ||
+    !isSignableString(evaluation?.reason, 256) ||
+    !(evaluation?.rule === null || isSignableString(evaluation?.rule, 256)) ||
     !Array.isArray(evaluation?.limits)
   ) {
     throw new TypeError('The policy returned a malformed evaluation.')
   }
   for (const limit of evaluation.limits as readonly Partial<LimitCheck>[]) {
     if (
-      !isShortString(limit?.id, 256) ||
+      !isSignableString(limit?.id, 256) ||
       !isShortString(limit?.key, 1024) ||
       typeof limit?.windowSeconds !== 'number' ||
       !(limit.windowSeconds > 0) ||
@@ -202,12 +230,12 @@ function deepFreeze<T>(value: T): T {
  * reason the policy document gives that limit, else `LIMIT_EXCEEDED`.
  */
 function limitReason(policy: CompiledPolicy, limit: LimitCheck): string {
-  if (isShortString(limit.reason, 64)) return limit.reason
+  if (isSignableString(limit.reason, 64)) return limit.reason
   const document = policy.document as { readonly limits?: unknown } | undefined
   const limits = Array.isArray(document?.limits) ? (document.limits as readonly unknown[]) : []
   for (const candidate of limits) {
     const defined = candidate as { readonly id?: unknown; readonly reason?: unknown } | null
-    if (defined?.id === limit.id && isShortString(defined.reason, 64)) return defined.reason
+    if (defined?.id === limit.id && isSignableString(defined.reason, 64)) return defined.reason
   }
   return 'LIMIT_EXCEEDED'
 }
@@ -242,9 +270,9 @@ export function createGate(options: GateOptions): LocalGate {
   const clock = options.clock ?? Date.now
   const keyRing = isKeyRing(options.keys) ? options.keys : createKeyRing(options.keys, { clock })
   const issuer = options.issuer
-  if (!isShortString(issuer, 1024)) throw configError('issuer', 'The gate needs an issuer name.')
+  if (!isSignableString(issuer, 1024)) throw configError('issuer', 'The gate needs an issuer name.')
   const chainId = options.chainId ?? 'main'
-  if (!isShortString(chainId, 256))
+  if (!isSignableString(chainId, 256))
     throw configError('chainId', 'The chain id must be a non-empty string.')
   const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS
   if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_SECONDS) {
@@ -255,7 +283,7 @@ export function createGate(options: GateOptions): LocalGate {
     throw configError('timeoutMs', 'timeoutMs must be a positive number.')
   }
   const defaultAgent = options.defaultAgent ?? DEFAULT_AGENT
-  if (!isShortString(defaultAgent, 256))
+  if (!isSignableString(defaultAgent, 256))
     throw configError('defaultAgent', 'defaultAgent must be a non-empty string.')
   const jsonLimits = options.limits
   try {
@@ -302,8 +330,19 @@ export function createGate(options: GateOptions): LocalGate {
     const current = policy
     const nowMs = clock()
     const iat = Math.floor(nowMs / 1000)
-    const input: Partial<ActionRequest> =
+    const given: Partial<ActionRequest> =
       typeof request === 'object' && request !== null ? request : {}
+    // Each member is read exactly once: a getter or Proxy cannot show the checks one
+    // value and the receipt (or the executor) another.
+    const input = {
+      action: given.action as unknown,
+      args: given.args as unknown,
+      agent: given.agent as unknown,
+      request: given.request as unknown,
+      context: given.context as unknown,
+      audience: given.audience as unknown,
+      http: given.http as unknown,
+    }
     let problem: InputProblem | undefined
 
     let action: string | undefined
@@ -322,23 +361,23 @@ export function createGate(options: GateOptions): LocalGate {
     }
     let agent = defaultAgent
     if (input.agent !== undefined) {
-      if (isShortString(input.agent, 256)) agent = input.agent
+      if (isSignableString(input.agent, 256)) agent = input.agent
       else
-        problem ??= {
-          code: 'INPUT_UNSUPPORTED_TYPE',
-          message: 'agent must be a string of 1 to 256 characters',
-          path: 'agent',
-        }
+        problem ??= memberProblem(
+          input.agent,
+          'agent',
+          'agent must be a string of 1 to 256 characters',
+        )
     }
     let req: string = nextId()
     if (input.request !== undefined) {
-      if (isShortString(input.request, 256)) req = input.request
+      if (isSignableString(input.request, 256)) req = input.request
       else
-        problem ??= {
-          code: 'INPUT_UNSUPPORTED_TYPE',
-          message: 'request must be a string of 1 to 256 characters',
-          path: 'request',
-        }
+        problem ??= memberProblem(
+          input.request,
+          'request',
+          'request must be a string of 1 to 256 characters',
+        )
     }
     let context: Readonly<JsonObject> = Object.freeze({})
     if (input.context !== undefined && problem === undefined) {
@@ -350,19 +389,14 @@ export function createGate(options: GateOptions): LocalGate {
     }
     let audience: string | undefined
     if (input.audience !== undefined) {
-      if (isShortString(input.audience, 1024)) audience = input.audience
+      if (isSignableString(input.audience, 1024)) audience = input.audience
       else
-        problem ??= {
-          code: 'INPUT_UNSUPPORTED_TYPE',
-          message: 'audience must be a non-empty string',
-          path: 'audience',
-        }
+        problem ??= memberProblem(input.audience, 'audience', 'audience must be a non-empty string')
     }
     let http: HttpBinding | undefined
     if (input.http !== undefined) {
-      if (isHttpBinding(input.http)) {
-        http = { method: input.http.method, uri: input.http.uri, body: input.http.body }
-      } else {
+      http = httpBindingOf(input.http)
+      if (http === undefined) {
         problem ??= {
           code: 'INPUT_UNSUPPORTED_TYPE',
           message: 'http must be { method, uri, body: sha256 digest }',

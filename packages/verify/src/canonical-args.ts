@@ -58,7 +58,7 @@ export function canonicalArgs(args: unknown, limits?: JsonLimits): CanonicalArgs
     }
     value = deepFreeze(parseJson(text, resolved))
   } else {
-    value = copyValue(args, '', 1, resolved.maxDepth)
+    value = copyValue(args, '', 1, resolved.maxDepth, { remaining: resolved.maxBytes })
   }
   if (!isPlainObject(value)) {
     throw new WritError('INPUT_NOT_OBJECT', 'arguments must be a JSON object', {
@@ -82,8 +82,33 @@ function tooLarge(maxBytes: number): WritError {
   })
 }
 
+/**
+ * What is left of `maxBytes` while a value is copied: a lower bound of the canonical
+ * size is charged as the copy goes, so a value far too large (an array that claims
+ * billions of elements, a huge string) is refused before it is walked or serialized.
+ * The exact check on the canonical bytes still follows.
+ */
+interface SizeBudget {
+  remaining: number
+}
+
+/** Charges `bytes` (a lower bound of canonical UTF-8 bytes) against the budget. */
+function charge(budget: SizeBudget, bytes: number, maxBytes: number): void {
+  budget.remaining -= bytes
+  if (budget.remaining < 0) throw tooLarge(maxBytes)
+}
+
 /** Validates a JavaScript value as I-JSON and returns a deep-frozen plain copy. */
-function copyValue(value: unknown, path: string, depth: number, maxDepth: number): JsonValue {
+function copyValue(
+  value: unknown,
+  path: string,
+  depth: number,
+  maxDepth: number,
+  budget: SizeBudget,
+  maxBytes: number = budget.remaining,
+): JsonValue {
+  // Every value is at least one byte; a string at least its UTF-16 length plus quotes.
+  charge(budget, typeof value === 'string' ? value.length + 2 : 1, maxBytes)
   switch (typeof value) {
     case 'string':
       if (findLoneSurrogate(value) !== -1) {
@@ -106,10 +131,13 @@ function copyValue(value: unknown, path: string, depth: number, maxDepth: number
       }
       if (Array.isArray(value)) {
         const copy: JsonValue[] = []
-        for (let index = 0; index < value.length; index++) {
+        const length = value.length
+        // Each element takes at least one byte: refuse before walking a huge length.
+        if (!(length <= budget.remaining)) throw tooLarge(maxBytes)
+        for (let index = 0; index < length; index++) {
           const itemPath = appendPointer(path, index)
           if (!Object.hasOwn(value, index)) throw unsupported(itemPath, 'sparse array hole')
-          copy.push(copyValue(value[index], itemPath, depth + 1, maxDepth))
+          copy.push(copyValue(value[index], itemPath, depth + 1, maxDepth, budget, maxBytes))
         }
         return Object.freeze(copy) as JsonValue
       }
@@ -117,6 +145,8 @@ function copyValue(value: unknown, path: string, depth: number, maxDepth: number
       const copy: Record<string, JsonValue> = {}
       // Object.keys: own enumerable string keys only; symbol keys are not JSON.
       for (const key of Object.keys(value)) {
+        // A member costs at least its key's length, two quotes and a colon.
+        charge(budget, key.length + 3, maxBytes)
         const memberPath = appendPointer(path, key)
         if (isForbiddenKey(key)) {
           throw new WritError('INPUT_FORBIDDEN_KEY', `key "${key}" is not allowed`, {
@@ -137,7 +167,7 @@ function copyValue(value: unknown, path: string, depth: number, maxDepth: number
             details: { path: memberPath, type: 'unreadable property' },
           })
         }
-        copy[key] = copyValue(member, memberPath, depth + 1, maxDepth)
+        copy[key] = copyValue(member, memberPath, depth + 1, maxDepth, budget, maxBytes)
       }
       return Object.freeze(copy)
     }
@@ -152,36 +182,86 @@ function unsupported(path: string, what: string): WritError {
   })
 }
 
+/** The most characters {@link bestEffortDigest} serializes before it writes `"[Truncated]"`. */
+const MAX_BEST_EFFORT_CHARS = 16 * 1024 * 1024
+
 /**
  * A digest for arguments that were refused, so that the DENY receipt still binds what was
- * received (spec section 2). Never throws.
+ * received (spec section 2). Never throws, and its work is bounded whatever the input.
  *
  * - a string: SHA-256 of its UTF-8 bytes, exactly as received (lone surrogates become
  *   U+FFFD, as `TextEncoder` writes them);
  * - a `Uint8Array`: SHA-256 of those bytes;
- * - any other value: SHA-256 of its RFC 8785 form when it has one, else of a tolerant
- *   serialization: JCS-like sorted members, where non-finite numbers are written as
+ * - any other value: SHA-256 of a tolerant serialization that equals its RFC 8785 form
+ *   when it has one: JCS sorted members, where non-finite numbers are written as
  *   strings (`"NaN"`, `"Infinity"`), bigints as decimal strings, `undefined`, functions,
  *   symbols and array holes as `null`, a cycle as `"[Circular]"`, a property whose getter
  *   throws as `"[Unreadable]"`, nesting beyond 1 000 levels as `"[Deep]"`, non-plain
- *   objects by their own enumerable members, and lone surrogates as `\uXXXX` escapes.
- *   If even that fails (a hostile proxy), the digest of the empty string.
+ *   objects by their own enumerable members, lone surrogates as `\uXXXX` escapes, and
+ *   everything past 16 MiB of output (an array claiming billions of elements) as
+ *   `"[Truncated]"`. If even that fails (a hostile proxy), the digest of the empty string.
  */
 export function bestEffortDigest(args: unknown): Digest {
   try {
     if (typeof args === 'string') return digestOf(args)
     if (args instanceof Uint8Array) return digestOf(args)
-    try {
-      return digestOf(canonicalize(args))
-    } catch {
-      return digestOf(tolerantSerialize(args, new Set(), 0))
-    }
+    return digestOf(tolerantSerialize(args, new Set(), 0, { remaining: MAX_BEST_EFFORT_CHARS }))
   } catch {
     return digestOf('')
   }
 }
 
-function tolerantSerialize(value: unknown, ancestors: Set<object>, depth: number): string {
+const TRUNCATED = '"[Truncated]"'
+
+function tolerantSerialize(
+  value: unknown,
+  ancestors: Set<object>,
+  depth: number,
+  budget: SizeBudget,
+): string {
+  if (budget.remaining <= 0) return TRUNCATED
+  const text = tolerantScalar(value)
+  if (text !== undefined) {
+    budget.remaining -= text.length
+    return budget.remaining < 0 ? TRUNCATED : text
+  }
+  const container = value as object
+  if (ancestors.has(container)) return '"[Circular]"'
+  if (depth >= 1000) return '"[Deep]"'
+  ancestors.add(container)
+  let result: string
+  if (Array.isArray(container)) {
+    const parts: string[] = []
+    const length = container.length
+    for (let index = 0; index < length; index++) {
+      if (budget.remaining <= 0) {
+        parts.push(TRUNCATED)
+        break
+      }
+      budget.remaining -= 1
+      parts.push(readTolerant(container, index, ancestors, depth, budget))
+    }
+    result = `[${parts.join(',')}]`
+  } else {
+    const keys = Object.keys(container).sort()
+    const parts: string[] = []
+    for (const key of keys) {
+      if (budget.remaining <= 0) {
+        parts.push(`${JSON.stringify('[Truncated]')}:null`)
+        break
+      }
+      const name = JSON.stringify(key)
+      budget.remaining -= name.length + 2
+      parts.push(`${name}:${readTolerant(container, key, ancestors, depth, budget)}`)
+    }
+    result = `{${parts.join(',')}}`
+  }
+  ancestors.delete(container)
+  return result
+}
+
+/** The serialization of a non-container value, or `undefined` for an object or array. */
+function tolerantScalar(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value)
@@ -191,27 +271,8 @@ function tolerantSerialize(value: unknown, ancestors: Set<object>, depth: number
       return JSON.stringify(value.toString())
     case 'boolean':
       return value ? 'true' : 'false'
-    case 'object': {
-      if (value === null) return 'null'
-      if (ancestors.has(value)) return '"[Circular]"'
-      if (depth >= 1000) return '"[Deep]"'
-      ancestors.add(value)
-      let result: string
-      if (Array.isArray(value)) {
-        const parts: string[] = []
-        for (let index = 0; index < value.length; index++) {
-          parts.push(readTolerant(value, index, ancestors, depth))
-        }
-        result = `[${parts.join(',')}]`
-      } else {
-        const keys = Object.keys(value).sort()
-        result = `{${keys
-          .map((key) => `${JSON.stringify(key)}:${readTolerant(value, key, ancestors, depth)}`)
-          .join(',')}}`
-      }
-      ancestors.delete(value)
-      return result
-    }
+    case 'object':
+      return value === null ? 'null' : undefined
     default:
       return 'null'
   }
@@ -222,6 +283,7 @@ function readTolerant(
   key: string | number,
   ancestors: Set<object>,
   depth: number,
+  budget: SizeBudget,
 ): string {
   let item: unknown
   try {
@@ -229,5 +291,5 @@ function readTolerant(
   } catch {
     return '"[Unreadable]"'
   }
-  return tolerantSerialize(item, ancestors, depth + 1)
+  return tolerantSerialize(item, ancestors, depth + 1, budget)
 }

@@ -57,7 +57,7 @@ function pointProperties(bytes: Uint8Array): { nonCanonical: boolean; smallOrder
   const signBitSetOnZeroX = point !== undefined && point.x === 0n && (bytes[31]! & 0x80) !== 0
   return {
     nonCanonical: y >= P || point === undefined || signBitSetOnZeroX,
-    smallOrder: point?.clearCofactor().is0(),
+    smallOrder: point?.clearCofactor().is0() === true,
   }
 }
 
