@@ -3,6 +3,7 @@ import {
   createKeySet,
   type JwkSet,
   type KeySet,
+  type ReceiptClaims,
   verifyReceipt,
   WritError,
   type WritErrorCode,
@@ -25,6 +26,58 @@ export interface RemoteGateOptions {
   readonly keys?: JwkSet | KeySet
   /** The `fetch` to use (tests, proxies). Default `globalThis.fetch`. */
   readonly fetch?: typeof fetch
+  /** Clock in milliseconds, to check that a PERMIT is current. Default `Date.now`. */
+  readonly clock?: () => number
+}
+
+/** How far in the future a PERMIT's `iat` may be, in seconds (clock skew with the authority). */
+const SKEW_SECONDS = 60
+
+/**
+ * The first claim of a PERMIT that does not fit the request it answers, or `undefined`:
+ * `exp` passed, `iat` in the future, `req` (when the request named one), `aud` and
+ * `http` (each must be exactly what was asked, absent when not asked).
+ */
+function permitMismatch(
+  claims: ReceiptClaims,
+  request: ActionRequest,
+  now: number,
+): string | undefined {
+  if (now > claims.exp) return 'exp'
+  if (claims.iat > now + SKEW_SECONDS) return 'iat'
+  if (request.request !== undefined && claims.req !== request.request) return 'req'
+  if (claims.aud !== request.audience) return 'aud'
+  const asked = request.http
+  const bound = claims.http
+  if (asked === undefined || bound === undefined) return asked === bound ? undefined : 'http'
+  if (bound.method !== asked.method || bound.uri !== asked.uri || bound.body !== asked.body)
+    return 'http'
+  return undefined
+}
+
+/**
+ * The request's members, each read exactly once, so a getter cannot send the authority
+ * one value and show the checks below another.
+ */
+function snapshotRequest(given: ActionRequest): ActionRequest {
+  const source: Partial<ActionRequest> = typeof given === 'object' && given !== null ? given : {}
+  const { action, args, agent, request, context, audience, http } = source
+  return {
+    action: action as string,
+    args,
+    ...(agent === undefined ? {} : { agent }),
+    ...(request === undefined ? {} : { request }),
+    ...(context === undefined ? {} : { context }),
+    ...(audience === undefined ? {} : { audience }),
+    ...(http === undefined
+      ? {}
+      : {
+          http:
+            typeof http === 'object' && http !== null
+              ? { method: http.method, uri: http.uri, body: http.body }
+              : http,
+        }),
+  }
 }
 
 const knownCodes = new Set<string>([
@@ -60,6 +113,7 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
   const base = options.url.replace(/\/+$/, '')
   const timeoutMs = options.timeoutMs ?? 5000
   const send = options.fetch ?? globalThis.fetch
+  const clock = options.clock ?? Date.now
   let keySet: KeySet | undefined =
     options.keys === undefined
       ? undefined
@@ -102,7 +156,8 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
     return keySet
   }
 
-  const authorize = async (request: ActionRequest): Promise<Decision> => {
+  const authorize = async (given: ActionRequest): Promise<Decision> => {
+    const request = snapshotRequest(given)
     // Bind locally what will execute. Object arguments travel as their canonical
     // text; raw text travels untouched so the authority sees duplicate keys too.
     let local: ReturnType<typeof canonicalArgs> | undefined
@@ -144,6 +199,12 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
         { cause: error },
       )
     }
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      throw new WritError(
+        'AUTHORITY_RESPONSE_INVALID',
+        `The authority answered HTTP ${response.status} without a JSON object`,
+      )
+    }
     if (!response.ok) {
       const code =
         typeof payload['code'] === 'string' && knownCodes.has(payload['code'])
@@ -183,6 +244,17 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
         throw new WritError(
           'AUTHORITY_RESPONSE_INVALID',
           'The PERMIT does not bind the arguments this process would execute with',
+        )
+      }
+      // An authentic PERMIT is not enough: it must be this request's, and current. A
+      // replayed answer (an older PERMIT for the same action and arguments, one for
+      // another service or another HTTP request) is refused.
+      const mismatch = permitMismatch(claims, request, Math.floor(clock() / 1000))
+      if (mismatch !== undefined) {
+        throw new WritError(
+          'AUTHORITY_RESPONSE_INVALID',
+          `The PERMIT from the authority is not for this request: ${mismatch}`,
+          { details: { member: mismatch } },
         )
       }
       return { ...base, decision: 'PERMIT', args: local.value }
