@@ -6,6 +6,13 @@ import { canonicalArgs, type JsonObject, WritError } from '@writ/verify'
 import { ActionRefusedError } from './refusal.js'
 import type { ActionRequest, Gate, PermitDecision, WrapOptions } from './types.js'
 
+/**
+ * PERMITs issued by a local gate of this module: frozen, with deep-frozen arguments
+ * whose digest is the receipt's `act.args` by construction. Only the gate adds to it
+ * (it is not exported from the package), so membership cannot be forged. @internal
+ */
+export const issuedPermits: WeakSet<object> = new WeakSet()
+
 function normalizeError(error: unknown): WritError {
   if (WritError.isInstance(error)) return error
   return new WritError('GATE_ERROR', 'The gate failed; the action did not run.', { cause: error })
@@ -49,9 +56,13 @@ export async function guardAction<T>(
       'The gate returned an unknown decision; the action did not run.',
     )
   }
-  let bound: ReturnType<typeof canonicalArgs>
+  let bound: { readonly value: Readonly<JsonObject>; readonly digest: string }
   try {
-    bound = canonicalArgs(decision.args)
+    // A PERMIT from a local gate binds its frozen arguments by construction; any other
+    // gate's answer (remote, a test double) is canonicalized and checked here.
+    bound = issuedPermits.has(decision)
+      ? { value: decision.args, digest: decision.claims.act.args }
+      : canonicalArgs(decision.args)
   } catch (error) {
     throw new WritError(
       'GATE_ERROR',

@@ -18,7 +18,7 @@ import {
   validateActionName,
   WritError,
 } from '@writ/verify'
-import { guardAction, wrapAction } from './gate-helpers.js'
+import { guardAction, issuedPermits, wrapAction } from './gate-helpers.js'
 import { createKeyRing, isKeyRing, type KeyRing } from './key-ring.js'
 import type { PrivateSigningJwk } from './keys.js'
 import { createMemoryStore } from './memory-store.js'
@@ -369,7 +369,7 @@ export function createGate(options: GateOptions): LocalGate {
           'agent must be a string of 1 to 256 characters',
         )
     }
-    let req: string = nextId()
+    let req: string | undefined
     if (input.request !== undefined) {
       if (isSignableString(input.request, 256)) req = input.request
       else
@@ -379,6 +379,7 @@ export function createGate(options: GateOptions): LocalGate {
           'request must be a string of 1 to 256 characters',
         )
     }
+    req ??= nextId()
     let context: Readonly<JsonObject> = Object.freeze({})
     if (input.context !== undefined && problem === undefined) {
       try {
@@ -487,7 +488,10 @@ export function createGate(options: GateOptions): LocalGate {
         claims,
         args: args.value,
       }
-      return Object.freeze(permit)
+      Object.freeze(permit)
+      // `guard` may trust this PERMIT's binding without canonicalizing the arguments again.
+      issuedPermits.add(permit)
+      return permit
     }
     const refusal: RefusalDecision = {
       decision: claims.decision,

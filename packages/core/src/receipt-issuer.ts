@@ -33,8 +33,30 @@ function encodedHeader(signer: Signer, typ: string, cache: WeakMap<Signer, strin
   return header
 }
 
+type NodeBuffer = {
+  from(text: string, encoding: 'utf8' | 'latin1'): Uint8Array & {
+    toString(encoding: 'base64url'): string
+  }
+  from(bytes: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'base64url'): string }
+}
+
+// Node's Buffer encodes base64url natively (same unpadded RFC 4648 alphabet as
+// `base64UrlEncode`), several times faster than the portable loop; elsewhere the loop.
+const nodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer
+
 function sign(signer: Signer, header: string, claims: unknown): string {
-  const payload = base64UrlEncode(encoder.encode(JSON.stringify(claims)))
+  const json = JSON.stringify(claims)
+  if (nodeBuffer !== undefined) {
+    const payload = nodeBuffer.from(json, 'utf8').toString('base64url')
+    const signingInput = `${header}.${payload}`
+    // base64url text is ASCII: its latin1 bytes are the ASCII bytes the spec signs.
+    const signature = signer.sign(nodeBuffer.from(signingInput, 'latin1'))
+    const encoded = nodeBuffer
+      .from(signature.buffer, signature.byteOffset, signature.byteLength)
+      .toString('base64url')
+    return `${signingInput}.${encoded}`
+  }
+  const payload = base64UrlEncode(encoder.encode(json))
   const signingInput = `${header}.${payload}`
   // base64url text is ASCII, so its UTF-8 bytes are the ASCII bytes the spec signs.
   const signature = signer.sign(encoder.encode(signingInput))
