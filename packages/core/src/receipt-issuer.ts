@@ -34,10 +34,17 @@ function encodedHeader(signer: Signer, typ: string, cache: WeakMap<Signer, strin
 }
 
 type NodeBuffer = {
-  from(text: string, encoding: 'utf8' | 'latin1'): Uint8Array & {
+  from(
+    text: string,
+    encoding: 'utf8' | 'latin1',
+  ): Uint8Array & {
     toString(encoding: 'base64url'): string
   }
-  from(bytes: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'base64url'): string }
+  from(
+    bytes: ArrayBufferLike,
+    offset: number,
+    length: number,
+  ): { toString(encoding: 'base64url'): string }
 }
 
 // Node's Buffer encodes base64url natively (same unpadded RFC 4648 alphabet as

@@ -27,7 +27,13 @@ import { DEFAULT_MAX_BODY_BYTES, readBodyBytes } from './read-body.js'
 export interface ReceiptGuardOptions {
   /** The authority's public keys: a JWK Set as published (object or JSON text), or a key set built from one. */
   readonly keys: KeySet | KeySetInput
-  /** This service's name as senders write it in `aud`, e.g. `https://pay.example.com`. */
+  /**
+   * This service's name as senders write it in `aud`, e.g. `https://pay.example.com`.
+   * When it is an `http(s)` origin and neither `origin` nor `publicUrl` is set, a request
+   * must also be addressed to that origin (its `Host` and request line), or it is refused
+   * with `HTTP_MISMATCH`. With any other audience, set `origin`: the `Host` header alone
+   * is the sender's to choose.
+   */
   readonly audience: string
   /**
    * Refuse receipts that carry no `aud`. Default `true`: a receipt for this service
@@ -203,6 +209,14 @@ export function createReceiptGuard(options: ReceiptGuardOptions): ReceiptGuard {
   const replay = options.replay ?? createMemoryReplayCache()
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const requireAudience = options.requireAudience ?? true
+  // Without `origin` or `publicUrl` the URI checked is built from the request line and
+  // the `Host` header, which the sender controls. When this service's audience is itself
+  // an origin, the request must be addressed to it: else a receipt an agent obtained for
+  // another host (naming this service as audience) would pass with `Host: other-host`.
+  const addressedOrigin =
+    options.origin === undefined && options.publicUrl === undefined
+      ? originOf(options.audience)
+      : undefined
 
   return async function receiptGuard(request: Request): Promise<ReceiptGuardResult> {
     try {
@@ -224,6 +238,11 @@ export function createReceiptGuard(options: ReceiptGuardOptions): ReceiptGuard {
             ? options.action(request)
             : options.action
       const uri = boundUriOf(request, options)
+      if (addressedOrigin !== undefined && new URL(uri).origin !== addressedOrigin) {
+        throw new WritError('HTTP_MISMATCH', 'the request is not addressed to this service', {
+          details: { member: 'uri', expected: addressedOrigin },
+        })
+      }
       const http: HttpBinding = { method: request.method, uri, body: digestOf(body) }
       const receipt = await verifyPermit(token.trim(), keySet, {
         action,
@@ -243,6 +262,20 @@ export function createReceiptGuard(options: ReceiptGuardOptions): ReceiptGuard {
         : new WritError('RECEIVER_ERROR', 'the request could not be checked', { cause: caught })
       return { ok: false, response: receiverRefusal(error), error }
     }
+  }
+}
+
+/**
+ * The origin an audience names when it is exactly an `http:` or `https:` origin (with or
+ * without a trailing slash), else `undefined`.
+ */
+function originOf(audience: string): string | undefined {
+  try {
+    const url = new URL(audience)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined
+    return audience === url.origin || audience === `${url.origin}/` ? url.origin : undefined
+  } catch {
+    return undefined
   }
 }
 
