@@ -194,6 +194,8 @@ describe('arguments between decision and execution', () => {
     '{"amount":5,"constructor":{"prototype":{"admin":true}}}',
     '{"amount":5,"x":{"prototype":1}}',
     '{"amount":5,"amount":1000000}',
+    '{"amount":5,"\\u0061mount":1000000}',
+    '{"amount":5,"__pro\\u0074o__":{}}',
     '{"amount":5e400}',
     '{"amount":9007199254740993}',
     '{"amount":"\\ud800"}',

@@ -3,7 +3,7 @@
  * slow. A policy is loaded once and evaluated on every call, with an action name and
  * arguments an agent chooses: evaluation must stay linear in them.
  */
-import { compilePolicy, matchesAction } from '@writ/core'
+import { compilePolicy, MAX_RULES, matchesAction } from '@writ/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { thrownCode } from './support.js'
@@ -123,6 +123,18 @@ describe('unsafe policy documents', () => {
       ),
     ).toBe('POLICY_INVALID')
     expect(thrownCode(() => compilePolicy('writ: 1\nid: p\nid: q\nrules: []\n'))).toBe(
+      'POLICY_INVALID',
+    )
+  })
+
+  it('refuses more rules than MAX_RULES before compiling any of them', () => {
+    const rules = Array.from({ length: MAX_RULES + 1 }, (_, index) => ({
+      id: `r${index}`,
+      effect: 'permit',
+      actions: ['a'],
+      when: 'args.x == 1',
+    }))
+    expect(thrownCode(() => compilePolicy({ writ: 1, id: 'many', rules } as never))).toBe(
       'POLICY_INVALID',
     )
   })
