@@ -2,7 +2,15 @@
  * The in-memory store: the whole {@link Store} contract in one process, for tests,
  * embedded gates that keep nothing, and as the reference the conformance suite pins.
  */
-import { type Digest, type ReplayCache, tokenDigest, WritError } from '@writ/verify'
+import {
+  base64UrlDecode,
+  type Digest,
+  type ReceiptClaims,
+  type ReplayCache,
+  tokenDigest,
+  utf8Decode,
+  WritError,
+} from '@writ/verify'
 import type {
   AppendContext,
   AppendOptions,
@@ -14,9 +22,17 @@ import type {
   StoredReceipt,
 } from './types.js'
 
+// Only the compact tokens are kept: one string per receipt instead of a tree of
+// claim objects, so a long-running gate's heap (and its garbage collector) stays
+// small. Claims are decoded again on the rare read.
 interface Chain {
-  readonly receipts: StoredReceipt[]
+  readonly tokens: string[]
   head: Digest | null
+}
+
+function stored(token: string): StoredReceipt {
+  const claims = JSON.parse(utf8Decode(base64UrlDecode(token.split('.')[1] ?? ''))) as ReceiptClaims
+  return Object.freeze({ token, claims })
 }
 
 interface Reservation {
@@ -71,8 +87,8 @@ function checkIssued(issued: unknown, chainId: string, position: ChainPosition):
  */
 export function createMemoryStore(): Store {
   const chains = new Map<string, Chain>()
-  const byJti = new Map<string, StoredReceipt>()
-  const byRequest = new Map<string, StoredReceipt[]>()
+  const byJti = new Map<string, string>()
+  const byRequest = new Map<string, string | string[]>()
   const reservations = new Map<string, Reservation[]>()
   const checkpoints = new Map<string, StoredCheckpoint>()
   const replayed = new Map<string, number>()
@@ -84,7 +100,7 @@ export function createMemoryStore(): Store {
 
   function position(chainId: string): ChainPosition {
     const chain = chains.get(chainId)
-    return { chainId, seq: chain?.receipts.length ?? 0, prev: chain?.head ?? null }
+    return { chainId, seq: chain?.tokens.length ?? 0, prev: chain?.head ?? null }
   }
 
   function prune(key: string, now: number, windowSeconds: number): void {
@@ -140,18 +156,20 @@ export function createMemoryStore(): Store {
           },
         )
       }
-      const stored: StoredReceipt = Object.freeze({ token: issued.token, claims: issued.claims })
+      const token = issued.token
       let chain = chains.get(chainId)
       if (chain === undefined) {
-        chain = { receipts: [], head: null }
+        chain = { tokens: [], head: null }
         chains.set(chainId, chain)
       }
-      chain.receipts.push(stored)
-      chain.head = tokenDigest(stored.token)
-      byJti.set(stored.claims.jti, stored)
-      const sameRequest = byRequest.get(stored.claims.req)
-      if (sameRequest === undefined) byRequest.set(stored.claims.req, [stored])
-      else sameRequest.push(stored)
+      chain.tokens.push(token)
+      chain.head = tokenDigest(token)
+      byJti.set(issued.claims.jti, token)
+      const sameRequest = byRequest.get(issued.claims.req)
+      if (sameRequest === undefined) byRequest.set(issued.claims.req, token)
+      else if (typeof sameRequest === 'string')
+        byRequest.set(issued.claims.req, [sameRequest, token])
+      else sameRequest.push(token)
       if (issued.reserve) {
         for (const limit of limits) {
           const list = reservations.get(limit.key)
@@ -160,7 +178,7 @@ export function createMemoryStore(): Store {
           else list.push(reservation)
         }
       }
-      return stored
+      return Object.freeze({ token, claims: issued.claims })
     },
 
     async head(chainId) {
@@ -170,23 +188,26 @@ export function createMemoryStore(): Store {
 
     async *receipts(chainId, options = {}) {
       ensureOpen()
-      const list = chains.get(chainId)?.receipts ?? []
+      const list = chains.get(chainId)?.tokens ?? []
       const from = Math.max(0, options.fromSeq ?? 0)
       const end =
         options.limit === undefined
           ? list.length
           : Math.min(list.length, from + Math.max(0, options.limit))
-      for (let seq = from; seq < end; seq += 1) yield list[seq]!
+      for (let seq = from; seq < end; seq += 1) yield stored(list[seq]!)
     },
 
     async receipt(jti) {
       ensureOpen()
-      return byJti.get(jti)
+      const token = byJti.get(jti)
+      return token === undefined ? undefined : stored(token)
     },
 
     async receiptsByRequest(req) {
       ensureOpen()
-      return [...(byRequest.get(req) ?? [])]
+      const tokens = byRequest.get(req)
+      if (tokens === undefined) return []
+      return typeof tokens === 'string' ? [stored(tokens)] : tokens.map(stored)
     },
 
     async chains() {
