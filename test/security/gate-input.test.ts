@@ -156,7 +156,7 @@ describe('arguments between decision and execution', () => {
       })(),
     ],
     ['a Number object', { amount: new Number(5) }],
-    ['valueOf', { amount: { valueOf: () => 5 } }],
+    ['valueOf', { amount: { valueOf: (): number => 5 } }],
     ['a Date', { amount: 5, when: new Date(0) }],
     ['a bigint', { amount: 5n }],
     ['undefined', { amount: 5, memo: undefined }],

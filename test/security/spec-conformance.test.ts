@@ -100,7 +100,7 @@ rules:
     actions: [y.false]
     when: "false"
 `)
-  const evaluate = (action: string, args: Record<string, unknown> = {}) =>
+  const evaluate = (action: string, args: Record<string, boolean | number> = {}) =>
     policy.evaluate({ action, args, agent: 'bot', context: {}, now: 0 })
 
   it('reports the smallest holding id, its reason, and the right SILENCE reasons', () => {
