@@ -7,14 +7,17 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  type CompiledPolicy,
   createGate,
+  createKeyRing,
   type Decision,
   generateSigningKey,
   type JwkSet,
+  type KeyRing,
   type LocalGate,
   loadPolicyFile,
 } from '@writ/core'
-import { createSqliteStore } from '@writ/store-sqlite'
+import { createSqliteStore, type SqliteStore } from '@writ/store-sqlite'
 import OpenAI from 'openai'
 import type { ModelConnection } from './openai-agent.js'
 import { POLICY_PATH } from './paths.js'
@@ -28,7 +31,7 @@ import type { Refusal } from './services/service-host.js'
 import { startWarehouse, type Warehouse, type WarehouseState } from './services/warehouse.js'
 import { Timeline, type TimelineStep } from './timeline.js'
 import type { Toolkit } from './tools.js'
-import { startWebServer } from './web-server.js'
+import { startWebServer, type WebServer } from './web-server.js'
 
 /** The issuer (`iss`) of the demo's receipts. */
 export const DEMO_ISSUER = 'urn:writ:demo-authority'
@@ -63,11 +66,20 @@ export interface ServicesState {
   readonly ehr: EhrState & { readonly refusals: readonly Refusal[]; readonly origin: string }
 }
 
+/** The default port of `npm run demo`. */
+export const DEFAULT_DEMO_PORT = 4321
+
 /** Options of {@link startDemo}. */
 export interface DemoOptions {
-  /** Port of the web page; `0` (default) picks a free one. */
+  /**
+   * The preferred port of the web page; `0` (default) picks a free one. When the
+   * preferred port is taken, a free one is used instead (see `portFallback`).
+   */
   readonly port?: number
-  /** Where the SQLite store and the published keys go; a fresh temp folder by default. */
+  /**
+   * Where the SQLite store and the published keys go; a fresh temp folder by default.
+   * Each reset uses a new folder inside it (`reset-1`, `reset-2`…).
+   */
   readonly dataDir?: string
   /** Serve the web page (default `true`); the terminal runner does not need it. */
   readonly web?: boolean
@@ -76,34 +88,90 @@ export interface DemoOptions {
    * `OPENAI_MODEL`, default `gpt-4o-mini`.
    */
   readonly openai?: { readonly apiKey: string; readonly model?: string } | false
+  /** Called after every reset, with the new world. */
+  readonly onReset?: (world: DemoWorld) => void
+}
+
+/**
+ * One demo world: what a reset replaces. Its receipt store, chain and limits are new;
+ * the services are back to their opening state; the signing key is new (the previous
+ * one stays published as `retired`, so receipts of earlier worlds keep verifying).
+ */
+export interface DemoWorld {
+  /** 1 for the world the demo started with, then 2, 3… after each reset. */
+  readonly generation: number
+  /** ISO 8601 time the world started. */
+  readonly startedAt: string
+  readonly dataDir: string
+  /** The SQLite store with every receipt and checkpoint of this world. */
+  readonly storePath: string
+  /** The published JWK Set as it was when this world started, as a file. */
+  readonly keysPath: string
+  /** The `kid` of the key signing this world's receipts. */
+  readonly activeKid: string
+  /** True once a scenario ran in this world. */
+  readonly used: boolean
 }
 
 /** A running demo. */
 export interface Demo {
   /** The web page, `http://127.0.0.1:<port>/` (empty when `web` is false). */
   readonly url: string
-  /** The SQLite store with every receipt and checkpoint. */
+  /**
+   * The preferred port, when it was taken and the page got a free one instead;
+   * `null` otherwise.
+   */
+  readonly portTaken: number | null
+  /** The current world's SQLite store. */
   readonly storePath: string
-  /** The published JWK Set, as a file. */
+  /** The current world's published JWK Set, as a file. */
   readonly keysPath: string
+  /** The current world's gate. */
   readonly gate: LocalGate
   readonly services: ServiceDirectory
   /** True when the model is the demo's scripted one (no API key). */
   readonly scripted: boolean
   scenarios(): ScenarioInfo[]
-  /** Runs one scenario (scenarios run one at a time, in call order). */
+  /** Runs one scenario on the current state (scenarios run one at a time, in call order). */
   runScenario(id: string): Promise<ScenarioResult>
-  /** Runs every scenario in order. */
+  /**
+   * Runs every scenario in order, from a fresh world: resets first when anything ran
+   * in the current one, so its outcome is the same every time.
+   */
   runAll(): Promise<ScenarioResult[]>
-  /** The latest result of each scenario that ran. */
+  /**
+   * Starts a fresh world (after whatever is running): new data folder and SQLite chain,
+   * new limits, services back to their opening state with fresh replay caches, no
+   * results, and a rotated signing key. With `ifUsed`, does nothing when no scenario
+   * ran in the current world.
+   */
+  reset(options?: { readonly ifUsed?: boolean }): Promise<DemoWorld>
+  /** The current world. */
+  world(): DemoWorld
+  /** The latest result of each scenario that ran in the current world. */
   results(): ScenarioResult[]
   servicesState(): ServicesState
-  /** The chain's receipts (compact tokens, in order) and its latest checkpoint. */
+  /** The current chain's receipts (compact tokens, in order) and its latest checkpoint. */
   chain(): Promise<{ chainId: string; receipts: string[]; checkpoint: string | null }>
+  /** Every published key: the active one, and the retired keys of earlier worlds. */
   publishedKeys(): Promise<JwkSet>
   /** The policy file's text, as the page shows it. */
   readonly policyText: string
   close(): Promise<void>
+}
+
+/** The keys a receiving service trusts: the published keys that may still sign permits. */
+function serviceTrust(keys: JwkSet): string {
+  // A reset service is a newly deployed one, with an empty replay cache: it trusts the
+  // current key only, so a PERMIT of an earlier world cannot run a second time on it.
+  return JSON.stringify({ keys: keys.keys.filter((key) => (key.status ?? 'active') === 'active') })
+}
+
+interface WorldParts {
+  readonly info: DemoWorld
+  readonly store: SqliteStore
+  readonly gate: LocalGate
+  readonly toolkit: Toolkit
 }
 
 /**
@@ -118,29 +186,18 @@ export interface Demo {
  * ```
  */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'writ-demo-')))
-  await mkdir(dataDir, { recursive: true })
-  const storePath = join(dataDir, 'receipts.db')
-  const keysPath = join(dataDir, 'keys.json')
+  const rootDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'writ-demo-')))
+  await mkdir(rootDir, { recursive: true })
   const policyText = await readFile(POLICY_PATH, 'utf8')
-  const policy = await loadPolicyFile(POLICY_PATH)
-  const store = createSqliteStore({ path: storePath })
-  const gate = createGate({
-    policy,
-    keys: generateSigningKey(),
-    issuer: DEMO_ISSUER,
-    store,
-    chainId: 'demo',
-    ttlSeconds: 120,
-  })
+  const policy: CompiledPolicy = await loadPolicyFile(POLICY_PATH)
+  // One key ring for the demo's life: a reset rotates it, the old key stays published.
+  const keyRing: KeyRing = createKeyRing(generateSigningKey())
 
   // The services get the published JWK Set, as text: never the gate or a private key.
-  const publishedKeys = JSON.stringify(await gate.keys())
-  await writeFile(keysPath, `${publishedKeys}\n`)
   const [bank, warehouse, ehr]: [Bank, Warehouse, Ehr] = await Promise.all([
-    startBank(publishedKeys),
-    startWarehouse(publishedKeys),
-    startEhr(publishedKeys),
+    startBank(serviceTrust(keyRing.jwks())),
+    startWarehouse(serviceTrust(keyRing.jwks())),
+    startEhr(serviceTrust(keyRing.jwks())),
   ])
   const services: ServiceDirectory = {
     bank: bank.origin,
@@ -149,11 +206,44 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   }
 
   const timeline = new Timeline()
-  const relay = createPermitRelay(gate, (action, args) => routeOf(services, action, args), {
-    onDecision: (decision: Decision, request) =>
-      timeline.decided(decision, request.args, request.agent ?? null),
-  })
-  const toolkit: Toolkit = { relay, services, timeline, transport: (request) => fetch(request) }
+  const transport: Toolkit['transport'] = (request) => fetch(request)
+
+  const buildWorld = async (generation: number): Promise<WorldParts> => {
+    const dataDir = generation === 1 ? rootDir : join(rootDir, `reset-${generation - 1}`)
+    await mkdir(dataDir, { recursive: true })
+    const storePath = join(dataDir, 'receipts.db')
+    const keysPath = join(dataDir, 'keys.json')
+    const store = createSqliteStore({ path: storePath })
+    const gate = createGate({
+      policy,
+      keys: keyRing,
+      issuer: DEMO_ISSUER,
+      store,
+      chainId: 'demo',
+      ttlSeconds: 120,
+    })
+    await writeFile(keysPath, `${JSON.stringify(await gate.keys())}\n`)
+    const relay = createPermitRelay(gate, (action, args) => routeOf(services, action, args), {
+      onDecision: (decision: Decision, request) =>
+        timeline.decided(decision, request.args, request.agent ?? null),
+    })
+    return {
+      info: {
+        generation,
+        startedAt: new Date().toISOString(),
+        dataDir,
+        storePath,
+        keysPath,
+        activeKid: keyRing.active.kid,
+        used: false,
+      },
+      store,
+      gate,
+      toolkit: { relay, services, timeline, transport },
+    }
+  }
+
+  let world = await buildWorld(1)
 
   const openaiOptions =
     options.openai ??
@@ -183,22 +273,29 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     }
   }
 
-  const latest = new Map<string, ScenarioResult>()
+  let latest = new Map<string, ScenarioResult>()
   let queue: Promise<unknown> = Promise.resolve()
+  /** Runs `task` after everything queued before it; scenarios and resets never overlap. */
+  const enqueue = <T>(task: () => Promise<T>): Promise<T> => {
+    const next = queue.then(task)
+    queue = next.catch(() => undefined)
+    return next
+  }
 
   const execute = async (id: string): Promise<ScenarioResult> => {
     const scenario = scenarioById(id)
     if (scenario === undefined) throw new RangeError(`no scenario ${JSON.stringify(id)}`)
+    if (!world.info.used) world = { ...world, info: { ...world.info, used: true } }
     timeline.reset()
     let finalMessage = ''
     let error: string | null = null
     try {
-      finalMessage = await scenario.run({ toolkit, connection })
+      finalMessage = await scenario.run({ toolkit: world.toolkit, connection })
     } catch (caught) {
       error = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)
     }
     // A checkpoint after every scenario: what an auditor keeps outside the authority.
-    await gate.checkpoint()
+    await world.gate.checkpoint()
     const steps = structuredClone([...timeline.steps])
     const last = steps.at(-1)
     const outcome = {
@@ -229,13 +326,29 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     return result
   }
 
-  const runScenario = (id: string): Promise<ScenarioResult> => {
-    const next = queue.then(() => execute(id))
-    queue = next.catch(() => undefined)
-    return next
+  const runScenario = (id: string): Promise<ScenarioResult> => enqueue(() => execute(id))
+
+  const resetNow = async (ifUsed: boolean): Promise<DemoWorld> => {
+    if (ifUsed && !world.info.used) return world.info
+    const previous = world
+    keyRing.rotate()
+    world = await buildWorld(previous.info.generation + 1)
+    const trust = serviceTrust(keyRing.jwks())
+    bank.reset(trust)
+    warehouse.reset(trust)
+    ehr.reset(trust)
+    latest = new Map()
+    timeline.reset()
+    await previous.store.close()
+    options.onReset?.(world.info)
+    return world.info
   }
 
+  const reset = (resetOptions: { readonly ifUsed?: boolean } = {}): Promise<DemoWorld> =>
+    enqueue(() => resetNow(resetOptions.ifUsed === true))
+
   const chain = async () => {
+    const { store, gate } = world
     const receipts: string[] = []
     for await (const receipt of store.receipts(gate.chainId)) receipts.push(receipt.token)
     const checkpoint = await store.latestCheckpoint(gate.chainId)
@@ -252,36 +365,51 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     ehr: { ...ehr.state(), refusals: [...ehr.refusals], origin: ehr.origin },
   })
 
-  const demo: Omit<Demo, 'url' | 'close'> = {
-    storePath,
-    keysPath,
-    gate,
+  let web: WebServer | undefined
+  const demo: Demo = {
+    get url() {
+      return web?.url ?? ''
+    },
+    get portTaken() {
+      return web?.portTaken ?? null
+    },
+    get storePath() {
+      return world.info.storePath
+    },
+    get keysPath() {
+      return world.info.keysPath
+    },
+    get gate() {
+      return world.gate
+    },
     services,
     scripted: connection.scripted,
     scenarios: scenarioInfos,
     runScenario,
     runAll: async () => {
-      const results: ScenarioResult[] = []
-      for (const scenario of SCENARIOS) results.push(await runScenario(scenario.id))
-      return results
+      // Reset and run as one queued task, so nothing slips in between.
+      return enqueue(async () => {
+        await resetNow(true)
+        const results: ScenarioResult[] = []
+        for (const scenario of SCENARIOS) results.push(await execute(scenario.id))
+        return results
+      })
     },
+    reset,
+    world: () => world.info,
     results: () => SCENARIOS.flatMap((scenario) => latest.get(scenario.id) ?? []),
     servicesState,
     chain,
-    publishedKeys: () => gate.keys(),
+    publishedKeys: async () => keyRing.jwks(),
     policyText,
-  }
-
-  const web = options.web === false ? undefined : await startWebServer(demo, options.port ?? 0)
-
-  return {
-    ...demo,
-    url: web?.url ?? '',
     close: async () => {
       await queue
       await web?.close()
       await Promise.all([bank.close(), warehouse.close(), ehr.close(), scriptedModel?.close()])
-      await store.close()
+      await world.store.close()
     },
   }
+
+  if (options.web !== false) web = await startWebServer(demo, options.port ?? 0)
+  return demo
 }

@@ -1,8 +1,10 @@
 // Starting the demo in-process
 export {
+  DEFAULT_DEMO_PORT,
   DEMO_ISSUER,
   type Demo,
   type DemoOptions,
+  type DemoWorld,
   type ScenarioResult,
   type ServicesState,
   startDemo,
@@ -22,3 +24,4 @@ export {
 export { type ScriptedModel, startScriptedModel } from './scripted-model.js'
 // Terminal output
 export { formatResults, type TerminalResult, terminalResults } from './terminal-report.js'
+export { listenPreferring, type WebServer } from './web-server.js'

@@ -4,7 +4,7 @@
  * `/.well-known/writ/keys.json`.
  */
 import { readFile } from 'node:fs/promises'
-import { createServer, type ServerResponse } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Demo } from './demo.js'
@@ -13,7 +13,42 @@ import { BROWSER_BUNDLE_PATH, PACKAGE_ROOT } from './paths.js'
 /** The running web server. */
 export interface WebServer {
   readonly url: string
+  /** The port asked for, when it was taken and a free one is used instead; else `null`. */
+  readonly portTaken: number | null
   close(): Promise<void>
+}
+
+/**
+ * Listens on `port` at 127.0.0.1; when that port is taken (`EADDRINUSE`), on a free
+ * one instead. Any other failure rejects.
+ */
+export async function listenPreferring(
+  server: Server,
+  port: number,
+): Promise<{ port: number; portTaken: number | null }> {
+  const attempt = (candidate: number) =>
+    new Promise<void>((resolve, reject) => {
+      const onError = (error: Error) => {
+        server.off('listening', onListening)
+        reject(error)
+      }
+      const onListening = () => {
+        server.off('error', onError)
+        resolve()
+      }
+      server.once('error', onError)
+      server.once('listening', onListening)
+      server.listen(candidate, '127.0.0.1')
+    })
+  let portTaken: number | null = null
+  try {
+    await attempt(port)
+  } catch (error) {
+    if (port === 0 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+    portTaken = port
+    await attempt(0)
+  }
+  return { port: (server.address() as AddressInfo).port, portTaken }
 }
 
 const staticFiles: Readonly<Record<string, { file: string; type: string }>> = Object.assign(
@@ -35,19 +70,22 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 }
 
 /**
- * Serves the page and the API of `demo` on `port` (0 for a free one).
+ * Serves the page and the API of `demo` on `port` (0 for a free one; a taken port
+ * falls back to a free one).
  *
- * API: `GET /api/scenarios`, `POST /api/scenarios/:id/run`, `POST /api/run-all`,
- * `GET /api/state` (results and services), `GET /api/chain` (receipts and latest
- * checkpoint), `GET /policy.yaml`, `GET /.well-known/writ/keys.json`.
+ * API: `GET /api/scenarios`, `POST /api/scenarios/:id/run` (on the current state),
+ * `POST /api/run-all` (a fresh world, then every scenario), `POST /api/reset`
+ * (`?ifUsed=1`: only when a scenario ran since the last reset), `GET /api/state`
+ * (world, results and services), `GET /api/chain` (receipts and latest checkpoint),
+ * `GET /policy.yaml`, `GET /.well-known/writ/keys.json`.
  */
 export async function startWebServer(
-  demo: Omit<Demo, 'url' | 'close'>,
+  demo: Omit<Demo, 'url' | 'portTaken' | 'close'>,
   port: number,
 ): Promise<WebServer> {
   const server = createServer((request, response) => {
     const method = request.method ?? 'GET'
-    const path = (request.url ?? '/').split('?')[0] ?? '/'
+    const [path = '/', query = ''] = (request.url ?? '/').split('?')
     const handle = async (): Promise<void> => {
       if (method === 'GET' && Object.hasOwn(staticFiles, path)) {
         const entry = staticFiles[path]
@@ -83,6 +121,7 @@ export async function startWebServer(
       }
       if (method === 'GET' && path === '/api/state') {
         sendJson(response, 200, {
+          world: demo.world(),
           results: demo.results(),
           services: demo.servicesState(),
           policy: { id: demo.gate.policy.id, digest: demo.gate.policy.digest },
@@ -94,7 +133,13 @@ export async function startWebServer(
         return
       }
       if (method === 'POST' && path === '/api/run-all') {
-        sendJson(response, 200, { results: await demo.runAll() })
+        const results = await demo.runAll()
+        sendJson(response, 200, { world: demo.world(), results })
+        return
+      }
+      if (method === 'POST' && path === '/api/reset') {
+        const ifUsed = new URLSearchParams(query).get('ifUsed') === '1'
+        sendJson(response, 200, { world: await demo.reset({ ifUsed }) })
         return
       }
       const run = /^\/api\/scenarios\/([a-z0-9-]{1,64})\/run$/.exec(path)
@@ -114,10 +159,10 @@ export async function startWebServer(
       else response.end()
     })
   })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const address = server.address() as AddressInfo
+  const listening = await listenPreferring(server, port)
   return {
-    url: `http://127.0.0.1:${address.port}/`,
+    url: `http://127.0.0.1:${listening.port}/`,
+    portTaken: listening.portTaken,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

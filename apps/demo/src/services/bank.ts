@@ -33,6 +33,8 @@ export interface BankState {
 /** The running bank. */
 export interface Bank extends ReceivingService {
   state(): BankState
+  /** Back to the opening balances, no transfers, no refusals, a fresh guard trusting `keys`. */
+  reset(keys: JwkSet | string): void
 }
 
 /** The account the agents pay from. */
@@ -50,9 +52,9 @@ function initialBalances(): Record<string, number> {
 
 /** Starts the bank with the authority's published keys. */
 export async function startBank(keys: JwkSet | string): Promise<Bank> {
-  const balances = initialBalances()
-  const transfers: Transfer[] = []
-  const closedAccounts: string[] = []
+  let balances = initialBalances()
+  let transfers: Transfer[] = []
+  let closedAccounts: string[] = []
 
   const execute = (request: PermittedRequest): ServiceReply => {
     if (request.action === 'bank.close_account') {
@@ -91,5 +93,11 @@ export async function startBank(keys: JwkSet | string): Promise<Bank> {
       transfers: [...transfers],
       closedAccounts: [...closedAccounts],
     }),
+    reset: (nextKeys) => {
+      service.resetGuard(nextKeys)
+      balances = initialBalances()
+      transfers = []
+      closedAccounts = []
+    },
   }
 }

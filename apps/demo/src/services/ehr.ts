@@ -34,11 +34,12 @@ export interface EhrState {
 /** The running EHR. */
 export interface Ehr extends ReceivingService {
   state(): EhrState
+  /** Back to the opening records (version 1 each), no refusals, a fresh guard trusting `keys`. */
+  reset(keys: JwkSet | string): void
 }
 
-/** Starts the EHR with the authority's published keys. */
-export async function startEhr(keys: JwkSet | string): Promise<Ehr> {
-  const patients = new Map<string, { name: string; versions: RecordVersion[] }>([
+function initialRecords(): Map<string, { name: string; versions: RecordVersion[] }> {
+  return new Map([
     [
       'p-100',
       {
@@ -64,6 +65,11 @@ export async function startEhr(keys: JwkSet | string): Promise<Ehr> {
       },
     ],
   ])
+}
+
+/** Starts the EHR with the authority's published keys. */
+export async function startEhr(keys: JwkSet | string): Promise<Ehr> {
+  let patients = initialRecords()
 
   const execute = (request: PermittedRequest): ServiceReply => {
     const patientId = request.path.split('/')[2] ?? ''
@@ -96,5 +102,9 @@ export async function startEhr(keys: JwkSet | string): Promise<Ehr> {
         versions: [...record.versions],
       })),
     }),
+    reset: (nextKeys) => {
+      service.resetGuard(nextKeys)
+      patients = initialRecords()
+    },
   }
 }

@@ -59,6 +59,12 @@ export interface ReceivingService {
   readonly origin: string
   /** Every refusal, oldest first. */
   readonly refusals: readonly Refusal[]
+  /**
+   * Starts over, as if freshly deployed on the same address: trusts `keys` from now on,
+   * with a new, empty replay cache and no refusals. Requests already being checked
+   * finish with the guard they started with.
+   */
+  resetGuard(keys: JwkSet | string): void
   close(): Promise<void>
 }
 
@@ -181,21 +187,28 @@ export async function startReceivingService(
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  guard = createReceiptGuard({
-    keys: options.keys,
-    audience: origin,
-    origin,
-    action: (request) =>
-      actionServedAt(options.name, request.method, new URL(request.url).pathname),
-    // Compare the receipt's `act.args` with the body too: the tool sends the canonical
-    // JSON of exactly the arguments that were decided.
-    args: (_request, body) => new TextDecoder().decode(body),
-  })
+  // A new guard has a new in-memory replay cache: only a reset makes one.
+  const makeGuard = (keys: JwkSet | string) =>
+    createReceiptGuard({
+      keys,
+      audience: origin,
+      origin,
+      action: (request) =>
+        actionServedAt(options.name, request.method, new URL(request.url).pathname),
+      // Compare the receipt's `act.args` with the body too: the tool sends the canonical
+      // JSON of exactly the arguments that were decided.
+      args: (_request, body) => new TextDecoder().decode(body),
+    })
+  guard = makeGuard(options.keys)
 
   return {
     name: options.name,
     origin,
     refusals,
+    resetGuard: (keys) => {
+      guard = makeGuard(keys)
+      refusals.length = 0
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

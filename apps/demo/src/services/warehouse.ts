@@ -30,6 +30,8 @@ export interface WarehouseState {
 /** The running warehouse. */
 export interface Warehouse extends ReceivingService {
   state(): WarehouseState
+  /** No exports, no refusals, a fresh guard trusting `keys`. */
+  reset(keys: JwkSet | string): void
 }
 
 const tables: Readonly<Record<string, number>> = Object.assign(Object.create(null), {
@@ -40,7 +42,7 @@ const tables: Readonly<Record<string, number>> = Object.assign(Object.create(nul
 
 /** Starts the warehouse with the authority's published keys. */
 export async function startWarehouse(keys: JwkSet | string): Promise<Warehouse> {
-  const exports: DataExport[] = []
+  let exports: DataExport[] = []
 
   const execute = (request: PermittedRequest): ServiceReply => {
     const { table, columns, destination } = request.body
@@ -67,5 +69,12 @@ export async function startWarehouse(keys: JwkSet | string): Promise<Warehouse> 
   }
 
   const service = await startReceivingService({ name: 'warehouse', keys, execute })
-  return { ...service, state: () => ({ tables: { ...tables }, exports: [...exports] }) }
+  return {
+    ...service,
+    state: () => ({ tables: { ...tables }, exports: [...exports] }),
+    reset: (nextKeys) => {
+      service.resetGuard(nextKeys)
+      exports = []
+    },
+  }
 }
