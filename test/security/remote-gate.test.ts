@@ -122,3 +122,35 @@ describe('remote gate against replayed answers', () => {
     expect(codes).toEqual(Array(answers.length).fill('AUTHORITY_RESPONSE_INVALID'))
   })
 })
+
+describe('remote gate key trust', () => {
+  it('refuses to fetch keys on first use over plain http from a non-loopback host', () => {
+    let code: unknown
+    try {
+      createRemoteGate({ url: 'http://authority.internal:8787', token: 'token-0123456789abcdef' })
+    } catch (error) {
+      code = (error as { code?: unknown }).code
+    }
+    expect(code).toBe('KEY_MISSING')
+  })
+
+  it('allows fetching keys on first use over https or loopback, and pinned keys anywhere', async () => {
+    expect(() =>
+      createRemoteGate({ url: 'https://authority.internal', token: 'token-0123456789abcdef' }),
+    ).not.toThrow()
+    expect(() =>
+      createRemoteGate({ url: 'http://127.0.0.1:8787', token: 'token-0123456789abcdef' }),
+    ).not.toThrow()
+    expect(() =>
+      createRemoteGate({ url: 'http://[::1]:8787', token: 'token-0123456789abcdef' }),
+    ).not.toThrow()
+    const authority = makeGate()
+    expect(() =>
+      createRemoteGate({
+        url: 'http://authority.internal:8787',
+        token: 'token-0123456789abcdef',
+        keys: authority.verifyKeys(),
+      }),
+    ).not.toThrow()
+  })
+})

@@ -21,7 +21,9 @@ export interface RemoteGateOptions {
   readonly timeoutMs?: number
   /**
    * The authority's public keys, pinned. Recommended: without them the keys are
-   * fetched from the authority itself on first use (trust on first use).
+   * fetched from the authority itself on first use (trust on first use), which is
+   * allowed only over `https:` or to a loopback address, where nobody on the path
+   * can substitute keys of their own.
    */
   readonly keys?: JwkSet | KeySet
   /** The `fetch` to use (tests, proxies). Default `globalThis.fetch`. */
@@ -91,6 +93,21 @@ const knownCodes = new Set<string>([
   'UNAUTHENTICATED',
 ])
 
+/** Keys may be fetched on first use only where the transport itself is trustworthy. */
+function mayFetchKeys(url: string): boolean {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return false
+  }
+  if (parsed.protocol === 'https:') return true
+  const host = parsed.hostname.replace(/^\[|\]$/g, '')
+  return (
+    parsed.protocol === 'http:' && (host === 'localhost' || host === '::1' || /^127\./.test(host))
+  )
+}
+
 function isKeySet(value: JwkSet | KeySet): value is KeySet {
   return typeof (value as Partial<KeySet>).get === 'function'
 }
@@ -111,6 +128,13 @@ function isKeySet(value: JwkSet | KeySet): value is KeySet {
  */
 export function createRemoteGate(options: RemoteGateOptions): Gate {
   const base = options.url.replace(/\/+$/, '')
+  if (options.keys === undefined && !mayFetchKeys(base)) {
+    throw new WritError(
+      'KEY_MISSING',
+      "Pin the authority's public keys (option keys): fetching them over plain http from a non-loopback host would let anyone on the path sign permits.",
+      { details: { option: 'keys', url: base } },
+    )
+  }
   const timeoutMs = options.timeoutMs ?? 5000
   const send = options.fetch ?? globalThis.fetch
   const clock = options.clock ?? Date.now

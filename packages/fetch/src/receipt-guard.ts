@@ -31,8 +31,9 @@ export interface ReceiptGuardOptions {
    * This service's name as senders write it in `aud`, e.g. `https://pay.example.com`.
    * When it is an `http(s)` origin and neither `origin` nor `publicUrl` is set, a request
    * must also be addressed to that origin (its `Host` and request line), or it is refused
-   * with `HTTP_MISMATCH`. With any other audience, set `origin`: the `Host` header alone
-   * is the sender's to choose.
+   * with `HTTP_MISMATCH`. With any other audience, `origin` or `publicUrl` is required
+   * (the guard refuses to be built without one, code `RECEIVER_ERROR`): the `Host`
+   * header alone is the sender's to choose.
    */
   readonly audience: string
   /**
@@ -217,6 +218,19 @@ export function createReceiptGuard(options: ReceiptGuardOptions): ReceiptGuard {
     options.origin === undefined && options.publicUrl === undefined
       ? originOf(options.audience)
       : undefined
+  if (
+    addressedOrigin === undefined &&
+    options.origin === undefined &&
+    options.publicUrl === undefined
+  ) {
+    // An audience like `payments-api` says nothing about where requests must arrive,
+    // and the Host header alone is the sender's word: refuse to build such a guard.
+    throw new WritError(
+      'RECEIVER_ERROR',
+      `audience "${options.audience}" is not an http(s) origin: set origin (this service's public origin) or publicUrl`,
+      { details: { option: 'origin' } },
+    )
+  }
 
   return async function receiptGuard(request: Request): Promise<ReceiptGuardResult> {
     try {

@@ -69,6 +69,20 @@ describe('withReceiptGuard (Fetch-API handlers)', () => {
     expect(result.response.status).toBe(500)
   })
 
+  it('refuses to be built for a non-origin audience without origin or publicUrl', async () => {
+    const keys = await gate.keys()
+    let code: unknown
+    try {
+      createReceiptGuard({ keys, audience: 'payments-api' })
+    } catch (error) {
+      code = (error as { code?: unknown }).code
+    }
+    expect(code).toBe('RECEIVER_ERROR')
+    expect(() =>
+      createReceiptGuard({ keys, audience: 'payments-api', origin: 'https://pay.example.com' }),
+    ).not.toThrow()
+  })
+
   it("with args: 'http' checks act.args too, so an allow-listed header cannot change after the decision", async () => {
     const tenant = { allowHeaders: ['x-tenant'] }
     const guard = createReceiptGuard({ keys: await gate.keys(), audience, args: 'http', ...tenant })
