@@ -91,6 +91,7 @@ const knownCodes = new Set<string>([
   'KEY_MISSING',
   'KEY_INVALID',
   'UNAUTHENTICATED',
+  'CONTEXT_NOT_ACCEPTED',
 ])
 
 /** Keys may be fetched on first use only where the transport itself is trustworthy. */

@@ -25,6 +25,14 @@ export interface AuthorityServerOptions {
   readonly maxBodyBytes?: number
   /** Issue a checkpoint of the chain this often (ms). Default: only on demand. */
   readonly checkpointIntervalMs?: number
+  /**
+   * Accept a `context` member from agents. Default `false`: in server mode the agent is
+   * not trusted to describe its own situation (an agent could claim `approved: true`),
+   * so policies see only the operator's facts from {@link AgentCredential.context}, and a
+   * request carrying `context` is refused with 400 `CONTEXT_NOT_ACCEPTED`. When `true`,
+   * the agent's context is merged under the credential's, whose members always win.
+   */
+  readonly acceptAgentContext?: boolean
 }
 
 /** The result of a policy reload. */
@@ -90,16 +98,19 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
   const metrics = createMetrics()
   const app = new Hono()
 
-  const agentOf = (authorization: string | undefined): string | undefined => {
-    const agent = authenticate(authorization)
-    if (agent === undefined) metrics.authFailures.inc()
-    return agent
+  const agentOf = (authorization: string | undefined): string | undefined =>
+    credentialOf(authorization)?.agent
+  const credentialOf = (authorization: string | undefined): AgentCredential | undefined => {
+    const credential = authenticate(authorization)
+    if (credential === undefined) metrics.authFailures.inc()
+    return credential
   }
 
   app.post('/v1/decisions', async (context) => {
-    const agent = agentOf(context.req.header('authorization'))
-    if (agent === undefined)
+    const credential = credentialOf(context.req.header('authorization'))
+    if (credential === undefined)
       return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
+    const agent = credential.agent
     const length = Number(context.req.header('content-length') ?? '0')
     if (length > maxBodyBytes)
       return problem(413, 'INPUT_TOO_LARGE', `The request body exceeds ${maxBodyBytes} bytes.`)
@@ -134,14 +145,30 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
     }
     if (typeof body['action'] !== 'string')
       return problem(400, 'ACTION_NAME_INVALID', '"action" must be a string.')
+    const agentContext = body['context']
+    if (agentContext !== undefined && options.acceptAgentContext !== true) {
+      return problem(
+        400,
+        'CONTEXT_NOT_ACCEPTED',
+        'This authority does not take context from agents; policies see only what the operator set for this credential.',
+      )
+    }
+    if (
+      agentContext !== undefined &&
+      (agentContext === null || typeof agentContext !== 'object' || Array.isArray(agentContext))
+    ) {
+      return problem(400, 'INPUT_NOT_OBJECT', '"context" must be a JSON object.')
+    }
+    const mergedContext =
+      agentContext === undefined && credential.context === undefined
+        ? undefined
+        : { ...(agentContext as JsonObject | undefined), ...credential.context }
     const request: ActionRequest = {
       action: body['action'],
       args: body['args'],
       agent,
       ...(typeof body['request'] === 'string' ? { request: body['request'] } : {}),
-      ...(body['context'] && typeof body['context'] === 'object' && !Array.isArray(body['context'])
-        ? { context: body['context'] as JsonObject }
-        : {}),
+      ...(mergedContext === undefined ? {} : { context: mergedContext }),
       ...(typeof body['audience'] === 'string' ? { audience: body['audience'] } : {}),
       ...(body['http'] && typeof body['http'] === 'object'
         ? { http: body['http'] as unknown as NonNullable<ActionRequest['http']> }

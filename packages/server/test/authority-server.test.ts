@@ -21,6 +21,10 @@ rules:
     effect: permit
     actions: [payments.transfer]
     when: args.amount <= 1000
+  - id: operators-export
+    effect: permit
+    actions: [exports.run]
+    when: has(context.role) && context.role == 'operator'
   - id: bots-cannot-export
     effect: deny
     actions: [exports.*]
@@ -35,7 +39,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.close()))
 })
 
-async function start(overrides: { policyFile?: string; storeDelayMs?: number } = {}) {
+async function start(
+  overrides: { policyFile?: string; storeDelayMs?: number; acceptAgentContext?: boolean } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'writ-server-'))
   const store = createSqliteStore({ path: join(dir, 'authority.db') })
   const slowStore =
@@ -62,8 +68,11 @@ async function start(overrides: { policyFile?: string; storeDelayMs?: number } =
     gate,
     agents: [
       { agent: 'agent:bot', tokenSha256: hashToken(botToken) },
-      { agent: 'agent:ops', tokenSha256: hashToken(opsToken) },
+      { agent: 'agent:ops', tokenSha256: hashToken(opsToken), context: { role: 'operator' } },
     ],
+    ...(overrides.acceptAgentContext === undefined
+      ? {}
+      : { acceptAgentContext: overrides.acceptAgentContext }),
     ...(overrides.policyFile === undefined ? {} : { policyFile: overrides.policyFile }),
   })
   running.push(server)
@@ -265,5 +274,33 @@ describe('authority server', () => {
       args: { amount: 5 },
     })
     expect(verified.header.kid).not.toBe(revokedKid)
+  })
+
+  it('takes context from the operator, not the agent: agent context is refused unless accepted, and never wins', async () => {
+    const { server } = await start()
+    const bot = createRemoteGate({ url: server.url, token: botToken })
+    const refused = await bot
+      .authorize({ action: 'exports.run', args: {}, context: { role: 'operator' } })
+      .catch((error: unknown) => error)
+    expect(WritError.isInstance(refused) && refused.code).toBe('CONTEXT_NOT_ACCEPTED')
+    const ops = createRemoteGate({ url: server.url, token: opsToken })
+    expect((await ops.authorize({ action: 'exports.run', args: {} })).decision).toBe('PERMIT')
+
+    const lenient = await start({ acceptAgentContext: true })
+    const botThere = createRemoteGate({ url: lenient.server.url, token: botToken })
+    const claimed = await botThere.authorize({
+      action: 'exports.run',
+      args: {},
+      context: { role: 'operator' },
+    })
+    expect(claimed.decision).toBe('DENY')
+    expect(claimed.reason).toBe('AGENT_NOT_ALLOWED')
+    const opsThere = createRemoteGate({ url: lenient.server.url, token: opsToken })
+    const overridden = await opsThere.authorize({
+      action: 'exports.run',
+      args: {},
+      context: { role: 'intern' },
+    })
+    expect(overridden.decision).toBe('PERMIT')
   })
 })

@@ -69,6 +69,7 @@ export const AUTHORITY_ERROR_CODES = [
   'RECEIPT_MISSING',
   'TOOL_UNKNOWN',
   'RECEIVER_ERROR',
+  'CONTEXT_NOT_ACCEPTED',
 ] as const
 
 /** A code of {@link VERIFY_ERROR_CODES}: why a token, key set, chain or permit was refused. */

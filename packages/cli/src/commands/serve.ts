@@ -6,7 +6,7 @@ import { createGate, type Store } from '@writ/core'
 import { type AgentCredential, hashToken, startAuthorityServer } from '@writ/server'
 import { createPostgresStore } from '@writ/store-postgres'
 import { createSqliteStore } from '@writ/store-sqlite'
-import { parseJson } from '@writ/verify'
+import { type JsonObject, parseJson } from '@writ/verify'
 import { parse as parseYaml } from 'yaml'
 import { CliError, usageError } from '../cli-error.js'
 import { type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
@@ -37,7 +37,18 @@ function readAgents(text: string, path: string): AgentCredential[] {
         `${path}: agents[${index}] needs "agent" and a hex "tokenSha256"`,
       )
     }
-    return { agent: candidate.agent, tokenSha256: candidate.tokenSha256 }
+    const context = (candidate as { context?: unknown }).context
+    if (
+      context !== undefined &&
+      (context === null || typeof context !== 'object' || Array.isArray(context))
+    ) {
+      throw new CliError('IO_ERROR', `${path}: agents[${index}].context must be an object`)
+    }
+    return {
+      agent: candidate.agent,
+      tokenSha256: candidate.tokenSha256,
+      ...(context === undefined ? {} : { context: context as JsonObject }),
+    }
   })
 }
 
@@ -64,10 +75,12 @@ export const serveCommand: Command = {
     port: { type: 'string' },
     host: { type: 'string' },
     'checkpoint-interval': { type: 'string' },
+    'accept-agent-context': { type: 'boolean' },
   },
   help: `Usage: writ serve --policy FILE --key KEYFILE --agents FILE
                   (--store DB | --postgres URL) [--chain ID] [--issuer ISS]
                   [--port 8787] [--host 127.0.0.1] [--checkpoint-interval SECONDS]
+                  [--accept-agent-context]
 
 Runs the authority: agents POST proposed actions to /v1/decisions with their own
 bearer token and get a decision and its signed receipt; the identity in each
@@ -78,7 +91,10 @@ reported and the last valid policy keeps serving. SIGINT or SIGTERM stops.
 
   --policy FILE          policy document, YAML or JSON (required)
   --key KEYFILE          private signing key or key ring (mode 0600; required)
-  --agents FILE          { agents: [{ agent, tokenSha256 }] } (see writ token new)
+  --agents FILE          { agents: [{ agent, tokenSha256, context? }] } (see writ
+                         token new); context holds facts the operator vouches for
+  --accept-agent-context also take "context" from agents' requests (untrusted; the
+                         agents file's context wins). Refused (400) by default
   --store DB             SQLite store (one instance; concurrent decisions share
                          durable commits, each answered only after its commit)
   --postgres URL         PostgreSQL store (several instances, one chain each)
@@ -121,6 +137,7 @@ Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error,
       gate,
       agents,
       policyFile: resolvePath(io, policyPath),
+      acceptAgentContext: input.values['accept-agent-context'] === true,
       port,
       hostname,
       ...(interval === undefined ? {} : { checkpointIntervalMs: Number(interval) * 1000 }),
