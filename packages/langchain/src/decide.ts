@@ -1,10 +1,14 @@
+import { Tool } from '@langchain/core/tools'
+import { interopParseAsync, isInteropZodSchema } from '@langchain/core/utils/types'
 import {
   type ActionRequest,
+  assertArgsUnchanged,
   type Gate,
   guardAction,
   type PermitDecision,
   type RefusalPayload,
   refusalPayload,
+  WritError,
 } from '@writ/core'
 
 /** What happened to one gated call. */
@@ -23,15 +27,20 @@ export type GatedOutcome<T> =
  * @param request builds the proposed action; if building it throws (a user's
  *   `actionName` function, odd input), that too is a refusal
  * @param execute the tool body, called at most once
+ * @param tool the tool about to run: its zod schema must accept the permitted
+ *   arguments unchanged (no defaults added, keys stripped or values transformed), or
+ *   nothing runs (`ARGS_MISMATCH`). Writ executes what it signed.
  */
 export async function decide<T>(
   gate: Gate,
   request: () => ActionRequest,
   execute: (args: PermitDecision['args'], decision: PermitDecision) => Promise<T>,
+  tool?: unknown,
 ): Promise<GatedOutcome<T>> {
   let started = false
   try {
-    const value = await guardAction(gate, request(), (args, decision) => {
+    const value = await guardAction(gate, request(), async (args, decision) => {
+      await checkSchema(tool, args)
       started = true
       return execute(args, decision)
     })
@@ -40,4 +49,31 @@ export async function decide<T>(
     if (started) throw error
     return { executed: false, payload: refusalPayload(error), error }
   }
+}
+
+/**
+ * Runs the tool's own zod schema over the permitted arguments and refuses when it
+ * rejects or changes them. LangChain's string tools (`Tool`, `DynamicTool`) are the one
+ * exception: their fixed schema only unwraps `{ input }` into the string the receipt
+ * already binds.
+ */
+async function checkSchema(tool: unknown, args: PermitDecision['args']): Promise<void> {
+  if (typeof tool !== 'object' || tool === null || tool instanceof Tool) return
+  const { schema, name } = tool as { schema?: unknown; name?: unknown }
+  if (!isInteropZodSchema(schema)) return
+  const toolName = typeof name === 'string' ? name : 'tool'
+  let parsed: unknown
+  try {
+    parsed = await interopParseAsync(schema, args)
+  } catch (cause) {
+    throw new WritError(
+      'ARGS_MISMATCH',
+      `The tool ${JSON.stringify(toolName)} rejected its permitted arguments.`,
+      {
+        cause,
+        details: { tool: toolName },
+      },
+    )
+  }
+  assertArgsUnchanged(parsed, args, toolName)
 }

@@ -114,8 +114,12 @@ export class WritGatedTool extends StructuredTool {
       const raw = rawArgumentsOf(messages, callId, args)
       return actionRequestOf(this.#options, this.#action(), raw ?? args, callId)
     }
-    const outcome = await decide(this.#gate, request, async (bound) =>
-      this.#invokeOriginal(call === undefined ? bound : { ...call, args: bound }, config),
+    const outcome = await decide(
+      this.#gate,
+      request,
+      async (bound) =>
+        this.#invokeOriginal(call === undefined ? bound : { ...call, args: bound }, config),
+      this.original,
     )
     if (outcome.executed) return outcome.value
     if (call !== undefined) return refusalMessage(outcome.payload, { id: call.id, name: this.name })

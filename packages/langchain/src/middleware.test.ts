@@ -210,7 +210,7 @@ describe('writMiddleware in a real createAgent run', () => {
     expect(toolMessages(state.messages).get('call_2')?.status).toBe('error')
   })
 
-  it('signs unknown keys too; the schema strips them after the decision', async () => {
+  it('refuses to run when the schema would strip keys the receipt binds', async () => {
     const gate = paymentsGate()
     const { calls, transfer } = recordingTransfer()
     const agent = createAgent({
@@ -220,13 +220,19 @@ describe('writMiddleware in a real createAgent run', () => {
       tools: [transfer],
       middleware: [writMiddleware(gate)],
     })
-    await agent.invoke({ messages: [new HumanMessage('pay')] })
-    expect(calls).toEqual([{ to: 'alice', amount: 5 }])
+    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+    expect(calls).toEqual([])
+    const message = toolMessages(state.messages).get('call_1')
+    expect(message?.status).toBe('error')
+    expect(JSON.parse(textOf(message!))).toMatchObject({
+      decision: 'ERROR',
+      reason: 'ARGS_MISMATCH',
+    })
     const [stored] = await receiptsOf(gate)
     expect(stored?.claims.act.args).toBe(canonicalArgs({ to: 'alice', amount: 5, memo: 7 }).digest)
   })
 
-  it('signs the arguments as proposed; schema defaults apply after the decision', async () => {
+  it('refuses to run when the schema would add defaults the receipt does not bind', async () => {
     const gate = paymentsGate()
     const seen: unknown[] = []
     const transfer = tool(
@@ -251,10 +257,24 @@ describe('writMiddleware in a real createAgent run', () => {
       tools: [transfer],
       middleware: [writMiddleware(gate)],
     })
-    await agent.invoke({ messages: [new HumanMessage('pay')] })
+    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+    expect(seen).toEqual([])
+    expect(JSON.parse(textOf(toolMessages(state.messages).get('call_1')!))).toMatchObject({
+      reason: 'ARGS_MISMATCH',
+    })
+    const complete = await createAgent({
+      model: modelProposing([
+        {
+          id: 'call_2',
+          name: 'payments.transfer',
+          argsText: '{"to":"alice","amount":5,"currency":"EUR"}',
+        },
+      ]),
+      tools: [transfer],
+      middleware: [writMiddleware(gate)],
+    }).invoke({ messages: [new HumanMessage('pay')] })
+    expect(toolMessages(complete.messages).get('call_2')?.status).not.toBe('error')
     expect(seen).toEqual([{ to: 'alice', amount: 5, currency: 'EUR' }])
-    const [stored] = await receiptsOf(gate)
-    expect(stored?.claims.act.args).toBe(canonicalArgs({ to: 'alice', amount: 5 }).digest)
   })
 })
 

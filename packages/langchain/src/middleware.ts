@@ -78,12 +78,16 @@ export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}):
       const raw = rawArgumentsOf(request.state?.messages, toolCall.id, toolCall.args)
       return actionRequestOf(options, action, raw ?? toolCall.args, toolCall.id)
     }
-    const outcome = await decide(gate, actionRequest, async (bound) =>
-      handler({
-        ...request,
-        toolCall: Object.freeze({ ...toolCall, args: bound as Record<string, unknown> }),
-        tool: pinned(request.tool, bound),
-      } as ToolCallRequest),
+    const outcome = await decide(
+      gate,
+      actionRequest,
+      async (bound) =>
+        handler({
+          ...request,
+          toolCall: Object.freeze({ ...toolCall, args: bound as Record<string, unknown> }),
+          tool: pinned(request.tool, bound),
+        } as ToolCallRequest),
+      request.tool,
     )
     if (outcome.executed) return outcome.value
     return refusalMessage(outcome.payload, { id: toolCall.id, name: toolCall.name })

@@ -1,6 +1,5 @@
-import { type Gate, WritError } from '@writ/core'
+import { assertArgsUnchanged, type Gate, WritError } from '@writ/core'
 import type { RunnableToolFunctionWithoutParse } from 'openai/lib/RunnableFunction'
-import { jsonEqual } from './json-equal.js'
 import type { OpenAIGateOptions } from './options.js'
 import { type PermittedArgs, runToolCall } from './run-tool-call.js'
 
@@ -147,13 +146,7 @@ async function checkParser(
       },
     )
   }
-  if (!jsonEqual(parsed, args)) {
-    throw new WritError(
-      'ARGS_MISMATCH',
-      `The parser of tool ${JSON.stringify(toolName)} changes its arguments; only the arguments the receipt binds may run.`,
-      { details: { tool: toolName } },
-    )
-  }
+  assertArgsUnchanged(parsed, args, toolName)
 }
 
 function isParseable(tool: GateableTool): tool is ParseableToolInput {

@@ -1,3 +1,5 @@
+import { WritError } from '@writ/verify'
+
 /**
  * True when `left` and `right` are the same JSON value: same primitives, arrays of
  * equal items in order, plain objects with the same own keys (in any order) and equal
@@ -46,4 +48,24 @@ function objectsEqual(left: object, right: object): boolean {
 function isPlainObject(value: object): boolean {
   const prototype = Object.getPrototypeOf(value)
   return prototype === Object.prototype || prototype === null
+}
+
+/**
+ * Throws `ARGS_MISMATCH` unless `parsed` (what a tool's own parser or schema made of
+ * the permitted arguments) is exactly the JSON value the PERMIT binds. Adapters call it
+ * between the decision and the tool body, so a schema that adds defaults, strips keys
+ * or transforms values cannot make a tool run with arguments nobody signed.
+ *
+ * @param parsed the tool's parse of the permitted arguments
+ * @param permitted `decision.args`
+ * @param tool the tool's name, for the error's details
+ */
+export function assertArgsUnchanged(parsed: unknown, permitted: unknown, tool: string): void {
+  if (!jsonEqual(parsed, permitted)) {
+    throw new WritError(
+      'ARGS_MISMATCH',
+      `The schema of tool ${JSON.stringify(tool)} changes its arguments; only the arguments the receipt binds may run.`,
+      { details: { tool } },
+    )
+  }
 }
