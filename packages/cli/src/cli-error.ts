@@ -2,7 +2,7 @@
  * Errors of the command line itself, and how every error becomes an exit code and
  * one line on standard error: `writ: <CODE>: <message>`.
  */
-import { WritError } from '@writ/verify'
+import { INPUT_ERROR_CODES, VERIFY_ERROR_CODES, WritError } from '@writ/verify'
 import { EXIT_CODES, type ExitCode } from './exit-codes.js'
 import type { CliIo } from './io.js'
 
@@ -33,49 +33,20 @@ export function usageError(message: string): CliError {
   return new CliError('USAGE', message)
 }
 
-const inputCodes: ReadonlySet<string> = new Set([
+/** Problems with what the command was given (files, keys, stores, arguments): exit 3. */
+const inputCodes: ReadonlySet<string> = new Set<string>([
+  ...INPUT_ERROR_CODES,
   'KEY_MISSING',
   'KEY_INVALID',
   'KEYSET_INVALID',
   'STORE_UNAVAILABLE',
   'STORE_FULL',
   'STORE_CONFLICT',
-  'INPUT_SYNTAX',
-  'INPUT_NOT_OBJECT',
-  'INPUT_DUPLICATE_KEY',
-  'INPUT_FORBIDDEN_KEY',
-  'INPUT_LONE_SURROGATE',
-  'INPUT_NON_FINITE_NUMBER',
-  'INPUT_UNSAFE_INTEGER',
-  'INPUT_UNSUPPORTED_TYPE',
-  'INPUT_TOO_DEEP',
-  'INPUT_TOO_LARGE',
-  'ACTION_NAME_INVALID',
 ])
 
-const failureCodes: ReadonlySet<string> = new Set([
-  'MALFORMED',
-  'HEADER_INVALID',
-  'KEY_UNKNOWN',
-  'KEY_WEAK',
-  'KEY_REVOKED',
-  'KEY_NOT_VALID_AT_TIME',
-  'SIGNATURE_INVALID',
-  'CLAIMS_INVALID',
-  'NOT_PERMIT',
-  'EXPIRED',
-  'NOT_YET_VALID',
-  'ACTION_MISMATCH',
-  'ARGS_MISMATCH',
-  'HTTP_MISMATCH',
-  'AUDIENCE_MISMATCH',
-  'REPLAYED',
-  'CHAIN_GAP',
-  'CHAIN_PREV_MISMATCH',
-  'CHAIN_ID_MISMATCH',
-  'CHECKPOINT_MISMATCH',
-  'CHECKPOINT_ROLLBACK',
-  'CHECKPOINT_INVALID',
+/** A verification or policy check that failed: exit 1. */
+const failureCodes: ReadonlySet<string> = new Set<string>([
+  ...VERIFY_ERROR_CODES.filter((code) => !inputCodes.has(code)),
   'POLICY_INVALID',
   'POLICY_UNSAFE',
 ])
