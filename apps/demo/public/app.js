@@ -2,7 +2,7 @@
 // browser, with @writ/verify (bundled in /assets/verify.js) and the published keys.
 import * as writ from '/assets/verify.js'
 
-const state = { scenarios: [], results: new Map(), keys: null, lastVerified: null }
+const state = { scenarios: [], results: new Map(), keys: null, world: null, returnTo: null }
 
 /** Builds an element; children are nodes or text (never parsed as HTML). */
 function h(tag, attributes = {}, ...children) {
@@ -36,6 +36,24 @@ function decisionBadge(decision) {
 function compact(value) {
   if (value === null || value === undefined) return ''
   return typeof value === 'string' ? value : JSON.stringify(value)
+}
+
+/** The arguments, one `name: value` line each (values as JSON), so they can be read. */
+function argsView(args) {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) return compact(args)
+  return h(
+    'dl',
+    { className: 'args-list' },
+    Object.entries(args).flatMap(([name, value]) => [
+      h('dt', {}, name),
+      h('dd', {}, JSON.stringify(value)),
+    ]),
+  )
+}
+
+/** A receipt id as the page shows it: its last characters (UUIDv7s share their time prefix). */
+function shortId(jti) {
+  return `…${String(jti).slice(-8)}`
 }
 
 function expectedText(expected) {
@@ -100,7 +118,7 @@ function stepsTable(result) {
             h('code', {}, step.action),
             step.note ? h('div', { className: 'small' }, step.note) : null,
           ),
-          h('td', { className: 'args' }, compact(step.args)),
+          h('td', { className: 'args' }, argsView(step.args)),
           h('td', {}, decisionBadge(step.decision)),
           h(
             'td',
@@ -117,11 +135,11 @@ function stepsTable(result) {
                   {
                     className: 'receipt-link',
                     type: 'button',
-                    title: 'open in the inspector',
+                    title: `receipt ${step.receiptId}: open it in the inspector`,
                     'data-testid': `receipt-${result.id}-${index}`,
                     onclick: () => inspect(step.receipt),
                   },
-                  `${step.receiptId.slice(0, 13)}…`,
+                  shortId(step.receiptId),
                 )
               : h('span', { className: 'small' }, 'none'),
           ),
@@ -202,7 +220,7 @@ function renderScenarios() {
   const passed = done.filter((result) => result.passed).length
   $('summary').textContent = done.length
     ? `${passed}/${done.length} as expected`
-    : `${state.scenarios.length} scenarios`
+    : `${state.scenarios.length} scenarios, none run yet in this world`
 }
 
 function refusalsList(refusals, testid) {
@@ -253,7 +271,7 @@ function renderServices(services) {
           h(
             'li',
             { 'data-amount': transfer.amount, 'data-to': transfer.to },
-            `${transfer.amount} EUR → ${transfer.to} (${transfer.agent}, receipt ${transfer.receiptId.slice(0, 13)}…)`,
+            `${transfer.amount} EUR → ${transfer.to} (${transfer.agent}, receipt ${shortId(transfer.receiptId)})`,
           ),
         ),
       ),
@@ -328,12 +346,21 @@ async function renderChain() {
         ' ',
         h(
           'button',
-          { className: 'receipt-link', type: 'button', onclick: () => inspect(token) },
-          `${String(claims.jti).slice(0, 13)}…`,
+          {
+            className: 'receipt-link',
+            type: 'button',
+            title: `receipt ${claims.jti}`,
+            onclick: () => inspect(token),
+          },
+          shortId(claims.jti),
         ),
       )
     }),
   )
+  if (state.world) {
+    $('chain-files').textContent =
+      `World #${state.world.generation} · receipts in ${state.world.storePath} · verify offline: node packages/cli/dist/bin.js chain verify --store ${state.world.storePath} --keys ${state.world.keysPath}`
+  }
   if (chain.checkpoint) {
     const claims = writ.decodeToken(chain.checkpoint)?.claims ?? {}
     $('checkpoint').textContent =
@@ -343,9 +370,19 @@ async function renderChain() {
   }
 }
 
+function showWorld(world) {
+  const changed = state.world !== null && state.world.generation !== world.generation
+  state.world = world
+  $('world').textContent = `world #${world.generation} · key ${world.activeKid.slice(0, 8)}…`
+  $('world').dataset.generation = String(world.generation)
+  return changed
+}
+
 async function refresh() {
   const snapshot = await api('/api/state')
-  for (const result of snapshot.results) state.results.set(result.id, result)
+  // The server's results are the truth: after a reset (here or in another tab) they are gone.
+  state.results = new Map(snapshot.results.map((result) => [result.id, result]))
+  if (showWorld(snapshot.world)) await loadKeys()
   renderScenarios()
   renderServices(snapshot.services)
   $('policy-id').textContent = snapshot.policy.id
@@ -354,13 +391,49 @@ async function refresh() {
 }
 
 function setBusy(busy) {
-  for (const button of document.querySelectorAll('button[data-testid^="run"]'))
+  for (const button of document.querySelectorAll('button[data-testid^="run"], #reset'))
     button.disabled = busy
   document.body.dataset.busy = String(busy)
 }
 
+function notify(text) {
+  const notice = $('notice')
+  notice.hidden = !text
+  notice.textContent = text ?? ''
+}
+
+/** Forgets what the page showed of the previous world: results, verdicts. */
+function clearWorldViews(world) {
+  state.results = new Map()
+  for (const id of ['chain-result', 'inspector-result']) {
+    const element = $(id)
+    element.className = id === 'inspector-result' ? 'verdict big' : 'verdict'
+    element.textContent = ''
+    for (const key of ['ok', 'code', 'valid', 'size', 'backend', 'decision', 'keyStatus'])
+      delete element.dataset[key]
+  }
+  $('tamper-note').hidden = true
+  showWorld(world)
+}
+
+async function resetWorld() {
+  setBusy(true)
+  try {
+    const { world } = await api('/api/reset', { method: 'POST' })
+    clearWorldViews(world)
+    await loadKeys()
+    await refresh()
+    notify(
+      `↺ Reset done: world #${world.generation}. New receipt store and chain, fresh limits, the services' opening state and replay memory, new signing key ${world.activeKid.slice(0, 8)}… (the previous key stays published as retired).`,
+    )
+  } finally {
+    setBusy(false)
+  }
+}
+
 async function runScenario(id) {
   setBusy(true)
+  notify(null)
   try {
     const { result } = await api(`/api/scenarios/${id}/run`, { method: 'POST' })
     state.results.set(id, result)
@@ -373,28 +446,62 @@ async function runScenario(id) {
 async function runAll() {
   setBusy(true)
   try {
+    // Run all starts from a fresh world when anything ran, so it gives the same outcome every time.
+    const before = state.world?.generation
+    const { world } = await api('/api/reset?ifUsed=1', { method: 'POST' })
+    clearWorldViews(world)
+    await loadKeys()
+    renderScenarios()
+    notify(
+      world.generation === before
+        ? `▶ Running all ${state.scenarios.length} scenarios in world #${world.generation}…`
+        : `▶ Reset first (world #${world.generation}: fresh store, chain, limits and services, new key), then running all ${state.scenarios.length} scenarios…`,
+    )
     for (const scenario of state.scenarios) {
       const { result } = await api(`/api/scenarios/${scenario.id}/run`, { method: 'POST' })
       state.results.set(scenario.id, result)
       renderScenarios()
     }
     await refresh()
+    const passed = [...state.results.values()].filter((result) => result.passed).length
+    notify(
+      `✓ Ran all ${state.scenarios.length} scenarios in world #${world.generation}: ${passed}/${state.scenarios.length} as expected. Click a receipt id to inspect it.`,
+    )
   } finally {
     setBusy(false)
   }
 }
 
 function showVerdict(element, verdict, okText) {
-  element.className = `verdict ${verdict.ok ? 'ok' : 'bad'}`
+  element.className = `verdict big ${verdict.ok ? 'ok' : 'bad'}`
   element.dataset.ok = String(verdict.ok)
   element.dataset.code = verdict.ok ? '' : verdict.code
-  element.textContent = verdict.ok ? okText : `✗ ${verdict.code} — ${verdict.message}`
+  if (verdict.ok) {
+    element.textContent = okText
+  } else {
+    element.replaceChildren(
+      '✗ Refused: ',
+      h('code', { className: 'code', 'data-testid': 'inspector-code' }, verdict.code),
+      h('span', { className: 'verdict-message' }, ` — ${verdict.message}`),
+    )
+  }
 }
 
 function inspect(token) {
+  state.returnTo = window.scrollY
+  $('inspector-back').hidden = false
   $('inspector-token').value = token
+  $('tamper-note').hidden = true
   $('inspector').scrollIntoView({ behavior: 'smooth', block: 'start' })
   verifyInspector()
+}
+
+async function loadKeys() {
+  state.keys = await api('/.well-known/writ/keys.json')
+  const retired = state.keys.keys.filter((key) => key.status === 'retired').length
+  const active = state.keys.keys.find((key) => (key.status ?? 'active') === 'active')
+  $('keys-info').textContent =
+    `Trusted keys from /.well-known/writ/keys.json: active ${active ? `${active.kid.slice(0, 12)}…` : 'none'}${retired ? `, ${retired} retired (earlier worlds, before a reset: their receipts still verify)` : ''}. WebCrypto Ed25519 ${state.webcrypto ? 'available' : 'unavailable here: noble is used'}.`
 }
 
 async function verifyInspector() {
@@ -403,27 +510,51 @@ async function verifyInspector() {
   $('inspector-claims').textContent = decoded
     ? JSON.stringify(decoded, null, 2)
     : '(not a decodable token)'
+  // The keys as published now (a reset in another tab rotates them).
+  await loadKeys()
   const backend = await writ.useBackend($('backend').value)
   const verdict = await writ.verifyReceiptToken(token, state.keys)
   const claims = verdict.ok ? verdict.claims : null
+  const key = verdict.ok ? state.keys.keys.find((entry) => entry.kid === verdict.kid) : undefined
+  const retired =
+    key?.status === 'retired'
+      ? ' Signed by a retired key (a world before a reset): authentic evidence, but the services no longer accept it.'
+      : ''
   showVerdict(
     $('inspector-result'),
     verdict,
-    `✓ Valid signature (key ${verdict.ok ? verdict.kid.slice(0, 12) : ''}…, ${backend}). Decision ${claims?.decision} for ${claims?.act?.name}${claims?.decision === 'PERMIT' ? '' : ' — evidence only: it authorizes nothing'}.`,
+    `✓ Valid signature (key ${verdict.ok ? verdict.kid.slice(0, 12) : ''}…, ${backend}). Decision ${claims?.decision} for ${claims?.act?.name}${claims?.decision === 'PERMIT' ? '' : ' — evidence only: it authorizes nothing'}.${retired}`,
   )
   $('inspector-result').dataset.backend = backend
   $('inspector-result').dataset.decision = claims?.decision ?? ''
+  $('inspector-result').dataset.keyStatus = key ? (key.status ?? 'active') : ''
+}
+
+const tamperNotes = {
+  decision: (before, after) =>
+    `Tampered: the claims now say "decision": "${after}" (the signed receipt said ${before}); the original signature was kept. A verifier must refuse it:`,
+  args: () =>
+    'Tampered: the arguments digest (act.args) now names other arguments; the original signature was kept. A verifier must refuse it:',
+  signature: () =>
+    'Tampered: one bit of the Ed25519 signature flipped; the claims are untouched. A verifier must refuse it:',
 }
 
 function tamper(kind) {
   const token = $('inspector-token').value.trim()
   if (!token) return
-  $('inspector-token').value = writ.tamperToken(token, kind)
+  const before = writ.decodeToken(token)?.claims?.decision
+  const forged = writ.tamperToken(token, kind)
+  const after = writ.decodeToken(forged)?.claims?.decision
+  $('inspector-token').value = forged
+  $('tamper-note').textContent = tamperNotes[kind](before, after)
+  $('tamper-note').hidden = false
+  $('inspector-result').scrollIntoView({ behavior: 'smooth', block: 'nearest' })
   verifyInspector()
 }
 
 async function verifyChainInBrowser() {
   const chain = await api('/api/chain')
+  await loadKeys()
   const report = await writ.verifyChainTokens(
     chain.receipts,
     state.keys,
@@ -440,22 +571,25 @@ async function verifyChainInBrowser() {
 }
 
 async function start() {
-  const [scenarios, keys, policy] = await Promise.all([
+  const [scenarios, policy] = await Promise.all([
     api('/api/scenarios'),
-    api('/.well-known/writ/keys.json'),
     fetch('/policy.yaml').then((response) => response.text()),
   ])
   state.scenarios = scenarios.scenarios
-  state.keys = keys
   $('model-mode').textContent = scenarios.scripted
     ? 'model: scripted, offline'
     : 'model: OpenAI API'
   $('policy-text').textContent = policy
   const info = await writ.backends()
+  state.webcrypto = info.webcrypto
   if (!info.webcrypto) $('backend').value = 'noble'
-  $('keys-info').textContent =
-    `Trusted keys: ${keys.keys.map((key) => `${key.kid.slice(0, 12)}… (${key.status ?? 'active'})`).join(', ')} from /.well-known/writ/keys.json. WebCrypto Ed25519 ${info.webcrypto ? 'available' : 'unavailable here: noble is used'}.`
+  await loadKeys()
   $('run-all').addEventListener('click', runAll)
+  $('reset').addEventListener('click', resetWorld)
+  $('inspector-back').addEventListener('click', () => {
+    window.scrollTo({ top: state.returnTo ?? 0, behavior: 'smooth' })
+    $('inspector-back').hidden = true
+  })
   $('verify-chain').addEventListener('click', verifyChainInBrowser)
   $('inspector-verify').addEventListener('click', verifyInspector)
   $('tamper-decision').addEventListener('click', () => tamper('decision'))

@@ -5,13 +5,16 @@
  * CLI verifies every receipt the demo produced, and the terminal runner's JSON agrees
  * with the page.
  */
-import { execFile } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { contentDigestOf } from '@writ/fetch'
+import { canonicalize } from '@writ/verify'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Demo, startDemo } from '../src/index.js'
+import { type Demo, routeOf, type ServicesState, startDemo } from '../src/index.js'
 import { BUILT, ensureBuilt, launchBrowser, REPO_ROOT } from './support.js'
 
 const run = promisify(execFile)
@@ -267,4 +270,279 @@ describe('the demo page', () => {
     )
     expect((JSON.parse(verified) as { valid: boolean }).valid).toBe(true)
   })
+})
+
+/** Clicks "Run all" and waits for every result and the end of the run. */
+async function runAllOnPage(target: Page, count: number): Promise<void> {
+  await target.click('[data-testid="run-all"]')
+  await target.waitForSelector('body[data-busy="false"]', { timeout: 60_000 })
+  await target.waitForFunction(
+    (expected) => document.querySelectorAll('[data-testid^="result-"]').length === expected,
+    count,
+  )
+}
+
+/** Every scenario's outcome and steps, as the page shows them. */
+function outcomesOnPage(target: Page) {
+  return target.locator('[data-testid^="result-"]').evaluateAll((results) =>
+    results.map((result) => ({
+      id: result.getAttribute('data-testid'),
+      passed: result.getAttribute('data-passed'),
+      decision: result.getAttribute('data-decision'),
+      reason: result.getAttribute('data-reason'),
+      executed: result.getAttribute('data-executed'),
+      serviceCode: result.getAttribute('data-service-code'),
+      steps: [...result.querySelectorAll('tr[data-decision]')].map((step) => [
+        step.getAttribute('data-decision'),
+        step.getAttribute('data-reason'),
+        step.getAttribute('data-service-code'),
+      ]),
+    })),
+  )
+}
+
+/** What the services hold, without what differs between runs (receipt ids, times). */
+function comparable(state: ServicesState) {
+  const refusals = (list: ServicesState['bank']['refusals']) =>
+    list.map(({ method, path, status, code }) => ({ method, path, status, code }))
+  return {
+    bank: {
+      balances: state.bank.balances,
+      transfers: state.bank.transfers.map(({ receiptId: _receiptId, ...transfer }) => transfer),
+      closedAccounts: state.bank.closedAccounts,
+      refusals: refusals(state.bank.refusals),
+    },
+    warehouse: {
+      exports: state.warehouse.exports.map(({ receiptId: _receiptId, ...entry }) => entry),
+      refusals: refusals(state.warehouse.refusals),
+    },
+    ehr: {
+      patients: state.ehr.patients.map((patient) => ({
+        patient: patient.patient,
+        versions: patient.versions.map(({ receiptId: _receiptId, ...version }) => version),
+      })),
+      refusals: refusals(state.ehr.refusals),
+    },
+  }
+}
+
+describe('reset: the demo world back to its start', () => {
+  let world: Demo
+  let tab: Page
+  let firstOutcomes: Awaited<ReturnType<typeof outcomesOnPage>>
+  let firstServices: ReturnType<typeof comparable>
+  let openingServices: ReturnType<typeof comparable>
+  let earlierPermit: { token: string; args: Record<string, unknown> }
+
+  beforeAll(async () => {
+    world = await startDemo({ port: 0, openai: false })
+    openingServices = comparable(world.servicesState())
+    tab = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
+    await tab.goto(world.url)
+    await tab.waitForSelector('body[data-ready="true"]')
+  }, 120_000)
+
+  afterAll(async () => {
+    await tab?.close()
+    await world?.close()
+  })
+
+  it('run all, reset, run all: the same decisions and the same service states', async () => {
+    const count = world.scenarios().length
+    await runAllOnPage(tab, count)
+    firstOutcomes = await outcomesOnPage(tab)
+    expect(firstOutcomes.map((outcome) => outcome.passed)).toEqual(Array(count).fill('true'))
+    firstServices = comparable(world.servicesState())
+    expect(firstServices.bank.transfers.map((transfer) => transfer.amount)).toEqual([
+      40, 450, 450, 30,
+    ])
+    const firstWorld = world.world()
+    const firstKid = firstWorld.activeKid
+    expect((await world.chain()).receipts.length).toBe(13)
+    const small = world.results().find((result) => result.id === 'payment-small')?.steps[0]
+    expect(small?.decision).toBe('PERMIT')
+    earlierPermit = {
+      token: small?.receipt ?? '',
+      args: small?.args as Record<string, unknown>,
+    }
+
+    await tab.click('[data-testid="reset"]')
+    await tab.waitForSelector('[data-testid="world"][data-generation="2"]')
+    await tab.waitForSelector('body[data-busy="false"]')
+    // Everything is back to its start: no results, opening balances and records,
+    // no refusals, an empty chain in a new SQLite file, a new signing key.
+    expect(await tab.locator('[data-testid^="result-"]').count()).toBe(0)
+    expect(comparable(world.servicesState())).toEqual(openingServices)
+    expect(
+      await tab
+        .locator('[data-testid="bank-balances"] tr[data-account="ops"]')
+        .getAttribute('data-balance'),
+    ).toBe('25000')
+    expect(await tab.locator('[data-testid="bank-refusals"] li').count()).toBe(0)
+    expect(await world.chain()).toEqual({ chainId: 'demo', receipts: [], checkpoint: null })
+    const secondWorld = world.world()
+    expect(secondWorld.generation).toBe(2)
+    expect(secondWorld.storePath).not.toBe(firstWorld.storePath)
+    expect(existsSync(secondWorld.storePath)).toBe(true)
+    expect(existsSync(firstWorld.storePath)).toBe(true)
+    expect(secondWorld.activeKid).not.toBe(firstKid)
+    const keys = await world.publishedKeys()
+    expect(keys.keys.map((key) => [key.kid, key.status])).toEqual([
+      [firstKid, 'retired'],
+      [secondWorld.activeKid, 'active'],
+    ])
+
+    await runAllOnPage(tab, count)
+    expect(await outcomesOnPage(tab)).toEqual(firstOutcomes)
+    expect(comparable(world.servicesState())).toEqual(firstServices)
+    expect(world.world().generation).toBe(2)
+    expect((await world.chain()).receipts.length).toBe(13)
+
+    await tab.click('[data-testid="verify-chain"]')
+    await tab.waitForSelector('[data-testid="chain-result"][data-valid]')
+    expect(await tab.locator('[data-testid="chain-result"]').getAttribute('data-valid')).toBe(
+      'true',
+    )
+    expect(await tab.locator('[data-testid="chain-result"]').getAttribute('data-size')).toBe('13')
+  })
+
+  it('run all twice in a row starts from a fresh world each time', async () => {
+    await runAllOnPage(tab, world.scenarios().length)
+    expect(await tab.locator('[data-testid="world"]').getAttribute('data-generation')).toBe('3')
+    expect(await outcomesOnPage(tab)).toEqual(firstOutcomes)
+    expect(comparable(world.servicesState())).toEqual(firstServices)
+    // The in-process API does the same.
+    const results = await world.runAll()
+    expect(world.world().generation).toBe(4)
+    expect(results.every((result) => result.passed)).toBe(true)
+    expect(comparable(world.servicesState())).toEqual(firstServices)
+    await tab.reload()
+    await tab.waitForSelector('body[data-ready="true"]')
+    expect(await outcomesOnPage(tab)).toEqual(firstOutcomes)
+  })
+
+  it('a card runs on the current state: the daily limit refuses from the first transfer', async () => {
+    await tab.click('[data-testid="run-payment-daily-limit"]')
+    await tab.waitForSelector('body[data-busy="false"]')
+    await tab.waitForSelector(
+      '[data-testid="step-payment-daily-limit-0"][data-reason="LIMIT_EXCEEDED"]',
+    )
+    const reasons = await tab
+      .locator('[data-testid^="step-payment-daily-limit-"]')
+      .evaluateAll((steps) => steps.map((step) => step.getAttribute('data-reason')))
+    expect(reasons).toEqual(['LIMIT_EXCEEDED', 'LIMIT_EXCEEDED', 'LIMIT_EXCEEDED'])
+    expect(world.servicesState().bank.transfers.length).toBe(4)
+  })
+
+  it('a receipt of an earlier world still verifies, but the reset bank refuses its permit', async () => {
+    await tab.fill('[data-testid="inspector-token"]', earlierPermit.token)
+    await tab.click('[data-testid="inspector-verify"]')
+    await tab.waitForSelector('[data-testid="inspector-result"][data-ok="true"]')
+    expect(
+      await tab.locator('[data-testid="inspector-result"]').getAttribute('data-key-status'),
+    ).toBe('retired')
+
+    // Sent again to the bank, exactly as it was permitted: the fresh replay cache has
+    // never seen it, but the bank trusts the current key only.
+    const route = routeOf(world.services, 'payments.transfer', earlierPermit.args)
+    const body = canonicalize(earlierPermit.args)
+    const response = await fetch(route?.url ?? '', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'writ-receipt': earlierPermit.token,
+        'content-digest': contentDigestOf(new TextEncoder().encode(body)),
+      },
+      body,
+    })
+    expect(response.ok).toBe(false)
+    expect(((await response.json()) as { code?: string }).code).toBe('KEY_UNKNOWN')
+    expect(world.servicesState().bank.transfers.length).toBe(4)
+  })
+
+  it('the tamper control shows the failing code', async () => {
+    await tab.click('[data-testid="receipt-payment-sanctioned-0"]')
+    await tab.waitForSelector('[data-testid="inspector-result"][data-ok="true"]')
+    await tab.click('[data-testid="tamper-decision"]')
+    await tab.waitForSelector('[data-testid="inspector-result"][data-ok="false"]')
+    expect(await tab.locator('[data-testid="inspector-code"]').textContent()).toBe(
+      'SIGNATURE_INVALID',
+    )
+    expect(await tab.locator('[data-testid="tamper-note"]').isVisible()).toBe(true)
+    mkdirSync(join(REPO_ROOT, 'test-output'), { recursive: true })
+    await tab.screenshot({ path: join(REPO_ROOT, 'test-output', 'demo-tamper.png') })
+  })
+})
+
+/** A port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/** Starts `npm run demo`'s entry point and resolves with everything it printed at start. */
+function startDemoProcess(port: number): Promise<{ child: ChildProcess; output: string }> {
+  const child = spawn(process.execPath, [BUILT.main], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PORT: String(port), OPENAI_API_KEY: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  return new Promise((resolve, reject) => {
+    let output = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8')
+      if (output.includes('(Reset and')) resolve({ child, output })
+    })
+    child.once('exit', (code) => reject(new Error(`the demo exited (${code}): ${output}`)))
+  })
+}
+
+function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve())
+    child.kill('SIGTERM')
+  })
+}
+
+describe('npm run demo: the port', () => {
+  const children: ChildProcess[] = []
+  afterAll(async () => {
+    await Promise.all(children.map((child) => stopProcess(child)))
+  })
+
+  it('prefers PORT, and takes a free port only when that one is taken, printing one URL', async () => {
+    const preferred = await freePort()
+    const first = await startDemoProcess(preferred)
+    children.push(first.child)
+    const second = await startDemoProcess(preferred)
+    children.push(second.child)
+
+    const urls = (output: string) => output.match(/http:\/\/127\.0\.0\.1:\d+\//g) ?? []
+    expect(urls(first.output)).toEqual([`http://127.0.0.1:${preferred}/`])
+    expect(urls(second.output)).toHaveLength(1)
+    const secondUrl = urls(second.output)[0] ?? ''
+    const secondPort = Number(new URL(secondUrl).port)
+    expect(secondPort).not.toBe(preferred)
+    expect(secondPort).toBeGreaterThan(0)
+
+    // Both pages are up, each its own demo.
+    for (const url of [`http://127.0.0.1:${preferred}/`, secondUrl]) {
+      const response = await fetch(new URL('/api/scenarios', url))
+      expect(response.status).toBe(200)
+    }
+
+    // The in-process API says which port it wanted.
+    const inProcess = await startDemo({ port: preferred, openai: false })
+    try {
+      expect(inProcess.portTaken).toBe(preferred)
+      expect(new URL(inProcess.url).port).not.toBe(String(preferred))
+    } finally {
+      await inProcess.close()
+    }
+  }, 60_000)
 })

@@ -21,6 +21,7 @@ export const VECTORS_DIR = process.env['WRIT_VECTORS'] ?? join(REPO_ROOT, '..', 
 export const BUILT = {
   bundle: join(DEMO_ROOT, 'dist', 'browser', 'verify.js'),
   runner: join(DEMO_ROOT, 'dist', 'run.js'),
+  main: join(DEMO_ROOT, 'dist', 'main.js'),
   cli: join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js'),
 } as const
 
