@@ -13,6 +13,7 @@ export { BROWSER_BUNDLE_PATH, PACKAGE_ROOT, POLICY_PATH } from './paths.js'
 // Building blocks
 export { createPermitRelay, type PermitRelay, type PermitRelayOptions } from './permit-relay.js'
 export { type ActionRoute, routeOf, type ServiceDirectory, type ServiceName } from './routes.js'
+export { listenPreferring, type WebServer } from './web-server.js'
 // Scenarios
 export {
   SCENARIOS,
