@@ -25,4 +25,3 @@ export {
 export { type ScriptedModel, startScriptedModel } from './scripted-model.js'
 // Terminal output
 export { formatResults, type TerminalResult, terminalResults } from './terminal-report.js'
-export { listenPreferring, type WebServer } from './web-server.js'
