@@ -63,8 +63,11 @@ describe('optimistic batches (group commit)', () => {
   })
 
   const reservationsOf = (jti: string): number =>
-    (reader.prepare('SELECT count(*) AS n FROM reservations WHERE jti = ?').get(jti) as { n: number })
-      .n
+    (
+      reader.prepare('SELECT count(*) AS n FROM reservations WHERE jti = ?').get(jti) as {
+        n: number
+      }
+    ).n
   const receiptsWithJti = (jti: string): number =>
     (reader.prepare('SELECT count(*) AS n FROM receipts WHERE jti = ?').get(jti) as { n: number }).n
 
