@@ -62,7 +62,7 @@ export class GroupCommitQueue {
     if (this.#maxDelayMs > 0) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined
-        this.#schedule()
+        this.#drain()
       }, this.#maxDelayMs)
     } else {
       this.#schedule()
@@ -80,10 +80,15 @@ export class GroupCommitQueue {
   #schedule(): void {
     this.#immediate = setImmediate(() => {
       this.#immediate = undefined
-      this.#write(this.#pending.splice(0, this.#maxBatch))
-      // The rest waits one turn, so the callers just answered run first.
-      if (this.#pending.length > 0) this.#schedule()
+      this.#drain()
     })
+  }
+
+  /** Writes one batch; the rest waits one turn, so the callers just answered run first. */
+  #drain(): void {
+    if (this.#pending.length === 0) return
+    this.#write(this.#pending.splice(0, this.#maxBatch))
+    if (this.#pending.length > 0 && this.#immediate === undefined) this.#schedule()
   }
 
   #clearTimer(): void {
