@@ -244,3 +244,30 @@ describe('group commit queue', () => {
     expect((await store.head('c')).seq).toBe(10)
   })
 })
+
+describe('an append alone in its transaction', () => {
+  it('is refused after a failed write without a second run, and writes nothing', async () => {
+    const directory = temporaryDirectory()
+    const store = createSqliteStore({ path: directory.file() })
+    try {
+      await store.append('c', { now: 1 }, fakeIssuer({ jti: 'taken' }))
+      const calls: number[] = []
+      const error = await store
+        .append(
+          'c',
+          { now: 2, limits: [limit('spend', 10)] },
+          countingIssuer(calls, 0, fakeIssuer({ jti: 'taken' })),
+        )
+        .catch((caught: unknown) => caught)
+      expect(WritError.isInstance(error) && error.code).toBe('STORE_CONFLICT')
+      expect(calls).toEqual([1])
+      expect((await store.head('c')).seq).toBe(1)
+      const next = await store.append('c', { now: 3 }, fakeIssuer())
+      expect(next.claims.chain.seq).toBe(1)
+      expect(store.stats()).toMatchObject({ batches: 2, appends: 2 })
+    } finally {
+      await store.close()
+      directory.remove()
+    }
+  })
+})
