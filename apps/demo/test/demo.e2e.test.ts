@@ -158,7 +158,10 @@ describe('the demo page', () => {
   it('names the failure when a receipt is tampered with', async () => {
     // A DENY receipt, edited to say PERMIT, keeping its signature.
     await page.click('[data-testid="receipt-payment-sanctioned-0"]')
-    await page.waitForSelector('[data-testid="inspector-result"][data-ok="true"]')
+    // Wait for this receipt's verdict, not the previous test's (also data-ok="true").
+    await page.waitForSelector(
+      '[data-testid="inspector-result"][data-ok="true"][data-decision="DENY"]',
+    )
     expect(await attribute('[data-testid="inspector-result"]', 'data-decision')).toBe('DENY')
     await page.click('[data-testid="tamper-decision"]')
     await page.waitForSelector('[data-testid="inspector-result"][data-ok="false"]')
@@ -437,7 +440,9 @@ describe('reset: the demo world back to its start', () => {
   it('a receipt of an earlier world still verifies, but the reset bank refuses its permit', async () => {
     await tab.fill('[data-testid="inspector-token"]', earlierPermit.token)
     await tab.click('[data-testid="inspector-verify"]')
-    await tab.waitForSelector('[data-testid="inspector-result"][data-ok="true"]')
+    await tab.waitForSelector(
+      '[data-testid="inspector-result"][data-ok="true"][data-key-status="retired"]',
+    )
     expect(
       await tab.locator('[data-testid="inspector-result"]').getAttribute('data-key-status'),
     ).toBe('retired')
@@ -462,7 +467,9 @@ describe('reset: the demo world back to its start', () => {
 
   it('the tamper control shows the failing code', async () => {
     await tab.click('[data-testid="receipt-payment-sanctioned-0"]')
-    await tab.waitForSelector('[data-testid="inspector-result"][data-ok="true"]')
+    await tab.waitForSelector(
+      '[data-testid="inspector-result"][data-ok="true"][data-decision="DENY"]',
+    )
     await tab.click('[data-testid="tamper-decision"]')
     await tab.waitForSelector('[data-testid="inspector-result"][data-ok="false"]')
     expect(await tab.locator('[data-testid="inspector-code"]').textContent()).toBe(
