@@ -13,6 +13,10 @@ const examplesDirectory = fileURLToPath(new URL('../examples/', import.meta.url)
 
 /** The output line each known example prints when it did what it shows. */
 const expectedOutput: Record<string, readonly RegExp[]> = Object.assign(Object.create(null), {
+  'authority-service': [
+    /^an agent that sends its own context is refused: CONTEXT_NOT_ACCEPTED$/m,
+    /^OK: only the permitted transfer ran, verified with the public keys alone\.$/m,
+  ],
   fetch: [
     /^executed exactly once: \[ \{ to: 'alice', amount: 250 \} \]$/m,
     /^no gate +→ 401 RECEIPT_MISSING$/m,
