@@ -57,7 +57,7 @@ if (!postgresUrl) postgresNote = 'skipped: no WRIT_PG_URL and no PostgreSQL serv
 const labels = {
   bare: 'baseline: same HTTP stack, fixed JSON, no gate',
   memory: 'writ serve, memory store',
-  sqlite: 'writ serve, SQLite synchronous=FULL (as `writ serve --sqlite`)',
+  sqlite: 'writ serve, SQLite synchronous=FULL, no group commit',
   'sqlite-group': 'writ serve, SQLite group commit',
   postgres: 'writ serve, PostgreSQL',
 }
