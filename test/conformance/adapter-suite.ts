@@ -113,155 +113,134 @@ function recordingGate(inner: Gate): Gate & { decisions: Decision[] } {
  * @param name the adapter under test, for test titles
  * @param makeHarness builds a fresh harness (servers, clients) for the suite
  */
+/** What one call through the adapter produced: the outcome, the tool's calls, the gate's decisions. */
+interface CallResult {
+  readonly outcome: HarnessOutcome
+  readonly calls: unknown[]
+  readonly decisions: Decision[]
+  readonly gate: Gate
+}
+
+/**
+ * Pushes one tool call with `argsText` through a fresh harness, backed by `gate`
+ * (a recording gate over a new local gate by default), and closes the harness.
+ */
+async function callThrough(
+  makeHarness: () => Promise<AdapterHarness>,
+  argsText: string,
+  gate: Gate = recordingGate(newGate()),
+): Promise<CallResult> {
+  const harness = await makeHarness()
+  try {
+    const tool = recorder()
+    const outcome = await harness.run({
+      gate,
+      action: 'payments.transfer',
+      argsText,
+      execute: tool.execute,
+    })
+    const decisions = (gate as Partial<{ decisions: Decision[] }>).decisions ?? []
+    return { outcome, calls: tool.calls, decisions, gate }
+  } finally {
+    await harness.close?.()
+  }
+}
+
+/** A refusal must name its decision, its reason and its receipt id, so a model can read it. */
+function expectReadableRefusal(
+  result: CallResult,
+  decision: 'DENY' | 'SILENCE',
+  reason?: string,
+): void {
+  expect(result.calls).toHaveLength(0)
+  expect(result.outcome.refused).toBe(true)
+  const last = result.decisions.at(-1)!
+  expect(last.decision).toBe(decision)
+  if (reason !== undefined) expect(last.reason).toBe(reason)
+  expect(result.outcome.text).toContain(decision)
+  expect(result.outcome.text).toContain(last.reason)
+  expect(result.outcome.text).toContain(last.claims.jti)
+}
+
+const explodingGate: Gate = {
+  authorize: async () => {
+    throw new Error('authority exploded')
+  },
+  guard: async () => {
+    throw new Error('authority exploded')
+  },
+  wrap: () => async () => {
+    throw new Error('authority exploded')
+  },
+  keys: async () => ({ keys: [] }),
+}
+
+/** A gate whose store never answers an append, so every decision hits the gate's deadline. */
+function stalledGate(): Gate {
+  const store = createMemoryStore()
+  const stalled = new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'append') return () => new Promise(() => {})
+      return Reflect.get(target, property, receiver)
+    },
+  })
+  return newGate(stalled, 100)
+}
+
+/**
+ * Registers the shared adapter conformance tests.
+ *
+ * @param name the adapter under test, for test titles
+ * @param makeHarness builds a fresh harness (servers, clients) for the suite
+ */
 export function describeAdapterConformance(
   name: string,
   makeHarness: () => Promise<AdapterHarness>,
 ): void {
   describe(`${name}: adapter conformance`, () => {
     it('runs a permitted call exactly once with exactly the arguments the receipt binds', async () => {
-      const harness = await makeHarness()
-      try {
-        const local = newGate()
-        const gate = recordingGate(local)
-        const tool = recorder()
-        const outcome = await harness.run({
-          gate,
-          action: 'payments.transfer',
-          argsText: '{"to":"alice","amount":250.0,"memo":"rent"}',
-          execute: tool.execute,
-        })
-        expect(outcome.refused).toBe(false)
-        expect(tool.calls).toHaveLength(1)
-        expect(tool.calls[0]).toEqual({ to: 'alice', amount: 250, memo: 'rent' })
-        const permits = gate.decisions.filter((decision) => decision.decision === 'PERMIT')
-        expect(permits).toHaveLength(1)
-        const permit = permits[0]!
-        const verified = await verifyReceipt(permit.receipt, createKeySet(await gate.keys()))
-        expect(verified.claims.decision).toBe('PERMIT')
-        expect(verified.claims.act.name).toBe('payments.transfer')
-        expect(verified.claims.act.args).toBe(canonicalArgs(tool.calls[0] as JsonObject).digest)
-      } finally {
-        await harness.close?.()
-      }
+      const result = await callThrough(makeHarness, '{"to":"alice","amount":250.0,"memo":"rent"}')
+      expect(result.outcome.refused).toBe(false)
+      expect(result.calls).toHaveLength(1)
+      expect(result.calls[0]).toEqual({ to: 'alice', amount: 250, memo: 'rent' })
+      const permits = result.decisions.filter((decision) => decision.decision === 'PERMIT')
+      expect(permits).toHaveLength(1)
+      const verified = await verifyReceipt(
+        permits[0]!.receipt,
+        createKeySet(await result.gate.keys()),
+      )
+      expect(verified.claims.decision).toBe('PERMIT')
+      expect(verified.claims.act.name).toBe('payments.transfer')
+      expect(verified.claims.act.args).toBe(canonicalArgs(result.calls[0] as JsonObject).digest)
     })
 
     it('never runs a denied call, and the refusal is readable and names its receipt', async () => {
-      const harness = await makeHarness()
-      try {
-        const gate = recordingGate(newGate())
-        const tool = recorder()
-        const outcome = await harness.run({
-          gate,
-          action: 'payments.transfer',
-          argsText: '{"to":"mallory","amount":10}',
-          execute: tool.execute,
-        })
-        expect(tool.calls).toHaveLength(0)
-        expect(outcome.refused).toBe(true)
-        const deny = gate.decisions.at(-1)!
-        expect(deny.decision).toBe('DENY')
-        expect(deny.reason).toBe('SANCTIONED_PAYEE')
-        expect(outcome.text).toContain('DENY')
-        expect(outcome.text).toContain('SANCTIONED_PAYEE')
-        expect(outcome.text).toContain(deny.claims.jti)
-      } finally {
-        await harness.close?.()
-      }
+      const result = await callThrough(makeHarness, '{"to":"mallory","amount":10}')
+      expectReadableRefusal(result, 'DENY', 'SANCTIONED_PAYEE')
     })
 
     it('treats SILENCE as a refusal', async () => {
-      const harness = await makeHarness()
-      try {
-        const gate = recordingGate(newGate())
-        const tool = recorder()
-        const outcome = await harness.run({
-          gate,
-          action: 'payments.transfer',
-          argsText: '{"to":"alice","amount":5000}',
-          execute: tool.execute,
-        })
-        expect(tool.calls).toHaveLength(0)
-        expect(outcome.refused).toBe(true)
-        const silence = gate.decisions.at(-1)!
-        expect(silence.decision).toBe('SILENCE')
-        expect(outcome.text).toContain('SILENCE')
-        expect(outcome.text).toContain(silence.claims.jti)
-      } finally {
-        await harness.close?.()
-      }
+      const result = await callThrough(makeHarness, '{"to":"alice","amount":5000}')
+      expectReadableRefusal(result, 'SILENCE')
     })
 
     it('refuses arguments that are not I-JSON (duplicate keys) without running the tool', async () => {
-      const harness = await makeHarness()
-      try {
-        const gate = recordingGate(newGate())
-        const tool = recorder()
-        const outcome = await harness.run({
-          gate,
-          action: 'payments.transfer',
-          argsText: '{"to":"alice","amount":10,"amount":100000}',
-          execute: tool.execute,
-        })
-        expect(tool.calls).toHaveLength(0)
-        expect(outcome.refused).toBe(true)
-        expect(outcome.text).toContain('INPUT_INVALID')
-      } finally {
-        await harness.close?.()
-      }
+      const result = await callThrough(makeHarness, '{"to":"alice","amount":10,"amount":100000}')
+      expect(result.calls).toHaveLength(0)
+      expect(result.outcome.refused).toBe(true)
+      expect(result.outcome.text).toContain('INPUT_INVALID')
     })
 
     it('refuses when the gate throws', async () => {
-      const harness = await makeHarness()
-      try {
-        const broken: Gate = {
-          authorize: async () => {
-            throw new Error('authority exploded')
-          },
-          guard: async () => {
-            throw new Error('authority exploded')
-          },
-          wrap: () => async () => {
-            throw new Error('authority exploded')
-          },
-          keys: async () => ({ keys: [] }),
-        }
-        const tool = recorder()
-        const outcome = await harness.run({
-          gate: broken,
-          action: 'payments.transfer',
-          argsText: '{"to":"alice","amount":10}',
-          execute: tool.execute,
-        })
-        expect(tool.calls).toHaveLength(0)
-        expect(outcome.refused).toBe(true)
-      } finally {
-        await harness.close?.()
-      }
+      const result = await callThrough(makeHarness, '{"to":"alice","amount":10}', explodingGate)
+      expect(result.calls).toHaveLength(0)
+      expect(result.outcome.refused).toBe(true)
     })
 
     it('refuses when the gate times out', async () => {
-      const harness = await makeHarness()
-      try {
-        const store = createMemoryStore()
-        const stalled = new Proxy(store, {
-          get(target, property, receiver) {
-            if (property === 'append') return () => new Promise(() => {})
-            return Reflect.get(target, property, receiver)
-          },
-        })
-        const gate = newGate(stalled, 100)
-        const tool = recorder()
-        const outcome = await harness.run({
-          gate,
-          action: 'payments.transfer',
-          argsText: '{"to":"alice","amount":10}',
-          execute: tool.execute,
-        })
-        expect(tool.calls).toHaveLength(0)
-        expect(outcome.refused).toBe(true)
-      } finally {
-        await harness.close?.()
-      }
+      const result = await callThrough(makeHarness, '{"to":"alice","amount":10}', stalledGate())
+      expect(result.calls).toHaveLength(0)
+      expect(result.outcome.refused).toBe(true)
     })
   })
 }
