@@ -13,7 +13,6 @@ export { BROWSER_BUNDLE_PATH, PACKAGE_ROOT, POLICY_PATH } from './paths.js'
 // Building blocks
 export { createPermitRelay, type PermitRelay, type PermitRelayOptions } from './permit-relay.js'
 export { type ActionRoute, routeOf, type ServiceDirectory, type ServiceName } from './routes.js'
-export { listenPreferring, type WebServer } from './web-server.js'
 // Scenarios
 export {
   SCENARIOS,
@@ -25,3 +24,4 @@ export {
 export { type ScriptedModel, startScriptedModel } from './scripted-model.js'
 // Terminal output
 export { formatResults, type TerminalResult, terminalResults } from './terminal-report.js'
+export { listenPreferring, type WebServer } from './web-server.js'
