@@ -77,6 +77,37 @@ describe('guardAction on any gate', () => {
     expect(tool.calls).toHaveLength(0)
   })
 
+  it('refuses a PERMIT bound to another HTTP request or audience than the one asked for', async () => {
+    const body = `sha256:${'0'.repeat(64)}` as const
+    const asked: ActionRequest = {
+      action: 'reports.read',
+      args: {},
+      audience: 'https://reports.example',
+      http: { method: 'GET', uri: 'https://reports.example/r/1?page=2', body },
+    }
+    const cases: Array<(request: ActionRequest) => ActionRequest> = [
+      (request) => ({
+        ...request,
+        http: { method: 'GET', uri: 'https://reports.example/r/1?page=3', body },
+      }),
+      (request) => ({
+        ...request,
+        http: { method: 'DELETE', uri: 'https://reports.example/r/1?page=2', body },
+      }),
+      (request) => ({ ...request, audience: 'https://other.example' }),
+      ({ http: _http, ...request }) => request,
+    ]
+    for (const swap of cases) {
+      const gate = remoteLike(async (_, request) => local.authorize(swap(request)))
+      const tool = counter()
+      expect(codeOf(await rejection(guardAction(gate, asked, tool.execute)))).toBe('GATE_ERROR')
+      expect(tool.calls).toHaveLength(0)
+    }
+    const honest = counter()
+    await guardAction(local, asked, honest.execute)
+    expect(honest.calls).toHaveLength(1)
+  })
+
   it('refuses a PERMIT whose claims say something else', async () => {
     const gate = remoteLike((decision) => ({
       ...decision,

@@ -23,8 +23,9 @@ function normalizeError(error: unknown): WritError {
  * with a deep-frozen copy of exactly the arguments the receipt binds.
  *
  * Before executing it checks, as defence in depth, that the decision is a PERMIT whose
- * receipt claims name this action and whose `act.args` is the digest of the arguments
- * handed over (`GATE_ERROR` otherwise). On DENY or SILENCE it rejects with an
+ * receipt claims name this action, whose `act.args` is the digest of the arguments
+ * handed over and, when the request names them, whose `http` binding (method, URI,
+ * body digest) and `aud` are exactly the request's (`GATE_ERROR` otherwise). On DENY or SILENCE it rejects with an
  * {@link ActionRefusedError} (code `ACTION_REFUSED`, see {@link refusalOf}); when the gate
  * fails it rejects with the gate's `WritError` (or `GATE_ERROR`). `execute` never runs
  * in those cases.
@@ -39,6 +40,9 @@ export async function guardAction<T>(
   request: ActionRequest,
   execute: (args: Readonly<JsonObject>, decision: PermitDecision) => T | Promise<T>,
 ): Promise<T> {
+  // Read once, before deciding: what the receipt must bind besides action and arguments.
+  const expectedHttp = request.http
+  const expectedAudience = request.audience
   let decision: Awaited<ReturnType<Gate['authorize']>>
   try {
     decision = await gate.authorize(request)
@@ -73,14 +77,21 @@ export async function guardAction<T>(
     )
   }
   const claims = decision.claims
+  const http = claims?.http
   if (
     claims?.decision !== 'PERMIT' ||
     claims.act?.name !== request.action ||
-    claims.act.args !== bound.digest
+    claims.act.args !== bound.digest ||
+    (expectedAudience !== undefined && claims.aud !== expectedAudience) ||
+    (expectedHttp !== undefined &&
+      (http === undefined ||
+        http.method !== expectedHttp.method ||
+        http.uri !== expectedHttp.uri ||
+        http.body !== expectedHttp.body))
   ) {
     throw new WritError(
       'GATE_ERROR',
-      'The PERMIT does not bind this action and these arguments; the action did not run.',
+      'The PERMIT does not bind this action, these arguments and this request; the action did not run.',
       {
         details: { action: request.action },
       },

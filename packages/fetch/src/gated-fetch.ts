@@ -133,21 +133,8 @@ export function createGatedFetch(gate: Gate, options: GatedFetchOptions = {}): F
       if (abandoned)
         throw new WritError('GATE_TIMEOUT', 'the decision came after the fetch gave up')
       permitted = true
-      // Defence in depth: the receipt must bind exactly the request about to leave.
-      const bound = decision.claims.http
-      const expected = actionRequest.http
-      if (
-        bound === undefined ||
-        expected === undefined ||
-        bound.method !== expected.method ||
-        bound.uri !== expected.uri ||
-        bound.body !== expected.body
-      ) {
-        throw new WritError(
-          'GATE_ERROR',
-          'the PERMIT does not bind this HTTP request; it was not sent',
-        )
-      }
+      // guardAction (core) has checked that the receipt binds exactly this method, URI,
+      // body digest and audience before calling here.
       try {
         const outgoing = outgoingRequest(request, input, decision.receipt)
         return { response: await underlying(outgoing) }
