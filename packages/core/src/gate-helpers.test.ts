@@ -1,7 +1,7 @@
 import { type JsonObject, WritError } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
 import { createGate } from './gate.js'
-import { guardAction, wrapAction } from './gate-helpers.js'
+import { guardAction, guardOutcome, wrapAction } from './gate-helpers.js'
 import { generateSigningKey } from './keys.js'
 import { compilePolicy } from './policy/index.js'
 import { refusalOf } from './refusal.js'
@@ -192,5 +192,44 @@ describe('guardAction on any gate', () => {
     expect(seen[0]?.claims).toMatchObject({ sub: 'reporter', aud: 'reports-api' })
     const refuse = wrapAction(local, 'reports.write', () => 'never')
     expect(refusalOf(await rejection(refuse({})))).toMatchObject({ decision: 'SILENCE' })
+  })
+})
+
+describe('guardOutcome', () => {
+  it("runs on PERMIT, refuses (never runs) on every failure before the action, rethrows the action's own error", async () => {
+    const tool = counter()
+    expect(
+      await guardOutcome(local, { action: 'reports.read', args: { id: 1 } }, tool.execute),
+    ).toEqual({
+      executed: true,
+      value: 1,
+    })
+    const silence = await guardOutcome(local, { action: 'reports.write', args: {} }, tool.execute)
+    expect(silence.executed).toBe(false)
+    if (!silence.executed) expect(silence.refusal.decision).toBe('SILENCE')
+    const unbuildable = await guardOutcome(
+      local,
+      () => {
+        throw new Error('bad mapping')
+      },
+      tool.execute,
+    )
+    expect(unbuildable.executed).toBe(false)
+    if (!unbuildable.executed) expect(unbuildable.refusal.reason).toBe('GATE_ERROR')
+    const checked = await guardOutcome(
+      local,
+      { action: 'reports.read', args: {} },
+      tool.execute,
+      () => {
+        throw new WritError('ARGS_MISMATCH', 'the tool would change them')
+      },
+    )
+    expect(checked.executed).toBe(false)
+    if (!checked.executed) expect(checked.refusal.reason).toBe('ARGS_MISMATCH')
+    expect(tool.calls).toHaveLength(1)
+    const failing = guardOutcome(local, { action: 'reports.read', args: {} }, () => {
+      throw new TypeError('the tool broke')
+    })
+    await expect(failing).rejects.toBeInstanceOf(TypeError)
   })
 })

@@ -3,7 +3,7 @@
  * gate, a remote authority client or a test double all run actions the same way.
  */
 import { canonicalArgs, type JsonObject, WritError } from '@writ/verify'
-import { ActionRefusedError } from './refusal.js'
+import { ActionRefusedError, type RefusalPayload, refusalPayload } from './refusal.js'
 import type { ActionRequest, Gate, PermitDecision, WrapOptions } from './types.js'
 
 /**
@@ -128,4 +128,47 @@ export function wrapAction<A extends JsonObject, T>(
       },
       (value, decision) => fn(value as Readonly<A>, decision),
     )
+}
+
+/** What became of one guarded call: the action's result, or the refusal and why. */
+export type GuardOutcome<T> =
+  | { readonly executed: true; readonly value: T }
+  | { readonly executed: false; readonly refusal: RefusalPayload; readonly error: unknown }
+
+/**
+ * {@link guardAction} for adapters that must answer every call (a model needs a tool
+ * output even for a refusal): every failure before the action starts (building the
+ * request, a DENY or SILENCE, invalid input, a gate that throws or times out, a failed
+ * `check`) resolves to `{ executed: false, refusal }` and never runs the action. An
+ * error thrown by the action itself, after it started, is the action's own and is
+ * rethrown unchanged.
+ *
+ * @param gate the gate that decides
+ * @param request the proposed action, or a function building it (a throw there is a refusal)
+ * @param execute the action, called at most once, with the arguments the receipt binds
+ * @param check runs after the PERMIT and before the action; throwing refuses (for example
+ *   {@link assertArgsUnchanged} over a tool's own parse of the arguments)
+ */
+export async function guardOutcome<T>(
+  gate: Pick<Gate, 'authorize'>,
+  request: ActionRequest | (() => ActionRequest),
+  execute: (args: Readonly<JsonObject>, decision: PermitDecision) => T | Promise<T>,
+  check?: (args: Readonly<JsonObject>, decision: PermitDecision) => void | Promise<void>,
+): Promise<GuardOutcome<T>> {
+  let started = false
+  try {
+    const value = await guardAction(
+      gate,
+      typeof request === 'function' ? request() : request,
+      async (args, decision) => {
+        if (check !== undefined) await check(args, decision)
+        started = true
+        return execute(args, decision)
+      },
+    )
+    return { executed: true, value }
+  } catch (error) {
+    if (started) throw error
+    return { executed: false, refusal: refusalPayload(error), error }
+  }
 }

@@ -37,7 +37,7 @@ export {
   type LocalGate,
   MAX_TTL_SECONDS,
 } from './gate.js'
-export { guardAction, wrapAction } from './gate-helpers.js'
+export { type GuardOutcome, guardAction, guardOutcome, wrapAction } from './gate-helpers.js'
 // Executing exactly what was signed: adapters check a tool's own parse of the arguments
 export { assertArgsUnchanged, jsonEqual } from './json-equal.js'
 export {

@@ -4,24 +4,20 @@ import {
   type ActionRequest,
   assertArgsUnchanged,
   type Gate,
-  guardAction,
+  type GuardOutcome,
+  guardOutcome,
   type PermitDecision,
-  type RefusalPayload,
-  refusalPayload,
   WritError,
 } from '@writ/core'
 
-/** What happened to one gated call. */
-export type GatedOutcome<T> =
-  | { readonly executed: true; readonly value: T }
-  | { readonly executed: false; readonly payload: RefusalPayload; readonly error: unknown }
+/** What happened to one gated call (the shared outcome of `@writ/core`). */
+export type GatedOutcome<T> = GuardOutcome<T>
 
 /**
  * Decides `request` and runs `execute` only on PERMIT, with the frozen arguments the
- * receipt binds. Every failure before `execute` starts (a refusal, an invalid input, a
- * gate that throws or times out) becomes a refusal payload and never an execution. An
- * error thrown by `execute` itself is the tool's own failure and is rethrown unchanged,
- * so LangChain's tool error handling still applies to it.
+ * receipt binds, through `guardOutcome` from `@writ/core`: every failure before
+ * `execute` starts becomes a refusal, never an execution; an error thrown by `execute`
+ * itself is rethrown unchanged, so LangChain's tool error handling still applies to it.
  *
  * @param gate the gate that decides
  * @param request builds the proposed action; if building it throws (a user's
@@ -31,24 +27,13 @@ export type GatedOutcome<T> =
  *   arguments unchanged (no defaults added, keys stripped or values transformed), or
  *   nothing runs (`ARGS_MISMATCH`). Writ executes what it signed.
  */
-export async function decide<T>(
+export function decide<T>(
   gate: Gate,
   request: () => ActionRequest,
   execute: (args: PermitDecision['args'], decision: PermitDecision) => Promise<T>,
   tool?: unknown,
 ): Promise<GatedOutcome<T>> {
-  let started = false
-  try {
-    const value = await guardAction(gate, request(), async (args, decision) => {
-      await checkSchema(tool, args)
-      started = true
-      return execute(args, decision)
-    })
-    return { executed: true, value }
-  } catch (error) {
-    if (started) throw error
-    return { executed: false, payload: refusalPayload(error), error }
-  }
+  return guardOutcome(gate, request, execute, (args) => checkSchema(tool, args))
 }
 
 /**

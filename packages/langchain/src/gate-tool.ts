@@ -122,11 +122,11 @@ export class WritGatedTool extends StructuredTool {
       this.original,
     )
     if (outcome.executed) return outcome.value
-    if (call !== undefined) return refusalMessage(outcome.payload, { id: call.id, name: this.name })
+    if (call !== undefined) return refusalMessage(outcome.refusal, { id: call.id, name: this.name })
     if (this.#options.onRefusal === 'throw') {
       throw outcome.error
     }
-    return JSON.stringify(outcome.payload)
+    return JSON.stringify(outcome.refusal)
   }
 }
 

@@ -90,7 +90,7 @@ export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}):
       request.tool,
     )
     if (outcome.executed) return outcome.value
-    return refusalMessage(outcome.payload, { id: toolCall.id, name: toolCall.name })
+    return refusalMessage(outcome.refusal, { id: toolCall.id, name: toolCall.name })
   }
   return {
     [middlewareBrand]: true,

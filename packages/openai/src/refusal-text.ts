@@ -1,13 +1,14 @@
-import { refusalPayload } from '@writ/core'
+import { type RefusalPayload, refusalPayload } from '@writ/core'
 
 /**
- * The refusal JSON the model reads as the tool's output: `refusalPayload` from
- * `@writ/core`, serialized. Should serializing the refusal itself fail, a minimal
- * refusal is returned instead: a refusal is never lost and never becomes a result.
+ * The refusal JSON the model reads as the tool's output: a `RefusalPayload` from
+ * `@writ/core` (or the payload of an error or refusal decision), serialized. Should
+ * serializing fail, a minimal refusal is returned instead: a refusal is never lost and
+ * never becomes a result.
  */
-export function refusalText(errorOrDecision: unknown): string {
+export function refusalText(refusal: RefusalPayload | unknown): string {
   try {
-    return JSON.stringify(refusalPayload(errorOrDecision as Parameters<typeof refusalPayload>[0]))
+    return JSON.stringify(isPayload(refusal) ? refusal : refusalPayload(refusal))
   } catch {
     return JSON.stringify({
       writ: 'refused',
@@ -19,4 +20,10 @@ export function refusalText(errorOrDecision: unknown): string {
       message: 'The action was refused: its authorization could not be established.',
     })
   }
+}
+
+function isPayload(value: unknown): value is RefusalPayload {
+  return (
+    typeof value === 'object' && value !== null && (value as { writ?: unknown }).writ === 'refused'
+  )
 }

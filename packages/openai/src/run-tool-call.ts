@@ -1,4 +1,4 @@
-import { type Gate, guardAction, type PermitDecision } from '@writ/core'
+import { type Gate, guardOutcome, type PermitDecision } from '@writ/core'
 import { type OpenAIGateOptions, toActionRequest } from './options.js'
 import { refusalText } from './refusal-text.js'
 
@@ -28,7 +28,8 @@ export type ToolCallOutcome =
   | { readonly refused: true; readonly output: string }
 
 /**
- * Decides one tool call through `guardAction` and runs the tool only on PERMIT.
+ * Decides one tool call through `guardOutcome` (`@writ/core`) and runs the tool only
+ * on PERMIT.
  *
  * Every failure before the tool starts (a DENY or SILENCE, invalid arguments, a gate
  * that throws or times out, a failed check) resolves to a refusal; it never rejects and
@@ -40,19 +41,15 @@ export async function runToolCall(
   call: ToolCall,
   options: OpenAIGateOptions,
 ): Promise<ToolCallOutcome> {
-  let started = false
-  try {
-    const request = toActionRequest(call.toolName, call.argsText, options, call.callId)
-    const output = await guardAction(gate, request, async (args, decision) => {
-      if (call.check !== undefined) await call.check(args, decision)
-      started = true
-      return call.execute(args, decision)
-    })
-    return { refused: false, output }
-  } catch (error) {
-    if (started) throw error
-    return { refused: true, output: refusalText(error) }
-  }
+  const outcome = await guardOutcome(
+    gate,
+    () => toActionRequest(call.toolName, call.argsText, options, call.callId),
+    call.execute,
+    call.check,
+  )
+  return outcome.executed
+    ? { refused: false, output: outcome.value }
+    : { refused: true, output: refusalText(outcome.refusal) }
 }
 
 /** Turns a tool result into the text the model reads, as the `openai` tool runner does. */
