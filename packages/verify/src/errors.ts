@@ -20,6 +20,8 @@ export const VERIFY_ERROR_CODES = [
   'ARGS_MISMATCH',
   'HTTP_MISMATCH',
   'AUDIENCE_MISMATCH',
+  'LIFETIME_TOO_LONG',
+  'REQUEST_MISMATCH',
   'REPLAYED',
   'CHAIN_GAP',
   'CHAIN_PREV_MISMATCH',
@@ -47,6 +49,8 @@ export const INPUT_ERROR_CODES = [
   'INPUT_TOO_DEEP',
   'INPUT_TOO_LARGE',
   'ACTION_NAME_INVALID',
+  'HTTP_REQUEST_INVALID',
+  'HTTP_REQUEST_AMBIGUOUS',
 ] as const
 
 /** Codes raised by the authority side (`@writ/core` and the packages built on it). */

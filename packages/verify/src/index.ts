@@ -49,6 +49,21 @@ export {
   type WritErrorCode,
   type WritErrorOptions,
 } from './errors.js'
+// One request, one view (spec section 10)
+export {
+  checkOrigin,
+  type HttpRequestInput,
+  type HttpRequestView,
+  type HttpRequestViewOptions,
+  type NormalizedHttpUri,
+  httpRequestView,
+  MAX_URI_LENGTH,
+  normalizeHttpUri,
+  type ReceivedHttpRequest,
+  type ReceivedHttpRequestOptions,
+  receivedHttpRequestView,
+  removeDotSegments,
+} from './http-view.js'
 export {
   DEFAULT_JSON_LIMITS,
   DEFAULT_MAX_BYTES,
@@ -69,7 +84,13 @@ export {
   type TrustedKey,
 } from './key-set.js'
 // Executing on a receipt (spec section 7)
-export { DEFAULT_SKEW_SECONDS, type PermitExpectation, verifyPermit } from './permit.js'
+export {
+  checkPermit,
+  DEFAULT_MAX_LIFETIME_SECONDS,
+  DEFAULT_SKEW_SECONDS,
+  type PermitExpectation,
+  verifyPermit,
+} from './permit.js'
 export { type VerifiedReceipt, verifyReceipt } from './receipt.js'
 export { createMemoryReplayCache, type MemoryReplayCacheOptions } from './replay-cache.js'
 // Wire types

@@ -134,7 +134,7 @@ describe('verifyPermit', () => {
     )
   })
 
-  it('aud set and not ours, or missing when required → AUDIENCE_MISMATCH', async () => {
+  it('aud must be exactly the expected audience, both ways → AUDIENCE_MISMATCH', async () => {
     expect(
       await asyncCodeOf(() =>
         verifyPermit(permit(), keys, { ...expectation, audience: 'ehr-api' }),
@@ -147,12 +147,44 @@ describe('verifyPermit', () => {
     const claims = receiptClaims({ act: { name: 'payments.transfer', args: argsDigest } })
     delete claims['aud']
     const unaddressed = signReceipt(key, claims)
-    expect((await verifyPermit(unaddressed, keys, expectation)).claims.aud).toBeUndefined()
+    // A service that names itself refuses a receipt that names no service.
+    expect(await asyncCodeOf(() => verifyPermit(unaddressed, keys, expectation))).toBe(
+      'AUDIENCE_MISMATCH',
+    )
+    expect((await verifyPermit(unaddressed, keys, noAudience)).claims.aud).toBeUndefined()
+  })
+
+  it('exp - iat beyond the maximum lifetime → LIFETIME_TOO_LONG, even when not expired', async () => {
+    const backdated = signReceipt(
+      key,
+      receiptClaims({
+        act: { name: 'payments.transfer', args: argsDigest },
+        iat: NOW - 10 * 365 * 86400,
+        exp: NOW + 10 * 365 * 86400,
+      }),
+    )
+    expect(await asyncCodeOf(() => verifyPermit(backdated, keys, expectation))).toBe(
+      'LIFETIME_TOO_LONG',
+    )
+    const fiveMinutes = signReceipt(
+      key,
+      receiptClaims({ act: { name: 'payments.transfer', args: argsDigest }, iat: NOW, exp: NOW + 300 }),
+    )
+    expect((await verifyPermit(fiveMinutes, keys, expectation)).claims.exp).toBe(NOW + 300)
     expect(
       await asyncCodeOf(() =>
-        verifyPermit(unaddressed, keys, { ...expectation, requireAudience: true }),
+        verifyPermit(fiveMinutes, keys, { ...expectation, maxLifetimeSeconds: 60 }),
       ),
-    ).toBe('AUDIENCE_MISMATCH')
+    ).toBe('LIFETIME_TOO_LONG')
+  })
+
+  it('a request id that is expected must be echoed → REQUEST_MISMATCH', async () => {
+    const token = permit()
+    const { claims } = await verifyPermit(token, keys, expectation)
+    expect(
+      await asyncCodeOf(() => verifyPermit(token, keys, { ...expectation, request: 'other' })),
+    ).toBe('REQUEST_MISMATCH')
+    await verifyPermit(token, keys, { ...expectation, request: claims.req })
   })
 
   it('a receipt is single use → REPLAYED', async () => {
