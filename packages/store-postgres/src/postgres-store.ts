@@ -9,25 +9,11 @@ import type {
   StoredReceipt,
 } from '@writ/core'
 import { type Digest, type ReceiptClaims, tokenDigest, WritError } from '@writ/verify'
-import pg from 'pg'
-import { toStoreError } from './errors.js'
-import { migrations } from './schema.js'
+import { type ConnectionOptions, connect } from './connection.js'
+import { type ReplayClaimOptions, replayOn } from './replay-cache.js'
 
 /** Options of {@link createPostgresStore}. */
-export interface PostgresStoreOptions {
-  /** A `postgres://` URL. Either this or `pool`. */
-  readonly connectionString?: string
-  /** An existing `pg` pool to use instead (the store does not end it on close). */
-  readonly pool?: pg.Pool
-  /** Schema holding Writ's tables (created if missing). Default `writ`. */
-  readonly schema?: string
-  /** Pool size when the store creates the pool. Default 10. */
-  readonly maxConnections?: number
-  /** How long to wait for a connection or a statement before refusing. Default 5000 ms. */
-  readonly timeoutMs?: number
-}
-
-const identifier = /^[a-z_][a-z0-9_]{0,62}$/
+export interface PostgresStoreOptions extends ConnectionOptions, ReplayClaimOptions {}
 
 function decodeClaims(token: string): ReceiptClaims {
   const part = token.split('.')[1] ?? ''
@@ -59,88 +45,8 @@ function base64urlBytes(text: string): Uint8Array {
  * ```
  */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
-  const schema = options.schema ?? 'writ'
-  if (!identifier.test(schema))
-    throw new WritError('STORE_UNAVAILABLE', `Invalid schema name "${schema}"`)
-  const timeoutMs = options.timeoutMs ?? 5000
-  const ownsPool = options.pool === undefined
-  const pool =
-    options.pool ??
-    new pg.Pool({
-      ...(options.connectionString === undefined
-        ? {}
-        : { connectionString: options.connectionString }),
-      max: options.maxConnections ?? 10,
-      connectionTimeoutMillis: timeoutMs,
-      query_timeout: timeoutMs,
-      statement_timeout: timeoutMs,
-    })
-  // An idle client that loses its server emits 'error' on the pool; without a
-  // listener Node would crash the process. The next query reports the fault.
-  pool.on('error', () => {})
-  let closed = false
-  const table = (name: string) => `${schema}.${name}`
-
-  const withClient = async <T>(
-    operation: string,
-    work: (client: pg.PoolClient) => Promise<T>,
-  ): Promise<T> => {
-    if (closed)
-      throw new WritError('STORE_UNAVAILABLE', 'The store is closed', { details: { operation } })
-    let client: pg.PoolClient
-    try {
-      client = await pool.connect()
-    } catch (error) {
-      throw toStoreError(error, operation)
-    }
-    let broken = false
-    // A connection lost while checked out is reported on the client; the query in
-    // flight rejects on its own, so the event only needs a listener.
-    const ignore = () => {
-      broken = true
-    }
-    client.on('error', ignore)
-    try {
-      return await work(client)
-    } catch (error) {
-      broken = !WritError.isInstance(error) || error.code === 'STORE_UNAVAILABLE'
-      throw toStoreError(error, operation)
-    } finally {
-      client.off('error', ignore)
-      client.release(broken)
-    }
-  }
-
-  await withClient('migrate', async (client) => {
-    await client.query('BEGIN')
-    try {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`writ-migrate:${schema}`])
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
-      await client.query(`CREATE TABLE IF NOT EXISTS ${table('meta')} (version INTEGER NOT NULL)`)
-      const current = await client.query<{ version: number }>(
-        `SELECT version FROM ${table('meta')}`,
-      )
-      let version = current.rows[0]?.version ?? 0
-      if (current.rows.length === 0)
-        await client.query(`INSERT INTO ${table('meta')} (version) VALUES (0)`)
-      if (version > migrations.length) {
-        throw new WritError(
-          'STORE_UNAVAILABLE',
-          `Schema ${schema} is at version ${version}; this code knows up to ${migrations.length}`,
-        )
-      }
-      for (; version < migrations.length; version++) {
-        await client.query((migrations[version] as string).replaceAll('{schema}', schema))
-      }
-      await client.query(`UPDATE ${table('meta')} SET version = $1`, [migrations.length])
-      await client.query('COMMIT')
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      throw error
-    }
-  })
-
-  let claimsSincePurge = 0
+  const connection = await connect(options)
+  const { table, withClient } = connection
 
   const store: Store = {
     async append(
@@ -334,29 +240,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         : undefined
     },
 
-    replay: {
-      async claim(jti: string, expiresAt: number): Promise<boolean> {
-        return withClient('replay', async (client) => {
-          if (++claimsSincePurge >= 1000) {
-            claimsSincePurge = 0
-            await client.query(`DELETE FROM ${table('replay')} WHERE expires_at < $1`, [
-              Math.floor(Date.now() / 1000) - 3600,
-            ])
-          }
-          const result = await client.query(
-            `INSERT INTO ${table('replay')} (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING`,
-            [jti, expiresAt],
-          )
-          return result.rowCount === 1
-        })
-      },
-    },
+    replay: replayOn(connection, options),
 
-    async close(): Promise<void> {
-      if (closed) return
-      closed = true
-      if (ownsPool) await pool.end()
-    },
+    close: () => connection.close(),
   }
   return store
 }

@@ -1,6 +1,12 @@
 // The store
 
 export type { GroupCommitOptions } from './group-commit.js'
+// A replay cache for receiving services (no authority needed)
+export {
+  createSqliteReplayCache,
+  type SqliteReplayCache,
+  type SqliteReplayCacheOptions,
+} from './replay-cache.js'
 // Schema
 export { SCHEMA_VERSION } from './schema.js'
 export {

@@ -11,6 +11,7 @@ import { type Digest, type ReceiptClaims, type ReplayCache, WritError } from '@w
 import Database from 'better-sqlite3'
 import { type PendingAppend, runAppendBatch } from './append-transaction.js'
 import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
+import { createPrivateFile, tightenCompanionFiles } from './private-file.js'
 import { migrate } from './schema.js'
 import { prepareStatements, type ReceiptRow, type Statements } from './statements.js'
 import { closedStoreError, toStoreError } from './store-error.js'
@@ -84,6 +85,8 @@ const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const
 /**
  * Opens (creating if needed) the SQLite store at `options.path`: WAL mode,
  * `synchronous=FULL` unless told otherwise, schema migrated to the current version.
+ * A new file, and its `-wal` and `-shm` files, are created readable and writable by
+ * their owner only (0600), whatever the umask.
  * Throws a `WritError` with code `STORE_UNAVAILABLE` when the file cannot be opened
  * or written.
  *
@@ -127,11 +130,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let database: Database.Database | undefined
   let statements: Statements
   try {
+    // Created 0600 before SQLite opens it; SQLite gives -wal and -shm the same mode.
+    createPrivateFile(path)
     database = new Database(path, { timeout: busyTimeoutMs })
     database.pragma('journal_mode = WAL')
     database.pragma(`synchronous = ${synchronous}`)
     if (maxPageCount !== undefined) database.pragma(`max_page_count = ${maxPageCount}`)
     migrate(database)
+    tightenCompanionFiles(path)
     statements = prepareStatements(database)
   } catch (error) {
     try {
