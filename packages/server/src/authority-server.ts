@@ -7,11 +7,21 @@ import {
   compilePolicy,
   type LocalGate,
   type StoredCheckpoint,
+  type StoredReceipt,
 } from '@writ/core'
 import { type JsonObject, parseJson, WritError } from '@writ/verify'
 import { Hono } from 'hono'
-import { type AgentCredential, createCredentialCheck } from './credentials.js'
+import { type AgentLimitOptions, createAgentLimits } from './agent-limits.js'
+import {
+  type AgentCredential,
+  createCredentialCheck,
+  type OperatorCredential,
+  type Principal,
+} from './credentials.js'
+import { readDecisionRequest } from './decision-request.js'
 import { type AuthorityMetrics, createMetrics } from './metrics.js'
+import { type ReceiptView, type RowFault, viewOf } from './receipt-view.js'
+import { readBodyWithin } from './request-body.js'
 
 /** Options of {@link createAuthorityServer}. */
 export interface AuthorityServerOptions {
@@ -19,10 +29,34 @@ export interface AuthorityServerOptions {
   readonly gate: LocalGate
   /** Agents allowed to ask for decisions, each with the SHA-256 of its bearer token. */
   readonly agents: readonly AgentCredential[]
+  /**
+   * Operators: the only callers that may issue checkpoints (`POST /v1/checkpoints`),
+   * read every agent's receipts, and scrape `/metrics`. Their tokens cannot ask for
+   * decisions, and no token hash may be both an agent's and an operator's.
+   */
+  readonly operators?: readonly OperatorCredential[]
+  /**
+   * Who may read `/metrics`: `'operator'` (default) requires an operator token;
+   * `'public'` serves it to anyone, for scraping on a private network only (the labels
+   * name actions and policy digests).
+   */
+  readonly metrics?: 'operator' | 'public'
   /** Where the policy came from, so {@link AuthorityServer.reloadPolicy} can read it again. */
   readonly policyFile?: string
-  /** Largest request body accepted, in bytes. Default 2 MiB (arguments are capped at 1 MiB by the gate). */
+  /** Reads the policy file for a reload. Default: `readFile(path, 'utf8')`. */
+  readonly readPolicyFile?: (path: string) => Promise<string>
+  /**
+   * Largest request body accepted, in bytes. Default 2 MiB (arguments are capped at 1 MiB
+   * by the gate). Bodies are read as they stream in and refused (413 `BODY_TOO_LARGE`)
+   * the moment they cross it, chunked or not.
+   */
   readonly maxBodyBytes?: number
+  /**
+   * Per-credential limits on decisions: rate (token bucket, default 50/s with bursts of
+   * 100) and decisions in flight (default 16). Beyond them: 429 `RATE_LIMITED` or
+   * `CONCURRENCY_LIMITED`, with `Retry-After`.
+   */
+  readonly limits?: AgentLimitOptions
   /** Issue a checkpoint of the chain this often (ms). Default: only on demand. */
   readonly checkpointIntervalMs?: number
   /**
@@ -35,29 +69,36 @@ export interface AuthorityServerOptions {
   readonly acceptAgentContext?: boolean
 }
 
-/** The result of a policy reload. */
+/**
+ * The result of a policy reload: applied; failed (the previous policy keeps serving);
+ * or superseded, when a later reload started before this one finished reading, so this
+ * one's file contents were already out of date and were not applied.
+ */
 export type ReloadResult =
-  | { readonly ok: true; readonly policy: CompiledPolicy }
-  | { readonly ok: false; readonly error: WritError }
+  | { readonly ok: true; readonly status: 'applied'; readonly policy: CompiledPolicy }
+  | { readonly ok: false; readonly status: 'failed'; readonly error: WritError }
+  | { readonly ok: false; readonly status: 'superseded' }
 
 /** A running authority: the Hono app, its metrics and its controls. */
 export interface AuthorityServer {
   /** The HTTP application (a Fetch-API handler: `app.fetch(request)`). */
   readonly app: Hono
   readonly metrics: AuthorityMetrics
-  /** Reads the policy file again; on any problem keeps serving the last valid policy. */
+  /**
+   * Reads the policy file again; on any problem keeps serving the last valid policy.
+   * Reloads apply in the order they were started: the latest one wins, always.
+   */
   reloadPolicy(): Promise<ReloadResult>
   /** Stops the periodic checkpoints (the gate and its store stay open). */
   stop(): void
 }
-
-const allowedMembers = new Set(['action', 'args', 'request', 'context', 'audience', 'http'])
 
 function problem(
   status: number,
   code: string,
   detail: string,
   extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): Response {
   return new Response(
     JSON.stringify({
@@ -70,7 +111,7 @@ function problem(
     }),
     {
       status,
-      headers: { 'content-type': 'application/problem+json' },
+      headers: { 'content-type': 'application/problem+json', ...headers },
     },
   )
 }
@@ -81,42 +122,71 @@ function statusOf(code: string): number {
   return 500
 }
 
+const unauthenticated = () => problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
+const storeUnavailable = (error: unknown, detail: string) =>
+  problem(503, WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE', detail)
+const rowFault = (fault: RowFault) => problem(500, fault.code, fault.detail)
+
 /**
  * The Writ authority as an HTTP service. Agents send proposed actions with their
  * own bearer token; the identity signed into each receipt (`sub`) comes from that
  * token, never from the request body. Receiving services fetch the public keys from
  * `/.well-known/writ/keys.json` and verify receipts offline.
  *
- * Routes: `POST /v1/decisions`, `GET /.well-known/writ/keys.json`,
- * `GET /v1/checkpoints/latest`, `POST /v1/checkpoints`, `GET /v1/receipts/:jti`,
- * `GET /v1/receipts?request=ID`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+ * Routes: `POST /v1/decisions` (agents), `GET /.well-known/writ/keys.json` (public),
+ * `GET /v1/checkpoints/latest` (public), `POST /v1/checkpoints` (operators),
+ * `GET /v1/receipts/:jti` and `GET /v1/receipts?request=ID` (an agent its own, operators
+ * all), `GET /healthz`, `GET /readyz`, `GET /metrics` (operators, unless made public).
  */
 export function createAuthorityServer(options: AuthorityServerOptions): AuthorityServer {
   const { gate } = options
   const maxBodyBytes = options.maxBodyBytes ?? 2 * 1024 * 1024
-  const authenticate = createCredentialCheck(options.agents)
+  const authenticate = createCredentialCheck(options.agents, options.operators ?? [])
+  const limits = createAgentLimits(options.limits)
   const metrics = createMetrics()
   const app = new Hono()
 
-  const agentOf = (authorization: string | undefined): string | undefined =>
-    credentialOf(authorization)?.agent
-  const credentialOf = (authorization: string | undefined): AgentCredential | undefined => {
-    const credential = authenticate(authorization)
-    if (credential === undefined) metrics.authFailures.inc()
-    return credential
+  const principalOf = (authorization: string | undefined): Principal | undefined => {
+    const principal = authenticate(authorization)
+    if (principal === undefined) metrics.authFailures.inc()
+    return principal
   }
 
   app.post('/v1/decisions', async (context) => {
-    const credential = credentialOf(context.req.header('authorization'))
-    if (credential === undefined)
-      return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
-    const agent = credential.agent
-    const length = Number(context.req.header('content-length') ?? '0')
-    if (length > maxBodyBytes)
-      return problem(413, 'INPUT_TOO_LARGE', `The request body exceeds ${maxBodyBytes} bytes.`)
-    const bytes = new Uint8Array(await context.req.arrayBuffer())
-    if (bytes.byteLength > maxBodyBytes)
-      return problem(413, 'INPUT_TOO_LARGE', `The request body exceeds ${maxBodyBytes} bytes.`)
+    const principal = principalOf(context.req.header('authorization'))
+    if (principal === undefined) return unauthenticated()
+    if (principal.kind !== 'agent')
+      return problem(403, 'AGENT_REQUIRED', 'Decisions are asked for with an agent token.')
+    const credential = principal.credential
+    const slot = limits.acquire(credential.tokenSha256)
+    if (!('release' in slot)) {
+      metrics.limited.inc({ code: slot.code })
+      return problem(
+        429,
+        slot.code,
+        slot.code === 'RATE_LIMITED'
+          ? 'This credential sent too many requests; try again later.'
+          : 'This credential has too many decisions in flight; try again when one is answered.',
+        {},
+        { 'retry-after': String(slot.retryAfterSeconds) },
+      )
+    }
+    try {
+      return await decide(context.req.raw, credential)
+    } finally {
+      slot.release()
+    }
+  })
+
+  const decide = async (raw: Request, credential: AgentCredential): Promise<Response> => {
+    let bytes: Uint8Array
+    try {
+      bytes = await readBodyWithin(raw, maxBodyBytes)
+    } catch (error) {
+      if (WritError.isInstance(error) && error.code === 'BODY_TOO_LARGE')
+        return problem(413, 'BODY_TOO_LARGE', error.message)
+      return problem(400, 'INPUT_SYNTAX', 'The request body could not be read.')
+    }
     let body: JsonObject
     try {
       const parsed = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes), {
@@ -134,49 +204,14 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
         'The request body is not a valid decision request. Send arguments as a JSON string in "args" to keep them byte-exact.',
       )
     }
-    for (const member of Object.keys(body)) {
-      if (!allowedMembers.has(member)) {
-        return problem(
-          400,
-          'INPUT_SYNTAX',
-          `Unknown member "${member}". The agent identity comes from the credential, never the body.`,
-        )
-      }
-    }
-    if (typeof body['action'] !== 'string')
-      return problem(400, 'ACTION_NAME_INVALID', '"action" must be a string.')
-    const agentContext = body['context']
-    if (agentContext !== undefined && options.acceptAgentContext !== true) {
-      return problem(
-        400,
-        'CONTEXT_NOT_ACCEPTED',
-        'This authority does not take context from agents; policies see only what the operator set for this credential.',
-      )
-    }
-    if (
-      agentContext !== undefined &&
-      (agentContext === null || typeof agentContext !== 'object' || Array.isArray(agentContext))
-    ) {
-      return problem(400, 'INPUT_NOT_OBJECT', '"context" must be a JSON object.')
-    }
-    const mergedContext =
-      agentContext === undefined && credential.context === undefined
-        ? undefined
-        : { ...(agentContext as JsonObject | undefined), ...credential.context }
-    const request: ActionRequest = {
-      action: body['action'],
-      args: body['args'],
-      agent,
-      ...(typeof body['request'] === 'string' ? { request: body['request'] } : {}),
-      ...(mergedContext === undefined ? {} : { context: mergedContext }),
-      ...(typeof body['audience'] === 'string' ? { audience: body['audience'] } : {}),
-      ...(body['http'] && typeof body['http'] === 'object'
-        ? { http: body['http'] as unknown as NonNullable<ActionRequest['http']> }
-        : {}),
-    }
+    const request = readDecisionRequest(body, credential, {
+      acceptAgentContext: options.acceptAgentContext === true,
+    })
+    if ('status' in request) return problem(request.status, request.code, request.detail)
     const started = performance.now()
     try {
-      const decision = await gate.authorize(request)
+      // The wire input has the shape of ActionRequest with `httpRequest` (spec section 10).
+      const decision = await gate.authorize(request as unknown as ActionRequest)
       metrics.latency.observe((performance.now() - started) / 1000)
       metrics.decisions.inc({
         decision: decision.decision,
@@ -184,7 +219,7 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
         action: decision.claims.act.name,
         policy_digest: decision.claims.policy.digest,
       })
-      return context.json({
+      return Response.json({
         decision: decision.decision,
         reason: decision.reason,
         rule: decision.rule,
@@ -203,7 +238,7 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
         'No decision could be recorded; the action must not run.',
       )
     }
-  })
+  }
 
   app.get('/.well-known/writ/keys.json', async (context) => {
     context.header('cache-control', 'public, max-age=60')
@@ -218,60 +253,76 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
         ? context.json(checkpoint)
         : problem(404, 'CHECKPOINT_INVALID', `No checkpoint for chain ${chain} yet.`)
     } catch (error) {
-      return problem(
-        503,
-        WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE',
-        'The store is unavailable.',
-      )
+      return storeUnavailable(error, 'The store is unavailable.')
     }
   })
 
   app.post('/v1/checkpoints', async (context) => {
-    if (agentOf(context.req.header('authorization')) === undefined)
-      return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
+    const principal = principalOf(context.req.header('authorization'))
+    if (principal === undefined) return unauthenticated()
+    if (principal.kind !== 'operator')
+      return problem(403, 'OPERATOR_REQUIRED', 'Only an operator token may issue checkpoints.')
     try {
       const checkpoint: StoredCheckpoint = await gate.checkpoint()
       return context.json(checkpoint, 201)
     } catch (error) {
-      return problem(
-        503,
-        WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE',
-        'No checkpoint could be issued.',
-      )
+      return storeUnavailable(error, 'No checkpoint could be issued.')
     }
   })
 
+  // An agent sees only receipts whose verified `sub` is its own; anything else is
+  // indistinguishable from a receipt that does not exist. Operators see all.
+  const mayRead = (principal: Principal, view: ReceiptView): boolean =>
+    principal.kind === 'operator' || view.claims.sub === principal.credential.agent
+  const readable = async (
+    principal: Principal,
+    stored: StoredReceipt,
+  ): Promise<ReceiptView | RowFault | undefined> => {
+    const checked = await viewOf(stored, gate.verifyKeys())
+    // A token that does not verify names nobody: it is reported to whoever asks.
+    if (checked.view === undefined) return checked.fault
+    if (!mayRead(principal, checked.view)) return undefined
+    return checked.fault ?? checked.view
+  }
+
   app.get('/v1/receipts/:jti', async (context) => {
-    if (agentOf(context.req.header('authorization')) === undefined)
-      return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
+    const principal = principalOf(context.req.header('authorization'))
+    if (principal === undefined) return unauthenticated()
+    let stored: StoredReceipt | undefined
     try {
-      const stored = await gate.store.receipt(context.req.param('jti'))
-      return stored
-        ? context.json(stored)
-        : problem(404, 'RECEIPT_MISSING', 'No receipt with that id.')
+      stored = await gate.store.receipt(context.req.param('jti'))
     } catch (error) {
-      return problem(
-        503,
-        WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE',
-        'The store is unavailable.',
-      )
+      return storeUnavailable(error, 'The store is unavailable.')
     }
+    const result = stored === undefined ? undefined : await readable(principal, stored)
+    if (result === undefined) return problem(404, 'RECEIPT_MISSING', 'No receipt with that id.')
+    if ('code' in result) return rowFault(result)
+    if (result.claims.jti !== context.req.param('jti'))
+      return rowFault({ code: 'STORE_CORRUPT', detail: 'The store returned another receipt.' })
+    return context.json(result)
   })
 
   app.get('/v1/receipts', async (context) => {
-    if (agentOf(context.req.header('authorization')) === undefined)
-      return problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required.')
+    const principal = principalOf(context.req.header('authorization'))
+    if (principal === undefined) return unauthenticated()
     const request = context.req.query('request')
     if (!request) return problem(400, 'INPUT_SYNTAX', 'Query parameter "request" is required.')
+    let rows: StoredReceipt[]
     try {
-      return context.json({ receipts: await gate.store.receiptsByRequest(request) })
+      rows = await gate.store.receiptsByRequest(request)
     } catch (error) {
-      return problem(
-        503,
-        WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE',
-        'The store is unavailable.',
-      )
+      return storeUnavailable(error, 'The store is unavailable.')
     }
+    const receipts: ReceiptView[] = []
+    for (const stored of rows) {
+      const result = await readable(principal, stored)
+      if (result === undefined) continue
+      if ('code' in result) return rowFault(result)
+      if (result.claims.req !== request)
+        return rowFault({ code: 'STORE_CORRUPT', detail: 'The store returned another request.' })
+      receipts.push(result)
+    }
+    return context.json({ receipts })
   })
 
   app.get('/healthz', (context) => context.json({ status: 'ok' }))
@@ -285,15 +336,17 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
         chain: gate.chainId,
       })
     } catch (error) {
-      return problem(
-        503,
-        WritError.isInstance(error) ? error.code : 'STORE_UNAVAILABLE',
-        'The store is not reachable.',
-      )
+      return storeUnavailable(error, 'The store is not reachable.')
     }
   })
 
   app.get('/metrics', (context) => {
+    if (options.metrics !== 'public') {
+      const principal = principalOf(context.req.header('authorization'))
+      if (principal === undefined) return unauthenticated()
+      if (principal.kind !== 'operator')
+        return problem(403, 'OPERATOR_REQUIRED', 'Only an operator token may read metrics.')
+    }
     context.header('content-type', 'text/plain; version=0.0.4')
     return context.body(metrics.render())
   })
@@ -306,32 +359,50 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
         }, options.checkpointIntervalMs)
   timer?.unref()
 
+  const readPolicyFile = options.readPolicyFile ?? ((path: string) => readFile(path, 'utf8'))
+  // Reloads are numbered as they start; one applies only if no later one has started,
+  // so a slow read of an old file can never overwrite a newer policy.
+  let reloadsStarted = 0
+
   return {
     app,
     metrics,
     async reloadPolicy(): Promise<ReloadResult> {
-      if (options.policyFile === undefined) {
+      const policyFile = options.policyFile
+      if (policyFile === undefined) {
         return {
           ok: false,
+          status: 'failed',
           error: new WritError(
             'POLICY_INVALID',
             'This server was started without a policy file to reload.',
           ),
         }
       }
+      reloadsStarted += 1
+      const ticket = reloadsStarted
+      let policy: CompiledPolicy
       try {
-        const text = await readFile(options.policyFile, 'utf8')
-        const policy = compilePolicy(text, { source: options.policyFile })
-        gate.setPolicy(policy)
-        metrics.policyReloads.inc({ result: 'ok' })
-        return { ok: true, policy }
+        const text = await readPolicyFile(policyFile)
+        policy = compilePolicy(text, { source: policyFile })
       } catch (error) {
+        if (ticket !== reloadsStarted) {
+          metrics.policyReloads.inc({ result: 'superseded' })
+          return { ok: false, status: 'superseded' }
+        }
         metrics.policyReloads.inc({ result: 'kept-previous' })
         const failure = WritError.isInstance(error)
           ? error
           : new WritError('POLICY_INVALID', String(error), { cause: error })
-        return { ok: false, error: failure }
+        return { ok: false, status: 'failed', error: failure }
       }
+      if (ticket !== reloadsStarted) {
+        metrics.policyReloads.inc({ result: 'superseded' })
+        return { ok: false, status: 'superseded' }
+      }
+      gate.setPolicy(policy)
+      metrics.policyReloads.inc({ result: 'ok' })
+      return { ok: true, status: 'applied', policy }
     },
     stop() {
       if (timer) clearInterval(timer)

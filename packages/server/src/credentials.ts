@@ -12,7 +12,31 @@ export interface AgentCredential {
    * handed to policies as `context`. They always win over anything the agent sends.
    */
   readonly context?: JsonObject
+  /**
+   * The audiences (`aud`) this agent may ask permits for, as exact strings. When set, a
+   * request whose `audience` is missing or not one of them is refused with 403
+   * `AUDIENCE_NOT_ALLOWED` and no receipt: a permit without `aud` would be good for
+   * every service, so it is refused too. When absent, any audience is allowed.
+   */
+  readonly audiences?: readonly string[]
 }
+
+/**
+ * One operator of the authority: a person or system that may issue checkpoints, read
+ * every agent's receipts and scrape `/metrics`. An operator token is never an agent
+ * token: it cannot ask for decisions.
+ */
+export interface OperatorCredential {
+  /** A name for logs, e.g. `ops:alice` or `prometheus`. */
+  readonly name: string
+  /** Hex SHA-256 of the bearer token. */
+  readonly tokenSha256: string
+}
+
+/** Who presented a valid bearer token. */
+export type Principal =
+  | { readonly kind: 'agent'; readonly credential: AgentCredential }
+  | { readonly kind: 'operator'; readonly operator: OperatorCredential }
 
 /** Hex SHA-256 of a bearer token, for writing {@link AgentCredential}s. */
 export function hashToken(token: string): string {
@@ -20,27 +44,43 @@ export function hashToken(token: string): string {
 }
 
 /**
- * Looks up the credential for an `Authorization: Bearer …` header. Compares hashes in
- * constant time, and walks every credential so timing does not reveal which one
- * matched.
+ * Looks up who presented an `Authorization: Bearer …` header: an agent, an operator, or
+ * nobody. Compares hashes in constant time, and walks every credential so timing does
+ * not reveal which one matched. Throws a `TypeError` for a malformed hash, and for one
+ * token hash listed twice (as two agents, or as an agent and an operator), which would
+ * make the identity depend on list order.
  */
 export function createCredentialCheck(
-  credentials: readonly AgentCredential[],
-): (authorization: string | undefined) => AgentCredential | undefined {
-  const table = credentials.map((credential) => {
-    if (!/^[0-9a-f]{64}$/.test(credential.tokenSha256))
-      throw new TypeError(`Credential for ${credential.agent} needs a hex SHA-256 token hash`)
-    return { credential, hash: Buffer.from(credential.tokenSha256, 'hex') }
-  })
+  agents: readonly AgentCredential[],
+  operators: readonly OperatorCredential[] = [],
+): (authorization: string | undefined) => Principal | undefined {
+  const seen = new Set<string>()
+  const entry = (tokenSha256: string, who: string, principal: Principal) => {
+    if (typeof tokenSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(tokenSha256))
+      throw new TypeError(`Credential for ${who} needs a hex SHA-256 token hash`)
+    if (seen.has(tokenSha256))
+      throw new TypeError(`Credential for ${who} reuses a token hash listed before it`)
+    seen.add(tokenSha256)
+    return { principal, hash: Buffer.from(tokenSha256, 'hex') }
+  }
+  const table = [
+    ...agents.map((credential) =>
+      entry(credential.tokenSha256, credential.agent, { kind: 'agent', credential }),
+    ),
+    ...operators.map((operator) =>
+      entry(operator.tokenSha256, operator.name, { kind: 'operator', operator }),
+    ),
+  ]
   return (authorization) => {
     const match = /^Bearer ([\x21-\x7e]{16,512})$/.exec(authorization ?? '')
     if (!match) return undefined
     const presented = createHash('sha256')
       .update(match[1] as string, 'utf8')
       .digest()
-    let found: AgentCredential | undefined
-    for (const entry of table)
-      if (timingSafeEqual(entry.hash, presented) && found === undefined) found = entry.credential
+    let found: Principal | undefined
+    for (const candidate of table)
+      if (timingSafeEqual(candidate.hash, presented) && found === undefined)
+        found = candidate.principal
     return found
   }
 }

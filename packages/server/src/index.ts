@@ -1,4 +1,7 @@
 // The authority service
+
+// Per-credential limits
+export type { AgentLimitOptions } from './agent-limits.js'
 export {
   type AuthorityServer,
   type AuthorityServerOptions,
@@ -7,9 +10,22 @@ export {
   type ReloadResult,
   startAuthorityServer,
 } from './authority-server.js'
-
 // Agent credentials
-export { type AgentCredential, createCredentialCheck, hashToken } from './credentials.js'
+export {
+  type AgentCredential,
+  createCredentialCheck,
+  hashToken,
+  type OperatorCredential,
+  type Principal,
+} from './credentials.js'
 
+// The decision wire format
+export {
+  type DecisionInput,
+  decodeStrictBase64,
+  type ProposedHttpRequest,
+} from './decision-request.js'
 // Metrics
 export type { AuthorityMetrics } from './metrics.js'
+// Receipts as served
+export type { ReceiptView } from './receipt-view.js'

@@ -81,6 +81,7 @@ export interface AuthorityMetrics {
   readonly storeErrors: Counter
   readonly authFailures: Counter
   readonly policyReloads: Counter
+  readonly limited: Counter
   render(): string
 }
 
@@ -102,13 +103,18 @@ export function createMetrics(): AuthorityMetrics {
     'Requests refused for missing or wrong credentials.',
   )
   const policyReloads = new Counter('writ_policy_reloads_total', 'Policy reloads, by result.')
+  const limited = new Counter(
+    'writ_limited_total',
+    'Decision requests turned away by the per-credential rate or concurrency limit, by code.',
+  )
   return {
     decisions,
     latency,
     storeErrors,
     authFailures,
     policyReloads,
+    limited,
     render: () =>
-      `${[decisions, latency, storeErrors, authFailures, policyReloads].map((metric) => metric.render()).join('\n')}\n`,
+      `${[decisions, latency, storeErrors, authFailures, policyReloads, limited].map((metric) => metric.render()).join('\n')}\n`,
   }
 }

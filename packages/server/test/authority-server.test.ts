@@ -33,6 +33,7 @@ rules:
 `
 const botToken = 'bot-token-0123456789abcdef'
 const opsToken = 'ops-token-0123456789abcdef'
+const operatorToken = 'operator-token-0123456789abcdef'
 
 const running: ListeningAuthority[] = []
 afterEach(async () => {
@@ -70,6 +71,7 @@ async function start(
       { agent: 'agent:bot', tokenSha256: hashToken(botToken) },
       { agent: 'agent:ops', tokenSha256: hashToken(opsToken), context: { role: 'operator' } },
     ],
+    operators: [{ name: 'ops', tokenSha256: hashToken(operatorToken) }],
     ...(overrides.acceptAgentContext === undefined
       ? {}
       : { acceptAgentContext: overrides.acceptAgentContext }),
@@ -185,13 +187,17 @@ describe('authority server', () => {
     writeFileSync(file, 'writ: 1\nid: broken\nrules:\n  - id: x\n    effect: maybe\n')
     const result = await server.reloadPolicy()
     expect(result.ok).toBe(false)
-    if (!result.ok) expect(result.error.code).toBe('POLICY_INVALID')
+    if (result.status === 'failed') expect(result.error.code).toBe('POLICY_INVALID')
     expect(gate.policy.digest).toBe(digest)
     writeFileSync(file, policyText.replace('<= 1000', '<= 10'))
     const reloaded = await server.reloadPolicy()
     expect(reloaded.ok).toBe(true)
     expect(gate.policy.digest).not.toBe(digest)
-    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    const metrics = await (
+      await fetch(`${server.url}/metrics`, {
+        headers: { authorization: `Bearer ${operatorToken}` },
+      })
+    ).text()
     expect(metrics).toContain('writ_policy_reloads_total{result="kept-previous"} 1')
   })
 
@@ -210,7 +216,7 @@ describe('authority server', () => {
     }
     const created = await fetch(`${server.url}/v1/checkpoints`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${opsToken}` },
+      headers: { authorization: `Bearer ${operatorToken}` },
     })
     expect(created.status).toBe(201)
     const latest = (await (await fetch(`${server.url}/v1/checkpoints/latest`)).json()) as {
@@ -239,7 +245,11 @@ describe('authority server', () => {
     expect(report.valid).toBe(true)
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
-    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    const metrics = await (
+      await fetch(`${server.url}/metrics`, {
+        headers: { authorization: `Bearer ${operatorToken}` },
+      })
+    ).text()
     expect(metrics).toMatch(
       /writ_decisions_total\{decision="PERMIT",reason="RULE_PERMIT",action="payments.transfer",policy_digest="sha256:[0-9a-f]{64}"\} 2/,
     )

@@ -1,0 +1,40 @@
+import { WritError } from '@writ/verify'
+
+/**
+ * Reads a request body as it streams in and stops at `maxBytes`: a body over the
+ * limit is refused with `BODY_TOO_LARGE` as soon as the limit is crossed, whether it
+ * announced its length or came chunked, so an agent cannot make the authority hold
+ * more than `maxBytes` of it in memory. A declared `Content-Length` over the limit is
+ * refused before anything is read.
+ */
+export async function readBodyWithin(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new WritError('BODY_TOO_LARGE', `The request body exceeds ${maxBytes} bytes.`, {
+      details: { maxBytes },
+    })
+  const declared = request.headers.get('content-length')
+  if (declared !== null && (!/^[0-9]{1,16}$/.test(declared) || Number(declared) > maxBytes))
+    throw tooLarge()
+  if (request.body === null) return new Uint8Array(0)
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > maxBytes) {
+      // Stop reading here; the HTTP server discards (and then cuts off) the rest.
+      await reader.cancel().catch(() => undefined)
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
+}
