@@ -61,7 +61,7 @@ describe('guardAction on any gate', () => {
     const error = await rejection(
       guardAction(gate, { action: 'reports.read', args: { id: 1 } }, tool.execute),
     )
-    expect(codeOf(error)).toBe('GATE_ERROR')
+    expect(codeOf(error)).toBe('ARGS_MISMATCH')
     expect(tool.calls).toHaveLength(0)
   })
 
@@ -73,34 +73,46 @@ describe('guardAction on any gate', () => {
     const error = await rejection(
       guardAction(gate, { action: 'reports.read', args: {} }, tool.execute),
     )
-    expect(codeOf(error)).toBe('GATE_ERROR')
+    expect(codeOf(error)).toBe('ACTION_MISMATCH')
     expect(tool.calls).toHaveLength(0)
   })
 
   it('refuses a PERMIT bound to another HTTP request or audience than the one asked for', async () => {
-    const body = `sha256:${'0'.repeat(64)}` as const
+    const body = new TextEncoder().encode('{"page":2}')
+    const httpRequest = {
+      method: 'POST',
+      uri: 'https://reports.example/r/1?page=2',
+      contentType: 'application/json',
+      body,
+    }
     const asked: ActionRequest = {
       action: 'reports.read',
-      args: {},
       audience: 'https://reports.example',
-      http: { method: 'GET', uri: 'https://reports.example/r/1?page=2', body },
+      httpRequest,
     }
-    const cases: Array<(request: ActionRequest) => ActionRequest> = [
-      (request) => ({
-        ...request,
-        http: { method: 'GET', uri: 'https://reports.example/r/1?page=3', body },
-      }),
-      (request) => ({
-        ...request,
-        http: { method: 'DELETE', uri: 'https://reports.example/r/1?page=2', body },
-      }),
-      (request) => ({ ...request, audience: 'https://other.example' }),
-      ({ http: _http, ...request }) => request,
+    const cases: Array<[string, (request: ActionRequest) => ActionRequest]> = [
+      [
+        'ARGS_MISMATCH',
+        (request) => ({
+          ...request,
+          httpRequest: { ...httpRequest, uri: 'https://reports.example/r/1?page=3' },
+        }),
+      ],
+      [
+        'ARGS_MISMATCH',
+        (request) => ({ ...request, httpRequest: { ...httpRequest, method: 'PUT' } }),
+      ],
+      ['AUDIENCE_MISMATCH', (request) => ({ ...request, audience: 'https://other.example' })],
+      ['AUDIENCE_MISMATCH', ({ audience: _audience, ...request }) => request],
+      [
+        'ARGS_MISMATCH',
+        ({ httpRequest: _http, ...request }) => ({ ...request, args: { page: 2 } }),
+      ],
     ]
-    for (const swap of cases) {
+    for (const [code, swap] of cases) {
       const gate = remoteLike(async (_, request) => local.authorize(swap(request)))
       const tool = counter()
-      expect(codeOf(await rejection(guardAction(gate, asked, tool.execute)))).toBe('GATE_ERROR')
+      expect(codeOf(await rejection(guardAction(gate, asked, tool.execute)))).toBe(code)
       expect(tool.calls).toHaveLength(0)
     }
     const honest = counter()
@@ -118,7 +130,7 @@ describe('guardAction on any gate', () => {
       codeOf(
         await rejection(guardAction(gate, { action: 'reports.read', args: {} }, tool.execute)),
       ),
-    ).toBe('GATE_ERROR')
+    ).toBe('NOT_PERMIT')
     expect(tool.calls).toHaveLength(0)
   })
 

@@ -2,7 +2,14 @@
  * `guard` and `wrap`, written once on top of any gate's `authorize`, so that a local
  * gate, a remote authority client or a test double all run actions the same way.
  */
-import { canonicalArgs, type JsonObject, WritError } from '@writ/verify'
+import {
+  canonicalArgs,
+  checkPermit,
+  type Digest,
+  httpRequestView,
+  type JsonObject,
+  WritError,
+} from '@writ/verify'
 import { ActionRefusedError, type RefusalPayload, refusalPayload } from './refusal.js'
 import type { ActionRequest, Gate, PermitDecision, WrapOptions } from './types.js'
 
@@ -20,15 +27,18 @@ function normalizeError(error: unknown): WritError {
 
 /**
  * Authorizes `request` with `gate` and, on PERMIT only, calls `execute` exactly once
- * with a deep-frozen copy of exactly the arguments the receipt binds.
+ * with a deep-frozen, null-prototype copy of exactly the arguments the receipt binds.
  *
- * Before executing it checks, as defence in depth, that the decision is a PERMIT whose
- * receipt claims name this action, whose `act.args` is the digest of the arguments
- * handed over and, when the request names them, whose `http` binding (method, URI,
- * body digest) and `aud` are exactly the request's (`GATE_ERROR` otherwise). On DENY or SILENCE it rejects with an
- * {@link ActionRefusedError} (code `ACTION_REFUSED`, see {@link refusalOf}); when the gate
- * fails it rejects with the gate's `WritError` (or `GATE_ERROR`). `execute` never runs
- * in those cases.
+ * Before executing it runs, as defence in depth, the one permit check of `@writ/verify`
+ * (`checkPermit`) against what this process is about to do: the decision is a PERMIT,
+ * current, of a lifetime no longer than allowed, for this action, these arguments (for
+ * an HTTP action: the view this process derives from the request itself), this
+ * request's `aud` (exactly: absent on both sides, or equal) and, when the request named
+ * one, this request id. A failed check rejects with that check's code
+ * (`ACTION_MISMATCH`, `ARGS_MISMATCH`, `HTTP_MISMATCH`, `AUDIENCE_MISMATCH`, …). On
+ * DENY or SILENCE it rejects with an {@link ActionRefusedError} (code `ACTION_REFUSED`,
+ * see {@link refusalOf}); when the gate fails it rejects with the gate's `WritError` (or
+ * `GATE_ERROR`). `execute` never runs in those cases.
  *
  * @example
  * ```ts
@@ -41,8 +51,7 @@ export async function guardAction<T>(
   execute: (args: Readonly<JsonObject>, decision: PermitDecision) => T | Promise<T>,
 ): Promise<T> {
   // Read once, before deciding: what the receipt must bind besides action and arguments.
-  const expectedHttp = request.http
-  const expectedAudience = request.audience
+  const expected = expectationOf(request)
   let decision: Awaited<ReturnType<Gate['authorize']>>
   try {
     decision = await gate.authorize(request)
@@ -60,44 +69,83 @@ export async function guardAction<T>(
       'The gate returned an unknown decision; the action did not run.',
     )
   }
-  let bound: { readonly value: Readonly<JsonObject>; readonly digest: string }
+  const bound = boundArgsOf(decision, expected)
+  const vouched = issuedPermits.has(decision)
+  checkPermit(decision.claims, {
+    action: expected.action,
+    argsDigest: bound.digest,
+    ...(expected.http === undefined ? {} : { http: expected.http.binding }),
+    ...(expected.audience === undefined ? {} : { audience: expected.audience }),
+    ...(expected.request === undefined ? {} : { request: expected.request }),
+    // A PERMIT this process's own gate (or remote client) just checked is current by
+    // construction, on the gate's clock, which may be injected.
+    ...(vouched ? { now: decision.claims.iat } : {}),
+  })
+  return await execute(bound.value, decision)
+}
+
+interface Expectation {
+  readonly action: string
+  readonly audience: string | undefined
+  readonly request: string | undefined
+  readonly http: ReturnType<typeof httpRequestView> | undefined
+  readonly httpError: unknown
+}
+
+/** What the PERMIT must bind, read from the request once, before deciding. */
+function expectationOf(request: ActionRequest): Expectation {
+  const given: Partial<ActionRequest> =
+    typeof request === 'object' && request !== null ? request : {}
+  const { action, audience, httpRequest } = given
+  const requestId = given.request
+  let http: ReturnType<typeof httpRequestView> | undefined
+  let httpError: unknown
+  if (httpRequest !== undefined) {
+    try {
+      http = httpRequestView(httpRequest)
+    } catch (error) {
+      httpError = error
+    }
+  }
+  return {
+    action: action as string,
+    audience,
+    request: requestId,
+    http,
+    httpError,
+  }
+}
+
+/** The arguments to execute with and their digest, as this process derives them. */
+function boundArgsOf(
+  decision: PermitDecision,
+  expected: Expectation,
+): { readonly value: Readonly<JsonObject>; readonly digest: Digest } {
+  if (expected.httpError !== undefined) {
+    // The gate permitted a request this process cannot read the one way: never run it.
+    throw new WritError(
+      'HTTP_MISMATCH',
+      'The request cannot be read in one way; the action did not run.',
+      {
+        cause: expected.httpError,
+      },
+    )
+  }
+  if (expected.http !== undefined)
+    return { value: expected.http.args, digest: expected.http.argsDigest }
   try {
     // A PERMIT from a local gate binds its frozen arguments by construction; any other
     // gate's answer (remote, a test double) is canonicalized and checked here.
-    bound = issuedPermits.has(decision)
+    return issuedPermits.has(decision)
       ? { value: decision.args, digest: decision.claims.act.args }
       : canonicalArgs(decision.args)
   } catch (error) {
     throw new WritError(
       'GATE_ERROR',
       'The permitted arguments are not valid JSON; the action did not run.',
-      {
-        cause: error,
-      },
+      { cause: error },
     )
   }
-  const claims = decision.claims
-  const http = claims?.http
-  if (
-    claims?.decision !== 'PERMIT' ||
-    claims.act?.name !== request.action ||
-    claims.act.args !== bound.digest ||
-    (expectedAudience !== undefined && claims.aud !== expectedAudience) ||
-    (expectedHttp !== undefined &&
-      (http === undefined ||
-        http.method !== expectedHttp.method ||
-        http.uri !== expectedHttp.uri ||
-        http.body !== expectedHttp.body))
-  ) {
-    throw new WritError(
-      'GATE_ERROR',
-      'The PERMIT does not bind this action, these arguments and this request; the action did not run.',
-      {
-        details: { action: request.action },
-      },
-    )
-  }
-  return await execute(bound.value, decision)
 }
 
 /**

@@ -260,16 +260,41 @@ describe('gate: decisions and their receipts', () => {
     expect(gate.policy).toBe(stricter)
   })
 
-  it('binds HTTP requests into the receipt', async () => {
+  it("derives an HTTP action's arguments and binding from the request itself", async () => {
     const gate = newGate()
-    const http = {
+    const body = new TextEncoder().encode('{"amount":5}')
+    const decision = await gate.authorize({
+      action: 'reports.read',
+      httpRequest: {
+        method: 'POST',
+        uri: 'https://Bank.test/transfers?dry=0',
+        contentType: 'application/json',
+        body,
+      },
+    })
+    expect(decision.claims.http).toEqual({
       method: 'POST',
       uri: 'https://bank.test/transfers?dry=0',
-      body: digestOf('{"amount":5}'),
-    }
-    const decision = await gate.authorize({ action: 'reports.read', args: {}, http })
-    expect(decision.claims.http).toEqual(http)
+      body: digestOf(body),
+    })
     await verified(gate, decision)
+  })
+
+  it('refuses an HTTP action that also sends args, and an unreadable request', async () => {
+    const gate = newGate()
+    const both = await gate.authorize({
+      action: 'reports.read',
+      args: {},
+      httpRequest: { method: 'GET', uri: 'https://bank.test/' },
+    })
+    expect([both.decision, both.reason]).toEqual(['DENY', 'INPUT_INVALID'])
+    const ambiguous = await gate.authorize({
+      action: 'reports.read',
+      httpRequest: { method: 'GET', uri: 'https://bank.test/v1%2Fadmin' },
+    })
+    expect([ambiguous.decision, ambiguous.reason]).toEqual(['DENY', 'INPUT_INVALID'])
+    expect(ambiguous.decision === 'DENY' && ambiguous.problem?.code).toBe('HTTP_REQUEST_AMBIGUOUS')
+    expect(ambiguous.claims.http).toBeUndefined()
   })
 })
 
@@ -355,10 +380,15 @@ describe('gate: refused input', () => {
       },
       { action: 'reports.read', args: {}, agent: 42 as unknown as string },
       { action: 'reports.read', args: {}, request: '' },
+      // The binding of an HTTP action is never taken from the caller (spec section 10).
       {
         action: 'reports.read',
         args: {},
-        http: { method: 'POST', uri: 'https://x.test', body: 'md5:00' } as never,
+        http: { method: 'POST', uri: 'https://x.test/', body: `sha256:${'0'.repeat(64)}` },
+      } as ActionRequest,
+      {
+        action: 'http.post',
+        httpRequest: { method: 'POST', uri: 'https://x.test/', body: 'not bytes' as never },
       },
     ]
     for (const request of requests) {

@@ -8,8 +8,11 @@ import {
   canonicalArgs,
   createKeySet,
   type Digest,
+  digestOf,
   findLoneSurrogate,
   type HttpBinding,
+  type HttpRequestInput,
+  httpRequestView,
   isDigest,
   type JsonLimits,
   type JsonObject,
@@ -164,28 +167,6 @@ function problemOf(error: unknown, prefix: string): InputProblem {
   return { code: 'INPUT_UNSUPPORTED_TYPE', message: 'The input could not be read.', path: prefix }
 }
 
-/**
- * A copy of an HTTP binding, each member read exactly once (a getter cannot show one
- * value to the check and another to the receipt), or `undefined` when it is not one.
- */
-function httpBindingOf(value: unknown): HttpBinding | undefined {
-  if (typeof value !== 'object' || value === null) return undefined
-  const http = value as Record<string, unknown>
-  const method = http['method']
-  const uri = http['uri']
-  const body = http['body']
-  if (
-    typeof method === 'string' &&
-    /^[A-Z]{1,16}$/.test(method) &&
-    isShortString(uri, 8192) &&
-    isPrintableAscii(uri) &&
-    isDigest(body)
-  ) {
-    return { method, uri, body }
-  }
-  return undefined
-}
-
 const decisionKinds: ReadonlySet<unknown> = new Set(['PERMIT', 'DENY', 'SILENCE'])
 
 /** Checks what a policy returned; anything unexpected is an evaluation error. */
@@ -238,6 +219,66 @@ function limitReason(policy: CompiledPolicy, limit: LimitCheck): string {
     if (defined?.id === limit.id && isSignableString(defined.reason, 64)) return defined.reason
   }
   return 'LIMIT_EXCEEDED'
+}
+
+/** Arguments bound into a receipt: a deep-frozen value and the digest of its canonical form. */
+interface BoundArgs {
+  readonly value: Readonly<JsonObject>
+  readonly digest: Digest
+}
+
+/**
+ * Step one of deciding: the arguments the policy evaluates and, for an HTTP action, the
+ * binding the receipt signs, both from one source. An HTTP action's arguments are
+ * derived from the request itself (spec section 10), never taken beside it.
+ */
+function bindArgs(
+  args: unknown,
+  httpRequest: unknown,
+  limits: JsonLimits | undefined,
+): { readonly args: BoundArgs; readonly http?: HttpBinding } | { readonly problem: InputProblem } {
+  if (httpRequest === undefined) {
+    try {
+      return { args: canonicalArgs(args, limits) }
+    } catch (error) {
+      return { problem: problemOf(error, '') }
+    }
+  }
+  if (args !== undefined) {
+    return {
+      problem: {
+        code: 'INPUT_SYNTAX',
+        message: 'An HTTP action takes its arguments from httpRequest; do not also send args.',
+        path: 'args',
+      },
+    }
+  }
+  try {
+    const view = httpRequestView(httpRequest as HttpRequestInput, {
+      ...(limits === undefined ? {} : { limits }),
+      ...(limits?.maxBytes === undefined ? {} : { maxBodyBytes: limits.maxBytes }),
+    })
+    return { args: { value: view.args, digest: view.argsDigest }, http: view.binding }
+  } catch (error) {
+    return { problem: problemOf(error, 'httpRequest/') }
+  }
+}
+
+/**
+ * `act.args` of a DENY for refused input: the digest of the arguments as received, or,
+ * for a refused HTTP request, of its method, URI, content type and body digest.
+ */
+function refusedArgsDigest(args: unknown, httpRequest: unknown): Digest {
+  if (httpRequest === undefined || typeof httpRequest !== 'object' || httpRequest === null) {
+    return bestEffortDigest(args)
+  }
+  const { method, uri, contentType, body } = httpRequest as Partial<HttpRequestInput>
+  return bestEffortDigest({
+    method,
+    uri,
+    contentType,
+    body: body instanceof Uint8Array ? digestOf(body) : undefined,
+  })
 }
 
 interface Outcome {
@@ -341,7 +382,7 @@ export function createGate(options: GateOptions): LocalGate {
       request: given.request as unknown,
       context: given.context as unknown,
       audience: given.audience as unknown,
-      http: given.http as unknown,
+      httpRequest: given.httpRequest as unknown,
     }
     let problem: InputProblem | undefined
 
@@ -351,13 +392,20 @@ export function createGate(options: GateOptions): LocalGate {
     } catch (error) {
       problem = { ...problemOf(error, ''), path: 'action' }
     }
-    let args: ReturnType<typeof canonicalArgs> | undefined
-    if (problem === undefined) {
-      try {
-        args = canonicalArgs(input.args, jsonLimits)
-      } catch (error) {
-        problem = problemOf(error, '')
+    let args: BoundArgs | undefined
+    let http: HttpBinding | undefined
+    if (problem === undefined && (given as { http?: unknown }).http !== undefined) {
+      problem = {
+        code: 'INPUT_SYNTAX',
+        message:
+          'The gate binds an HTTP action to the request it derives itself: send httpRequest, not http.',
+        path: 'http',
       }
+    }
+    if (problem === undefined) {
+      const bound = bindArgs(input.args, input.httpRequest, jsonLimits)
+      if ('problem' in bound) problem = bound.problem
+      else ({ args, http } = bound)
     }
     let agent = defaultAgent
     if (input.agent !== undefined) {
@@ -394,29 +442,25 @@ export function createGate(options: GateOptions): LocalGate {
       else
         problem ??= memberProblem(input.audience, 'audience', 'audience must be a non-empty string')
     }
-    let http: HttpBinding | undefined
-    if (input.http !== undefined) {
-      http = httpBindingOf(input.http)
-      if (http === undefined) {
-        problem ??= {
-          code: 'INPUT_UNSUPPORTED_TYPE',
-          message: 'http must be { method, uri, body: sha256 digest }',
-          path: 'http',
-        }
-      }
-    }
 
     let outcome: Outcome
     let limits: readonly LimitCheck[] = []
     let argsDigest: Digest
     if (problem !== undefined || action === undefined || args === undefined) {
       outcome = { decision: 'DENY', reason: 'INPUT_INVALID', rule: null }
-      argsDigest = args?.digest ?? bestEffortDigest(input.args)
+      argsDigest = args?.digest ?? refusedArgsDigest(input.args, input.httpRequest)
     } else {
       argsDigest = args.digest
       try {
         const evaluation = checkEvaluation(
-          current.evaluate({ action, args: args.value, agent, context, now: iat }),
+          current.evaluate({
+            action,
+            args: args.value,
+            agent,
+            context,
+            now: iat,
+            audience: audience ?? null,
+          }),
         )
         outcome = {
           decision: evaluation.decision,

@@ -1,15 +1,24 @@
 import {
+  base64UrlEncode,
+  type CanonicalArgs,
   canonicalArgs,
+  checkPermit,
   createKeySet,
+  createMemoryReplayCache,
+  type HttpRequestInput,
+  type HttpRequestView,
+  httpRequestView,
   type JwkSet,
   type KeySet,
   type ReceiptClaims,
+  type VerifiedReceipt,
   verifyReceipt,
   WritError,
   type WritErrorCode,
 } from '@writ/verify'
-import { guardAction, wrapAction } from './gate-helpers.js'
-import type { ActionRequest, Decision, Gate, InputProblem } from './types.js'
+import { guardAction, issuedPermits, wrapAction } from './gate-helpers.js'
+import type { ActionRequest, Decision, Gate, InputProblem, PermitDecision } from './types.js'
+import { createUuidV7Generator } from './uuid-v7.js'
 
 /** Options of {@link createRemoteGate}. */
 export interface RemoteGateOptions {
@@ -17,13 +26,13 @@ export interface RemoteGateOptions {
   readonly url: string
   /** This agent's bearer token. The authority derives the agent identity from it. */
   readonly token: string
-  /** No answer within this many milliseconds means refusal. Default 5000. */
+  /** One deadline for a whole decision (key fetches included), in milliseconds. Default 5000. */
   readonly timeoutMs?: number
   /**
    * The authority's public keys, pinned. Recommended: without them the keys are
-   * fetched from the authority itself on first use (trust on first use), which is
-   * allowed only over `https:` or to a loopback address, where nobody on the path
-   * can substitute keys of their own.
+   * fetched from the authority itself (and fetched again when a receipt names a key
+   * not seen yet, after a rotation), which is allowed only over `https:` or to a
+   * loopback address, where nobody on the path can substitute keys of their own.
    */
   readonly keys?: JwkSet | KeySet
   /** The `fetch` to use (tests, proxies). Default `globalThis.fetch`. */
@@ -32,56 +41,7 @@ export interface RemoteGateOptions {
   readonly clock?: () => number
 }
 
-/** How far in the future a PERMIT's `iat` may be, in seconds (clock skew with the authority). */
-const SKEW_SECONDS = 60
-
-/**
- * The first claim of a PERMIT that does not fit the request it answers, or `undefined`:
- * `exp` passed, `iat` in the future, `req` (when the request named one), `aud` and
- * `http` (each must be exactly what was asked, absent when not asked).
- */
-function permitMismatch(
-  claims: ReceiptClaims,
-  request: ActionRequest,
-  now: number,
-): string | undefined {
-  if (now > claims.exp) return 'exp'
-  if (claims.iat > now + SKEW_SECONDS) return 'iat'
-  if (request.request !== undefined && claims.req !== request.request) return 'req'
-  if (claims.aud !== request.audience) return 'aud'
-  const asked = request.http
-  const bound = claims.http
-  if (asked === undefined || bound === undefined) return asked === bound ? undefined : 'http'
-  if (bound.method !== asked.method || bound.uri !== asked.uri || bound.body !== asked.body)
-    return 'http'
-  return undefined
-}
-
-/**
- * The request's members, each read exactly once, so a getter cannot send the authority
- * one value and show the checks below another.
- */
-function snapshotRequest(given: ActionRequest): ActionRequest {
-  const source: Partial<ActionRequest> = typeof given === 'object' && given !== null ? given : {}
-  const { action, args, agent, request, context, audience, http } = source
-  return {
-    action: action as string,
-    args,
-    ...(agent === undefined ? {} : { agent }),
-    ...(request === undefined ? {} : { request }),
-    ...(context === undefined ? {} : { context }),
-    ...(audience === undefined ? {} : { audience }),
-    ...(http === undefined
-      ? {}
-      : {
-          http:
-            typeof http === 'object' && http !== null
-              ? { method: http.method, uri: http.uri, body: http.body }
-              : http,
-        }),
-  }
-}
-
+/** Error codes the authority answers with that keep their meaning on this side. */
 const knownCodes = new Set<string>([
   'GATE_TIMEOUT',
   'GATE_ERROR',
@@ -92,10 +52,18 @@ const knownCodes = new Set<string>([
   'KEY_INVALID',
   'UNAUTHENTICATED',
   'CONTEXT_NOT_ACCEPTED',
+  'AUDIENCE_NOT_ALLOWED',
+  'RATE_LIMITED',
+  'CONCURRENCY_LIMITED',
+  'BODY_TOO_LARGE',
 ])
 
-/** Keys may be fetched on first use only where the transport itself is trustworthy. */
-function mayFetchKeys(url: string): boolean {
+/**
+ * True when `url` is `https:`, or `http:` to a loopback address: `localhost`, `[::1]` or
+ * an IPv4 address in 127.0.0.0/8, read from the parsed address (never a name that merely
+ * starts with `127.`).
+ */
+export function isTrustedKeyLocation(url: string): boolean {
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -103,23 +71,215 @@ function mayFetchKeys(url: string): boolean {
     return false
   }
   if (parsed.protocol === 'https:') return true
-  const host = parsed.hostname.replace(/^\[|\]$/g, '')
-  return (
-    parsed.protocol === 'http:' && (host === 'localhost' || host === '::1' || /^127\./.test(host))
-  )
+  if (parsed.protocol !== 'http:') return false
+  const host = parsed.hostname
+  if (host === 'localhost' || host === '[::1]') return true
+  // WHATWG URL rewrites every IPv4 spelling (127.1, 0x7f.1, 2130706433) to dotted quad.
+  const quad = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)
+  return quad !== null && quad[1] === '127'
+}
+
+function optionError(option: string, message: string): WritError {
+  return new WritError('GATE_ERROR', message, { details: { option } })
 }
 
 function isKeySet(value: JwkSet | KeySet): value is KeySet {
   return typeof (value as Partial<KeySet>).get === 'function'
 }
 
+/** Validates the options; every problem is `GATE_ERROR` naming the option. */
+function checkOptions(options: RemoteGateOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw optionError('options', 'createRemoteGate needs options { url, token }.')
+  }
+  let url: URL | undefined
+  try {
+    url = new URL(options.url)
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw optionError('url', 'url must be the http(s) URL of a writ authority.')
+  }
+  if (typeof options.token !== 'string' || !/^[\x21-\x7e]{16,512}$/.test(options.token)) {
+    throw optionError('token', 'token must be 16 to 512 printable characters.')
+  }
+  const { timeoutMs, fetch: send, clock, keys } = options
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw optionError('timeoutMs', 'timeoutMs must be a positive number of milliseconds.')
+  }
+  if (send !== undefined && typeof send !== 'function')
+    throw optionError('fetch', 'fetch must be a function.')
+  if (clock !== undefined && typeof clock !== 'function')
+    throw optionError('clock', 'clock must be a function.')
+  if (keys === undefined && !isTrustedKeyLocation(options.url)) {
+    throw new WritError(
+      'KEY_MISSING',
+      "Pin the authority's public keys (option keys): fetching them over plain http from a non-loopback host would let anyone on the path sign permits.",
+      { details: { option: 'keys', url: options.url } },
+    )
+  }
+}
+
+/** Standard base64 with padding (RFC 4648 section 4), as the decision API takes bodies. */
+function base64Of(bytes: Uint8Array): string {
+  const url = base64UrlEncode(bytes).replace(/-/g, '+').replace(/_/g, '/')
+  return url + '='.repeat((4 - (url.length % 4)) % 4)
+}
+
+/** What this process will execute with, derived here before the authority answers. */
+interface LocalBinding {
+  /** The canonical arguments, when they are valid input. */
+  readonly args: CanonicalArgs | undefined
+  /** For an HTTP action, the one view of the request, when it can be read. */
+  readonly http: HttpRequestView | undefined
+  /** Why the input is refused here, when it is. */
+  readonly problem: InputProblem | undefined
+}
+
+function problemOf(error: unknown): InputProblem {
+  if (!WritError.isInstance(error)) {
+    return { code: 'INPUT_UNSUPPORTED_TYPE', message: 'The input could not be read.' }
+  }
+  const path = error.details?.['path']
+  return {
+    code: error.code,
+    message: error.message,
+    ...(typeof path === 'string' ? { path } : {}),
+  }
+}
+
+function bindLocally(request: ActionRequest): LocalBinding {
+  try {
+    if (request.httpRequest !== undefined) {
+      if (request.args !== undefined) {
+        throw new WritError('INPUT_SYNTAX', 'An HTTP action takes no args besides httpRequest.', {
+          details: { path: 'args' },
+        })
+      }
+      return { args: undefined, http: httpRequestView(request.httpRequest), problem: undefined }
+    }
+    return { args: canonicalArgs(request.args), http: undefined, problem: undefined }
+  } catch (error) {
+    return { args: undefined, http: undefined, problem: problemOf(error) }
+  }
+}
+
+/** Text that no strict JSON reader accepts: refused input still gets its DENY receipt. */
+const UNREADABLE_ARGS = '\u0000 arguments refused by the agent-side client'
+
+/** The decision request body. Members are read from the snapshot taken once. */
+function wireBody(request: ActionRequest, local: LocalBinding, requestId: string): string {
+  const action =
+    typeof request.action === 'string' ? request.action : '(action name is not a string)'
+  const body: Record<string, unknown> = { action, request: requestId }
+  if (request.httpRequest !== undefined && request.args === undefined) {
+    const { method, uri, contentType, headers, body: bytes } = request.httpRequest
+    body['httpRequest'] = {
+      method,
+      uri,
+      ...(contentType === undefined || contentType === null ? {} : { contentType }),
+      ...(headers === undefined ? {} : { headers }),
+      ...(bytes instanceof Uint8Array && bytes.byteLength > 0 ? { body: base64Of(bytes) } : {}),
+    }
+  } else {
+    // Raw text travels untouched (the authority sees duplicate keys too); an object
+    // travels as its canonical text, or as unreadable text when it is not valid input.
+    body['args'] =
+      typeof request.args === 'string'
+        ? request.args
+        : local.args !== undefined
+          ? local.args.canonical
+          : UNREADABLE_ARGS
+  }
+  if (request.context !== undefined) body['context'] = request.context
+  if (request.audience !== undefined) body['audience'] = request.audience
+  return JSON.stringify(body)
+}
+
+/**
+ * The request's members, each read exactly once, so a getter cannot send the authority
+ * one value and show the checks another.
+ */
+function snapshotRequest(given: ActionRequest): ActionRequest {
+  const source: Partial<ActionRequest> = typeof given === 'object' && given !== null ? given : {}
+  const { action, args, agent, request, context, audience, httpRequest } = source
+  let http: HttpRequestInput | undefined
+  if (typeof httpRequest === 'object' && httpRequest !== null) {
+    const { method, uri, contentType, headers, body } = httpRequest
+    http = { method, uri, contentType, headers, body }
+  } else if (httpRequest !== undefined) {
+    http = httpRequest
+  }
+  return {
+    action: action as string,
+    ...(args === undefined ? {} : { args }),
+    ...(agent === undefined ? {} : { agent }),
+    ...(request === undefined ? {} : { request }),
+    ...(context === undefined ? {} : { context }),
+    ...(audience === undefined ? {} : { audience }),
+    ...(http === undefined ? {} : { httpRequest: http }),
+  }
+}
+
+function invalidResponse(message: string, cause?: unknown, member?: string): WritError {
+  return new WritError('AUTHORITY_RESPONSE_INVALID', message, {
+    ...(cause === undefined ? {} : { cause }),
+    ...(member === undefined ? {} : { details: { member } }),
+  })
+}
+
+/** The authority's answer as JSON, or the refusal it stands for. */
+async function readAnswer(
+  response: Response,
+  deadline: AbortSignal,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  let payload: unknown
+  try {
+    payload = await response.json()
+  } catch (error) {
+    if (deadline.aborted) {
+      throw new WritError('GATE_TIMEOUT', `The authority did not answer within ${timeoutMs} ms`, {
+        cause: error,
+      })
+    }
+    throw invalidResponse(`The authority answered HTTP ${response.status} without JSON`, error)
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw invalidResponse(`The authority answered HTTP ${response.status} without a JSON object`)
+  }
+  const answer = payload as Record<string, unknown>
+  if (!response.ok) {
+    const given = answer['code']
+    const code =
+      typeof given === 'string' && knownCodes.has(given)
+        ? (given as WritErrorCode)
+        : 'AUTHORITY_UNAVAILABLE'
+    throw new WritError(
+      code,
+      `The authority refused to decide (HTTP ${response.status}${typeof given === 'string' ? `, ${given}` : ''})`,
+      { details: { status: response.status } },
+    )
+  }
+  if (typeof answer['receipt'] !== 'string') {
+    throw invalidResponse('The authority answered without a receipt')
+  }
+  return answer
+}
+
 /**
  * A {@link Gate} backed by a remote authority (`writ serve`). Every adapter works
- * with it unchanged. It never trusts the answer blindly: each receipt must verify
- * under the authority's keys, and a PERMIT must name the action asked for and bind
- * the digest of exactly the arguments this process will execute with. Anything
- * else, or no answer before the deadline, is a refusal (`GATE_TIMEOUT`,
- * `AUTHORITY_UNAVAILABLE`, `AUTHORITY_RESPONSE_INVALID`), never an execution.
+ * with it unchanged, and it behaves as a local gate does: invalid input resolves to
+ * the authority's DENY `INPUT_INVALID` receipt, never to an error. It never trusts the
+ * answer blindly: each receipt must verify under the authority's keys, and a PERMIT
+ * must pass the one permit check of `@writ/verify` against what this process will
+ * execute: this action, the digest of exactly these arguments (for an HTTP action, the
+ * view this process derives from the request), this `aud`, the fresh request id sent
+ * with this call, current and of a bounded lifetime. A PERMIT whose `jti` this gate has
+ * seen before is refused (a replayed answer). Anything else, or no answer before the
+ * deadline, is a refusal (`GATE_TIMEOUT`, `AUTHORITY_UNAVAILABLE`,
+ * `AUTHORITY_RESPONSE_INVALID`), never an execution.
  *
  * @example
  * ```ts
@@ -128,178 +288,202 @@ function isKeySet(value: JwkSet | KeySet): value is KeySet {
  * ```
  */
 export function createRemoteGate(options: RemoteGateOptions): Gate {
+  checkOptions(options)
   const base = options.url.replace(/\/+$/, '')
-  if (options.keys === undefined && !mayFetchKeys(base)) {
-    throw new WritError(
-      'KEY_MISSING',
-      "Pin the authority's public keys (option keys): fetching them over plain http from a non-loopback host would let anyone on the path sign permits.",
-      { details: { option: 'keys', url: base } },
-    )
-  }
   const timeoutMs = options.timeoutMs ?? 5000
   const send = options.fetch ?? globalThis.fetch
   const clock = options.clock ?? Date.now
-  let keySet: KeySet | undefined =
-    options.keys === undefined
-      ? undefined
-      : isKeySet(options.keys)
-        ? options.keys
-        : createKeySet(options.keys)
-  let published: JwkSet | undefined =
-    options.keys === undefined
-      ? undefined
-      : isKeySet(options.keys)
-        ? options.keys.toJSON()
-        : options.keys
-
-  const call = async (path: string, init: RequestInit): Promise<Response> => {
-    try {
-      return await send(`${base}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) })
-    } catch (error) {
-      const name = (error as { name?: string } | undefined)?.name
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new WritError('GATE_TIMEOUT', `The authority did not answer within ${timeoutMs} ms`, {
-          cause: error,
-        })
-      }
-      throw new WritError('AUTHORITY_UNAVAILABLE', 'The authority could not be reached', {
-        cause: error,
-      })
-    }
-  }
-
-  const fetchKeys = async (): Promise<KeySet> => {
-    if (keySet) return keySet
-    const response = await call('/.well-known/writ/keys.json', { method: 'GET' })
-    if (!response.ok)
-      throw new WritError(
-        'AUTHORITY_UNAVAILABLE',
-        `Fetching the authority's keys failed with HTTP ${response.status}`,
-      )
-    published = (await response.json()) as JwkSet
-    keySet = createKeySet(published)
-    return keySet
-  }
+  const nextRequestId = createUuidV7Generator(clock)
+  const seen = createMemoryReplayCache({ now: () => Math.floor(clock() / 1000) })
+  const keys = createKeySource(options, base, send, timeoutMs)
 
   const authorize = async (given: ActionRequest): Promise<Decision> => {
     const request = snapshotRequest(given)
-    // Bind locally what will execute. Object arguments travel as their canonical
-    // text; raw text travels untouched so the authority sees duplicate keys too.
-    let local: ReturnType<typeof canonicalArgs> | undefined
-    try {
-      local = canonicalArgs(request.args)
-    } catch {
-      local = undefined
+    if (request.agent !== undefined) {
+      throw new WritError(
+        'AGENT_NOT_ACCEPTED',
+        'A remote authority takes the agent from its token; remove agent from the request.',
+        { details: { path: 'agent' } },
+      )
     }
-    let wireArgs: string
-    if (typeof request.args === 'string') wireArgs = request.args
-    else if (local) wireArgs = local.canonical
-    else {
-      try {
-        wireArgs = JSON.stringify(request.args) ?? 'null'
-      } catch {
-        wireArgs = '\u0000unserializable'
-      }
-    }
-    const body = JSON.stringify({
-      action: request.action,
-      args: wireArgs,
-      ...(request.request === undefined ? {} : { request: request.request }),
-      ...(request.context === undefined ? {} : { context: request.context }),
-      ...(request.audience === undefined ? {} : { audience: request.audience }),
-      ...(request.http === undefined ? {} : { http: request.http }),
-    })
-    const response = await call('/v1/decisions', {
+    const deadline = AbortSignal.timeout(timeoutMs)
+    const local = bindLocally(request)
+    const requestId = request.request ?? nextRequestId()
+    const response = await call(send, `${base}/v1/decisions`, timeoutMs, deadline, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
-      body,
+      body: wireBody(request, local, requestId),
     })
-    let payload: Record<string, unknown>
-    try {
-      payload = (await response.json()) as Record<string, unknown>
-    } catch (error) {
-      throw new WritError(
-        'AUTHORITY_RESPONSE_INVALID',
-        `The authority answered HTTP ${response.status} without JSON`,
-        { cause: error },
-      )
-    }
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-      throw new WritError(
-        'AUTHORITY_RESPONSE_INVALID',
-        `The authority answered HTTP ${response.status} without a JSON object`,
-      )
-    }
-    if (!response.ok) {
-      const code =
-        typeof payload['code'] === 'string' && knownCodes.has(payload['code'])
-          ? (payload['code'] as WritErrorCode)
-          : 'AUTHORITY_UNAVAILABLE'
-      throw new WritError(
-        code,
-        `The authority refused to decide (HTTP ${response.status}${typeof payload['code'] === 'string' ? `, ${payload['code']}` : ''})`,
-        {
-          details: { status: response.status },
-        },
-      )
-    }
-    if (typeof payload['receipt'] !== 'string')
-      throw new WritError('AUTHORITY_RESPONSE_INVALID', 'The authority answered without a receipt')
-    const keys = await fetchKeys()
-    let verified: Awaited<ReturnType<typeof verifyReceipt>>
-    try {
-      verified = await verifyReceipt(payload['receipt'], keys)
-    } catch (error) {
-      throw new WritError(
-        'AUTHORITY_RESPONSE_INVALID',
-        'The receipt from the authority does not verify',
-        { cause: error },
-      )
-    }
+    const answer = await readAnswer(response, deadline, timeoutMs)
+    const verified = await keys.verify(answer['receipt'] as string, deadline)
     const claims = verified.claims
-    if (claims.act.name !== request.action) {
-      throw new WritError(
-        'AUTHORITY_RESPONSE_INVALID',
-        'The receipt names another action than the one asked for',
-      )
-    }
-    const base = { reason: claims.reason, rule: claims.rule, receipt: verified.token, claims }
-    if (claims.decision === 'PERMIT') {
-      if (!local || claims.act.args !== local.digest) {
-        throw new WritError(
-          'AUTHORITY_RESPONSE_INVALID',
-          'The PERMIT does not bind the arguments this process would execute with',
-        )
+    const common = { reason: claims.reason, rule: claims.rule, receipt: verified.token, claims }
+    if (claims.decision !== 'PERMIT') {
+      const problem = local.problem ?? (answer['problem'] as InputProblem | undefined)
+      return {
+        ...common,
+        decision: claims.decision,
+        ...(problem && typeof problem.code === 'string' ? { problem } : {}),
       }
-      // An authentic PERMIT is not enough: it must be this request's, and current. A
-      // replayed answer (an older PERMIT for the same action and arguments, one for
-      // another service or another HTTP request) is refused.
-      const mismatch = permitMismatch(claims, request, Math.floor(clock() / 1000))
-      if (mismatch !== undefined) {
-        throw new WritError(
-          'AUTHORITY_RESPONSE_INVALID',
-          `The PERMIT from the authority is not for this request: ${mismatch}`,
-          { details: { member: mismatch } },
-        )
-      }
-      return { ...base, decision: 'PERMIT', args: local.value }
     }
-    const problem = payload['problem'] as InputProblem | undefined
-    return {
-      ...base,
-      decision: claims.decision,
-      ...(problem && typeof problem.code === 'string' ? { problem } : {}),
-    }
+    const permit = await checkAnswer(request, local, requestId, verified, clock, seen)
+    issuedPermits.add(permit)
+    return permit
   }
 
   const gate: Gate = {
     authorize,
     guard: (request, execute) => guardAction(gate, request, execute),
     wrap: (name, fn, wrapOptions) => wrapAction(gate, name, fn, wrapOptions),
-    async keys() {
-      await fetchKeys()
-      return published as JwkSet
-    },
+    keys: () => keys.published(AbortSignal.timeout(timeoutMs)),
   }
   return gate
+}
+
+/** A PERMIT from the authority, checked against what this process will execute. */
+async function checkAnswer(
+  request: ActionRequest,
+  local: LocalBinding,
+  requestId: string,
+  verified: VerifiedReceipt,
+  clock: () => number,
+  seen: ReturnType<typeof createMemoryReplayCache>,
+): Promise<PermitDecision> {
+  const claims: ReceiptClaims = verified.claims
+  const bound = local.http ?? local.args
+  if (bound === undefined) {
+    throw invalidResponse('The authority permitted input this process refuses', undefined, 'args')
+  }
+  const argsDigest =
+    local.http !== undefined ? local.http.argsDigest : (local.args as CanonicalArgs).digest
+  try {
+    checkPermit(claims, {
+      action: request.action,
+      argsDigest,
+      ...(local.http === undefined ? {} : { http: local.http.binding }),
+      ...(request.audience === undefined ? {} : { audience: request.audience }),
+      request: requestId,
+      now: Math.floor(clock() / 1000),
+    })
+  } catch (error) {
+    const member = WritError.isInstance(error) ? error.code : 'UNKNOWN'
+    throw invalidResponse('The PERMIT from the authority is not for this request', error, member)
+  }
+  if (!seen.claim(claims.jti, claims.exp)) {
+    throw invalidResponse(
+      'The authority answered with a PERMIT it had already given',
+      undefined,
+      'jti',
+    )
+  }
+  const args = local.http !== undefined ? local.http.args : (local.args as CanonicalArgs).value
+  return Object.freeze({
+    decision: 'PERMIT',
+    reason: claims.reason,
+    rule: claims.rule,
+    receipt: verified.token,
+    claims,
+    args,
+  })
+}
+
+/** One HTTP call under the call's deadline; transport failures become refusals. */
+async function call(
+  send: typeof fetch,
+  url: string,
+  timeoutMs: number,
+  deadline: AbortSignal,
+  init: RequestInit,
+): Promise<Response> {
+  try {
+    return await send(url, { ...init, signal: deadline })
+  } catch (error) {
+    if (deadline.aborted) {
+      throw new WritError('GATE_TIMEOUT', `The authority did not answer within ${timeoutMs} ms`, {
+        cause: error,
+      })
+    }
+    throw new WritError('AUTHORITY_UNAVAILABLE', 'The authority could not be reached', {
+      cause: error,
+    })
+  }
+}
+
+interface KeySource {
+  /** Verifies a receipt, fetching the key set again once when it names an unknown key. */
+  verify(token: string, deadline: AbortSignal): Promise<VerifiedReceipt>
+  published(deadline: AbortSignal): Promise<JwkSet>
+}
+
+/**
+ * The authority's keys: pinned, or fetched from the authority and fetched again when a
+ * receipt names a key not in the set (a rotation), with one fetch in flight at a time.
+ */
+function createKeySource(
+  options: RemoteGateOptions,
+  base: string,
+  send: typeof fetch,
+  timeoutMs: number,
+): KeySource {
+  const pinned = options.keys
+  let current: { set: KeySet; jwks: JwkSet } | undefined =
+    pinned === undefined
+      ? undefined
+      : isKeySet(pinned)
+        ? { set: pinned, jwks: pinned.toJSON() }
+        : { set: createKeySet(pinned), jwks: pinned }
+  let inFlight: Promise<{ set: KeySet; jwks: JwkSet }> | undefined
+
+  const load = (deadline: AbortSignal): Promise<{ set: KeySet; jwks: JwkSet }> => {
+    inFlight ??= (async () => {
+      try {
+        const response = await call(
+          send,
+          `${base}/.well-known/writ/keys.json`,
+          timeoutMs,
+          deadline,
+          {
+            method: 'GET',
+          },
+        )
+        if (!response.ok) {
+          throw new WritError(
+            'AUTHORITY_UNAVAILABLE',
+            `Fetching the authority's keys failed with HTTP ${response.status}`,
+          )
+        }
+        const jwks = (await response.json()) as JwkSet
+        current = { set: createKeySet(jwks), jwks }
+        return current
+      } finally {
+        inFlight = undefined
+      }
+    })()
+    return inFlight
+  }
+
+  const verifyWith = async (token: string, set: KeySet): Promise<VerifiedReceipt> => {
+    try {
+      return await verifyReceipt(token, set)
+    } catch (error) {
+      throw invalidResponse('The receipt from the authority does not verify', error)
+    }
+  }
+
+  return {
+    async verify(token, deadline) {
+      const keys = current ?? (await load(deadline))
+      try {
+        return await verifyWith(token, keys.set)
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause
+        const unknownKey = WritError.isInstance(cause) && cause.code === 'KEY_UNKNOWN'
+        if (pinned !== undefined || !unknownKey) throw error
+        return verifyWith(token, (await load(deadline)).set)
+      }
+    },
+    async published(deadline) {
+      return (current ?? (await load(deadline))).jwks
+    },
+  }
 }

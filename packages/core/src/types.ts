@@ -1,7 +1,7 @@
 import type {
   DecisionKind,
   Digest,
-  HttpBinding,
+  HttpRequestInput,
   JsonObject,
   JwkSet,
   ReceiptClaims,
@@ -14,9 +14,10 @@ export interface ActionRequest {
   readonly action: string
   /**
    * The arguments: a JSON object, or the raw JSON text the model produced. Raw text is
-   * preferred: duplicate keys can only be detected there.
+   * preferred: duplicate keys can only be detected there. Absent for an HTTP action
+   * ({@link ActionRequest.httpRequest}), whose arguments are derived from the request.
    */
-  readonly args: unknown
+  readonly args?: unknown
   /** The agent (principal). Embedded gates fall back to their configured default agent. */
   readonly agent?: string
   /** Correlation id for audit logs; a fresh id is generated when missing. */
@@ -25,8 +26,14 @@ export interface ActionRequest {
   readonly context?: JsonObject
   /** The executor or service the permit is meant for (`aud`). */
   readonly audience?: string
-  /** For HTTP actions: method, full URI and body digest, signed into the receipt. */
-  readonly http?: HttpBinding
+  /**
+   * For HTTP actions: the whole request (method, URI, content type, allow-listed
+   * headers, body bytes). The gate derives from it both what the policy sees as `args`
+   * and the `http` binding it signs (`httpRequestView` in `@writ/verify`, spec section
+   * 10), so the two always describe the same request. Give this instead of `args`;
+   * `action` then defaults to `http.<method>` in lower case.
+   */
+  readonly httpRequest?: HttpRequestInput
 }
 
 /** Why an input was refused, when the decision is `DENY` with reason `INPUT_INVALID`. */

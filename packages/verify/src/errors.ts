@@ -74,6 +74,11 @@ export const AUTHORITY_ERROR_CODES = [
   'TOOL_UNKNOWN',
   'RECEIVER_ERROR',
   'CONTEXT_NOT_ACCEPTED',
+  'AGENT_NOT_ACCEPTED',
+  'AUDIENCE_NOT_ALLOWED',
+  'RATE_LIMITED',
+  'CONCURRENCY_LIMITED',
+  'OPERATOR_REQUIRED',
 ] as const
 
 /** A code of {@link VERIFY_ERROR_CODES}: why a token, key set, chain or permit was refused. */
