@@ -7,7 +7,7 @@ import { EXIT_CODES, type ExitCode } from './exit-codes.js'
 import type { CliIo } from './io.js'
 
 /** Codes the CLI raises on its own, besides the {@link WritError} codes of the libraries. */
-export type CliErrorCode = 'USAGE' | 'IO_ERROR' | 'CASES_INVALID' | 'INTERNAL'
+export type CliErrorCode = 'USAGE' | 'IO_ERROR' | 'CASES_INVALID' | 'FILE_UNSAFE' | 'INTERNAL'
 
 /** An error of the command line: a usage mistake or a file that cannot be read or written. */
 export class CliError extends Error {
@@ -65,7 +65,8 @@ export function errorCodeOf(error: unknown): string {
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CliError) {
     if (error.code === 'USAGE') return EXIT_CODES.usage
-    if (error.code === 'IO_ERROR' || error.code === 'CASES_INVALID') return EXIT_CODES.input
+    if (error.code === 'IO_ERROR' || error.code === 'CASES_INVALID' || error.code === 'FILE_UNSAFE')
+      return EXIT_CODES.input
     return EXIT_CODES.internal
   }
   if (WritError.isInstance(error)) {

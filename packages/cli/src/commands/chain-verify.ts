@@ -16,6 +16,7 @@ import { EXIT_CODES } from '../exit-codes.js'
 import { readTokenArgument } from '../files.js'
 import { loadKeySetFile } from '../keys.js'
 import { chainTokens, openExistingStore } from '../store.js'
+import { findRowMismatch } from '../store-rows.js'
 
 /** The outcome for one chain, as `--json` prints it. */
 export interface ChainReport {
@@ -77,7 +78,9 @@ Verifies every chain in the store: each receipt's signature, seq contiguous from
 plus the latest one the store kept) against the chain's size and head. Reports
 the first bad position and its code: CHAIN_GAP (deleted receipt),
 CHAIN_PREV_MISMATCH (inserted or reordered), SIGNATURE_INVALID (edited),
-CHECKPOINT_MISMATCH / CHECKPOINT_ROLLBACK (truncated or rewritten history).
+CHECKPOINT_MISMATCH / CHECKPOINT_ROLLBACK (truncated or rewritten history),
+CHAIN_ROW_MISMATCH (a row's stored columns, such as decision, req or the decoded
+claims, were edited and no longer say what its signed token says).
 
   --store DB        the SQLite store (must exist; required)
   --keys JWKS       trusted public JWK Set. Without it, the public keys the store
@@ -135,23 +138,34 @@ unreadable store, keys or checkpoint file.`,
           checkpoints,
           chainId,
         })
+        // The signatures hold; now the columns kept beside each token must say the same.
+        const mismatch = result.valid ? findRowMismatch(store.path, chainId) : undefined
         reports.push(
-          result.valid
+          mismatch !== undefined
             ? {
                 chain: chainId,
-                valid: true,
-                size: result.size,
-                head: result.head,
+                valid: false,
+                code: 'CHAIN_ROW_MISMATCH',
+                seq: mismatch.seq,
+                message: `the stored ${mismatch.columns.join(', ')} of this row disagree with its signed token`,
                 checkpoints: checkpoints.length,
               }
-            : {
-                chain: chainId,
-                valid: false,
-                code: result.code,
-                seq: result.seq,
-                message: result.message,
-                checkpoints: checkpoints.length,
-              },
+            : result.valid
+              ? {
+                  chain: chainId,
+                  valid: true,
+                  size: result.size,
+                  head: result.head,
+                  checkpoints: checkpoints.length,
+                }
+              : {
+                  chain: chainId,
+                  valid: false,
+                  code: result.code,
+                  seq: result.seq,
+                  message: result.message,
+                  checkpoints: checkpoints.length,
+                },
         )
       }
       const valid = reports.every((report) => report.valid)

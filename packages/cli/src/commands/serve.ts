@@ -3,53 +3,28 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createGate, type Store } from '@writ/core'
-import { type AgentCredential, hashToken, startAuthorityServer } from '@writ/server'
+import { hashToken, startAuthorityServer } from '@writ/server'
 import { createPostgresStore } from '@writ/store-postgres'
 import { createSqliteStore } from '@writ/store-sqlite'
-import { type JsonObject, parseJson } from '@writ/verify'
-import { parse as parseYaml } from 'yaml'
-import { CliError, usageError } from '../cli-error.js'
+import { readAgentsFile } from '../agents-file.js'
+import { usageError } from '../cli-error.js'
 import { type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
-import { readTextFile, resolvePath } from '../files.js'
+import { requireOwnerWritable } from '../file-safety.js'
+import { readTextFile, requireFile, resolvePath } from '../files.js'
 import { loadPolicy } from '../inputs.js'
 import { loadSigningKeys } from '../keys.js'
 
-function readAgents(text: string, path: string): AgentCredential[] {
-  let document: unknown
-  try {
-    document = path.endsWith('.json') ? parseJson(text) : parseYaml(text, { uniqueKeys: true })
-  } catch (cause) {
-    throw new CliError('IO_ERROR', `cannot parse agents file ${path}`, { cause })
-  }
-  const agents = (document as { agents?: unknown } | null)?.agents
-  if (!Array.isArray(agents) || agents.length === 0) {
-    throw new CliError('IO_ERROR', `${path} must hold { agents: [{ agent, tokenSha256 }, ...] }`)
-  }
-  return agents.map((entry, index) => {
-    const candidate = entry as Partial<AgentCredential> | null
-    if (
-      typeof candidate?.agent !== 'string' ||
-      typeof candidate.tokenSha256 !== 'string' ||
-      !/^[0-9a-f]{64}$/.test(candidate.tokenSha256)
-    ) {
-      throw new CliError(
-        'IO_ERROR',
-        `${path}: agents[${index}] needs "agent" and a hex "tokenSha256"`,
-      )
-    }
-    const context = (candidate as { context?: unknown }).context
-    if (
-      context !== undefined &&
-      (context === null || typeof context !== 'object' || Array.isArray(context))
-    ) {
-      throw new CliError('IO_ERROR', `${path}: agents[${index}].context must be an object`)
-    }
-    return {
-      agent: candidate.agent,
-      tokenSha256: candidate.tokenSha256,
-      ...(context === undefined ? {} : { context: context as JsonObject }),
-    }
-  })
+/** A file that decides who may do what: it must exist and be writable by its owner only. */
+function trustedFile(io: Parameters<Command['run']>[1], path: string, what: string): string {
+  requireOwnerWritable(requireFile(io, path, what), what)
+  return path
+}
+
+function positiveFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^[0-9]{1,7}(\.[0-9]{1,3})?$/.test(value) || Number(value) <= 0)
+    throw usageError(`${flag} must be a positive number`)
+  return Number(value)
 }
 
 function portFlag(value: string | undefined): number {
@@ -76,23 +51,33 @@ export const serveCommand: Command = {
     host: { type: 'string' },
     'checkpoint-interval': { type: 'string' },
     'accept-agent-context': { type: 'boolean' },
+    'public-metrics': { type: 'boolean' },
+    rate: { type: 'string' },
+    burst: { type: 'string' },
+    'max-in-flight': { type: 'string' },
   },
   help: `Usage: writ serve --policy FILE --key KEYFILE --agents FILE
                   (--store DB | --postgres URL) [--chain ID] [--issuer ISS]
                   [--port 8787] [--host 127.0.0.1] [--checkpoint-interval SECONDS]
-                  [--accept-agent-context]
+                  [--accept-agent-context] [--public-metrics]
+                  [--rate 50] [--burst 100] [--max-in-flight 16]
 
 Runs the authority: agents POST proposed actions to /v1/decisions with their own
 bearer token and get a decision and its signed receipt; the identity in each
 receipt comes from the token. Publishes /.well-known/writ/keys.json, checkpoints,
-receipts, /healthz, /readyz and /metrics. The first line on stdout is
+receipts, /healthz, /readyz and /metrics. Operators (listed in the agents file)
+alone may issue checkpoints, read every agent's receipts and read /metrics; an
+agent reads only its own receipts. The first line on stdout is
 "writ: serving on <URL>". SIGHUP reloads the policy file; a broken file is
 reported and the last valid policy keeps serving. SIGINT or SIGTERM stops.
 
   --policy FILE          policy document, YAML or JSON (required)
   --key KEYFILE          private signing key or key ring (mode 0600; required)
-  --agents FILE          { agents: [{ agent, tokenSha256, context? }] } (see writ
-                         token new); context holds facts the operator vouches for
+  --agents FILE          { agents: [{ agent, tokenSha256, context?, audiences? }],
+                         operators?: [{ name, tokenSha256 }] } (see writ token
+                         new); context holds facts the operator vouches for;
+                         audiences lists the only aud values the agent may ask
+                         permits for (exact strings; then aud is required)
   --accept-agent-context also take "context" from agents' requests (untrusted; the
                          agents file's context wins). Refused (400) by default
   --store DB             SQLite store (one instance; concurrent decisions share
@@ -101,15 +86,34 @@ reported and the last valid policy keeps serving. SIGINT or SIGTERM stops.
   --chain ID             this instance's chain id (default: the host name and port)
   --issuer ISS           receipt iss (default http://HOST:PORT)
   --checkpoint-interval  issue a signed checkpoint every SECONDS
+  --public-metrics       serve /metrics without a token (private networks only;
+                         by default an operator token is required)
+  --rate N               decisions per second per credential (default 50)
+  --burst N              decisions a credential may send at once (default 100)
+  --max-in-flight N      decisions in flight per credential (default 16); beyond
+                         these limits: 429 RATE_LIMITED / CONCURRENCY_LIMITED
+
+The policy, agents and key files must be writable by their owner only, and not
+sit in a directory anyone may write without the sticky bit: otherwise serve
+stops with FILE_UNSAFE (exit 3). The key file must also be unreadable by others.
 
 Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error,
-3 unreadable file, bad key or unreachable store.`,
+3 unreadable or unsafe file, bad key or unreachable store.`,
   async run(input, io) {
-    const policyPath = requiredFlag(input, 'policy')
+    const policyPath = trustedFile(io, requiredFlag(input, 'policy'), 'policy file')
+    const keyPath = trustedFile(io, requiredFlag(input, 'key'), 'key file')
+    const agentsPath = trustedFile(io, requiredFlag(input, 'agents'), 'agents file')
     const policy = loadPolicy(io, policyPath)
-    const keys = loadSigningKeys(io, requiredFlag(input, 'key'))
-    const agentsPath = requiredFlag(input, 'agents')
-    const agents = readAgents(readTextFile(io, agentsPath, 'agents file'), agentsPath)
+    const keys = loadSigningKeys(io, keyPath)
+    const { agents, operators } = readAgentsFile(
+      readTextFile(io, agentsPath, 'agents file'),
+      agentsPath,
+    )
+    const ratePerSecond = positiveFlag(stringFlag(input, 'rate'), '--rate')
+    const burst = positiveFlag(stringFlag(input, 'burst'), '--burst')
+    const maxInFlight = positiveFlag(stringFlag(input, 'max-in-flight'), '--max-in-flight')
+    if (maxInFlight !== undefined && !Number.isInteger(maxInFlight))
+      throw usageError('--max-in-flight must be a whole number')
     const sqlitePath = stringFlag(input, 'store')
     const postgresUrl = stringFlag(input, 'postgres')
     if ((sqlitePath === undefined) === (postgresUrl === undefined))
@@ -136,6 +140,13 @@ Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error,
     const server = await startAuthorityServer({
       gate,
       agents,
+      operators,
+      metrics: input.values['public-metrics'] === true ? 'public' : 'operator',
+      limits: {
+        ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
+        ...(burst === undefined ? {} : { burst }),
+        ...(maxInFlight === undefined ? {} : { maxInFlight }),
+      },
       policyFile: resolvePath(io, policyPath),
       acceptAgentContext: input.values['accept-agent-context'] === true,
       port,
@@ -148,11 +159,12 @@ Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error,
     return new Promise<number>((resolve) => {
       const reload = () => {
         void server.reloadPolicy().then((result) => {
-          io.stderr(
-            result.ok
-              ? `writ: policy reloaded: ${result.policy.id} ${result.policy.digest}\n`
-              : `writ: ${result.error.code}: policy reload failed, still serving ${gate.policy.digest}: ${result.error.message}\n`,
-          )
+          if (result.status === 'applied')
+            io.stderr(`writ: policy reloaded: ${result.policy.id} ${result.policy.digest}\n`)
+          else if (result.status === 'failed')
+            io.stderr(
+              `writ: ${result.error.code}: policy reload failed, still serving ${gate.policy.digest}: ${result.error.message}\n`,
+            )
         })
       }
       const stop = () => {
@@ -174,18 +186,28 @@ Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error,
 /** `writ token new`: a fresh bearer token for an agent, and the line for the agents file. */
 export const tokenNewCommand: Command = {
   name: 'token new',
-  summary: 'create a bearer token for an agent of writ serve',
+  summary: 'create a bearer token for an agent or operator of writ serve',
   positionals: { min: 0, max: 0, names: '' },
-  options: { agent: { type: 'string' } },
-  help: `Usage: writ token new --agent ID
+  options: { agent: { type: 'string' }, operator: { type: 'string' } },
+  help: `Usage: writ token new (--agent ID | --operator NAME)
 
-Prints { agent, token, tokenSha256 } as one JSON line. Give the token to the
-agent; put { agent, tokenSha256 } in the agents file of writ serve. The server
-keeps only the hash.`,
+Prints { agent, token, tokenSha256 } (or { operator, ... }) as one JSON line.
+Give the token to the agent or operator; put { agent, tokenSha256 } under
+agents, or { name, tokenSha256 } under operators, in the agents file of writ
+serve. The server keeps only the hash.`,
   async run(input, io) {
-    const agent = requiredFlag(input, 'agent')
+    const agent = stringFlag(input, 'agent')
+    const operator = stringFlag(input, 'operator')
+    if ((agent === undefined) === (operator === undefined))
+      throw usageError('give exactly one of --agent ID or --operator NAME')
     const token = `writ_${randomBytes(32).toString('base64url')}`
-    io.stdout(jsonLine({ agent, token, tokenSha256: hashToken(token) }))
+    io.stdout(
+      jsonLine({
+        ...(agent === undefined ? { operator } : { agent }),
+        token,
+        tokenSha256: hashToken(token),
+      }),
+    )
     return 0
   },
 }

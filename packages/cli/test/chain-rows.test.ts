@@ -1,0 +1,83 @@
+/**
+ * `writ chain verify` compares the columns a SQLite store keeps beside each receipt
+ * (decision, req, decoded claims...) with the signed token: a row edited in the file
+ * while its token stays intact is reported as CHAIN_ROW_MISMATCH.
+ */
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+
+let ws: Workspace
+beforeEach(async () => {
+  ws = workspace()
+  ws.write('policy.yaml', PAYMENTS_POLICY)
+  await ws.writ('keygen', '--out', 'signing.jwk')
+  ws.write('keys.json', (await ws.writ('keys', 'export', '--key', 'signing.jwk')).stdout)
+  for (const amount of [10, 5000, 20]) {
+    const result = await ws.writ(
+      'decide',
+      '--policy',
+      'policy.yaml',
+      '--key',
+      'signing.jwk',
+      '--action',
+      'payments.transfer',
+      '--args',
+      JSON.stringify({ to: 'acme', amount }),
+      '--store',
+      'receipts.db',
+    )
+    expect(result.code).toBe(0)
+  }
+})
+afterEach(() => ws.remove())
+
+function sql(statement: string): void {
+  const database = new Database(ws.path('receipts.db'))
+  try {
+    database.prepare(statement).run()
+  } finally {
+    database.close()
+  }
+}
+
+async function chainVerify() {
+  const result = await ws.writ(
+    'chain',
+    'verify',
+    '--store',
+    'receipts.db',
+    '--keys',
+    'keys.json',
+    '--json',
+  )
+  return { ...result, report: JSON.parse(result.stdout) }
+}
+
+describe('writ chain verify: stored columns against the signed token', () => {
+  it('passes an untouched store', async () => {
+    const result = await chainVerify()
+    expect(result.code).toBe(0)
+    expect(result.report.valid).toBe(true)
+  })
+
+  it.each([
+    ['the decision column', `UPDATE receipts SET decision = 'PERMIT' WHERE seq = 1`],
+    [
+      'the decoded claims',
+      `UPDATE receipts SET claims = json_set(claims, '$.decision', 'PERMIT') WHERE seq = 1`,
+    ],
+    ['the request id', `UPDATE receipts SET req = 'other-request' WHERE seq = 1`],
+  ])('reports an edit of %s as CHAIN_ROW_MISMATCH at that seq, exit 1', async (_, statement) => {
+    sql(statement)
+    const result = await chainVerify()
+    expect(result.code).toBe(1)
+    expect(result.report.valid).toBe(false)
+    expect(result.report.chains[0]).toMatchObject({
+      valid: false,
+      code: 'CHAIN_ROW_MISMATCH',
+      seq: 1,
+    })
+    expect(result.stderr).toMatch(/^writ: CHAIN_ROW_MISMATCH: /m)
+  })
+})
