@@ -56,6 +56,13 @@ async function serve(chain: string, url: string): Promise<{ url: string; child: 
       chain,
       '--port',
       '0',
+      // One token carries the whole load here: lift the per-credential limits.
+      '--max-in-flight',
+      '256',
+      '--rate',
+      '10000',
+      '--burst',
+      '10000',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
@@ -85,11 +92,12 @@ beforeAll(async () => {
     )
   cluster = await startPgCluster()
   dir = mkdtempSync(join(tmpdir(), 'writ-scale-'))
-  writeFileSync(join(dir, 'policy.yaml'), policy)
+  writeFileSync(join(dir, 'policy.yaml'), policy, { mode: 0o644 })
   writeFileSync(join(dir, 'key.json'), JSON.stringify(generateSigningKey()), { mode: 0o600 })
   writeFileSync(
     join(dir, 'agents.json'),
     JSON.stringify({ agents: [{ agent: 'agent:payer', tokenSha256: hashToken(token) }] }),
+    { mode: 0o644 },
   )
 }, 180_000)
 
