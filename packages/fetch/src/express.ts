@@ -3,21 +3,19 @@
  * from Express.
  */
 
-import { WritError } from '@writ/verify'
+import { checkOrigin, WritError } from '@writ/verify'
 import type {
   Request as ExpressRequest,
   Response as ExpressResponse,
   NextFunction,
   RequestHandler,
 } from 'express'
-import { checkNodeRequest } from './node.js'
-import { readNodeBody, writeWebResponse } from './node-request.js'
-import { DEFAULT_MAX_BODY_BYTES } from './read-body.js'
+import { incomingOfNode, readNodeBody, writeWebResponse } from './node-request.js'
 import {
-  createReceiptGuard,
+  createReceiptCheck,
   type ReceiptGuardOptions,
   type ReceiptGuardResult,
-  receiverRefusal,
+  refusalResult,
 } from './receipt-guard.js'
 
 function isEmptyPlainObject(value: unknown): boolean {
@@ -56,21 +54,28 @@ async function bodyOf(request: ExpressRequest, maxBytes: number): Promise<Uint8A
  * Express middleware that lets a request through only with a valid, unused PERMIT
  * bound to exactly that request. Mount it before any body parser (it reads the raw
  * body itself), or after `express.raw({ type: '*\/*', inflate: false })`. On success
- * `res.locals.writ` holds `{ receipt, body }` and, when no parser ran, `req.body` is
- * the raw body as a `Buffer`. Refusals are answered with `application/problem+json`.
+ * `res.locals.writ` holds `{ receipt, body, view }` and, when no parser ran, `req.body`
+ * is the raw body as a `Buffer`; `view.args` is the request as the policy saw it.
+ * Refusals are answered with `application/problem+json`.
  *
- * The URI checked is `req.protocol://req.get('host') + req.originalUrl`, so Express's
- * `trust proxy` setting applies; pass `origin` or `publicUrl` to pin it instead.
+ * The URI checked is the configured origin (default: the audience) plus
+ * `req.originalUrl` as received; the `Host` header and `trust proxy` never count.
+ * Express matches routes ignoring case and a trailing slash unless its routers are
+ * built with `caseSensitive: true` and `strict: true`, so by default (`routing:
+ * 'lenient'`) only paths that read the same either way are accepted; set `routing:
+ * 'exact'` once every router in front of the guarded handlers is strict and
+ * case-sensitive.
  *
  * @example
  * ```ts
- * app.post('/v1/transfers', expressReceiptGuard({ keys, audience: 'https://pay.example.com' }),
- *   (req, res) => res.json(pay(JSON.parse(req.body.toString('utf8')))))
+ * app.post('/v1/transfers',
+ *   expressReceiptGuard({ keys, audience: 'https://pay.example.com', replay }),
+ *   (req, res) => res.json(pay(res.locals.writ.view.args.body)))
  * ```
  */
 export function expressReceiptGuard(options: ReceiptGuardOptions): RequestHandler {
-  const guard = createReceiptGuard(options)
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const check = createReceiptCheck({ ...options, routing: options.routing ?? 'lenient' })
+  const origin = checkOrigin(options.origin ?? options.audience)
   const run = async (
     request: ExpressRequest,
     response: ExpressResponse,
@@ -78,19 +83,13 @@ export function expressReceiptGuard(options: ReceiptGuardOptions): RequestHandle
   ): Promise<void> => {
     let result: ReceiptGuardResult
     try {
-      const body =
-        request.get('writ-receipt') === undefined
-          ? new Uint8Array(0)
-          : await bodyOf(request, maxBodyBytes)
-      const target = `${request.protocol}://${request.get('host') ?? 'localhost'}${request.originalUrl}`
-      result = await checkNodeRequest(guard, request, body, target)
+      result = await check(
+        incomingOfNode(request, origin, request.originalUrl, (maxBytes) =>
+          bodyOf(request, maxBytes),
+        ),
+      )
     } catch (caught) {
-      const error = WritError.isInstance(caught)
-        ? caught
-        : new WritError('BODY_NOT_HASHABLE', 'the request body could not be read', {
-            cause: caught,
-          })
-      result = { ok: false, response: receiverRefusal(error), error }
+      result = refusalResult(caught, 'BODY_NOT_HASHABLE')
     }
     if (!result.ok) {
       await writeWebResponse(result.response, response)

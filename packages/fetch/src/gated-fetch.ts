@@ -1,13 +1,11 @@
 import { type ActionRequest, type Gate, type PermitDecision, refusalPayload } from '@writ/core'
-import { digestOf, type JsonObject, WritError } from '@writ/verify'
+import { type JsonObject, WritError } from '@writ/verify'
 import { contentDigestOf } from './content-digest.js'
 import {
+  allowListedHeaders,
   defaultActionName,
-  defaultHttpArgs,
   type HeaderAllowList,
   type HttpActionInput,
-  httpBindingOf,
-  jsonTextOf,
 } from './http-action.js'
 import { problemResponse, problemType, type WritProblem } from './problem.js'
 import { DEFAULT_MAX_BODY_BYTES, readBodyBytes } from './read-body.js'
@@ -29,15 +27,9 @@ export interface GatedFetchOptions {
    */
   readonly action?: PerRequest<string>
   /**
-   * What policies see as `args`. `'http'` (default): the request's method, URL, host,
-   * path, query, allow-listed headers and JSON body (see {@link defaultHttpArgs}).
-   * `'body'`: the JSON body itself, for RPC-style endpoints whose body is the tool's
-   * arguments; a body that is not a JSON object is refused (`INPUT_INVALID`). A
-   * function returns a JSON object, or raw JSON text (preferred: the gate then sees
-   * duplicate keys).
+   * Request headers (case-insensitive names) that policies may see in `args.headers`.
+   * None by default. The receiving guard must allow the same names.
    */
-  readonly args?: 'http' | 'body' | ((request: Request, input: HttpActionInput) => unknown)
-  /** Request headers (case-insensitive names) that policies may see in `args.headers`. None by default. */
   readonly allowHeaders?: HeaderAllowList
   /** The agent the request is made for. Default: the gate's default agent. */
   readonly agent?: string
@@ -67,9 +59,11 @@ type SendOutcome = { readonly response: Response } | { readonly failure: unknown
 /**
  * Wraps `fetch` so every request is decided by a Writ gate before it leaves.
  *
- * Per call it builds the `Request`, reads the body bytes (up to `maxBodyBytes`),
- * hashes them, and asks the gate about the action with the request's method, full
- * URI and body digest bound into the receipt. On PERMIT it sends the same bytes with
+ * Per call it builds the `Request`, reads the body bytes (up to `maxBodyBytes`), and
+ * asks the gate about the request itself (`httpRequest`): the gate derives from it
+ * both what the policy sees and what the receipt binds (spec section 10; see
+ * `httpRequestView` in `@writ/verify` for the arguments policies see). On PERMIT it
+ * sends the same bytes to the normalized URI the receipt binds, with
  * `Writ-Receipt: <receipt>` and an RFC 9530 `Content-Digest`. On DENY, SILENCE or any
  * failure (the gate throws, times out, the body cannot be hashed) nothing is sent:
  * the caller gets a `403 application/problem+json` response, or the `WritError` when
@@ -108,14 +102,7 @@ export function createGatedFetch(gate: Gate, options: GatedFetchOptions = {}): F
       const body = await readBodyBytes(request.body, maxBodyBytes)
       const url = new URL(request.url)
       url.hash = ''
-      input = {
-        request,
-        method: request.method,
-        url,
-        body,
-        digest: digestOf(body),
-        jsonText: jsonTextOf(request.headers.get('content-type'), body),
-      }
+      input = { request, method: request.method, url, body }
     } catch (error) {
       return refuse(error, undefined)
     }
@@ -136,7 +123,7 @@ export function createGatedFetch(gate: Gate, options: GatedFetchOptions = {}): F
       // guardAction (core) has checked that the receipt binds exactly this method, URI,
       // body digest and audience before calling here.
       try {
-        const outgoing = outgoingRequest(request, input, decision.receipt)
+        const outgoing = outgoingRequest(request, input, decision)
         return { response: await underlying(outgoing) }
       } catch (failure) {
         return { failure }
@@ -178,13 +165,6 @@ function actionRequestOf(
       : typeof options.action === 'function'
         ? options.action(request, input)
         : options.action
-  const args =
-    options.args === undefined || options.args === 'http'
-      ? defaultHttpArgs(input, options.allowHeaders)
-      : options.args === 'body'
-        ? // Raw text (or a placeholder the gate refuses) so the strict reader sees the bytes.
-          (input.jsonText ?? bodyText(input.body))
-        : options.args(request, input)
   const audience =
     options.audience === undefined
       ? input.url.origin
@@ -197,27 +177,41 @@ function actionRequestOf(
       : typeof options.context === 'function'
         ? options.context(request, input)
         : options.context
+  const headers = allowListedHeaders((name) => request.headers.get(name), options.allowHeaders)
   return {
     action,
-    args,
     audience,
-    http: httpBindingOf(input),
+    httpRequest: {
+      method: input.method,
+      uri: input.url.href,
+      contentType: request.headers.get('content-type'),
+      ...(headers === undefined ? {} : { headers }),
+      body: input.body,
+    },
     ...(options.agent === undefined ? {} : { agent: options.agent }),
     ...(context === undefined ? {} : { context }),
   }
 }
 
-function bodyText(body: Uint8Array): string {
-  return new TextDecoder('utf-8').decode(body)
-}
-
-/** The request that goes out on PERMIT: the same bytes, plus the receipt and its digest header. */
-function outgoingRequest(request: Request, input: HttpActionInput, receipt: string): Request {
+/**
+ * The request that goes out on PERMIT: the same bytes to the normalized URI the receipt
+ * binds (checked by `guard` against this process's own view of the request), plus the
+ * receipt and its digest header.
+ */
+function outgoingRequest(
+  request: Request,
+  input: HttpActionInput,
+  decision: PermitDecision,
+): Request {
+  const bound = decision.claims.http
+  if (bound === undefined) {
+    throw new WritError('HTTP_MISMATCH', 'The PERMIT binds no HTTP request; nothing was sent.')
+  }
   const headers = new Headers(request.headers)
-  headers.set(RECEIPT_HEADER, receipt)
+  headers.set(RECEIPT_HEADER, decision.receipt)
   headers.set('Content-Digest', contentDigestOf(input.body))
   const hasBody = input.method !== 'GET' && input.method !== 'HEAD' && input.body.byteLength > 0
-  return new Request(input.url, {
+  return new Request(bound.uri, {
     method: input.method,
     headers,
     body: hasBody ? (input.body as Uint8Array<ArrayBuffer>) : null,

@@ -17,13 +17,18 @@ export interface WritHonoVariables {
 /**
  * Hono middleware that lets a request through only with a valid, unused PERMIT bound
  * to exactly that request. The check reads a clone of the body, so handlers can still
- * use `c.req.json()` and friends; `c.get('writ')` holds `{ receipt, body }`.
- * Refusals are answered with `application/problem+json`.
+ * use `c.req.json()` and friends; `c.get('writ')` holds `{ receipt, body, view }`, and
+ * `view.args` is the request as the policy saw it. A request Hono would read another
+ * way than the policy (a percent-encoded path that Hono decodes, a JSON body under a
+ * non-JSON `Content-Type` that `c.req.json()` would parse anyway) is refused with 400
+ * `HTTP_REQUEST_AMBIGUOUS`. Hono matches paths exactly by default; with `strict: false`
+ * (trailing slash ignored) set `routing: 'lenient'`. Refusals are answered with
+ * `application/problem+json`.
  *
  * @example
  * ```ts
  * const app = new Hono()
- * app.use('/v1/*', honoReceiptGuard({ keys, audience: 'https://pay.example.com' }))
+ * app.use('/v1/*', honoReceiptGuard({ keys, audience: 'https://pay.example.com', replay }))
  * app.post('/v1/transfers', async (c) => c.json(await pay(await c.req.json())))
  * ```
  */

@@ -10,20 +10,12 @@ export {
   RECEIPT_HEADER,
   refusalProblem,
 } from './gated-fetch.js'
-export {
-  defaultActionName,
-  defaultHttpArgs,
-  type HeaderAllowList,
-  type HttpActionInput,
-  httpBindingOf,
-  isJsonContentType,
-} from './http-action.js'
+export { defaultActionName, type HeaderAllowList, type HttpActionInput } from './http-action.js'
 export { PROBLEM_CONTENT_TYPE, problemType, type WritProblem } from './problem.js'
 export { DEFAULT_MAX_BODY_BYTES } from './read-body.js'
 // The receiving side (also at `@writ/fetch/receiver`; framework middleware at
 // `@writ/fetch/hono`, `@writ/fetch/express` and `@writ/fetch/node`)
 export {
-  boundUriOf,
   createReceiptGuard,
   type ReceiptGuard,
   type ReceiptGuardFailure,

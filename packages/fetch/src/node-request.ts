@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { WritError } from '@writ/verify'
 import { concatBytes } from './read-body.js'
+import type { IncomingRequest } from './receipt-guard.js'
 
 /**
  * Reads a Node request stream to its end, refusing past `maxBytes` with
@@ -58,32 +59,59 @@ export function readNodeBody(message: IncomingMessage, maxBytes: number): Promis
   })
 }
 
-/**
- * A Fetch-API `Request` for a Node request whose body bytes are already known. The
- * URL is built from the scheme of the connection, the `Host` header and the
- * request target; pass `origin` or `publicUrl` to the guard to bind the public URL
- * behind a proxy instead.
- */
-export function webRequestOf(
-  message: IncomingMessage,
-  body: Uint8Array,
-  target = message.url ?? '/',
-): Request {
-  const encrypted = (message.socket as { encrypted?: boolean } | null)?.encrypted === true
-  const host = message.headers.host ?? 'localhost'
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(message.headers)) {
-    if (value === undefined) continue
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item)
-    else headers.set(name, value)
+/** Every value of the `Host` header as received (Node keeps only the first in `headers`). */
+export function hostHeadersOf(message: IncomingMessage): string[] {
+  const values: string[] = []
+  const raw = message.rawHeaders
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    if ((raw[index] as string).toLowerCase() === 'host') values.push(raw[index + 1] as string)
   }
+  return values
+}
+
+/** One header of a Node request as a string (repeated values joined by ", "), or `null`. */
+function headerOf(message: IncomingMessage, name: string): string | null {
+  const value = message.headers[name.toLowerCase()]
+  if (value === undefined) return null
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+/**
+ * The {@link IncomingRequest} of a Node request: the raw request target, every `Host`
+ * value, and the body read from the stream (or `readBody`, when a framework already
+ * holds the bytes). The Fetch-API view built for `action` functions resolves the
+ * target against `origin`, never the `Host` header.
+ */
+export function incomingOfNode(
+  message: IncomingMessage,
+  origin: string,
+  target: string = message.url ?? '/',
+  readBody: (maxBytes: number) => Promise<Uint8Array> = (maxBytes) =>
+    readNodeBody(message, maxBytes),
+): IncomingRequest {
   const method = message.method ?? 'GET'
-  const hasBody = method !== 'GET' && method !== 'HEAD'
-  return new Request(new URL(target, `${encrypted ? 'https' : 'http'}://${host}`), {
+  return {
     method,
-    headers,
-    body: hasBody ? (body as Uint8Array<ArrayBuffer>) : null,
-  })
+    target,
+    hostHeaders: hostHeadersOf(message),
+    header: (name) => headerOf(message, name),
+    body: readBody,
+    asRequest: () => {
+      const headers = new Headers()
+      for (const [name, value] of Object.entries(message.headers)) {
+        if (value === undefined) continue
+        if (Array.isArray(value)) for (const item of value) headers.append(name, item)
+        else headers.set(name, value)
+      }
+      let url: URL
+      try {
+        url = new URL(target.startsWith('/') && !target.startsWith('//') ? target : '/', origin)
+      } catch {
+        url = new URL(origin)
+      }
+      return new Request(url, { method, headers })
+    },
+  }
 }
 
 /** Writes a Fetch-API `Response` (a problem response) to a Node response. */

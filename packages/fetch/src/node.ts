@@ -3,15 +3,14 @@
  * handlers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { WritError } from '@writ/verify'
-import { readNodeBody, webRequestOf, writeWebResponse } from './node-request.js'
-import { DEFAULT_MAX_BODY_BYTES } from './read-body.js'
+import { checkOrigin } from '@writ/verify'
+import { incomingOfNode, writeWebResponse } from './node-request.js'
 import {
-  createReceiptGuard,
+  createReceiptCheck,
   type ReceiptGuardOptions,
   type ReceiptGuardResult,
   type ReceiptGuardSuccess,
-  receiverRefusal,
+  refusalResult,
 } from './receipt-guard.js'
 
 /** A `node:http` handler that also receives the verified receipt and the body bytes. */
@@ -22,64 +21,34 @@ export type NodeReceiptHandler = (
 ) => void | Promise<void>
 
 /**
- * Checks a Node request against its `Writ-Receipt`: reads the body (so the handler
- * must use `writ.body`, not the stream), then runs the same checks as
- * `createReceiptGuard`. @internal helper shared with the Express middleware.
- */
-export async function checkNodeRequest(
-  guard: (request: Request) => Promise<ReceiptGuardResult>,
-  message: IncomingMessage,
-  body: Uint8Array,
-  target?: string,
-): Promise<ReceiptGuardResult> {
-  const method = message.method ?? 'GET'
-  if ((method === 'GET' || method === 'HEAD') && body.byteLength > 0) {
-    // A Fetch client cannot send this, and no receipt binds it: the body would go unchecked.
-    const error = new WritError(
-      'HTTP_MISMATCH',
-      `a ${method} request with a body matches no receipt`,
-    )
-    return { ok: false, response: receiverRefusal(error), error }
-  }
-  return guard(webRequestOf(message, body, target))
-}
-
-/**
  * Wraps a `(request, response) => void` handler of `node:http` so it runs only for
- * requests that carry a valid, unused PERMIT bound to exactly themselves. Refusals
- * are answered with `application/problem+json` (401 `RECEIPT_MISSING`, 413
- * `BODY_TOO_LARGE`, otherwise 403 with the verifier's code).
- *
- * Behind a proxy, pass `origin` (or `publicUrl`) so the URI checked is the one the
- * sender addressed, not one built from the `Host` header.
+ * requests that carry a valid, unused PERMIT bound to exactly themselves. The request
+ * target is checked as received (`request.url`), against the configured origin: a
+ * target with dot-segments, encoded unreserved characters, a scheme-relative `//`, or an
+ * ambiguous `Host` is refused (400 `HTTP_REQUEST_AMBIGUOUS`), since the handler would
+ * see something other than what the policy saw. The handler must use `writ.body` (or
+ * `writ.view.args`), not the stream, which the guard has read. Refusals are answered
+ * with `application/problem+json` (401 `RECEIPT_MISSING`, 413 `BODY_TOO_LARGE`,
+ * otherwise 400 or 403 with the verifier's code).
  *
  * @example
  * ```ts
- * http.createServer(nodeReceiptGuard({ keys, audience: 'http://127.0.0.1:8080' },
- *   (request, response, writ) => { response.end(JSON.stringify(pay(writ.body))) }))
+ * http.createServer(nodeReceiptGuard({ keys, audience: 'https://pay.example.com', replay: 'memory' },
+ *   (request, response, writ) => { response.end(JSON.stringify(pay(writ.view.args.body))) }))
  * ```
  */
 export function nodeReceiptGuard(
   options: ReceiptGuardOptions,
   handler: NodeReceiptHandler,
 ): (request: IncomingMessage, response: ServerResponse) => void {
-  const guard = createReceiptGuard(options)
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const check = createReceiptCheck(options)
+  const origin = checkOrigin(options.origin ?? options.audience)
   const run = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     let result: ReceiptGuardResult
     try {
-      const body =
-        request.headers['writ-receipt'] === undefined
-          ? new Uint8Array(0)
-          : await readNodeBody(request, maxBodyBytes)
-      result = await checkNodeRequest(guard, request, body)
+      result = await check(incomingOfNode(request, origin))
     } catch (caught) {
-      const error = WritError.isInstance(caught)
-        ? caught
-        : new WritError('BODY_NOT_HASHABLE', 'the request body could not be read', {
-            cause: caught,
-          })
-      result = { ok: false, response: receiverRefusal(error), error }
+      result = refusalResult(caught, 'BODY_NOT_HASHABLE')
     }
     if (!result.ok) {
       await writeWebResponse(result.response, response)

@@ -1,78 +1,64 @@
 import {
+  checkOrigin,
   createKeySet,
   createMemoryReplayCache,
-  type Digest,
-  decodeJws,
-  digestOf,
-  type HttpBinding,
+  type HttpRequestView,
   isKeySet,
   type KeySet,
   type KeySetInput,
   type ReplayCache,
+  receivedHttpRequestView,
   type VerifiedReceipt,
   verifyPermit,
   WritError,
 } from '@writ/verify'
 import { contentDigestMatches } from './content-digest.js'
-import {
-  defaultActionName,
-  defaultHttpArgs,
-  type HeaderAllowList,
-  jsonTextOf,
-} from './http-action.js'
+import { allowListedHeaders, defaultActionName, type HeaderAllowList } from './http-action.js'
 import { problemResponse, problemType, type WritProblem } from './problem.js'
 import { DEFAULT_MAX_BODY_BYTES, readBodyBytes } from './read-body.js'
 
-/** Options of {@link createReceiptGuard}. */
+/** Options of {@link createReceiptGuard} and the framework guards built on it. */
 export interface ReceiptGuardOptions {
   /** The authority's public keys: a JWK Set as published (object or JSON text), or a key set built from one. */
   readonly keys: KeySet | KeySetInput
   /**
    * This service's name as senders write it in `aud`, e.g. `https://pay.example.com`.
-   * When it is an `http(s)` origin and neither `origin` nor `publicUrl` is set, a request
-   * must also be addressed to that origin (its `Host` and request line), or it is refused
-   * with `HTTP_MISMATCH`. With any other audience, `origin` or `publicUrl` is required
-   * (the guard refuses to be built without one, code `RECEIVER_ERROR`): the `Host`
-   * header alone is the sender's to choose.
+   * A receipt must name exactly this audience.
    */
   readonly audience: string
   /**
-   * Refuse receipts that carry no `aud`. Default `true`: a receipt for this service
-   * must say so. (A gated fetch always sets `aud`, to the target origin by default.)
+   * This service's public origin, e.g. `https://pay.example.com`: the URI a receipt must
+   * bind is this origin plus the request target as received. The `Host` header never
+   * counts (it is the sender's to choose). Default: the audience, when the audience is
+   * an origin; otherwise required (the guard refuses to be built without it,
+   * `RECEIVER_ERROR`).
    */
-  readonly requireAudience?: boolean
-  /** Where used receipt ids are kept, so each PERMIT executes once. Default: an in-memory cache. */
-  readonly replay?: ReplayCache
+  readonly origin?: string
+  /**
+   * Where used receipt ids are kept, so each PERMIT executes once. Required, so that the
+   * choice is visible: `'memory'` holds for one process only (two replicas would each
+   * accept the same PERMIT once); several processes share a store's cache
+   * (`createSqliteReplayCache` for one host, `createPostgresReplayCache` for many).
+   */
+  readonly replay: ReplayCache | 'memory'
   /**
    * The action the receipt must name, fixed or per request. Default `http.<method>`
    * in lower case, as the gated fetch names it.
    */
   readonly action?: string | ((request: Request) => string)
-  /**
-   * Whether to check `act.args` too. Default: not checked; the receipt's `http` binding
-   * (method, full URI, body digest) is what ties it to the request. `'http'` recomputes
-   * the gated fetch's default arguments from the request received (set `allowHeaders`
-   * as the sender did), so a policy decision on an allow-listed header cannot be moved
-   * to a request with another value; a function returns the arguments (object or JSON
-   * text) the sender's `args` option produced. A mismatch is `ARGS_MISMATCH`.
-   */
-  readonly args?: 'http' | ((request: Request, body: Uint8Array) => unknown)
-  /** With `args: 'http'`: the sender's `allowHeaders`. */
+  /** Request headers policies saw in `args.headers`: the sender's `allowHeaders`. None by default. */
   readonly allowHeaders?: HeaderAllowList
   /**
-   * The public URL the sender addressed, when it differs from `request.url` (behind a
-   * proxy or load balancer). Default: `request.url`, or `origin` with the request's
-   * path and query when `origin` is set.
+   * How the router behind this guard matches paths. `'exact'` (default here and for Hono
+   * and `node:http`): case and a trailing slash matter. `'lenient'` (the Express guard's
+   * default, as Express ignores both unless told otherwise): only a path that reads the
+   * same either way is accepted, so a deny rule on `/v1/admin` also holds for `/V1/ADMIN/`.
    */
-  readonly publicUrl?: (request: Request) => string | URL
-  /**
-   * This service's public origin, e.g. `https://pay.example.com`. When set, the URI a
-   * receipt must bind is this origin plus the request's path and query, and the
-   * `Host` header the request came with is ignored.
-   */
-  readonly origin?: string
-  /** Clock skew tolerated for `iat` and `exp`, in seconds. Default: the verifier's. */
+  readonly routing?: 'exact' | 'lenient'
+  /** Clock skew tolerated for `iat`, in seconds. Default: the verifier's (60). */
   readonly skewSeconds?: number
+  /** The longest PERMIT lifetime accepted, in seconds: 300 at most (the default). */
+  readonly maxLifetimeSeconds?: number
   /** The most body bytes read; a larger body is refused with `BODY_TOO_LARGE` (413). Default 1 MiB. */
   readonly maxBodyBytes?: number
   /** The current time in seconds (NumericDate). Default: the system clock. */
@@ -86,6 +72,11 @@ export interface ReceiptGuardSuccess {
   readonly receipt: VerifiedReceipt
   /** The body bytes, read once and checked against the receipt. */
   readonly body: Uint8Array
+  /**
+   * The request as the policy saw it (`args`, deep-frozen): run the action on
+   * `view.args.body`, `view.args.query` and `view.args.path` to run exactly what was decided.
+   */
+  readonly view: HttpRequestView
 }
 
 /** A refused request, with the response to send back. */
@@ -107,15 +98,40 @@ export type ReceiptGuardResult = ReceiptGuardSuccess | ReceiptGuardFailure
 export type ReceiptGuard = (request: Request) => Promise<ReceiptGuardResult>
 
 /**
+ * A request as a server received it, before any framework resolved it: what every
+ * guard (Fetch API, `node:http`, Express) hands to {@link ReceiptCheck}.
+ */
+export interface IncomingRequest {
+  readonly method: string
+  /** The request target exactly as received: path and query. */
+  readonly target: string
+  /** Every `Host` header value received. */
+  readonly hostHeaders: readonly string[]
+  /** One header's value, or `null`. */
+  header(name: string): string | null
+  /** Reads the body, up to `maxBytes` (`BODY_TOO_LARGE` beyond). */
+  body(maxBytes: number): Promise<Uint8Array>
+  /** A Fetch-API view of the request, for an `action` function. */
+  asRequest(): Request
+}
+
+/** The check every guard runs on an {@link IncomingRequest}. It never rejects. */
+export type ReceiptCheck = (incoming: IncomingRequest) => Promise<ReceiptGuardResult>
+
+/**
  * HTTP status of each refusal code on the receiving side. `RECEIPT_MISSING` is 401 (a
- * receipt is the credential the request lacks); a body too large to check is 413; a
- * replay cache that cannot answer is 503; everything else, `REPLAYED` included, is 403:
- * the request is not authorized, and sending it again as it is will not change that.
+ * receipt is the credential the request lacks); a request that cannot be read one way
+ * is 400; a body too large to check is 413; a replay cache that cannot answer is 503;
+ * everything else, `REPLAYED` included, is 403: the request is not authorized, and
+ * sending it again as it is will not change that.
  */
 export function receiverStatusOf(code: string): number {
   switch (code) {
     case 'RECEIPT_MISSING':
       return 401
+    case 'HTTP_REQUEST_AMBIGUOUS':
+    case 'HTTP_REQUEST_INVALID':
+      return 400
     case 'BODY_TOO_LARGE':
       return 413
     case 'REPLAY_CACHE_UNAVAILABLE':
@@ -134,8 +150,11 @@ const titles: Record<string, string> = Object.assign(Object.create(null), {
   EXPIRED: 'Writ receipt expired',
   NOT_PERMIT: 'Writ receipt does not permit this request',
   HTTP_MISMATCH: 'Writ receipt is for another request',
+  ARGS_MISMATCH: 'Writ receipt is for another request',
   ACTION_MISMATCH: 'Writ receipt is for another action',
   AUDIENCE_MISMATCH: 'Writ receipt is for another service',
+  HTTP_REQUEST_AMBIGUOUS: 'The request can be read more than one way',
+  HTTP_REQUEST_INVALID: 'The request cannot be checked',
   REPLAY_CACHE_UNAVAILABLE: 'Cannot check single use right now',
   RECEIVER_ERROR: 'The request could not be checked',
 })
@@ -164,167 +183,171 @@ export function receiverRefusal(error: WritError): Response {
   )
 }
 
-/**
- * The URI a receipt must bind for `request`: `publicUrl`, else `origin` plus the
- * request's path and query, else `request.url`; the fragment never counts.
- */
-export function boundUriOf(
-  request: Request,
-  options: Pick<ReceiptGuardOptions, 'publicUrl' | 'origin'>,
-): string {
-  let url: URL
-  if (options.publicUrl !== undefined) {
-    url = new URL(options.publicUrl(request))
-  } else if (options.origin !== undefined) {
-    const received = new URL(request.url)
-    url = new URL(`${received.pathname}${received.search}`, options.origin)
-  } else {
-    url = new URL(request.url)
-  }
-  url.hash = ''
-  return url.href
+/** A refusal result for `caught`; anything that is not a `WritError` is `fallback`. */
+export function refusalResult(
+  caught: unknown,
+  fallback: 'RECEIVER_ERROR' | 'BODY_NOT_HASHABLE' = 'RECEIVER_ERROR',
+): ReceiptGuardFailure {
+  // Fail closed: an unexpected failure is a refusal, reported without its internals.
+  const error = WritError.isInstance(caught)
+    ? caught
+    : new WritError(fallback, 'the request could not be checked', { cause: caught })
+  return { ok: false, response: receiverRefusal(error), error }
 }
 
-/**
- * Builds the receiving side's check: a function that accepts a request only if its
- * `Writ-Receipt` is an authentic, unexpired, unused PERMIT from a trusted key, meant
- * for this service (`aud`), naming the expected action, and bound to exactly this
- * request: method, full URI with query, and the SHA-256 of the body bytes received.
- * A `Content-Digest` header, when present, must match the body too. Any failure
- * resolves with a problem response and a stable code; the guard never rejects and
- * never lets an error through as an acceptance.
- *
- * The receipt's `jti` is used up only when every other check passed, so a request
- * that is refused (for example with a tampered body) does not burn its receipt.
- *
- * @example
- * ```ts
- * const guard = createReceiptGuard({ keys: jwks, audience: 'https://pay.example.com' })
- * const result = await guard(request)
- * if (!result.ok) return result.response
- * transfer(JSON.parse(new TextDecoder().decode(result.body)))
- * ```
- */
-export function createReceiptGuard(options: ReceiptGuardOptions): ReceiptGuard {
-  const keySet: KeySet = isKeySet(options.keys) ? options.keys : createKeySet(options.keys)
-  const replay = options.replay ?? createMemoryReplayCache()
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-  const requireAudience = options.requireAudience ?? true
-  // Without `origin` or `publicUrl` the URI checked is built from the request line and
-  // the `Host` header, which the sender controls. When this service's audience is itself
-  // an origin, the request must be addressed to it: else a receipt an agent obtained for
-  // another host (naming this service as audience) would pass with `Host: other-host`.
-  const addressedOrigin =
-    options.origin === undefined && options.publicUrl === undefined
-      ? originOf(options.audience)
-      : undefined
-  if (
-    addressedOrigin === undefined &&
-    options.origin === undefined &&
-    options.publicUrl === undefined
-  ) {
-    // An audience like `payments-api` says nothing about where requests must arrive,
-    // and the Host header alone is the sender's word: refuse to build such a guard.
+/** The settings a check runs with, validated once when a guard is built. */
+interface CheckSettings {
+  readonly keySet: KeySet
+  readonly origin: string
+  readonly replay: ReplayCache
+  readonly maxBodyBytes: number
+}
+
+function settingsOf(options: ReceiptGuardOptions): CheckSettings {
+  if (typeof options !== 'object' || options === null) {
+    throw new WritError('RECEIVER_ERROR', 'the receipt guard needs options')
+  }
+  if (typeof options.audience !== 'string' || options.audience.length === 0) {
+    throw new WritError('RECEIVER_ERROR', 'audience must name this service', {
+      details: { option: 'audience' },
+    })
+  }
+  const origin = options.origin ?? originOf(options.audience)
+  if (origin === undefined) {
     throw new WritError(
       'RECEIVER_ERROR',
-      `audience "${options.audience}" is not an http(s) origin: set origin (this service's public origin) or publicUrl`,
+      `audience "${options.audience}" is not an http(s) origin: set origin (this service's public origin)`,
       { details: { option: 'origin' } },
     )
   }
-
-  return async function receiptGuard(request: Request): Promise<ReceiptGuardResult> {
-    try {
-      const token = request.headers.get('writ-receipt')
-      if (token === null || token.trim() === '') {
-        throw new WritError('RECEIPT_MISSING', 'this request needs a Writ-Receipt header')
-      }
-      const body = await readBodyBytes(request.body, maxBodyBytes)
-      const contentDigest = request.headers.get('content-digest')
-      if (contentDigest !== null && !(await contentDigestMatches(contentDigest, body))) {
-        throw new WritError('HTTP_MISMATCH', 'the Content-Digest header does not match the body', {
-          details: { field: 'content-digest' },
-        })
-      }
-      const action =
-        options.action === undefined
-          ? defaultActionName(request.method)
-          : typeof options.action === 'function'
-            ? options.action(request)
-            : options.action
-      const uri = boundUriOf(request, options)
-      if (addressedOrigin !== undefined && new URL(uri).origin !== addressedOrigin) {
-        throw new WritError('HTTP_MISMATCH', 'the request is not addressed to this service', {
-          details: { member: 'uri', expected: addressedOrigin },
-        })
-      }
-      const http: HttpBinding = { method: request.method, uri, body: digestOf(body) }
-      const receipt = await verifyPermit(token.trim(), keySet, {
-        action,
-        ...argsExpectation(token.trim(), request, body, http, options),
-        http,
-        audience: options.audience,
-        requireAudience,
-        replay,
-        ...(options.now === undefined ? {} : { now: options.now() }),
-        ...(options.skewSeconds === undefined ? {} : { skewSeconds: options.skewSeconds }),
-      })
-      return { ok: true, receipt, body }
-    } catch (caught) {
-      // Fail closed: an unexpected failure is a refusal, reported without its internals.
-      const error = WritError.isInstance(caught)
-        ? caught
-        : new WritError('RECEIVER_ERROR', 'the request could not be checked', { cause: caught })
-      return { ok: false, response: receiverRefusal(error), error }
-    }
+  const replay = options.replay
+  if (
+    replay !== 'memory' &&
+    typeof (replay as Partial<ReplayCache> | undefined)?.claim !== 'function'
+  ) {
+    throw new WritError(
+      'RECEIVER_ERROR',
+      "replay must be a replay cache, or 'memory' for a single process",
+      { details: { option: 'replay' } },
+    )
+  }
+  return {
+    keySet: isKeySet(options.keys) ? options.keys : createKeySet(options.keys),
+    origin: checkOrigin(origin),
+    replay: replay === 'memory' ? createMemoryReplayCache() : replay,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   }
 }
 
-/**
- * The origin an audience names when it is exactly an `http:` or `https:` origin (with or
- * without a trailing slash), else `undefined`.
- */
+/** The origin an audience names when it is exactly an `http:` or `https:` origin, else `undefined`. */
 function originOf(audience: string): string | undefined {
   try {
-    const url = new URL(audience)
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined
-    return audience === url.origin || audience === `${url.origin}/` ? url.origin : undefined
+    return checkOrigin(audience)
   } catch {
     return undefined
   }
 }
 
 /**
- * What `verifyPermit` compares `act.args` with. Without an `args` option the receipt's
- * own digest is passed, so only the HTTP binding ties the receipt to the request; the
- * signature over that digest is still checked by `verifyPermit`.
+ * Builds the one check behind every receiving guard: a request is accepted only if its
+ * `Writ-Receipt` is an authentic, current, unused PERMIT from a trusted key, meant for
+ * this service (`aud`), naming the expected action, and for exactly the request the
+ * policy saw: the view this service derives from what it received (origin, target,
+ * content type, allow-listed headers, body) equals the one the authority derived
+ * (spec section 10), both its arguments (`act.args`) and its binding (`http`). A
+ * request that could be read two ways is refused (`HTTP_REQUEST_AMBIGUOUS`). A
+ * `Content-Digest` header, when present, must match the body too. The receipt's `jti`
+ * is used up only when every other check passed.
  */
-function argsExpectation(
-  token: string,
-  request: Request,
-  body: Uint8Array,
-  http: HttpBinding,
-  options: ReceiptGuardOptions,
-): { args: unknown } | { argsDigest: Digest } {
-  if (options.args === 'http') {
-    const url = new URL(http.uri)
-    const args = defaultHttpArgs(
-      {
-        request,
-        method: request.method,
-        url,
-        body,
-        digest: http.body,
-        jsonText: jsonTextOf(request.headers.get('content-type'), body),
-      },
-      options.allowHeaders,
-    )
-    return { args }
+export function createReceiptCheck(options: ReceiptGuardOptions): ReceiptCheck {
+  const settings = settingsOf(options)
+  return async function receiptCheck(incoming: IncomingRequest): Promise<ReceiptGuardResult> {
+    try {
+      const token = incoming.header('writ-receipt')?.trim()
+      if (token === undefined || token === '') {
+        throw new WritError('RECEIPT_MISSING', 'this request needs a Writ-Receipt header')
+      }
+      const body = await incoming.body(settings.maxBodyBytes)
+      const contentDigest = incoming.header('content-digest')
+      if (contentDigest !== null && !(await contentDigestMatches(contentDigest, body))) {
+        throw new WritError('HTTP_MISMATCH', 'the Content-Digest header does not match the body', {
+          details: { field: 'content-digest' },
+        })
+      }
+      const view = receivedHttpRequestView(
+        {
+          method: incoming.method,
+          target: incoming.target,
+          hostHeaders: incoming.hostHeaders,
+          contentType: incoming.header('content-type'),
+          headers: allowListedHeaders((name) => incoming.header(name), options.allowHeaders),
+          body,
+        },
+        {
+          origin: settings.origin,
+          routing: options.routing ?? 'exact',
+          maxBodyBytes: settings.maxBodyBytes,
+        },
+      )
+      const action =
+        options.action === undefined
+          ? defaultActionName(incoming.method)
+          : typeof options.action === 'function'
+            ? options.action(incoming.asRequest())
+            : options.action
+      const receipt = await verifyPermit(token, settings.keySet, {
+        action,
+        argsDigest: view.argsDigest,
+        http: view.binding,
+        audience: options.audience,
+        replay: settings.replay,
+        ...(options.now === undefined ? {} : { now: options.now() }),
+        ...(options.skewSeconds === undefined ? {} : { skewSeconds: options.skewSeconds }),
+        ...(options.maxLifetimeSeconds === undefined
+          ? {}
+          : { maxLifetimeSeconds: options.maxLifetimeSeconds }),
+      })
+      return { ok: true, receipt, body, view }
+    } catch (caught) {
+      return refusalResult(caught)
+    }
   }
-  if (typeof options.args === 'function') return { args: options.args(request, body) }
-  const claims = decodeJws(token).claims as { act?: { args?: unknown } } | null
-  const digest = claims?.act?.args
-  // A receipt without a well-formed `act.args` fails `verifyPermit` (CLAIMS_INVALID) anyway.
-  return { argsDigest: (typeof digest === 'string' ? digest : 'sha256:') as Digest }
+}
+
+/**
+ * The {@link IncomingRequest} of a Fetch-API `Request`. Its target is the path and query
+ * of `request.url`, which is what Fetch-API routers (Hono and others) dispatch on.
+ */
+export function incomingOfRequest(request: Request): IncomingRequest {
+  const url = new URL(request.url)
+  const host = request.headers.get('host')
+  return {
+    method: request.method,
+    target: `${url.pathname}${url.search}`,
+    // Fetch joins repeated headers with ", ", which the Host check refuses.
+    hostHeaders: host === null ? [] : [host],
+    header: (name) => request.headers.get(name),
+    body: (maxBytes) => readBodyBytes(request.body, maxBytes),
+    asRequest: () => request,
+  }
+}
+
+/**
+ * Builds the receiving side's check for Fetch-API requests: see {@link createReceiptCheck}.
+ * Any failure resolves with a problem response and a stable code; the guard never
+ * rejects and never lets an error through as an acceptance.
+ *
+ * @example
+ * ```ts
+ * const guard = createReceiptGuard({ keys: jwks, audience: 'https://pay.example.com', replay: 'memory' })
+ * const result = await guard(request)
+ * if (!result.ok) return result.response
+ * transfer(result.view.args.body)
+ * ```
+ */
+export function createReceiptGuard(options: ReceiptGuardOptions): ReceiptGuard {
+  const check = createReceiptCheck(options)
+  return (request) => check(incomingOfRequest(request))
 }
 
 /**
@@ -335,7 +358,7 @@ function argsExpectation(
  *
  * @example
  * ```ts
- * export const POST = withReceiptGuard({ keys, audience: 'https://pay.example.com' },
+ * export const POST = withReceiptGuard({ keys, audience: 'https://pay.example.com', replay },
  *   async (request, receipt) => Response.json(await transfer(await request.json())))
  * ```
  */

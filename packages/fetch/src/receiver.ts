@@ -8,7 +8,6 @@ export { contentDigestMatches, contentDigestOf } from './content-digest.js'
 export { PROBLEM_CONTENT_TYPE, type WritProblem } from './problem.js'
 // The guard
 export {
-  boundUriOf,
   createReceiptGuard,
   type ReceiptGuard,
   type ReceiptGuardFailure,
