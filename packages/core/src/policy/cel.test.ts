@@ -1,6 +1,11 @@
 import { WritError } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
-import { type ConditionActivation, compileAmount, compileCondition } from './cel.js'
+import {
+  type ConditionActivation,
+  ConditionEvaluationError,
+  compileAmount,
+  compileCondition,
+} from './cel.js'
 
 const where = { path: 'rules[0].when', ruleId: 'r' }
 const activation = (
@@ -11,6 +16,7 @@ const activation = (
   agent: 'bot-7',
   context: { tenant: 'acme' },
   now: new Date(Date.UTC(2025, 0, 15, 12)),
+  audience: null,
   ...extra,
 })
 
@@ -132,5 +138,69 @@ describe('compileAmount', () => {
 
   it('refuses non-numeric expressions at load', () => {
     expect(codeOf(() => compileAmount("'5'", where))).toBe('POLICY_INVALID')
+  })
+})
+
+describe('evaluation guards', () => {
+  function errorCodeOf(run: () => unknown): string {
+    try {
+      run()
+    } catch (error) {
+      if (error instanceof ConditionEvaluationError) return error.code
+      return 'other'
+    }
+    return 'none'
+  }
+
+  it('reads `audience`: a string, or null', () => {
+    const condition = compileCondition("audience != null && audience.endsWith('.example')", where)
+    expect(condition.evaluate(activation({}, { audience: 'https://pay.example' }))).toBe(true)
+    expect(condition.evaluate(activation({}, { audience: null }))).toBe(false)
+  })
+
+  it('codes its failures: type mismatch, size limit, budget, other', () => {
+    expect(
+      errorCodeOf(() => compileCondition("args.to == 'x'", where).evaluate(activation({ to: [] }))),
+    ).toBe('EVAL_TYPE_MISMATCH')
+    expect(
+      errorCodeOf(() =>
+        compileCondition('args.l.exists(i, i == 1)', where, { maxIteratedSize: 2 }).evaluate(
+          activation({ l: [3, 2, 1] }),
+        ),
+      ),
+    ).toBe('EVAL_SIZE_LIMIT')
+    expect(
+      errorCodeOf(() =>
+        compileCondition('2 in args.l', where, { maxIteratedSize: 2 }).evaluate(
+          activation({ l: [3, 2, 1] }),
+        ),
+      ),
+    ).toBe('EVAL_SIZE_LIMIT')
+    expect(
+      errorCodeOf(() =>
+        compileCondition("args.s.contains('x')", where, { maxEvaluationCost: 10 }).evaluate(
+          activation({ s: 'a'.repeat(1000) }),
+        ),
+      ),
+    ).toBe('EVAL_BUDGET_EXCEEDED')
+    expect(errorCodeOf(() => compileCondition('args.x > 1', where).evaluate(activation({})))).toBe(
+      'EVAL_FAILED',
+    )
+  })
+
+  it('gives every evaluation a fresh budget', () => {
+    const condition = compileCondition('args.l.all(i, i > 0)', where, { maxEvaluationCost: 200 })
+    const args = { l: Array.from({ length: 20 }, (_, index) => index + 1) }
+    for (let round = 0; round < 50; round++) expect(condition.evaluate(activation(args))).toBe(true)
+  })
+
+  it('warns about quadratic patterns over argument lists only', () => {
+    expect(
+      compileCondition('args.a.all(x, args.b.exists(y, y == x))', where).warnings,
+    ).toHaveLength(1)
+    expect(compileCondition('args.a.all(x, x in args.b)', where).warnings).toHaveLength(1)
+    expect(compileCondition("args.a.all(x, x in ['a'])", where).warnings).toEqual([])
+    expect(compileCondition("['a'].all(x, x in args.b)", where).warnings).toEqual([])
+    expect(compileCondition('args.a.all(x, x.b.all(y, y > 0))', where).warnings).toEqual([])
   })
 })

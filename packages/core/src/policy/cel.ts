@@ -1,5 +1,12 @@
 import { Environment } from '@marcbachmann/cel-js'
 import type { JsonObject } from '@writ/verify'
+import {
+  ConditionEvaluationError,
+  DEFAULT_EVALUATION_LIMITS,
+  type EvaluationLimits,
+  guardTree,
+  runWithin,
+} from './cel-guard.js'
 import { type PolicyErrorCode, policyError } from './policy-problem.js'
 import { analyzeRegex } from './regex-safety.js'
 import { MAX_EXPRESSION_LENGTH } from './schema.js'
@@ -13,6 +20,8 @@ export interface ConditionActivation {
   readonly agent: string
   readonly context: Readonly<JsonObject>
   readonly now: Date
+  /** The audience the request names (the receipt's `aud`), or `null` when it names none. */
+  readonly audience: string | null
 }
 
 /** Where an expression sits in its policy, for error details. */
@@ -32,7 +41,12 @@ export interface CompiledCondition {
   readonly source: string
   /** True when the expression reads `now`. */
   readonly usesNow: boolean
-  /** The condition's value; throws when it fails to evaluate or is not a boolean. */
+  /** Patterns whose cost may grow faster than their input, for `writ policy check`. */
+  readonly warnings: readonly ExpressionWarning[]
+  /**
+   * The condition's value; throws when it fails to evaluate or is not a boolean, with a
+   * {@link ConditionEvaluationError} `code` when Writ's guards refused it.
+   */
   evaluate(activation: ConditionActivation): boolean
 }
 
@@ -40,11 +54,19 @@ export interface CompiledCondition {
 export interface CompiledAmount {
   readonly source: string
   readonly usesNow: boolean
+  readonly warnings: readonly ExpressionWarning[]
   evaluate(activation: ConditionActivation): number
 }
 
 /** The variables a Writ condition may read. */
-export const CONDITION_VARIABLES = ['args', 'agent', 'context', 'now'] as const
+export const CONDITION_VARIABLES = ['args', 'agent', 'context', 'now', 'audience'] as const
+
+/** A pattern in an expression that is allowed but may be slow on large arguments. */
+export interface ExpressionWarning {
+  readonly message: string
+  /** Offset of the pattern in the expression. */
+  readonly offset?: number
+}
 
 /** How deeply comprehension macros (`all`, `exists`, `exists_one`, `map`, `filter`) may nest. */
 export const MAX_MACRO_NESTING = 2
@@ -68,13 +90,18 @@ function environment(): Environment {
     .registerVariable('agent', 'string')
     .registerVariable('context', 'map')
     .registerVariable('now', 'google.protobuf.Timestamp')
+    // A string, or null when the request names no audience: `dyn` so null is accepted.
+    .registerVariable('audience', 'dyn')
   return sharedEnvironment
 }
 
-/** The error an expression raises when it fails at runtime. */
-export class ConditionEvaluationError extends Error {
-  override readonly name = 'ConditionEvaluationError'
-}
+export {
+  type ConditionErrorCode,
+  ConditionEvaluationError,
+  conditionErrorCode,
+  DEFAULT_MAX_EVALUATION_COST,
+  DEFAULT_MAX_ITERATED_SIZE,
+} from './cel-guard.js'
 
 interface AstLike {
   readonly op: string
@@ -108,16 +135,41 @@ function fail(
   ])
 }
 
+function readsArgs(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(readsArgs)
+  if (!isAst(value)) return false
+  return (value.op === 'id' && value.args === 'args') || readsArgs(value.args)
+}
+
+interface Findings {
+  usesNow: boolean
+  readonly warnings: ExpressionWarning[]
+}
+
+const QUADRATIC_MACRO =
+  'a comprehension nested in another, both over argument lists: its cost grows with the product of their sizes'
+const QUADRATIC_IN =
+  '`in` over an argument list inside a comprehension over an argument list: its cost grows with the product of their sizes'
+
 // Walks the cel-js AST: refuses non-literal or unsafe `matches()` patterns and deep
-// macro nesting; reports whether `now` is read.
+// macro nesting; reports whether `now` is read, and warns about quadratic patterns.
+// `overArgs` is true inside a comprehension that iterates something read from `args`.
 function inspect(
   node: AstLike,
   location: ExpressionLocation,
   depth: number,
-  found: { usesNow: boolean },
+  found: Findings,
+  overArgs: boolean,
 ): void {
   if (node.op === 'id' && node.args === 'now') found.usesNow = true
   let nextDepth = depth
+  let nextOverArgs = overArgs
+  if (node.op === 'in' && overArgs && readsArgs((node.args as readonly unknown[])[1])) {
+    found.warnings.push({
+      message: QUADRATIC_IN,
+      ...(node.start === undefined ? {} : { offset: node.start }),
+    })
+  }
   if (node.op === 'rcall' || node.op === 'call') {
     const parts = node.args as readonly unknown[]
     const name = parts[0]
@@ -146,10 +198,25 @@ function inspect(
           node.start,
         )
       }
+      const receiverReadsArgs = readsArgs(parts[1])
+      if (overArgs && receiverReadsArgs) {
+        found.warnings.push({
+          message: QUADRATIC_MACRO,
+          ...(node.start === undefined ? {} : { offset: node.start }),
+        })
+      }
+      if (isAst(parts[1])) inspect(parts[1], location, nextDepth, found, overArgs)
+      nextOverArgs = overArgs || receiverReadsArgs
+      const visitBody = (value: unknown): void => {
+        if (isAst(value)) inspect(value, location, nextDepth, found, nextOverArgs)
+        else if (Array.isArray(value)) for (const item of value) visitBody(item)
+      }
+      visitBody(parts[2])
+      return
     }
   }
   const visit = (value: unknown): void => {
-    if (isAst(value)) inspect(value, location, nextDepth, found)
+    if (isAst(value)) inspect(value, location, nextDepth, found, nextOverArgs)
     else if (Array.isArray(value)) for (const item of value) visit(item)
   }
   visit(node.args)
@@ -162,7 +229,8 @@ function compile(
   location: ExpressionLocation,
   accepted: ReadonlySet<string>,
   kind: string,
-): { run: Evaluator; usesNow: boolean } {
+  limits: EvaluationLimits,
+): { run: Evaluator; usesNow: boolean; warnings: readonly ExpressionWarning[] } {
   if (source.length > MAX_EXPRESSION_LENGTH)
     fail('POLICY_INVALID', location, `expression longer than ${MAX_EXPRESSION_LENGTH} characters`)
   const cel = environment()
@@ -203,9 +271,48 @@ function compile(
   if (checked.type === undefined || !accepted.has(checked.type)) {
     fail('POLICY_INVALID', location, `${kind} has type ${checked.type ?? 'unknown'}`)
   }
-  const found = { usesNow: false }
-  inspect(parsed.ast as unknown as AstLike, location, 0, found)
-  return { run: parsed as unknown as Evaluator, usesNow: found.usesNow }
+  const found: Findings = { usesNow: false, warnings: [] }
+  inspect(parsed.ast as unknown as AstLike, location, 0, found, false)
+  // From here on every step of the expression draws on the evaluation's budget.
+  guardTree(parsed.ast)
+  const evaluate = parsed as unknown as Evaluator
+  return {
+    run: (activation) => {
+      try {
+        return runWithin(limits, () => evaluate(activation))
+      } catch (error) {
+        if (error instanceof ConditionEvaluationError) throw error
+        // cel-js's own errors (a missing field, no such overload) keep their message.
+        throw new ConditionEvaluationError(
+          'EVAL_FAILED',
+          error instanceof Error ? error.message : String(error),
+          { cause: error },
+        )
+      }
+    },
+    usesNow: found.usesNow,
+    warnings: Object.freeze(found.warnings),
+  }
+}
+
+/**
+ * The bounds one evaluation of an expression runs under. An evaluation that exceeds
+ * them fails (`EVAL_BUDGET_EXCEEDED`, `EVAL_SIZE_LIMIT`), so the policy decides DENY
+ * `EVAL_ERROR`.
+ */
+export interface ExpressionLimits {
+  /** Cost units one evaluation may spend. Default {@link DEFAULT_MAX_EVALUATION_COST}. */
+  readonly maxEvaluationCost?: number
+  /** The longest list or largest map a macro or `in` may iterate. Default {@link DEFAULT_MAX_ITERATED_SIZE}. */
+  readonly maxIteratedSize?: number
+}
+
+function evaluationLimits(limits: ExpressionLimits | undefined): EvaluationLimits {
+  if (limits === undefined) return DEFAULT_EVALUATION_LIMITS
+  return {
+    maxCost: limits.maxEvaluationCost ?? DEFAULT_EVALUATION_LIMITS.maxCost,
+    maxIteratedSize: limits.maxIteratedSize ?? DEFAULT_EVALUATION_LIMITS.maxIteratedSize,
+  }
 }
 
 const booleanTypes: ReadonlySet<string> = new Set(['bool', 'dyn'])
@@ -222,15 +329,29 @@ const numberTypes: ReadonlySet<string> = new Set(['int', 'uint', 'double', 'dyn'
  * condition.evaluate({ args: { amount: 250, currency: 'USD' }, agent: 'bot', context: {}, now: new Date() }) // true
  * ```
  */
-export function compileCondition(source: string, where: ExpressionLocation): CompiledCondition {
-  const { run, usesNow } = compile(source, where, booleanTypes, 'a condition must be boolean but')
+export function compileCondition(
+  source: string,
+  where: ExpressionLocation,
+  limits?: ExpressionLimits,
+): CompiledCondition {
+  const { run, usesNow, warnings } = compile(
+    source,
+    where,
+    booleanTypes,
+    'a condition must be boolean but',
+    evaluationLimits(limits),
+  )
   return {
     source,
     usesNow,
+    warnings,
     evaluate(activation) {
       const value = run(activation)
       if (typeof value !== 'boolean')
-        throw new ConditionEvaluationError(`condition returned ${typeof value}, not a boolean`)
+        throw new ConditionEvaluationError(
+          'EVAL_FAILED',
+          `condition returned ${typeof value}, not a boolean`,
+        )
       return value
     },
   }
@@ -240,18 +361,29 @@ export function compileCondition(source: string, where: ExpressionLocation): Com
  * Compiles a CEL expression that yields an amount (a limit's `sum`). At runtime the value
  * must be a finite number >= 0 (CEL `int`, `uint` or `double`); anything else throws.
  */
-export function compileAmount(source: string, where: ExpressionLocation): CompiledAmount {
-  const { run, usesNow } = compile(source, where, numberTypes, 'a sum must be a number but')
+export function compileAmount(
+  source: string,
+  where: ExpressionLocation,
+  limits?: ExpressionLimits,
+): CompiledAmount {
+  const { run, usesNow, warnings } = compile(
+    source,
+    where,
+    numberTypes,
+    'a sum must be a number but',
+    evaluationLimits(limits),
+  )
   return {
     source,
     usesNow,
+    warnings,
     evaluate(activation) {
       const value = run(activation)
       let amount: number
       if (typeof value === 'number') amount = value
       else if (typeof value === 'bigint') {
         if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n)
-          throw new ConditionEvaluationError('sum is out of range')
+          throw new ConditionEvaluationError('EVAL_FAILED', 'sum is out of range')
         amount = Number(value)
       } else if (
         typeof value === 'object' &&
@@ -261,11 +393,15 @@ export function compileAmount(source: string, where: ExpressionLocation): Compil
         // CEL uint values are wrapped; unwrap them the same way.
         const inner = (value as { valueOf(): bigint }).valueOf()
         if (inner > BigInt(Number.MAX_SAFE_INTEGER))
-          throw new ConditionEvaluationError('sum is out of range')
+          throw new ConditionEvaluationError('EVAL_FAILED', 'sum is out of range')
         amount = Number(inner)
-      } else throw new ConditionEvaluationError(`sum returned ${typeof value}, not a number`)
+      } else
+        throw new ConditionEvaluationError(
+          'EVAL_FAILED',
+          `sum returned ${typeof value}, not a number`,
+        )
       if (!Number.isFinite(amount) || amount < 0)
-        throw new ConditionEvaluationError('sum must be a finite number >= 0')
+        throw new ConditionEvaluationError('EVAL_FAILED', 'sum must be a finite number >= 0')
       return amount
     },
   }

@@ -275,3 +275,19 @@ describe('compilePolicy: errors say where and what', () => {
     expect(error.details).toMatchObject({ path: 'rules[0].when' })
   })
 })
+
+describe('evaluation bounds', () => {
+  it('refuses a budget or size cap that is not a positive integer', () => {
+    const document = { writ: 1, id: 'x', rules: [] }
+    for (const options of [
+      { maxEvaluationCost: 0 },
+      { maxEvaluationCost: 1.5 },
+      { maxIteratedSize: -1 },
+      { maxIteratedSize: Number.NaN },
+    ]) {
+      expect(() => compilePolicy(document, options)).toThrow(
+        expect.objectContaining({ code: 'POLICY_INVALID' }),
+      )
+    }
+  })
+})

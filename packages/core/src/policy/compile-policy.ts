@@ -5,7 +5,9 @@ import {
   type CompiledCondition,
   compileAmount,
   compileCondition,
+  type ExpressionLimits,
   type ExpressionLocation,
+  type ExpressionWarning,
 } from './cel.js'
 import {
   POLICY_REASONS,
@@ -31,6 +33,31 @@ export interface CompilePolicyOptions {
   readonly format?: PolicyFormat
   /** How many action names each rule index remembers (LRU). Default 4096. */
   readonly actionCacheSize?: number
+  /**
+   * The work one evaluation of a condition (or limit `sum`) may do, in cost units (see
+   * docs/policy.md, "Evaluation cost"). Past it the condition fails with
+   * `EVAL_BUDGET_EXCEEDED` and the decision is DENY `EVAL_ERROR`. Default 1,000,000.
+   */
+  readonly maxEvaluationCost?: number
+  /**
+   * The longest list (or largest map) a macro (`all`, `exists`, `exists_one`, `map`,
+   * `filter`) or `in` may iterate; a longer one fails with `EVAL_SIZE_LIMIT` and the
+   * decision is DENY `EVAL_ERROR`. Default 10,000.
+   */
+  readonly maxIteratedSize?: number
+}
+
+function positiveInteger(
+  value: number | undefined,
+  name: string,
+  source: string | undefined,
+): number | undefined {
+  if (value === undefined) return undefined
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw policyError('POLICY_INVALID', source, [
+      { path: '', message: `option ${name} must be a positive integer` },
+    ])
+  return value
 }
 
 interface CodedProblem extends PolicyProblem {
@@ -110,6 +137,12 @@ export function compilePolicy(
   options: CompilePolicyOptions = {},
 ): CompiledPolicy {
   const { source } = options
+  const maxEvaluationCost = positiveInteger(options.maxEvaluationCost, 'maxEvaluationCost', source)
+  const maxIteratedSize = positiveInteger(options.maxIteratedSize, 'maxIteratedSize', source)
+  const limitsOfExpressions: ExpressionLimits = {
+    ...(maxEvaluationCost === undefined ? {} : { maxEvaluationCost }),
+    ...(maxIteratedSize === undefined ? {} : { maxIteratedSize }),
+  }
   let parsed: ParsedSource
   if (typeof input === 'string') {
     parsed = parseSource(input, detectFormat(source, options.format))
@@ -173,6 +206,22 @@ export function compilePolicy(
       problems.push({ ...problem, ...position, code })
     }
   }
+  const warnings: PolicyProblem[] = []
+  const warn = (found: readonly ExpressionWarning[], path: PropertyKey[], ruleId: string) => {
+    if (found.length === 0) return
+    const position = parsed.locate(path) ?? {}
+    for (const warning of found) {
+      warnings.push({
+        path: formatPath(path),
+        ruleId,
+        message:
+          warning.offset === undefined
+            ? warning.message
+            : `${warning.message} (at offset ${warning.offset})`,
+        ...position,
+      })
+    }
+  }
   const duplicate = (path: PropertyKey[], id: string, message: string) => {
     problems.push({
       code: 'POLICY_INVALID',
@@ -193,7 +242,8 @@ export function compilePolicy(
     if (rule.when !== undefined) {
       const path = ['rules', index, 'when']
       try {
-        condition = compileCondition(rule.when, locationOf(path, rule.id))
+        condition = compileCondition(rule.when, locationOf(path, rule.id), limitsOfExpressions)
+        warn(condition.warnings, path, rule.id)
       } catch (error) {
         record(error, path, rule.id)
       }
@@ -220,7 +270,8 @@ export function compilePolicy(
     if (limit.when !== undefined) {
       const path = ['limits', index, 'when']
       try {
-        condition = compileCondition(limit.when, locationOf(path, limit.id))
+        condition = compileCondition(limit.when, locationOf(path, limit.id), limitsOfExpressions)
+        warn(condition.warnings, path, limit.id)
       } catch (error) {
         record(error, path, limit.id)
       }
@@ -228,7 +279,8 @@ export function compilePolicy(
     if (limit.sum !== undefined) {
       const path = ['limits', index, 'sum']
       try {
-        amount = compileAmount(limit.sum, locationOf(path, limit.id))
+        amount = compileAmount(limit.sum, locationOf(path, limit.id), limitsOfExpressions)
+        warn(amount.warnings, path, limit.id)
       } catch (error) {
         record(error, path, limit.id)
       }
@@ -256,6 +308,7 @@ export function compilePolicy(
     digest,
     document,
     source,
+    warnings: Object.freeze(warnings),
     evaluate: (evaluationInput) => evaluator.evaluate(evaluationInput),
     explain: (evaluationInput) => evaluator.explain(evaluationInput),
   } satisfies CompiledPolicy)

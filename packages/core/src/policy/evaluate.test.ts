@@ -262,6 +262,7 @@ describe('explain', () => {
       decision: 'DENY',
       reason: 'EVAL_ERROR',
       rule: 'blocked',
+      errorCode: 'EVAL_FAILED',
     })
     expect(explanation.rules).toEqual([
       {
@@ -271,6 +272,7 @@ describe('explain', () => {
         applies: true,
         holds: null,
         error: expect.any(String),
+        errorCode: 'EVAL_FAILED',
       },
       {
         id: 'email',
@@ -279,6 +281,7 @@ describe('explain', () => {
         applies: false,
         holds: null,
         error: null,
+        errorCode: null,
       },
       {
         id: 'small',
@@ -287,10 +290,11 @@ describe('explain', () => {
         applies: true,
         holds: true,
         error: null,
+        errorCode: null,
       },
     ])
     expect(explanation.limits).toEqual([
-      { id: 'daily', applies: true, holds: true, amount: 250, error: null },
+      { id: 'daily', applies: true, holds: true, amount: 250, error: null, errorCode: null },
     ])
   })
 })

@@ -1,6 +1,7 @@
 import type { LimitCheck } from '../types.js'
 import { ActionIndex } from './action-index.js'
 import type { CompiledAmount, CompiledCondition, ConditionActivation } from './cel.js'
+import { type ConditionErrorCode, conditionErrorCode } from './cel-guard.js'
 import type {
   Evaluation,
   EvaluationInput,
@@ -70,6 +71,12 @@ interface IndexedLimit extends PreparedLimit {
 
 const byId = <T extends { readonly id: string }>(left: T, right: T): number =>
   left.id < right.id ? -1 : left.id > right.id ? 1 : 0
+
+/** The DENY `EVAL_ERROR` of a rule or limit, with the code of the error that caused it. */
+function failedWith(failed: Evaluation, error: unknown): Evaluation {
+  const errorCode: ConditionErrorCode = conditionErrorCode(error)
+  return Object.freeze({ ...failed, errorCode })
+}
 
 function describe(error: unknown): string {
   if (error instanceof Error) return (error.message.split('\n')[0] ?? error.name) || error.name
@@ -144,7 +151,13 @@ export class PolicyEvaluator {
       if (typeof input.now !== 'number' || !Number.isFinite(input.now)) return undefined
       now = new Date(input.now * 1000)
     }
-    return { args: input.args, agent: input.agent, context: input.context, now }
+    return {
+      args: input.args,
+      agent: input.agent,
+      context: input.context,
+      now,
+      audience: typeof input.audience === 'string' ? input.audience : null,
+    }
   }
 
   /** Decides for one input. Never throws. */
@@ -165,13 +178,17 @@ export class PolicyEvaluator {
     if (activation === undefined) return EVAL_ERROR_NO_RULE
 
     let failed: IndexedRule | undefined
+    let failure: unknown
     // Denies are sorted by id: the first that holds is the smallest holding deny.
     for (const rule of denies) {
       if (rule.condition === undefined) return rule.decided
       try {
         if (rule.condition.evaluate(activation)) return rule.decided
-      } catch {
-        failed ??= rule
+      } catch (error) {
+        if (failed === undefined) {
+          failed = rule
+          failure = error
+        }
       }
     }
     let permitted: IndexedRule | undefined
@@ -182,11 +199,14 @@ export class PolicyEvaluator {
       }
       try {
         if (rule.condition.evaluate(activation)) permitted ??= rule
-      } catch {
-        if (failed === undefined || rule.id < failed.id) failed = rule
+      } catch (error) {
+        if (failed === undefined || rule.id < failed.id) {
+          failed = rule
+          failure = error
+        }
       }
     }
-    if (failed !== undefined) return failed.failed
+    if (failed !== undefined) return failedWith(failed.failed, failure)
     if (permitted === undefined) return CONDITION_FALSE
     return this.#withLimits(permitted, input, activation)
   }
@@ -205,8 +225,8 @@ export class PolicyEvaluator {
       try {
         if (limit.condition !== undefined && !limit.condition.evaluate(activation)) continue
         amount = limit.amount === undefined ? 1 : limit.amount.evaluate(activation)
-      } catch {
-        return limit.failed
+      } catch (error) {
+        return failedWith(limit.failed, error)
       }
       checks.push(
         Object.freeze({
@@ -240,6 +260,7 @@ export class PolicyEvaluator {
       const applies = denies.has(rule) || permits.has(rule)
       let holds: boolean | null = null
       let error: string | null = null
+      let errorCode: ConditionErrorCode | null = null
       if (applies) {
         if (rule.condition === undefined) holds = true
         else if (activation === undefined) error = nowError
@@ -248,16 +269,26 @@ export class PolicyEvaluator {
             holds = rule.condition.evaluate(activation)
           } catch (caught) {
             error = describe(caught)
+            errorCode = conditionErrorCode(caught)
           }
         }
       }
-      return { id: rule.id, effect: rule.effect, reason: rule.reason, applies, holds, error }
+      return {
+        id: rule.id,
+        effect: rule.effect,
+        reason: rule.reason,
+        applies,
+        holds,
+        error,
+        errorCode,
+      }
     })
     const limits: LimitExplanation[] = this.#allLimits.map((limit) => {
       const applies = applicableLimits.has(limit)
       let holds: boolean | null = null
       let amount: number | null = null
       let error: string | null = null
+      let errorCode: ConditionErrorCode | null = null
       if (applies) {
         if (activation === undefined) error = nowError
         else {
@@ -266,11 +297,12 @@ export class PolicyEvaluator {
             if (holds) amount = limit.amount === undefined ? 1 : limit.amount.evaluate(activation)
           } catch (caught) {
             error = describe(caught)
+            errorCode = conditionErrorCode(caught)
             holds = holds === true ? true : null
           }
         }
       }
-      return { id: limit.id, applies, holds, amount, error }
+      return { id: limit.id, applies, holds, amount, error, errorCode }
     })
     return { evaluation, rules, limits }
   }

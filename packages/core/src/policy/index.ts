@@ -6,8 +6,14 @@ export {
   CONDITION_VARIABLES,
   type CompiledCondition,
   type ConditionActivation,
+  type ConditionErrorCode,
+  ConditionEvaluationError,
   compileCondition,
+  DEFAULT_MAX_EVALUATION_COST,
+  DEFAULT_MAX_ITERATED_SIZE,
+  type ExpressionLimits,
   type ExpressionLocation,
+  type ExpressionWarning,
   MAX_MACRO_NESTING,
 } from './cel.js'
 export { type CompilePolicyOptions, compilePolicy, loadPolicyFile } from './compile-policy.js'

@@ -1,5 +1,7 @@
 import type { DecisionKind, Digest, JsonObject } from '@writ/verify'
 import type { LimitCheck } from '../types.js'
+import type { ConditionErrorCode } from './cel-guard.js'
+import type { PolicyProblem } from './policy-problem.js'
 import type { PolicyDocument } from './schema.js'
 
 /** What a policy decides on. */
@@ -14,6 +16,11 @@ export interface EvaluationInput {
   readonly context: Readonly<JsonObject>
   /** Decision time, seconds since the epoch; conditions see it as the timestamp `now`. */
   readonly now: number
+  /**
+   * The audience the request names (the receipt's `aud`); conditions see it as
+   * `audience`, `null` when absent.
+   */
+  readonly audience?: string | null
 }
 
 /** A policy's verdict, before limits are checked by the store. */
@@ -25,6 +32,12 @@ export interface Evaluation {
   readonly rule: string | null
   /** Limits to check atomically when `decision` is `PERMIT`; empty otherwise. */
   readonly limits: readonly LimitCheck[]
+  /**
+   * Why the condition failed, when `reason` is `EVAL_ERROR` because a rule or limit
+   * failed to evaluate: `EVAL_BUDGET_EXCEEDED`, `EVAL_SIZE_LIMIT`, `EVAL_TYPE_MISMATCH`
+   * or `EVAL_FAILED`. Absent otherwise. Not signed into receipts.
+   */
+  readonly errorCode?: ConditionErrorCode
 }
 
 /** How one rule fared, in an {@link Explanation}. */
@@ -39,6 +52,8 @@ export interface RuleExplanation {
   readonly holds: boolean | null
   /** Why the condition failed to evaluate, or `null`. */
   readonly error: string | null
+  /** The code of that failure (`EVAL_TYPE_MISMATCH`, …), or `null`. */
+  readonly errorCode: ConditionErrorCode | null
 }
 
 /** How one limit fared, in an {@link Explanation}. */
@@ -50,6 +65,7 @@ export interface LimitExplanation {
   /** What this request would add; `null` when not computed. */
   readonly amount: number | null
   readonly error: string | null
+  readonly errorCode: ConditionErrorCode | null
 }
 
 /** Every rule and limit of a policy, evaluated for one input, with the resulting evaluation. */
@@ -71,6 +87,12 @@ export interface CompiledPolicy {
   readonly document: PolicyDocument
   /** Where the policy came from (file name), when known. */
   readonly source: string | undefined
+  /**
+   * Patterns that are allowed but may be slow on large arguments (a comprehension nested
+   * in another over argument lists, `in` over an argument list inside one), each with
+   * its location. `writ policy check` prints them.
+   */
+  readonly warnings: readonly PolicyProblem[]
   /** Decides. Never throws: any failure is a DENY with reason `EVAL_ERROR`. */
   evaluate(input: EvaluationInput): Evaluation
   /** Evaluates every rule and limit, for people and for `writ policy explain`. */
