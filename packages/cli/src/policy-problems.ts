@@ -29,24 +29,34 @@ export function policyProblems(error: WritError, file: string): LocatedProblem[]
   const details = record(error.details)
   const listed = Array.isArray(details['problems']) ? (details['problems'] as unknown[]) : []
   const problems = listed.length > 0 ? listed.map(record) : [{ ...details, message: error.message }]
-  return problems.map((problem) => {
-    const path = typeof problem['path'] === 'string' ? problem['path'] : ''
-    const rule = typeof problem['ruleId'] === 'string' ? problem['ruleId'] : undefined
-    const line = typeof problem['line'] === 'number' ? problem['line'] : undefined
-    const column = typeof problem['column'] === 'number' ? problem['column'] : undefined
-    const message = typeof problem['message'] === 'string' ? problem['message'] : error.message
-    let location = file
-    if (line !== undefined) location += `:${line}${column === undefined ? '' : `:${column}`}`
-    if (rule !== undefined) location += `: rule ${rule}`
-    if (path !== '') location += `: ${path}`
-    return {
-      location,
-      message,
-      file,
-      path,
-      ...(rule === undefined ? {} : { rule }),
-      ...(line === undefined ? {} : { line }),
-      ...(column === undefined ? {} : { column }),
-    }
-  })
+  return problems.map((problem) => located(problem, file, error.message))
+}
+
+/**
+ * The warnings of a valid policy (`CompiledPolicy.warnings`: patterns whose cost may grow
+ * faster than their arguments), located like problems.
+ */
+export function policyWarnings(warnings: readonly unknown[], file: string): LocatedProblem[] {
+  return warnings.map((warning) => located(record(warning), file, 'warning'))
+}
+
+function located(problem: Record<string, unknown>, file: string, fallback: string): LocatedProblem {
+  const path = typeof problem['path'] === 'string' ? problem['path'] : ''
+  const rule = typeof problem['ruleId'] === 'string' ? problem['ruleId'] : undefined
+  const line = typeof problem['line'] === 'number' ? problem['line'] : undefined
+  const column = typeof problem['column'] === 'number' ? problem['column'] : undefined
+  const message = typeof problem['message'] === 'string' ? problem['message'] : fallback
+  let location = file
+  if (line !== undefined) location += `:${line}${column === undefined ? '' : `:${column}`}`
+  if (rule !== undefined) location += `: rule ${rule}`
+  if (path !== '') location += `: ${path}`
+  return {
+    location,
+    message,
+    file,
+    path,
+    ...(rule === undefined ? {} : { rule }),
+    ...(line === undefined ? {} : { line }),
+    ...(column === undefined ? {} : { column }),
+  }
 }

@@ -93,6 +93,20 @@ describe('writ policy check', () => {
     expect(result.stderr).toContain('rules[0].when')
   })
 
+  it('warns, and still exits 0, on a condition whose cost grows with the square of its arguments', async () => {
+    ws.write(
+      'slow.yaml',
+      'writ: 1\nid: x\nrules:\n  - id: r\n    effect: permit\n    actions: [a]\n    when: "args.cc.all(c, !(c in args.bcc))"\n',
+    )
+    const result = await ws.writ('policy', 'check', 'slow.yaml')
+    expect(result.code).toBe(0)
+    expect(result.stderr).toMatch(/^writ: warning: slow\.yaml:7:\d+: rule r: rules\[0\]\.when: /)
+    const json = JSON.parse((await ws.writ('policy', 'check', 'slow.yaml', '--json')).stdout)
+    expect(json).toMatchObject({ valid: true, warnings: [{ rule: 'r', path: 'rules[0].when' }] })
+    const clean = await ws.writ('policy', 'check', 'policy.yaml')
+    expect(clean.stderr).toBe('')
+  })
+
   it('exits 3 on a missing file', async () => {
     const result = await ws.writ('policy', 'check', 'missing.yaml')
     expect(result.code).toBe(3)

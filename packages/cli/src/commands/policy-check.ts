@@ -6,7 +6,7 @@ import { WritError } from '@writ/verify'
 import { booleanFlag, type Command, jsonLine, positional } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { loadPolicy } from '../inputs.js'
-import { policyProblems } from '../policy-problems.js'
+import { policyProblems, policyWarnings } from '../policy-problems.js'
 
 /** `writ policy check`. */
 export const policyCheckCommand: Command = {
@@ -21,7 +21,13 @@ action patterns, CEL conditions. Prints the policy id and its digest (the
 policy.digest every receipt under it will carry), or each problem located by
 file, line, rule id and path.
 
-  --json  print { valid, id?, digest?, code?, problems? }
+A valid policy may still carry warnings, printed to stderr as \`writ: warning: …\`:
+patterns whose cost grows faster than the arguments (a comprehension nested in
+another over argument lists, \`in\` over an argument list inside a comprehension).
+Such a condition is bounded at evaluation (it fails as EVAL_ERROR past its budget),
+but a large request may then be refused; prefer a linear form.
+
+  --json  print { valid, id?, digest?, warnings?, code?, problems? }
 
 Exit codes: 0 valid, 1 invalid (POLICY_INVALID or POLICY_UNSAFE), 2 usage error,
 3 unreadable file.`,
@@ -30,8 +36,11 @@ Exit codes: 0 valid, 1 invalid (POLICY_INVALID or POLICY_UNSAFE), 2 usage error,
     const json = booleanFlag(input, 'json')
     try {
       const policy = loadPolicy(io, file)
-      if (json) io.stdout(jsonLine({ valid: true, id: policy.id, digest: policy.digest }))
+      const warnings = policyWarnings(policy.warnings, file)
+      if (json) io.stdout(jsonLine({ valid: true, id: policy.id, digest: policy.digest, warnings }))
       else io.stdout(`OK ${policy.id} ${policy.digest}\n`)
+      for (const warning of warnings)
+        io.stderr(`writ: warning: ${warning.location}: ${warning.message}\n`)
       return EXIT_CODES.ok
     } catch (error) {
       if (
