@@ -13,7 +13,8 @@ import {
 } from '@writ/verify'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { createGate, type GateOptions, INVALID_ACTION_PLACEHOLDER } from './gate.js'
+import { escapeActionName } from './action-name-escape.js'
+import { createGate, type GateOptions } from './gate.js'
 import { createKeyRing } from './key-ring.js'
 import { generateSigningKey } from './keys.js'
 import { createMemoryStore } from './memory-store.js'
@@ -288,6 +289,8 @@ describe('gate: decisions and their receipts', () => {
       httpRequest: { method: 'GET', uri: 'https://bank.test/' },
     })
     expect([both.decision, both.reason]).toEqual(['DENY', 'INPUT_INVALID'])
+    const argsOnly = await gate.authorize({ action: 'http.post', args: { path: '/v1/transfers' } })
+    expect(argsOnly.decision === 'DENY' && argsOnly.problem?.path).toBe('httpRequest')
     const ambiguous = await gate.authorize({
       action: 'reports.read',
       httpRequest: { method: 'GET', uri: 'https://bank.test/v1%2Fadmin' },
@@ -366,7 +369,7 @@ describe('gate: refused input', () => {
         typeof args === 'string' ? digestOf(args) : bestEffortDigest(args),
       )
       const printable = action.length >= 1 && action.length <= 128 && /^[\x20-\x7e]+$/.test(action)
-      expect(claims.act.name).toBe(printable ? action : INVALID_ACTION_PLACEHOLDER)
+      expect(claims.act.name).toBe(printable ? action : escapeActionName(action))
     },
   )
 
@@ -398,7 +401,7 @@ describe('gate: refused input', () => {
     }
     const nonsense = await gate.authorize(null as unknown as ActionRequest)
     expect(nonsense).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID' })
-    expect(nonsense.claims.act.name).toBe(INVALID_ACTION_PLACEHOLDER)
+    expect(nonsense.claims.act.name).toBe('(non-string: undefined)')
   })
 })
 

@@ -21,6 +21,7 @@ import {
   validateActionName,
   WritError,
 } from '@writ/verify'
+import { escapeActionName } from './action-name-escape.js'
 import { guardAction, issuedPermits, wrapAction } from './gate-helpers.js'
 import { createKeyRing, isKeyRing, type KeyRing } from './key-ring.js'
 import type { PrivateSigningJwk } from './keys.js'
@@ -55,12 +56,6 @@ export const DEFAULT_TTL_SECONDS = 300
 export const DEFAULT_TIMEOUT_MS = 5000
 /** Default agent (`sub`) when neither the request nor the gate names one. */
 export const DEFAULT_AGENT = 'anonymous'
-/**
- * What a receipt names as `act.name` when the name given was not a string of 1 to 128
- * printable ASCII characters. It contains spaces and parentheses, so it can never be
- * a valid action name.
- */
-export const INVALID_ACTION_PLACEHOLDER = '(invalid action name)'
 
 /** Options of {@link createGate}. */
 export interface GateOptions {
@@ -119,22 +114,9 @@ function checkPolicy(policy: unknown): CompiledPolicy {
   return candidate as CompiledPolicy
 }
 
-function isPrintableAscii(value: string): boolean {
-  for (let index = 0; index < value.length; index += 1) {
-    const code = value.charCodeAt(index)
-    if (code < 0x20 || code > 0x7e) return false
-  }
-  return true
-}
-
-/** The name a receipt signs for a request whose action name was refused. */
+/** The name a receipt signs for a request whose action name was refused: escaped, as given. */
 function signableName(name: unknown): string {
-  return typeof name === 'string' &&
-    name.length >= 1 &&
-    name.length <= 128 &&
-    isPrintableAscii(name)
-    ? name
-    : INVALID_ACTION_PLACEHOLDER
+  return escapeActionName(name)
 }
 
 function isShortString(value: unknown, max: number): value is string {
@@ -233,10 +215,21 @@ interface BoundArgs {
  * derived from the request itself (spec section 10), never taken beside it.
  */
 function bindArgs(
+  action: string | undefined,
   args: unknown,
   httpRequest: unknown,
   limits: JsonLimits | undefined,
 ): { readonly args: BoundArgs; readonly http?: HttpBinding } | { readonly problem: InputProblem } {
+  if (httpRequest === undefined && action?.startsWith('http.') === true) {
+    // `http.<method>` names a request: arguments given beside it could describe another.
+    return {
+      problem: {
+        code: 'INPUT_SYNTAX',
+        message: 'An http.* action is decided on the request itself: send httpRequest, not args.',
+        path: 'httpRequest',
+      },
+    }
+  }
   if (httpRequest === undefined) {
     try {
       return { args: canonicalArgs(args, limits) }
@@ -403,7 +396,7 @@ export function createGate(options: GateOptions): LocalGate {
       }
     }
     if (problem === undefined) {
-      const bound = bindArgs(input.args, input.httpRequest, jsonLimits)
+      const bound = bindArgs(action, input.args, input.httpRequest, jsonLimits)
       if ('problem' in bound) problem = bound.problem
       else ({ args, http } = bound)
     }
