@@ -27,13 +27,18 @@ export {
   type WritErrorCode,
   type WritErrorOptions,
 } from '@writ/verify'
+// How a DENY receipt records an invalid action name, as given
+export {
+  EMPTY_ACTION_NAME,
+  escapeActionName,
+  MAX_ESCAPED_ACTION_NAME_LENGTH,
+} from './action-name-escape.js'
 export {
   createGate,
   DEFAULT_AGENT,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_TTL_SECONDS,
   type GateOptions,
-  INVALID_ACTION_PLACEHOLDER,
   type LocalGate,
   MAX_TTL_SECONDS,
 } from './gate.js'
