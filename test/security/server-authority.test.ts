@@ -3,6 +3,7 @@
  * audience per credential, other agents' receipts, operator-only routes, oversized
  * chunked bodies, out-of-order policy reloads and one agent starving the others.
  */
+import { createHash } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -17,14 +18,16 @@ import {
   startAuthorityServer,
 } from '@writ/server'
 import { createSqliteStore } from '@writ/store-sqlite'
+import { verifyReceipt } from '@writ/verify'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { POLICY_TEXT } from './support.js'
 
 const HTTP_POLICY = `${POLICY_TEXT}
-  - id: any-http-post
+  - id: small-http-transfers
     effect: permit
     actions: [http.post]
+    when: args.path == '/v1/transfers' && args.body.amount <= 1000
 `
 const botToken = 'bot-token-0123456789abcdef'
 const peerToken = 'peer-token-0123456789abcdef'
@@ -145,6 +148,32 @@ describe('one request, one view: the decision wire format', () => {
     expect(proposed['headers']).toEqual({ 'X-Tenant': 'acme' })
     expect(proposed['body']).toBeInstanceOf(Uint8Array)
     expect(Buffer.from(proposed['body'] as Uint8Array).equals(body)).toBe(true)
+  })
+
+  it('signs exactly the request whose derived arguments the policy evaluated', async () => {
+    const { server, gate } = await start()
+    const body = Buffer.from('{"amount":10}')
+    const propose = (uri: string) =>
+      post(server.url, botToken, {
+        action: 'http.post',
+        httpRequest: {
+          method: 'POST',
+          uri,
+          contentType: 'application/json',
+          body: body.toString('base64'),
+        },
+      })
+    const permitted = await propose('https://bank.internal/v1/transfers')
+    expect(permitted.body['decision']).toBe('PERMIT')
+    const { claims } = await verifyReceipt(String(permitted.body['receipt']), gate.verifyKeys())
+    expect(claims.http).toEqual({
+      method: 'POST',
+      uri: 'https://bank.internal/v1/transfers',
+      body: `sha256:${createHash('sha256').update(body).digest('hex')}`,
+    })
+    // The same small body aimed at another route: the policy sees that route, not a transfer.
+    const elsewhere = await propose('https://bank.internal/v1/admin/delete-accounts')
+    expect(elsewhere.body['decision']).not.toBe('PERMIT')
   })
 
   it('limits the audiences a credential may ask permits for, with no receipt for a refusal', async () => {

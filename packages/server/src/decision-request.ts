@@ -20,14 +20,10 @@ export interface ProposedHttpRequest {
 }
 
 /**
- * What the server hands the gate. `ActionRequest` from `@writ/core` carries the same
- * members; it is spelled out here so the wire format does not change shape with it.
+ * What the server hands the gate: an `ActionRequest` whose `action` may be absent when
+ * `httpRequest` is given (the gate names such an action `http.<method>`).
  */
-export type DecisionInput = Omit<ActionRequest, 'args' | 'http' | 'action'> & {
-  readonly action?: string
-  readonly args?: unknown
-  readonly httpRequest?: ProposedHttpRequest
-}
+export type DecisionInput = Omit<ActionRequest, 'action'> & { readonly action?: string }
 
 /** A refusal of the request body, before any decision: no receipt is issued. */
 export interface WireProblem {
