@@ -86,16 +86,22 @@ function budgetExceeded(): ConditionEvaluationError {
   )
 }
 
-/** Runs `evaluate` with a fresh budget; any guarded node it evaluates draws on it. */
+/**
+ * Runs `evaluate` with a fresh budget; any guarded node it evaluates draws on it. An
+ * evaluation that ran out fails, even where CEL would absorb the error (`error || true`).
+ */
 export function runWithin<T>(limits: EvaluationLimits, evaluate: () => T): T {
   const saved = current
-  current = {
+  const running: Running = {
     remaining: limits.maxCost,
     maxIteratedSize: limits.maxIteratedSize,
     exhausted: undefined,
   }
+  current = running
   try {
-    return evaluate()
+    const result = evaluate()
+    if (running.exhausted !== undefined) throw running.exhausted
+    return result
   } finally {
     current = saved
   }
@@ -187,6 +193,8 @@ function hasOwn(value: object, key: string): boolean {
  */
 export function strictEquals(left: unknown, right: unknown): boolean {
   charge(1)
+  const type = typeof left
+  if (type === typeof right && (type === 'number' || type === 'boolean')) return left === right
   const leftKind = kindOf(left)
   const rightKind = kindOf(right)
   if (leftKind !== rightKind) throw mismatch('==', leftKind, rightKind)
@@ -226,6 +234,8 @@ export function strictEquals(left: unknown, right: unknown): boolean {
       return true
     }
     case 'map': {
+      // Reading a map's entries takes time in its size, even when they differ at once.
+      charge(sizeOf(left) + sizeOf(right))
       const a = entriesOf(left)
       const b = right instanceof Map ? right : undefined
       const plain = b === undefined ? (right as Record<string, unknown>) : undefined
@@ -262,8 +272,7 @@ function strictIn(needle: unknown, haystack: unknown): boolean {
     return false
   }
   if (kind === 'map') {
-    limitIterated(haystack)
-    charge(1)
+    // A key lookup: nothing is iterated.
     if (haystack instanceof Map) {
       const keyKind = haystack.size === 0 ? kindOf(needle) : kindOf(haystack.keys().next().value)
       if (keyKind !== kindOf(needle)) throw mismatch('in', kindOf(needle), keyKind)
@@ -368,11 +377,13 @@ function guardComparison(node: Node): void {
     charge(1)
     const left = evaluator.run(leftNode, context)
     const right = evaluator.run(rightNode, context)
-    const leftKind = kindOf(left)
-    const rightKind = kindOf(right)
-    if (leftKind !== rightKind || !ORDERED.has(leftKind))
-      throw mismatch(operator, leftKind, rightKind)
-    charge(sizeCost(left) + sizeCost(right))
+    if (typeof left !== 'number' || typeof right !== 'number') {
+      const leftKind = kindOf(left)
+      const rightKind = kindOf(right)
+      if (leftKind !== rightKind || !ORDERED.has(leftKind))
+        throw mismatch(operator, leftKind, rightKind)
+      charge(sizeCost(left) + sizeCost(right))
+    }
     return (self.handle as (l: unknown, r: unknown, n: Node, e: Interpreter) => unknown)(
       left,
       right,
@@ -400,6 +411,7 @@ function guardComprehension(node: Node): void {
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in'])
 const ARITHMETIC = new Set(['+', '-', '*', '/', '%'])
+const FREE = new Set(['value', 'id', '.', '.?', 'accuValue'])
 
 type Handle = (...values: unknown[]) => unknown
 
@@ -447,6 +459,10 @@ function guardNode(node: Node): void {
     }
     return
   }
+  // Constants, variables and field reads do constant work and loop over nothing; the
+  // operators around them pay. Every comprehension step is a ternary or an accumulator
+  // node, which pays, so each iteration costs at least one unit.
+  if (plain && FREE.has(node.op)) return
   node.evaluate = (evaluator, self, context) => {
     charge(1)
     return dispatch(evaluator, self, context)

@@ -188,6 +188,27 @@ describe('evaluation guards', () => {
     )
   })
 
+  it('charges for reading maps, even when they differ at once', () => {
+    const keys = (prefix: string) =>
+      Object.fromEntries(Array.from({ length: 1000 }, (_, index) => [`${prefix}${index}`, index]))
+    const args = {
+      items: Array.from({ length: 1000 }, (_, index) => index),
+      m: keys('a'),
+      n: keys('b'),
+    }
+    expect(
+      errorCodeOf(() =>
+        compileCondition('args.items.all(i, args.m != args.n)', where).evaluate(activation(args)),
+      ),
+    ).toBe('EVAL_BUDGET_EXCEEDED')
+    // A key lookup iterates nothing: cheap, and not subject to the size cap.
+    expect(
+      compileCondition("args.items.all(i, 'a1' in args.m)", where, {
+        maxIteratedSize: 10,
+      }).evaluate(activation({ ...args, items: [1, 2, 3] })),
+    ).toBe(true)
+  })
+
   it('gives every evaluation a fresh budget', () => {
     const condition = compileCondition('args.l.all(i, i > 0)', where, { maxEvaluationCost: 200 })
     const args = { l: Array.from({ length: 20 }, (_, index) => index + 1) }
