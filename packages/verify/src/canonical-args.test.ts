@@ -7,6 +7,24 @@ import { digestOf, isDigest } from './digest.js'
 import { utf8Encode } from './encoding.js'
 
 describe('canonicalArgs', () => {
+  it('hands back null-prototype objects and frozen arrays, from text, bytes and values', () => {
+    const text = '{"a":{"b":[{"c":1}]},"d":[]}'
+    for (const input of [text, utf8Encode(text), JSON.parse(text) as unknown]) {
+      const { value } = canonicalArgs(input)
+      const a = value['a'] as Record<string, unknown>
+      const list = a['b'] as readonly Record<string, unknown>[]
+      for (const object of [value, a, list[0]]) {
+        expect(Object.getPrototypeOf(object)).toBe(null)
+        expect(Object.isFrozen(object)).toBe(true)
+      }
+      expect(Array.isArray(list)).toBe(true)
+      expect(Object.isFrozen(list)).toBe(true)
+      expect(JSON.stringify(value)).toBe(text)
+      expect(Object.hasOwn(value, 'a')).toBe(true)
+      expect('toString' in value).toBe(false)
+    }
+  })
+
   it('gives one digest for raw text, bytes and the object', () => {
     const fromText = canonicalArgs('{ "to": "acct_1", "amount": 250.0 }')
     const fromBytes = canonicalArgs(utf8Encode('{"amount":250,"to":"acct_1"}'))

@@ -1,5 +1,4 @@
 import { canonicalize, isPlainObject } from './canonicalize.js'
-import { deepFreeze } from './deep-freeze.js'
 import { digestOf } from './digest.js'
 import { findLoneSurrogate, utf8ByteLength, utf8Decode } from './encoding.js'
 import { WritError } from './errors.js'
@@ -9,7 +8,12 @@ import type { Digest, JsonObject, JsonValue } from './types.js'
 
 /** Action arguments in their one canonical form (spec section 2). */
 export interface CanonicalArgs {
-  /** A fresh, deep-frozen copy of the arguments: what the receipt's digest binds. */
+  /**
+   * A fresh, deep-frozen copy of the arguments: what the receipt's digest binds. Its objects
+   * have a `null` prototype, so nothing added to `Object.prototype` in this process (prototype
+   * pollution) appears as an argument; use `Object.hasOwn(args, key)`, not
+   * `args.hasOwnProperty(key)`. Arrays are frozen arrays.
+   */
   readonly value: Readonly<JsonObject>
   /** The RFC 8785 canonical JSON text. */
   readonly canonical: string
@@ -29,6 +33,9 @@ export interface CanonicalArgs {
  * received; for a value: the canonical bytes). The top level must be an object.
  * `250` and `250.0` are the same number and give the same digest.
  *
+ * The returned `value` is built of null-prototype objects and frozen arrays: a tool that
+ * receives it sees only the members the receipt binds, even if `Object.prototype` was polluted.
+ *
  * @throws WritError with an input code (`INPUT_SYNTAX`, `INPUT_NOT_OBJECT`,
  *   `INPUT_DUPLICATE_KEY`, `INPUT_FORBIDDEN_KEY`, `INPUT_LONE_SURROGATE`,
  *   `INPUT_NON_FINITE_NUMBER`, `INPUT_UNSAFE_INTEGER`, `INPUT_UNSUPPORTED_TYPE`,
@@ -37,14 +44,14 @@ export interface CanonicalArgs {
  * @example
  * ```ts
  * const { digest, value } = canonicalArgs('{"to":"acct_1","amount":250.0}')
- * // value is { amount: 250, to: 'acct_1' }, frozen; digest is 'sha256:…'
+ * // value is { amount: 250, to: 'acct_1' }, frozen, null-prototype; digest is 'sha256:…'
  * ```
  */
 export function canonicalArgs(args: unknown, limits?: JsonLimits): CanonicalArgs {
   const resolved = resolveLimits(limits)
   let value: JsonValue
   if (typeof args === 'string') {
-    value = deepFreeze(parseJson(args, resolved))
+    value = freezeDetached(parseJson(args, resolved))
   } else if (args instanceof Uint8Array) {
     if (args.length > resolved.maxBytes) throw tooLarge(resolved.maxBytes)
     let text: string
@@ -56,7 +63,7 @@ export function canonicalArgs(args: unknown, limits?: JsonLimits): CanonicalArgs
         details: { path: '' },
       })
     }
-    value = deepFreeze(parseJson(text, resolved))
+    value = freezeDetached(parseJson(text, resolved))
   } else {
     value = copyValue(args, '', 1, resolved.maxDepth, { remaining: resolved.maxBytes })
   }
@@ -74,6 +81,19 @@ export function canonicalArgs(args: unknown, limits?: JsonLimits): CanonicalArgs
     canonical,
     digest: digestOf(canonical),
   })
+}
+
+/**
+ * Freezes a freshly parsed JSON value in place, giving each of its objects a `null`
+ * prototype first: the parser's objects are ours alone, so this costs no copy.
+ */
+function freezeDetached(value: JsonValue): JsonValue {
+  if (typeof value === 'object' && value !== null) {
+    if (!Array.isArray(value)) Object.setPrototypeOf(value, null)
+    for (const item of Object.values(value)) freezeDetached(item)
+    Object.freeze(value)
+  }
+  return value
 }
 
 function tooLarge(maxBytes: number): WritError {
@@ -98,7 +118,7 @@ function charge(budget: SizeBudget, bytes: number, maxBytes: number): void {
   if (budget.remaining < 0) throw tooLarge(maxBytes)
 }
 
-/** Validates a JavaScript value as I-JSON and returns a deep-frozen plain copy. */
+/** Validates a JavaScript value as I-JSON and returns a deep-frozen, null-prototype copy. */
 function copyValue(
   value: unknown,
   path: string,
@@ -142,7 +162,8 @@ function copyValue(
         return Object.freeze(copy) as JsonValue
       }
       if (!isPlainObject(value)) throw unsupported(path, 'non-plain object')
-      const copy: Record<string, JsonValue> = {}
+      // No prototype: a polluted Object.prototype must not add members the receipt never bound.
+      const copy = Object.create(null) as Record<string, JsonValue>
       // Object.keys: own enumerable string keys only; symbol keys are not JSON.
       for (const key of Object.keys(value)) {
         // A member costs at least its key's length, two quotes and a colon.
