@@ -1,10 +1,11 @@
 import { type ClientTool, StructuredTool, type ToolRunnableConfig } from '@langchain/core/tools'
-import type { Gate } from '@writ/core'
+import { type Gate, refusalPayload } from '@writ/core'
 import { decide } from './decide.js'
 import { actionRequestOf, resolveActionName, type WritToolOptions } from './options.js'
 import { rawArgumentsOf } from './raw-arguments.js'
 import { refusalMessage } from './refusal-message.js'
 import { isToolCall } from './tool-call.js'
+import { maxToolCallsOf, toolCallsInMessageOf, tooManyToolCallsError } from './tool-call-limit.js'
 
 /** Options of {@link gateTool} and {@link gateTools}. */
 export interface GateToolOptions extends WritToolOptions {
@@ -52,6 +53,7 @@ export class WritGatedTool extends StructuredTool {
   readonly #options: GateToolOptions
   readonly #action: () => string
   readonly #invokeOriginal: ToolShape['invoke']
+  readonly #maxToolCalls: number
 
   /**
    * @param gate the gate that decides every call
@@ -73,6 +75,7 @@ export class WritGatedTool extends StructuredTool {
     this.#invokeOriginal = (input, config) => shape.invoke(input, config)
     this.#gate = gate
     this.#options = options
+    this.#maxToolCalls = maxToolCallsOf(options)
     this.#action = () => resolveActionName(options.actionName, shape.name)
   }
 
@@ -104,13 +107,21 @@ export class WritGatedTool extends StructuredTool {
 
   async #invoke(input: unknown, config: ToolRunnableConfig | undefined): Promise<unknown> {
     const call = isToolCall(input) ? input : undefined
+    const callId = call?.id ?? (config as { toolCall?: { id?: string } } | undefined)?.toolCall?.id
+    const messages = (config as { state?: { messages?: unknown } } | undefined)?.state?.messages
+    const count = toolCallsInMessageOf(messages, callId)
+    if (count > this.#maxToolCalls) {
+      // All or nothing: running the first calls would let the model pick which ones count.
+      const refusal = refusalPayload(tooManyToolCallsError(count, this.#maxToolCalls))
+      if (call !== undefined) return refusalMessage(refusal, { id: call.id, name: this.name })
+      if (this.#options.onRefusal === 'throw')
+        throw tooManyToolCallsError(count, this.#maxToolCalls)
+      return JSON.stringify(refusal)
+    }
     const request = () => {
       const given = call === undefined ? input : call.args
       // String-input tools (`Tool`, `DynamicTool`) take `{ input }` as their object form.
       const args = typeof given === 'string' || given === undefined ? { input: given } : given
-      const callId =
-        call?.id ?? (config as { toolCall?: { id?: string } } | undefined)?.toolCall?.id
-      const messages = (config as { state?: { messages?: unknown } } | undefined)?.state?.messages
       const raw = rawArgumentsOf(messages, callId, args)
       return actionRequestOf(this.#options, this.#action(), raw ?? args, callId)
     }

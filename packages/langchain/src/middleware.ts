@@ -6,6 +6,7 @@ import { actionRequestOf, resolveActionName, type WritToolOptions } from './opti
 import { rawArgumentsOf } from './raw-arguments.js'
 import { refusalMessage } from './refusal-message.js'
 import { isToolCall } from './tool-call.js'
+import { maxToolCallsOf, toolCallsInMessageOf, tooManyToolCallsError } from './tool-call-limit.js'
 
 /** Options of {@link writMiddleware}. */
 export interface WritMiddlewareOptions extends WritToolOptions {
@@ -33,6 +34,8 @@ type Invokable = { invoke(input: unknown, config?: unknown): Promise<unknown> }
  *   with the signed ones;
  * - a tool name the agent has no tool for is refused (`TOOL_UNKNOWN`) without asking
  *   the gate;
+ * - a model message with more than `maxToolCalls` tool calls (default 64) runs none of
+ *   them: each is refused (`TOO_MANY_TOOL_CALLS`) without asking the gate;
  * - on DENY, SILENCE, invalid input, or a gate that fails or times out, the tool never
  *   runs and the model gets a `ToolMessage` with `status: 'error'`, the refusal JSON as
  *   content and the receipt in `artifact`. A refusal never throws out of the agent.
@@ -53,11 +56,20 @@ type Invokable = { invoke(input: unknown, config?: unknown): Promise<unknown> }
  * ```
  */
 export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}): AgentMiddleware {
+  const maxToolCalls = maxToolCallsOf(options)
   const wrapToolCall = async (
     request: ToolCallRequest,
     handler: ToolCallHandler,
   ): Promise<ToolMessage | unknown> => {
     const { toolCall } = request
+    const count = toolCallsInMessageOf(request.state?.messages, toolCall.id)
+    if (count > maxToolCalls) {
+      // All or nothing: running the first calls would let the model pick which ones count.
+      return refusalMessage(refusalPayload(tooManyToolCallsError(count, maxToolCalls)), {
+        id: toolCall.id,
+        name: toolCall.name,
+      })
+    }
     const tool = request.tool as (Partial<Invokable> & { name?: unknown }) | undefined
     if (tool === undefined) {
       // Nothing registered under this name: refused without asking the gate, and no

@@ -21,6 +21,13 @@ export interface WritToolOptions {
   readonly context?: ActionRequest['context']
   /** The executor or service the permits are meant for (`aud`). */
   readonly audience?: string
+  /**
+   * Most tool calls one model message may carry (default 64). A message with more runs
+   * none of its calls: each is answered with a `TOO_MANY_TOOL_CALLS` refusal, without
+   * asking the gate. A positive integer. The count is read from the agent state's
+   * messages; a call made outside an agent counts as one.
+   */
+  readonly maxToolCalls?: number
 }
 
 /**

@@ -1,7 +1,9 @@
 import { assertArgsUnchanged, type Gate, WritError } from '@writ/core'
 import type { RunnableToolFunctionWithoutParse } from 'openai/lib/RunnableFunction'
 import type { OpenAIGateOptions } from './options.js'
+import { refusalText } from './refusal-text.js'
 import { type PermittedArgs, runToolCall } from './run-tool-call.js'
+import { maxToolCallsOf, tooManyToolCallsError } from './tool-call-limit.js'
 
 type JsonSchema = RunnableToolFunctionWithoutParse['function']['parameters']
 
@@ -69,6 +71,11 @@ interface ToolParts {
  * them serialized as JSON text), the runner, and, as a third argument, the
  * `PermitDecision` with its receipt (to forward to a receiving service).
  *
+ * An assistant message with more than `options.maxToolCalls` tool calls (default 64)
+ * runs none of them: the runner gets a `TOO_MANY_TOOL_CALLS` refusal for each, and the
+ * gate is not asked. The count is read from the runner's messages; a gated tool called
+ * outside a runner counts as one call.
+ *
  * @example
  * ```ts
  * const runner = client.chat.completions.runTools({
@@ -84,16 +91,22 @@ export function gateRunnableTools(
   options: OpenAIGateOptions = {},
 ): GatedTool[] {
   const names = new Set<string>()
+  const max = maxToolCallsOf(options)
   return tools.map((tool) => {
     const parts = toolParts(tool)
     if (names.has(parts.name))
       throw new TypeError(`Two tools are named ${JSON.stringify(parts.name)}`)
     names.add(parts.name)
-    return gateTool(gate, parts, options)
+    return gateTool(gate, parts, options, max)
   })
 }
 
-function gateTool(gate: Gate, parts: ToolParts, options: OpenAIGateOptions): GatedTool {
+function gateTool(
+  gate: Gate,
+  parts: ToolParts,
+  options: OpenAIGateOptions,
+  maxToolCalls: number,
+): GatedTool {
   const { parse, body } = parts
   return {
     type: 'function',
@@ -103,6 +116,8 @@ function gateTool(gate: Gate, parts: ToolParts, options: OpenAIGateOptions): Gat
       parameters: parts.parameters,
       ...(parts.strict === undefined ? {} : { strict: parts.strict }),
       function: async (argsText: string, runner: unknown) => {
+        const count = toolCallsInLatestMessage(runner)
+        if (count > maxToolCalls) return refusalText(tooManyToolCallsError(count, maxToolCalls))
         const outcome = await runToolCall(
           gate,
           {
@@ -125,6 +140,21 @@ function gateTool(gate: Gate, parts: ToolParts, options: OpenAIGateOptions): Gat
       },
     },
   }
+}
+
+/**
+ * How many tool calls the assistant message being run carries: the runner executes the
+ * calls of its latest assistant message, and appends only `tool` messages meanwhile.
+ */
+function toolCallsInLatestMessage(runner: unknown): number {
+  const messages = (runner as { messages?: unknown } | null | undefined)?.messages
+  if (!Array.isArray(messages)) return 1
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const message = messages[index] as { role?: unknown; tool_calls?: unknown } | undefined
+    if (message?.role !== 'assistant') continue
+    return Array.isArray(message.tool_calls) ? message.tool_calls.length : 1
+  }
+  return 1
 }
 
 async function checkParser(

@@ -6,6 +6,7 @@ import type {
 import type { OpenAIGateOptions } from './options.js'
 import { refusalText } from './refusal-text.js'
 import { runToolCall, toolOutputText } from './run-tool-call.js'
+import { maxToolCallsOf, tooManyToolCallsError } from './tool-call-limit.js'
 import { findHandler, handlerTable, type ToolHandlers, unknownToolError } from './tool-handlers.js'
 
 /**
@@ -21,6 +22,9 @@ import { findHandler, handlerTable, type ToolHandlers, unknownToolError } from '
  * `payments_transfer ` or a lookalike letter never reach `payments_transfer`. An error
  * thrown by a handler itself is rethrown.
  *
+ * A message with more than `options.maxToolCalls` calls (default 64) runs none of them:
+ * each is answered with a `TOO_MANY_TOOL_CALLS` refusal, and the gate is not asked.
+ *
  * @example
  * ```ts
  * const message = completion.choices[0]!.message
@@ -34,8 +38,15 @@ export async function handleChatToolCalls(
   options: OpenAIGateOptions = {},
 ): Promise<ChatCompletionToolMessageParam[]> {
   const table = handlerTable(handlers)
+  const calls = message.tool_calls ?? []
+  const max = maxToolCallsOf(options)
+  if (calls.length > max) {
+    // All or nothing: running the first `max` would let the model pick which calls count.
+    const content = refusalText(tooManyToolCallsError(calls.length, max))
+    return calls.map((call) => ({ role: 'tool', tool_call_id: call.id, content }))
+  }
   const results: ChatCompletionToolMessageParam[] = []
-  for (const call of message.tool_calls ?? []) {
+  for (const call of calls) {
     let content: string
     if (call.type !== 'function') {
       // Custom tools take free text, not JSON arguments: refused, yet still answered.

@@ -3,6 +3,7 @@ import type { Response, ResponseInputItem } from 'openai/resources/responses/res
 import type { OpenAIGateOptions } from './options.js'
 import { refusalText } from './refusal-text.js'
 import { runToolCall, toolOutputText } from './run-tool-call.js'
+import { maxToolCallsOf, tooManyToolCallsError } from './tool-call-limit.js'
 import { findHandler, handlerTable, type ToolHandlers, unknownToolError } from './tool-handlers.js'
 
 /**
@@ -14,7 +15,9 @@ import { findHandler, handlerTable, type ToolHandlers, unknownToolError } from '
  * with the receipt-bound arguments, a refusal JSON for every other outcome (unknown
  * names included, looked up exactly; a namespaced call is named `namespace.name`),
  * handler errors rethrown. Output items that are
- * not function calls (messages, reasoning, built-in tools) are ignored.
+ * not function calls (messages, reasoning, built-in tools) are ignored. A response with
+ * more than `options.maxToolCalls` function calls (default 64) runs none of them: each
+ * is answered with a `TOO_MANY_TOOL_CALLS` refusal, and the gate is not asked.
  */
 export async function handleResponseFunctionCalls(
   gate: Gate,
@@ -23,9 +26,15 @@ export async function handleResponseFunctionCalls(
   options: OpenAIGateOptions = {},
 ): Promise<ResponseInputItem.FunctionCallOutput[]> {
   const table = handlerTable(handlers)
+  const calls = response.output.filter((item) => item.type === 'function_call')
+  const max = maxToolCallsOf(options)
+  if (calls.length > max) {
+    // All or nothing: running the first `max` would let the model pick which calls count.
+    const output = refusalText(tooManyToolCallsError(calls.length, max))
+    return calls.map((item) => ({ type: 'function_call_output', call_id: item.call_id, output }))
+  }
   const results: ResponseInputItem.FunctionCallOutput[] = []
-  for (const item of response.output) {
-    if (item.type !== 'function_call') continue
+  for (const item of calls) {
     // A namespaced function is a different tool from a plain one of the same name.
     const toolName = item.namespace ? `${item.namespace}.${item.name}` : item.name
     const handler = findHandler(table, toolName)

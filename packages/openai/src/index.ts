@@ -13,4 +13,5 @@ export { handleResponseFunctionCalls } from './handle-response-function-calls.js
 // Shared options and results
 export type { OpenAIGateOptions } from './options.js'
 export type { PermittedArgs } from './run-tool-call.js'
+export { DEFAULT_MAX_TOOL_CALLS } from './tool-call-limit.js'
 export type { ToolHandler, ToolHandlers } from './tool-handlers.js'

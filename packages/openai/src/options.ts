@@ -14,6 +14,12 @@ export interface OpenAIGateOptions {
   readonly context?: NonNullable<ActionRequest['context']>
   /** The executor or service the permits are meant for (`aud`). */
   readonly audience?: string
+  /**
+   * Most tool calls one model message may carry (default 64). A message with more runs
+   * none of its calls: each is answered with a `TOO_MANY_TOOL_CALLS` refusal, without
+   * asking the gate. A positive integer.
+   */
+  readonly maxToolCalls?: number
 }
 
 /**

@@ -1,0 +1,272 @@
+/**
+ * Tool-call floods (item: a cap on tool calls per model message). A model message that
+ * carries hundreds or thousands of tool calls must not turn into as many decisions and
+ * executions: past the cap (`maxToolCalls`, default 64) no call of that message runs,
+ * the gate is not asked, and each call gets a `TOO_MANY_TOOL_CALLS` refusal the model
+ * can read. Real `openai` client against the scripted wire server; real LangChain agent
+ * with its fake chat model.
+ */
+import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages'
+import { fakeModel } from '@langchain/core/testing'
+import { tool } from '@langchain/core/tools'
+import type { LocalGate } from '@writ/core'
+import { gateTool, writMiddleware } from '@writ/langchain'
+import {
+  DEFAULT_MAX_TOOL_CALLS,
+  gateRunnableTools,
+  handleChatToolCalls,
+  handleResponseFunctionCalls,
+} from '@writ/openai'
+import { type FakeOpenAIServer, startFakeOpenAIServer } from '@writ/openai/testing'
+import { createAgent } from 'langchain'
+import OpenAI from 'openai'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { makeGate } from './support.js'
+
+const FLOOD = 200
+
+let server: FakeOpenAIServer
+beforeEach(async () => {
+  server = await startFakeOpenAIServer()
+})
+afterEach(async () => {
+  await server.close()
+})
+
+const client = () => new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL, maxRetries: 0 })
+const dotted = (name: string) => name.replaceAll('_', '.')
+const schema = { type: 'object' } as const
+
+function scriptedCalls(count: number) {
+  return Array.from({ length: count }, (_, index) => ({
+    id: `call_${index}`,
+    name: 'payments_transfer',
+    arguments: '{"amount":1}',
+  }))
+}
+
+async function receiptsIn(gate: LocalGate): Promise<number> {
+  let count = 0
+  for await (const _ of gate.store.receipts(gate.chainId)) count++
+  return count
+}
+
+function reasonOf(content: unknown): unknown {
+  try {
+    const value = JSON.parse(String(content)) as Record<string, unknown>
+    return value['writ'] === 'refused' ? value['reason'] : undefined
+  } catch {
+    return undefined
+  }
+}
+
+describe('OpenAI: a message over the cap runs none of its calls', () => {
+  it('handleChatToolCalls', async () => {
+    const ran: unknown[] = []
+    const gate = makeGate()
+    server.script({ toolCalls: scriptedCalls(FLOOD) })
+    const completion = await client().chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'pay' }],
+      tools: [{ type: 'function', function: { name: 'payments_transfer', parameters: schema } }],
+    })
+    const message = completion.choices[0]!.message
+    const results = await handleChatToolCalls(
+      gate,
+      message,
+      { payments_transfer: (args) => ran.push(args) },
+      { actionName: dotted },
+    )
+    expect(ran).toEqual([])
+    expect(await receiptsIn(gate)).toBe(0)
+    expect(results.map((result) => result.tool_call_id)).toEqual(
+      message.tool_calls!.map((call) => call.id),
+    )
+    expect(new Set(results.map((result) => reasonOf(result.content)))).toEqual(
+      new Set(['TOO_MANY_TOOL_CALLS']),
+    )
+  })
+
+  it('handleChatToolCalls runs a message at the cap, and honours a smaller cap', async () => {
+    const ran: unknown[] = []
+    const gate = makeGate()
+    server.script(
+      { toolCalls: scriptedCalls(DEFAULT_MAX_TOOL_CALLS) },
+      { toolCalls: scriptedCalls(4) },
+    )
+    const handlers = { payments_transfer: (args: unknown) => ran.push(args) }
+    const ask = async () =>
+      (
+        await client().chat.completions.create({
+          model: 'gpt-test',
+          messages: [{ role: 'user', content: 'pay' }],
+          tools: [
+            { type: 'function', function: { name: 'payments_transfer', parameters: schema } },
+          ],
+        })
+      ).choices[0]!.message
+    await handleChatToolCalls(gate, await ask(), handlers, { actionName: dotted })
+    expect(ran).toHaveLength(DEFAULT_MAX_TOOL_CALLS)
+    const results = await handleChatToolCalls(gate, await ask(), handlers, {
+      actionName: dotted,
+      maxToolCalls: 3,
+    })
+    expect(ran).toHaveLength(DEFAULT_MAX_TOOL_CALLS)
+    expect(results.map((result) => reasonOf(result.content))).toEqual(
+      Array(4).fill('TOO_MANY_TOOL_CALLS'),
+    )
+  })
+
+  it('handleResponseFunctionCalls', async () => {
+    const ran: unknown[] = []
+    const gate = makeGate()
+    server.script({ toolCalls: scriptedCalls(FLOOD) })
+    const response = await client().responses.create({
+      model: 'gpt-test',
+      input: 'pay',
+      tools: [{ type: 'function', name: 'payments_transfer', parameters: schema, strict: false }],
+    })
+    const outputs = await handleResponseFunctionCalls(
+      gate,
+      response,
+      { payments_transfer: (args) => ran.push(args) },
+      { actionName: dotted },
+    )
+    expect(ran).toEqual([])
+    expect(await receiptsIn(gate)).toBe(0)
+    expect(outputs).toHaveLength(FLOOD)
+    expect(new Set(outputs.map((output) => reasonOf(output.output)))).toEqual(
+      new Set(['TOO_MANY_TOOL_CALLS']),
+    )
+  })
+
+  it('gateRunnableTools with client.chat.completions.runTools', async () => {
+    const ran: unknown[] = []
+    const gate = makeGate()
+    server.script({ toolCalls: scriptedCalls(FLOOD) }, { text: 'done' })
+    const runner = client().chat.completions.runTools({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'pay' }],
+      tools: gateRunnableTools(
+        gate,
+        [
+          {
+            type: 'function',
+            function: {
+              name: 'payments_transfer',
+              parameters: schema,
+              parse: JSON.parse,
+              function: (args: unknown) => ran.push(args),
+            },
+          },
+        ],
+        { actionName: dotted },
+      ),
+    })
+    await runner.finalContent()
+    expect(ran).toEqual([])
+    expect(await receiptsIn(gate)).toBe(0)
+    const answers = runner.messages.filter((message) => message.role === 'tool')
+    expect(answers).toHaveLength(FLOOD)
+    expect(new Set(answers.map((message) => reasonOf(message.content)))).toEqual(
+      new Set(['TOO_MANY_TOOL_CALLS']),
+    )
+  })
+})
+
+function modelProposing(count: number) {
+  const calls = Array.from({ length: count }, (_, index) => ({
+    id: `call_${index}`,
+    name: 'payments.transfer',
+    args: { amount: 1 },
+    type: 'tool_call' as const,
+  }))
+  return fakeModel()
+    .respond(new AIMessage({ content: '', tool_calls: calls }))
+    .respond(new AIMessage('done'))
+}
+
+function transferTool(ran: unknown[]) {
+  return tool(
+    async (args) => {
+      ran.push(args)
+      return 'sent'
+    },
+    {
+      name: 'payments.transfer',
+      description: 'Transfer money.',
+      schema: z.object({ amount: z.number() }),
+    },
+  )
+}
+
+function refusalReasons(messages: readonly unknown[]): unknown[] {
+  return messages
+    .filter((message) => ToolMessage.isInstance(message))
+    .map((message) => reasonOf((message as ToolMessage).content))
+}
+
+describe('maxToolCalls', () => {
+  it('must be a positive integer', () => {
+    const gate = makeGate()
+    for (const maxToolCalls of [0, -1, 1.5, Number.NaN]) {
+      expect(() => gateRunnableTools(gate, [], { maxToolCalls })).toThrow(TypeError)
+      expect(() => writMiddleware(gate, { maxToolCalls })).toThrow(TypeError)
+      expect(() => gateTool(gate, transferTool([]), { maxToolCalls })).toThrow(TypeError)
+    }
+  })
+})
+
+describe('LangChain: a message over the cap runs none of its calls', () => {
+  it('writMiddleware', async () => {
+    const ran: unknown[] = []
+    const gate = makeGate()
+    const agent = createAgent({
+      model: modelProposing(FLOOD),
+      tools: [transferTool(ran)],
+      middleware: [writMiddleware(gate)],
+    })
+    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+    expect(ran).toEqual([])
+    expect(await receiptsIn(gate)).toBe(0)
+    const reasons = refusalReasons(state.messages)
+    expect(reasons).toHaveLength(FLOOD)
+    expect(new Set(reasons)).toEqual(new Set(['TOO_MANY_TOOL_CALLS']))
+  })
+
+  it('writMiddleware runs a message within a smaller cap, and refuses one over it', async () => {
+    const ran: unknown[] = []
+    const gate = makeGate()
+    const within = createAgent({
+      model: modelProposing(3),
+      tools: [transferTool(ran)],
+      middleware: [writMiddleware(gate, { maxToolCalls: 3 })],
+    })
+    await within.invoke({ messages: [new HumanMessage('pay')] })
+    expect(ran).toHaveLength(3)
+    const over = createAgent({
+      model: modelProposing(4),
+      tools: [transferTool(ran)],
+      middleware: [writMiddleware(gate, { maxToolCalls: 3 })],
+    })
+    const state = await over.invoke({ messages: [new HumanMessage('pay')] })
+    expect(ran).toHaveLength(3)
+    expect(refusalReasons(state.messages)).toEqual(Array(4).fill('TOO_MANY_TOOL_CALLS'))
+  })
+
+  it('gateTool in an agent', async () => {
+    const ran: unknown[] = []
+    const gate = makeGate()
+    const agent = createAgent({
+      model: modelProposing(FLOOD),
+      tools: [gateTool(gate, transferTool(ran))],
+    })
+    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+    expect(ran).toEqual([])
+    expect(await receiptsIn(gate)).toBe(0)
+    const reasons = refusalReasons(state.messages)
+    expect(reasons).toHaveLength(FLOOD)
+    expect(new Set(reasons)).toEqual(new Set(['TOO_MANY_TOOL_CALLS']))
+  })
+})
