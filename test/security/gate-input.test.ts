@@ -3,6 +3,7 @@
  * tool call, a framework's object). Nothing may run without a PERMIT for exactly what
  * runs, and every receipt the gate issues must verify.
  */
+import { compilePolicy } from '@writ/core'
 import { verifyChain, verifyReceipt } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
 import { makeGate, rejectionCode } from './support.js'
@@ -49,23 +50,28 @@ describe('strings signed into receipts', () => {
 
 describe('request members are read once', () => {
   it('a getter that answers differently on the second read cannot move the HTTP binding', async () => {
-    const gate = makeGate()
-    const body = `sha256:${'0'.repeat(64)}` as const
+    const gate = makeGate({
+      policy: compilePolicy(`
+writ: 1
+id: pay-host
+rules:
+  - id: pay
+    effect: permit
+    actions: [http.post]
+    when: args.host == 'pay.example'
+`),
+    })
     let reads = 0
-    const http = {
+    const httpRequest = {
       method: 'POST',
       get uri() {
         reads += 1
         return reads === 1 ? 'https://pay.example/ok' : 'https://evil.example/steal'
       },
-      body,
     }
-    const decision = await gate.authorize({
-      action: 'payments.transfer',
-      args: { amount: 5 },
-      http,
-    })
+    const decision = await gate.authorize({ action: 'http.post', httpRequest })
     expect(reads).toBe(1)
+    expect(decision.decision).toBe('PERMIT')
     expect(decision.claims.http?.uri).toBe('https://pay.example/ok')
   })
 

@@ -55,20 +55,21 @@ describe('guard on PERMITs it did not issue', () => {
         },
       ),
     )
-    expect(code).toBe('GATE_ERROR')
+    expect(code).toBe('ARGS_MISMATCH')
     expect(ran).toBe(false)
   })
 
   it.each([
-    ['no decision', undefined],
-    ['a string', 'PERMIT'],
-    ['an unknown decision', { decision: 'ALLOW' }],
-    ['a PERMIT without claims', { decision: 'PERMIT', args: { amount: 5 } }],
+    ['no decision', undefined, 'GATE_ERROR'],
+    ['a string', 'PERMIT', 'GATE_ERROR'],
+    ['an unknown decision', { decision: 'ALLOW' }, 'GATE_ERROR'],
+    ['a PERMIT without claims', { decision: 'PERMIT', args: { amount: 5 } }, 'GATE_ERROR'],
     [
       'a PERMIT with DENY claims',
       { decision: 'PERMIT', args: { amount: 5 }, claims: { decision: 'DENY' } },
+      'NOT_PERMIT',
     ],
-  ])('a gate answering %s never runs the action', async (_name, answer) => {
+  ])('a gate answering %s never runs the action', async (_name, answer, expected) => {
     let ran = false
     const code = await rejectionCode(
       guardAction(
@@ -79,7 +80,7 @@ describe('guard on PERMITs it did not issue', () => {
         },
       ),
     )
-    expect(code).toBe('GATE_ERROR')
+    expect(code).toBe(expected)
     expect(ran).toBe(false)
   })
 

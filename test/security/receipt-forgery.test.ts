@@ -8,11 +8,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
+import { compilePolicy } from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
 import {
   base64UrlDecode,
   base64UrlEncode,
   createKeySet,
+  httpRequestView,
   jwkThumbprint,
   type PublicJwk,
   utf8Decode,
@@ -112,32 +114,59 @@ describe('forgery with weak or foreign keys', () => {
 
 describe('a PERMIT bound to one action', () => {
   it('is refused for another action, other arguments, another request, another audience', async () => {
-    const gate = makeGate()
+    const gate = makeGate({
+      policy: compilePolicy(`
+writ: 1
+id: http-transfers
+rules:
+  - id: small-transfers
+    effect: permit
+    actions: [payments.transfer]
+    when: args.body.amount <= 1000
+`),
+    })
     const keys = gate.verifyKeys()
-    const body = `sha256:${'b'.repeat(64)}` as const
-    const http = { method: 'POST', uri: 'https://pay.example/v1/transfers?to=alice', body }
+    const request = {
+      method: 'POST',
+      uri: 'https://pay.example/v1/transfers?to=alice',
+      contentType: 'application/json',
+      body: new TextEncoder().encode('{"amount":250.0,"to":"alice"}'),
+    }
     const permit = await gate.authorize({
       action: 'payments.transfer',
-      args: '{"amount":250.0,"to":"alice"}',
       audience: 'https://pay.example',
-      http,
+      httpRequest: request,
     })
     expect(permit.decision).toBe('PERMIT')
+    const view = httpRequestView(request)
     const expected = {
       action: 'payments.transfer',
-      args: { to: 'alice', amount: 250 },
+      argsDigest: view.argsDigest,
       audience: 'https://pay.example',
-      http,
+      http: view.binding,
     }
     await expect(verifyPermit(permit.receipt, keys, expected)).resolves.toBeDefined()
+    const other = (change: Partial<typeof request>) => httpRequestView({ ...request, ...change })
     const cases: [string, object][] = [
       ['ACTION_MISMATCH', { action: 'payments.refund' }],
-      ['ARGS_MISMATCH', { args: { to: 'alice', amount: 251 } }],
-      ['ARGS_MISMATCH', { args: { to: 'alice', amount: 250, memo: '' } }],
-      ['ARGS_MISMATCH', { args: '{"amount":250,"amount":250,"to":"alice"}' }],
-      ['HTTP_MISMATCH', { http: { ...http, uri: 'https://pay.example/v1/transfers?to=mallory' } }],
-      ['HTTP_MISMATCH', { http: { ...http, method: 'PUT' } }],
-      ['HTTP_MISMATCH', { http: { ...http, body: `sha256:${'c'.repeat(64)}` } }],
+      [
+        'ARGS_MISMATCH',
+        {
+          argsDigest: other({ body: new TextEncoder().encode('{"amount":251,"to":"alice"}') })
+            .argsDigest,
+        },
+      ],
+      [
+        'ARGS_MISMATCH',
+        { argsDigest: other({ uri: 'https://pay.example/v1/transfers?to=mallory' }).argsDigest },
+      ],
+      ['ARGS_MISMATCH', { args: { to: 'alice', amount: 250 } }],
+      [
+        'HTTP_MISMATCH',
+        { http: other({ uri: 'https://pay.example/v1/transfers?to=mallory' }).binding },
+      ],
+      ['HTTP_MISMATCH', { http: { ...view.binding, method: 'PUT' } }],
+      ['HTTP_MISMATCH', { http: { ...view.binding, body: `sha256:${'c'.repeat(64)}` } }],
       ['HTTP_MISMATCH', { http: undefined }],
       ['AUDIENCE_MISMATCH', { audience: 'https://other.example' }],
       ['AUDIENCE_MISMATCH', { audience: undefined }],
@@ -145,6 +174,7 @@ describe('a PERMIT bound to one action', () => {
     for (const [code, change] of cases) {
       expect(
         await rejectionCode(verifyPermit(permit.receipt, keys, { ...expected, ...change })),
+        JSON.stringify(change),
       ).toBe(code)
     }
   })

@@ -10,6 +10,7 @@ import {
   type JsonObject,
   WritError,
 } from '@writ/verify'
+import { defaultHttpAction } from './http-action-name.js'
 import { ActionRefusedError, type RefusalPayload, refusalPayload } from './refusal.js'
 import type { ActionRequest, Gate, PermitDecision, WrapOptions } from './types.js'
 
@@ -69,6 +70,12 @@ export async function guardAction<T>(
       'The gate returned an unknown decision; the action did not run.',
     )
   }
+  if (typeof decision.claims !== 'object' || decision.claims === null) {
+    throw new WritError(
+      'GATE_ERROR',
+      'The gate returned a PERMIT without claims; the action did not run.',
+    )
+  }
   const bound = boundArgsOf(decision, expected)
   const vouched = issuedPermits.has(decision)
   checkPermit(decision.claims, {
@@ -108,7 +115,7 @@ function expectationOf(request: ActionRequest): Expectation {
     }
   }
   return {
-    action: action as string,
+    action: (action ?? defaultHttpAction(httpRequest)) as string,
     audience,
     request: requestId,
     http,

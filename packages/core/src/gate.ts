@@ -23,6 +23,7 @@ import {
 } from '@writ/verify'
 import { escapeActionName } from './action-name-escape.js'
 import { guardAction, issuedPermits, wrapAction } from './gate-helpers.js'
+import { defaultHttpAction } from './http-action-name.js'
 import { createKeyRing, isKeyRing, type KeyRing } from './key-ring.js'
 import type { PrivateSigningJwk } from './keys.js'
 import { createMemoryStore } from './memory-store.js'
@@ -381,7 +382,7 @@ export function createGate(options: GateOptions): LocalGate {
 
     let action: string | undefined
     try {
-      action = validateActionName(input.action)
+      action = validateActionName(input.action ?? defaultHttpAction(input.httpRequest))
     } catch (error) {
       problem = { ...problemOf(error, ''), path: 'action' }
     }

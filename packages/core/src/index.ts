@@ -83,7 +83,7 @@ export {
 // Refusals
 export { ActionRefusedError, type RefusalPayload, refusalOf, refusalPayload } from './refusal.js'
 // A remote authority (`writ serve`) as a gate
-export { createRemoteGate, type RemoteGateOptions } from './remote-gate.js'
+export { createRemoteGate, isTrustedKeyLocation, type RemoteGateOptions } from './remote-gate.js'
 export {
   createSigner,
   defaultSignerBackend,

@@ -17,6 +17,7 @@ import {
   type WritErrorCode,
 } from '@writ/verify'
 import { guardAction, issuedPermits, wrapAction } from './gate-helpers.js'
+import { defaultHttpAction } from './http-action-name.js'
 import type { ActionRequest, Decision, Gate, InputProblem, PermitDecision } from './types.js'
 import { createUuidV7Generator } from './uuid-v7.js'
 
@@ -171,7 +172,11 @@ const UNREADABLE_ARGS = '\u0000 arguments refused by the agent-side client'
 /** The decision request body. Members are read from the snapshot taken once. */
 function wireBody(request: ActionRequest, local: LocalBinding, requestId: string): string {
   const action =
-    typeof request.action === 'string' ? request.action : '(action name is not a string)'
+    request.action === undefined
+      ? defaultHttpAction(request.httpRequest)
+      : typeof request.action === 'string'
+        ? request.action
+        : '(action name is not a string)'
   const body: Record<string, unknown> = { action, request: requestId }
   if (request.httpRequest !== undefined && request.args === undefined) {
     const { method, uri, contentType, headers, body: bytes } = request.httpRequest
@@ -358,7 +363,7 @@ async function checkAnswer(
     local.http !== undefined ? local.http.argsDigest : (local.args as CanonicalArgs).digest
   try {
     checkPermit(claims, {
-      action: request.action,
+      action: (request.action ?? defaultHttpAction(request.httpRequest)) as string,
       argsDigest,
       ...(local.http === undefined ? {} : { http: local.http.binding }),
       ...(request.audience === undefined ? {} : { audience: request.audience }),

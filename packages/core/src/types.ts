@@ -10,8 +10,12 @@ import type {
 
 /** An action an agent proposes, as handed to {@link Gate.authorize}. */
 export interface ActionRequest {
-  /** Action name, ASCII `[A-Za-z0-9_.:-]`, 1 to 128 characters, e.g. `payments.transfer`. */
-  readonly action: string
+  /**
+   * Action name, ASCII `[A-Za-z0-9_.:-]`, 1 to 128 characters, e.g. `payments.transfer`.
+   * For an HTTP action ({@link ActionRequest.httpRequest}) it may be left out: it is then
+   * `http.<method>` in lower case.
+   */
+  readonly action?: string
   /**
    * The arguments: a JSON object, or the raw JSON text the model produced. Raw text is
    * preferred: duplicate keys can only be detected there. Absent for an HTTP action
