@@ -16,9 +16,10 @@ import {
   type Gate,
   generateSigningKey,
   guardAction,
+  type PermitDecision,
   wrapAction,
 } from '@writ/core'
-import { canonicalArgs, createKeySet, type JsonObject, verifyReceipt } from '@writ/verify'
+import { canonicalArgs, createKeySet, verifyReceipt } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
 
 /** One tool call pushed through an adapter. */
@@ -48,20 +49,33 @@ export interface AdapterHarness {
   close?(): Promise<void>
 }
 
-const policyText = `
+/**
+ * The suite's policy. `prefix` is where the tool's arguments sit in what the policy
+ * sees: `args` for a tool call, `args.body` for an HTTP request (spec section 10).
+ */
+const policyTextOf = (prefix: string) => `
 writ: 1
 id: conformance
 rules:
   - id: small-transfers
     effect: permit
     actions: [payments.transfer]
-    when: args.amount <= 1000
+    when: ${prefix}.amount <= 1000
   - id: no-sanctioned
     effect: deny
     actions: [payments.*]
-    when: args.to == 'mallory'
+    when: ${prefix}.to == 'mallory'
     reason: SANCTIONED_PAYEE
 `
+
+/** Options of {@link describeAdapterConformance}. */
+export interface ConformanceOptions {
+  /**
+   * What the gate decides: `'tool'` (default), the tool call's arguments; `'http'`, the
+   * HTTP request that carries them as its JSON body (the policy reads `args.body`).
+   */
+  readonly decides?: 'tool' | 'http'
+}
 
 interface Recorder {
   calls: unknown[]
@@ -79,9 +93,9 @@ function recorder(): Recorder {
   }
 }
 
-function newGate(store = createMemoryStore(), timeoutMs?: number) {
+function newGate(prefix: string, store = createMemoryStore(), timeoutMs?: number) {
   return createGate({
-    policy: compilePolicy(policyText, { source: 'conformance.yaml' }),
+    policy: compilePolicy(policyTextOf(prefix), { source: 'conformance.yaml' }),
     keys: generateSigningKey(),
     issuer: 'https://writ.test',
     store,
@@ -128,7 +142,7 @@ interface CallResult {
 async function callThrough(
   makeHarness: () => Promise<AdapterHarness>,
   argsText: string,
-  gate: Gate = recordingGate(newGate()),
+  gate: Gate,
 ): Promise<CallResult> {
   const harness = await makeHarness()
   try {
@@ -176,7 +190,7 @@ const explodingGate: Gate = {
 }
 
 /** A gate whose store never answers an append, so every decision hits the gate's deadline. */
-function stalledGate(): Gate {
+function stalledGate(prefix: string): Gate {
   const store = createMemoryStore()
   const stalled = new Proxy(store, {
     get(target, property, receiver) {
@@ -184,7 +198,7 @@ function stalledGate(): Gate {
       return Reflect.get(target, property, receiver)
     },
   })
-  return newGate(stalled, 100)
+  return newGate(prefix, stalled, 100)
 }
 
 /**
@@ -196,10 +210,18 @@ function stalledGate(): Gate {
 export function describeAdapterConformance(
   name: string,
   makeHarness: () => Promise<AdapterHarness>,
+  options: ConformanceOptions = {},
 ): void {
+  const http = options.decides === 'http'
+  const prefix = http ? 'args.body' : 'args'
+  const freshGate = () => recordingGate(newGate(prefix))
   describe(`${name}: adapter conformance`, () => {
     it('runs a permitted call exactly once with exactly the arguments the receipt binds', async () => {
-      const result = await callThrough(makeHarness, '{"to":"alice","amount":250.0,"memo":"rent"}')
+      const result = await callThrough(
+        makeHarness,
+        '{"to":"alice","amount":250.0,"memo":"rent"}',
+        freshGate(),
+      )
       expect(result.outcome.refused).toBe(false)
       expect(result.calls).toHaveLength(1)
       expect(result.calls[0]).toEqual({ to: 'alice', amount: 250, memo: 'rent' })
@@ -211,21 +233,29 @@ export function describeAdapterConformance(
       )
       expect(verified.claims.decision).toBe('PERMIT')
       expect(verified.claims.act.name).toBe('payments.transfer')
-      expect(verified.claims.act.args).toBe(canonicalArgs(result.calls[0] as JsonObject).digest)
+      // The receipt binds what the policy saw: the tool's arguments, or the HTTP request
+      // whose JSON body they are.
+      const bound = (permits[0] as PermitDecision).args
+      expect(verified.claims.act.args).toBe(canonicalArgs(bound).digest)
+      expect(http ? bound['body'] : bound).toEqual(result.calls[0])
     })
 
     it('never runs a denied call, and the refusal is readable and names its receipt', async () => {
-      const result = await callThrough(makeHarness, '{"to":"mallory","amount":10}')
+      const result = await callThrough(makeHarness, '{"to":"mallory","amount":10}', freshGate())
       expectReadableRefusal(result, 'DENY', 'SANCTIONED_PAYEE')
     })
 
     it('treats SILENCE as a refusal', async () => {
-      const result = await callThrough(makeHarness, '{"to":"alice","amount":5000}')
+      const result = await callThrough(makeHarness, '{"to":"alice","amount":5000}', freshGate())
       expectReadableRefusal(result, 'SILENCE')
     })
 
     it('refuses arguments that are not I-JSON (duplicate keys) without running the tool', async () => {
-      const result = await callThrough(makeHarness, '{"to":"alice","amount":10,"amount":100000}')
+      const result = await callThrough(
+        makeHarness,
+        '{"to":"alice","amount":10,"amount":100000}',
+        freshGate(),
+      )
       expect(result.calls).toHaveLength(0)
       expect(result.outcome.refused).toBe(true)
       expect(result.outcome.text).toContain('INPUT_INVALID')
@@ -238,7 +268,11 @@ export function describeAdapterConformance(
     })
 
     it('refuses when the gate times out', async () => {
-      const result = await callThrough(makeHarness, '{"to":"alice","amount":10}', stalledGate())
+      const result = await callThrough(
+        makeHarness,
+        '{"to":"alice","amount":10}',
+        stalledGate(prefix),
+      )
       expect(result.calls).toHaveLength(0)
       expect(result.outcome.refused).toBe(true)
     })
