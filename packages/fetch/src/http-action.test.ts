@@ -1,49 +1,23 @@
-import { digestOf } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
-import {
-  defaultHttpArgs,
-  type HttpActionInput,
-  isJsonContentType,
-  jsonTextOf,
-} from './http-action.js'
+import { allowListedHeaders, defaultActionName } from './http-action.js'
 
-function inputOf(url: string, body = '', contentType = 'application/json'): HttpActionInput {
-  const bytes = new TextEncoder().encode(body)
-  const request = new Request(url, {
-    method: body === '' ? 'GET' : 'POST',
-    headers: { 'content-type': contentType },
-    ...(body === '' ? {} : { body }),
-  })
-  return {
-    request,
-    method: request.method,
-    url: new URL(url),
-    body: bytes,
-    digest: digestOf(bytes),
-    jsonText: jsonTextOf(contentType, bytes),
-  }
-}
-
-describe('HTTP action arguments', () => {
-  it('recognises JSON media types, parameters ignored', () => {
-    expect(isJsonContentType('application/json; charset=utf-8')).toBe(true)
-    expect(isJsonContentType('application/merge-patch+json')).toBe(true)
-    expect(isJsonContentType('text/plain')).toBe(false)
-    expect(isJsonContentType(null)).toBe(false)
+// What policies see of a request (its one view) is derived by `httpRequestView` in
+// `@writ/verify` and tested there; the gated fetch's use of it is tested in
+// test/gated-fetch.test.ts. This file covers the two helpers the fetch side still owns.
+describe('HTTP action helpers', () => {
+  it('names an action http.<method> in lower case', () => {
+    expect(defaultActionName('POST')).toBe('http.post')
+    expect(defaultActionName('DELETE')).toBe('http.delete')
   })
 
-  it('keeps the raw JSON text so the gate sees duplicate keys', () => {
-    const args = defaultHttpArgs(inputOf('https://x.test/a', '{"a":1,"a":2}'))
-    expect(args.endsWith(',"body":{"a":1,"a":2}}')).toBe(true)
-  })
-
-  it('leaves the body out when it is not JSON, and keeps a __proto__ query name as data', () => {
-    const args = JSON.parse(defaultHttpArgs(inputOf('https://x.test/a?__proto__=1', 'not json')))
-    expect(args).not.toHaveProperty('body')
-    expect(Object.getOwnPropertyNames(args.query)).toEqual(['__proto__'])
-  })
-
-  it('leaves out a body that is not UTF-8', () => {
-    expect(jsonTextOf('application/json', new Uint8Array([0x22, 0xff, 0x22]))).toBeUndefined()
+  it('keeps only allow-listed headers, by lower-case name, and nothing when none is present', () => {
+    const sent = new Headers({ 'X-Tenant': 'acme', Authorization: 'Bearer secret' })
+    const read = (name: string) => sent.get(name)
+    const headers = allowListedHeaders(read, ['X-TENANT', 'x-absent'])
+    expect(headers).toEqual({ 'x-tenant': 'acme' })
+    expect(Object.getPrototypeOf(headers)).toBeNull()
+    expect(allowListedHeaders(read, ['x-absent'])).toBeUndefined()
+    expect(allowListedHeaders(read, [])).toBeUndefined()
+    expect(allowListedHeaders(read, undefined)).toBeUndefined()
   })
 })

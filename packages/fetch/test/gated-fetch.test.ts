@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { type Gate, refusalOf } from '@writ/core'
-import { createKeySet, digestOf, verifyReceipt, WritError } from '@writ/verify'
+import { type Gate, type PermitDecision, refusalOf } from '@writ/core'
+import { canonicalArgs, createKeySet, digestOf, verifyReceipt, WritError } from '@writ/verify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createGatedFetch } from '../src/index.js'
 import {
@@ -72,7 +72,7 @@ describe('createGatedFetch: permitted requests', () => {
     })
   })
 
-  it('hands policies the documented args shape: method, url, host, path, query, JSON body', async () => {
+  it('asks the gate about the request itself, and policies see its one view (spec section 10)', async () => {
     const gate = recordingGate(newGate())
     const gatedFetch = createGatedFetch(gate)
     await gatedFetch(
@@ -82,31 +82,75 @@ describe('createGatedFetch: permitted requests', () => {
     const request = gate.requests[0]!
     expect(request.action).toBe('http.post')
     expect(request.audience).toBe(server.origin)
-    expect(JSON.parse(request.args as string)).toEqual({
+    expect(request.args).toBeUndefined()
+    expect(request).not.toHaveProperty('http')
+    expect(request.httpRequest).toMatchObject({
+      method: 'POST',
+      uri: `${server.origin}/v1/transfers?a=1&b=x&b=y`,
+      contentType: 'application/json',
+    })
+    const decision = gate.decisions[0] as PermitDecision
+    expect(decision.decision).toBe('PERMIT')
+    const port = Number(new URL(server.origin).port)
+    expect(decision.args).toEqual({
       method: 'POST',
       url: `${server.origin}/v1/transfers?a=1&b=x&b=y`,
-      host: server.origin.slice('http://'.length),
+      scheme: 'http',
+      host: '127.0.0.1',
+      port,
       path: '/v1/transfers',
       query: { a: '1', b: ['x', 'y'] },
+      contentType: 'application/json',
       body: { to: 'alice', amount: 5 },
     })
   })
 
   it('shows policies only the allow-listed headers, and no body for a non-JSON content type', async () => {
     const gate = recordingGate(newGate())
-    const gatedFetch = createGatedFetch(gate, { allowHeaders: ['X-Tenant', 'content-type'] })
-    await gatedFetch(`${server.origin}/v1/items`, {
+    const allowHeaders = ['X-Tenant', 'content-type']
+    await createGatedFetch(gate, { allowHeaders })(`${server.origin}/v1/items`, {
       headers: { 'x-tenant': 'acme', authorization: 'Bearer secret' },
     })
-    await gatedFetch(`${server.origin}/v1/upload`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: '{"amount":1}',
-    })
-    const [read, upload] = gate.requests.map((request) => JSON.parse(request.args as string))
-    expect(read.headers).toEqual({ 'x-tenant': 'acme' })
-    expect(upload.headers).toEqual({ 'content-type': 'text/plain' })
+    await createGatedFetch(gate, { allowHeaders, action: 'uploads.put' })(
+      `${server.origin}/v1/upload`,
+      { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'plain words' },
+    )
+    const [read, upload] = gate.decisions.map((decision) => (decision as PermitDecision).args)
+    expect(gate.decisions.map((decision) => decision.decision)).toEqual(['PERMIT', 'PERMIT'])
+    expect(read!['headers']).toEqual({ 'x-tenant': 'acme' })
+    expect(upload!['headers']).toEqual({ 'content-type': 'text/plain' })
+    expect(upload!['contentType']).toBe('text/plain')
     expect(upload).not.toHaveProperty('body')
+    expect(server.received).toHaveLength(2)
+  })
+
+  it('refuses a JSON body sent under a non-JSON content type, which readers could read two ways', async () => {
+    const gate = recordingGate(newGate())
+    const response = await createGatedFetch(gate, { action: 'uploads.put' })(
+      `${server.origin}/v1/upload`,
+      { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"amount":1}' },
+    )
+    expect(response.status).toBe(403)
+    expect(await problemOf(response)).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID' })
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('refuses a __proto__ query name instead of reading it as data (INPUT_INVALID), sending nothing', async () => {
+    const gate = recordingGate(newGate())
+    const response = await createGatedFetch(gate)(`${server.origin}/v1/items?__proto__=1`)
+    expect(response.status).toBe(403)
+    expect(await problemOf(response)).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID' })
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('sends to the normalized URI the receipt binds', async () => {
+    const gate = recordingGate(newGate())
+    const response = await createGatedFetch(gate)(
+      `${server.origin.toUpperCase().replace('HTTP', 'http')}/v1/./a/../items/%7Euser?q=%7e`,
+    )
+    expect(response.status).toBe(200)
+    expect(gate.decisions[0]!.claims.http?.uri).toBe(`${server.origin}/v1/items/~user?q=~`)
+    expect(server.received.map((received) => received.url)).toEqual(['/v1/items/~user?q=~'])
   })
 
   it('reads a stream body within the limit and sends exactly its bytes', async () => {
@@ -155,15 +199,19 @@ describe('createGatedFetch: permitted requests', () => {
     expect(gate.decisions[0]!.claims.sub).toBe('billing-bot')
   })
 
-  it("with args: 'body', the JSON body is the action's arguments", async () => {
+  it('with a named action, policies still see the whole request, its JSON body at args.body', async () => {
     const gate = recordingGate(newGate())
-    const gatedFetch = createGatedFetch(gate, { action: 'payments.transfer', args: 'body' })
+    const gatedFetch = createGatedFetch(gate, { action: 'payments.transfer' })
     const response = await gatedFetch(
       `${server.origin}/tools/transfer`,
-      jsonPost({ body: { amount: 3 } }),
+      jsonPost({ to: 'alice', amount: 3 }),
     )
     expect(response.status).toBe(200)
-    expect(gate.requests[0]!.args).toBe('{"body":{"amount":3}}')
+    const decision = gate.decisions[0] as PermitDecision
+    expect(decision.claims.act.name).toBe('payments.transfer')
+    expect(decision.args['path']).toBe('/tools/transfer')
+    expect(decision.args['body']).toEqual({ to: 'alice', amount: 3 })
+    expect(decision.claims.act.args).toBe(canonicalArgs(decision.args).digest)
   })
 
   it('fails like fetch when a permitted request cannot be delivered', async () => {
@@ -231,6 +279,17 @@ describe('createGatedFetch: refusals never send', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"to":"alice","amount":10,"amount":100000}',
+    })
+    expect(response.status).toBe(403)
+    expect(await problemOf(response)).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID' })
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('refuses a JSON body that is not UTF-8 as INPUT_INVALID', async () => {
+    const response = await createGatedFetch(newGate())(`${server.origin}/v1/transfers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Uint8Array([0x22, 0xff, 0x22]),
     })
     expect(response.status).toBe(403)
     expect(await problemOf(response)).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID' })
@@ -326,11 +385,47 @@ describe('createGatedFetch: refusals never send', () => {
     const lying = {
       ...gateParts(inner),
       authorize: (request: Parameters<typeof inner.authorize>[0]) =>
-        inner.authorize({ ...request, http: { ...request.http!, uri: `${server.origin}/other` } }),
+        inner.authorize({
+          ...request,
+          httpRequest: { ...request.httpRequest!, uri: `${server.origin}/other` },
+        }),
     }
     const gatedFetch = createGatedFetch(recordingGate(lying))
     const response = await gatedFetch(`${server.origin}/v1/items`)
-    expect((await problemOf(response))['code']).toBe('GATE_ERROR')
+    expect(response.status).toBe(403)
+    expect((await problemOf(response))['code']).toBe('ARGS_MISMATCH')
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('refuses when a PERMIT names another audience', async () => {
+    const inner = newGate()
+    const lying = {
+      ...gateParts(inner),
+      authorize: (request: Parameters<typeof inner.authorize>[0]) =>
+        inner.authorize({ ...request, audience: 'https://elsewhere.example' }),
+    }
+    const response = await createGatedFetch(recordingGate(lying))(`${server.origin}/v1/items`)
+    expect(response.status).toBe(403)
+    expect((await problemOf(response))['code']).toBe('AUDIENCE_MISMATCH')
+    expect(server.received).toHaveLength(0)
+  })
+
+  it('sends nothing when a gate is asked about arguments beside an HTTP binding (the old split)', async () => {
+    const inner = newGate()
+    const splitting = {
+      ...gateParts(inner),
+      authorize: (request: Parameters<typeof inner.authorize>[0]) =>
+        inner.authorize({
+          action: request.action,
+          audience: request.audience!,
+          args: { to: 'alice', amount: 10 },
+          http: { method: 'POST', uri: `${server.origin}/v1/admin`, body: digestOf('') },
+        } as Parameters<typeof inner.authorize>[0]),
+    }
+    const gate = recordingGate(splitting)
+    const response = await createGatedFetch(gate)(`${server.origin}/v1/admin`, { method: 'POST' })
+    expect(response.status).toBe(403)
+    expect(await problemOf(response)).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID' })
     expect(server.received).toHaveLength(0)
   })
 
