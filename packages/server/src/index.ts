@@ -25,6 +25,15 @@ export {
   decodeStrictBase64,
   type ProposedHttpRequest,
 } from './decision-request.js'
+// Structured logs
+export {
+  type AuthorityLogger,
+  type AuthorityLoggerOptions,
+  createAuthorityLogger,
+  LOG_LEVELS,
+  type LogLevel,
+  parseLogLevel,
+} from './logging.js'
 // Metrics
 export type { AuthorityMetrics } from './metrics.js'
 // Receipts as served
