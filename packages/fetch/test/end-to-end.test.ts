@@ -120,6 +120,7 @@ for (const kind of ['node', 'hono', 'express'] as const) {
       server = await guardedServer(kind, (origin) => ({
         keys,
         audience: origin,
+        replay: 'memory',
         action: 'payments.transfer',
       }))
     })
@@ -161,7 +162,7 @@ for (const kind of ['node', 'hono', 'express'] as const) {
       expect(server.executed).toHaveLength(1)
     })
 
-    it('refuses a receipt moved to another body, query, method or path with HTTP_MISMATCH', async () => {
+    it('refuses a receipt moved to another body, query, method or path with ARGS_MISMATCH', async () => {
       const url = `${server.origin}/v1/transfers?dry=0`
       const moves: Array<[string, RequestInit]> = [
         [url, jsonPost({ ...transfer, amount: 900 })],
@@ -173,7 +174,40 @@ for (const kind of ['node', 'hono', 'express'] as const) {
         const { token } = await permittedRequest(senderOptions, url, jsonPost(transfer))
         const response = await fetch(target, withReceipt(token, init))
         expect(response.status).toBe(403)
-        expect((await problemOf(response))['code']).toBe('HTTP_MISMATCH')
+        // The policy's view covers method, URI and body, so its digest differs first.
+        expect((await problemOf(response))['code']).toBe('ARGS_MISMATCH')
+      }
+      expect(server.executed).toHaveLength(0)
+    })
+
+    it('refuses a target not in normal form, which the handler would read another way, with 400 HTTP_REQUEST_AMBIGUOUS', async () => {
+      const url = `${server.origin}/v1/transfers`
+      for (const target of ['/v1/%74ransfers', '/v1/transfers%2Fx', '/v1/transfers%5Cx']) {
+        const { token } = await permittedRequest(senderOptions, url, jsonPost(transfer))
+        const response = await fetch(
+          `${server.origin}${target}`,
+          withReceipt(token, jsonPost(transfer)),
+        )
+        expect(response.status).toBe(400)
+        expect((await problemOf(response))['code']).toBe('HTTP_REQUEST_AMBIGUOUS')
+      }
+      expect(server.executed).toHaveLength(0)
+    })
+
+    it(`${kind === 'express' ? 'refuses (400 HTTP_REQUEST_AMBIGUOUS)' : 'refuses (403 ARGS_MISMATCH)'} a permit replayed on an upper-case or trailing-slash path`, async () => {
+      const url = `${server.origin}/v1/transfers`
+      for (const target of ['/V1/TRANSFERS', '/v1/transfers/']) {
+        const { token } = await permittedRequest(senderOptions, url, jsonPost(transfer))
+        const response = await fetch(
+          `${server.origin}${target}`,
+          withReceipt(token, jsonPost(transfer)),
+        )
+        // Express matches routes ignoring case and a trailing slash, so its guard refuses
+        // such paths outright; an exact router sees another path than the receipt binds.
+        expect(response.status).toBe(kind === 'express' ? 400 : 403)
+        expect((await problemOf(response))['code']).toBe(
+          kind === 'express' ? 'HTTP_REQUEST_AMBIGUOUS' : 'ARGS_MISMATCH',
+        )
       }
       expect(server.executed).toHaveLength(0)
     })
@@ -266,6 +300,7 @@ describe('end to end: receipt lifetime and default action names', () => {
     const running = await guardedServer('node', (origin) => ({
       keys,
       audience: origin,
+      replay: 'memory',
       now: () => Math.floor(Date.now() / 1000) + 3600,
     }))
     server = running
@@ -278,7 +313,11 @@ describe('end to end: receipt lifetime and default action names', () => {
   it('names actions http.<method> on both sides by default, and refuses another action with ACTION_MISMATCH', async () => {
     const gate = newGate()
     const keys = await gate.keys()
-    const running = await guardedServer('node', (origin) => ({ keys, audience: origin }))
+    const running = await guardedServer('node', (origin) => ({
+      keys,
+      audience: origin,
+      replay: 'memory',
+    }))
     server = running
     const gatedFetch = createGatedFetch(gate)
     expect((await gatedFetch(`${running.origin}/v1/items`)).status).toBe(200)
@@ -299,6 +338,7 @@ describe('end to end: receipt lifetime and default action names', () => {
       keys,
       audience: 'https://api.example.com',
       origin: 'https://api.example.com',
+      replay: 'memory',
     }))
     server = running
     const { token } = await permittedRequest(

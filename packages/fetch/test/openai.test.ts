@@ -15,26 +15,29 @@ describe('the openai client with a gated fetch', () => {
     const keys = await gate.keys()
     let guarded: ReturnType<typeof nodeReceiptGuard> | undefined
     server = await listen((request, response) => guarded?.(request, response))
-    guarded = nodeReceiptGuard({ keys, audience: server.origin }, (_request, response, writ) => {
-      completions += 1
-      const body = JSON.parse(new TextDecoder().decode(writ.body)) as { model: string }
-      response.writeHead(200, { 'content-type': 'application/json' })
-      response.end(
-        JSON.stringify({
-          id: 'chatcmpl-1',
-          object: 'chat.completion',
-          created: 1,
-          model: body.model,
-          choices: [
-            {
-              index: 0,
-              finish_reason: 'stop',
-              message: { role: 'assistant', content: 'hello', refusal: null },
-            },
-          ],
-        }),
-      )
-    })
+    guarded = nodeReceiptGuard(
+      { keys, audience: server.origin, replay: 'memory' },
+      (_request, response, writ) => {
+        completions += 1
+        const body = JSON.parse(new TextDecoder().decode(writ.body)) as { model: string }
+        response.writeHead(200, { 'content-type': 'application/json' })
+        response.end(
+          JSON.stringify({
+            id: 'chatcmpl-1',
+            object: 'chat.completion',
+            created: 1,
+            model: body.model,
+            choices: [
+              {
+                index: 0,
+                finish_reason: 'stop',
+                message: { role: 'assistant', content: 'hello', refusal: null },
+              },
+            ],
+          }),
+        )
+      },
+    )
   })
 
   afterEach(async () => {

@@ -38,7 +38,7 @@ describe('withReceiptGuard (Fetch-API handlers)', () => {
   it('runs the handler once with the same body and the receipt, and refuses the replay', async () => {
     const calls: Array<{ body: unknown; jti: string }> = []
     const handler = withReceiptGuard(
-      { keys: await gate.keys(), audience },
+      { keys: await gate.keys(), audience, replay: 'memory' },
       async (request, receipt) => {
         calls.push({ body: await request.json(), jti: receipt.claims.jti })
         return Response.json({ ok: true })
@@ -58,7 +58,8 @@ describe('withReceiptGuard (Fetch-API handlers)', () => {
     const guard = createReceiptGuard({
       keys: await gate.keys(),
       audience,
-      publicUrl: () => {
+      replay: 'memory',
+      action: () => {
         throw new Error('misconfigured')
       },
     })
@@ -69,23 +70,68 @@ describe('withReceiptGuard (Fetch-API handlers)', () => {
     expect(result.response.status).toBe(500)
   })
 
-  it('refuses to be built for a non-origin audience without origin or publicUrl', async () => {
+  it('refuses to be built for a non-origin audience without origin, or without a replay choice', async () => {
     const keys = await gate.keys()
-    let code: unknown
-    try {
-      createReceiptGuard({ keys, audience: 'payments-api' })
-    } catch (error) {
-      code = (error as { code?: unknown }).code
+    const codeOf = (build: () => unknown): unknown => {
+      try {
+        build()
+      } catch (error) {
+        return (error as { code?: unknown }).code
+      }
+      return undefined
     }
-    expect(code).toBe('RECEIVER_ERROR')
-    expect(() =>
-      createReceiptGuard({ keys, audience: 'payments-api', origin: 'https://pay.example.com' }),
-    ).not.toThrow()
+    expect(
+      codeOf(() => createReceiptGuard({ keys, audience: 'payments-api', replay: 'memory' })),
+    ).toBe('RECEIVER_ERROR')
+    expect(
+      codeOf(() =>
+        createReceiptGuard({ keys, audience } as unknown as Parameters<
+          typeof createReceiptGuard
+        >[0]),
+      ),
+    ).toBe('RECEIVER_ERROR')
+    expect(
+      codeOf(() =>
+        createReceiptGuard({
+          keys,
+          audience: 'payments-api',
+          origin: 'https://pay.example.com/v1',
+          replay: 'memory',
+        }),
+      ),
+    ).toBe('RECEIVER_ERROR')
+    expect(
+      codeOf(() =>
+        createReceiptGuard({
+          keys,
+          audience: 'payments-api',
+          origin: 'https://pay.example.com',
+          replay: 'memory',
+        }),
+      ),
+    ).toBeUndefined()
   })
 
-  it("with args: 'http' checks act.args too, so an allow-listed header cannot change after the decision", async () => {
+  it('returns the view the policy saw, and runs on it', async () => {
+    const guard = createReceiptGuard({ keys: await gate.keys(), audience, replay: 'memory' })
+    const result = await guard(await permitted(`${audience}/v1/transfers?x=1`, jsonPost(transfer)))
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(result.view.args['path']).toBe('/v1/transfers')
+    expect(result.view.args['query']).toEqual({ x: '1' })
+    expect(result.view.args['body']).toEqual(transfer)
+    expect(result.view.argsDigest).toBe(result.receipt.claims.act.args)
+    expect(result.view.binding).toEqual(result.receipt.claims.http)
+  })
+
+  it('checks act.args too, so an allow-listed header cannot change after the decision', async () => {
     const tenant = { allowHeaders: ['x-tenant'] }
-    const guard = createReceiptGuard({ keys: await gate.keys(), audience, args: 'http', ...tenant })
+    const guard = createReceiptGuard({
+      keys: await gate.keys(),
+      audience,
+      replay: 'memory',
+      ...tenant,
+    })
     const init = {
       ...jsonPost(transfer),
       headers: { 'content-type': 'application/json', 'x-tenant': 'acme' },
@@ -112,7 +158,11 @@ describe('withReceiptGuard (Fetch-API handlers)', () => {
       keys: generateSigningKey(),
       issuer: 'https://other.test',
     })
-    const guard = createReceiptGuard({ keys: JSON.stringify(await other.keys()), audience })
+    const guard = createReceiptGuard({
+      keys: JSON.stringify(await other.keys()),
+      audience,
+      replay: 'memory',
+    })
     const result = await guard(await permitted(`${audience}/v1/transfers`, jsonPost(transfer)))
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.error.code).toBe('KEY_UNKNOWN')
@@ -134,7 +184,7 @@ describe('node and express adapters: bodies', () => {
     server = await listen((request, response) => guarded?.(request, response))
     const origin = server.origin
     guarded = nodeReceiptGuard(
-      { keys, audience: origin, action: 'uploads.put', maxBodyBytes: 8192 },
+      { keys, audience: origin, replay: 'memory', action: 'uploads.put', maxBodyBytes: 8192 },
       (_r, response, writ) => {
         seen.push(writ.body.byteLength)
         response.end('ok')
@@ -155,7 +205,7 @@ describe('node and express adapters: bodies', () => {
     let guarded: ReturnType<typeof nodeReceiptGuard> | undefined
     server = await listen((request, response) => guarded?.(request, response))
     const origin = server.origin
-    guarded = nodeReceiptGuard({ keys, audience: origin }, (_r, response) => {
+    guarded = nodeReceiptGuard({ keys, audience: origin, replay: 'memory' }, (_r, response) => {
       executed += 1
       response.end('ok')
     })
@@ -175,8 +225,10 @@ describe('node and express adapters: bodies', () => {
       outgoing.on('error', reject)
       outgoing.end('hello')
     })
-    expect(status.status).toBe(403)
-    expect(JSON.parse(status.body).code).toBe('HTTP_MISMATCH')
+    // A GET with a body can be read two ways (with or without it): refused before any
+    // receipt check.
+    expect(status.status).toBe(400)
+    expect(JSON.parse(status.body).code).toBe('HTTP_REQUEST_AMBIGUOUS')
     expect(executed).toBe(0)
   })
 
@@ -186,7 +238,12 @@ describe('node and express adapters: bodies', () => {
     const app = express()
     server = await listen((request, response) => app(request, response))
     const origin = server.origin
-    const guard = expressReceiptGuard({ keys, audience: origin, action: 'payments.transfer' })
+    const guard = expressReceiptGuard({
+      keys,
+      audience: origin,
+      replay: 'memory',
+      action: 'payments.transfer',
+    })
     const done = (_request: express.Request, response: express.Response) => {
       executed += 1
       response.json({ ok: true })
