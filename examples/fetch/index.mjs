@@ -33,15 +33,19 @@ rules:
   issuer: 'https://writ.example',
 })
 
-// 2. The receiving service: it holds only the public keys.
+// 2. The receiving service: it holds only the public keys. It checks each request
+// against its own public origin (never the Host header), uses each receipt once
+// ('memory': one process; a store's replay cache for several), and runs the request
+// exactly as the policy saw it: `writ.view.args`.
 const publicKeys = await gate.keys()
 const executed = []
 let handler = (_request, response) => response.writeHead(503).end()
 const server = createServer((request, response) => handler(request, response))
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
 const origin = `http://127.0.0.1:${server.address().port}`
-handler = nodeReceiptGuard({ keys: publicKeys, audience: origin }, (_request, response, writ) => {
-  const transfer = JSON.parse(new TextDecoder().decode(writ.body))
+const guardOptions = { keys: publicKeys, audience: origin, origin, replay: 'memory' }
+handler = nodeReceiptGuard(guardOptions, (_request, response, writ) => {
+  const transfer = writ.view.args.body
   executed.push(transfer)
   response.writeHead(200, { 'content-type': 'application/json' })
   response.end(
@@ -87,7 +91,7 @@ try {
   log('DENY receipt →', forced.status, (await forced.json()).code)
   assert.equal(forced.status, 403)
 
-  assert.deepEqual(executed, [{ to: 'alice', amount: 250 }])
+  assert.deepEqual(JSON.parse(JSON.stringify(executed)), [{ to: 'alice', amount: 250 }])
   log('executed exactly once:', executed)
 } finally {
   server.close()

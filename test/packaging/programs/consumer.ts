@@ -28,6 +28,26 @@ export async function decide(): Promise<ReceiptClaims> {
   return verified.claims
 }
 
+/** An HTTP action: the gate is asked about the request itself, never about args beside it. */
+export async function decideRequest(): Promise<Decision> {
+  return gate.authorize({
+    action: 'http.post',
+    audience: 'https://pay.example.com',
+    httpRequest: {
+      method: 'POST',
+      uri: 'https://pay.example.com/v1/transfers',
+      contentType: 'application/json',
+      body: new TextEncoder().encode('{"to":"alice","amount":1}'),
+    },
+  })
+}
+
+export const guardOptions: ReceiptGuardOptions = {
+  keys: { keys: [] },
+  audience: 'https://pay.example.com',
+  replay: 'memory',
+}
+
 export const fetchFunction: FetchFunction = createGatedFetch(gate)
 export const adapters = [gateTool, handleChatToolCalls] as const
 export type Options = [

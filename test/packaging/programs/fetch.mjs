@@ -26,10 +26,13 @@ let handler = (_request, response) => response.writeHead(503).end()
 const server = createServer((request, response) => handler(request, response))
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
 const origin = `http://127.0.0.1:${server.address().port}`
-handler = nodeReceiptGuard({ keys, audience: origin }, (_request, response, writ) => {
-  executed.push(JSON.parse(new TextDecoder().decode(writ.body)))
-  response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
-})
+handler = nodeReceiptGuard(
+  { keys, audience: origin, replay: 'memory' },
+  (_request, response, writ) => {
+    executed.push(JSON.parse(new TextDecoder().decode(writ.body)))
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+  },
+)
 
 const gatedFetch = createGatedFetch(gate, { agent: 'billing-bot' })
 const post = (fetchFunction, body) =>
