@@ -19,9 +19,11 @@ import {
   type Principal,
 } from './credentials.js'
 import { readDecisionRequest } from './decision-request.js'
+import { type AuthorityLogger, silentLogger } from './logging.js'
 import { type AuthorityMetrics, createMetrics } from './metrics.js'
 import { type ReceiptView, type RowFault, viewOf } from './receipt-view.js'
 import { readBodyWithin } from './request-body.js'
+import { noteRequest, requestLogging } from './request-log.js'
 
 /** Options of {@link createAuthorityServer}. */
 export interface AuthorityServerOptions {
@@ -67,6 +69,11 @@ export interface AuthorityServerOptions {
    * the agent's context is merged under the credential's, whose members always win.
    */
   readonly acceptAgentContext?: boolean
+  /**
+   * Where the authority logs: one JSON line per request (see `createAuthorityLogger`).
+   * Default: nothing is logged.
+   */
+  readonly logger?: AuthorityLogger
 }
 
 /**
@@ -144,7 +151,10 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
   const authenticate = createCredentialCheck(options.agents, options.operators ?? [])
   const limits = createAgentLimits(options.limits)
   const metrics = createMetrics()
+  const logger = options.logger ?? silentLogger()
   const app = new Hono()
+  // First, so every response carries X-Request-Id and every request is logged and counted.
+  app.use('*', requestLogging({ logger, metrics, identify: authenticate }))
 
   const principalOf = (authorization: string | undefined): Principal | undefined => {
     const principal = authenticate(authorization)
@@ -213,6 +223,13 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
       // `action` may be absent for an HTTP action: the gate then names it itself.
       const decision = await gate.authorize(request as ActionRequest)
       metrics.latency.observe((performance.now() - started) / 1000)
+      noteRequest(raw, {
+        action: decision.claims.act.name,
+        decision: decision.decision,
+        rule: decision.rule ?? null,
+        reason: decision.reason,
+        jti: decision.claims.jti,
+      })
       metrics.decisions.inc({
         decision: decision.decision,
         reason: decision.reason,
@@ -355,7 +372,16 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
     options.checkpointIntervalMs === undefined
       ? undefined
       : setInterval(() => {
-          gate.checkpoint().catch(() => metrics.storeErrors.inc({ code: 'CHECKPOINT' }))
+          gate.checkpoint().catch((error: unknown) => {
+            metrics.storeErrors.inc({ code: 'CHECKPOINT' })
+            logger.error(
+              {
+                event: 'checkpoint-failed',
+                code: WritError.isInstance(error) ? error.code : 'INTERNAL',
+              },
+              'the periodic checkpoint could not be issued',
+            )
+          })
         }, options.checkpointIntervalMs)
   timer?.unref()
 

@@ -1,19 +1,35 @@
 /**
- * A small Prometheus text-format registry: counters and one latency histogram,
- * with a cap on label combinations so an agent inventing action names cannot
- * blow up the metrics endpoint's memory.
+ * A small Prometheus text-format registry: counters, one latency histogram and gauges
+ * read at scrape time, with a cap on label combinations so an agent inventing action
+ * names cannot blow up the metrics endpoint's memory. Series whose labels are known in
+ * advance (decision kinds, refusal codes) exist at zero from the start, so dashboards
+ * and alerts have a series before the first event.
  */
+import { readFileSync } from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { INPUT_ERROR_CODES } from '@writ/verify'
+
 const MAX_SERIES = 2000
+
+type Labels = Readonly<Record<string, string>>
 
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
 
-function labelText(labels: Readonly<Record<string, string>>): string {
+function escapeHelp(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
+}
+
+function labelText(labels: Labels): string {
   const entries = Object.entries(labels)
   return entries.length === 0
     ? ''
     : `{${entries.map(([name, value]) => `${name}="${escapeLabel(value)}"`).join(',')}}`
+}
+
+function header(name: string, help: string, type: string): string[] {
+  return [`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`]
 }
 
 /** A counter family with labels. */
@@ -22,17 +38,25 @@ export class Counter {
   constructor(
     readonly name: string,
     readonly help: string,
-  ) {}
+    seeded: readonly Labels[] = [],
+  ) {
+    for (const labels of seeded) this.series.set(labelText(labels), 0)
+  }
 
-  inc(labels: Readonly<Record<string, string>> = {}, by = 1): void {
+  inc(labels: Labels = {}, by = 1): void {
     let key = labelText(labels)
     if (!this.series.has(key) && this.series.size >= MAX_SERIES)
       key = labelText({ overflow: 'true' })
     this.series.set(key, (this.series.get(key) ?? 0) + by)
   }
 
+  /** The current value of one series (0 when it has none yet). */
+  value(labels: Labels = {}): number {
+    return this.series.get(labelText(labels)) ?? 0
+  }
+
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`]
+    const lines = header(this.name, this.help, 'counter')
     for (const [labels, value] of this.series) lines.push(`${this.name}${labels} ${value}`)
     return lines.join('\n')
   }
@@ -61,7 +85,7 @@ export class Histogram {
   }
 
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`]
+    const lines = header(this.name, this.help, 'histogram')
     for (const [index, bound] of this.buckets.entries()) {
       lines.push(`${this.name}_bucket{le="${bound}"} ${this.counts[index]}`)
     }
@@ -74,21 +98,167 @@ export class Histogram {
   }
 }
 
+/** A family read when scraped: a gauge or counter whose value the process already knows. */
+class Sampled {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'gauge' | 'counter',
+    private readonly sample: () => number,
+    private readonly labels: Labels = {},
+  ) {}
+
+  render(): string {
+    const value = this.sample()
+    return [
+      ...header(this.name, this.help, this.type),
+      `${this.name}${labelText(this.labels)} ${Number.isFinite(value) ? value : 0}`,
+    ].join('\n')
+  }
+}
+
+/** The decision kinds, each a zero series of `writ_decision_outcomes_total` from the start. */
+export const DECISION_KINDS = ['PERMIT', 'DENY', 'SILENCE'] as const
+
+/**
+ * The refusals the authority answers with, by HTTP status: each is a zero series of
+ * `writ_refusals_total` from the start. Codes not listed here are counted when they
+ * happen.
+ */
+export const KNOWN_REFUSALS: Readonly<Record<string, readonly string[]>> = {
+  '400': [
+    ...INPUT_ERROR_CODES.filter((code) => code !== 'INPUT_TOO_LARGE'),
+    'CONTEXT_NOT_ACCEPTED',
+  ],
+  '401': ['UNAUTHENTICATED'],
+  '403': ['AGENT_REQUIRED', 'OPERATOR_REQUIRED', 'AUDIENCE_NOT_ALLOWED'],
+  '413': ['BODY_TOO_LARGE'],
+  '429': ['RATE_LIMITED', 'CONCURRENCY_LIMITED'],
+  '500': ['GATE_ERROR', 'STORE_CORRUPT'],
+  '503': ['STORE_UNAVAILABLE', 'STORE_FULL', 'STORE_CONFLICT', 'KEY_MISSING', 'KEY_INVALID'],
+  '504': ['GATE_TIMEOUT'],
+}
+
 /** The metrics an authority server exports at `/metrics`. */
 export interface AuthorityMetrics {
+  /** Decisions by outcome, reason, action and policy digest. */
   readonly decisions: Counter
+  /** Decisions by outcome alone; every outcome is a series from the start. */
+  readonly decisionOutcomes: Counter
   readonly latency: Histogram
   readonly storeErrors: Counter
   readonly authFailures: Counter
   readonly policyReloads: Counter
   readonly limited: Counter
+  /** HTTP requests answered, by route pattern and status. */
+  readonly httpRequests: Counter
+  /** Problem responses (every 4xx and 5xx the authority answers), by status and code. */
+  readonly refusals: Counter
   render(): string
 }
 
-export function createMetrics(): AuthorityMetrics {
+/** Where the build information comes from; the defaults read this package and the runtime. */
+export interface MetricsOptions {
+  readonly version?: string
+  readonly nodeVersion?: string
+}
+
+function serverVersion(): string {
+  try {
+    const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8')
+    const version = (JSON.parse(text) as { version?: unknown }).version
+    return typeof version === 'string' ? version : 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+// One event-loop monitor for the process, however many servers it runs. Its timer
+// does not keep the process alive.
+let eventLoopDelay: ReturnType<typeof monitorEventLoopDelay> | undefined
+function eventLoop(): ReturnType<typeof monitorEventLoopDelay> {
+  if (eventLoopDelay === undefined) {
+    eventLoopDelay = monitorEventLoopDelay({ resolution: 10 })
+    eventLoopDelay.enable()
+  }
+  return eventLoopDelay
+}
+
+/** Process and runtime families, named as Prometheus client libraries name them. */
+function processMetrics(): Sampled[] {
+  const loop = eventLoop()
+  const startTime = Math.round((Date.now() - process.uptime() * 1000) / 1000)
+  return [
+    new Sampled(
+      'process_cpu_user_seconds_total',
+      'User CPU time spent, in seconds.',
+      'counter',
+      () => process.cpuUsage().user / 1e6,
+    ),
+    new Sampled(
+      'process_cpu_system_seconds_total',
+      'System CPU time spent, in seconds.',
+      'counter',
+      () => process.cpuUsage().system / 1e6,
+    ),
+    new Sampled(
+      'process_cpu_seconds_total',
+      'User and system CPU time spent, in seconds.',
+      'counter',
+      () => {
+        const usage = process.cpuUsage()
+        return (usage.user + usage.system) / 1e6
+      },
+    ),
+    new Sampled('process_resident_memory_bytes', 'Resident memory size, in bytes.', 'gauge', () =>
+      process.memoryUsage.rss(),
+    ),
+    new Sampled(
+      'process_start_time_seconds',
+      'Start time of the process since the Unix epoch, in seconds.',
+      'gauge',
+      () => startTime,
+    ),
+    new Sampled(
+      'nodejs_heap_size_used_bytes',
+      'V8 heap in use, in bytes.',
+      'gauge',
+      () => process.memoryUsage().heapUsed,
+    ),
+    new Sampled(
+      'nodejs_heap_size_total_bytes',
+      'V8 heap allocated, in bytes.',
+      'gauge',
+      () => process.memoryUsage().heapTotal,
+    ),
+    new Sampled(
+      'nodejs_eventloop_lag_seconds',
+      'Mean event loop delay since the last scrape, in seconds.',
+      'gauge',
+      () => {
+        const mean = loop.count === 0 ? 0 : loop.mean / 1e9
+        loop.reset()
+        return mean
+      },
+    ),
+    new Sampled(
+      'nodejs_eventloop_lag_max_seconds',
+      'Longest event loop delay seen, in seconds.',
+      'gauge',
+      () => (loop.count === 0 ? 0 : loop.max / 1e9),
+    ),
+  ]
+}
+
+export function createMetrics(options: MetricsOptions = {}): AuthorityMetrics {
   const decisions = new Counter(
     'writ_decisions_total',
     'Decisions issued, by outcome, reason, action and policy digest.',
+  )
+  const decisionOutcomes = new Counter(
+    'writ_decision_outcomes_total',
+    'Decisions issued, by outcome.',
+    DECISION_KINDS.map((decision) => ({ decision })),
   )
   const latency = new Histogram(
     'writ_decision_duration_seconds',
@@ -96,25 +266,65 @@ export function createMetrics(): AuthorityMetrics {
   )
   const storeErrors = new Counter(
     'writ_store_errors_total',
-    'Decisions refused because the store failed, by error code.',
+    'Decisions and checkpoints refused because the store failed, by error code.',
+    ['STORE_UNAVAILABLE', 'STORE_FULL', 'STORE_CONFLICT', 'CHECKPOINT'].map((code) => ({ code })),
   )
   const authFailures = new Counter(
     'writ_auth_failures_total',
     'Requests refused for missing or wrong credentials.',
+    [{}],
   )
-  const policyReloads = new Counter('writ_policy_reloads_total', 'Policy reloads, by result.')
+  const policyReloads = new Counter(
+    'writ_policy_reloads_total',
+    'Policy reloads, by result.',
+    ['ok', 'kept-previous', 'superseded'].map((result) => ({ result })),
+  )
   const limited = new Counter(
     'writ_limited_total',
     'Decision requests turned away by the per-credential rate or concurrency limit, by code.',
+    ['RATE_LIMITED', 'CONCURRENCY_LIMITED'].map((code) => ({ code })),
   )
-  return {
+  const httpRequests = new Counter(
+    'writ_http_requests_total',
+    'HTTP requests answered, by route and status.',
+  )
+  const refusals = new Counter(
+    'writ_refusals_total',
+    'Requests refused with a problem response, by status and code.',
+    Object.entries(KNOWN_REFUSALS).flatMap(([status, codes]) =>
+      codes.map((code) => ({ status, code })),
+    ),
+  )
+  const buildInfo = new Sampled(
+    'writ_build_info',
+    'The running Writ server: version and Node.js version. Always 1.',
+    'gauge',
+    () => 1,
+    { version: options.version ?? serverVersion(), node: options.nodeVersion ?? process.version },
+  )
+  const families: { render(): string }[] = [
+    buildInfo,
     decisions,
+    decisionOutcomes,
     latency,
     storeErrors,
     authFailures,
     policyReloads,
     limited,
-    render: () =>
-      `${[decisions, latency, storeErrors, authFailures, policyReloads, limited].map((metric) => metric.render()).join('\n')}\n`,
+    httpRequests,
+    refusals,
+    ...processMetrics(),
+  ]
+  return {
+    decisions,
+    decisionOutcomes,
+    latency,
+    storeErrors,
+    authFailures,
+    policyReloads,
+    limited,
+    httpRequests,
+    refusals,
+    render: () => `${families.map((family) => family.render()).join('\n')}\n`,
   }
 }
