@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  type ActionRequest,
   type CompiledPolicy,
   createGate,
   createKeyRing,
@@ -21,8 +22,8 @@ import { createSqliteStore, type SqliteStore } from '@writ/store-sqlite'
 import OpenAI from 'openai'
 import type { ModelConnection } from './openai-agent.js'
 import { POLICY_PATH } from './paths.js'
-import { createPermitRelay } from './permit-relay.js'
-import { routeOf, type ServiceDirectory } from './routes.js'
+import { recordDecisions } from './recorded-gate.js'
+import type { ServiceDirectory } from './routes.js'
 import { SCENARIOS, type ScenarioInfo, scenarioById, scenarioInfos } from './scenarios.js'
 import { type ScriptedModel, startScriptedModel } from './scripted-model.js'
 import { type Bank, type BankState, startBank } from './services/bank.js'
@@ -32,6 +33,20 @@ import { startWarehouse, type Warehouse, type WarehouseState } from './services/
 import { Timeline, type TimelineStep } from './timeline.js'
 import type { Toolkit } from './tools.js'
 import { startWebServer, type WebServer } from './web-server.js'
+
+/**
+ * What the page shows as a step's arguments: for an HTTP request, its JSON body (the
+ * arguments the model gave the tool; the policy saw them at `args.body`), else `args`.
+ */
+function shownArgsOf(request: ActionRequest): unknown {
+  const body = request.httpRequest?.body
+  if (body === undefined) return request.args
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as unknown
+  } catch {
+    return `(${body.byteLength} bytes that are not JSON)`
+  }
+}
 
 /** The issuer (`iss`) of the demo's receipts. */
 export const DEMO_ISSUER = 'urn:writ:demo-authority'
@@ -223,10 +238,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       ttlSeconds: 120,
     })
     await writeFile(keysPath, `${JSON.stringify(await gate.keys())}\n`)
-    const relay = createPermitRelay(gate, (action, args) => routeOf(services, action, args), {
-      onDecision: (decision: Decision, request) =>
-        timeline.decided(decision, request.args, request.agent ?? null),
-    })
+    const recorded = recordDecisions(gate, (decision: Decision, request) =>
+      timeline.decided(decision, shownArgsOf(request), request.agent ?? null),
+    )
     return {
       info: {
         generation,
@@ -239,7 +253,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       },
       store,
       gate,
-      toolkit: { relay, services, timeline, transport },
+      toolkit: { gate: recorded, services, timeline, transport },
     }
   }
 

@@ -11,7 +11,7 @@ export {
 } from './demo.js'
 export { BROWSER_BUNDLE_PATH, PACKAGE_ROOT, POLICY_PATH } from './paths.js'
 // Building blocks
-export { createPermitRelay, type PermitRelay, type PermitRelayOptions } from './permit-relay.js'
+export { recordDecisions } from './recorded-gate.js'
 export { type ActionRoute, routeOf, type ServiceDirectory, type ServiceName } from './routes.js'
 // Scenarios
 export {

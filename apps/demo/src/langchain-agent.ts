@@ -1,17 +1,17 @@
 /**
- * An agent on LangChain 1.x: `createAgent` with `writMiddleware`, whose model is
- * LangChain's own fake tool-calling chat model, scripted per scenario. Every tool call
- * is decided by Writ before the tool runs.
+ * An agent on LangChain 1.x: `createAgent`, whose model is LangChain's own fake
+ * tool-calling chat model, scripted per scenario. Every tool call is carried out as
+ * one HTTP request that Writ decides before it leaves.
  */
 import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
 import { tool } from '@langchain/core/tools'
 import type { JsonObject } from '@writ/core'
-import { writMiddleware } from '@writ/langchain'
+import { canonicalize } from '@writ/verify'
 import { createAgent } from 'langchain'
 import { z } from 'zod'
 import type { ScriptedToolCall } from './scripted-model.js'
-import { actionOfTool, sendAction, type Toolkit } from './tools.js'
+import { sendAction, type Toolkit } from './tools.js'
 
 /** One run of the LangChain agent. */
 export interface LangChainRun {
@@ -27,9 +27,18 @@ export interface LangChainRun {
  * summary. Returns the agent's final message.
  */
 export async function runLangChainAgent(toolkit: Toolkit, run: LangChainRun): Promise<string> {
+  // The tool carries the call out as one HTTP request that Writ decides before it
+  // leaves (`sendAction`): the policy sees that request, its body the arguments.
   const ehrWrite = tool(
     async (args: { patient: string; field: string; value: string }) =>
-      JSON.stringify(await sendAction(toolkit, 'ehr.write', args)),
+      JSON.stringify(
+        await sendAction(toolkit, {
+          action: 'ehr.write',
+          argsText: canonicalize(args),
+          agent: run.agent,
+          ...(run.context === undefined ? {} : { context: run.context }),
+        }),
+      ),
     {
       name: 'ehr_write',
       description: "Write one field of a patient's health record (a new version).",
@@ -46,23 +55,15 @@ export async function runLangChainAgent(toolkit: Toolkit, run: LangChainRun): Pr
     )
     .respond((messages) => {
       const results = messages.filter((message) => ToolMessage.isInstance(message))
-      const refused = results.some((message) => message.status === 'error')
+      const refused = results.some(
+        (message) =>
+          typeof message.content === 'string' && message.content.includes('"refused":true'),
+      )
       return new AIMessage(
         refused ? 'Writ refused the record write; nothing was changed.' : 'The record is updated.',
       )
     })
-  const agent = createAgent({
-    model,
-    tools: [ehrWrite],
-    // Writ goes last, so nothing can rewrite a call after the decision.
-    middleware: [
-      writMiddleware(toolkit.relay.toolGate, {
-        actionName: actionOfTool,
-        agent: run.agent,
-        ...(run.context === undefined ? {} : { context: run.context }),
-      }),
-    ],
-  })
+  const agent = createAgent({ model, tools: [ehrWrite] })
   const state = await agent.invoke({ messages: [new HumanMessage(run.prompt)] })
   const last = state.messages.at(-1)
   return typeof last?.content === 'string' ? last.content : ''

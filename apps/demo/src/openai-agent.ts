@@ -1,9 +1,9 @@
 /**
- * An agent on the real `openai` client: a Chat Completions tool loop whose every
- * tool call is decided by Writ through `@writ/openai` before it runs.
+ * An agent on the real `openai` client: a Chat Completions tool loop whose every tool
+ * call is carried out as one HTTP request that Writ decides before it leaves
+ * (`createGatedFetch`, see `sendAction`).
  */
 import type { JsonObject } from '@writ/core'
-import { handleChatToolCalls, type ToolHandlers } from '@writ/openai'
 import type OpenAI from 'openai'
 import type {
   ChatCompletionMessageParam,
@@ -48,22 +48,17 @@ export function openAiTools(): ChatCompletionTool[] {
 }
 
 /**
- * Runs the agent on a prompt and returns its final message. Every tool call goes
- * through `handleChatToolCalls` with the relay's tool gate; a permitted call reaches
- * its service through the gated fetch; a refused one is answered with the signed
- * refusal, which the model reads.
+ * Runs the agent on a prompt and returns its final message. Tool calls run one at a
+ * time, in order: each is the HTTP request that carries out its action, decided by
+ * Writ as that request (the model's argument text is its body, so the gate sees the
+ * exact bytes, duplicate keys included); a permitted one reaches its service, a refused
+ * one is answered with the signed refusal, which the model reads.
  */
 export async function runOpenAiAgent(
   connection: ModelConnection,
   toolkit: Toolkit,
   run: AgentRun,
 ): Promise<string> {
-  const handlers: ToolHandlers = Object.fromEntries(
-    TOOL_SPECS.map((spec) => [
-      spec.name,
-      (args: Readonly<Record<string, unknown>>) => sendAction(toolkit, spec.action, args),
-    ]),
-  )
   const messages: ChatCompletionMessageParam[] = [
     { role: 'system', content: SYSTEM_PROMPT },
     { role: 'user', content: run.prompt },
@@ -81,12 +76,18 @@ export async function runOpenAiAgent(
     if (message.tool_calls === undefined || message.tool_calls.length === 0) {
       return message.content ?? ''
     }
-    const outputs = await handleChatToolCalls(toolkit.relay.toolGate, message, handlers, {
-      actionName: actionOfTool,
-      agent: run.agent,
-      ...(run.context === undefined ? {} : { context: run.context }),
-    })
-    messages.push(...outputs)
+    for (const call of message.tool_calls) {
+      const result =
+        call.type === 'function'
+          ? await sendAction(toolkit, {
+              action: actionOfTool(call.function.name),
+              argsText: call.function.arguments,
+              agent: run.agent,
+              ...(run.context === undefined ? {} : { context: run.context }),
+            })
+          : { service: null, status: 400, body: { error: 'not a function call' }, refused: true }
+      messages.push({ role: 'tool', tool_call_id: call.id, content: JSON.stringify(result) })
+    }
   }
   return 'Stopped after the most turns an agent run may take.'
 }

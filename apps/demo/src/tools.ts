@@ -1,10 +1,9 @@
 /**
- * The agent's tools: what the model sees, which Writ action each is, and how a
- * permitted call reaches its receiving service through `createGatedFetch`.
+ * The agent's tools: what the model sees, which Writ action each is, and how each
+ * call's HTTP request is decided by Writ and sent through `createGatedFetch`.
  */
+import type { Gate, JsonObject } from '@writ/core'
 import { createGatedFetch } from '@writ/fetch'
-import { canonicalize } from '@writ/verify'
-import type { PermitRelay } from './permit-relay.js'
 import { routeOf, type ServiceDirectory, type ServiceName } from './routes.js'
 import type { Timeline } from './timeline.js'
 
@@ -94,44 +93,73 @@ export function actionOfTool(toolName: string): string {
 
 /** What the agent's tools need to reach the services. */
 export interface Toolkit {
-  readonly relay: PermitRelay
+  /** The gate that decides each request a tool makes (its decisions go to the timeline). */
+  readonly gate: Gate
   readonly services: ServiceDirectory
   readonly timeline: Timeline
   /** The network under the gated fetch; a scenario may swap it (to tamper, to capture). */
   transport: (request: Request) => Promise<Response>
 }
 
-/** What a tool returns to the model: the service's answer. */
+/** What a tool returns to the model: the service's answer, or Writ's refusal. */
 export interface ToolResult {
   readonly service: ServiceName | null
   readonly status: number
   readonly body: unknown
+  /** True when Writ refused the request before it was sent. */
+  readonly refused: boolean
+}
+
+/** One tool call as the model proposed it. */
+export interface ToolCallInput {
+  readonly action: string
+  /** The arguments exactly as the model wrote them: raw JSON text. */
+  readonly argsText: string
+  /** The agent (principal) the receipt names. */
+  readonly agent: string
+  /** Facts the application adds for the policy (`context`). */
+  readonly context?: JsonObject
 }
 
 /**
- * Carries out a permitted action: sends the canonical JSON of exactly the permitted
- * arguments to the action's service through `createGatedFetch`, which attaches the
- * receipt issued for that request (`Writ-Receipt`, `Content-Digest`) and refuses to
- * send anything else.
+ * Carries out a tool call: the HTTP request that carries out its action (a JSON POST to
+ * its service, the model's argument text as the body) goes through `createGatedFetch`.
+ * Writ decides THAT request (spec section 10: the policy sees its one view, the
+ * arguments at `args.body`), once; on PERMIT the same bytes leave with the receipt
+ * (`Writ-Receipt`, `Content-Digest`), and the service runs exactly what was decided.
+ * On a refusal nothing is sent and the model reads the signed refusal.
  */
-export async function sendAction(
-  toolkit: Toolkit,
-  action: string,
-  args: Readonly<Record<string, unknown>>,
-): Promise<ToolResult> {
-  const route = routeOf(toolkit.services, action, args)
-  if (route === undefined) {
-    return { service: null, status: 404, body: { error: `no service carries out ${action}` } }
+export async function sendAction(toolkit: Toolkit, call: ToolCallInput): Promise<ToolResult> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(call.argsText) as unknown
+  } catch {
+    parsed = undefined
   }
-  const gatedFetch = createGatedFetch(toolkit.relay.wireGate, {
-    action,
-    args: 'body',
+  // The route only picks the endpoint (a patient or account id in the path); what is
+  // decided and sent is the request itself, with the model's bytes as its body.
+  const route =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? routeOf(toolkit.services, call.action, parsed as Record<string, unknown>)
+      : undefined
+  if (route === undefined) {
+    return {
+      service: null,
+      status: 404,
+      body: { error: `no service carries out ${call.action} with these arguments` },
+      refused: false,
+    }
+  }
+  const gatedFetch = createGatedFetch(toolkit.gate, {
+    action: call.action,
+    agent: call.agent,
+    ...(call.context === undefined ? {} : { context: call.context }),
     fetch: (input, init) => recordingFetch(toolkit, route.service, input, init),
   })
   const response = await gatedFetch(route.url, {
     method: route.method,
     headers: { 'content-type': 'application/json' },
-    body: canonicalize(args),
+    body: call.argsText,
   })
   const text = await response.text()
   let body: unknown = text
@@ -140,7 +168,12 @@ export async function sendAction(
   } catch {
     // not JSON: keep the text
   }
-  return { service: route.service, status: response.status, body }
+  const refused =
+    response.status === 403 &&
+    typeof body === 'object' &&
+    body !== null &&
+    (body as { writ?: unknown }).writ === 'refused'
+  return { service: refused ? null : route.service, status: response.status, body, refused }
 }
 
 async function recordingFetch(

@@ -31,7 +31,7 @@ export interface Refusal {
 export interface PermittedRequest {
   readonly action: string
   readonly path: string
-  /** The JSON body, as the receipt bound it. */
+  /** The JSON body, as the receipt bound it (the view's `body`). */
   readonly body: Readonly<Record<string, unknown>>
   /** The verified claims of the receipt it came with. */
   readonly receipt: ReceiptClaims
@@ -160,19 +160,15 @@ export async function startReceivingService(
         refuse(result.response.status, result.error.code, problem, refusalHeaders)
         return
       }
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(new TextDecoder().decode(result.body))
-      } catch {
-        parsed = undefined
-      }
+      // Run exactly what the policy saw: the request's view, not a second parse of the bytes.
+      const parsed = result.view.args['body']
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         refuse(400, 'BODY_NOT_JSON', { code: 'BODY_NOT_JSON' })
         return
       }
       const reply = options.execute({
         action: result.receipt.claims.act.name,
-        path,
+        path: result.view.args['path'] as string,
         body: parsed as Record<string, unknown>,
         receipt: result.receipt.claims,
       })
@@ -187,17 +183,17 @@ export async function startReceivingService(
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  // A new guard has a new in-memory replay cache: only a reset makes one.
+  // A new guard has a new in-memory replay cache: only a reset makes one. The guard
+  // derives the request's view from this origin and the target as received (never the
+  // Host header) and accepts only a permit whose `act.args` and `http` bind that view.
   const makeGuard = (keys: JwkSet | string) =>
     createReceiptGuard({
       keys,
       audience: origin,
       origin,
+      replay: 'memory',
       action: (request) =>
         actionServedAt(options.name, request.method, new URL(request.url).pathname),
-      // Compare the receipt's `act.args` with the body too: the tool sends the canonical
-      // JSON of exactly the arguments that were decided.
-      args: (_request, body) => new TextDecoder().decode(body),
     })
   guard = makeGuard(options.keys)
 
