@@ -89,12 +89,18 @@ export interface LocalGate extends Gate {
   readonly store: Store
   readonly chainId: string
   readonly issuer: string
-  /** The signing keys; rotate or revoke through it. */
+  /** The signing keys now; rotate or revoke through it, or swap it with {@link setKeyRing}. */
   readonly keyRing: KeyRing
   /** Signs and stores a checkpoint of this gate's chain (size and head now). */
   checkpoint(): Promise<StoredCheckpoint>
   /** Swaps the policy atomically: a decision in progress finishes with the policy it started with. */
   setPolicy(policy: CompiledPolicy): void
+  /**
+   * Swaps the key ring atomically (for a ring reloaded after `writ keys rotate`): a
+   * decision in progress finishes with the ring it started with. Keep every key of the
+   * old ring in the new one, or receipts already signed stop verifying.
+   */
+  setKeyRing(ring: KeyRing): void
   /** A key set, for `@writ/verify`, that verifies this gate's receipts. */
   verifyKeys(): KeySet
 }
@@ -303,7 +309,7 @@ export function createGate(options: GateOptions): LocalGate {
     throw new WritError('KEY_MISSING', 'The gate needs a signing key (keys).')
   }
   const clock = options.clock ?? Date.now
-  const keyRing = isKeyRing(options.keys) ? options.keys : createKeyRing(options.keys, { clock })
+  let keyRing = isKeyRing(options.keys) ? options.keys : createKeyRing(options.keys, { clock })
   const issuer = options.issuer
   if (!isSignableString(issuer, 1024)) throw configError('issuer', 'The gate needs an issuer name.')
   const chainId = options.chainId ?? 'main'
@@ -363,6 +369,7 @@ export function createGate(options: GateOptions): LocalGate {
 
   async function decide(request: ActionRequest): Promise<Decision> {
     const current = policy
+    const ring = keyRing
     const nowMs = clock()
     const iat = Math.floor(nowMs / 1000)
     const given: Partial<ActionRequest> =
@@ -489,7 +496,7 @@ export function createGate(options: GateOptions): LocalGate {
       if (outcome.decision === 'PERMIT' && exceeded !== null) {
         final = { decision: 'DENY', reason: limitReason(current, exceeded), rule: exceeded.id }
       }
-      const signer = keyRing.active
+      const signer = ring.active
       const key = signer.publicJwk
       if ((key.nbf !== undefined && iat < key.nbf) || (key.exp !== undefined && iat > key.exp)) {
         throw new WritError('KEY_INVALID', 'The active key is not valid at the decision time.', {
@@ -549,7 +556,9 @@ export function createGate(options: GateOptions): LocalGate {
     store,
     chainId,
     issuer,
-    keyRing,
+    get keyRing() {
+      return keyRing
+    },
     authorize(request) {
       return withTimeout(() => decide(request))
     },
@@ -567,6 +576,10 @@ export function createGate(options: GateOptions): LocalGate {
     },
     setPolicy(next) {
       policy = checkPolicy(next)
+    },
+    setKeyRing(next) {
+      if (!isKeyRing(next)) throw new WritError('KEY_INVALID', 'setKeyRing needs a key ring.')
+      keyRing = next
     },
     checkpoint() {
       return withTimeout(async () => {

@@ -36,10 +36,12 @@ export interface KeyRing {
   /** The signer for `kid`, whatever its status, or `undefined`. */
   signer(kid: string): Signer | undefined
   /**
-   * Generates a new active key (`nbf` = now) and retires the current one (`exp` = now);
-   * the retired key stays published so that its receipts keep verifying.
+   * Generates a new active key (`nbf` = now) and retires the current one with
+   * `exp` = now + `graceSeconds` (default 0): the time every running authority still
+   * holding the old ring has to pick up the new one, during which the old key may still
+   * sign. The retired key stays published so that its receipts keep verifying.
    */
-  rotate(): KeyRing
+  rotate(options?: { readonly graceSeconds?: number }): KeyRing
   /**
    * Marks `kid` revoked: its receipts verify nothing any more. Revoking the active key
    * rotates first. Throws `KEY_MISSING` for an unknown `kid`.
@@ -129,11 +131,20 @@ export function createKeyRing(
     signer(kid) {
       return entries.find((entry) => entry.jwk.kid === kid)?.signer
     },
-    rotate() {
+    rotate(rotateOptions = {}) {
+      const grace = rotateOptions.graceSeconds ?? 0
+      if (!Number.isSafeInteger(grace) || grace < 0) {
+        throw new WritError(
+          'KEY_INVALID',
+          'graceSeconds must be a whole number of seconds, 0 or more.',
+        )
+      }
       const now = Math.floor(clock() / 1000)
       const next = toEntry(generateSigningKey({ nbf: now }), backend)
       entries = entries.map((entry) =>
-        entry === active ? withStatus(entry, { status: 'retired', exp: now }, backend) : entry,
+        entry === active
+          ? withStatus(entry, { status: 'retired', exp: now + grace }, backend)
+          : entry,
       )
       entries.push(next)
       active = next
