@@ -10,6 +10,7 @@ import type {
 import { type Digest, type ReceiptClaims, type ReplayCache, WritError } from '@writ/verify'
 import Database from 'better-sqlite3'
 import { type PendingAppend, runAppendBatch } from './append-transaction.js'
+import { type FileIdentity, fileIdentityOf, replacedStoreError } from './file-identity.js'
 import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
 import { createPrivateFile, tightenCompanionFiles } from './private-file.js'
 import { migrate } from './schema.js'
@@ -129,6 +130,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   }
   let database: Database.Database | undefined
   let statements: Statements
+  let identity: FileIdentity
   try {
     // Created 0600 before SQLite opens it; SQLite gives -wal and -shm the same mode.
     createPrivateFile(path)
@@ -139,6 +141,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     migrate(database)
     tightenCompanionFiles(path)
     statements = prepareStatements(database)
+    identity = fileIdentityOf(path) ?? { dev: -1, ino: -1 }
   } catch (error) {
     try {
       database?.close()
@@ -152,7 +155,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       details: { operation: 'open', reason: 'open' },
     })
   }
-  return new SqliteStoreImplementation(path, database, statements, options.groupCommit)
+  return new SqliteStoreImplementation(path, database, statements, options.groupCommit, identity)
 }
 
 class SqliteStoreImplementation implements SqliteStore {
@@ -162,6 +165,9 @@ class SqliteStoreImplementation implements SqliteStore {
   readonly #statements: Statements
   readonly #queue: GroupCommitQueue | undefined
   #closed = false
+  readonly #identity: FileIdentity
+  /** Set once the file at `path` is found gone or replaced; every operation then fails. */
+  #replaced: WritError | undefined
   #batches = 0
   #appends = 0
   #largestBatch = 0
@@ -172,8 +178,10 @@ class SqliteStoreImplementation implements SqliteStore {
     database: Database.Database,
     statements: Statements,
     groupCommit: boolean | GroupCommitOptions | undefined,
+    identity: FileIdentity,
   ) {
     this.path = path
+    this.#identity = identity
     this.#database = database
     this.#statements = statements
     this.#queue =
@@ -215,6 +223,12 @@ class SqliteStoreImplementation implements SqliteStore {
       for (const item of batch) item.reject(closedStoreError('append'))
       return
     }
+    try {
+      this.#checkFile('append')
+    } catch (error) {
+      for (const item of batch) item.reject(error)
+      return
+    }
     let committed: number
     try {
       committed = runAppendBatch(this.#database, this.#statements, batch).committed
@@ -233,6 +247,7 @@ class SqliteStoreImplementation implements SqliteStore {
   }
 
   async head(chainId: string): Promise<ChainPosition> {
+    this.#checkFile('head')
     const last = this.#read('head', () => this.#statements.head.get(chainId))
     return last === undefined
       ? { chainId, seq: 0, prev: null }
@@ -366,9 +381,26 @@ class SqliteStoreImplementation implements SqliteStore {
     }
   }
 
+  /**
+   * Fails closed, for good, once the file this store opened is no longer at its path
+   * (deleted, or another file renamed over it): writing on would extend a chain nobody
+   * can find, and a restart would begin it again at position 0.
+   */
+  #checkFile(operation: string): void {
+    if (this.#closed) throw closedStoreError(operation)
+    if (this.#replaced === undefined) {
+      const now = fileIdentityOf(this.path)
+      if (now !== undefined && now.dev === this.#identity.dev && now.ino === this.#identity.ino)
+        return
+      this.#replaced = replacedStoreError(this.path, now === undefined ? 'missing' : 'replaced')
+    }
+    throw replacedStoreError(this.path, this.#replaced.details?.['file'] as string, operation)
+  }
+
   /** Runs one synchronous database call, failing closed with a store error. */
   #read<T>(operation: string, run: () => T): T {
     if (this.#closed) throw closedStoreError(operation)
+    if (this.#replaced !== undefined) this.#checkFile(operation)
     try {
       return run()
     } catch (error) {
