@@ -21,6 +21,7 @@ import {
 import { readDecisionRequest } from './decision-request.js'
 import { type AuthorityLogger, silentLogger } from './logging.js'
 import { type AuthorityMetrics, createMetrics } from './metrics.js'
+import { signingKeyProblem } from './readiness.js'
 import { type ReceiptView, type RowFault, viewOf } from './receipt-view.js'
 import { readBodyWithin } from './request-body.js'
 import { noteRequest, requestLogging } from './request-log.js'
@@ -345,6 +346,8 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
   app.get('/healthz', (context) => context.json({ status: 'ok' }))
 
   app.get('/readyz', async (context) => {
+    const keyProblem = signingKeyProblem(gate, Math.floor(Date.now() / 1000))
+    if (keyProblem !== undefined) return problem(503, 'KEY_INVALID', keyProblem)
     try {
       await gate.store.head(gate.chainId)
       return context.json({

@@ -10,6 +10,15 @@ export {
   type ReloadResult,
   startAuthorityServer,
 } from './authority-server.js'
+// Binding the port first, and draining on shutdown
+export {
+  type BindOptions,
+  type BoundAuthority,
+  bindAuthority,
+  type DrainResult,
+  type FetchHandler,
+  type UnansweredDecision,
+} from './drain.js'
 // Agent credentials
 export {
   type AgentCredential,
@@ -36,5 +45,7 @@ export {
 } from './logging.js'
 // Metrics
 export type { AuthorityMetrics } from './metrics.js'
+// Readiness
+export { signingKeyProblem } from './readiness.js'
 // Receipts as served
 export type { ReceiptView } from './receipt-view.js'
