@@ -7,7 +7,18 @@ import { EXIT_CODES, type ExitCode } from './exit-codes.js'
 import type { CliIo } from './io.js'
 
 /** Codes the CLI raises on its own, besides the {@link WritError} codes of the libraries. */
-export type CliErrorCode = 'USAGE' | 'IO_ERROR' | 'CASES_INVALID' | 'FILE_UNSAFE' | 'INTERNAL'
+export type CliErrorCode =
+  | 'USAGE'
+  | 'IO_ERROR'
+  | 'CASES_INVALID'
+  | 'FILE_UNSAFE'
+  | 'INTERNAL'
+  | 'CONFIG_INVALID'
+  | 'SECRET_ON_COMMAND_LINE'
+  | 'ISSUER_REQUIRED'
+  | 'PORT_IN_USE'
+  | 'ADDRESS_UNAVAILABLE'
+  | 'CHAIN_HISTORY_EXISTS'
 
 /** An error of the command line: a usage mistake or a file that cannot be read or written. */
 export class CliError extends Error {
@@ -64,7 +75,16 @@ export function errorCodeOf(error: unknown): string {
  */
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CliError) {
-    if (error.code === 'USAGE') return EXIT_CODES.usage
+    if (
+      error.code === 'USAGE' ||
+      error.code === 'CONFIG_INVALID' ||
+      error.code === 'SECRET_ON_COMMAND_LINE' ||
+      error.code === 'ISSUER_REQUIRED'
+    )
+      return EXIT_CODES.usage
+    if (error.code === 'PORT_IN_USE' || error.code === 'ADDRESS_UNAVAILABLE')
+      return EXIT_CODES.unavailable
+    if (error.code === 'CHAIN_HISTORY_EXISTS') return EXIT_CODES.history
     if (error.code === 'IO_ERROR' || error.code === 'CASES_INVALID' || error.code === 'FILE_UNSAFE')
       return EXIT_CODES.input
     return EXIT_CODES.internal

@@ -14,6 +14,13 @@ export const EXIT_CODES = Object.freeze({
   input: 3,
   /** Something went wrong inside Writ. A bug: please report it. */
   internal: 4,
+  /** `writ serve` could not listen where asked: the port is in use or the address unavailable. */
+  unavailable: 5,
+  /**
+   * `writ serve` refused a chain id whose history lives elsewhere (CHAIN_HISTORY_EXISTS):
+   * the store is behind a checkpoint this chain already published.
+   */
+  history: 6,
 } as const)
 
 /** One of the {@link EXIT_CODES}. */

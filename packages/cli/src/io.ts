@@ -11,6 +11,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void
   /** Directory against which relative paths are resolved. */
   readonly cwd: string
+  /** Environment variables (`writ serve` reads `WRIT_*`); `process.env` when absent. */
+  readonly env?: Readonly<Record<string, string | undefined>>
 }
 
 /** The process's own console and working directory. */

@@ -5,11 +5,14 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { KeyRing } from '@writ/core'
-import { CliError } from '../cli-error.js'
-import { type Command, jsonLine, requiredFlag } from '../command.js'
+import { CliError, usageError } from '../cli-error.js'
+import { type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { resolvePath } from '../files.js'
 import { loadSigningKeys } from '../keys.js'
+
+/** Default of `--grace`: how long a retired key may still sign, for authorities to reload. */
+const DEFAULT_GRACE_SECONDS = 300
 
 /** Replaces the key file atomically: a crash leaves the old file or the new one, never half. */
 function writeRing(path: string, ring: KeyRing): void {
@@ -35,23 +38,39 @@ export const keysRotateCommand: Command = {
   name: 'keys rotate',
   summary: 'make a new active signing key; the old one stays published as retired',
   positionals: { min: 0, max: 0, names: '' },
-  options: { key: { type: 'string' }, json: { type: 'boolean' } },
-  help: `Usage: writ keys rotate --key KEYFILE [--json]
+  options: { key: { type: 'string' }, grace: { type: 'string' }, json: { type: 'boolean' } },
+  help: `Usage: writ keys rotate --key KEYFILE [--grace 300] [--json]
 
-Generates a new active key in KEYFILE (a key file becomes a key ring). The previous
-active key is retired: it signs nothing more, stays in the published key set with
-"status": "retired" and "exp" set to now, and its receipts keep verifying.
-Publish the new set with \`writ keys export\` and restart the authority.
+Generates a new active key in KEYFILE (a key file becomes a key ring), valid from
+now ("nbf"). The previous active key is retired: it stays in the published key
+set with "status": "retired" and "exp" set to now + --grace seconds, and its
+receipts keep verifying.
+
+--grace is the time every running authority has to pick up the new ring (default
+300 seconds). \`writ serve\` watches its key file and loads the new ring within
+moments (or on SIGHUP); until then it signs with the old key, which is valid for
+the grace period. An authority still on the old ring after the grace refuses to
+sign (503 KEY_INVALID, /readyz 503): it never issues a receipt that would not
+verify. Publish the new set with \`writ keys export\`.
 
 Exit codes: 0 rotated, 2 usage error, 3 unreadable or unwritable key file.`,
   async run(input, io) {
     const path = resolvePath(io, requiredFlag(input, 'key'))
+    const graceText = stringFlag(input, 'grace') ?? String(DEFAULT_GRACE_SECONDS)
+    if (!/^[0-9]{1,7}$/.test(graceText))
+      throw usageError('--grace must be a whole number of seconds')
     const ring = loadSigningKeys(io, path)
     const previous = ring.active.kid
-    ring.rotate()
+    ring.rotate({ graceSeconds: Number(graceText) })
     writeRing(path, ring)
     if (input.values['json'] === true)
-      io.stdout(jsonLine({ active: ring.active.kid, retired: previous }))
+      io.stdout(
+        jsonLine({
+          active: ring.active.kid,
+          retired: previous,
+          retiredExp: ring.jwks().keys.find((key) => key.kid === previous)?.exp,
+        }),
+      )
     else io.stdout(`${ring.active.kid}\n`)
     return EXIT_CODES.ok
   },

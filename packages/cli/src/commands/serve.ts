@@ -3,16 +3,28 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createGate, type Store } from '@writ/core'
-import { hashToken, startAuthorityServer } from '@writ/server'
+import { type BoundAuthority, bindAuthority, createAuthorityServer, hashToken } from '@writ/server'
 import { createPostgresStore } from '@writ/store-postgres'
 import { createSqliteStore } from '@writ/store-sqlite'
 import { readAgentsFile } from '../agents-file.js'
-import { usageError } from '../cli-error.js'
-import { type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
+import { archivingStore, checkpointArchive, guardChain } from '../chain-guard.js'
+import { CliError, usageError } from '../cli-error.js'
+import { type Command, jsonLine, stringFlag } from '../command.js'
 import { requireOwnerWritable } from '../file-safety.js'
 import { readTextFile, requireFile, resolvePath } from '../files.js'
 import { loadPolicy } from '../inputs.js'
+import type { CliIo } from '../io.js'
+import { createKeyReloader } from '../key-reload.js'
 import { loadSigningKeys } from '../keys.js'
+import {
+  requireStore,
+  resolveServeSettings,
+  SERVE_FLAGS,
+  type StoreSetting,
+} from '../serve-config.js'
+import type { EventLog } from '../serve-events.js'
+import { LOG_FLAGS, serveLogger } from '../serve-logger.js'
+import { shutDown } from '../serve-shutdown.js'
 
 /** A file that decides who may do what: it must exist and be writable by its owner only. */
 function trustedFile(io: Parameters<Command['run']>[1], path: string, what: string): string {
@@ -20,18 +32,43 @@ function trustedFile(io: Parameters<Command['run']>[1], path: string, what: stri
   return path
 }
 
-function positiveFlag(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined
-  if (!/^[0-9]{1,7}(\.[0-9]{1,3})?$/.test(value) || Number(value) <= 0)
-    throw usageError(`${flag} must be a positive number`)
-  return Number(value)
+/** Binds the port, turning Node's errors into `writ: CODE:` lines with their exit codes. */
+async function bind(host: string, port: number, log: EventLog): Promise<BoundAuthority> {
+  try {
+    return await bindAuthority({
+      port,
+      hostname: host,
+      onUnanswered: (decision) =>
+        log.warn(
+          { event: 'decision-unanswered', ...decision },
+          `decision ${decision.jti} (${decision.decision}) was stored but its answer never reached the agent`,
+        ),
+    })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE')
+      throw new CliError('PORT_IN_USE', `${host}:${port} is already in use by another process`, {
+        cause: error,
+      })
+    throw new CliError(
+      'ADDRESS_UNAVAILABLE',
+      `cannot listen on ${host}:${port} (${code ?? 'unknown error'})`,
+      { cause: error },
+    )
+  }
 }
 
-function portFlag(value: string | undefined): number {
-  if (value === undefined) return 8787
-  if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65535)
-    throw usageError('--port must be 0 to 65535')
-  return Number(value)
+async function openStore(store: StoreSetting, io: CliIo): Promise<Store> {
+  if (store.kind === 'sqlite')
+    return createSqliteStore({ path: resolvePath(io, store.path), groupCommit: true })
+  return createPostgresStore({ connectionString: store.url })
+}
+
+const CHAIN_SOURCES: Record<string, string> = {
+  flag: 'from --chain-id',
+  environment: 'from WRIT_CHAIN_ID',
+  'config file': 'from the config file',
+  'host name': 'the host name; set --chain-id to name it',
 }
 
 /** `writ serve`. */
@@ -39,38 +76,41 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the authority as an HTTP service',
   positionals: { min: 0, max: 0, names: '' },
-  options: {
-    policy: { type: 'string' },
-    key: { type: 'string' },
-    agents: { type: 'string' },
-    store: { type: 'string' },
-    postgres: { type: 'string' },
-    chain: { type: 'string' },
-    issuer: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'checkpoint-interval': { type: 'string' },
-    'accept-agent-context': { type: 'boolean' },
-    'public-metrics': { type: 'boolean' },
-    rate: { type: 'string' },
-    burst: { type: 'string' },
-    'max-in-flight': { type: 'string' },
-  },
+  options: { ...SERVE_FLAGS, ...LOG_FLAGS },
   help: `Usage: writ serve --policy FILE --key KEYFILE --agents FILE
-                  (--store DB | --postgres URL) [--chain ID] [--issuer ISS]
-                  [--port 8787] [--host 127.0.0.1] [--checkpoint-interval SECONDS]
+                  (--store DB | --store-url-file FILE | WRIT_STORE_URL)
+                  [--config FILE] [--chain-id ID] [--new-chain] [--issuer ISS]
+                  [--port 8787] [--host 127.0.0.1] [--checkpoint-interval 60]
+                  [--checkpoint-dir DIR] [--drain-timeout 10]
                   [--accept-agent-context] [--public-metrics]
                   [--rate 50] [--burst 100] [--max-in-flight 16]
+                  [--log-level info]
 
 Runs the authority: agents POST proposed actions to /v1/decisions with their own
 bearer token and get a decision and its signed receipt; the identity in each
 receipt comes from the token. Publishes /.well-known/writ/keys.json, checkpoints,
 receipts, /healthz, /readyz and /metrics. Operators (listed in the agents file)
 alone may issue checkpoints, read every agent's receipts and read /metrics; an
-agent reads only its own receipts. The first line on stdout is
-"writ: serving on <URL>". SIGHUP reloads the policy file; a broken file is
-reported and the last valid policy keeps serving. SIGINT or SIGTERM stops.
+agent reads only its own receipts.
 
+Standard output is the log: JSON lines (level, time, event, msg). The first is
+event "listening" (url, chainId, policy id and digest, keyId), msg "writ:
+serving on <URL> ...". Then one line per request: requestId (the caller's
+X-Request-Id if well formed, else a new one; echoed in every response), agent,
+action, decision, rule, reason, jti, status, latencyMs, and code for refusals.
+Argument values, bodies, tokens and receipts are never logged.
+
+SIGHUP reloads the policy file and the key ring; a broken policy is reported and
+the last valid one keeps serving. The key file is also watched: after
+\`writ keys rotate\` the new ring is loaded without a restart. A ring that drops a
+key of the current ring is refused (logged; the current ring keeps signing).
+
+SIGINT or SIGTERM drains: the port stops accepting, new requests on open
+connections get 503 SHUTTING_DOWN, decisions in flight finish (up to
+--drain-timeout), a last checkpoint is issued and serve exits 0. A decision stored
+but not answered is logged as "decision-unanswered" with its jti.
+
+  --config FILE          YAML settings (see below); refused if others may write it
   --policy FILE          policy document, YAML or JSON (required)
   --key KEYFILE          private signing key or key ring (mode 0600; required)
   --agents FILE          { agents: [{ agent, tokenSha256, context?, audiences? }],
@@ -81,105 +121,170 @@ reported and the last valid policy keeps serving. SIGINT or SIGTERM stops.
   --accept-agent-context also take "context" from agents' requests (untrusted; the
                          agents file's context wins). Refused (400) by default
   --store DB             SQLite store (one instance; concurrent decisions share
-                         durable commits, each answered only after its commit)
-  --postgres URL         PostgreSQL store (several instances, one chain each)
-  --chain ID             this instance's chain id (default: the host name and port)
-  --issuer ISS           receipt iss (default http://HOST:PORT)
-  --checkpoint-interval  issue a signed checkpoint every SECONDS
+                         durable commits, each answered only after its commit),
+                         or a postgres:// URL without a password
+  --store-url-file FILE  a file (mode 0600) holding the PostgreSQL URL, password
+                         included; or set WRIT_STORE_URL. A password on the
+                         command line is refused (SECRET_ON_COMMAND_LINE)
+  --postgres URL         PostgreSQL URL without a password (several instances,
+                         one chain each)
+  --chain-id ID          this instance's chain id (default: the host name);
+                         --chain is the same flag
+  --new-chain            start a chain id that has no history yet (refused if
+                         it has any); give it once, for the first start
+  --checkpoint-dir DIR   where every checkpoint is also kept (default: DB.checkpoints
+                         beside a SQLite store; PostgreSQL keeps them in its table)
+  --issuer ISS           receipt iss; required unless --host is a loopback
+                         address (then http://HOST:PORT)
+  --checkpoint-interval  issue a signed checkpoint every SECONDS (default 60;
+                         also one at startup and one at shutdown)
+  --drain-timeout S      how long decisions in flight may take to finish on
+                         SIGTERM (default 10)
   --public-metrics       serve /metrics without a token (private networks only;
                          by default an operator token is required)
   --rate N               decisions per second per credential (default 50)
   --burst N              decisions a credential may send at once (default 100)
   --max-in-flight N      decisions in flight per credential (default 16); beyond
                          these limits: 429 RATE_LIMITED / CONCURRENCY_LIMITED
+  --log-level LEVEL      fatal, error, warn, info (default), debug (adds health
+                         probes and scrapes), trace or silent; or WRIT_LOG_LEVEL
 
-The policy, agents and key files must be writable by their owner only, and not
-sit in a directory anyone may write without the sticky bit: otherwise serve
-stops with FILE_UNSAFE (exit 3). The key file must also be unreadable by others.
+Settings come from flags, then WRIT_* variables (WRIT_POLICY, WRIT_KEY,
+WRIT_AGENTS, WRIT_STORE, WRIT_STORE_URL, WRIT_STORE_URL_FILE, WRIT_CHAIN_ID,
+WRIT_ISSUER, WRIT_HOST, WRIT_PORT, WRIT_CHECKPOINT_INTERVAL, WRIT_CHECKPOINT_DIR,
+WRIT_DRAIN_TIMEOUT, WRIT_ACCEPT_AGENT_CONTEXT, WRIT_PUBLIC_METRICS, WRIT_RATE,
+WRIT_BURST, WRIT_MAX_IN_FLIGHT, WRIT_CONFIG), then the config file (policy, key,
+agents, store, storeUrlFile, chainId, issuer, host, port, checkpointInterval,
+checkpointDir, drainTimeout, acceptAgentContext, publicMetrics, rate, burst,
+maxInFlight; paths relative to the file), then defaults.
 
-Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error,
-3 unreadable or unsafe file, bad key or unreachable store.`,
+The policy, agents, key and config files must be writable by their owner only,
+and not sit in a directory anyone may write without the sticky bit: otherwise
+serve stops with FILE_UNSAFE (exit 3). The key file must also be unreadable by
+others. Nothing is created before the settings are valid and the port is bound.
+
+Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error
+(CONFIG_INVALID, SECRET_ON_COMMAND_LINE, ISSUER_REQUIRED), 3 unreadable or
+unsafe file, bad key or unreachable store, 5 PORT_IN_USE or ADDRESS_UNAVAILABLE,
+6 CHAIN_HISTORY_EXISTS (the store is behind a checkpoint of this chain).`,
   async run(input, io) {
-    const policyPath = trustedFile(io, requiredFlag(input, 'policy'), 'policy file')
-    const keyPath = trustedFile(io, requiredFlag(input, 'key'), 'key file')
-    const agentsPath = trustedFile(io, requiredFlag(input, 'agents'), 'agents file')
+    const logger = serveLogger(input, io)
+    const log: EventLog = logger
+    const settings = resolveServeSettings(input, io)
+    const policyPath = trustedFile(io, settings.policy, 'policy file')
+    const keyPath = trustedFile(io, settings.key, 'key file')
+    const agentsPath = trustedFile(io, settings.agents, 'agents file')
     const policy = loadPolicy(io, policyPath)
     const keys = loadSigningKeys(io, keyPath)
     const { agents, operators } = readAgentsFile(
       readTextFile(io, agentsPath, 'agents file'),
       agentsPath,
     )
-    const ratePerSecond = positiveFlag(stringFlag(input, 'rate'), '--rate')
-    const burst = positiveFlag(stringFlag(input, 'burst'), '--burst')
-    const maxInFlight = positiveFlag(stringFlag(input, 'max-in-flight'), '--max-in-flight')
-    if (maxInFlight !== undefined && !Number.isInteger(maxInFlight))
-      throw usageError('--max-in-flight must be a whole number')
-    const sqlitePath = stringFlag(input, 'store')
-    const postgresUrl = stringFlag(input, 'postgres')
-    if ((sqlitePath === undefined) === (postgresUrl === undefined))
-      throw usageError('give exactly one of --store DB or --postgres URL')
-    const port = portFlag(stringFlag(input, 'port'))
-    const hostname = stringFlag(input, 'host') ?? '127.0.0.1'
-    const interval = stringFlag(input, 'checkpoint-interval')
-    if (interval !== undefined && !/^[1-9][0-9]{0,6}$/.test(interval))
-      throw usageError('--checkpoint-interval must be a number of seconds')
-    const store: Store =
-      sqlitePath !== undefined
-        ? createSqliteStore({ path: resolvePath(io, sqlitePath), groupCommit: true })
-        : await createPostgresStore({ connectionString: postgresUrl as string })
-    const chainId =
-      stringFlag(input, 'chain') ??
-      `${hostname}-${port === 0 ? randomBytes(4).toString('hex') : port}`
-    const gate = createGate({
-      policy,
-      keys,
-      issuer: stringFlag(input, 'issuer') ?? `http://${hostname}:${port}`,
-      store,
-      chainId,
-    })
-    const server = await startAuthorityServer({
-      gate,
-      agents,
-      operators,
-      metrics: input.values['public-metrics'] === true ? 'public' : 'operator',
-      limits: {
-        ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
-        ...(burst === undefined ? {} : { burst }),
-        ...(maxInFlight === undefined ? {} : { maxInFlight }),
-      },
-      policyFile: resolvePath(io, policyPath),
-      acceptAgentContext: input.values['accept-agent-context'] === true,
-      port,
-      hostname,
-      ...(interval === undefined ? {} : { checkpointIntervalMs: Number(interval) * 1000 }),
-    })
-    io.stdout(
-      `writ: serving on ${server.url} (policy ${policy.id} ${policy.digest}, chain ${chainId})\n`,
-    )
-    return new Promise<number>((resolve) => {
-      const reload = () => {
-        void server.reloadPolicy().then((result) => {
-          if (result.status === 'applied')
-            io.stderr(`writ: policy reloaded: ${result.policy.id} ${result.policy.digest}\n`)
-          else if (result.status === 'failed')
-            io.stderr(
-              `writ: ${result.error.code}: policy reload failed, still serving ${gate.policy.digest}: ${result.error.message}\n`,
-            )
-        })
-      }
-      const stop = () => {
-        process.off('SIGHUP', reload)
-        process.off('SIGINT', stop)
-        process.off('SIGTERM', stop)
-        void server
-          .close()
-          .then(() => store.close())
-          .finally(() => resolve(0))
-      }
-      process.on('SIGHUP', reload)
-      process.on('SIGINT', stop)
-      process.on('SIGTERM', stop)
-    })
+    const storeSetting = requireStore(settings)
+    // The port first: a port in use must not leave a store file or a checkpoint behind.
+    const listener = await bind(settings.host, settings.port, log)
+    let store: Store | undefined
+    try {
+      store = await openStore(storeSetting, io)
+      const archive =
+        settings.checkpointDir === undefined
+          ? undefined
+          : checkpointArchive(resolvePath(io, settings.checkpointDir))
+      await guardChain({
+        store,
+        archive,
+        chainId: settings.chainId,
+        newChain: settings.newChain,
+      })
+      const gate = createGate({
+        policy,
+        keys,
+        issuer: settings.issuer ?? listener.url,
+        store: archive === undefined ? store : archivingStore(store, archive),
+        chainId: settings.chainId,
+      })
+      // Evidence from the start: a checkpoint of the chain as this instance found it.
+      await gate.checkpoint()
+      const authority = createAuthorityServer({
+        gate,
+        agents,
+        operators,
+        metrics: settings.publicMetrics ? 'public' : 'operator',
+        limits: {
+          ...(settings.rate === undefined ? {} : { ratePerSecond: settings.rate }),
+          ...(settings.burst === undefined ? {} : { burst: settings.burst }),
+          ...(settings.maxInFlight === undefined ? {} : { maxInFlight: settings.maxInFlight }),
+        },
+        policyFile: resolvePath(io, policyPath),
+        acceptAgentContext: settings.acceptAgentContext,
+        checkpointIntervalMs: settings.checkpointIntervalSeconds * 1000,
+        logger,
+      })
+      const keyReloader = createKeyReloader({ io, keyPath: resolvePath(io, keyPath), gate, log })
+      keyReloader.watch()
+      listener.serve(authority.app)
+      logger.info(
+        {
+          event: 'listening',
+          url: listener.url,
+          chainId: settings.chainId,
+          chainIdSource: settings.chainIdSource,
+          policy: { id: policy.id, digest: policy.digest },
+          keyId: keys.active.kid,
+          issuer: settings.issuer ?? listener.url,
+          store: storeSetting.kind,
+        },
+        `writ: serving on ${listener.url} (policy ${policy.id} ${policy.digest}, chain ${settings.chainId})`,
+      )
+      io.stderr(`writ: chain id ${settings.chainId} (${CHAIN_SOURCES[settings.chainIdSource]})\n`)
+      const openedStore = store
+      return await new Promise<number>((resolve) => {
+        const reload = () => {
+          keyReloader.reload('signal')
+          void authority.reloadPolicy().then((result) => {
+            if (result.status === 'applied')
+              log.info(
+                {
+                  event: 'policy-reloaded',
+                  policy: { id: result.policy.id, digest: result.policy.digest },
+                },
+                `policy reloaded: ${result.policy.id} ${result.policy.digest}`,
+              )
+            else if (result.status === 'failed')
+              log.error(
+                {
+                  event: 'policy-reload-failed',
+                  code: result.error.code,
+                  policy: { id: gate.policy.id, digest: gate.policy.digest },
+                },
+                `policy reload failed, still serving ${gate.policy.digest}: ${result.error.message}`,
+              )
+          })
+        }
+        const stop = (signal: NodeJS.Signals) => {
+          process.off('SIGHUP', reload)
+          process.off('SIGINT', stop)
+          process.off('SIGTERM', stop)
+          void shutDown({
+            signal,
+            listener,
+            authority,
+            gate,
+            store: openedStore,
+            drainTimeoutMs: settings.drainTimeoutSeconds * 1000,
+            log,
+            closeWatch: () => keyReloader.close(),
+          }).then(resolve)
+        }
+        process.on('SIGHUP', reload)
+        process.on('SIGINT', stop)
+        process.on('SIGTERM', stop)
+      })
+    } catch (error) {
+      await listener.drain(0)
+      await store?.close().catch(() => undefined)
+      throw error
+    }
   },
 }
 

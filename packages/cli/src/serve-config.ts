@@ -1,0 +1,434 @@
+/**
+ * The settings of `writ serve`, from flags, `WRIT_*` environment variables and a YAML
+ * config file (`--config`), in that order of precedence, then defaults. Secrets (a
+ * PostgreSQL URL with a password) come from the environment or a file, never argv.
+ */
+import { statSync } from 'node:fs'
+import { hostname as osHostname } from 'node:os'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { isNode, LineCounter, parseDocument } from 'yaml'
+import { z } from 'zod'
+import { CliError, usageError } from './cli-error.js'
+import { booleanFlag, type ParsedInput, stringFlag } from './command.js'
+import { requireOwnerWritable } from './file-safety.js'
+import { readTextFile, requireFile, resolvePath } from './files.js'
+import type { CliIo } from './io.js'
+
+/** Where a setting came from, said at startup for the chain id. */
+export type SettingSource = 'flag' | 'environment' | 'config file' | 'host name' | 'default'
+
+/** The store `writ serve` writes. */
+export type StoreSetting =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string }
+
+/** Everything `writ serve` runs with, validated. */
+export interface ServeSettings {
+  readonly policy: string
+  readonly key: string
+  readonly agents: string
+  /** `undefined` when none was given: serve reports it after checking its files. */
+  readonly store: StoreSetting | undefined
+  readonly chainId: string
+  readonly chainIdSource: SettingSource
+  /** `undefined` only for a loopback host: then `http://HOST:PORT` of the bound port. */
+  readonly issuer: string | undefined
+  readonly host: string
+  readonly port: number
+  readonly checkpointIntervalSeconds: number
+  /** Where every checkpoint is also kept; `undefined` for PostgreSQL without one. */
+  readonly checkpointDir: string | undefined
+  readonly drainTimeoutSeconds: number
+  readonly acceptAgentContext: boolean
+  readonly publicMetrics: boolean
+  readonly rate: number | undefined
+  readonly burst: number | undefined
+  readonly maxInFlight: number | undefined
+  readonly newChain: boolean
+}
+
+/** The `WRIT_*` variables `writ serve` reads, and the setting each one sets. */
+export const SERVE_ENVIRONMENT = Object.freeze({
+  WRIT_CONFIG: 'config',
+  WRIT_POLICY: 'policy',
+  WRIT_KEY: 'key',
+  WRIT_AGENTS: 'agents',
+  WRIT_STORE: 'store',
+  WRIT_STORE_URL: 'storeUrl',
+  WRIT_STORE_URL_FILE: 'storeUrlFile',
+  WRIT_CHAIN_ID: 'chainId',
+  WRIT_ISSUER: 'issuer',
+  WRIT_HOST: 'host',
+  WRIT_PORT: 'port',
+  WRIT_CHECKPOINT_INTERVAL: 'checkpointInterval',
+  WRIT_CHECKPOINT_DIR: 'checkpointDir',
+  WRIT_DRAIN_TIMEOUT: 'drainTimeout',
+  WRIT_ACCEPT_AGENT_CONTEXT: 'acceptAgentContext',
+  WRIT_PUBLIC_METRICS: 'publicMetrics',
+  WRIT_RATE: 'rate',
+  WRIT_BURST: 'burst',
+  WRIT_MAX_IN_FLIGHT: 'maxInFlight',
+} as const)
+
+const positive = z.number().positive().max(9_999_999)
+const wholeSeconds = z.number().int().min(1).max(9_999_999)
+
+/** The config file: every member optional, nothing unknown. */
+const configSchema = z.strictObject({
+  policy: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  agents: z.string().min(1).optional(),
+  store: z.string().min(1).optional(),
+  storeUrlFile: z.string().min(1).optional(),
+  chainId: z.string().min(1).max(256).optional(),
+  issuer: z.string().min(1).max(1024).optional(),
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  checkpointInterval: wholeSeconds.optional(),
+  checkpointDir: z.string().min(1).optional(),
+  drainTimeout: positive.optional(),
+  acceptAgentContext: z.boolean().optional(),
+  publicMetrics: z.boolean().optional(),
+  rate: positive.optional(),
+  burst: positive.optional(),
+  maxInFlight: z.number().int().min(1).max(9_999_999).optional(),
+})
+type ConfigFile = z.infer<typeof configSchema>
+
+/** The flags of `writ serve` that this module reads. */
+export const SERVE_FLAGS = {
+  config: { type: 'string' },
+  policy: { type: 'string' },
+  key: { type: 'string' },
+  agents: { type: 'string' },
+  store: { type: 'string' },
+  'store-url-file': { type: 'string' },
+  postgres: { type: 'string' },
+  'chain-id': { type: 'string' },
+  chain: { type: 'string' },
+  'new-chain': { type: 'boolean' },
+  issuer: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'checkpoint-interval': { type: 'string' },
+  'checkpoint-dir': { type: 'string' },
+  'drain-timeout': { type: 'string' },
+  'accept-agent-context': { type: 'boolean' },
+  'public-metrics': { type: 'boolean' },
+  rate: { type: 'string' },
+  burst: { type: 'string' },
+  'max-in-flight': { type: 'string' },
+} as const
+
+const DEFAULT_PORT = 8787
+const DEFAULT_HOST = '127.0.0.1'
+const DEFAULT_CHECKPOINT_INTERVAL_SECONDS = 60
+const DEFAULT_DRAIN_TIMEOUT_SECONDS = 10
+
+function configError(message: string, details: Record<string, unknown> = {}): CliError {
+  return new CliError('CONFIG_INVALID', message, { details })
+}
+
+/** Reads and validates the config file; errors name the file, line and column. */
+function readConfigFile(io: CliIo, path: string): { config: ConfigFile; dir: string } {
+  const absolute = requireFile(io, path, 'config file')
+  requireOwnerWritable(absolute, 'config file')
+  const text = readTextFile(io, absolute, 'config file')
+  const lineCounter = new LineCounter()
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  const where = (offset: number | undefined) => {
+    if (offset === undefined) return { text: absolute, line: undefined, column: undefined }
+    const position = lineCounter.linePos(offset)
+    return {
+      text: `${absolute}:${position.line}:${position.col}`,
+      line: position.line,
+      column: position.col,
+    }
+  }
+  const syntax = document.errors[0]
+  if (syntax !== undefined) {
+    const at = where(syntax.pos[0])
+    throw configError(`${at.text}: ${syntax.message.split('\n')[0]}`, {
+      path: absolute,
+      line: at.line,
+      column: at.column,
+    })
+  }
+  const parsed = configSchema.safeParse(document.toJS() ?? {})
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue
+    const path = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part))
+    // An unknown member is reported where it is written.
+    const keys = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0] ?? ''] : path
+    let offset: number | undefined
+    for (let length = keys.length; length >= 0 && offset === undefined; length--) {
+      const node = document.getIn(keys.slice(0, length), true)
+      if (isNode(node)) offset = node.range?.[0]
+      if (issue.code === 'unrecognized_keys' && length === keys.length) {
+        const pair = findPair(document.contents, keys[keys.length - 1])
+        if (pair !== undefined) offset = pair
+      }
+    }
+    const at = where(offset)
+    const member = keys.join('.') || '(top level)'
+    throw configError(`${at.text}: ${member}: ${issue.message}`, {
+      path: absolute,
+      member,
+      line: at.line,
+      column: at.column,
+    })
+  }
+  if (parsed.data.store !== undefined && hasPassword(parsed.data.store)) {
+    throw configError(
+      `${absolute}: store: the PostgreSQL URL holds a password; put the URL in a file named by storeUrlFile, or in WRIT_STORE_URL`,
+      { path: absolute, member: 'store' },
+    )
+  }
+  return { config: parsed.data, dir: dirname(absolute) }
+}
+
+function findPair(contents: unknown, key: unknown): number | undefined {
+  const items = (contents as { items?: { key?: { value?: unknown; range?: number[] } }[] })?.items
+  const pair = items?.find((item) => item.key?.value === key)
+  return pair?.key?.range?.[0]
+}
+
+function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value)
+}
+
+/** True for a connection URL that carries a password (`postgres://user:secret@host/db`). */
+export function hasPassword(value: string): boolean {
+  if (!isPostgresUrl(value)) return false
+  try {
+    return new URL(value).password !== ''
+  } catch {
+    return /:\/\/[^/@]*:[^/@]*@/.test(value)
+  }
+}
+
+function numberSetting(
+  value: string | undefined,
+  name: string,
+  options: { integer?: boolean; min?: number; max?: number } = {},
+): number | undefined {
+  if (value === undefined) return undefined
+  const min = options.min ?? Number.MIN_VALUE
+  const max = options.max ?? 9_999_999
+  const valid = options.integer
+    ? /^[0-9]{1,7}$/.test(value)
+    : /^[0-9]{1,7}(\.[0-9]{1,3})?$/.test(value)
+  const number = Number(value)
+  if (!valid || number < min || number > max) {
+    const range = options.integer ? 'a whole number' : 'a number'
+    throw usageError(
+      `${name} must be ${range} from ${min === Number.MIN_VALUE ? 'above 0' : min} to ${max}`,
+    )
+  }
+  return number
+}
+
+function booleanSetting(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined
+  if (value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0') return false
+  throw usageError(`${name} must be true or false`)
+}
+
+/** True for an address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}
+
+/** Reads a secret file: it must be readable and writable by its owner only. */
+function readSecretFile(io: CliIo, path: string, what: string): string {
+  const absolute = requireFile(io, path, what)
+  requireOwnerWritable(absolute, what)
+  if (process.platform !== 'win32' && (statSync(absolute).mode & 0o044) !== 0) {
+    throw new CliError(
+      'FILE_UNSAFE',
+      `${what} ${absolute} is readable by others; make it readable by its owner only (chmod 600)`,
+      { details: { path: absolute } },
+    )
+  }
+  const text = readTextFile(io, absolute, what).trim()
+  if (text === '') throw usageError(`${what} ${absolute} is empty`)
+  return text
+}
+
+/**
+ * Resolves the settings of `writ serve`: flags, then `WRIT_*` variables, then the config
+ * file, then defaults. Throws `SECRET_ON_COMMAND_LINE` for a password in argv,
+ * `CONFIG_INVALID` for a bad config file (with line and column), `ISSUER_REQUIRED` when
+ * a non-loopback host has no issuer, and usage errors for malformed values.
+ */
+export function resolveServeSettings(input: ParsedInput, io: CliIo): ServeSettings {
+  const env = io.env ?? process.env
+  const envValue = (name: keyof typeof SERVE_ENVIRONMENT) => {
+    const value = env[name]
+    return value === undefined || value === '' ? undefined : value
+  }
+  for (const flag of ['store', 'postgres'] as const) {
+    const value = stringFlag(input, flag)
+    if (value !== undefined && hasPassword(value)) {
+      throw new CliError(
+        'SECRET_ON_COMMAND_LINE',
+        `--${flag} holds a password, which anyone on this machine can read from the process list; set WRIT_STORE_URL, or name a file with the URL in --store-url-file (storeUrlFile in the config file)`,
+      )
+    }
+  }
+  const configPath = stringFlag(input, 'config') ?? envValue('WRIT_CONFIG')
+  const file =
+    configPath === undefined
+      ? { config: {} as ConfigFile, dir: io.cwd }
+      : readConfigFile(io, resolvePath(io, configPath))
+  const config = file.config
+  // A path from the config file is relative to the file; from flags or env, to the cwd.
+  const fromFile = (path: string | undefined) =>
+    path === undefined ? undefined : isAbsolute(path) ? path : resolve(file.dir, path)
+  const pathSetting = (
+    flag: string,
+    variable: keyof typeof SERVE_ENVIRONMENT,
+    member: string | undefined,
+  ) => {
+    const given = stringFlag(input, flag) ?? envValue(variable)
+    return given !== undefined ? resolvePath(io, given) : fromFile(member)
+  }
+  const required = (value: string | undefined, flag: string, member: string) => {
+    if (value === undefined)
+      throw usageError(`missing required setting --${flag} (${member} in the config file)`)
+    return value
+  }
+  const policy = required(pathSetting('policy', 'WRIT_POLICY', config.policy), 'policy', 'policy')
+  const key = required(pathSetting('key', 'WRIT_KEY', config.key), 'key', 'key')
+  const agents = required(pathSetting('agents', 'WRIT_AGENTS', config.agents), 'agents', 'agents')
+
+  const store = resolveStore(input, io, envValue, config, fromFile)
+
+  const flagChain = stringFlag(input, 'chain-id') ?? stringFlag(input, 'chain')
+  let chainId: string
+  let chainIdSource: SettingSource
+  if (flagChain !== undefined) [chainId, chainIdSource] = [flagChain, 'flag']
+  else if (envValue('WRIT_CHAIN_ID') !== undefined)
+    [chainId, chainIdSource] = [envValue('WRIT_CHAIN_ID') as string, 'environment']
+  else if (config.chainId !== undefined) [chainId, chainIdSource] = [config.chainId, 'config file']
+  else [chainId, chainIdSource] = [osHostname(), 'host name']
+  if (chainId === '' || chainId.length > 256)
+    throw usageError('the chain id must be 1 to 256 characters')
+
+  const host = stringFlag(input, 'host') ?? envValue('WRIT_HOST') ?? config.host ?? DEFAULT_HOST
+  const port =
+    numberSetting(stringFlag(input, 'port') ?? envValue('WRIT_PORT'), '--port', {
+      integer: true,
+      min: 0,
+      max: 65535,
+    }) ??
+    config.port ??
+    DEFAULT_PORT
+  const issuer = stringFlag(input, 'issuer') ?? envValue('WRIT_ISSUER') ?? config.issuer
+  if (issuer === undefined && !isLoopback(host)) {
+    throw new CliError(
+      'ISSUER_REQUIRED',
+      `--host ${host} is reachable from other machines: set --issuer (WRIT_ISSUER, issuer in the config file) to the URL agents and receiving services know this authority by; it is signed into every receipt`,
+    )
+  }
+  const checkpointIntervalSeconds =
+    numberSetting(
+      stringFlag(input, 'checkpoint-interval') ?? envValue('WRIT_CHECKPOINT_INTERVAL'),
+      '--checkpoint-interval',
+      { integer: true, min: 1 },
+    ) ??
+    config.checkpointInterval ??
+    DEFAULT_CHECKPOINT_INTERVAL_SECONDS
+  const drainTimeoutSeconds =
+    numberSetting(
+      stringFlag(input, 'drain-timeout') ?? envValue('WRIT_DRAIN_TIMEOUT'),
+      '--drain-timeout',
+    ) ??
+    config.drainTimeout ??
+    DEFAULT_DRAIN_TIMEOUT_SECONDS
+  const checkpointDir =
+    pathSetting('checkpoint-dir', 'WRIT_CHECKPOINT_DIR', config.checkpointDir) ??
+    (store?.kind === 'sqlite' ? `${store.path}.checkpoints` : undefined)
+  const flagOrEnvBoolean = (flag: string, variable: keyof typeof SERVE_ENVIRONMENT) =>
+    booleanFlag(input, flag) ? true : booleanSetting(envValue(variable), variable)
+  const maxInFlight =
+    numberSetting(
+      stringFlag(input, 'max-in-flight') ?? envValue('WRIT_MAX_IN_FLIGHT'),
+      '--max-in-flight',
+      { integer: true, min: 1 },
+    ) ?? config.maxInFlight
+  return {
+    policy,
+    key,
+    agents,
+    store,
+    chainId,
+    chainIdSource,
+    issuer,
+    host,
+    port,
+    checkpointIntervalSeconds,
+    checkpointDir,
+    drainTimeoutSeconds,
+    acceptAgentContext:
+      flagOrEnvBoolean('accept-agent-context', 'WRIT_ACCEPT_AGENT_CONTEXT') ??
+      config.acceptAgentContext ??
+      false,
+    publicMetrics:
+      flagOrEnvBoolean('public-metrics', 'WRIT_PUBLIC_METRICS') ?? config.publicMetrics ?? false,
+    rate:
+      numberSetting(stringFlag(input, 'rate') ?? envValue('WRIT_RATE'), '--rate') ?? config.rate,
+    burst:
+      numberSetting(stringFlag(input, 'burst') ?? envValue('WRIT_BURST'), '--burst') ??
+      config.burst,
+    maxInFlight,
+    newChain: booleanFlag(input, 'new-chain'),
+  }
+}
+
+function resolveStore(
+  input: ParsedInput,
+  io: CliIo,
+  envValue: (name: keyof typeof SERVE_ENVIRONMENT) => string | undefined,
+  config: ConfigFile,
+  fromFile: (path: string | undefined) => string | undefined,
+): StoreSetting | undefined {
+  const fromValue = (value: string, relative: (path: string) => string): StoreSetting =>
+    isPostgresUrl(value)
+      ? { kind: 'postgres', url: value }
+      : { kind: 'sqlite', path: relative(value) }
+  const flagStore = stringFlag(input, 'store')
+  const flagPostgres = stringFlag(input, 'postgres')
+  const flagUrlFile = stringFlag(input, 'store-url-file')
+  const given = [flagStore, flagPostgres, flagUrlFile].filter((value) => value !== undefined)
+  if (given.length > 1)
+    throw usageError('give one of --store DB, --postgres URL or --store-url-file FILE')
+  if (flagStore !== undefined) return fromValue(flagStore, (path) => resolvePath(io, path))
+  if (flagPostgres !== undefined) return { kind: 'postgres', url: flagPostgres }
+  if (flagUrlFile !== undefined)
+    return { kind: 'postgres', url: readSecretFile(io, flagUrlFile, 'store URL file') }
+  const envUrl = envValue('WRIT_STORE_URL')
+  if (envUrl !== undefined) return { kind: 'postgres', url: envUrl }
+  const envUrlFile = envValue('WRIT_STORE_URL_FILE')
+  if (envUrlFile !== undefined)
+    return { kind: 'postgres', url: readSecretFile(io, envUrlFile, 'store URL file') }
+  const envStore = envValue('WRIT_STORE')
+  if (envStore !== undefined) return fromValue(envStore, (path) => resolvePath(io, path))
+  if (config.storeUrlFile !== undefined)
+    return {
+      kind: 'postgres',
+      url: readSecretFile(io, fromFile(config.storeUrlFile) as string, 'store URL file'),
+    }
+  if (config.store !== undefined) return fromValue(config.store, (path) => fromFile(path) as string)
+  return undefined
+}
+
+/** The store of `settings`, or a usage error when none was given. */
+export function requireStore(settings: ServeSettings): StoreSetting {
+  if (settings.store === undefined)
+    throw usageError(
+      'no store: give --store DB (SQLite), or a PostgreSQL URL in WRIT_STORE_URL or --store-url-file FILE',
+    )
+  return settings.store
+}
