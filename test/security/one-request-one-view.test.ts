@@ -16,7 +16,7 @@ import {
 } from '@writ/core'
 import { createGatedFetch } from '@writ/fetch'
 import { expressReceiptGuard } from '@writ/fetch/express'
-import { honoReceiptGuard } from '@writ/fetch/hono'
+import { honoReceiptGuard, type WritHonoVariables } from '@writ/fetch/hono'
 import { nodeReceiptGuard } from '@writ/fetch/node'
 import { hashToken, type ListeningAuthority, startAuthorityServer } from '@writ/server'
 import { digestOf, httpRequestView, type JwkSet } from '@writ/verify'
@@ -464,7 +464,7 @@ describe('bypass 4: the policy and the receiving service read one request one wa
   it('an encoded path is decided as the router will route it (Hono)', async () => {
     const ran: string[] = []
     const holder = { url: '' }
-    const app = new Hono()
+    const app = new Hono<{ Variables: WritHonoVariables }>()
     app.use('*', (context, next) =>
       honoReceiptGuard({ keys: w.keys, audience: holder.url, replay: 'memory' })(context, next),
     )
