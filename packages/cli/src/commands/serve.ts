@@ -223,20 +223,6 @@ unsafe file, bad key or unreachable store, 5 PORT_IN_USE or ADDRESS_UNAVAILABLE,
       const keyReloader = createKeyReloader({ io, keyPath: resolvePath(io, keyPath), gate, log })
       keyReloader.watch()
       listener.serve(authority.app)
-      logger.info(
-        {
-          event: 'listening',
-          url: listener.url,
-          chainId: settings.chainId,
-          chainIdSource: settings.chainIdSource,
-          policy: { id: policy.id, digest: policy.digest },
-          keyId: keys.active.kid,
-          issuer: settings.issuer ?? listener.url,
-          store: storeSetting.kind,
-        },
-        `writ: serving on ${listener.url} (policy ${policy.id} ${policy.digest}, chain ${settings.chainId})`,
-      )
-      io.stderr(`writ: chain id ${settings.chainId} (${CHAIN_SOURCES[settings.chainIdSource]})\n`)
       const openedStore = store
       return await new Promise<number>((resolve) => {
         const reload = () => {
@@ -279,6 +265,21 @@ unsafe file, bad key or unreachable store, 5 PORT_IN_USE or ADDRESS_UNAVAILABLE,
         process.on('SIGHUP', reload)
         process.on('SIGINT', stop)
         process.on('SIGTERM', stop)
+        // Announced only once the signals are handled: a SIGTERM sent on this line drains.
+        logger.info(
+          {
+            event: 'listening',
+            url: listener.url,
+            chainId: settings.chainId,
+            chainIdSource: settings.chainIdSource,
+            policy: { id: policy.id, digest: policy.digest },
+            keyId: keys.active.kid,
+            issuer: settings.issuer ?? listener.url,
+            store: storeSetting.kind,
+          },
+          `writ: serving on ${listener.url} (policy ${policy.id} ${policy.digest}, chain ${settings.chainId})`,
+        )
+        io.stderr(`writ: chain id ${settings.chainId} (${CHAIN_SOURCES[settings.chainIdSource]})\n`)
       })
     } catch (error) {
       await listener.drain(0)
