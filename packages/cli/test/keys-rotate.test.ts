@@ -83,3 +83,61 @@ describe('writ keys rotate / revoke', () => {
     expect((await ws.writ('keys', 'rotate')).code).toBe(2)
   })
 })
+
+describe('writ keys rotate --grace', () => {
+  it('keeps the retired key valid for the grace period (default 300 s), so an authority still on the old ring signs verifiable receipts', async () => {
+    ws.write(
+      'old.jwk',
+      (await import('node:fs')).readFileSync(ws.path('signing.jwk'), 'utf8'),
+      0o600,
+    )
+    const rotated = await ws.writ('keys', 'rotate', '--key', 'signing.jwk', '--json')
+    const { active, retired, retiredExp } = JSON.parse(rotated.stdout) as {
+      active: string
+      retired: string
+      retiredExp: number
+    }
+    const set = JSON.parse((await ws.writ('keys', 'export', '--key', 'signing.jwk')).stdout) as {
+      keys: { kid: string; nbf?: number; exp?: number }[]
+    }
+    const next = set.keys.find((key) => key.kid === active)
+    expect(retiredExp - (next?.nbf ?? 0)).toBe(300)
+    expect(set.keys.find((key) => key.kid === retired)?.exp).toBe(retiredExp)
+    // A receipt signed with the old ring after the rotation still verifies.
+    const late = await ws.writ(
+      'decide',
+      '--policy',
+      'policy.yaml',
+      '--key',
+      'old.jwk',
+      '--action',
+      'payments.transfer',
+      '--args',
+      '{"amount":10}',
+    )
+    ws.write('late.jwt', late.stdout.trim())
+    ws.write('keys.json', JSON.stringify(set))
+    expect((await ws.writ('verify', '--keys', 'keys.json', 'late.jwt')).code).toBe(0)
+  })
+
+  it('takes --grace in whole seconds, and refuses anything else (exit 2)', async () => {
+    const rotated = await ws.writ(
+      'keys',
+      'rotate',
+      '--key',
+      'signing.jwk',
+      '--grace',
+      '60',
+      '--json',
+    )
+    const { active, retiredExp } = JSON.parse(rotated.stdout) as {
+      active: string
+      retiredExp: number
+    }
+    const set = JSON.parse((await ws.writ('keys', 'export', '--key', 'signing.jwk')).stdout) as {
+      keys: { kid: string; nbf?: number }[]
+    }
+    expect(retiredExp - (set.keys.find((key) => key.kid === active)?.nbf ?? 0)).toBe(60)
+    expect((await ws.writ('keys', 'rotate', '--key', 'signing.jwk', '--grace', '-5')).code).toBe(2)
+  })
+})
