@@ -1,9 +1,12 @@
 /**
  * The scenarios of the demo, each with the outcome it must have. Agents propose
- * actions through the real `openai` client (`@writ/openai`) or a LangChain agent
- * (`@writ/langchain`); the attacks go around the gate or tamper with what it permitted.
+ * actions through the real `openai` client or a LangChain agent, and each tool call is
+ * decided by Writ as the HTTP request it makes; the attacks go around the gate, tamper
+ * with what it permitted, or try to make it decide one request and send another.
  */
-import { contentDigestOf } from '@writ/fetch'
+import type { ActionRequest } from '@writ/core'
+import { contentDigestOf, createGatedFetch } from '@writ/fetch'
+import { canonicalize, digestOf } from '@writ/verify'
 import { runLangChainAgent } from './langchain-agent.js'
 import { type ModelConnection, runOpenAiAgent } from './openai-agent.js'
 import { routeOf } from './routes.js'
@@ -216,7 +219,7 @@ export const SCENARIOS: readonly Scenario[] = [
     agent: 'clinician-agent',
     prompt: "Add today's progress note for patient p-100: BP 128/82, follow-up in two weeks.",
     explanation:
-      "LangChain agent with writMiddleware. The clinician's agent writes for a patient whose consent the application put in context: PERMIT, a new record version.",
+      "LangChain agent. The clinician's agent writes for a patient whose consent the application put in context: PERMIT, a new record version.",
     expected: { decision: 'PERMIT', reason: 'CONSENTED_CLINICAL_NOTE', executed: true },
     run: ({ toolkit }) =>
       runLangChainAgent(toolkit, {
@@ -382,6 +385,69 @@ export const SCENARIOS: readonly Scenario[] = [
               'The agent is permitted to pay 50 EUR to northwind-consulting; on the way out, the request is rewritten to 4900 EUR.',
           }),
       ),
+  },
+  {
+    id: 'attack-args-http-split',
+    title: 'Attack: asking about one request, sending another',
+    group: 'attacks',
+    driver: 'attacker',
+    agent: 'billing-agent',
+    prompt:
+      "A compromised agent asks Writ about a 10 EUR transfer's arguments, but binds the request to the bank's admin endpoint POST /v1/admin/delete-accounts; then it sends a real 10 EUR permit there.",
+    explanation:
+      'Writ never takes arguments beside an HTTP binding: what the policy sees and what the receipt binds come from one request, so the split itself is DENY INPUT_INVALID. A real permit for the transfer binds POST /transfers and its body; on the admin endpoint the bank refuses it (ACTION_MISMATCH) and nothing runs.',
+    expected: {
+      decision: null,
+      reason: null,
+      executed: false,
+      serviceCodes: ['ACTION_MISMATCH', 'ARGS_MISMATCH', 'HTTP_MISMATCH'],
+    },
+    run: async ({ toolkit }) => {
+      const args = { to: 'acme-supplies', amount: 10, currency: 'EUR', memo: 'INV-1099' }
+      const body = canonicalize(args)
+      const bank = toolkit.services.bank
+      const admin = `${bank}/v1/admin/delete-accounts`
+      // 1. The old split: a permitted transfer's arguments, a binding to the admin endpoint.
+      const split = await toolkit.gate.authorize({
+        action: 'payments.transfer',
+        agent: 'billing-agent',
+        audience: bank,
+        args,
+        http: { method: 'POST', uri: admin, body: digestOf(body) },
+      } as ActionRequest)
+      // 2. A real permit for the transfer, kept instead of sent.
+      let captured: Request | undefined
+      await createGatedFetch(toolkit.gate, {
+        action: 'payments.transfer',
+        agent: 'billing-agent',
+        fetch: async (input, init) => {
+          captured = new Request(input, init)
+          return new Response(null, { status: 204 })
+        },
+      })(`${bank}/transfers`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
+      const receipt = captured?.headers.get('writ-receipt') ?? null
+      if (captured === undefined || receipt === null) {
+        return `The split got ${split.decision} ${split.reason}; no permit to move.`
+      }
+      // 3. That permit, sent to the admin endpoint with the same body.
+      toolkit.timeline.direct(
+        'payments.transfer',
+        args,
+        'the transfer permit, sent to POST /v1/admin/delete-accounts',
+        receipt,
+      )
+      const response = await fetch(admin, {
+        method: 'POST',
+        headers: captured.headers,
+        body,
+      })
+      toolkit.timeline.served(receipt, await outcomeOf('bank', response))
+      return `The split got ${split.decision} ${split.reason}; the moved permit got ${response.status}.`
+    },
   },
 ]
 

@@ -44,7 +44,7 @@ const attribute = (selector: string, name: string) =>
 describe('the demo page', () => {
   it('lists every scenario and publishes the keys', async () => {
     const scenarios = demo.scenarios()
-    expect(scenarios.length).toBe(12)
+    expect(scenarios.length).toBe(13)
     for (const scenario of scenarios) {
       await expect(page.locator(`[data-testid="scenario-${scenario.id}"]`).count()).resolves.toBe(1)
     }
@@ -93,10 +93,20 @@ describe('the demo page', () => {
     expect(await attribute('[data-testid="step-attack-replay-1"]', 'data-service-code')).toBe(
       'REPLAYED',
     )
+    // The args/http split: the gate refuses arguments sent beside a binding, and the bank
+    // refuses a real transfer permit moved to its admin endpoint.
+    const split = 'step-attack-args-http-split'
+    expect(await attribute(`[data-testid="${split}-0"]`, 'data-decision')).toBe('DENY')
+    expect(await attribute(`[data-testid="${split}-0"]`, 'data-reason')).toBe('INPUT_INVALID')
+    expect(await attribute(`[data-testid="${split}-1"]`, 'data-decision')).toBe('PERMIT')
+    expect(await attribute(`[data-testid="${split}-2"]`, 'data-service-code')).toBe(
+      'ACTION_MISMATCH',
+    )
   })
 
   it('shows what each receiving service did, and only that', async () => {
-    // Bank: 40 (small), 450 + 450 (limit scenario), 30 (before the replay). Nothing else.
+    // Bank: 40 (small), 450 + 450 (limit scenario), 30 (before the replay). Nothing else:
+    // the 10 EUR permit of the args/http split was never sent to /transfers.
     const transfers = page.locator('[data-testid="bank-transfers"] li')
     const amounts = await transfers.evaluateAll((items) =>
       items.map((item) => Number(item.getAttribute('data-amount'))),
@@ -114,7 +124,12 @@ describe('the demo page', () => {
     const bankRefusals = await page
       .locator('[data-testid="bank-refusals"] li')
       .evaluateAll((items) => items.map((item) => item.getAttribute('data-code')))
-    expect(bankRefusals).toEqual(['RECEIPT_MISSING', 'REPLAYED', 'ARGS_MISMATCH'])
+    expect(bankRefusals).toEqual([
+      'RECEIPT_MISSING',
+      'REPLAYED',
+      'ARGS_MISMATCH',
+      'ACTION_MISMATCH',
+    ])
 
     // Warehouse: the internal export only.
     const destinations = await page
@@ -196,8 +211,8 @@ describe('the demo page', () => {
       String(chain.receipts.length),
     )
     // 11 decisions of the nine agent scenarios, + 1 before the replay, + 1 before the
-    // tampering; the attacks themselves ask the gate nothing.
-    expect(chain.receipts.length).toBe(13)
+    // tampering, + 2 of the args/http split (its DENY and the permit it moves).
+    expect(chain.receipts.length).toBe(15)
 
     mkdirSync(join(REPO_ROOT, 'test-output'), { recursive: true })
     await page.screenshot({ path: join(REPO_ROOT, 'test-output', 'demo.png'), fullPage: true })
@@ -219,7 +234,7 @@ describe('the demo page', () => {
     expect(report.valid).toBe(true)
     expect(report.keysFrom).toBe('keys')
     expect(report.chains).toEqual([
-      expect.objectContaining({ chain: 'demo', valid: true, size: 13 }),
+      expect.objectContaining({ chain: 'demo', valid: true, size: 15 }),
     ])
   })
 
@@ -361,7 +376,7 @@ describe('reset: the demo world back to its start', () => {
     ])
     const firstWorld = world.world()
     const firstKid = firstWorld.activeKid
-    expect((await world.chain()).receipts.length).toBe(13)
+    expect((await world.chain()).receipts.length).toBe(15)
     const small = world.results().find((result) => result.id === 'payment-small')?.steps[0]
     expect(small?.decision).toBe('PERMIT')
     earlierPermit = {
@@ -399,14 +414,14 @@ describe('reset: the demo world back to its start', () => {
     expect(await outcomesOnPage(tab)).toEqual(firstOutcomes)
     expect(comparable(world.servicesState())).toEqual(firstServices)
     expect(world.world().generation).toBe(2)
-    expect((await world.chain()).receipts.length).toBe(13)
+    expect((await world.chain()).receipts.length).toBe(15)
 
     await tab.click('[data-testid="verify-chain"]')
     await tab.waitForSelector('[data-testid="chain-result"][data-valid]')
     expect(await tab.locator('[data-testid="chain-result"]').getAttribute('data-valid')).toBe(
       'true',
     )
-    expect(await tab.locator('[data-testid="chain-result"]').getAttribute('data-size')).toBe('13')
+    expect(await tab.locator('[data-testid="chain-result"]').getAttribute('data-size')).toBe('15')
   })
 
   it('run all twice in a row starts from a fresh world each time', async () => {
