@@ -241,7 +241,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Reads a secret file: it must be readable and writable by its owner only. */
-function readSecretFile(io: CliIo, path: string, what: string): string {
+export function readSecretFile(io: CliIo, path: string, what: string): string {
   const absolute = requireFile(io, path, what)
   requireOwnerWritable(absolute, what)
   if (process.platform !== 'win32' && (statSync(absolute).mode & 0o044) !== 0) {

@@ -1,22 +1,15 @@
 /**
- * `writ chain verify --store DB`: verifies every chain in a store, receipt by receipt
- * and link by link, against trusted keys and checkpoints kept elsewhere.
+ * `writ chain verify --store DB`: verifies every chain in a store (SQLite or
+ * PostgreSQL), receipt by receipt and link by link, against trusted keys and
+ * checkpoints kept elsewhere.
  */
-import { createKeySet, type JwkSet, type KeySet, verifyChain } from '@writ/verify'
+import { createKeySet, type KeySet, verifyChain } from '@writ/verify'
 import { usageError } from '../cli-error.js'
-import {
-  booleanFlag,
-  type Command,
-  jsonLine,
-  requiredFlag,
-  stringFlag,
-  stringFlags,
-} from '../command.js'
+import { booleanFlag, type Command, jsonLine, stringFlag, stringFlags } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { readTokenArgument } from '../files.js'
 import { loadKeySetFile } from '../keys.js'
-import { chainTokens, openExistingStore } from '../store.js'
-import { findRowMismatch } from '../store-rows.js'
+import { chainTokens, openExistingStore, requireStoreLocation, STORE_FLAGS } from '../store.js'
 
 /** The outcome for one chain, as `--json` prints it. */
 export interface ChainReport {
@@ -46,14 +39,6 @@ function checkpointChain(token: string): string | undefined {
   }
 }
 
-/** A store that records the public keys it signed with, if this one does. */
-function recordedKeys(store: object): (() => Promise<JwkSet> | JwkSet) | undefined {
-  const candidate = (store as { publicKeys?: unknown }).publicKeys
-  return typeof candidate === 'function'
-    ? (candidate.bind(store) as () => Promise<JwkSet> | JwkSet)
-    : undefined
-}
-
 function position(report: ChainReport): string {
   return report.seq === null || report.seq === undefined ? 'checkpoint' : `at seq ${report.seq}`
 }
@@ -64,13 +49,14 @@ export const chainVerifyCommand: Command = {
   summary: 'verify every receipt chain in a store (gaps, edits, reorders, truncation)',
   positionals: { min: 0, max: 0, names: '' },
   options: {
-    store: { type: 'string' },
+    ...STORE_FLAGS,
     keys: { type: 'string' },
     checkpoint: { type: 'string', multiple: true },
     chain: { type: 'string' },
     json: { type: 'boolean' },
   },
-  help: `Usage: writ chain verify --store DB [--keys JWKS] [--checkpoint CP_FILE_OR_TOKEN...]
+  help: `Usage: writ chain verify (--store DB | --store-url-file FILE | WRIT_STORE_URL)
+                         [--keys JWKS] [--checkpoint CP_FILE_OR_TOKEN...]
                          [--chain ID] [--json]
 
 Verifies every chain in the store: each receipt's signature, seq contiguous from
@@ -82,7 +68,13 @@ CHECKPOINT_MISMATCH / CHECKPOINT_ROLLBACK (truncated or rewritten history),
 CHAIN_ROW_MISMATCH (a row's stored columns, such as decision, req or the decoded
 claims, were edited and no longer say what its signed token says).
 
-  --store DB        the SQLite store (must exist; required)
+  --store DB        the store: a SQLite file, or a postgres:// URL without a
+                    password (must exist; required unless the URL comes from
+                    --store-url-file or the environment)
+  --store-url-file FILE
+                    a file (mode 0600) holding the PostgreSQL URL, password
+                    included; or set WRIT_STORE_URL (or WRIT_STORE_URL_FILE). A
+                    password in --store is refused (SECRET_ON_COMMAND_LINE)
   --keys JWKS       trusted public JWK Set. Without it, the public keys the store
                     records are used if it records any, and the report says loudly
                     that this proves nothing on its own
@@ -91,20 +83,25 @@ claims, were edited and no longer say what its signed token says).
   --json            print { valid, keysFrom, chains: [{ chain, valid, size?, head?,
                     code?, seq?, message?, checkpoints }] }
 
-Exit codes: 0 every chain valid, 1 a chain failed, 2 usage error, 3 missing or
-unreadable store, keys or checkpoint file.`,
+PostgreSQL rows are checked the same way (every column beside the token), and
+chains that have receipts but lost their head row are verified too.
+
+Exit codes: 0 every chain valid, 1 a chain failed, 2 usage error
+(SECRET_ON_COMMAND_LINE), 3 missing or unreachable store, unreadable keys or
+checkpoint file.`,
   async run(input, io) {
-    const storePath = requiredFlag(input, 'store')
+    const location = requireStoreLocation(input, io)
     const keysPath = stringFlag(input, 'keys')
     const given = stringFlags(input, 'checkpoint').map((value) => readTokenArgument(io, value))
     const only = stringFlag(input, 'chain')
     const json = booleanFlag(input, 'json')
     const trusted = keysPath === undefined ? undefined : loadKeySetFile(io, keysPath)
-    const store = openExistingStore(io, storePath)
+    const opened = await openExistingStore(io, location)
+    const { store } = opened
     try {
       let keySet: KeySet | undefined = trusted
       if (keySet === undefined) {
-        const fallback = recordedKeys(store)
+        const fallback = opened.recordedKeys
         if (fallback === undefined) {
           throw usageError(
             '--keys JWKS is required: this store does not record the public keys it used',
@@ -117,7 +114,7 @@ unreadable store, keys or checkpoint file.`,
             'writ: WARNING: pass --keys with a key set obtained from the authority through another channel.\n',
         )
       }
-      const chains = new Set(await store.chains())
+      const chains = new Set(await opened.chains())
       for (const token of given) {
         const chain = checkpointChain(token)
         if (chain !== undefined) chains.add(chain)
@@ -139,7 +136,7 @@ unreadable store, keys or checkpoint file.`,
           chainId,
         })
         // The signatures hold; now the columns kept beside each token must say the same.
-        const mismatch = result.valid ? findRowMismatch(store.path, chainId) : undefined
+        const mismatch = result.valid ? await opened.rowMismatch(chainId) : undefined
         reports.push(
           mismatch !== undefined
             ? {
@@ -193,7 +190,7 @@ unreadable store, keys or checkpoint file.`,
       }
       return valid ? EXIT_CODES.ok : EXIT_CODES.failed
     } finally {
-      await store.close()
+      await opened.close()
     }
   },
 }

@@ -1,12 +1,13 @@
 /**
  * `writ checkpoint --store DB --key KEYFILE`: signs the current size and head of a
- * chain, stores the checkpoint and prints it, to be kept somewhere else.
+ * chain in a store (SQLite or PostgreSQL), stores the checkpoint and prints it, to be
+ * kept somewhere else.
  */
 import { compilePolicy, createGate } from '@writ/core'
 import { booleanFlag, type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { loadSigningKeys } from '../keys.js'
-import { openExistingStore } from '../store.js'
+import { openExistingStore, requireStoreLocation, STORE_FLAGS } from '../store.js'
 import { DEFAULT_CHAIN, DEFAULT_ISSUER } from './decide.js'
 
 // A checkpoint decides nothing; the gate only needs a policy to exist.
@@ -18,31 +19,41 @@ export const checkpointCommand: Command = {
   summary: 'sign a checkpoint (size and head) of a chain in a store and print it',
   positionals: { min: 0, max: 0, names: '' },
   options: {
-    store: { type: 'string' },
+    ...STORE_FLAGS,
     key: { type: 'string' },
     chain: { type: 'string' },
     issuer: { type: 'string' },
     json: { type: 'boolean' },
   },
-  help: `Usage: writ checkpoint --store DB --key KEYFILE [--chain ID] [--issuer ISS] [--json]
+  help: `Usage: writ checkpoint (--store DB | --store-url-file FILE | WRIT_STORE_URL)
+                       --key KEYFILE [--chain ID] [--issuer ISS] [--json]
 
 Signs a checkpoint of the chain's current size and head digest, records it in the
 store and prints the token. Keep it outside the store (an auditor, another
 system): \`writ chain verify --checkpoint\` then detects a truncated or rewritten
 history.
 
-  --store DB     the SQLite store (must exist; required)
+  --store DB     the store: a SQLite file, or a postgres:// URL without a password
+                 (must exist; required unless the URL comes from the next flag
+                 or the environment)
+  --store-url-file FILE
+                 a file (mode 0600) holding the PostgreSQL URL, password included;
+                 or set WRIT_STORE_URL (or WRIT_STORE_URL_FILE). A password in
+                 --store is refused (SECRET_ON_COMMAND_LINE)
   --key KEYFILE  private signing key or key ring (mode 0600; required)
   --chain ID     the chain (default ${DEFAULT_CHAIN})
   --issuer ISS   checkpoint iss (default: the iss of the chain's last receipt,
                  else ${DEFAULT_ISSUER})
   --json         print { chain, size, head, iat, token }
 
-Exit codes: 0 issued, 2 usage error, 3 missing store, bad key or store error.`,
+Exit codes: 0 issued, 2 usage error (SECRET_ON_COMMAND_LINE), 3 missing or
+unreachable store, bad key or store error.`,
   async run(input, io) {
+    const location = requireStoreLocation(input, io)
     const keys = loadSigningKeys(io, requiredFlag(input, 'key'))
     const chainId = stringFlag(input, 'chain') ?? DEFAULT_CHAIN
-    const store = openExistingStore(io, requiredFlag(input, 'store'))
+    const opened = await openExistingStore(io, location)
+    const { store } = opened
     try {
       let issuer = stringFlag(input, 'issuer')
       if (issuer === undefined) {
@@ -78,7 +89,7 @@ Exit codes: 0 issued, 2 usage error, 3 missing store, bad key or store error.`,
       }
       return EXIT_CODES.ok
     } finally {
-      await store.close()
+      await opened.close()
     }
   },
 }

@@ -2,14 +2,13 @@
  * `writ decide`: decide one action under a policy, sign the decision, print the receipt.
  */
 import { createGate, MAX_TTL_SECONDS, type Store } from '@writ/core'
-import { createSqliteStore } from '@writ/store-sqlite'
 import { usageError } from '../cli-error.js'
 import { booleanFlag, type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
-import { resolvePath } from '../files.js'
 import { loadPolicy, requestFlags } from '../inputs.js'
 import { loadSigningKeys } from '../keys.js'
 import { describeReceipt } from '../receipt-summary.js'
+import { openStore, STORE_FLAGS, storeLocation } from '../store.js'
 
 /** Issuer written into receipts when `--issuer` is not given. */
 export const DEFAULT_ISSUER = 'writ-cli'
@@ -38,7 +37,7 @@ export const decideCommand: Command = {
     request: { type: 'string' },
     context: { type: 'string' },
     audience: { type: 'string' },
-    store: { type: 'string' },
+    ...STORE_FLAGS,
     chain: { type: 'string' },
     issuer: { type: 'string' },
     ttl: { type: 'string' },
@@ -46,7 +45,8 @@ export const decideCommand: Command = {
   },
   help: `Usage: writ decide --policy FILE --key KEYFILE --action NAME --args JSON|@FILE
                    [--agent ID] [--request ID] [--context JSON|@FILE] [--audience AUD]
-                   [--store DB [--chain ID]] [--issuer ISS] [--ttl SECONDS] [--json]
+                   [(--store DB | --store-url-file FILE) [--chain ID]]
+                   [--issuer ISS] [--ttl SECONDS] [--json]
 
 Decides the action under the policy (PERMIT, DENY or SILENCE), signs the decision
 and prints the receipt token on stdout (a summary goes to stderr). Invalid
@@ -61,8 +61,11 @@ and that refusal gets a receipt too.
   --request ID        correlation id (receipt req); a fresh one when absent
   --context JSON|@FILE  extra facts for conditions, a JSON object
   --audience AUD      the service the permit is meant for (receipt aud)
-  --store DB          append to this SQLite store (created when missing); without
-                      it the receipt is on an in-memory chain at seq 0, not kept
+  --store DB          append to this store: a SQLite file (created when missing)
+                      or a postgres:// URL without a password; without a store
+                      the receipt is on an in-memory chain at seq 0, not kept
+  --store-url-file FILE  a file (mode 0600) holding a PostgreSQL URL with its
+                      password (a password in --store is refused)
   --chain ID          chain id in the store (default ${DEFAULT_CHAIN})
   --issuer ISS        receipt iss (default ${DEFAULT_ISSUER})
   --ttl SECONDS       validity of a PERMIT, 1 to 300 (default 300)
@@ -76,12 +79,11 @@ Exit codes: 0 a receipt was issued (whatever the decision), 1 invalid policy,
     const request = requestFlags(io, input)
     const requestId = stringFlag(input, 'request')
     const audience = stringFlag(input, 'audience')
-    const storePath = stringFlag(input, 'store')
+    const location = storeLocation(input, io, { environment: false })
     const chainId = stringFlag(input, 'chain')
-    if (chainId !== undefined && storePath === undefined) throw usageError('--chain needs --store')
+    if (chainId !== undefined && location === undefined) throw usageError('--chain needs --store')
     const ttlSeconds = ttlFlag(stringFlag(input, 'ttl'))
-    const store: Store | undefined =
-      storePath === undefined ? undefined : createSqliteStore({ path: resolvePath(io, storePath) })
+    const store: Store | undefined = location === undefined ? undefined : await openStore(location)
     try {
       const gate = createGate({
         policy,
