@@ -45,7 +45,7 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
 const origin = `http://127.0.0.1:${server.address().port}`
 const guardOptions = { keys: publicKeys, audience: origin, origin, replay: 'memory' }
 handler = nodeReceiptGuard(guardOptions, (_request, response, writ) => {
-  const transfer = writ.view.args.body
+  const transfer = { ...writ.view.args.body }
   executed.push(transfer)
   response.writeHead(200, { 'content-type': 'application/json' })
   response.end(
@@ -91,7 +91,7 @@ try {
   log('DENY receipt →', forced.status, (await forced.json()).code)
   assert.equal(forced.status, 403)
 
-  assert.deepEqual(JSON.parse(JSON.stringify(executed)), [{ to: 'alice', amount: 250 }])
+  assert.deepEqual(executed, [{ to: 'alice', amount: 250 }])
   log('executed exactly once:', executed)
 } finally {
   server.close()
