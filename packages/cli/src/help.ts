@@ -31,3 +31,33 @@ ${list}
 ${EXIT_CODE_HELP}
 `
 }
+
+/** The synopsis of a command: its help up to the first blank line. */
+export function synopsisOf(command: Command): string {
+  return command.help.split('\n\n')[0] ?? command.help
+}
+
+/**
+ * The help of a command group, such as `writ help keys`: every command whose name
+ * starts with the group's words, with its summary and synopsis. `undefined` when no
+ * command is in that group.
+ */
+export function groupHelp(
+  words: readonly string[],
+  commands: readonly Command[],
+): string | undefined {
+  const prefix = `${words.join(' ')} `
+  const members = commands.filter((command) => command.name.startsWith(prefix))
+  if (members.length === 0) return undefined
+  const sections = members.map(
+    (command) => `writ ${command.name}: ${command.summary}\n${synopsisOf(command)}`,
+  )
+  return `Commands of writ ${words.join(' ')}:
+
+${sections.join('\n\n')}
+
+Run 'writ help ${members[0]?.name}' (or add --help) for a command's flags.
+
+${EXIT_CODE_HELP}
+`
+}

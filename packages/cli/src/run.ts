@@ -7,7 +7,7 @@ import { reportError, usageError } from './cli-error.js'
 import type { Command, ParsedInput } from './command.js'
 import { COMMANDS } from './commands/index.js'
 import { EXIT_CODES } from './exit-codes.js'
-import { EXIT_CODE_HELP, overview } from './help.js'
+import { EXIT_CODE_HELP, groupHelp, overview } from './help.js'
 import { type CliIo, processIo } from './io.js'
 import { cliVersion } from './version.js'
 
@@ -31,6 +31,11 @@ function runHelp(words: readonly string[], io: CliIo): number {
   }
   const found = findCommand(words)
   if (found === undefined || found.rest.length > 0) {
+    const group = groupHelp(words, COMMANDS)
+    if (group !== undefined) {
+      io.stdout(group)
+      return EXIT_CODES.ok
+    }
     throw usageError(`no command "${words.join(' ')}"; run 'writ help' for the list`)
   }
   io.stdout(helpOf(found.command))

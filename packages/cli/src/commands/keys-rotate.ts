@@ -41,6 +41,11 @@ export const keysRotateCommand: Command = {
   options: { key: { type: 'string' }, grace: { type: 'string' }, json: { type: 'boolean' } },
   help: `Usage: writ keys rotate --key KEYFILE [--grace 300] [--json]
 
+  --key KEYFILE  the private key or key ring to rotate, rewritten in place
+                 (mode 0600; required)
+  --grace S      seconds the retired key may still sign (default 300)
+  --json         print { active, retired, retiredExp }
+
 Generates a new active key in KEYFILE (a key file becomes a key ring), valid from
 now ("nbf"). The previous active key is retired: it stays in the published key
 set with "status": "retired" and "exp" set to now + --grace seconds, and its
@@ -83,6 +88,10 @@ export const keysRevokeCommand: Command = {
   positionals: { min: 0, max: 0, names: '' },
   options: { key: { type: 'string' }, kid: { type: 'string' }, json: { type: 'boolean' } },
   help: `Usage: writ keys revoke --key KEYFILE --kid KID [--json]
+
+  --key KEYFILE  the private key ring, rewritten in place (required)
+  --kid KID      the key to revoke (required)
+  --json         print { revoked, active }
 
 Marks KID revoked in KEYFILE. Every receipt it signed then fails verification with
 KEY_REVOKED, wherever the published key set is refreshed. Revoking the active key

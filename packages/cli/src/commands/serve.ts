@@ -78,8 +78,10 @@ export const serveCommand: Command = {
   positionals: { min: 0, max: 0, names: '' },
   options: { ...SERVE_FLAGS, ...LOG_FLAGS },
   help: `Usage: writ serve --policy FILE --key KEYFILE --agents FILE
-                  (--store DB | --store-url-file FILE | WRIT_STORE_URL)
-                  [--config FILE] [--chain-id ID] [--new-chain] [--issuer ISS]
+                  (--store DB | --postgres URL | --store-url-file FILE
+                   | WRIT_STORE_URL)
+                  [--config FILE] [--chain-id ID | --chain ID] [--new-chain]
+                  [--issuer ISS]
                   [--port 8787] [--host 127.0.0.1] [--checkpoint-interval 60]
                   [--checkpoint-dir DIR] [--drain-timeout 10]
                   [--accept-agent-context] [--public-metrics]
@@ -136,6 +138,8 @@ but not answered is logged as "decision-unanswered" with its jti.
                          beside a SQLite store; PostgreSQL keeps them in its table)
   --issuer ISS           receipt iss; required unless --host is a loopback
                          address (then http://HOST:PORT)
+  --port PORT            port to listen on (default 8787; 0 picks a free one)
+  --host HOST            address to listen on (default 127.0.0.1)
   --checkpoint-interval  issue a signed checkpoint every SECONDS (default 60;
                          also one at startup and one at shutdown)
   --drain-timeout S      how long decisions in flight may take to finish on
@@ -296,6 +300,9 @@ export const tokenNewCommand: Command = {
   positionals: { min: 0, max: 0, names: '' },
   options: { agent: { type: 'string' }, operator: { type: 'string' } },
   help: `Usage: writ token new (--agent ID | --operator NAME)
+
+  --agent ID       a token for this agent (the sub of its receipts)
+  --operator NAME  a token for this operator (checkpoints, all receipts, metrics)
 
 Prints { agent, token, tokenSha256 } (or { operator, ... }) as one JSON line.
 Give the token to the agent or operator; put { agent, tokenSha256 } under
