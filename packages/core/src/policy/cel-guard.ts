@@ -233,28 +233,27 @@ export function strictEquals(left: unknown, right: unknown): boolean {
         if (!strictEquals(a[index], b[index])) return false
       return true
     }
-    case 'map': {
-      // Reading a map's entries takes time in its size, even when they differ at once.
-      charge(sizeOf(left) + sizeOf(right))
-      const a = entriesOf(left)
-      const b = right instanceof Map ? right : undefined
-      const plain = b === undefined ? (right as Record<string, unknown>) : undefined
-      if (a.length !== sizeOf(right)) return false
-      for (const [key, value] of a) {
-        if (b !== undefined) {
-          if (!b.has(key) || !strictEquals(value, b.get(key))) return false
-        } else if (
-          typeof key !== 'string' ||
-          !hasOwn(plain!, key) ||
-          !strictEquals(value, plain![key])
-        )
-          return false
-      }
-      return true
-    }
+    case 'map':
+      return mapsEqual(left, right)
     default:
       return left === right
   }
+}
+
+function mapsEqual(left: unknown, right: unknown): boolean {
+  // Reading a map's entries takes time in its size, even when they differ at once.
+  charge(sizeOf(left) + sizeOf(right))
+  const a = entriesOf(left)
+  const b = right instanceof Map ? right : undefined
+  const plain = b === undefined ? (right as Record<string, unknown>) : undefined
+  if (a.length !== sizeOf(right)) return false
+  for (const [key, value] of a) {
+    if (b !== undefined) {
+      if (!b.has(key) || !strictEquals(value, b.get(key))) return false
+    } else if (typeof key !== 'string' || !hasOwn(plain!, key) || !strictEquals(value, plain![key]))
+      return false
+  }
+  return true
 }
 
 function entriesOf(map: unknown): [unknown, unknown][] {

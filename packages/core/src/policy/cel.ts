@@ -224,6 +224,25 @@ function inspect(
 
 type Evaluator = (activation: ConditionActivation) => unknown
 
+// Runs a guarded expression under its limits; every failure is a ConditionEvaluationError.
+function evaluateWithin(
+  limits: EvaluationLimits,
+  evaluate: Evaluator,
+  activation: ConditionActivation,
+): unknown {
+  try {
+    return runWithin(limits, () => evaluate(activation))
+  } catch (error) {
+    if (error instanceof ConditionEvaluationError) throw error
+    // cel-js's own errors (a missing field, no such overload) keep their message.
+    throw new ConditionEvaluationError(
+      'EVAL_FAILED',
+      error instanceof Error ? error.message : String(error),
+      { cause: error },
+    )
+  }
+}
+
 function compile(
   source: string,
   location: ExpressionLocation,
@@ -277,19 +296,7 @@ function compile(
   guardTree(parsed.ast)
   const evaluate = parsed as unknown as Evaluator
   return {
-    run: (activation) => {
-      try {
-        return runWithin(limits, () => evaluate(activation))
-      } catch (error) {
-        if (error instanceof ConditionEvaluationError) throw error
-        // cel-js's own errors (a missing field, no such overload) keep their message.
-        throw new ConditionEvaluationError(
-          'EVAL_FAILED',
-          error instanceof Error ? error.message : String(error),
-          { cause: error },
-        )
-      }
-    },
+    run: (activation) => evaluateWithin(limits, evaluate, activation),
     usesNow: found.usesNow,
     warnings: Object.freeze(found.warnings),
   }
