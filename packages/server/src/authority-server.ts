@@ -24,7 +24,7 @@ import { type AuthorityMetrics, createMetrics } from './metrics.js'
 import { signingKeyProblem } from './readiness.js'
 import { type ReceiptView, type RowFault, viewOf } from './receipt-view.js'
 import { readBodyWithin } from './request-body.js'
-import { noteRequest, requestLogging } from './request-log.js'
+import { noteDecision, requestLogging } from './request-log.js'
 
 /** Options of {@link createAuthorityServer}. */
 export interface AuthorityServerOptions {
@@ -224,13 +224,7 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
       // `action` may be absent for an HTTP action: the gate then names it itself.
       const decision = await gate.authorize(request as ActionRequest)
       metrics.latency.observe((performance.now() - started) / 1000)
-      noteRequest(raw, {
-        action: decision.claims.act.name,
-        decision: decision.decision,
-        rule: decision.rule ?? null,
-        reason: decision.reason,
-        jti: decision.claims.jti,
-      })
+      noteDecision(raw, decision)
       metrics.decisions.inc({
         decision: decision.decision,
         reason: decision.reason,

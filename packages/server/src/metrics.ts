@@ -184,147 +184,145 @@ function eventLoop(): ReturnType<typeof monitorEventLoopDelay> {
   return eventLoopDelay
 }
 
+const cpuSeconds = (part: 'user' | 'system' | 'both') => () => {
+  const usage = process.cpuUsage()
+  const micros = part === 'both' ? usage.user + usage.system : usage[part]
+  return micros / 1e6
+}
+const startTime = Math.round((Date.now() - process.uptime() * 1000) / 1000)
+
 /** Process and runtime families, named as Prometheus client libraries name them. */
-function processMetrics(): Sampled[] {
-  const loop = eventLoop()
-  const startTime = Math.round((Date.now() - process.uptime() * 1000) / 1000)
-  return [
-    new Sampled(
+const PROCESS_FAMILIES: readonly (readonly [string, string, 'gauge' | 'counter', () => number])[] =
+  [
+    [
       'process_cpu_user_seconds_total',
       'User CPU time spent, in seconds.',
       'counter',
-      () => process.cpuUsage().user / 1e6,
-    ),
-    new Sampled(
+      cpuSeconds('user'),
+    ],
+    [
       'process_cpu_system_seconds_total',
       'System CPU time spent, in seconds.',
       'counter',
-      () => process.cpuUsage().system / 1e6,
-    ),
-    new Sampled(
+      cpuSeconds('system'),
+    ],
+    [
       'process_cpu_seconds_total',
       'User and system CPU time spent, in seconds.',
       'counter',
-      () => {
-        const usage = process.cpuUsage()
-        return (usage.user + usage.system) / 1e6
-      },
-    ),
-    new Sampled('process_resident_memory_bytes', 'Resident memory size, in bytes.', 'gauge', () =>
-      process.memoryUsage.rss(),
-    ),
-    new Sampled(
+      cpuSeconds('both'),
+    ],
+    [
+      'process_resident_memory_bytes',
+      'Resident memory size, in bytes.',
+      'gauge',
+      () => process.memoryUsage.rss(),
+    ],
+    [
       'process_start_time_seconds',
       'Start time of the process since the Unix epoch, in seconds.',
       'gauge',
       () => startTime,
-    ),
-    new Sampled(
+    ],
+    [
       'nodejs_heap_size_used_bytes',
       'V8 heap in use, in bytes.',
       'gauge',
       () => process.memoryUsage().heapUsed,
-    ),
-    new Sampled(
+    ],
+    [
       'nodejs_heap_size_total_bytes',
       'V8 heap allocated, in bytes.',
       'gauge',
       () => process.memoryUsage().heapTotal,
-    ),
-    new Sampled(
+    ],
+    [
       'nodejs_eventloop_lag_seconds',
       'Mean event loop delay since the last scrape, in seconds.',
       'gauge',
       () => {
+        const loop = eventLoop()
         const mean = loop.count === 0 ? 0 : loop.mean / 1e9
         loop.reset()
         return mean
       },
-    ),
-    new Sampled(
+    ],
+    [
       'nodejs_eventloop_lag_max_seconds',
-      'Longest event loop delay seen, in seconds.',
+      'Longest event loop delay in the last scrape interval, in seconds.',
       'gauge',
-      () => (loop.count === 0 ? 0 : loop.max / 1e9),
-    ),
+      () => (eventLoop().count === 0 ? 0 : eventLoop().max / 1e9),
+    ],
   ]
+
+/** The Writ families, with their known series at zero. */
+function writFamilies() {
+  const seeded = (label: string, values: readonly string[]) =>
+    values.map((value) => ({ [label]: value }))
+  return {
+    decisions: new Counter(
+      'writ_decisions_total',
+      'Decisions issued, by outcome, reason, action and policy digest.',
+    ),
+    decisionOutcomes: new Counter(
+      'writ_decision_outcomes_total',
+      'Decisions issued, by outcome.',
+      seeded('decision', DECISION_KINDS),
+    ),
+    latency: new Histogram(
+      'writ_decision_duration_seconds',
+      'Time from request to signed, stored receipt.',
+    ),
+    storeErrors: new Counter(
+      'writ_store_errors_total',
+      'Decisions and checkpoints refused because the store failed, by error code.',
+      seeded('code', ['STORE_UNAVAILABLE', 'STORE_FULL', 'STORE_CONFLICT', 'CHECKPOINT']),
+    ),
+    authFailures: new Counter(
+      'writ_auth_failures_total',
+      'Requests refused for missing or wrong credentials.',
+      [{}],
+    ),
+    policyReloads: new Counter(
+      'writ_policy_reloads_total',
+      'Policy reloads, by result.',
+      seeded('result', ['ok', 'kept-previous', 'superseded']),
+    ),
+    limited: new Counter(
+      'writ_limited_total',
+      'Decision requests turned away by the per-credential rate or concurrency limit, by code.',
+      seeded('code', ['RATE_LIMITED', 'CONCURRENCY_LIMITED']),
+    ),
+    httpRequests: new Counter(
+      'writ_http_requests_total',
+      'HTTP requests answered, by route and status.',
+    ),
+    refusals: new Counter(
+      'writ_refusals_total',
+      'Requests refused with a problem response, by status and code.',
+      Object.entries(KNOWN_REFUSALS).flatMap(([status, codes]) =>
+        codes.map((code) => ({ status, code })),
+      ),
+    ),
+  }
 }
 
 export function createMetrics(options: MetricsOptions = {}): AuthorityMetrics {
-  const decisions = new Counter(
-    'writ_decisions_total',
-    'Decisions issued, by outcome, reason, action and policy digest.',
-  )
-  const decisionOutcomes = new Counter(
-    'writ_decision_outcomes_total',
-    'Decisions issued, by outcome.',
-    DECISION_KINDS.map((decision) => ({ decision })),
-  )
-  const latency = new Histogram(
-    'writ_decision_duration_seconds',
-    'Time from request to signed, stored receipt.',
-  )
-  const storeErrors = new Counter(
-    'writ_store_errors_total',
-    'Decisions and checkpoints refused because the store failed, by error code.',
-    ['STORE_UNAVAILABLE', 'STORE_FULL', 'STORE_CONFLICT', 'CHECKPOINT'].map((code) => ({ code })),
-  )
-  const authFailures = new Counter(
-    'writ_auth_failures_total',
-    'Requests refused for missing or wrong credentials.',
-    [{}],
-  )
-  const policyReloads = new Counter(
-    'writ_policy_reloads_total',
-    'Policy reloads, by result.',
-    ['ok', 'kept-previous', 'superseded'].map((result) => ({ result })),
-  )
-  const limited = new Counter(
-    'writ_limited_total',
-    'Decision requests turned away by the per-credential rate or concurrency limit, by code.',
-    ['RATE_LIMITED', 'CONCURRENCY_LIMITED'].map((code) => ({ code })),
-  )
-  const httpRequests = new Counter(
-    'writ_http_requests_total',
-    'HTTP requests answered, by route and status.',
-  )
-  const refusals = new Counter(
-    'writ_refusals_total',
-    'Requests refused with a problem response, by status and code.',
-    Object.entries(KNOWN_REFUSALS).flatMap(([status, codes]) =>
-      codes.map((code) => ({ status, code })),
-    ),
-  )
-  const buildInfo = new Sampled(
-    'writ_build_info',
-    'The running Writ server: version and Node.js version. Always 1.',
-    'gauge',
-    () => 1,
-    { version: options.version ?? serverVersion(), node: options.nodeVersion ?? process.version },
-  )
+  const writ = writFamilies()
+  eventLoop()
   const families: { render(): string }[] = [
-    buildInfo,
-    decisions,
-    decisionOutcomes,
-    latency,
-    storeErrors,
-    authFailures,
-    policyReloads,
-    limited,
-    httpRequests,
-    refusals,
-    ...processMetrics(),
+    new Sampled(
+      'writ_build_info',
+      'The running Writ server: version and Node.js version. Always 1.',
+      'gauge',
+      () => 1,
+      { version: options.version ?? serverVersion(), node: options.nodeVersion ?? process.version },
+    ),
+    ...Object.values(writ),
+    ...PROCESS_FAMILIES.map(([name, help, type, sample]) => new Sampled(name, help, type, sample)),
   ]
   return {
-    decisions,
-    decisionOutcomes,
-    latency,
-    storeErrors,
-    authFailures,
-    policyReloads,
-    limited,
-    httpRequests,
-    refusals,
+    ...writ,
     render: () => `${families.map((family) => family.render()).join('\n')}\n`,
   }
 }

@@ -7,6 +7,7 @@
  * argument values, bodies, tokens or full receipts: a receipt appears as its `jti`.
  */
 import { randomUUID } from 'node:crypto'
+import type { Decision } from '@writ/core'
 import type { MiddlewareHandler } from 'hono'
 import type { Principal } from './credentials.js'
 import type { AuthorityLogger } from './logging.js'
@@ -26,6 +27,17 @@ const notes = new WeakMap<Request, RequestNote>()
 /** Adds facts about a request (keyed by the raw `Request`) to its log line. */
 export function noteRequest(request: Request, note: RequestNote): void {
   notes.set(request, { ...notes.get(request), ...note })
+}
+
+/** Adds the decision made for a request to its log line: never its arguments. */
+export function noteDecision(request: Request, decision: Decision): void {
+  noteRequest(request, {
+    action: decision.claims.act.name,
+    decision: decision.decision,
+    rule: decision.rule ?? null,
+    reason: decision.reason,
+    jti: decision.claims.jti,
+  })
 }
 
 /**
