@@ -24,7 +24,7 @@ import { type AuthorityMetrics, createMetrics } from './metrics.js'
 import { signingKeyProblem } from './readiness.js'
 import { type ReceiptView, type RowFault, viewOf } from './receipt-view.js'
 import { readBodyWithin } from './request-body.js'
-import { noteDecision, requestLogging } from './request-log.js'
+import { internalError, noteDecision, requestLogging } from './request-log.js'
 
 /** Options of {@link createAuthorityServer}. */
 export interface AuthorityServerOptions {
@@ -156,6 +156,7 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
   const app = new Hono()
   // First, so every response carries X-Request-Id and every request is logged and counted.
   app.use('*', requestLogging({ logger, metrics, identify: authenticate }))
+  app.onError(internalError(logger))
 
   const principalOf = (authorization: string | undefined): Principal | undefined => {
     const principal = authenticate(authorization)

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Decision } from '@writ/core'
-import type { MiddlewareHandler } from 'hono'
+import type { ErrorHandler, MiddlewareHandler } from 'hono'
 import type { Principal } from './credentials.js'
 import type { AuthorityLogger } from './logging.js'
 import type { AuthorityMetrics } from './metrics.js'
@@ -136,5 +136,34 @@ export function requestLogging(options: RequestLoggingOptions): MiddlewareHandle
     else if (status >= 400) logger.warn(line, message)
     else if (QUIET_ROUTES.has(route)) logger.debug(line, message)
     else logger.info(line, message)
+  }
+}
+
+/**
+ * The answer to an error no handler caught: logged (its name and code, not its message,
+ * which may quote input) and answered 500 `INTERNAL` as problem+json, failing closed.
+ */
+export function internalError(logger: AuthorityLogger): ErrorHandler {
+  return (error, context) => {
+    const code = (error as { code?: unknown }).code
+    logger.error(
+      {
+        event: 'unhandled-error',
+        error: error.name,
+        ...(typeof code === 'string' ? { code } : {}),
+        route: routeOf(context.req.path),
+      },
+      'a request failed unexpectedly',
+    )
+    return new Response(
+      JSON.stringify({
+        type: 'https://writ.dev/problems/internal',
+        title: 'INTERNAL',
+        status: 500,
+        code: 'INTERNAL',
+        detail: 'The authority failed unexpectedly; nothing was decided.',
+      }),
+      { status: 500, headers: { 'content-type': 'application/problem+json' } },
+    )
   }
 }

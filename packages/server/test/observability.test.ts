@@ -241,6 +241,48 @@ describe('request logs', () => {
     ])
   })
 
+  it('answers an unexpected failure 500 INTERNAL and logs it without its message', async () => {
+    const destination = memoryDestination()
+    const gate = createGate({
+      policy: compilePolicy(policyText, { source: 'policy.yaml' }),
+      keys: generateSigningKey(),
+      issuer: 'https://authority.test',
+      chainId: 'observed',
+    })
+    const broken = new Proxy(gate, {
+      get(target, property, receiver) {
+        if (property === 'keys')
+          return async () => {
+            throw new TypeError(`exploded near ${secretArgument}`)
+          }
+        return Reflect.get(target, property, receiver)
+      },
+    })
+    const server = createAuthorityServer({
+      gate: broken,
+      agents: [],
+      logger: createAuthorityLogger({ destination: destination.stream }),
+    })
+    const response = await server.app.fetch(
+      new Request('http://authority.test/.well-known/writ/keys.json'),
+    )
+    expect(response.status).toBe(500)
+    expect(response.headers.get('content-type')).toBe('application/problem+json')
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(((await response.json()) as { code: string }).code).toBe('INTERNAL')
+    const lines = destination.lines()
+    expect(lines).toMatchObject([
+      {
+        level: 'error',
+        event: 'unhandled-error',
+        error: 'TypeError',
+        route: '/.well-known/writ/keys.json',
+      },
+      { level: 'error', event: 'request', status: 500, code: 'INTERNAL' },
+    ])
+    expect(destination.text()).not.toContain(secretArgument)
+  })
+
   it('redacts credentials and arguments that a caller passes to the logger by mistake', () => {
     const destination = memoryDestination()
     const logger = createAuthorityLogger({ destination: destination.stream })
