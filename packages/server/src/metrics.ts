@@ -134,7 +134,7 @@ export const KNOWN_REFUSALS: Readonly<Record<string, readonly string[]>> = {
   '403': ['AGENT_REQUIRED', 'OPERATOR_REQUIRED', 'AUDIENCE_NOT_ALLOWED'],
   '413': ['BODY_TOO_LARGE'],
   '429': ['RATE_LIMITED', 'CONCURRENCY_LIMITED'],
-  '500': ['GATE_ERROR', 'STORE_CORRUPT'],
+  '500': ['GATE_ERROR', 'STORE_CORRUPT', 'INTERNAL'],
   '503': ['STORE_UNAVAILABLE', 'STORE_FULL', 'STORE_CONFLICT', 'KEY_MISSING', 'KEY_INVALID'],
   '504': ['GATE_TIMEOUT'],
 }
@@ -240,18 +240,19 @@ const PROCESS_FAMILIES: readonly (readonly [string, string, 'gauge' | 'counter',
       'nodejs_eventloop_lag_seconds',
       'Mean event loop delay since the last scrape, in seconds.',
       'gauge',
-      () => {
-        const loop = eventLoop()
-        const mean = loop.count === 0 ? 0 : loop.mean / 1e9
-        loop.reset()
-        return mean
-      },
+      () => (eventLoop().count === 0 ? 0 : eventLoop().mean / 1e9),
     ],
     [
       'nodejs_eventloop_lag_max_seconds',
       'Longest event loop delay in the last scrape interval, in seconds.',
       'gauge',
-      () => (eventLoop().count === 0 ? 0 : eventLoop().max / 1e9),
+      // Rendered after the mean: reading the longest delay starts the next interval.
+      () => {
+        const loop = eventLoop()
+        const max = loop.count === 0 ? 0 : loop.max / 1e9
+        loop.reset()
+        return max
+      },
     ],
   ]
 
