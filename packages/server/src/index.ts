@@ -10,6 +10,20 @@ export {
   type ReloadResult,
   startAuthorityServer,
 } from './authority-server.js'
+// Agent credentials
+export {
+  type AgentCredential,
+  createCredentialCheck,
+  hashToken,
+  type OperatorCredential,
+  type Principal,
+} from './credentials.js'
+// The decision wire format
+export {
+  type DecisionInput,
+  decodeStrictBase64,
+  type ProposedHttpRequest,
+} from './decision-request.js'
 // Binding the port first, and draining on shutdown
 export {
   type BindOptions,
@@ -19,21 +33,6 @@ export {
   type FetchHandler,
   type UnansweredDecision,
 } from './drain.js'
-// Agent credentials
-export {
-  type AgentCredential,
-  createCredentialCheck,
-  hashToken,
-  type OperatorCredential,
-  type Principal,
-} from './credentials.js'
-
-// The decision wire format
-export {
-  type DecisionInput,
-  decodeStrictBase64,
-  type ProposedHttpRequest,
-} from './decision-request.js'
 // Structured logs
 export {
   type AuthorityLogger,
