@@ -76,6 +76,9 @@ if (kind === 'bare') {
   const authority = await startAuthorityServer({
     gate,
     agents: [{ agent: 'bench-agent', tokenSha256: hashToken(BENCH_TOKEN) }],
+    // The load generator is one agent on one token: lift its per-credential limits so the
+    // benchmark measures decisions, not the rate limiter.
+    limits: { ratePerSecond: 1_000_000, burst: 1_000_000, maxInFlight: 100_000 },
   })
   url = authority.url
   keys = await gate.keys()
