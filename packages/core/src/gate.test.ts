@@ -20,45 +20,20 @@ import { generateSigningKey } from './keys.js'
 import { createMemoryStore } from './memory-store.js'
 import { type CompiledPolicy, compilePolicy } from './policy/index.js'
 import { refusalOf } from './refusal.js'
+import {
+  createPaymentsGate,
+  paymentsIssuer,
+  paymentsPolicyTextWith,
+} from './testing/payments-fixture.js'
 import type { ActionRequest, Decision, Store } from './types.js'
 
-const policyText = `
-writ: 1
-id: payments
-rules:
-  - id: small-transfers
-    effect: permit
-    actions: [payments.transfer]
-    when: args.amount <= 1000
-  - id: no-sanctioned
-    effect: deny
-    actions: [payments.*]
-    when: args.to == 'mallory'
-    reason: SANCTIONED_PAYEE
-  - id: reports
-    effect: permit
-    actions: [reports.read]
-limits:
-  - id: daily-spend
-    actions: [payments.transfer]
-    per: agent
-    window: 24h
-    sum: args.amount
-    max: 1000
-    reason: DAILY_SPEND
-`
-
-const policy = compilePolicy(policyText, { source: 'payments.yaml' })
-const issuer = 'https://writ.test'
+const policy = compilePolicy(paymentsPolicyTextWith({ dailySpendLimit: 1000 }), {
+  source: 'payments.yaml',
+})
+const issuer = paymentsIssuer
 
 function newGate(overrides: Partial<GateOptions> = {}) {
-  return createGate({
-    policy,
-    keys: generateSigningKey(),
-    issuer,
-    defaultAgent: 'agent-7',
-    ...overrides,
-  })
+  return createPaymentsGate({ policy, ...overrides })
 }
 
 async function verified(

@@ -1,4 +1,16 @@
-// Store conformance suite (vitest), for store implementations
+// Test helpers for Writ's own tests and for store and adapter authors (vitest)
+
+// The payments fixture: one policy and a gate factory shared by core's and adapters' tests
+export {
+  createPaymentsGate,
+  type PaymentsGateOptions,
+  type PaymentsPolicyOptions,
+  paymentsAgent,
+  paymentsIssuer,
+  paymentsPolicyText,
+  paymentsPolicyTextWith,
+} from './payments-fixture.js'
+// The store conformance suite, for store implementations
 export {
   describeStoreConformance,
   type StoreFactory,
