@@ -1,0 +1,126 @@
+import type { ActionRequest, Decision } from '@writ/core'
+import { type JsonObject, parseJson, WritError } from '@writ/verify'
+import type { Hono } from 'hono'
+import type { LimitRefusal } from '../agent-limits.js'
+import type { AgentCredential } from '../credentials.js'
+import { type DecisionInput, readDecisionRequest } from '../decision-request.js'
+import { problem, statusOf, unauthenticated } from '../problem.js'
+import { readBodyWithin } from '../request-body.js'
+import { noteDecision } from '../request-log.js'
+import type { RouteContext } from './route-context.js'
+
+/** `POST /v1/decisions`: an agent asks for a decision on one proposed action. */
+export function registerDecisionRoutes(app: Hono, context: RouteContext): void {
+  app.post('/v1/decisions', async (http) => {
+    const principal = context.principalOf(http.req.header('authorization'))
+    if (principal === undefined) return unauthenticated()
+    if (principal.kind !== 'agent')
+      return problem(403, 'AGENT_REQUIRED', 'Decisions are asked for with an agent token.')
+    const slot = context.limits.acquire(principal.credential.tokenSha256)
+    if (!('release' in slot)) return limited(context, slot)
+    try {
+      return await decide(context, http.req.raw, principal.credential)
+    } finally {
+      slot.release()
+    }
+  })
+}
+
+function limited(context: RouteContext, refusal: LimitRefusal): Response {
+  context.metrics.limited.inc({ code: refusal.code })
+  return problem(
+    429,
+    refusal.code,
+    refusal.code === 'RATE_LIMITED'
+      ? 'This credential sent too many requests; try again later.'
+      : 'This credential has too many decisions in flight; try again when one is answered.',
+    {},
+    { 'retry-after': String(refusal.retryAfterSeconds) },
+  )
+}
+
+/** Reads the body → the gate's input → a decision, refusing at the first step that fails. */
+async function decide(
+  context: RouteContext,
+  raw: Request,
+  credential: AgentCredential,
+): Promise<Response> {
+  const body = await readJsonObject(raw, context.maxBodyBytes)
+  if (body instanceof Response) return body
+  const request = readDecisionRequest(body, credential, {
+    acceptAgentContext: context.acceptAgentContext,
+  })
+  if ('status' in request) return problem(request.status, request.code, request.detail)
+  return askGate(context, raw, request)
+}
+
+/**
+ * The body as a JSON object, or the problem to answer: 413 past `maxBodyBytes`, 400 for
+ * anything that is not one JSON object in UTF-8.
+ */
+export async function readJsonObject(
+  raw: Request,
+  maxBodyBytes: number,
+): Promise<JsonObject | Response> {
+  let bytes: Uint8Array
+  try {
+    bytes = await readBodyWithin(raw, maxBodyBytes)
+  } catch (error) {
+    if (WritError.isInstance(error) && error.code === 'BODY_TOO_LARGE')
+      return problem(413, 'BODY_TOO_LARGE', error.message)
+    return problem(400, 'INPUT_SYNTAX', 'The request body could not be read.')
+  }
+  try {
+    const parsed = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes), {
+      maxBytes: maxBodyBytes,
+      maxDepth: 80,
+    })
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new WritError('INPUT_NOT_OBJECT', 'The request body must be a JSON object.')
+    return parsed
+  } catch (error) {
+    const code = WritError.isInstance(error) ? error.code : 'INPUT_SYNTAX'
+    return problem(
+      400,
+      code,
+      'The request body is not a valid decision request. Send arguments as a JSON string in "args" to keep them byte-exact.',
+    )
+  }
+}
+
+async function askGate(
+  context: RouteContext,
+  raw: Request,
+  request: DecisionInput,
+): Promise<Response> {
+  const started = performance.now()
+  try {
+    // `action` may be absent for an HTTP action: the gate then names it itself.
+    const decision = await context.gate.authorize(request as ActionRequest)
+    context.metrics.latency.observe((performance.now() - started) / 1000)
+    noteDecision(raw, decision)
+    context.metrics.decisions.inc({
+      decision: decision.decision,
+      reason: decision.reason,
+      action: decision.claims.act.name,
+      policy_digest: decision.claims.policy.digest,
+    })
+    return Response.json(decisionBody(decision))
+  } catch (error) {
+    const code = WritError.isInstance(error) ? error.code : 'GATE_ERROR'
+    if (code.startsWith('STORE_')) context.metrics.storeErrors.inc({ code })
+    // Fails closed: no receipt could be issued, so there is nothing to execute on.
+    return problem(statusOf(code), code, 'No decision could be recorded; the action must not run.')
+  }
+}
+
+/** What the agent receives: the decision, its reason and rule, the receipt, and any problem. */
+export function decisionBody(decision: Decision): Record<string, unknown> {
+  return {
+    decision: decision.decision,
+    reason: decision.reason,
+    rule: decision.rule,
+    receipt: decision.receipt,
+    ...(decision.decision !== 'PERMIT' && decision.problem ? { problem: decision.problem } : {}),
+  }
+}
