@@ -100,16 +100,8 @@ function readHttpRequest(value: JsonValue | undefined): ProposedHttpRequest | Wi
   }
 }
 
-/**
- * Reads a parsed decision body into the gate's input, for the agent of `credential`.
- * The agent (`sub`) comes from the credential, never from the body; context from the
- * credential always wins over the agent's own.
- */
-export function readDecisionRequest(
-  body: JsonObject,
-  credential: AgentCredential,
-  options: { readonly acceptAgentContext: boolean },
-): DecisionInput | WireProblem {
+/** The members of the body are known ones; the retired `http` member is named as such. */
+function checkMembers(body: JsonObject): WireProblem | undefined {
   if (Object.hasOwn(body, 'http')) {
     return syntax(
       'The "http" member is no longer accepted: send the request itself in "httpRequest" ({ method, uri, contentType?, headers?, body: base64 }), and the authority derives both the arguments and the binding from it.',
@@ -120,35 +112,45 @@ export function readDecisionRequest(
       return syntax(
         `Unknown member "${member}". The agent identity comes from the credential, never the body.`,
       )
-  const httpRequest =
-    body['httpRequest'] === undefined ? undefined : readHttpRequest(body['httpRequest'])
-  if (httpRequest !== undefined && 'status' in httpRequest) return httpRequest
+  return undefined
+}
+
+/** `action` is a string, optional only for an HTTP action; `args` and `httpRequest` exclude each other. */
+function checkAction(body: JsonObject, isHttp: boolean): WireProblem | undefined {
   const action = body['action']
-  if (
-    httpRequest === undefined
-      ? typeof action !== 'string'
-      : action !== undefined && typeof action !== 'string'
-  )
+  if (isHttp ? action !== undefined && typeof action !== 'string' : typeof action !== 'string')
     return { status: 400, code: 'ACTION_NAME_INVALID', detail: '"action" must be a string.' }
-  if (httpRequest !== undefined && body['args'] !== undefined)
+  if (isHttp && body['args'] !== undefined)
     return syntax(
       'Send either "args" or "httpRequest", not both: for an HTTP action the arguments are derived from the request.',
     )
   for (const member of ['request', 'audience'] as const)
     if (body[member] !== undefined && typeof body[member] !== 'string')
       return syntax(`"${member}" must be a string.`)
-  const audience = body['audience'] as string | undefined
-  if (
-    credential.audiences !== undefined &&
-    (audience === undefined || !credential.audiences.includes(audience))
-  )
-    return {
-      status: 403,
-      code: 'AUDIENCE_NOT_ALLOWED',
-      detail: 'This credential may ask permits only for the audiences its operator listed.',
-    }
-  const agentContext = body['context']
-  if (agentContext !== undefined && !options.acceptAgentContext)
+  return undefined
+}
+
+/** The audience asked for is one the credential's operator listed, when they listed any. */
+function checkAudience(
+  audience: string | undefined,
+  credential: AgentCredential,
+): WireProblem | undefined {
+  if (credential.audiences === undefined) return undefined
+  if (audience !== undefined && credential.audiences.includes(audience)) return undefined
+  return {
+    status: 403,
+    code: 'AUDIENCE_NOT_ALLOWED',
+    detail: 'This credential may ask permits only for the audiences its operator listed.',
+  }
+}
+
+/** The context policies see: the credential's members always win over the agent's. */
+function readContext(
+  agentContext: JsonValue | undefined,
+  credential: AgentCredential,
+  acceptAgentContext: boolean,
+): { readonly context: JsonObject | undefined } | WireProblem {
+  if (agentContext !== undefined && !acceptAgentContext)
     return {
       status: 400,
       code: 'CONTEXT_NOT_ACCEPTED',
@@ -157,10 +159,38 @@ export function readDecisionRequest(
     }
   if (agentContext !== undefined && !isObject(agentContext))
     return { status: 400, code: 'INPUT_NOT_OBJECT', detail: '"context" must be a JSON object.' }
-  const context =
-    agentContext === undefined && credential.context === undefined
-      ? undefined
-      : { ...agentContext, ...credential.context }
+  return {
+    context:
+      agentContext === undefined && credential.context === undefined
+        ? undefined
+        : { ...agentContext, ...credential.context },
+  }
+}
+
+/**
+ * Reads a parsed decision body into the gate's input, for the agent of `credential`.
+ * The agent (`sub`) comes from the credential, never from the body; context from the
+ * credential always wins over the agent's own.
+ */
+export function readDecisionRequest(
+  body: JsonObject,
+  credential: AgentCredential,
+  options: { readonly acceptAgentContext: boolean },
+): DecisionInput | WireProblem {
+  const members = checkMembers(body)
+  if (members !== undefined) return members
+  const httpRequest =
+    body['httpRequest'] === undefined ? undefined : readHttpRequest(body['httpRequest'])
+  if (httpRequest !== undefined && 'status' in httpRequest) return httpRequest
+  const shape = checkAction(body, httpRequest !== undefined)
+  if (shape !== undefined) return shape
+  const audience = body['audience'] as string | undefined
+  const audienceProblem = checkAudience(audience, credential)
+  if (audienceProblem !== undefined) return audienceProblem
+  const merged = readContext(body['context'], credential, options.acceptAgentContext)
+  if ('status' in merged) return merged
+  const { context } = merged
+  const action = body['action']
   return {
     agent: credential.agent,
     ...(typeof action === 'string' ? { action } : {}),

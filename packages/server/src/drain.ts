@@ -125,119 +125,153 @@ interface Exchange {
   reported: boolean
 }
 
+/** What a bound listener tracks: its handler, its connections and the requests in flight. */
+interface ListenerState {
+  handler: FetchHandler | undefined
+  draining: boolean
+  inFlight: number
+  readonly sockets: Set<Socket>
+  readonly exchanges: Map<ServerResponse, Exchange>
+  readonly handlers: Set<Promise<unknown>>
+  idle: (() => void) | undefined
+  readonly onUnanswered: ((decision: UnansweredDecision) => void) | undefined
+}
+
+function report(state: ListenerState, exchange: Exchange): void {
+  if (exchange.reported || exchange.decision === undefined || exchange.finished) return
+  exchange.reported = true
+  state.onUnanswered?.(exchange.decision)
+}
+
+/** Hono's listener around the handler, noting the decision each response carries. */
+function fetchListener(state: ListenerState) {
+  return getRequestListener(async (request, env) => {
+    const outgoing = (env as { outgoing: ServerResponse }).outgoing
+    const exchange = state.exchanges.get(outgoing)
+    const work = Promise.resolve((state.handler as FetchHandler).fetch(request, env))
+    state.handlers.add(work)
+    try {
+      const response = await work
+      if (exchange !== undefined) {
+        exchange.decision = await decisionOf(request, response)
+        // The connection went away while the decision was being made: nobody will read it.
+        if (exchange.closed) report(state, exchange)
+      }
+      return response
+    } finally {
+      state.handlers.delete(work)
+    }
+  })
+}
+
+/** Counts one request in flight until its response closes, then reports it if unanswered. */
+function track(state: ListenerState, outgoing: ServerResponse): void {
+  const exchange: Exchange = {
+    closed: false,
+    finished: false,
+    decision: undefined,
+    reported: false,
+  }
+  state.exchanges.set(outgoing, exchange)
+  state.inFlight += 1
+  outgoing.once('finish', () => {
+    exchange.finished = true
+  })
+  outgoing.once('close', () => {
+    exchange.closed = true
+    state.exchanges.delete(outgoing)
+    state.inFlight -= 1
+    report(state, exchange)
+    if (state.inFlight === 0) state.idle?.()
+  })
+}
+
+function createListenerServer(state: ListenerState): Server {
+  const listener = fetchListener(state)
+  const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
+    if (state.handler === undefined) return shuttingDown(outgoing, 'STARTING')
+    if (state.draining) return shuttingDown(outgoing, 'SHUTTING_DOWN')
+    track(state, outgoing)
+    void listener(incoming, outgoing)
+  })
+  server.on('connection', (socket: Socket) => {
+    state.sockets.add(socket)
+    socket.once('close', () => state.sockets.delete(socket))
+  })
+  return server
+}
+
+function drain(state: ListenerState, server: Server, timeoutMs: number): Promise<DrainResult> {
+  state.draining = true
+  server.close()
+  server.closeIdleConnections()
+  return new Promise<DrainResult>((done) => {
+    const finish = (completed: boolean) => {
+      clearTimeout(timer)
+      state.idle = undefined
+      const abandoned = state.inFlight
+      for (const socket of state.sockets) socket.destroy()
+      done({ completed, abandoned })
+    }
+    const timer = setTimeout(() => finish(false), timeoutMs)
+    if (state.inFlight === 0) finish(true)
+    else state.idle = () => finish(true)
+  })
+}
+
+async function settled(state: ListenerState, timeoutMs: number): Promise<void> {
+  if (state.handlers.size === 0) return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([
+    Promise.allSettled([...state.handlers]),
+    new Promise((done) => {
+      timer = setTimeout(done, timeoutMs)
+    }),
+  ])
+  clearTimeout(timer)
+}
+
+function boundAuthority(state: ListenerState, server: Server, hostname: string): BoundAuthority {
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`,
+    port,
+    get draining() {
+      return state.draining
+    },
+    get inFlight() {
+      return state.inFlight
+    },
+    serve(next) {
+      state.handler = next
+    },
+    drain: (timeoutMs) => drain(state, server, timeoutMs),
+    settled: (timeoutMs) => settled(state, timeoutMs),
+  }
+}
+
 /**
  * Binds the port first, before any store is opened, so a port in use fails the start
  * with nothing created (the rejection carries Node's `code`, e.g. `EADDRINUSE`).
  */
 export function bindAuthority(options: BindOptions = {}): Promise<BoundAuthority> {
   const hostname = options.hostname ?? '127.0.0.1'
-  let handler: FetchHandler | undefined
-  let draining = false
-  let inFlight = 0
-  const sockets = new Set<Socket>()
-  const exchanges = new Map<ServerResponse, Exchange>()
-  const handlers = new Set<Promise<unknown>>()
-  let idle: (() => void) | undefined
-
-  const report = (exchange: Exchange) => {
-    if (exchange.reported || exchange.decision === undefined || exchange.finished) return
-    exchange.reported = true
-    options.onUnanswered?.(exchange.decision)
+  const state: ListenerState = {
+    handler: undefined,
+    draining: false,
+    inFlight: 0,
+    sockets: new Set(),
+    exchanges: new Map(),
+    handlers: new Set(),
+    idle: undefined,
+    onUnanswered: options.onUnanswered,
   }
-
-  const listener = getRequestListener(async (request, env) => {
-    const outgoing = (env as { outgoing: ServerResponse }).outgoing
-    const exchange = exchanges.get(outgoing)
-    const work = Promise.resolve((handler as FetchHandler).fetch(request, env))
-    handlers.add(work)
-    try {
-      const response = await work
-      if (exchange !== undefined) {
-        exchange.decision = await decisionOf(request, response)
-        // The connection went away while the decision was being made: nobody will read it.
-        if (exchange.closed) report(exchange)
-      }
-      return response
-    } finally {
-      handlers.delete(work)
-    }
-  })
-
-  const server: Server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
-    if (handler === undefined) return shuttingDown(outgoing, 'STARTING')
-    if (draining) return shuttingDown(outgoing, 'SHUTTING_DOWN')
-    const exchange: Exchange = {
-      closed: false,
-      finished: false,
-      decision: undefined,
-      reported: false,
-    }
-    exchanges.set(outgoing, exchange)
-    inFlight += 1
-    outgoing.once('finish', () => {
-      exchange.finished = true
-    })
-    outgoing.once('close', () => {
-      exchange.closed = true
-      exchanges.delete(outgoing)
-      inFlight -= 1
-      report(exchange)
-      if (inFlight === 0) idle?.()
-    })
-    void listener(incoming, outgoing)
-  })
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-  })
-
+  const server = createListenerServer(state)
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, hostname, () => {
       server.off('error', reject)
-      const port = (server.address() as AddressInfo).port
-      const bound: BoundAuthority = {
-        url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`,
-        port,
-        get draining() {
-          return draining
-        },
-        get inFlight() {
-          return inFlight
-        },
-        serve(next) {
-          handler = next
-        },
-        drain(timeoutMs) {
-          draining = true
-          server.close()
-          server.closeIdleConnections()
-          return new Promise<DrainResult>((done) => {
-            const finish = (completed: boolean) => {
-              clearTimeout(timer)
-              idle = undefined
-              const abandoned = inFlight
-              for (const socket of sockets) socket.destroy()
-              done({ completed, abandoned })
-            }
-            const timer = setTimeout(() => finish(false), timeoutMs)
-            if (inFlight === 0) finish(true)
-            else idle = () => finish(true)
-          })
-        },
-        async settled(timeoutMs) {
-          if (handlers.size === 0) return
-          let timer: ReturnType<typeof setTimeout> | undefined
-          await Promise.race([
-            Promise.allSettled([...handlers]),
-            new Promise((done) => {
-              timer = setTimeout(done, timeoutMs)
-            }),
-          ])
-          clearTimeout(timer)
-        },
-      }
-      resolve(bound)
+      resolve(boundAuthority(state, server, hostname))
     })
   })
 }
