@@ -11,7 +11,7 @@ import { type ActionRequest, type Decision, type Gate, guardAction, wrapAction }
  * @example
  * ```ts
  * const recorded = recordDecisions(gate, (decision, request) => timeline.decided(...))
- * const gatedFetch = createGatedFetch(recorded, { action: 'payments.transfer' })
+ * const gatedFetch = createGatedFetch(recorded, { actionName: 'payments.transfer' })
  * ```
  */
 export function recordDecisions(

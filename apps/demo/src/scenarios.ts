@@ -418,7 +418,7 @@ export const SCENARIOS: readonly Scenario[] = [
       // 2. A real permit for the transfer, kept instead of sent.
       let captured: Request | undefined
       await createGatedFetch(toolkit.gate, {
-        action: 'payments.transfer',
+        actionName: 'payments.transfer',
         agent: 'billing-agent',
         fetch: async (input, init) => {
           captured = new Request(input, init)

@@ -91,6 +91,7 @@ export {
   type Signer,
   type SignerBackend,
 } from './signer.js'
+export { DEFAULT_MAX_TOOL_CALLS, maxToolCallsOf, tooManyToolCallsError } from './tool-call-limit.js'
 // Contracts
 export type {
   ActionRequest,

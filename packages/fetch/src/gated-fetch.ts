@@ -25,7 +25,7 @@ export interface GatedFetchOptions {
    * The action name policies match, fixed or per request. Default `http.<method>`
    * with the method in lower case, e.g. `http.post`.
    */
-  readonly action?: PerRequest<string>
+  readonly actionName?: PerRequest<string>
   /**
    * Request headers (case-insensitive names) that policies may see in `args.headers`.
    * None by default. The receiving guard must allow the same names.
@@ -48,10 +48,11 @@ export interface GatedFetchOptions {
   /** The fetch that sends permitted requests. Default `globalThis.fetch`. */
   readonly fetch?: FetchFunction
   /**
-   * What a refusal looks like to the caller: `'response'` (default) resolves with a
-   * `403` `application/problem+json` response; `'throw'` rejects with the `WritError`.
+   * What a refusal looks like to the caller: `'answer'` (default) resolves with a
+   * `403` `application/problem+json` response (see {@link refusalProblem}); `'throw'`
+   * rejects with the `WritError`.
    */
-  readonly onRefusal?: 'response' | 'throw'
+  readonly onRefusal?: 'answer' | 'throw'
 }
 
 type SendOutcome = { readonly response: Response } | { readonly failure: unknown }
@@ -160,11 +161,11 @@ function actionRequestOf(
   options: GatedFetchOptions,
 ): ActionRequest {
   const action =
-    options.action === undefined
+    options.actionName === undefined
       ? defaultActionName(input.method)
-      : typeof options.action === 'function'
-        ? options.action(request, input)
-        : options.action
+      : typeof options.actionName === 'function'
+        ? options.actionName(request, input)
+        : options.actionName
   const audience =
     options.audience === undefined
       ? input.url.origin

@@ -45,7 +45,7 @@ export interface ReceiptGuardOptions {
    * The action the receipt must name, fixed or per request. Default `http.<method>`
    * in lower case, as the gated fetch names it.
    */
-  readonly action?: string | ((request: Request) => string)
+  readonly actionName?: string | ((request: Request) => string)
   /** Request headers policies saw in `args.headers`: the sender's `allowHeaders`. None by default. */
   readonly allowHeaders?: HeaderAllowList
   /**
@@ -111,7 +111,7 @@ export interface IncomingRequest {
   header(name: string): string | null
   /** Reads the body, up to `maxBytes` (`BODY_TOO_LARGE` beyond). */
   body(maxBytes: number): Promise<Uint8Array>
-  /** A Fetch-API view of the request, for an `action` function. */
+  /** A Fetch-API view of the request, for an `actionName` function. */
   asRequest(): Request
 }
 
@@ -290,11 +290,11 @@ export function createReceiptCheck(options: ReceiptGuardOptions): ReceiptCheck {
         },
       )
       const action =
-        options.action === undefined
+        options.actionName === undefined
           ? defaultActionName(incoming.method)
-          : typeof options.action === 'function'
-            ? options.action(incoming.asRequest())
-            : options.action
+          : typeof options.actionName === 'function'
+            ? options.actionName(incoming.asRequest())
+            : options.actionName
       const receipt = await verifyPermit(token, settings.keySet, {
         action,
         argsDigest: view.argsDigest,

@@ -21,7 +21,7 @@ describeAdapterConformance(
     return {
       async run(call) {
         execute = call.execute
-        const gatedFetch = createGatedFetch(call.gate, { action: call.action })
+        const gatedFetch = createGatedFetch(call.gate, { actionName: call.action })
         const response = await gatedFetch(`${server.origin}/tools/${call.action}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },

@@ -113,7 +113,7 @@ for (const kind of ['node', 'hono', 'express'] as const) {
   describe(`end to end through the ${kind} receiver`, () => {
     let server: GuardedServer
     const gate = newGate()
-    const senderOptions = { action: 'payments.transfer' }
+    const senderOptions = { actionName: 'payments.transfer' }
 
     beforeEach(async () => {
       const keys = await gate.keys()
@@ -121,7 +121,7 @@ for (const kind of ['node', 'hono', 'express'] as const) {
         keys,
         audience: origin,
         replay: 'memory',
-        action: 'payments.transfer',
+        actionName: 'payments.transfer',
       }))
     })
 

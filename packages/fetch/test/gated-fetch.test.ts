@@ -111,7 +111,7 @@ describe('createGatedFetch: permitted requests', () => {
     await createGatedFetch(gate, { allowHeaders })(`${server.origin}/v1/items`, {
       headers: { 'x-tenant': 'acme', authorization: 'Bearer secret' },
     })
-    await createGatedFetch(gate, { allowHeaders, action: 'uploads.put' })(
+    await createGatedFetch(gate, { allowHeaders, actionName: 'uploads.put' })(
       `${server.origin}/v1/upload`,
       { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'plain words' },
     )
@@ -126,7 +126,7 @@ describe('createGatedFetch: permitted requests', () => {
 
   it('refuses a JSON body sent under a non-JSON content type, which readers could read two ways', async () => {
     const gate = recordingGate(newGate())
-    const response = await createGatedFetch(gate, { action: 'uploads.put' })(
+    const response = await createGatedFetch(gate, { actionName: 'uploads.put' })(
       `${server.origin}/v1/upload`,
       { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"amount":1}' },
     )
@@ -154,7 +154,10 @@ describe('createGatedFetch: permitted requests', () => {
   })
 
   it('reads a stream body within the limit and sends exactly its bytes', async () => {
-    const gatedFetch = createGatedFetch(newGate(), { action: 'uploads.put', maxBodyBytes: 4096 })
+    const gatedFetch = createGatedFetch(newGate(), {
+      actionName: 'uploads.put',
+      maxBodyBytes: 4096,
+    })
     const response = await gatedFetch(`${server.origin}/upload`, {
       method: 'PUT',
       body: byteStream(4, 1024),
@@ -182,10 +185,10 @@ describe('createGatedFetch: permitted requests', () => {
     expect(server.received.map((received) => received.url)).toEqual(['/redirect'])
   })
 
-  it('uses options.action, options.audience, options.agent and options.context', async () => {
+  it('uses options.actionName, options.audience, options.agent and options.context', async () => {
     const gate = recordingGate(newGate())
     const gatedFetch = createGatedFetch(gate, {
-      action: (request) => `payments.${new URL(request.url).pathname.split('/').at(-1)}`,
+      actionName: (request) => `payments.${new URL(request.url).pathname.split('/').at(-1)}`,
       audience: 'https://payments.internal',
       agent: 'billing-bot',
       context: { tenant: 'acme' },
@@ -201,7 +204,7 @@ describe('createGatedFetch: permitted requests', () => {
 
   it('with a named action, policies still see the whole request, its JSON body at args.body', async () => {
     const gate = recordingGate(newGate())
-    const gatedFetch = createGatedFetch(gate, { action: 'payments.transfer' })
+    const gatedFetch = createGatedFetch(gate, { actionName: 'payments.transfer' })
     const response = await gatedFetch(
       `${server.origin}/tools/transfer`,
       jsonPost({ to: 'alice', amount: 3 }),

@@ -59,7 +59,7 @@ describe('withReceiptGuard (Fetch-API handlers)', () => {
       keys: await gate.keys(),
       audience,
       replay: 'memory',
-      action: () => {
+      actionName: () => {
         throw new Error('misconfigured')
       },
     })
@@ -184,13 +184,13 @@ describe('node and express adapters: bodies', () => {
     server = await listen((request, response) => guarded?.(request, response))
     const origin = server.origin
     guarded = nodeReceiptGuard(
-      { keys, audience: origin, replay: 'memory', action: 'uploads.put', maxBodyBytes: 8192 },
+      { keys, audience: origin, replay: 'memory', actionName: 'uploads.put', maxBodyBytes: 8192 },
       (_r, response, writ) => {
         seen.push(writ.body.byteLength)
         response.end('ok')
       },
     )
-    const gatedFetch = createGatedFetch(gate, { action: 'uploads.put', maxBodyBytes: 8192 })
+    const gatedFetch = createGatedFetch(gate, { actionName: 'uploads.put', maxBodyBytes: 8192 })
     const response = await gatedFetch(`${origin}/files/a`, {
       method: 'PUT',
       body: byteStream(8, 1024),
@@ -242,7 +242,7 @@ describe('node and express adapters: bodies', () => {
       keys,
       audience: origin,
       replay: 'memory',
-      action: 'payments.transfer',
+      actionName: 'payments.transfer',
     })
     const done = (_request: express.Request, response: express.Response) => {
       executed += 1
@@ -251,7 +251,7 @@ describe('node and express adapters: bodies', () => {
     app.post('/parsed', express.json(), guard, done)
     app.post('/raw', express.raw({ type: '*/*', inflate: false }), guard, done)
 
-    const options = { action: 'payments.transfer', audience: origin }
+    const options = { actionName: 'payments.transfer', audience: origin }
     const parsed = await permitted(`${origin}/parsed`, jsonPost(transfer), options)
     const refused = await fetch(parsed)
     expect(refused.status).toBe(403)

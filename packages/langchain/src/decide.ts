@@ -10,9 +10,6 @@ import {
   WritError,
 } from '@writ/core'
 
-/** What happened to one gated call (the shared outcome of `@writ/core`). */
-export type GatedOutcome<T> = GuardOutcome<T>
-
 /**
  * Decides `request` and runs `execute` only on PERMIT, with the frozen arguments the
  * receipt binds, through `guardOutcome` from `@writ/core`: every failure before
@@ -32,7 +29,7 @@ export function decide<T>(
   request: () => ActionRequest,
   execute: (args: PermitDecision['args'], decision: PermitDecision) => Promise<T>,
   tool?: unknown,
-): Promise<GatedOutcome<T>> {
+): Promise<GuardOutcome<T>> {
   return guardOutcome(gate, request, execute, (args) => checkSchema(tool, args))
 }
 

@@ -1,23 +1,31 @@
+import type { ToolCall } from '@langchain/core/messages/tool'
 import { type ClientTool, StructuredTool, type ToolRunnableConfig } from '@langchain/core/tools'
-import { type Gate, refusalPayload } from '@writ/core'
+import {
+  type Gate,
+  maxToolCallsOf,
+  type RefusalPayload,
+  refusalPayload,
+  tooManyToolCallsError,
+} from '@writ/core'
+import { resolveActionName } from '@writ/verify'
 import { decide } from './decide.js'
-import { actionRequestOf, resolveActionName, type WritToolOptions } from './options.js'
+import { actionRequestOf, type ToolCallOptions } from './options.js'
 import { rawArgumentsOf } from './raw-arguments.js'
 import { refusalMessage } from './refusal-message.js'
 import { isToolCall } from './tool-call.js'
-import { maxToolCallsOf, toolCallsInMessageOf, tooManyToolCallsError } from './tool-call-limit.js'
+import { toolCallsInMessageOf } from './tool-calls-in-message.js'
 
 /** Options of {@link gateTool} and {@link gateTools}. */
-export interface GateToolOptions extends WritToolOptions {
+export interface GateToolOptions extends ToolCallOptions {
   /**
    * What a refusal looks like when the tool is invoked with plain arguments rather than
-   * a `ToolCall`: `'return'` (default) resolves with the refusal JSON as a string, which
+   * a `ToolCall`: `'answer'` (default) resolves with the refusal JSON as a string, which
    * is what LangChain feeds a model as tool output; `'throw'` rejects with the refusal
    * error (a `WritError`, code `ACTION_REFUSED`, or the gate's own error), for callers
    * that must not mistake a refusal for a result. Invoked with a `ToolCall`, a refused
    * tool always resolves with a `ToolMessage` of `status: 'error'`.
    */
-  readonly onRefusal?: 'return' | 'throw'
+  readonly onRefusal?: 'answer' | 'throw'
 }
 
 /** What this adapter reads of a LangChain tool (any `StructuredTool`, `DynamicTool` or `tool()` result). */
@@ -112,11 +120,8 @@ export class WritGatedTool extends StructuredTool {
     const count = toolCallsInMessageOf(messages, callId)
     if (count > this.#maxToolCalls) {
       // All or nothing: running the first calls would let the model pick which ones count.
-      const refusal = refusalPayload(tooManyToolCallsError(count, this.#maxToolCalls))
-      if (call !== undefined) return refusalMessage(refusal, { id: call.id, name: this.name })
-      if (this.#options.onRefusal === 'throw')
-        throw tooManyToolCallsError(count, this.#maxToolCalls)
-      return JSON.stringify(refusal)
+      const error = tooManyToolCallsError(count, this.#maxToolCalls)
+      return this.#refuse(refusalPayload(error), error, call)
     }
     const request = () => {
       const given = call === undefined ? input : call.args
@@ -133,11 +138,14 @@ export class WritGatedTool extends StructuredTool {
       this.original,
     )
     if (outcome.executed) return outcome.value
-    if (call !== undefined) return refusalMessage(outcome.refusal, { id: call.id, name: this.name })
-    if (this.#options.onRefusal === 'throw') {
-      throw outcome.error
-    }
-    return JSON.stringify(outcome.refusal)
+    return this.#refuse(outcome.refusal, outcome.error, call)
+  }
+
+  /** A refusal as this call gets it: a `ToolMessage` for a tool call, else per `onRefusal`. */
+  #refuse(refusal: RefusalPayload, error: unknown, call: ToolCall | undefined): unknown {
+    if (call !== undefined) return refusalMessage(refusal, { id: call.id, name: this.name })
+    if (this.#options.onRefusal === 'throw') throw error
+    return JSON.stringify(refusal)
   }
 }
 

@@ -1,15 +1,22 @@
 import type { ToolMessage } from '@langchain/core/messages'
-import { type Gate, refusalPayload, WritError } from '@writ/core'
+import {
+  type Gate,
+  maxToolCallsOf,
+  refusalPayload,
+  tooManyToolCallsError,
+  WritError,
+} from '@writ/core'
+import { resolveActionName } from '@writ/verify'
 import type { AgentMiddleware, ToolCallHandler } from 'langchain'
 import { decide } from './decide.js'
-import { actionRequestOf, resolveActionName, type WritToolOptions } from './options.js'
+import { actionRequestOf, type ToolCallOptions } from './options.js'
 import { rawArgumentsOf } from './raw-arguments.js'
 import { refusalMessage } from './refusal-message.js'
 import { isToolCall } from './tool-call.js'
-import { maxToolCallsOf, toolCallsInMessageOf, tooManyToolCallsError } from './tool-call-limit.js'
+import { toolCallsInMessageOf } from './tool-calls-in-message.js'
 
 /** Options of {@link writMiddleware}. */
-export interface WritMiddlewareOptions extends WritToolOptions {
+export interface WritMiddlewareOptions extends ToolCallOptions {
   /** The middleware's name in the agent (LangChain requires unique names). Default `WritMiddleware`. */
   readonly name?: string
 }

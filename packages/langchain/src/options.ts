@@ -1,19 +1,15 @@
 import type { ActionRequest } from '@writ/core'
+import type { ActionNameMapping } from '@writ/verify'
 
 /**
- * How a LangChain tool name becomes a Writ action name: a function, or a table of
- * tool name to action name. Names missing from the table (or for which the function
- * returns `undefined`) are used as they are; a tool name that is not a valid action
- * name (`[A-Za-z0-9_.:-]`, 1 to 128 characters, so no spaces) is then refused by the
- * gate with a DENY receipt, reason `INPUT_INVALID`.
+ * The options every entry point of `@writ/langchain` shares ({@link writMiddleware},
+ * {@link gateTool}, {@link gateTools}): how each tool call becomes a Writ request.
  */
-export type ActionNameMapping =
-  | Readonly<Record<string, string>>
-  | ((toolName: string) => string | undefined)
-
-/** Options shared by {@link writMiddleware}, {@link gateTool} and {@link gateTools}. */
-export interface WritToolOptions {
-  /** Maps tool names to action names. By default the action name is the tool name. */
+export interface ToolCallOptions {
+  /**
+   * Maps tool names to action names: a function, or a table of tool name to action name
+   * (own properties only). By default the action name is the tool name.
+   */
   readonly actionName?: ActionNameMapping
   /** The agent (principal) the decisions are made for; embedded gates fall back to their default agent. */
   readonly agent?: string
@@ -31,27 +27,6 @@ export interface WritToolOptions {
 }
 
 /**
- * Resolves the Writ action name of a tool. Table lookups use own properties only, so a
- * tool named `constructor` or `__proto__` never picks up an inherited value.
- *
- * @param mapping the `actionName` option, if any
- * @param toolName the LangChain tool name
- * @returns the action name the gate decides on
- */
-export function resolveActionName(
-  mapping: ActionNameMapping | undefined,
-  toolName: string,
-): string {
-  if (mapping === undefined) return toolName
-  if (typeof mapping === 'function') return mapping(toolName) ?? toolName
-  if (Object.hasOwn(mapping, toolName)) {
-    const mapped = mapping[toolName]
-    if (typeof mapped === 'string') return mapped
-  }
-  return toolName
-}
-
-/**
  * Builds the {@link ActionRequest} for one tool call.
  *
  * @param options the adapter options
@@ -60,7 +35,7 @@ export function resolveActionName(
  * @param requestId the tool call id, used as the receipt's correlation id (`req`)
  */
 export function actionRequestOf(
-  options: WritToolOptions,
+  options: ToolCallOptions,
   action: string,
   args: unknown,
   requestId: string | undefined,

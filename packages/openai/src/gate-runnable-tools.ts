@@ -1,9 +1,14 @@
-import { assertArgsUnchanged, type Gate, WritError } from '@writ/core'
+import {
+  assertArgsUnchanged,
+  type Gate,
+  maxToolCallsOf,
+  tooManyToolCallsError,
+  WritError,
+} from '@writ/core'
 import type { RunnableToolFunctionWithoutParse } from 'openai/lib/RunnableFunction'
-import type { OpenAIGateOptions } from './options.js'
+import type { ToolCallOptions } from './options.js'
 import { refusalText } from './refusal-text.js'
 import { type PermittedArgs, runToolCall } from './run-tool-call.js'
-import { maxToolCallsOf, tooManyToolCallsError } from './tool-call-limit.js'
 
 type JsonSchema = RunnableToolFunctionWithoutParse['function']['parameters']
 
@@ -88,7 +93,7 @@ interface ToolParts {
 export function gateRunnableTools(
   gate: Gate,
   tools: readonly GateableTool[],
-  options: OpenAIGateOptions = {},
+  options: ToolCallOptions = {},
 ): GatedTool[] {
   const names = new Set<string>()
   const max = maxToolCallsOf(options)
@@ -104,7 +109,7 @@ export function gateRunnableTools(
 function gateTool(
   gate: Gate,
   parts: ToolParts,
-  options: OpenAIGateOptions,
+  options: ToolCallOptions,
   maxToolCalls: number,
 ): GatedTool {
   const { parse, body } = parts

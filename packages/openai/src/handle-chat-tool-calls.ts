@@ -1,12 +1,11 @@
-import type { Gate } from '@writ/core'
+import { type Gate, maxToolCallsOf, tooManyToolCallsError } from '@writ/core'
 import type {
   ChatCompletionMessage,
   ChatCompletionToolMessageParam,
 } from 'openai/resources/chat/completions'
-import type { OpenAIGateOptions } from './options.js'
+import type { ToolCallOptions } from './options.js'
 import { refusalText } from './refusal-text.js'
 import { runToolCall, toolOutputText } from './run-tool-call.js'
-import { maxToolCallsOf, tooManyToolCallsError } from './tool-call-limit.js'
 import { findHandler, handlerTable, type ToolHandlers, unknownToolError } from './tool-handlers.js'
 
 /**
@@ -35,7 +34,7 @@ export async function handleChatToolCalls(
   gate: Gate,
   message: Pick<ChatCompletionMessage, 'tool_calls'>,
   handlers: ToolHandlers,
-  options: OpenAIGateOptions = {},
+  options: ToolCallOptions = {},
 ): Promise<ChatCompletionToolMessageParam[]> {
   const table = handlerTable(handlers)
   const calls = message.tool_calls ?? []

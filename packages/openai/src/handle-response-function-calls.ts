@@ -1,9 +1,8 @@
-import type { Gate } from '@writ/core'
+import { type Gate, maxToolCallsOf, tooManyToolCallsError } from '@writ/core'
 import type { Response, ResponseInputItem } from 'openai/resources/responses/responses'
-import type { OpenAIGateOptions } from './options.js'
+import type { ToolCallOptions } from './options.js'
 import { refusalText } from './refusal-text.js'
 import { runToolCall, toolOutputText } from './run-tool-call.js'
-import { maxToolCallsOf, tooManyToolCallsError } from './tool-call-limit.js'
 import { findHandler, handlerTable, type ToolHandlers, unknownToolError } from './tool-handlers.js'
 
 /**
@@ -23,7 +22,7 @@ export async function handleResponseFunctionCalls(
   gate: Gate,
   response: Pick<Response, 'output'>,
   handlers: ToolHandlers,
-  options: OpenAIGateOptions = {},
+  options: ToolCallOptions = {},
 ): Promise<ResponseInputItem.FunctionCallOutput[]> {
   const table = handlerTable(handlers)
   const calls = response.output.filter((item) => item.type === 'function_call')

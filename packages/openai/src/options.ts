@@ -1,13 +1,20 @@
 import type { ActionRequest } from '@writ/core'
+import { type ActionNameMapping, resolveActionName } from '@writ/verify'
 
-/** Options shared by every entry point of `@writ/openai`. */
-export interface OpenAIGateOptions {
+/**
+ * The options every entry point of `@writ/openai` shares ({@link gateRunnableTools},
+ * {@link handleChatToolCalls}, {@link handleResponseFunctionCalls}): how each tool call
+ * becomes a Writ request.
+ */
+export interface ToolCallOptions {
   /**
-   * Maps the tool name the model used to the Writ action name. Defaults to the
-   * identity. OpenAI tool names may not contain dots, so a tool `payments_transfer`
-   * is typically mapped to the action `payments.transfer`.
+   * Maps the tool name the model used to the Writ action name: a function, or a table of
+   * tool name to action name (own properties only). Names the function leaves
+   * `undefined` or the table lacks are used as they are. OpenAI tool names may not
+   * contain dots, so a tool `payments_transfer` is typically mapped to the action
+   * `payments.transfer`.
    */
-  readonly actionName?: (toolName: string) => string
+  readonly actionName?: ActionNameMapping
   /** The agent (principal) named in every receipt; embedded gates fall back to their default agent. */
   readonly agent?: string
   /** Extra facts for policy conditions (tenant, environment). JSON only. */
@@ -30,10 +37,10 @@ export interface OpenAIGateOptions {
 export function toActionRequest(
   toolName: string,
   argsText: string,
-  options: OpenAIGateOptions,
+  options: ToolCallOptions,
   callId?: string,
 ): ActionRequest {
-  const action = options.actionName === undefined ? toolName : options.actionName(toolName)
+  const action = resolveActionName(options.actionName, toolName)
   // The model's tool call id becomes the receipt's `req`, to cross-reference audit logs;
   // one the gate would refuse (empty, over 256 characters) is left out instead.
   const usableCallId = typeof callId === 'string' && callId.length > 0 && callId.length <= 256

@@ -1,5 +1,5 @@
 import { type Gate, guardOutcome, type PermitDecision } from '@writ/core'
-import { type OpenAIGateOptions, toActionRequest } from './options.js'
+import { type ToolCallOptions, toActionRequest } from './options.js'
 import { refusalText } from './refusal-text.js'
 
 /** The arguments a PERMIT binds: a deep-frozen JSON object. */
@@ -39,7 +39,7 @@ export type ToolCallOutcome =
 export async function runToolCall(
   gate: Gate,
   call: ToolCall,
-  options: OpenAIGateOptions,
+  options: ToolCallOptions,
 ): Promise<ToolCallOutcome> {
   const outcome = await guardOutcome(
     gate,

@@ -1,6 +1,11 @@
 // Errors
 
-export { ACTION_NAME_PATTERN, validateActionName } from './action-name.js'
+export {
+  ACTION_NAME_PATTERN,
+  type ActionNameMapping,
+  resolveActionName,
+  validateActionName,
+} from './action-name.js'
 export { bestEffortDigest, type CanonicalArgs, canonicalArgs } from './canonical-args.js'
 // Canonical JSON and input rules (spec section 2)
 export { canonicalize } from './canonicalize.js'
@@ -14,6 +19,7 @@ export {
 export { type VerifiedCheckpoint, verifyCheckpoint } from './checkpoint.js'
 // Receipts, checkpoints and chains (spec sections 2, 5 and 8)
 export { checkCheckpointClaims, checkReceiptClaims, DECISIONS } from './claims.js'
+export { deepFreeze } from './deep-freeze.js'
 export { DIGEST_PATTERN, digestOf, isDigest, sha256, tokenDigest } from './digest.js'
 // Strict Ed25519 (spec section 6)
 export {
@@ -55,9 +61,9 @@ export {
   type HttpRequestInput,
   type HttpRequestView,
   type HttpRequestViewOptions,
-  type NormalizedHttpUri,
   httpRequestView,
   MAX_URI_LENGTH,
+  type NormalizedHttpUri,
   normalizeHttpUri,
   type ReceivedHttpRequest,
   type ReceivedHttpRequestOptions,

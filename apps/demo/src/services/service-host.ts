@@ -192,7 +192,7 @@ export async function startReceivingService(
       audience: origin,
       origin,
       replay: 'memory',
-      action: (request) =>
+      actionName: (request) =>
         actionServedAt(options.name, request.method, new URL(request.url).pathname),
     })
   guard = makeGuard(options.keys)

@@ -1,21 +1,3 @@
-import { WritError } from '@writ/core'
-import type { WritToolOptions } from './options.js'
-
-/** How many tool calls one model message may carry before none of them runs. */
-export const DEFAULT_MAX_TOOL_CALLS = 64
-
-/**
- * The cap on tool calls per model message from `options.maxToolCalls`, checked.
- *
- * @throws TypeError when `maxToolCalls` is not a positive integer
- */
-export function maxToolCallsOf(options: WritToolOptions): number {
-  const max = options.maxToolCalls ?? DEFAULT_MAX_TOOL_CALLS
-  if (!Number.isSafeInteger(max) || max < 1)
-    throw new TypeError('maxToolCalls must be a positive integer')
-  return max
-}
-
 /**
  * How many tool calls the model message that proposed `toolCallId` carries, found in
  * the agent state's messages: its parsed `tool_calls`, or the provider's raw ones in
@@ -41,17 +23,4 @@ export function toolCallsInMessageOf(messages: unknown, toolCallId: string | und
       return Math.max(parsed.length, raw.length)
   }
   return 1
-}
-
-/**
- * The error behind the refusal each call of an over-long message gets: the gate is not
- * asked, nothing runs, and no receipt is issued (a message of 20,000 calls must not
- * become 20,000 decisions).
- */
-export function tooManyToolCallsError(count: number, max: number): WritError {
-  return new WritError(
-    'TOO_MANY_TOOL_CALLS',
-    `The model asked for ${count} tool calls in one message; at most ${max} are accepted, so none of them was run.`,
-    { details: { count, max } },
-  )
 }
