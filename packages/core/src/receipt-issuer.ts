@@ -8,7 +8,9 @@ import {
   type CheckpointClaims,
   type DecisionKind,
   type Digest,
+  deepFreeze,
   type HttpBinding,
+  type JsonObject,
   type ReceiptClaims,
 } from '@writ/verify'
 import type { Signer } from './signer.js'
@@ -89,11 +91,11 @@ export interface ReceiptContent {
 
 /**
  * Builds the claims of a receipt in the spec's member order (v, iss, jti, iat, exp,
- * sub, aud?, req, decision, reason, rule, policy, act, http?, chain).
+ * sub, aud?, req, decision, reason, rule, policy, act, http?, chain), frozen.
  */
 export function receiptClaims(content: ReceiptContent, chain: ChainLink): ReceiptClaims {
   // Insertion order is serialization order: this literal is the wire order.
-  const claims: Record<string, unknown> = {
+  const claims: JsonObject = {
     v: 1,
     iss: content.iss,
     jti: content.jti,
@@ -112,7 +114,8 @@ export function receiptClaims(content: ReceiptContent, chain: ChainLink): Receip
     claims['http'] = { method: content.http.method, uri: content.http.uri, body: content.http.body }
   }
   claims['chain'] = { id: chain.id, seq: chain.seq, prev: chain.prev }
-  return claims as unknown as ReceiptClaims
+  // Frozen, nested objects included: a receipt never changes once signed.
+  return deepFreeze(claims) as unknown as ReceiptClaims
 }
 
 /**

@@ -1,0 +1,90 @@
+/**
+ * Step two of deciding: the policy's outcome for a normalized request, and the limits a
+ * PERMIT must fit. Fails closed: refused input is a DENY `INPUT_INVALID`, and a policy
+ * that throws or returns something malformed is a DENY `EVAL_ERROR`, never a PERMIT.
+ */
+import type { CompiledPolicy, Evaluation } from '../policy/index.js'
+import type { LimitCheck } from '../types.js'
+import type { NormalizedRequest } from './normalize-request.js'
+import type { Outcome } from './outcome.js'
+import { isShortString, isSignableString } from './signable.js'
+
+/** The outcome of evaluating, with the limits to check when it is a PERMIT. */
+export interface EvaluatedStep {
+  readonly outcome: Outcome
+  /** Copies of the policy's limit checks; empty unless the outcome is a PERMIT. */
+  readonly limits: readonly LimitCheck[]
+}
+
+const inputInvalid: EvaluatedStep = Object.freeze({
+  outcome: Object.freeze({ decision: 'DENY', reason: 'INPUT_INVALID', rule: null }),
+  limits: Object.freeze([]),
+})
+
+const evalError: EvaluatedStep = Object.freeze({
+  outcome: Object.freeze({ decision: 'DENY', reason: 'EVAL_ERROR', rule: null }),
+  limits: Object.freeze([]),
+})
+
+/** Evaluates `request` under `policy` at `now` (seconds since the epoch). */
+export function evaluateStep(
+  policy: CompiledPolicy,
+  request: NormalizedRequest,
+  now: number,
+): EvaluatedStep {
+  const { problem, action, args } = request
+  if (problem !== undefined || action === undefined || args === undefined) return inputInvalid
+  try {
+    const evaluation = checkEvaluation(
+      policy.evaluate({
+        action,
+        args: args.value,
+        agent: request.agent,
+        context: request.context,
+        now,
+        audience: request.audience ?? null,
+      }),
+    )
+    const { decision, reason, rule } = evaluation
+    return {
+      outcome: { decision, reason, rule },
+      // Limits only matter for a PERMIT: a refusal reserves nothing.
+      limits: decision === 'PERMIT' ? evaluation.limits.map((limit) => ({ ...limit })) : [],
+    }
+  } catch {
+    // Fail closed: an evaluation that cannot finish is a DENY, never a PERMIT.
+    return evalError
+  }
+}
+
+const decisionKinds: ReadonlySet<unknown> = new Set(['PERMIT', 'DENY', 'SILENCE'])
+
+/** Checks what a policy returned; anything unexpected is an evaluation error. */
+export function checkEvaluation(value: unknown): Evaluation {
+  const evaluation = value as Partial<Evaluation> | undefined
+  if (
+    !decisionKinds.has(evaluation?.decision) ||
+    !isSignableString(evaluation?.reason, 256) ||
+    !(evaluation?.rule === null || isSignableString(evaluation?.rule, 256)) ||
+    !Array.isArray(evaluation?.limits)
+  ) {
+    throw new TypeError('The policy returned a malformed evaluation.')
+  }
+  for (const limit of evaluation.limits as readonly Partial<LimitCheck>[]) {
+    if (!isLimitCheck(limit)) throw new TypeError('The policy returned a malformed limit.')
+  }
+  return evaluation as Evaluation
+}
+
+function isLimitCheck(limit: Partial<LimitCheck> | undefined): boolean {
+  return (
+    isSignableString(limit?.id, 256) &&
+    isShortString(limit?.key, 1024) &&
+    typeof limit?.windowSeconds === 'number' &&
+    limit.windowSeconds > 0 &&
+    typeof limit.max === 'number' &&
+    !Number.isNaN(limit.max) &&
+    typeof limit.amount === 'number' &&
+    Number.isFinite(limit.amount)
+  )
+}

@@ -1,0 +1,149 @@
+/**
+ * A gate's options checked once, when the gate is made: a gate that would sign
+ * something no verifier accepts is refused at construction, not at its first decision.
+ */
+import { canonicalArgs, isDigest, type JsonLimits, WritError } from '@writ/verify'
+import { isSignableString } from './decide/signable.js'
+import { createKeyRing, isKeyRing, type KeyRing } from './key-ring.js'
+import type { PrivateSigningJwk } from './keys.js'
+import { createMemoryStore } from './memory-store.js'
+import type { CompiledPolicy } from './policy/index.js'
+import type { Store } from './types.js'
+
+/** Longest receipt lifetime a gate accepts, in seconds (spec section 2: 300 s or less). */
+export const MAX_TTL_SECONDS = 300
+/** Default receipt lifetime, in seconds. */
+export const DEFAULT_TTL_SECONDS = 300
+/** Default bound on one `authorize`, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 5000
+/** Default agent (`sub`) when neither the request nor the gate names one. */
+export const DEFAULT_AGENT = 'anonymous'
+
+/** Options of {@link createGate}. */
+export interface GateOptions {
+  /** The compiled policy (see `compilePolicy`). */
+  readonly policy: CompiledPolicy
+  /** A key ring, or one private key (a ring is made of it). */
+  readonly keys: KeyRing | PrivateSigningJwk
+  /** `iss` of every receipt: the authority's name, usually its URL. */
+  readonly issuer: string
+  /** Where receipts go; an in-memory store by default (nothing is kept). */
+  readonly store?: Store
+  /** The chain this gate appends to; `main` by default. */
+  readonly chainId?: string
+  /** Receipt lifetime (`exp - iat`), 1 to 300 seconds; 300 by default. */
+  readonly ttlSeconds?: number
+  /** `sub` when a request names no agent; `anonymous` by default. */
+  readonly defaultAgent?: string
+  /** Bound on one `authorize` (and `checkpoint`), in milliseconds; 5000 by default. */
+  readonly timeoutMs?: number
+  /** Depth and size bounds on arguments and context. */
+  readonly limits?: JsonLimits
+  /** Clock in milliseconds since the epoch; `Date.now` by default. */
+  readonly clock?: () => number
+}
+
+/** {@link GateOptions} checked, with every default filled in. */
+export interface GateSettings {
+  readonly policy: CompiledPolicy
+  readonly keyRing: KeyRing
+  readonly issuer: string
+  readonly store: Store
+  readonly chainId: string
+  readonly ttlSeconds: number
+  readonly defaultAgent: string
+  readonly timeoutMs: number
+  readonly jsonLimits: JsonLimits | undefined
+  readonly clock: () => number
+}
+
+function configError(option: string, message: string): WritError {
+  return new WritError('GATE_ERROR', message, { details: { option } })
+}
+
+/** The policy, if it is a compiled one. @throws WritError `POLICY_INVALID` */
+export function checkPolicy(policy: unknown): CompiledPolicy {
+  const candidate = policy as Partial<CompiledPolicy> | undefined
+  if (
+    typeof candidate?.evaluate !== 'function' ||
+    !isSignableString(candidate.id, 1024) ||
+    !isDigest(candidate.digest)
+  ) {
+    throw new WritError('POLICY_INVALID', 'The gate needs a compiled policy (see compilePolicy).')
+  }
+  return candidate as CompiledPolicy
+}
+
+/**
+ * Checks `options` in order: policy, keys, issuer, chain id, lifetime, timeout, default
+ * agent, JSON limits; fills in the defaults.
+ *
+ * @throws WritError `POLICY_INVALID`, `KEY_MISSING` or `GATE_ERROR` (with the `option`).
+ */
+export function resolveGateSettings(options: GateOptions): GateSettings {
+  const policy = checkPolicy(options.policy)
+  const clock = options.clock ?? Date.now
+  const keyRing = keyRingOf(options.keys, clock)
+  return {
+    policy,
+    keyRing,
+    clock,
+    issuer: checked('issuer', options.issuer),
+    chainId: checked('chainId', options.chainId ?? 'main'),
+    ttlSeconds: checked('ttlSeconds', options.ttlSeconds ?? DEFAULT_TTL_SECONDS),
+    timeoutMs: checked('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    defaultAgent: checked('defaultAgent', options.defaultAgent ?? DEFAULT_AGENT),
+    jsonLimits: checkJsonLimits(options.limits),
+    store: options.store ?? createMemoryStore(),
+  }
+}
+
+function keyRingOf(keys: KeyRing | PrivateSigningJwk | undefined, clock: () => number): KeyRing {
+  if (keys === undefined || keys === null) {
+    throw new WritError('KEY_MISSING', 'The gate needs a signing key (keys).')
+  }
+  return isKeyRing(keys) ? keys : createKeyRing(keys, { clock })
+}
+
+/** Each checked option: when it is valid, and what to say when it is not. */
+const optionRules = {
+  issuer: {
+    valid: (value: unknown) => isSignableString(value, 1024),
+    message: 'The gate needs an issuer name.',
+  },
+  chainId: {
+    valid: (value: unknown) => isSignableString(value, 256),
+    message: 'The chain id must be a non-empty string.',
+  },
+  ttlSeconds: {
+    valid: (value: unknown) =>
+      Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_TTL_SECONDS,
+    message: `ttlSeconds must be an integer from 1 to ${MAX_TTL_SECONDS}.`,
+  },
+  timeoutMs: {
+    valid: (value: unknown) => Number.isFinite(value) && (value as number) > 0,
+    message: 'timeoutMs must be a positive number.',
+  },
+  defaultAgent: {
+    valid: (value: unknown) => isSignableString(value, 256),
+    message: 'defaultAgent must be a non-empty string.',
+  },
+} as const
+
+function checked<T>(option: keyof typeof optionRules, value: T): T {
+  const rule = optionRules[option]
+  if (!rule.valid(value)) throw configError(option, rule.message)
+  return value
+}
+
+function checkJsonLimits(limits: JsonLimits | undefined): JsonLimits | undefined {
+  try {
+    canonicalArgs({}, limits)
+  } catch (cause) {
+    throw new WritError('GATE_ERROR', 'The JSON limits are not valid.', {
+      cause,
+      details: { option: 'limits' },
+    })
+  }
+  return limits
+}
