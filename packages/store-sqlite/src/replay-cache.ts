@@ -1,7 +1,5 @@
 import { type ReplayCache, WritError } from '@writ/verify'
-import Database from 'better-sqlite3'
-import { createPrivateFile, tightenCompanionFiles } from './private-file.js'
-import { migrate } from './schema.js'
+import { openDatabase, validOpenOptions } from './open-database.js'
 import { toStoreError } from './store-error.js'
 
 /** Options of {@link createSqliteReplayCache}. */
@@ -61,19 +59,16 @@ const PURGE_INTERVAL_SECONDS = 60
  * ```
  */
 export function createSqliteReplayCache(options: SqliteReplayCacheOptions): SqliteReplayCache {
-  const path = options.path
+  const { path } = options
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const graceSeconds = options.graceSeconds ?? 3600
-  const maxPageCount = options.maxPageCount
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
   if (
     typeof path !== 'string' ||
     path.length === 0 ||
-    !Number.isSafeInteger(busyTimeoutMs) ||
-    busyTimeoutMs < 0 ||
+    !validOpenOptions(busyTimeoutMs, options.maxPageCount) ||
     !Number.isSafeInteger(graceSeconds) ||
-    graceSeconds < 0 ||
-    (maxPageCount !== undefined && (!Number.isSafeInteger(maxPageCount) || maxPageCount < 1))
+    graceSeconds < 0
   ) {
     throw new WritError(
       'REPLAY_CACHE_UNAVAILABLE',
@@ -81,54 +76,56 @@ export function createSqliteReplayCache(options: SqliteReplayCacheOptions): Sqli
       { details: { operation: 'open', reason: 'options' } },
     )
   }
-  let database: Database.Database | undefined
-  let claimStatement: Database.Statement<[string, number]>
-  let purgeStatement: Database.Statement<[number]>
+  let opened: ReturnType<typeof openReplayFile>
   try {
-    createPrivateFile(path)
-    database = new Database(path, { timeout: busyTimeoutMs })
-    database.pragma('journal_mode = WAL')
-    database.pragma('synchronous = FULL')
-    if (maxPageCount !== undefined) database.pragma(`max_page_count = ${maxPageCount}`)
-    migrate(database)
-    tightenCompanionFiles(path)
-    claimStatement = database.prepare(
-      'INSERT INTO replay (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
-    )
-    purgeStatement = database.prepare('DELETE FROM replay WHERE expires_at < ?')
+    opened = openReplayFile(path, busyTimeoutMs, options.maxPageCount)
   } catch (error) {
-    try {
-      database?.close()
-    } catch {
-      // Already failing; the original error is the one to report.
-    }
     throw unavailable('open', error)
   }
-  const open = database
+  return replayCacheOn(path, opened, { graceSeconds, now })
+}
+
+function openReplayFile(path: string, busyTimeoutMs: number, maxPageCount: number | undefined) {
+  return openDatabase(path, { busyTimeoutMs, synchronous: 'FULL', maxPageCount }, (database) => ({
+    claim: database.prepare<[string, number]>(
+      'INSERT INTO replay (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
+    ),
+    purge: database.prepare<[number]>('DELETE FROM replay WHERE expires_at < ?'),
+  }))
+}
+
+function checkClaim(jti: string, expiresAt: number, closed: boolean): void {
+  if (typeof jti !== 'string' || jti.length === 0 || !Number.isFinite(expiresAt)) {
+    throw new WritError('REPLAY_CACHE_UNAVAILABLE', 'claim needs a jti and a finite expiry', {
+      details: { operation: 'claim', reason: 'input' },
+    })
+  }
+  if (closed) {
+    throw new WritError('REPLAY_CACHE_UNAVAILABLE', 'The replay cache is closed', {
+      details: { operation: 'claim', reason: 'closed' },
+    })
+  }
+}
+
+function replayCacheOn(
+  path: string,
+  { database, prepared }: ReturnType<typeof openReplayFile>,
+  clock: { readonly graceSeconds: number; readonly now: () => number },
+): SqliteReplayCache {
   let closed = false
   let lastPurge = Number.NEGATIVE_INFINITY
-
   return {
     path,
     claim(jti: string, expiresAt: number): boolean {
-      if (typeof jti !== 'string' || jti.length === 0 || !Number.isFinite(expiresAt)) {
-        throw new WritError('REPLAY_CACHE_UNAVAILABLE', 'claim needs a jti and a finite expiry', {
-          details: { operation: 'claim', reason: 'input' },
-        })
-      }
-      if (closed) {
-        throw new WritError('REPLAY_CACHE_UNAVAILABLE', 'The replay cache is closed', {
-          details: { operation: 'claim', reason: 'closed' },
-        })
-      }
+      checkClaim(jti, expiresAt, closed)
       try {
-        const current = now()
+        const current = clock.now()
         if (current - lastPurge >= PURGE_INTERVAL_SECONDS) {
-          purgeStatement.run(current - graceSeconds)
+          prepared.purge.run(current - clock.graceSeconds)
           lastPurge = current
         }
         // One statement, one transaction: of several processes claiming one jti, one inserts.
-        return claimStatement.run(jti, expiresAt).changes === 1
+        return prepared.claim.run(jti, expiresAt).changes === 1
       } catch (error) {
         throw unavailable('claim', error)
       }
@@ -136,7 +133,7 @@ export function createSqliteReplayCache(options: SqliteReplayCacheOptions): Sqli
     async close(): Promise<void> {
       if (closed) return
       closed = true
-      open.close()
+      database.close()
     },
   }
 }

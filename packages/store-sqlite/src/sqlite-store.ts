@@ -8,12 +8,11 @@ import type {
   StoredReceipt,
 } from '@writ/core'
 import { type Digest, type ReceiptClaims, type ReplayCache, WritError } from '@writ/verify'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { type PendingAppend, runAppendBatch } from './append-transaction.js'
 import { type FileIdentity, fileIdentityOf, replacedStoreError } from './file-identity.js'
 import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
-import { createPrivateFile, tightenCompanionFiles } from './private-file.js'
-import { migrate } from './schema.js'
+import { type OpenDatabaseOptions, openDatabase, validOpenOptions } from './open-database.js'
 import { prepareStatements, type ReceiptRow, type Statements } from './statements.js'
 import { closedStoreError, toStoreError } from './store-error.js'
 
@@ -115,39 +114,17 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   }
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const maxPageCount = options.maxPageCount
-  if (
-    !Number.isSafeInteger(busyTimeoutMs) ||
-    busyTimeoutMs < 0 ||
-    (maxPageCount !== undefined && (!Number.isSafeInteger(maxPageCount) || maxPageCount < 1))
-  ) {
+  if (!validOpenOptions(busyTimeoutMs, maxPageCount)) {
     throw new WritError(
       'STORE_UNAVAILABLE',
       'busyTimeoutMs and maxPageCount must be non-negative integers',
-      {
-        details: { operation: 'open', reason: 'options' },
-      },
+      { details: { operation: 'open', reason: 'options' } },
     )
   }
-  let database: Database.Database | undefined
-  let statements: Statements
-  let identity: FileIdentity
+  let opened: ReturnType<typeof openStoreFile>
   try {
-    // Created 0600 before SQLite opens it; SQLite gives -wal and -shm the same mode.
-    createPrivateFile(path)
-    database = new Database(path, { timeout: busyTimeoutMs })
-    database.pragma('journal_mode = WAL')
-    database.pragma(`synchronous = ${synchronous}`)
-    if (maxPageCount !== undefined) database.pragma(`max_page_count = ${maxPageCount}`)
-    migrate(database)
-    tightenCompanionFiles(path)
-    statements = prepareStatements(database)
-    identity = fileIdentityOf(path) ?? { dev: -1, ino: -1 }
+    opened = openStoreFile(path, { busyTimeoutMs, synchronous, maxPageCount })
   } catch (error) {
-    try {
-      database?.close()
-    } catch {
-      // Already failing; the original error is the one to report.
-    }
     const mapped = toStoreError(error, 'open')
     if (WritError.isInstance(mapped)) throw mapped
     throw new WritError('STORE_UNAVAILABLE', `The store at ${path} cannot be opened`, {
@@ -155,7 +132,21 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       details: { operation: 'open', reason: 'open' },
     })
   }
-  return new SqliteStoreImplementation(path, database, statements, options.groupCommit, identity)
+  const { database, prepared } = opened
+  return new SqliteStoreImplementation(
+    path,
+    database,
+    prepared.statements,
+    options.groupCommit,
+    prepared.identity,
+  )
+}
+
+function openStoreFile(path: string, options: OpenDatabaseOptions) {
+  return openDatabase(path, options, (database) => ({
+    statements: prepareStatements(database),
+    identity: fileIdentityOf(path) ?? ({ dev: -1, ino: -1 } as FileIdentity),
+  }))
 }
 
 class SqliteStoreImplementation implements SqliteStore {

@@ -1,7 +1,7 @@
 import type { StoredReceipt } from '@writ/core'
 import { tokenDigest, WritError } from '@writ/verify'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createSqliteStore, type SqliteStore } from '../src/index.js'
 import { collect, fakeIssuer, temporaryDirectory } from './helpers.js'
 
@@ -86,20 +86,42 @@ describe('group commit', () => {
     expect(probe.claims.decision).toBe('PERMIT')
   })
 
-  it('caps a batch at maxBatch and waits up to maxDelayMs for company', async () => {
+  it('caps a batch at maxBatch', async () => {
     await store.close()
     store = createSqliteStore({
       path: directory.file(),
       groupCommit: { maxBatch: 10, maxDelayMs: 20 },
     })
+    // A full batch does not wait for the window: 64 appends made at once are 7 batches.
     await Promise.all(Array.from({ length: 64 }, () => store.append('c', { now: 1 }, fakeIssuer())))
     expect(store.stats()).toMatchObject({ batches: 7, appends: 64, largestBatch: 10 })
-    const late = [store.append('c', { now: 1 }, fakeIssuer())]
-    await new Promise((resolve) => setTimeout(resolve, 1))
-    late.push(store.append('c', { now: 1 }, fakeIssuer()))
-    await Promise.all(late)
-    expect(store.stats()).toMatchObject({ batches: 8, appends: 66 })
-    expect((await store.head('c')).seq).toBe(66)
+    expect((await store.head('c')).seq).toBe(64)
+  })
+
+  it('waits up to maxDelayMs for company, and no longer', async () => {
+    await store.close()
+    // The window runs on a fake clock, advanced by hand: no real time passes.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      store = createSqliteStore({
+        path: directory.file(),
+        groupCommit: { maxBatch: 10, maxDelayMs: 20 },
+      })
+      const first = store.append('c', { now: 1 }, fakeIssuer())
+      vi.advanceTimersByTime(19)
+      expect(store.stats().batches).toBe(0)
+      const second = store.append('c', { now: 1 }, fakeIssuer())
+      vi.advanceTimersByTime(1)
+      await Promise.all([first, second])
+      expect(store.stats()).toMatchObject({ batches: 1, appends: 2, largestBatch: 2 })
+      const alone = store.append('c', { now: 1 }, fakeIssuer())
+      vi.advanceTimersByTime(20)
+      await alone
+      expect(store.stats()).toMatchObject({ batches: 2, appends: 3 })
+      expect((await store.head('c')).seq).toBe(3)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('writes accepted appends before closing', async () => {
