@@ -1,7 +1,7 @@
 /**
  * The terminal runner's report: a colored line per step, a summary, or JSON.
  */
-import type { ScenarioResult } from './demo.js'
+import type { ScenarioResult } from './demo-types.js'
 
 /** One scenario as `run.js --json` prints it. */
 export interface TerminalResult {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import type { Demo } from './demo.js'
+import type { Demo } from './demo-types.js'
 import { BROWSER_BUNDLE_PATH, PACKAGE_ROOT } from './paths.js'
 
 /** The running web server. */
