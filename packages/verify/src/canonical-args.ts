@@ -65,7 +65,11 @@ export function canonicalArgs(args: unknown, limits?: JsonLimits): CanonicalArgs
     }
     value = freezeDetached(parseJson(text, resolved))
   } else {
-    value = copyValue(args, '', 1, resolved.maxDepth, { remaining: resolved.maxBytes })
+    value = copyValue(args, '', 1, {
+      maxDepth: resolved.maxDepth,
+      maxBytes: resolved.maxBytes,
+      budget: { remaining: resolved.maxBytes },
+    })
   }
   if (!isPlainObject(value)) {
     throw new WritError('INPUT_NOT_OBJECT', 'arguments must be a JSON object', {
@@ -118,17 +122,17 @@ function charge(budget: SizeBudget, bytes: number, maxBytes: number): void {
   if (budget.remaining < 0) throw tooLarge(maxBytes)
 }
 
+/** What one copy is held to: the nesting limit, the byte limit and what is left of it. */
+interface CopyLimits {
+  readonly maxDepth: number
+  readonly maxBytes: number
+  readonly budget: SizeBudget
+}
+
 /** Validates a JavaScript value as I-JSON and returns a deep-frozen, null-prototype copy. */
-function copyValue(
-  value: unknown,
-  path: string,
-  depth: number,
-  maxDepth: number,
-  budget: SizeBudget,
-  maxBytes: number = budget.remaining,
-): JsonValue {
+function copyValue(value: unknown, path: string, depth: number, limits: CopyLimits): JsonValue {
   // Every value is at least one byte; a string at least its UTF-16 length plus quotes.
-  charge(budget, typeof value === 'string' ? value.length + 2 : 1, maxBytes)
+  charge(limits.budget, typeof value === 'string' ? value.length + 2 : 1, limits.maxBytes)
   switch (typeof value) {
     case 'string':
       if (findLoneSurrogate(value) !== -1) {
@@ -142,58 +146,84 @@ function copyValue(
       return value === 0 ? 0 : value
     case 'boolean':
       return value
-    case 'object': {
-      if (value === null) return null
-      if (depth > maxDepth) {
-        throw new WritError('INPUT_TOO_DEEP', `arguments nest deeper than ${maxDepth}`, {
-          details: { path, maxDepth },
-        })
-      }
-      if (Array.isArray(value)) {
-        const copy: JsonValue[] = []
-        const length = value.length
-        // Each element takes at least one byte: refuse before walking a huge length.
-        if (!(length <= budget.remaining)) throw tooLarge(maxBytes)
-        for (let index = 0; index < length; index++) {
-          const itemPath = appendPointer(path, index)
-          if (!Object.hasOwn(value, index)) throw unsupported(itemPath, 'sparse array hole')
-          copy.push(copyValue(value[index], itemPath, depth + 1, maxDepth, budget, maxBytes))
-        }
-        return Object.freeze(copy) as JsonValue
-      }
-      if (!isPlainObject(value)) throw unsupported(path, 'non-plain object')
-      // No prototype: a polluted Object.prototype must not add members the receipt never bound.
-      const copy = Object.create(null) as Record<string, JsonValue>
-      // Object.keys: own enumerable string keys only; symbol keys are not JSON.
-      for (const key of Object.keys(value)) {
-        // A member costs at least its key's length, two quotes and a colon.
-        charge(budget, key.length + 3, maxBytes)
-        const memberPath = appendPointer(path, key)
-        if (isForbiddenKey(key)) {
-          throw new WritError('INPUT_FORBIDDEN_KEY', `key "${key}" is not allowed`, {
-            details: { path: memberPath, key },
-          })
-        }
-        if (findLoneSurrogate(key) !== -1) {
-          throw new WritError('INPUT_LONE_SURROGATE', 'key contains a lone surrogate', {
-            details: { path: memberPath },
-          })
-        }
-        let member: unknown
-        try {
-          member = value[key]
-        } catch (error) {
-          throw new WritError('INPUT_UNSUPPORTED_TYPE', 'a property could not be read', {
-            cause: error,
-            details: { path: memberPath, type: 'unreadable property' },
-          })
-        }
-        copy[key] = copyValue(member, memberPath, depth + 1, maxDepth, budget, maxBytes)
-      }
-      return Object.freeze(copy)
-    }
+    case 'object':
+      return value === null ? null : copyContainer(value, path, depth, limits)
     default:
       throw unsupported(path, typeof value)
+  }
+}
+
+/** Copies an array or a plain object, after checking the nesting depth. */
+function copyContainer(value: object, path: string, depth: number, limits: CopyLimits): JsonValue {
+  if (depth > limits.maxDepth) {
+    throw new WritError('INPUT_TOO_DEEP', `arguments nest deeper than ${limits.maxDepth}`, {
+      details: { path, maxDepth: limits.maxDepth },
+    })
+  }
+  if (Array.isArray(value)) return copyArray(value, path, depth, limits)
+  if (!isPlainObject(value)) throw unsupported(path, 'non-plain object')
+  return copyObject(value, path, depth, limits)
+}
+
+function copyArray(
+  value: readonly unknown[],
+  path: string,
+  depth: number,
+  limits: CopyLimits,
+): JsonValue {
+  const copy: JsonValue[] = []
+  const length = value.length
+  // Each element takes at least one byte: refuse before walking a huge length.
+  if (!(length <= limits.budget.remaining)) throw tooLarge(limits.maxBytes)
+  for (let index = 0; index < length; index++) {
+    const itemPath = appendPointer(path, index)
+    if (!Object.hasOwn(value, index)) throw unsupported(itemPath, 'sparse array hole')
+    copy.push(copyValue(value[index], itemPath, depth + 1, limits))
+  }
+  return Object.freeze(copy) as JsonValue
+}
+
+function copyObject(
+  value: Record<string, unknown>,
+  path: string,
+  depth: number,
+  limits: CopyLimits,
+): JsonValue {
+  // No prototype: a polluted Object.prototype must not add members the receipt never bound.
+  const copy = Object.create(null) as Record<string, JsonValue>
+  // Object.keys: own enumerable string keys only; symbol keys are not JSON.
+  for (const key of Object.keys(value)) {
+    // A member costs at least its key's length, two quotes and a colon.
+    charge(limits.budget, key.length + 3, limits.maxBytes)
+    const memberPath = appendPointer(path, key)
+    checkKey(key, memberPath)
+    copy[key] = copyValue(readMember(value, key, memberPath), memberPath, depth + 1, limits)
+  }
+  return Object.freeze(copy)
+}
+
+function checkKey(key: string, path: string): void {
+  if (isForbiddenKey(key)) {
+    throw new WritError('INPUT_FORBIDDEN_KEY', `key "${key}" is not allowed`, {
+      details: { path, key },
+    })
+  }
+  if (findLoneSurrogate(key) !== -1) {
+    throw new WritError('INPUT_LONE_SURROGATE', 'key contains a lone surrogate', {
+      details: { path },
+    })
+  }
+}
+
+/** Reads one member; a getter that throws is refused, never skipped. */
+function readMember(value: Record<string, unknown>, key: string, path: string): unknown {
+  try {
+    return value[key]
+  } catch (error) {
+    throw new WritError('INPUT_UNSUPPORTED_TYPE', 'a property could not be read', {
+      cause: error,
+      details: { path, type: 'unreadable property' },
+    })
   }
 }
 

@@ -1,8 +1,8 @@
 import { type VerifiedCheckpoint, verifyCheckpoint } from './checkpoint.js'
 import { WritError, type WritErrorCode } from './errors.js'
 import { type KeySet, type KeySetInput, toKeySet } from './key-set.js'
-import { verifyReceipt } from './receipt.js'
-import type { Digest } from './types.js'
+import { type VerifiedReceipt, verifyReceipt } from './receipt.js'
+import type { ChainLink, Digest } from './types.js'
 
 /** Options of {@link verifyChain}. */
 export interface VerifyChainOptions {
@@ -79,146 +79,181 @@ export async function verifyChain(
   } catch (error) {
     return failure(error, null, 0)
   }
+  const checkpoints = await verifiedCheckpoints(options.checkpoints ?? [], keySet)
+  if (!Array.isArray(checkpoints)) return checkpoints
+  const chainId = options.chainId ?? checkpoints[0]?.checkpoint.claims.chain ?? null
+  const problem = checkpointOfOtherChain(checkpoints, chainId) ?? findRollback(checkpoints)
+  if (problem !== undefined) return problem
+  const walk = startWalk(checkpoints, chainId)
+  for await (const token of receipts as AsyncIterable<unknown>) {
+    const stop = await stepWalk(walk, token, keySet)
+    if (stop !== undefined) return stop
+  }
+  return endOfWalk(walk)
+}
 
-  const checkpoints: { index: number; checkpoint: VerifiedCheckpoint }[] = []
-  for (const [index, token] of (options.checkpoints ?? []).entries()) {
+/** A verified checkpoint and its index in `options.checkpoints`. */
+export interface IndexedCheckpoint {
+  readonly index: number
+  readonly checkpoint: VerifiedCheckpoint
+}
+
+/** Step 1: every given checkpoint verifies with the keys, or the first that does not. */
+async function verifiedCheckpoints(
+  tokens: readonly string[],
+  keySet: KeySet,
+): Promise<IndexedCheckpoint[] | InvalidChainReport> {
+  const checkpoints: IndexedCheckpoint[] = []
+  for (const [index, token] of tokens.entries()) {
     try {
       checkpoints.push({ index, checkpoint: await verifyCheckpoint(token, keySet) })
     } catch (error) {
       const code = WritError.isInstance(error) ? error.code : 'MALFORMED'
-      return {
-        valid: false,
-        code: 'CHECKPOINT_INVALID',
-        seq: null,
-        message: `checkpoint ${index} does not verify (${code})`,
-        verified: 0,
-        checkpoint: index,
-      }
+      const message = `checkpoint ${index} does not verify (${code})`
+      return checkpointProblem('CHECKPOINT_INVALID', message, index)
     }
   }
+  return checkpoints
+}
 
-  let chainId: string | null = options.chainId ?? checkpoints[0]?.checkpoint.claims.chain ?? null
-  for (const { index, checkpoint } of checkpoints) {
-    if (chainId !== null && checkpoint.claims.chain !== chainId) {
-      return {
-        valid: false,
-        code: 'CHAIN_ID_MISMATCH',
-        seq: null,
-        message: `checkpoint ${index} is for chain "${checkpoint.claims.chain}", not "${chainId}"`,
-        verified: 0,
-        checkpoint: index,
-      }
-    }
-  }
-  const rollback = findRollback(checkpoints)
-  if (rollback !== undefined) return rollback
+/** Step 2: the first checkpoint of a chain other than `chainId`, as a problem. */
+export function checkpointOfOtherChain(
+  checkpoints: readonly IndexedCheckpoint[],
+  chainId: string | null,
+): InvalidChainReport | undefined {
+  const other = checkpoints.find(
+    ({ checkpoint }) => chainId !== null && checkpoint.claims.chain !== chainId,
+  )
+  if (other === undefined) return undefined
+  const message = `checkpoint ${other.index} is for chain "${other.checkpoint.claims.chain}", not "${chainId}"`
+  return checkpointProblem('CHAIN_ID_MISMATCH', message, other.index)
+}
 
-  // Checkpoints by size, so the walk compares each as the chain reaches it.
+function checkpointProblem(
+  code: WritErrorCode,
+  message: string,
+  index: number,
+): InvalidChainReport {
+  return { valid: false, code, seq: null, message, verified: 0, checkpoint: index }
+}
+
+/** Where the walk over the receipts stands. */
+export interface ChainWalk {
+  chainId: string | null
+  /** How many receipts verified so far: the seq expected next. */
+  position: number
+  /** The digest of the last verified receipt's token. */
+  previous: Digest | null
+  /** Checkpoints by size, so the walk compares each as the chain reaches it. */
+  readonly pending: readonly IndexedCheckpoint[]
+  /** Index in `pending` of the next checkpoint to reach. */
+  next: number
+  /**
+   * The first checkpoint the receipts contradict. The walk goes on after it only to learn
+   * whether a later checkpoint vouches for the same receipts: then the authority signed two
+   * incompatible histories (CHECKPOINT_ROLLBACK), not just a rewrite (CHECKPOINT_MISMATCH).
+   */
+  contradicted: InvalidChainReport | undefined
+}
+
+/** Step 3: an empty walk; checkpoints of size 0 are passed already. */
+export function startWalk(
+  checkpoints: readonly IndexedCheckpoint[],
+  chainId: string | null,
+): ChainWalk {
   const pending = [...checkpoints].sort(
     (left, right) => left.checkpoint.claims.size - right.checkpoint.claims.size,
   )
-  let nextCheckpoint = 0
-  while (pending[nextCheckpoint]?.checkpoint.claims.size === 0) nextCheckpoint++
+  let next = 0
+  while (pending[next]?.checkpoint.claims.size === 0) next++
+  return { chainId, position: 0, previous: null, pending, next, contradicted: undefined }
+}
 
-  let position = 0
-  let previous: Digest | null = null
-  // The first checkpoint the receipts contradict. The walk goes on after it only to learn
-  // whether a later checkpoint vouches for the same receipts: then the authority signed two
-  // incompatible histories (CHECKPOINT_ROLLBACK), not just a rewrite (CHECKPOINT_MISMATCH).
-  let contradicted: InvalidChainReport | undefined
-  for await (const token of receipts as AsyncIterable<unknown>) {
-    if (typeof token !== 'string') {
-      return contradicted ?? bad('MALFORMED', position, 'a receipt is not a string')
-    }
-    let receipt: Awaited<ReturnType<typeof verifyReceipt>>
-    try {
-      receipt = await verifyReceipt(token, keySet)
-    } catch (error) {
-      return contradicted ?? failure(error, position, position)
-    }
-    const link = receipt.claims.chain
-    if (chainId === null) chainId = link.id
-    if (link.id !== chainId) {
-      return (
-        contradicted ??
-        bad(
-          'CHAIN_ID_MISMATCH',
-          position,
-          `receipt belongs to chain "${link.id}", not "${chainId}"`,
-        )
-      )
-    }
-    if (link.seq > position) {
-      return (
-        contradicted ??
-        bad(
-          'CHAIN_GAP',
-          position,
-          `expected seq ${position}, found ${link.seq}: receipts are missing`,
-        )
-      )
-    }
-    if (link.seq < position) {
-      return (
-        contradicted ??
-        bad(
-          'CHAIN_PREV_MISMATCH',
-          position,
-          `expected seq ${position}, found ${link.seq}: inserted or reordered`,
-        )
-      )
-    }
-    if (link.prev !== previous) {
-      return (
-        contradicted ??
-        bad(
-          'CHAIN_PREV_MISMATCH',
-          position,
-          'prev does not match the digest of the previous receipt',
-        )
-      )
-    }
-    previous = receipt.digest
-    position++
-    while (pending[nextCheckpoint]?.checkpoint.claims.size === position) {
-      const { index, checkpoint } = pending[nextCheckpoint]!
-      if (checkpoint.claims.head !== previous) {
-        contradicted ??= {
-          ...bad(
-            'CHECKPOINT_MISMATCH',
-            position - 1,
-            `the chain's head at size ${position} differs from checkpoint ${index}: history was rewritten`,
-          ),
-          checkpoint: index,
-        }
-      } else if (contradicted !== undefined) {
-        return {
-          ...contradicted,
-          code: 'CHECKPOINT_ROLLBACK',
-          message: `checkpoint ${contradicted.checkpoint} and checkpoint ${index} vouch for different histories: the chain was rolled back and rewritten`,
-        }
+/** Step 4, per receipt: verify it, check its link, pass the checkpoints it reaches. */
+async function stepWalk(
+  walk: ChainWalk,
+  token: unknown,
+  keySet: KeySet,
+): Promise<InvalidChainReport | undefined> {
+  if (typeof token !== 'string') {
+    return walk.contradicted ?? bad('MALFORMED', walk.position, 'a receipt is not a string')
+  }
+  let receipt: VerifiedReceipt
+  try {
+    receipt = await verifyReceipt(token, keySet)
+  } catch (error) {
+    return walk.contradicted ?? failure(error, walk.position, walk.position)
+  }
+  walk.chainId ??= receipt.claims.chain.id
+  const broken = linkProblem(receipt.claims.chain, walk)
+  if (broken !== undefined) return walk.contradicted ?? broken
+  walk.previous = receipt.digest
+  walk.position++
+  return passCheckpoints(walk)
+}
+
+/** Whether a receipt's chain link continues the walk: chain id, seq, prev. */
+export function linkProblem(link: ChainLink, walk: ChainWalk): InvalidChainReport | undefined {
+  const { position } = walk
+  if (link.id !== walk.chainId) {
+    const message = `receipt belongs to chain "${link.id}", not "${walk.chainId}"`
+    return bad('CHAIN_ID_MISMATCH', position, message)
+  }
+  if (link.seq > position) {
+    const message = `expected seq ${position}, found ${link.seq}: receipts are missing`
+    return bad('CHAIN_GAP', position, message)
+  }
+  if (link.seq < position) {
+    const message = `expected seq ${position}, found ${link.seq}: inserted or reordered`
+    return bad('CHAIN_PREV_MISMATCH', position, message)
+  }
+  if (link.prev !== walk.previous) {
+    const message = 'prev does not match the digest of the previous receipt'
+    return bad('CHAIN_PREV_MISMATCH', position, message)
+  }
+  return undefined
+}
+
+/**
+ * Compares the head with every checkpoint of the size just reached. Returns the problem
+ * that ends the walk: a rollback (two checkpoints vouch for different histories), or the
+ * contradiction once no checkpoint is left that could turn it into a rollback.
+ */
+export function passCheckpoints(walk: ChainWalk): InvalidChainReport | undefined {
+  const { position } = walk
+  for (; walk.pending[walk.next]?.checkpoint.claims.size === position; walk.next++) {
+    const { index, checkpoint } = walk.pending[walk.next]!
+    const { contradicted } = walk
+    if (checkpoint.claims.head !== walk.previous) {
+      const message = `the chain's head at size ${position} differs from checkpoint ${index}: history was rewritten`
+      walk.contradicted ??= {
+        ...bad('CHECKPOINT_MISMATCH', position - 1, message),
+        checkpoint: index,
       }
-      nextCheckpoint++
-    }
-    if (contradicted !== undefined && pending[nextCheckpoint] === undefined) return contradicted
-  }
-  if (contradicted !== undefined) return contradicted
-  const unmet = pending[nextCheckpoint]
-  if (unmet !== undefined) {
-    return {
-      ...bad(
-        'CHECKPOINT_MISMATCH',
-        position,
-        `the chain has ${position} receipts, checkpoint ${unmet.index} has ${unmet.checkpoint.claims.size}: the tail was truncated`,
-      ),
-      checkpoint: unmet.index,
+    } else if (contradicted !== undefined) {
+      const message = `checkpoint ${contradicted.checkpoint} and checkpoint ${index} vouch for different histories: the chain was rolled back and rewritten`
+      return { ...contradicted, code: 'CHECKPOINT_ROLLBACK', message }
     }
   }
-  return { valid: true, chainId, size: position, head: previous }
+  if (walk.contradicted !== undefined && walk.pending[walk.next] === undefined)
+    return walk.contradicted
+  return undefined
+}
 
-  function bad(code: WritErrorCode, seq: number, message: string): InvalidChainReport {
-    return { valid: false, code, seq, message, verified: seq }
+/** Step 5: the report once the receipts end; a checkpoint not reached means a truncated tail. */
+export function endOfWalk(walk: ChainWalk): ChainReport {
+  if (walk.contradicted !== undefined) return walk.contradicted
+  const { position } = walk
+  const unmet = walk.pending[walk.next]
+  if (unmet !== undefined) {
+    const message = `the chain has ${position} receipts, checkpoint ${unmet.index} has ${unmet.checkpoint.claims.size}: the tail was truncated`
+    return { ...bad('CHECKPOINT_MISMATCH', position, message), checkpoint: unmet.index }
   }
+  return { valid: true, chainId: walk.chainId, size: position, head: walk.previous }
+}
+
+function bad(code: WritErrorCode, seq: number, message: string): InvalidChainReport {
+  return { valid: false, code, seq, message, verified: seq }
 }
 
 function failure(error: unknown, seq: number | null, verified: number): InvalidChainReport {
@@ -228,8 +263,9 @@ function failure(error: unknown, seq: number | null, verified: number): InvalidC
   return { valid: false, code: 'MALFORMED', seq, message: String(error), verified }
 }
 
-function findRollback(
-  checkpoints: readonly { index: number; checkpoint: VerifiedCheckpoint }[],
+/** Checkpoints that contradict each other: the same size with two heads, or a newer one smaller. */
+export function findRollback(
+  checkpoints: readonly IndexedCheckpoint[],
 ): InvalidChainReport | undefined {
   for (const first of checkpoints) {
     for (const second of checkpoints) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { codeOf } from '../test/codes.js'
 import { createTestKey, keyFromPublic } from '../test/helpers.js'
 import { base64UrlEncode, hexToBytes } from './encoding.js'
-import { createKeySet, isKeySet, jwkThumbprint } from './key-set.js'
+import { createKeySet, isKeySet, isWithinWindow, jwkThumbprint } from './key-set.js'
 
 const key = createTestKey()
 
@@ -75,5 +75,17 @@ describe('createKeySet', () => {
     expect(codeOf(() => windowed.resolve(key.kid, 'soon'))).toBe('KEY_NOT_VALID_AT_TIME')
     expect(windowed.resolve(key.kid, 100).publicKey).toEqual(key.publicKey)
     expect(windowed.resolve(key.kid, 200).jwk.kid).toBe(key.kid)
+  })
+})
+
+describe('isWithinWindow', () => {
+  it('takes any iat without a window, and only integers inside an inclusive one', () => {
+    expect(isWithinWindow('anything', undefined, undefined)).toBe(true)
+    expect(isWithinWindow(10, 10, 20)).toBe(true)
+    expect(isWithinWindow(20, 10, 20)).toBe(true)
+    expect(isWithinWindow(9, 10, undefined)).toBe(false)
+    expect(isWithinWindow(21, undefined, 20)).toBe(false)
+    expect(isWithinWindow(15.5, 10, 20)).toBe(false)
+    expect(isWithinWindow('15', 10, 20)).toBe(false)
   })
 })

@@ -76,6 +76,20 @@ interface Entry {
  * ```
  */
 export function createKeySet(input: KeySetInput): KeySet {
+  const entries = entriesOf(keyListOf(input))
+  const keys = Object.freeze([...entries.values()].map((entry) => entry.jwk))
+  const keySet: KeySet & { readonly [keySetMarker]: true } = {
+    [keySetMarker]: true,
+    keys,
+    get: (kid: string) => entries.get(kid)?.jwk,
+    resolve: (kid: string, issuedAt: unknown) => resolveKey(entries, kid, issuedAt),
+    toJSON: (): JwkSet => ({ keys: [...keys] }),
+  }
+  return Object.freeze(keySet)
+}
+
+/** The list of candidate keys in a key set's input: parsed strictly, `keys` of a JWK Set. */
+function keyListOf(input: KeySetInput): unknown[] {
   let source: unknown = input
   if (typeof input === 'string') {
     try {
@@ -86,6 +100,11 @@ export function createKeySet(input: KeySetInput): KeySet {
   }
   const list = Array.isArray(source) ? source : isPlainObject(source) ? source['keys'] : undefined
   if (!Array.isArray(list)) throw new WritError('KEYSET_INVALID', 'a JWK Set has a "keys" array')
+  return list
+}
+
+/** Every candidate validated, by `kid`; a repeated `kid` is refused. */
+function entriesOf(list: readonly unknown[]): Map<string, Entry> {
   const entries = new Map<string, Entry>()
   list.forEach((candidate: unknown, index: number) => {
     const entry = validateKey(candidate, index)
@@ -96,54 +115,50 @@ export function createKeySet(input: KeySetInput): KeySet {
     }
     entries.set(entry.jwk.kid, entry)
   })
-  const keys = Object.freeze([...entries.values()].map((entry) => entry.jwk))
-  const keySet: KeySet & { readonly [keySetMarker]: true } = {
-    [keySetMarker]: true,
-    keys,
-    get(kid: string) {
-      return entries.get(kid)?.jwk
-    },
-    resolve(kid: string, issuedAt: unknown): TrustedKey {
-      const entry = typeof kid === 'string' ? entries.get(kid) : undefined
-      if (entry === undefined) {
-        throw new WritError('KEY_UNKNOWN', 'no trusted key has this kid', { details: { kid } })
-      }
-      if (entry.weak) {
-        throw new WritError(
-          'KEY_WEAK',
-          'the trusted key is weak (small order or non-canonical) and verifies nothing',
-          {
-            details: { kid },
-          },
-        )
-      }
-      if (entry.jwk.status === 'revoked') {
-        throw new WritError('KEY_REVOKED', 'the key is revoked', { details: { kid } })
-      }
-      const { nbf, exp } = entry.jwk
-      if (nbf !== undefined || exp !== undefined) {
-        const valid =
-          typeof issuedAt === 'number' &&
-          Number.isSafeInteger(issuedAt) &&
-          (nbf === undefined || nbf <= issuedAt) &&
-          (exp === undefined || issuedAt <= exp)
-        if (!valid) {
-          throw new WritError(
-            'KEY_NOT_VALID_AT_TIME',
-            "the token was issued outside the key's validity window",
-            {
-              details: { kid, iat: issuedAt, nbf, exp },
-            },
-          )
-        }
-      }
-      return { jwk: entry.jwk, publicKey: entry.publicKey }
-    },
-    toJSON(): JwkSet {
-      return { keys: [...keys] }
-    },
+  return entries
+}
+
+/** The key checks of spec section 8, in order (see {@link KeySet.resolve}). */
+function resolveKey(
+  entries: ReadonlyMap<string, Entry>,
+  kid: string,
+  issuedAt: unknown,
+): TrustedKey {
+  const entry = typeof kid === 'string' ? entries.get(kid) : undefined
+  if (entry === undefined) {
+    throw new WritError('KEY_UNKNOWN', 'no trusted key has this kid', { details: { kid } })
   }
-  return Object.freeze(keySet)
+  if (entry.weak) {
+    const message = 'the trusted key is weak (small order or non-canonical) and verifies nothing'
+    throw new WritError('KEY_WEAK', message, { details: { kid } })
+  }
+  if (entry.jwk.status === 'revoked') {
+    throw new WritError('KEY_REVOKED', 'the key is revoked', { details: { kid } })
+  }
+  const { nbf, exp } = entry.jwk
+  if (!isWithinWindow(issuedAt, nbf, exp)) {
+    throw new WritError(
+      'KEY_NOT_VALID_AT_TIME',
+      "the token was issued outside the key's validity window",
+      { details: { kid, iat: issuedAt, nbf, exp } },
+    )
+  }
+  return { jwk: entry.jwk, publicKey: entry.publicKey }
+}
+
+/** Whether `issuedAt` falls in the inclusive `nbf`…`exp` window; a key without one takes any. */
+export function isWithinWindow(
+  issuedAt: unknown,
+  nbf: number | undefined,
+  exp: number | undefined,
+): boolean {
+  if (nbf === undefined && exp === undefined) return true
+  return (
+    typeof issuedAt === 'number' &&
+    Number.isSafeInteger(issuedAt) &&
+    (nbf === undefined || nbf <= issuedAt) &&
+    (exp === undefined || issuedAt <= exp)
+  )
 }
 
 /** True when `value` is a {@link KeySet} made by {@link createKeySet} (any installed copy). */
