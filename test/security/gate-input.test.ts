@@ -28,7 +28,9 @@ describe('strings signed into receipts', () => {
         'INPUT_LONE_SURROGATE',
       )
       expect(decision.decision === 'DENY' ? decision.problem?.path : undefined).toBe(path)
-      await expect(verifyReceipt(decision.receipt, gate.verifyKeys())).resolves.toBeDefined()
+      await expect(verifyReceipt(decision.receipt, gate.verifyKeys())).resolves.toMatchObject({
+        claims: { decision: 'DENY', reason: 'INPUT_INVALID', jti: decision.claims.jti },
+      })
       const next = await gate.authorize({ action: 'payments.transfer', args: { amount: 5 } })
       expect(next.decision).toBe('PERMIT')
       const tokens: string[] = []
@@ -89,7 +91,9 @@ rules:
     const decision = await gate.authorize(request as never)
     expect(reads).toBe(1)
     expect(decision.claims.sub).toBe('agent:alice')
-    await expect(verifyReceipt(decision.receipt, gate.verifyKeys())).resolves.toBeDefined()
+    await expect(verifyReceipt(decision.receipt, gate.verifyKeys())).resolves.toMatchObject({
+      claims: { sub: 'agent:alice', decision: decision.decision, jti: decision.claims.jti },
+    })
   })
 })
 
@@ -251,7 +255,9 @@ describe('oversized and hostile shapes', () => {
     expect(fromObject.decision === 'DENY' ? fromObject.problem?.code : undefined).toBe(
       'INPUT_TOO_DEEP',
     )
-    await expect(verifyReceipt(fromObject.receipt, gate.verifyKeys())).resolves.toBeDefined()
+    await expect(verifyReceipt(fromObject.receipt, gate.verifyKeys())).resolves.toMatchObject({
+      claims: { decision: 'DENY', reason: 'INPUT_INVALID', jti: fromObject.claims.jti },
+    })
   })
 
   it('an array that claims billions of elements is refused before it is walked', async () => {
@@ -290,7 +296,9 @@ describe('oversized and hostile shapes', () => {
     const decision = await gate.authorize({ action, args: { amount: 5 } })
     expect(decision.decision).toBe('DENY')
     expect(decision.reason).toBe('INPUT_INVALID')
-    await expect(verifyReceipt(decision.receipt, gate.verifyKeys())).resolves.toBeDefined()
+    await expect(verifyReceipt(decision.receipt, gate.verifyKeys())).resolves.toMatchObject({
+      claims: { decision: 'DENY', reason: 'INPUT_INVALID', jti: decision.claims.jti },
+    })
   })
 
   it('another case is another action: no rule applies', async () => {

@@ -106,7 +106,7 @@ describe('writMiddleware against hostile tool calls', () => {
     expect(refusal?.['reason']).toBe('INPUT_INVALID')
     await expect(
       verifyReceipt(String(refusal?.['receipt']), gate.verifyKeys()),
-    ).resolves.toBeDefined()
+    ).resolves.toMatchObject({ claims: { decision: 'DENY', reason: 'INPUT_INVALID' } })
   })
 })
 

@@ -104,7 +104,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
     expect(refusal?.['reason']).toBe('INPUT_INVALID')
     await expect(
       verifyReceipt(String(refusal?.['receipt']), gate.verifyKeys()),
-    ).resolves.toBeDefined()
+    ).resolves.toMatchObject({ claims: { decision: 'DENY', reason: 'INPUT_INVALID' } })
   })
 
   it('runs a permitted call once, with exactly the bound arguments, frozen', async () => {

@@ -27,6 +27,14 @@ import { makeGate, rejectionCode } from './support.js'
 
 ed.hashes.sha512 = sha512
 
+/** What verifying `permit`'s own receipt must give back: that token, a PERMIT, its id. */
+function permitted(permit: {
+  readonly receipt: string
+  readonly claims: { readonly jti: string }
+}) {
+  return { token: permit.receipt, claims: { decision: 'PERMIT', jti: permit.claims.jti } }
+}
+
 function publicJwk(x: Uint8Array, extra: Partial<PublicJwk> = {}): PublicJwk {
   const encoded = base64UrlEncode(x)
   return {
@@ -145,7 +153,13 @@ rules:
       audience: 'https://pay.example',
       http: view.binding,
     }
-    await expect(verifyPermit(permit.receipt, keys, expected)).resolves.toBeDefined()
+    await expect(verifyPermit(permit.receipt, keys, expected)).resolves.toMatchObject({
+      claims: {
+        decision: 'PERMIT',
+        aud: 'https://pay.example',
+        act: { name: 'payments.transfer', args: view.argsDigest },
+      },
+    })
     const other = (change: Partial<typeof request>) => httpRequestView({ ...request, ...change })
     const cases: [string, object][] = [
       ['ACTION_MISMATCH', { action: 'payments.refund' }],
@@ -210,7 +224,7 @@ describe('time', () => {
     const expected = { action: 'payments.transfer', args: { amount: 5 } }
     await expect(
       verifyPermit(permit.receipt, keys, { ...expected, now: iat - 60, skewSeconds: 60 }),
-    ).resolves.toBeDefined()
+    ).resolves.toMatchObject(permitted(permit))
     expect(
       await rejectionCode(
         verifyPermit(permit.receipt, keys, { ...expected, now: iat - 61, skewSeconds: 60 }),
@@ -218,12 +232,12 @@ describe('time', () => {
     ).toBe('NOT_YET_VALID')
     await expect(
       verifyPermit(permit.receipt, keys, { ...expected, now: iat + 120 }),
-    ).resolves.toBeDefined()
+    ).resolves.toMatchObject(permitted(permit))
     expect(
       await rejectionCode(verifyPermit(permit.receipt, keys, { ...expected, now: iat + 121 })),
     ).toBe('EXPIRED')
     // Authenticity alone does not expire.
-    await expect(verifyReceipt(permit.receipt, keys)).resolves.toBeDefined()
+    await expect(verifyReceipt(permit.receipt, keys)).resolves.toMatchObject(permitted(permit))
   })
 
   it("a key's window is inclusive, and a receipt outside it is KEY_NOT_VALID_AT_TIME", async () => {
@@ -231,7 +245,9 @@ describe('time', () => {
     const permit = await gate.authorize({ action: 'payments.transfer', args: { amount: 5 } })
     const jwk = (await gate.keys()).keys[0]!
     const window = (nbf: number, exp: number) => createKeySet({ keys: [{ ...jwk, nbf, exp }] })
-    await expect(verifyReceipt(permit.receipt, window(iat, iat))).resolves.toBeDefined()
+    await expect(verifyReceipt(permit.receipt, window(iat, iat))).resolves.toMatchObject(
+      permitted(permit),
+    )
     expect(await rejectionCode(verifyReceipt(permit.receipt, window(iat + 1, iat + 5)))).toBe(
       'KEY_NOT_VALID_AT_TIME',
     )
@@ -259,7 +275,7 @@ describe('single use across executors', () => {
       const expected = { action: 'payments.transfer', args: { amount: 5 } }
       await expect(
         verifyPermit(permit.receipt, keys, { ...expected, replay: shared.replay }),
-      ).resolves.toBeDefined()
+      ).resolves.toMatchObject(permitted(permit))
       expect(
         await rejectionCode(
           verifyPermit(permit.receipt, keys, { ...expected, replay: second.replay }),
@@ -291,7 +307,7 @@ describe('single use across executors', () => {
         args: { amount: 5 },
         replay,
       }),
-    ).resolves.toBeDefined()
+    ).resolves.toMatchObject(permitted(permit))
     const later = await gate.authorize({ action: 'payments.transfer', args: { amount: 5 } })
     await gate.store.close()
     expect(

@@ -51,7 +51,9 @@ describe('checkpoints', () => {
       'head',
       'iat',
     ])
-    await expect(verifyCheckpoint(checkpoint.token, gate.verifyKeys())).resolves.toBeDefined()
+    await expect(verifyCheckpoint(checkpoint.token, gate.verifyKeys())).resolves.toMatchObject({
+      claims: { chain: gate.chainId, size: 2 },
+    })
     const tokens: string[] = []
     for await (const stored of gate.store.receipts(gate.chainId)) tokens.push(stored.token)
     const valid = await verifyChain(tokens, gate.verifyKeys(), { checkpoints: [checkpoint.token] })
