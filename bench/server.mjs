@@ -13,9 +13,9 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { compilePolicy, createGate, createRemoteGate, generateSigningKey } from '@writ/core'
 import autocannon from 'autocannon'
+import { postgresBinDir, startPgCluster } from '../test/support/pg-cluster.mjs'
 import { runCases, smoke, summary, table, writeResults } from './harness.mjs'
 import { BENCH_TOKEN } from './support/authority-token.mjs'
-import { postgresBinDir, startPgCluster } from './support/pg-cluster.mjs'
 
 const authorityScript = fileURLToPath(new URL('./support/authority.mjs', import.meta.url))
 

@@ -14,7 +14,7 @@ import { createPostgresReplayCache, createPostgresStore } from '@writ/store-post
 import { createSqliteReplayCache } from '@writ/store-sqlite'
 import { type ReplayCache, verifyPermit, WritError } from '@writ/verify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type PgCluster, startPgCluster } from '../support/pg-cluster.js'
+import { type PgCluster, startPgCluster } from '../support/pg-cluster.mjs'
 import { makeGate, rejectionCode } from './support.js'
 
 const directories: string[] = []

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type PgCluster, startPgCluster } from '../../../test/support/pg-cluster.js'
+import { type PgCluster, startPgCluster } from '../../../test/support/pg-cluster.mjs'
 import { type CliIo, run } from '../src/index.js'
 import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
 
