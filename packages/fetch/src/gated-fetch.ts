@@ -96,48 +96,17 @@ export function createGatedFetch(gate: Gate, options: GatedFetchOptions = {}): F
   ): Promise<Response> {
     // An invalid URL or init rejects here exactly as `fetch` would; nothing is sent.
     const request = new Request(resource, withStreamDuplex(init))
-    const underlying = options.fetch ?? globalThis.fetch
-
     let input: HttpActionInput
-    try {
-      const body = await readBodyBytes(request.body, maxBodyBytes)
-      const url = new URL(request.url)
-      url.hash = ''
-      input = { request, method: request.method, url, body }
-    } catch (error) {
-      return refuse(error, undefined)
-    }
-
     let actionRequest: ActionRequest
     try {
+      input = await inputOf(request, maxBodyBytes)
       actionRequest = actionRequestOf(request, input, options)
     } catch (error) {
       return refuse(error, undefined)
     }
-
-    let permitted = false
-    let abandoned = false
-    const send = async (_args: unknown, decision: PermitDecision): Promise<SendOutcome> => {
-      if (abandoned)
-        throw new WritError('GATE_TIMEOUT', 'the decision came after the fetch gave up')
-      permitted = true
-      // guardAction (core) has checked that the receipt binds exactly this method, URI,
-      // body digest and audience before calling here.
-      try {
-        const outgoing = outgoingRequest(request, input, decision)
-        return { response: await underlying(outgoing) }
-      } catch (failure) {
-        return { failure }
-      }
-    }
-
     let outcome: SendOutcome
     try {
-      outcome = await decideWithin(gate.guard(actionRequest, send), options.timeoutMs, () => {
-        if (permitted) return false
-        abandoned = true
-        return true
-      })
+      outcome = await decideAndSend(gate, actionRequest, request, input, options)
     } catch (error) {
       return refuse(error, actionRequest.action)
     }
@@ -145,6 +114,47 @@ export function createGatedFetch(gate: Gate, options: GatedFetchOptions = {}): F
     if ('failure' in outcome) throw outcome.failure
     return outcome.response
   }
+}
+
+/** What the gate is asked about: the method, the URL without its fragment, the body bytes. */
+async function inputOf(request: Request, maxBodyBytes: number): Promise<HttpActionInput> {
+  const body = await readBodyBytes(request.body, maxBodyBytes)
+  const url = new URL(request.url)
+  url.hash = ''
+  return { request, method: request.method, url, body }
+}
+
+/**
+ * Asks the gate and, on PERMIT only, sends the request the receipt binds. After
+ * `timeoutMs` without a decision the request is given up, unless a PERMIT has already
+ * started sending it; a PERMIT that arrives after that is refused, never sent.
+ */
+function decideAndSend(
+  gate: Gate,
+  actionRequest: ActionRequest,
+  request: Request,
+  input: HttpActionInput,
+  options: GatedFetchOptions,
+): Promise<SendOutcome> {
+  const underlying = options.fetch ?? globalThis.fetch
+  let permitted = false
+  let abandoned = false
+  const send = async (_args: unknown, decision: PermitDecision): Promise<SendOutcome> => {
+    if (abandoned) throw new WritError('GATE_TIMEOUT', 'the decision came after the fetch gave up')
+    permitted = true
+    // guardAction (core) has checked that the receipt binds exactly this method, URI,
+    // body digest and audience before calling here.
+    try {
+      return { response: await underlying(outgoingRequest(request, input, decision)) }
+    } catch (failure) {
+      return { failure }
+    }
+  }
+  return decideWithin(gate.guard(actionRequest, send), options.timeoutMs, () => {
+    if (permitted) return false
+    abandoned = true
+    return true
+  })
 }
 
 /** Lets a caller pass a stream body without `duplex: 'half'`, as the Fetch spec requires of `Request`. */

@@ -363,22 +363,32 @@ describe('createGatedFetch: refusals never send', () => {
 
   it('refuses with GATE_TIMEOUT when no decision comes in time, and never sends a late PERMIT', async () => {
     const inner = newGate()
-    let late: Promise<unknown> = Promise.resolve()
+    // The decision is held until the test releases it, after the fetch has given up.
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
     const slow = recordingGate({
       ...gateParts(inner),
-      authorize: (request) => {
-        const decision = new Promise<Awaited<ReturnType<typeof inner.authorize>>>((resolve) => {
-          setTimeout(() => resolve(inner.authorize(request)), 150)
-        })
-        late = decision
-        return decision
+      authorize: async (request) => {
+        await held
+        return inner.authorize(request)
       },
     })
-    const response = await createGatedFetch(slow, { timeoutMs: 10 })(`${server.origin}/v1/items`)
+    let guarded: Promise<unknown> = Promise.resolve()
+    const watched: Gate = {
+      ...slow,
+      guard: (request, execute) => {
+        const outcome = slow.guard(request, execute)
+        guarded = outcome
+        return outcome
+      },
+    }
+    const response = await createGatedFetch(watched, { timeoutMs: 10 })(`${server.origin}/v1/items`)
     expect(response.status).toBe(403)
     expect((await problemOf(response))['code']).toBe('GATE_TIMEOUT')
-    await late
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    release()
+    await expect(guarded).rejects.toMatchObject({ code: 'GATE_TIMEOUT' })
     expect(slow.decisions.map((decision) => decision.decision)).toEqual(['PERMIT'])
     expect(server.received).toHaveLength(0)
   })
