@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url))
 
 function markdownFiles(): string[] {
-  const files = [join(repositoryRoot, 'README.md')]
+  const files = [join(repositoryRoot, 'README.md'), join(repositoryRoot, 'CONTRIBUTING.md')]
   const docs = join(repositoryRoot, 'docs')
   for (const name of readdirSync(docs)) if (name.endsWith('.md')) files.push(join(docs, name))
   for (const parent of ['packages', 'examples']) {
