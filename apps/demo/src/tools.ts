@@ -151,7 +151,7 @@ export async function sendAction(toolkit: Toolkit, call: ToolCallInput): Promise
     }
   }
   const gatedFetch = createGatedFetch(toolkit.gate, {
-    action: call.action,
+    actionName: call.action,
     agent: call.agent,
     ...(call.context === undefined ? {} : { context: call.context }),
     fetch: (input, init) => recordingFetch(toolkit, route.service, input, init),
