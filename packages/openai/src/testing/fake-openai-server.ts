@@ -151,192 +151,198 @@ function checkResponsesConversation(input: unknown, previous: readonly Item[]): 
   }
 }
 
+/** What the fake server remembers between requests. */
+interface FakeState {
+  readonly turns: ScriptedTurn[]
+  readonly requests: RecordedRequest[]
+  /** Everything a stored response contributes to a later `previous_response_id` conversation. */
+  readonly conversations: Map<string, Item[]>
+  counter: number
+}
+
+function nextTurn(state: FakeState): ScriptedTurn {
+  return state.turns.shift() ?? { text: 'done' }
+}
+
+function nextId(state: FakeState, prefix: string): string {
+  state.counter += 1
+  return `${prefix}${state.counter}`
+}
+
+function callIdsOf(state: FakeState, calls: readonly ScriptedToolCall[]): string[] {
+  return calls.map((call) => call.id ?? nextId(state, 'call_'))
+}
+
+function chatMessage(state: FakeState, turn: ScriptedTurn): Item {
+  if ('text' in turn) return { role: 'assistant', content: turn.text, refusal: null }
+  const toolCalls = callIdsOf(state, turn.toolCalls).map((id, index) => ({
+    id,
+    type: 'function',
+    function: { name: turn.toolCalls[index]!.name, arguments: turn.toolCalls[index]!.arguments },
+  }))
+  return { role: 'assistant', content: null, refusal: null, tool_calls: toolCalls }
+}
+
+/** Answers `POST /chat/completions` with the next scripted turn. */
+function chatCompletion(state: FakeState, body: Item): Item {
+  checkTools(body['tools'])
+  checkChatConversation(body['messages'])
+  const turn = nextTurn(state)
+  const message = chatMessage(state, turn)
+  const finishReason = 'text' in turn ? 'stop' : 'tool_calls'
+  return {
+    id: nextId(state, 'chatcmpl-'),
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: String(body['model']),
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }],
+    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+  }
+}
+
+/** The stored conversation a `previous_response_id` continues, or none. */
+function previousConversation(state: FakeState, previousId: unknown): Item[] {
+  if (previousId === undefined || previousId === null) return []
+  const stored = state.conversations.get(String(previousId))
+  if (stored === undefined) {
+    const message = `Previous response with id '${String(previousId)}' not found.`
+    throw new BadRequest(message, 'previous_response_id')
+  }
+  return stored
+}
+
+function responseOutput(state: FakeState, turn: ScriptedTurn): Item[] {
+  if ('text' in turn) {
+    const content = [{ type: 'output_text', text: turn.text, annotations: [] }]
+    const id = nextId(state, 'msg_')
+    return [{ type: 'message', id, role: 'assistant', status: 'completed', content }]
+  }
+  return callIdsOf(state, turn.toolCalls).map((callId, index) => ({
+    type: 'function_call',
+    id: nextId(state, 'fc_'),
+    call_id: callId,
+    name: turn.toolCalls[index]!.name,
+    arguments: turn.toolCalls[index]!.arguments,
+    status: 'completed',
+  }))
+}
+
+/** Answers `POST /responses` with the next scripted turn, and stores the conversation. */
+function responsesResponse(state: FakeState, body: Item): Item {
+  checkTools(body['tools'])
+  const previous = previousConversation(state, body['previous_response_id'])
+  checkResponsesConversation(body['input'], previous)
+  const output = responseOutput(state, nextTurn(state))
+  const id = nextId(state, 'resp_')
+  const input = Array.isArray(body['input']) ? body['input'].filter(isItem) : []
+  state.conversations.set(id, [...previous, ...input, ...output])
+  return {
+    id,
+    object: 'response',
+    created_at: Math.floor(Date.now() / 1000),
+    status: 'completed',
+    model: String(body['model']),
+    output,
+    parallel_tool_calls: true,
+    tool_choice: 'auto',
+    tools: Array.isArray(body['tools']) ? body['tools'] : [],
+    error: null,
+    incomplete_details: null,
+    instructions: null,
+    metadata: {},
+    temperature: 1,
+    top_p: 1,
+    usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
+  }
+}
+
+/** Sends a chat completion as server-sent chunks, as `stream: true` asks. */
+function streamCompletion(response: ServerResponse, completion: Item): void {
+  const choice = (completion['choices'] as Item[])[0]!
+  const message = choice['message'] as Item
+  const base = {
+    id: completion['id'],
+    object: 'chat.completion.chunk',
+    created: completion['created'],
+    model: completion['model'],
+  }
+  const chunk = (delta: Item, finishReason: unknown = null) =>
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+  response.write(chunk({ role: 'assistant', content: message['content'] ?? null, refusal: null }))
+  const calls = Array.isArray(message['tool_calls']) ? (message['tool_calls'] as Item[]) : []
+  calls.forEach((call, index) => {
+    response.write(chunk({ tool_calls: [{ index, ...call }] }))
+  })
+  response.write(chunk({}, choice['finish_reason']))
+  response.end('data: [DONE]\n\n')
+}
+
+function sendJson(response: ServerResponse, status: number, payload: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' })
+  response.end(JSON.stringify(payload))
+}
+
+function errorBody(message: string, type: string, param: string | null = null): Item {
+  return { error: { message, type, param, code: null } }
+}
+
+/** The request body as a JSON object, or a 400 answer. */
+async function readJsonBody(request: IncomingMessage): Promise<Item> {
+  const chunks: Buffer[] = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  if (!isItem(parsed)) throw new BadRequest('The request body must be a JSON object.')
+  return parsed
+}
+
+/** Answers one request: chat completions (JSON or streamed), responses, or 404. */
+function route(
+  state: FakeState,
+  method: string | undefined,
+  path: string,
+  body: Item,
+  response: ServerResponse,
+): void {
+  if (method === 'POST' && path.endsWith('/chat/completions')) {
+    const completion = chatCompletion(state, body)
+    if (body['stream'] === true) streamCompletion(response, completion)
+    else sendJson(response, 200, completion)
+  } else if (method === 'POST' && path.endsWith('/responses')) {
+    sendJson(response, 200, responsesResponse(state, body))
+  } else {
+    sendJson(response, 404, errorBody(`Unknown path ${path}`, 'invalid_request_error'))
+  }
+}
+
+async function handle(
+  state: FakeState,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname
+  let body: Item
+  try {
+    body = await readJsonBody(request)
+  } catch (error) {
+    sendJson(response, 400, errorBody(String(error), 'invalid_request_error'))
+    return
+  }
+  state.requests.push({ path, body })
+  try {
+    route(state, request.method, path, body, response)
+  } catch (error) {
+    if (!(error instanceof BadRequest)) throw error
+    sendJson(response, 400, errorBody(error.message, 'invalid_request_error', error.param))
+  }
+}
+
 /** Starts a fake OpenAI API on 127.0.0.1 on a free port. */
 export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
-  const turns: ScriptedTurn[] = []
-  const requests: RecordedRequest[] = []
-  // Everything a stored response contributes to a later `previous_response_id` conversation.
-  const conversations = new Map<string, Item[]>()
-  let counter = 0
-
-  const next = (): ScriptedTurn => turns.shift() ?? { text: 'done' }
-  const callIds = (calls: readonly ScriptedToolCall[]) =>
-    calls.map((call) => call.id ?? `call_${++counter}`)
-
-  function chat(body: Item): Item {
-    checkTools(body['tools'])
-    checkChatConversation(body['messages'])
-    const turn = next()
-    const created = Math.floor(Date.now() / 1000)
-    const message =
-      'text' in turn
-        ? { role: 'assistant', content: turn.text, refusal: null }
-        : {
-            role: 'assistant',
-            content: null,
-            refusal: null,
-            tool_calls: callIds(turn.toolCalls).map((id, index) => ({
-              id,
-              type: 'function',
-              function: {
-                name: turn.toolCalls[index]!.name,
-                arguments: turn.toolCalls[index]!.arguments,
-              },
-            })),
-          }
-    return {
-      id: `chatcmpl-${++counter}`,
-      object: 'chat.completion',
-      created,
-      model: String(body['model']),
-      choices: [
-        {
-          index: 0,
-          message,
-          logprobs: null,
-          finish_reason: 'text' in turn ? 'stop' : 'tool_calls',
-        },
-      ],
-      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-    }
-  }
-
-  function responses(body: Item): Item {
-    checkTools(body['tools'])
-    const previousId = body['previous_response_id']
-    let previous: Item[] = []
-    if (previousId !== undefined && previousId !== null) {
-      const stored = conversations.get(String(previousId))
-      if (stored === undefined)
-        throw new BadRequest(
-          `Previous response with id '${String(previousId)}' not found.`,
-          'previous_response_id',
-        )
-      previous = stored
-    }
-    checkResponsesConversation(body['input'], previous)
-    const turn = next()
-    const output: Item[] =
-      'text' in turn
-        ? [
-            {
-              type: 'message',
-              id: `msg_${++counter}`,
-              role: 'assistant',
-              status: 'completed',
-              content: [{ type: 'output_text', text: turn.text, annotations: [] }],
-            },
-          ]
-        : callIds(turn.toolCalls).map((callId, index) => ({
-            type: 'function_call',
-            id: `fc_${++counter}`,
-            call_id: callId,
-            name: turn.toolCalls[index]!.name,
-            arguments: turn.toolCalls[index]!.arguments,
-            status: 'completed',
-          }))
-    const id = `resp_${++counter}`
-    const input = Array.isArray(body['input']) ? body['input'].filter(isItem) : []
-    conversations.set(id, [...previous, ...input, ...output])
-    return {
-      id,
-      object: 'response',
-      created_at: Math.floor(Date.now() / 1000),
-      status: 'completed',
-      model: String(body['model']),
-      output,
-      parallel_tool_calls: true,
-      tool_choice: 'auto',
-      tools: Array.isArray(body['tools']) ? body['tools'] : [],
-      error: null,
-      incomplete_details: null,
-      instructions: null,
-      metadata: {},
-      temperature: 1,
-      top_p: 1,
-      usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
-    }
-  }
-
-  /** Sends a chat completion as server-sent chunks, as `stream: true` asks. */
-  function stream(response: ServerResponse, completion: Item): void {
-    const choice = (completion['choices'] as Item[])[0]!
-    const message = choice['message'] as Item
-    const base = {
-      id: completion['id'],
-      object: 'chat.completion.chunk',
-      created: completion['created'],
-      model: completion['model'],
-    }
-    const chunk = (delta: Item, finishReason: unknown = null) =>
-      `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`
-    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
-    response.write(chunk({ role: 'assistant', content: message['content'] ?? null, refusal: null }))
-    const calls = Array.isArray(message['tool_calls']) ? (message['tool_calls'] as Item[]) : []
-    calls.forEach((call, index) => {
-      response.write(chunk({ tool_calls: [{ index, ...call }] }))
-    })
-    response.write(chunk({}, choice['finish_reason']))
-    response.end('data: [DONE]\n\n')
-  }
-
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of request) chunks.push(chunk as Buffer)
-    const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname
-    const send = (status: number, payload: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json' })
-      response.end(JSON.stringify(payload))
-    }
-    let body: Item
-    try {
-      const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-      if (!isItem(parsed)) throw new BadRequest('The request body must be a JSON object.')
-      body = parsed
-    } catch (error) {
-      send(400, {
-        error: { message: String(error), type: 'invalid_request_error', param: null, code: null },
-      })
-      return
-    }
-    requests.push({ path, body })
-    try {
-      if (request.method === 'POST' && path.endsWith('/chat/completions')) {
-        const completion = chat(body)
-        if (body['stream'] === true) stream(response, completion)
-        else send(200, completion)
-      } else if (request.method === 'POST' && path.endsWith('/responses'))
-        send(200, responses(body))
-      else
-        send(404, {
-          error: {
-            message: `Unknown path ${path}`,
-            type: 'invalid_request_error',
-            param: null,
-            code: null,
-          },
-        })
-    } catch (error) {
-      if (!(error instanceof BadRequest)) throw error
-      send(400, {
-        error: {
-          message: error.message,
-          type: 'invalid_request_error',
-          param: error.param,
-          code: null,
-        },
-      })
-    }
-  }
-
+  const state: FakeState = { turns: [], requests: [], conversations: new Map(), counter: 0 }
   const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      response.writeHead(500, { 'content-type': 'application/json' })
-      response.end(
-        JSON.stringify({
-          error: { message: String(error), type: 'server_error', param: null, code: null },
-        }),
-      )
+    handle(state, request, response).catch((error: unknown) => {
+      sendJson(response, 500, errorBody(String(error), 'server_error'))
     })
   })
   await new Promise<void>((resolve, reject) => {
@@ -346,9 +352,9 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
   const { port } = server.address() as AddressInfo
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
-    requests,
+    requests: state.requests,
     script: (...more) => {
-      turns.push(...more)
+      state.turns.push(...more)
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
