@@ -8,6 +8,7 @@ import {
   type HttpRequestInput,
   type HttpRequestView,
   httpRequestView,
+  isKeySet,
   type JwkSet,
   type KeySet,
   type ReceiptClaims,
@@ -82,10 +83,6 @@ export function isTrustedKeyLocation(url: string): boolean {
 
 function optionError(option: string, message: string): WritError {
   return new WritError('GATE_ERROR', message, { details: { option } })
-}
-
-function isKeySet(value: JwkSet | KeySet): value is KeySet {
-  return typeof (value as Partial<KeySet>).get === 'function'
 }
 
 /** Validates the options; every problem is `GATE_ERROR` naming the option. */
@@ -414,6 +411,45 @@ async function call(
   }
 }
 
+/** A key set and the JWK Set it was made of. */
+interface LoadedKeys {
+  readonly set: KeySet
+  readonly jwks: JwkSet
+}
+
+function pinnedKeys(pinned: JwkSet | KeySet): LoadedKeys {
+  return isKeySet(pinned)
+    ? { set: pinned, jwks: pinned.toJSON() }
+    : { set: createKeySet(pinned), jwks: pinned }
+}
+
+/** The authority's published keys. @throws WritError `AUTHORITY_UNAVAILABLE` */
+async function fetchKeys(
+  send: typeof fetch,
+  base: string,
+  timeoutMs: number,
+  deadline: AbortSignal,
+): Promise<LoadedKeys> {
+  const url = `${base}/.well-known/writ/keys.json`
+  const response = await call(send, url, timeoutMs, deadline, { method: 'GET' })
+  if (!response.ok) {
+    throw new WritError(
+      'AUTHORITY_UNAVAILABLE',
+      `Fetching the authority's keys failed with HTTP ${response.status}`,
+    )
+  }
+  const jwks = (await response.json()) as JwkSet
+  return { set: createKeySet(jwks), jwks }
+}
+
+async function verifyWith(token: string, set: KeySet): Promise<VerifiedReceipt> {
+  try {
+    return await verifyReceipt(token, set)
+  } catch (error) {
+    throw invalidResponse('The receipt from the authority does not verify', error)
+  }
+}
+
 interface KeySource {
   /** Verifies a receipt, fetching the key set again once when it names an unknown key. */
   verify(token: string, deadline: AbortSignal): Promise<VerifiedReceipt>
@@ -431,48 +467,19 @@ function createKeySource(
   timeoutMs: number,
 ): KeySource {
   const pinned = options.keys
-  let current: { set: KeySet; jwks: JwkSet } | undefined =
-    pinned === undefined
-      ? undefined
-      : isKeySet(pinned)
-        ? { set: pinned, jwks: pinned.toJSON() }
-        : { set: createKeySet(pinned), jwks: pinned }
-  let inFlight: Promise<{ set: KeySet; jwks: JwkSet }> | undefined
+  let current: LoadedKeys | undefined = pinned === undefined ? undefined : pinnedKeys(pinned)
+  let inFlight: Promise<LoadedKeys> | undefined
 
-  const load = (deadline: AbortSignal): Promise<{ set: KeySet; jwks: JwkSet }> => {
-    inFlight ??= (async () => {
-      try {
-        const response = await call(
-          send,
-          `${base}/.well-known/writ/keys.json`,
-          timeoutMs,
-          deadline,
-          {
-            method: 'GET',
-          },
-        )
-        if (!response.ok) {
-          throw new WritError(
-            'AUTHORITY_UNAVAILABLE',
-            `Fetching the authority's keys failed with HTTP ${response.status}`,
-          )
-        }
-        const jwks = (await response.json()) as JwkSet
-        current = { set: createKeySet(jwks), jwks }
-        return current
-      } finally {
+  const load = (deadline: AbortSignal): Promise<LoadedKeys> => {
+    inFlight ??= fetchKeys(send, base, timeoutMs, deadline)
+      .then((loaded) => {
+        current = loaded
+        return loaded
+      })
+      .finally(() => {
         inFlight = undefined
-      }
-    })()
+      })
     return inFlight
-  }
-
-  const verifyWith = async (token: string, set: KeySet): Promise<VerifiedReceipt> => {
-    try {
-      return await verifyReceipt(token, set)
-    } catch (error) {
-      throw invalidResponse('The receipt from the authority does not verify', error)
-    }
   }
 
   return {

@@ -1,10 +1,11 @@
-import type { JsonValue } from './types.js'
-
-/** Freezes a parsed JSON value and everything in it; returns it. @internal */
-export function deepFreeze<T extends JsonValue>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const item of Object.values(value)) deepFreeze(item)
+/**
+ * Freezes a value and every object in it (a parsed JSON value, claims, a policy
+ * document); returns it. Already frozen objects are frozen throughout already.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value)
+    for (const item of Object.values(value)) deepFreeze(item)
   }
   return value
 }

@@ -1,4 +1,4 @@
-import { canonicalize, type Digest, digestOf, type JsonValue } from '@writ/verify'
+import { canonicalize, type Digest, deepFreeze, digestOf, type JsonValue } from '@writ/verify'
 import type { z } from 'zod'
 import {
   type CompiledAmount,
@@ -62,14 +62,6 @@ function positiveInteger(
 
 interface CodedProblem extends PolicyProblem {
   readonly code: PolicyErrorCode
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
-  }
-  return value
 }
 
 /** The id of the rule or limit a path points into (`rules[2]…` → that rule's id). */
@@ -174,7 +166,8 @@ export function compilePolicy(
   const result = policyDocumentSchema.safeParse(model)
   if (!result.success)
     throwProblems(source, schemaProblems(result.error.issues, model, parsed.locate))
-  const document = deepFreeze(result.data)
+  // Typed here so the schema and the documented PolicyDocument cannot drift apart.
+  const document: PolicyDocument = deepFreeze(result.data)
 
   let digest: Digest
   try {

@@ -80,12 +80,44 @@ export const policyDocumentSchema = z.strictObject({
   limits: z.array(limitSchema).max(MAX_RULES).optional(),
 })
 
-/** A rule of a {@link PolicyDocument}. */
-export type PolicyRule = z.infer<typeof ruleSchema>
-/** A limit of a {@link PolicyDocument}. */
-export type PolicyLimit = z.infer<typeof limitSchema>
-/** A validated Writ policy document. */
-export type PolicyDocument = z.infer<typeof policyDocumentSchema>
+/** A rule of a {@link PolicyDocument}: when it applies (`actions`) and holds (`when`), it permits or denies. */
+export interface PolicyRule {
+  readonly id: string
+  readonly effect: 'permit' | 'deny'
+  /** Action names or globs (`*`: any characters but `.`; `**`: any characters). */
+  readonly actions: readonly string[]
+  /** A CEL condition; the rule holds when it is true (always, when absent). */
+  readonly when?: string | undefined
+  readonly reason?: string | undefined
+  readonly description?: string | undefined
+}
+
+/** A limit of a {@link PolicyDocument}, checked atomically by the store when the decision would be PERMIT. */
+export interface PolicyLimit {
+  readonly id: string
+  readonly actions: readonly string[]
+  readonly when?: string | undefined
+  /** Counted per agent, or once for all. */
+  readonly per: 'agent' | 'global'
+  /** The rolling window, e.g. `24h`. */
+  readonly window: string
+  /** A CEL expression for what each request adds (exactly one of `sum` and `count`). */
+  readonly sum?: string | undefined
+  /** Each request adds one. */
+  readonly count?: true | undefined
+  readonly max: number
+  readonly reason?: string | undefined
+  readonly description?: string | undefined
+}
+
+/** A validated Writ policy document (RECEIPT-SPEC section 9 plus limits), frozen. */
+export interface PolicyDocument {
+  readonly writ: 1
+  readonly id: string
+  readonly description?: string | undefined
+  readonly rules: readonly PolicyRule[]
+  readonly limits?: readonly PolicyLimit[] | undefined
+}
 
 const windowUnits: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 }
 
