@@ -3,8 +3,11 @@
 // Type-only imports count too: a cycle of types is still two modules that cannot be
 // read, tested or moved one without the other. Between packages the workspace's
 // dependency order already forbids cycles; this looks inside each package.
+//
+//   node scripts/check-import-cycles.mjs            every packages/*/src and apps/*/src
+//   node scripts/check-import-cycles.mjs DIR...     only these folders
 import { existsSync, readdirSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import madge from 'madge'
 import { repositoryRoot } from './published-packages.mjs'
 
@@ -20,7 +23,8 @@ function sourceFolders() {
   })
 }
 
-const folders = sourceFolders()
+const given = process.argv.slice(2)
+const folders = given.length > 0 ? given.map((folder) => resolve(folder)) : sourceFolders()
 const cycles = []
 for (const folder of folders) {
   const graph = await madge(folder, {
