@@ -5,6 +5,7 @@
 //
 //   node scripts/api-report.mjs            check: exit 1 if a report is stale or missing
 //   node scripts/api-report.mjs --update   write the reports (and delete orphaned ones)
+//   node scripts/api-report.mjs [--update] DIR...   only the packages in these folders
 //
 // Every subpath of a package's `exports` map gets a report (`.` → etc/<pkg>.api.md,
 // `./hono` → etc/<pkg>-hono.api.md), except `./package.json` and the `./internal`
@@ -13,11 +14,12 @@
 // api-extractor.json at the repository root.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { CompilerState, Extractor, ExtractorConfig } from '@microsoft/api-extractor'
 import { publishedPackages, repositoryRoot } from './published-packages.mjs'
 
 const update = process.argv.includes('--update')
+const packageFolders = process.argv.slice(2).filter((argument) => !argument.startsWith('--'))
 const sharedConfigPath = join(repositoryRoot, 'api-extractor.json')
 const tempRoot = join(repositoryRoot, 'node_modules', '.cache', 'api-report')
 
@@ -154,7 +156,22 @@ function showDifference(reportPath, report) {
 
 const problems = []
 let reports = 0
-for (const pkg of publishedPackages()) {
+/** The packages named on the command line, or every published package. */
+function packagesToReport() {
+  if (packageFolders.length === 0) return publishedPackages()
+  return packageFolders.map((folder) => {
+    const directory = resolve(folder)
+    const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8'))
+    return {
+      name: manifest.name,
+      directory,
+      relativeDirectory: relative(repositoryRoot, directory),
+      manifest,
+    }
+  })
+}
+
+for (const pkg of packagesToReport()) {
   const entries = entryPoints(pkg)
   const entryFiles = entries
     .filter((entry) => entry.types && existsSync(join(pkg.directory, entry.types)))
