@@ -137,7 +137,7 @@ function orphanedReports(pkg, entries) {
 
 /** Prints what changed in a stale report, so CI logs show the difference. */
 function showDifference(reportPath, report) {
-  const fresh = join(tempRoot, 'fresh.api.md')
+  const fresh = join(tempRoot, `fresh-${process.pid}.api.md`)
   writeFileSync(fresh, report)
   const committed = existsSync(reportPath) ? relative(repositoryRoot, reportPath) : '/dev/null'
   const args = [
