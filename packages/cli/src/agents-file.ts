@@ -30,15 +30,76 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Reads and validates an agents file; every problem is an `IO_ERROR` naming the entry. */
-export function readAgentsFile(text: string, path: string): AgentsFile {
-  let document: unknown
+type Fail = (message: string) => CliError
+
+/** Checks each entry's token hash: hex SHA-256, and never listed twice in the file. */
+function hashChecker(fail: Fail) {
+  const seen = new Set<string>()
+  return (value: unknown, where: string): string => {
+    if (typeof value !== 'string' || !HASH.test(value))
+      throw fail(`${where} needs a hex "tokenSha256" (see writ token new)`)
+    if (seen.has(value)) throw fail(`${where} reuses a token hash listed before it`)
+    seen.add(value)
+    return value
+  }
+}
+
+function readAgent(
+  entry: unknown,
+  where: string,
+  fail: Fail,
+  hash: ReturnType<typeof hashChecker>,
+): AgentCredential {
+  if (!isObject(entry)) throw fail(`${where} must be an object`)
+  for (const member of Object.keys(entry))
+    if (!['agent', 'tokenSha256', 'context', 'audiences'].includes(member))
+      throw fail(`${where}: unknown member "${member}"`)
+  if (typeof entry['agent'] !== 'string' || entry['agent'] === '')
+    throw fail(`${where} needs "agent"`)
+  const tokenSha256 = hash(entry['tokenSha256'], where)
+  const { context, audiences } = entry
+  if (context !== undefined && !isObject(context)) throw fail(`${where}.context must be an object`)
+  if (
+    audiences !== undefined &&
+    (!Array.isArray(audiences) ||
+      audiences.length === 0 ||
+      !audiences.every((audience) => typeof audience === 'string' && audience !== ''))
+  )
+    throw fail(`${where}.audiences must be a non-empty list of strings`)
+  return {
+    agent: entry['agent'],
+    tokenSha256,
+    ...(context === undefined ? {} : { context: context as JsonObject }),
+    ...(audiences === undefined ? {} : { audiences: audiences as string[] }),
+  }
+}
+
+function readOperator(
+  entry: unknown,
+  where: string,
+  fail: Fail,
+  hash: ReturnType<typeof hashChecker>,
+): OperatorCredential {
+  if (!isObject(entry)) throw fail(`${where} must be an object`)
+  for (const member of Object.keys(entry))
+    if (member !== 'name' && member !== 'tokenSha256')
+      throw fail(`${where}: unknown member "${member}"`)
+  if (typeof entry['name'] !== 'string' || entry['name'] === '') throw fail(`${where} needs "name"`)
+  return { name: entry['name'], tokenSha256: hash(entry['tokenSha256'], where) }
+}
+
+function parseDocument(text: string, path: string): unknown {
   try {
-    document = path.endsWith('.json') ? parseJson(text) : parseYaml(text, { uniqueKeys: true })
+    return path.endsWith('.json') ? parseJson(text) : parseYaml(text, { uniqueKeys: true })
   } catch (cause) {
     throw new CliError('IO_ERROR', `cannot parse agents file ${path}`, { cause })
   }
-  const fail = (message: string) => new CliError('IO_ERROR', `${path}: ${message}`)
+}
+
+/** Reads and validates an agents file; every problem is an `IO_ERROR` naming the entry. */
+export function readAgentsFile(text: string, path: string): AgentsFile {
+  const document = parseDocument(text, path)
+  const fail: Fail = (message) => new CliError('IO_ERROR', `${path}: ${message}`)
   if (!isObject(document)) throw fail('must hold { agents: [...], operators?: [...] }')
   for (const member of Object.keys(document))
     if (member !== 'agents' && member !== 'operators')
@@ -47,49 +108,11 @@ export function readAgentsFile(text: string, path: string): AgentsFile {
   if (!Array.isArray(agents) || agents.length === 0)
     throw fail('must hold { agents: [{ agent, tokenSha256 }, ...] }')
   if (!Array.isArray(operators)) throw fail('operators must be a list of { name, tokenSha256 }')
-  const seen = new Set<string>()
-  const hash = (value: unknown, where: string): string => {
-    if (typeof value !== 'string' || !HASH.test(value))
-      throw fail(`${where} needs a hex "tokenSha256" (see writ token new)`)
-    if (seen.has(value)) throw fail(`${where} reuses a token hash listed before it`)
-    seen.add(value)
-    return value
+  const hash = hashChecker(fail)
+  return {
+    agents: agents.map((entry: unknown, index) => readAgent(entry, `agents[${index}]`, fail, hash)),
+    operators: operators.map((entry: unknown, index) =>
+      readOperator(entry, `operators[${index}]`, fail, hash),
+    ),
   }
-  const agentList = agents.map((entry: unknown, index): AgentCredential => {
-    const where = `agents[${index}]`
-    if (!isObject(entry)) throw fail(`${where} must be an object`)
-    for (const member of Object.keys(entry))
-      if (!['agent', 'tokenSha256', 'context', 'audiences'].includes(member))
-        throw fail(`${where}: unknown member "${member}"`)
-    if (typeof entry['agent'] !== 'string' || entry['agent'] === '')
-      throw fail(`${where} needs "agent"`)
-    const tokenSha256 = hash(entry['tokenSha256'], where)
-    const { context, audiences } = entry
-    if (context !== undefined && !isObject(context))
-      throw fail(`${where}.context must be an object`)
-    if (
-      audiences !== undefined &&
-      (!Array.isArray(audiences) ||
-        audiences.length === 0 ||
-        !audiences.every((audience) => typeof audience === 'string' && audience !== ''))
-    )
-      throw fail(`${where}.audiences must be a non-empty list of strings`)
-    return {
-      agent: entry['agent'],
-      tokenSha256,
-      ...(context === undefined ? {} : { context: context as JsonObject }),
-      ...(audiences === undefined ? {} : { audiences: audiences as string[] }),
-    }
-  })
-  const operatorList = operators.map((entry: unknown, index): OperatorCredential => {
-    const where = `operators[${index}]`
-    if (!isObject(entry)) throw fail(`${where} must be an object`)
-    for (const member of Object.keys(entry))
-      if (member !== 'name' && member !== 'tokenSha256')
-        throw fail(`${where}: unknown member "${member}"`)
-    if (typeof entry['name'] !== 'string' || entry['name'] === '')
-      throw fail(`${where} needs "name"`)
-    return { name: entry['name'], tokenSha256: hash(entry['tokenSha256'], where) }
-  })
-  return { agents: agentList, operators: operatorList }
 }

@@ -193,7 +193,8 @@ function findPair(contents: unknown, key: unknown): number | undefined {
   return pair?.key?.range?.[0]
 }
 
-function isPostgresUrl(value: string): boolean {
+/** True for a `postgres://` or `postgresql://` URL. */
+export function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//i.test(value)
 }
 
@@ -256,18 +257,51 @@ export function readSecretFile(io: CliIo, path: string, what: string): string {
   return text
 }
 
-/**
- * Resolves the settings of `writ serve`: flags, then `WRIT_*` variables, then the config
- * file, then defaults. Throws `SECRET_ON_COMMAND_LINE` for a password in argv,
- * `CONFIG_INVALID` for a bad config file (with line and column), `ISSUER_REQUIRED` when
- * a non-loopback host has no issuer, and usage errors for malformed values.
- */
-export function resolveServeSettings(input: ParsedInput, io: CliIo): ServeSettings {
-  const env = io.env ?? process.env
-  const envValue = (name: keyof typeof SERVE_ENVIRONMENT) => {
-    const value = env[name]
-    return value === undefined || value === '' ? undefined : value
-  }
+type ServeVariable = keyof typeof SERVE_ENVIRONMENT
+
+/** Where `writ serve` reads each setting from: flags, then variables, then the config file. */
+interface SettingSources {
+  readonly input: ParsedInput
+  readonly io: CliIo
+  readonly config: ConfigFile
+  /** A `WRIT_*` variable, with an empty value read as unset. */
+  variable(name: ServeVariable): string | undefined
+  /** A path from the config file, relative to the file. */
+  fromFile(path: string | undefined): string | undefined
+}
+
+/** A flag, else a variable, as text. */
+function flagOrVariable(sources: SettingSources, flag: string, variable: ServeVariable) {
+  return stringFlag(sources.input, flag) ?? sources.variable(variable)
+}
+
+/** A path from a flag or variable (relative to the cwd), else the config file's (relative to it). */
+function pathSetting(
+  sources: SettingSources,
+  flag: string,
+  variable: ServeVariable,
+  member: string | undefined,
+): string | undefined {
+  const given = flagOrVariable(sources, flag, variable)
+  return given !== undefined ? resolvePath(sources.io, given) : sources.fromFile(member)
+}
+
+function numberFrom(
+  sources: SettingSources,
+  flag: string,
+  variable: ServeVariable,
+  options: { integer?: boolean; min?: number; max?: number } = {},
+): number | undefined {
+  return numberSetting(flagOrVariable(sources, flag, variable), `--${flag}`, options)
+}
+
+function booleanFrom(sources: SettingSources, flag: string, variable: ServeVariable) {
+  return booleanFlag(sources.input, flag)
+    ? true
+    : booleanSetting(sources.variable(variable), variable)
+}
+
+function refuseSecretsInArgv(input: ParsedInput): void {
   for (const flag of ['store', 'postgres'] as const) {
     const value = stringFlag(input, flag)
     if (value !== undefined && hasPassword(value)) {
@@ -277,151 +311,188 @@ export function resolveServeSettings(input: ParsedInput, io: CliIo): ServeSettin
       )
     }
   }
-  const configPath = stringFlag(input, 'config') ?? envValue('WRIT_CONFIG')
+}
+
+function settingSources(input: ParsedInput, io: CliIo): SettingSources {
+  const env = io.env ?? process.env
+  const variable = (name: ServeVariable) => {
+    const value = env[name]
+    return value === undefined || value === '' ? undefined : value
+  }
+  const configPath = stringFlag(input, 'config') ?? variable('WRIT_CONFIG')
   const file =
     configPath === undefined
       ? { config: {} as ConfigFile, dir: io.cwd }
       : readConfigFile(io, resolvePath(io, configPath))
-  const config = file.config
-  // A path from the config file is relative to the file; from flags or env, to the cwd.
-  const fromFile = (path: string | undefined) =>
-    path === undefined ? undefined : isAbsolute(path) ? path : resolve(file.dir, path)
-  const pathSetting = (
-    flag: string,
-    variable: keyof typeof SERVE_ENVIRONMENT,
-    member: string | undefined,
-  ) => {
-    const given = stringFlag(input, flag) ?? envValue(variable)
-    return given !== undefined ? resolvePath(io, given) : fromFile(member)
+  return {
+    input,
+    io,
+    config: file.config,
+    variable,
+    fromFile: (path) =>
+      path === undefined ? undefined : isAbsolute(path) ? path : resolve(file.dir, path),
   }
-  const required = (value: string | undefined, flag: string, member: string) => {
+}
+
+function requiredFiles(sources: SettingSources) {
+  const { config } = sources
+  const required = (flag: 'policy' | 'key' | 'agents', variable: ServeVariable) => {
+    const value = pathSetting(sources, flag, variable, config[flag])
     if (value === undefined)
-      throw usageError(`missing required setting --${flag} (${member} in the config file)`)
+      throw usageError(`missing required setting --${flag} (${flag} in the config file)`)
     return value
   }
-  const policy = required(pathSetting('policy', 'WRIT_POLICY', config.policy), 'policy', 'policy')
-  const key = required(pathSetting('key', 'WRIT_KEY', config.key), 'key', 'key')
-  const agents = required(pathSetting('agents', 'WRIT_AGENTS', config.agents), 'agents', 'agents')
+  return {
+    policy: required('policy', 'WRIT_POLICY'),
+    key: required('key', 'WRIT_KEY'),
+    agents: required('agents', 'WRIT_AGENTS'),
+  }
+}
 
-  const store = resolveStore(input, io, envValue, config, fromFile)
-
-  const flagChain = stringFlag(input, 'chain-id') ?? stringFlag(input, 'chain')
-  let chainId: string
-  let chainIdSource: SettingSource
-  if (flagChain !== undefined) [chainId, chainIdSource] = [flagChain, 'flag']
-  else if (envValue('WRIT_CHAIN_ID') !== undefined)
-    [chainId, chainIdSource] = [envValue('WRIT_CHAIN_ID') as string, 'environment']
-  else if (config.chainId !== undefined) [chainId, chainIdSource] = [config.chainId, 'config file']
-  else [chainId, chainIdSource] = [osHostname(), 'host name']
+/** The chain id and where it came from; the host name when nothing names one. */
+function resolveChainId(sources: SettingSources): {
+  chainId: string
+  chainIdSource: SettingSource
+} {
+  const flag = stringFlag(sources.input, 'chain-id') ?? stringFlag(sources.input, 'chain')
+  const variable = sources.variable('WRIT_CHAIN_ID')
+  const [chainId, chainIdSource]: [string, SettingSource] =
+    flag !== undefined
+      ? [flag, 'flag']
+      : variable !== undefined
+        ? [variable, 'environment']
+        : sources.config.chainId !== undefined
+          ? [sources.config.chainId, 'config file']
+          : [osHostname(), 'host name']
   if (chainId === '' || chainId.length > 256)
     throw usageError('the chain id must be 1 to 256 characters')
+  return { chainId, chainIdSource }
+}
 
-  const host = stringFlag(input, 'host') ?? envValue('WRIT_HOST') ?? config.host ?? DEFAULT_HOST
+/** Host, port and issuer; a host other machines can reach needs an issuer. */
+function resolveListener(sources: SettingSources) {
+  const { config } = sources
+  const host = flagOrVariable(sources, 'host', 'WRIT_HOST') ?? config.host ?? DEFAULT_HOST
   const port =
-    numberSetting(stringFlag(input, 'port') ?? envValue('WRIT_PORT'), '--port', {
-      integer: true,
-      min: 0,
-      max: 65535,
-    }) ??
+    numberFrom(sources, 'port', 'WRIT_PORT', { integer: true, min: 0, max: 65535 }) ??
     config.port ??
     DEFAULT_PORT
-  const issuer = stringFlag(input, 'issuer') ?? envValue('WRIT_ISSUER') ?? config.issuer
+  const issuer = flagOrVariable(sources, 'issuer', 'WRIT_ISSUER') ?? config.issuer
   if (issuer === undefined && !isLoopback(host)) {
     throw new CliError(
       'ISSUER_REQUIRED',
       `--host ${host} is reachable from other machines: set --issuer (WRIT_ISSUER, issuer in the config file) to the URL agents and receiving services know this authority by; it is signed into every receipt`,
     )
   }
-  const checkpointIntervalSeconds =
-    numberSetting(
-      stringFlag(input, 'checkpoint-interval') ?? envValue('WRIT_CHECKPOINT_INTERVAL'),
-      '--checkpoint-interval',
-      { integer: true, min: 1 },
-    ) ??
-    config.checkpointInterval ??
-    DEFAULT_CHECKPOINT_INTERVAL_SECONDS
-  const drainTimeoutSeconds =
-    numberSetting(
-      stringFlag(input, 'drain-timeout') ?? envValue('WRIT_DRAIN_TIMEOUT'),
-      '--drain-timeout',
-    ) ??
-    config.drainTimeout ??
-    DEFAULT_DRAIN_TIMEOUT_SECONDS
-  const checkpointDir =
-    pathSetting('checkpoint-dir', 'WRIT_CHECKPOINT_DIR', config.checkpointDir) ??
-    (store?.kind === 'sqlite' ? `${store.path}.checkpoints` : undefined)
-  const flagOrEnvBoolean = (flag: string, variable: keyof typeof SERVE_ENVIRONMENT) =>
-    booleanFlag(input, flag) ? true : booleanSetting(envValue(variable), variable)
-  const maxInFlight =
-    numberSetting(
-      stringFlag(input, 'max-in-flight') ?? envValue('WRIT_MAX_IN_FLIGHT'),
-      '--max-in-flight',
-      { integer: true, min: 1 },
-    ) ?? config.maxInFlight
+  return { host, port, issuer }
+}
+
+function resolveTimings(sources: SettingSources) {
+  const { config } = sources
   return {
-    policy,
-    key,
-    agents,
-    store,
-    chainId,
-    chainIdSource,
-    issuer,
-    host,
-    port,
-    checkpointIntervalSeconds,
-    checkpointDir,
-    drainTimeoutSeconds,
+    checkpointIntervalSeconds:
+      numberFrom(sources, 'checkpoint-interval', 'WRIT_CHECKPOINT_INTERVAL', {
+        integer: true,
+        min: 1,
+      }) ??
+      config.checkpointInterval ??
+      DEFAULT_CHECKPOINT_INTERVAL_SECONDS,
+    drainTimeoutSeconds:
+      numberFrom(sources, 'drain-timeout', 'WRIT_DRAIN_TIMEOUT') ??
+      config.drainTimeout ??
+      DEFAULT_DRAIN_TIMEOUT_SECONDS,
+  }
+}
+
+function resolveAccess(sources: SettingSources) {
+  const { config } = sources
+  return {
     acceptAgentContext:
-      flagOrEnvBoolean('accept-agent-context', 'WRIT_ACCEPT_AGENT_CONTEXT') ??
+      booleanFrom(sources, 'accept-agent-context', 'WRIT_ACCEPT_AGENT_CONTEXT') ??
       config.acceptAgentContext ??
       false,
     publicMetrics:
-      flagOrEnvBoolean('public-metrics', 'WRIT_PUBLIC_METRICS') ?? config.publicMetrics ?? false,
-    rate:
-      numberSetting(stringFlag(input, 'rate') ?? envValue('WRIT_RATE'), '--rate') ?? config.rate,
-    burst:
-      numberSetting(stringFlag(input, 'burst') ?? envValue('WRIT_BURST'), '--burst') ??
-      config.burst,
-    maxInFlight,
+      booleanFrom(sources, 'public-metrics', 'WRIT_PUBLIC_METRICS') ??
+      config.publicMetrics ??
+      false,
+    rate: numberFrom(sources, 'rate', 'WRIT_RATE') ?? config.rate,
+    burst: numberFrom(sources, 'burst', 'WRIT_BURST') ?? config.burst,
+    maxInFlight:
+      numberFrom(sources, 'max-in-flight', 'WRIT_MAX_IN_FLIGHT', { integer: true, min: 1 }) ??
+      config.maxInFlight,
+  }
+}
+
+/**
+ * Resolves the settings of `writ serve`: flags, then `WRIT_*` variables, then the config
+ * file, then defaults. Throws `SECRET_ON_COMMAND_LINE` for a password in argv,
+ * `CONFIG_INVALID` for a bad config file (with line and column), `ISSUER_REQUIRED` when
+ * a non-loopback host has no issuer, and usage errors for malformed values.
+ */
+export function resolveServeSettings(input: ParsedInput, io: CliIo): ServeSettings {
+  refuseSecretsInArgv(input)
+  const sources = settingSources(input, io)
+  const files = requiredFiles(sources)
+  const store = resolveStore(sources)
+  const checkpointDir =
+    pathSetting(sources, 'checkpoint-dir', 'WRIT_CHECKPOINT_DIR', sources.config.checkpointDir) ??
+    (store?.kind === 'sqlite' ? `${store.path}.checkpoints` : undefined)
+  return {
+    ...files,
+    store,
+    ...resolveChainId(sources),
+    ...resolveListener(sources),
+    ...resolveTimings(sources),
+    checkpointDir,
+    ...resolveAccess(sources),
     newChain: booleanFlag(input, 'new-chain'),
   }
 }
 
-function resolveStore(
-  input: ParsedInput,
-  io: CliIo,
-  envValue: (name: keyof typeof SERVE_ENVIRONMENT) => string | undefined,
-  config: ConfigFile,
-  fromFile: (path: string | undefined) => string | undefined,
-): StoreSetting | undefined {
-  const fromValue = (value: string, relative: (path: string) => string): StoreSetting =>
-    isPostgresUrl(value)
-      ? { kind: 'postgres', url: value }
-      : { kind: 'sqlite', path: relative(value) }
+function resolveStore({ input, io, config, fromFile }: SettingSources): StoreSetting | undefined {
   const flagStore = stringFlag(input, 'store')
   const flagPostgres = stringFlag(input, 'postgres')
   const flagUrlFile = stringFlag(input, 'store-url-file')
   const given = [flagStore, flagPostgres, flagUrlFile].filter((value) => value !== undefined)
   if (given.length > 1)
     throw usageError('give one of --store DB, --postgres URL or --store-url-file FILE')
-  if (flagStore !== undefined) return fromValue(flagStore, (path) => resolvePath(io, path))
+  if (flagStore !== undefined) return storeAt(flagStore, (path) => resolvePath(io, path))
   if (flagPostgres !== undefined) return { kind: 'postgres', url: flagPostgres }
   if (flagUrlFile !== undefined)
     return { kind: 'postgres', url: readSecretFile(io, flagUrlFile, 'store URL file') }
-  const envUrl = envValue('WRIT_STORE_URL')
-  if (envUrl !== undefined) return { kind: 'postgres', url: envUrl }
-  const envUrlFile = envValue('WRIT_STORE_URL_FILE')
-  if (envUrlFile !== undefined)
-    return { kind: 'postgres', url: readSecretFile(io, envUrlFile, 'store URL file') }
-  const envStore = envValue('WRIT_STORE')
-  if (envStore !== undefined) return fromValue(envStore, (path) => resolvePath(io, path))
+  const fromEnvironment = environmentStore(io)
+  if (fromEnvironment !== undefined) return fromEnvironment
   if (config.storeUrlFile !== undefined)
     return {
       kind: 'postgres',
       url: readSecretFile(io, fromFile(config.storeUrlFile) as string, 'store URL file'),
     }
-  if (config.store !== undefined) return fromValue(config.store, (path) => fromFile(path) as string)
+  if (config.store !== undefined) return storeAt(config.store, (path) => fromFile(path) as string)
   return undefined
+}
+
+/** A `postgres://` URL names a PostgreSQL store; anything else a SQLite file at `path(value)`. */
+export function storeAt(value: string, path: (value: string) => string): StoreSetting {
+  return isPostgresUrl(value)
+    ? { kind: 'postgres', url: value }
+    : { kind: 'sqlite', path: path(value) }
+}
+
+/**
+ * The store the environment names: `WRIT_STORE_URL`, then `WRIT_STORE_URL_FILE` (read
+ * from a file only its owner may read), then `WRIT_STORE` (a SQLite path relative to
+ * the cwd, or a URL). Empty values are unset.
+ */
+export function environmentStore(io: CliIo): StoreSetting | undefined {
+  const env = io.env ?? process.env
+  const variable = (name: string) => (env[name] === '' ? undefined : env[name])
+  const url = variable('WRIT_STORE_URL')
+  if (url !== undefined) return { kind: 'postgres', url }
+  const urlFile = variable('WRIT_STORE_URL_FILE')
+  if (urlFile !== undefined)
+    return { kind: 'postgres', url: readSecretFile(io, urlFile, 'store URL file') }
+  const store = variable('WRIT_STORE')
+  return store === undefined ? undefined : storeAt(store, (path) => resolvePath(io, path))
 }
 
 /** The store of `settings`, or a usage error when none was given. */

@@ -18,7 +18,7 @@ import { CliError, usageError } from './cli-error.js'
 import { type ParsedInput, stringFlag } from './command.js'
 import { requireFile, resolvePath } from './files.js'
 import type { CliIo } from './io.js'
-import { hasPassword, readSecretFile } from './serve-config.js'
+import { environmentStore, hasPassword, readSecretFile, storeAt } from './serve-config.js'
 import {
   findPostgresRowMismatch,
   findRowMismatch,
@@ -37,8 +37,6 @@ export type StoreLocation =
   | { readonly kind: 'sqlite'; readonly path: string }
   | { readonly kind: 'postgres'; readonly url: string }
 
-const POSTGRES_URL = /^postgres(ql)?:\/\//i
-
 /**
  * The store named by `--store`, `--store-url-file` or (unless `environment` is false)
  * the environment, or `undefined` when none is named.
@@ -51,11 +49,6 @@ export function storeLocation(
   io: CliIo,
   options: { readonly environment?: boolean } = {},
 ): StoreLocation | undefined {
-  const env = io.env ?? process.env
-  const envValue = (name: string) => {
-    const value = env[name]
-    return value === undefined || value === '' ? undefined : value
-  }
   const flag = stringFlag(input, 'store')
   const urlFile = stringFlag(input, 'store-url-file')
   if (flag !== undefined && hasPassword(flag))
@@ -65,21 +58,10 @@ export function storeLocation(
     )
   if (flag !== undefined && urlFile !== undefined)
     throw usageError('give one of --store DB or --store-url-file FILE')
-  const fromValue = (value: string): StoreLocation =>
-    POSTGRES_URL.test(value)
-      ? { kind: 'postgres', url: value }
-      : { kind: 'sqlite', path: resolvePath(io, value) }
-  if (flag !== undefined) return fromValue(flag)
+  if (flag !== undefined) return storeAt(flag, (path) => resolvePath(io, path))
   if (urlFile !== undefined)
     return { kind: 'postgres', url: readSecretFile(io, urlFile, 'store URL file') }
-  if (options.environment === false) return undefined
-  const envUrl = envValue('WRIT_STORE_URL')
-  if (envUrl !== undefined) return { kind: 'postgres', url: envUrl }
-  const envUrlFile = envValue('WRIT_STORE_URL_FILE')
-  if (envUrlFile !== undefined)
-    return { kind: 'postgres', url: readSecretFile(io, envUrlFile, 'store URL file') }
-  const envStore = envValue('WRIT_STORE')
-  return envStore === undefined ? undefined : fromValue(envStore)
+  return options.environment === false ? undefined : environmentStore(io)
 }
 
 /** {@link storeLocation}, or a usage error when no store is named. */

@@ -8,8 +8,15 @@ import { usageError } from '../cli-error.js'
 import { booleanFlag, type Command, jsonLine, stringFlag, stringFlags } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { readTokenArgument } from '../files.js'
+import type { CliIo } from '../io.js'
 import { loadKeySetFile } from '../keys.js'
-import { chainTokens, openExistingStore, requireStoreLocation, STORE_FLAGS } from '../store.js'
+import {
+  chainTokens,
+  type ExistingStore,
+  openExistingStore,
+  requireStoreLocation,
+  STORE_FLAGS,
+} from '../store.js'
 
 /** The outcome for one chain, as `--json` prints it. */
 export interface ChainReport {
@@ -93,104 +100,115 @@ checkpoint file.`,
     const location = requireStoreLocation(input, io)
     const keysPath = stringFlag(input, 'keys')
     const given = stringFlags(input, 'checkpoint').map((value) => readTokenArgument(io, value))
-    const only = stringFlag(input, 'chain')
-    const json = booleanFlag(input, 'json')
     const trusted = keysPath === undefined ? undefined : loadKeySetFile(io, keysPath)
     const opened = await openExistingStore(io, location)
-    const { store } = opened
     try {
-      let keySet: KeySet | undefined = trusted
-      if (keySet === undefined) {
-        const fallback = opened.recordedKeys
-        if (fallback === undefined) {
-          throw usageError(
-            '--keys JWKS is required: this store does not record the public keys it used',
-          )
-        }
-        keySet = createKeySet(await fallback())
-        io.stderr(
-          'writ: WARNING: no --keys given: verifying with the public keys recorded IN THE STORE ITSELF.\n' +
-            'writ: WARNING: whoever can rewrite the store can rewrite those keys: this proves nothing on its own.\n' +
-            'writ: WARNING: pass --keys with a key set obtained from the authority through another channel.\n',
-        )
-      }
-      const chains = new Set(await opened.chains())
-      for (const token of given) {
-        const chain = checkpointChain(token)
-        if (chain !== undefined) chains.add(chain)
-      }
-      const selected = [...chains].filter((chain) => only === undefined || chain === only).sort()
-      if (only !== undefined && selected.length === 0) selected.push(only)
+      const keySet = trusted ?? (await recordedKeySet(opened, io))
       const reports: ChainReport[] = []
-      for (const chainId of selected) {
-        // A checkpoint whose chain cannot be read is checked against every chain: it then fails loudly.
-        const checkpoints = given.filter((token) => {
-          const chain = checkpointChain(token)
-          return chain === undefined || chain === chainId
-        })
-        const stored = await store.latestCheckpoint(chainId)
-        if (stored !== undefined && !checkpoints.includes(stored.token))
-          checkpoints.push(stored.token)
-        const result = await verifyChain(chainTokens(store, chainId), keySet, {
-          checkpoints,
-          chainId,
-        })
-        // The signatures hold; now the columns kept beside each token must say the same.
-        const mismatch = result.valid ? await opened.rowMismatch(chainId) : undefined
-        reports.push(
-          mismatch !== undefined
-            ? {
-                chain: chainId,
-                valid: false,
-                code: 'CHAIN_ROW_MISMATCH',
-                seq: mismatch.seq,
-                message: `the stored ${mismatch.columns.join(', ')} of this row disagree with its signed token`,
-                checkpoints: checkpoints.length,
-              }
-            : result.valid
-              ? {
-                  chain: chainId,
-                  valid: true,
-                  size: result.size,
-                  head: result.head,
-                  checkpoints: checkpoints.length,
-                }
-              : {
-                  chain: chainId,
-                  valid: false,
-                  code: result.code,
-                  seq: result.seq,
-                  message: result.message,
-                  checkpoints: checkpoints.length,
-                },
-        )
-      }
-      const valid = reports.every((report) => report.valid)
-      if (json)
-        io.stdout(
-          jsonLine({ valid, keysFrom: trusted === undefined ? 'store' : 'keys', chains: reports }),
-        )
-      else {
-        if (reports.length === 0) io.stdout('no chains in the store\n')
-        for (const report of reports) {
-          const against =
-            report.checkpoints === 0 ? 'no checkpoint' : `${report.checkpoints} checkpoint(s)`
-          io.stdout(
-            report.valid
-              ? `OK      chain ${report.chain}: ${report.size} receipt(s), head ${report.head ?? '(empty)'}, against ${against}\n`
-              : `FAILED  chain ${report.chain}: ${position(report)}: ${report.code}: ${report.message}\n`,
-          )
-        }
-      }
-      for (const report of reports) {
-        if (!report.valid)
-          io.stderr(
-            `writ: ${report.code}: chain ${report.chain} ${position(report)}: ${report.message}\n`,
-          )
-      }
-      return valid ? EXIT_CODES.ok : EXIT_CODES.failed
+      for (const chainId of await chainsToVerify(opened, given, stringFlag(input, 'chain')))
+        reports.push(await verifyStoredChain(opened, chainId, given, keySet))
+      printReports(
+        reports,
+        { json: booleanFlag(input, 'json'), keysFrom: trusted ? 'keys' : 'store' },
+        io,
+      )
+      return reports.every((report) => report.valid) ? EXIT_CODES.ok : EXIT_CODES.failed
     } finally {
       await opened.close()
     }
   },
+}
+
+/** The keys the store records, with a loud warning; a usage error when it records none. */
+async function recordedKeySet(opened: ExistingStore, io: CliIo): Promise<KeySet> {
+  const recorded = opened.recordedKeys
+  if (recorded === undefined)
+    throw usageError('--keys JWKS is required: this store does not record the public keys it used')
+  const keySet = createKeySet(await recorded())
+  io.stderr(
+    'writ: WARNING: no --keys given: verifying with the public keys recorded IN THE STORE ITSELF.\n' +
+      'writ: WARNING: whoever can rewrite the store can rewrite those keys: this proves nothing on its own.\n' +
+      'writ: WARNING: pass --keys with a key set obtained from the authority through another channel.\n',
+  )
+  return keySet
+}
+
+/** The store's chains and those the given checkpoints name, sorted; or only `only`. */
+async function chainsToVerify(
+  opened: ExistingStore,
+  given: readonly string[],
+  only: string | undefined,
+): Promise<string[]> {
+  const chains = new Set(await opened.chains())
+  for (const token of given) {
+    const chain = checkpointChain(token)
+    if (chain !== undefined) chains.add(chain)
+  }
+  const selected = [...chains].filter((chain) => only === undefined || chain === only).sort()
+  if (only !== undefined && selected.length === 0) selected.push(only)
+  return selected
+}
+
+/** Verifies one chain against the given checkpoints and the latest one the store kept, then its rows. */
+async function verifyStoredChain(
+  opened: ExistingStore,
+  chainId: string,
+  given: readonly string[],
+  keySet: KeySet,
+): Promise<ChainReport> {
+  // A checkpoint whose chain cannot be read is checked against every chain: it then fails loudly.
+  const checkpoints = given.filter((token) => {
+    const chain = checkpointChain(token)
+    return chain === undefined || chain === chainId
+  })
+  const stored = await opened.store.latestCheckpoint(chainId)
+  if (stored !== undefined && !checkpoints.includes(stored.token)) checkpoints.push(stored.token)
+  const result = await verifyChain(chainTokens(opened.store, chainId), keySet, {
+    checkpoints,
+    chainId,
+  })
+  const count = checkpoints.length
+  if (!result.valid) {
+    const { code, seq, message } = result
+    return { chain: chainId, valid: false, code, seq, message, checkpoints: count }
+  }
+  // The signatures hold; now the columns kept beside each token must say the same.
+  const mismatch = await opened.rowMismatch(chainId)
+  if (mismatch === undefined)
+    return { chain: chainId, valid: true, size: result.size, head: result.head, checkpoints: count }
+  return {
+    chain: chainId,
+    valid: false,
+    code: 'CHAIN_ROW_MISMATCH',
+    seq: mismatch.seq,
+    message: `the stored ${mismatch.columns.join(', ')} of this row disagree with its signed token`,
+    checkpoints: count,
+  }
+}
+
+function printReports(
+  reports: readonly ChainReport[],
+  options: { readonly json: boolean; readonly keysFrom: 'keys' | 'store' },
+  io: CliIo,
+): void {
+  const valid = reports.every((report) => report.valid)
+  if (options.json) io.stdout(jsonLine({ valid, keysFrom: options.keysFrom, chains: reports }))
+  else {
+    if (reports.length === 0) io.stdout('no chains in the store\n')
+    for (const report of reports) {
+      const against =
+        report.checkpoints === 0 ? 'no checkpoint' : `${report.checkpoints} checkpoint(s)`
+      io.stdout(
+        report.valid
+          ? `OK      chain ${report.chain}: ${report.size} receipt(s), head ${report.head ?? '(empty)'}, against ${against}\n`
+          : `FAILED  chain ${report.chain}: ${position(report)}: ${report.code}: ${report.message}\n`,
+      )
+    }
+  }
+  for (const report of reports) {
+    if (!report.valid)
+      io.stderr(
+        `writ: ${report.code}: chain ${report.chain} ${position(report)}: ${report.message}\n`,
+      )
+  }
 }

@@ -2,12 +2,15 @@
  * `writ policy explain FILE --action NAME --args JSON`: every rule and limit of the
  * policy for one input (applies, holds, errored) and the decision that results.
  */
-import { DEFAULT_AGENT } from '@writ/core'
+import { type CompiledPolicy, DEFAULT_AGENT } from '@writ/core'
 import { canonicalArgs, validateActionName, WritError } from '@writ/verify'
 import { usageError } from '../cli-error.js'
 import { booleanFlag, type Command, jsonLine, positional, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { loadPolicy, requestFlags } from '../inputs.js'
+import type { CliIo } from '../io.js'
+
+type PolicyExplanation = ReturnType<CompiledPolicy['explain']>
 
 function nowFlag(value: string | undefined): number {
   if (value === undefined) return Math.floor(Date.now() / 1000)
@@ -67,23 +70,7 @@ Exit codes: 0 explained (whatever the decision), 1 invalid policy, 2 usage error
       args = canonicalArgs(request.args)
     } catch (error) {
       if (!WritError.isInstance(error)) throw error
-      // The same refusal a gate would sign: the input never reaches the rules.
-      const problem = { code: error.code, message: error.message }
-      if (json) {
-        io.stdout(
-          jsonLine({
-            decision: 'DENY',
-            reason: 'INPUT_INVALID',
-            rule: null,
-            rules: [],
-            limits: [],
-            problem,
-          }),
-        )
-      } else {
-        io.stdout(`input refused before any rule: ${problem.code}: ${problem.message}\n`)
-        io.stdout('decision  DENY  reason INPUT_INVALID  rule (none)\n')
-      }
+      printInputRefused({ code: error.code, message: error.message }, json, io)
       return EXIT_CODES.ok
     }
     const explanation = policy.explain({
@@ -93,38 +80,62 @@ Exit codes: 0 explained (whatever the decision), 1 invalid policy, 2 usage error
       context: request.context ?? {},
       now,
     })
-    const { evaluation } = explanation
     if (json) {
+      const { decision, reason, rule } = explanation.evaluation
       io.stdout(
-        jsonLine({
-          decision: evaluation.decision,
-          reason: evaluation.reason,
-          rule: evaluation.rule,
-          rules: explanation.rules,
-          limits: explanation.limits,
-        }),
+        jsonLine({ decision, reason, rule, rules: explanation.rules, limits: explanation.limits }),
       )
-      return EXIT_CODES.ok
-    }
-    io.stdout(
-      `policy ${policy.id} ${policy.digest}\naction ${request.action}  args ${args.digest}\n\nrules:\n`,
-    )
-    if (explanation.rules.length === 0) io.stdout('  (none)\n')
-    for (const rule of explanation.rules) {
+    } else {
       io.stdout(
-        `  ${rule.effect.padEnd(6)} ${rule.id}: ${state(rule.applies, rule.holds, rule.error)}\n`,
+        `policy ${policy.id} ${policy.digest}\naction ${request.action}  args ${args.digest}\n\n`,
       )
+      printExplanation(explanation, io)
     }
-    if (explanation.limits.length > 0) {
-      io.stdout('limits:\n')
-      for (const limit of explanation.limits) {
-        const amount = limit.amount === null ? '' : ` (would add ${limit.amount})`
-        io.stdout(`  ${limit.id}: ${state(limit.applies, limit.holds, limit.error)}${amount}\n`)
-      }
-    }
-    io.stdout(
-      `\ndecision  ${evaluation.decision}  reason ${evaluation.reason}  rule ${evaluation.rule ?? '(none)'}\n`,
-    )
     return EXIT_CODES.ok
   },
+}
+
+/** The same refusal a gate would sign: the input never reaches the rules. */
+function printInputRefused(
+  problem: { readonly code: string; readonly message: string },
+  json: boolean,
+  io: CliIo,
+): void {
+  if (json) {
+    io.stdout(
+      jsonLine({
+        decision: 'DENY',
+        reason: 'INPUT_INVALID',
+        rule: null,
+        rules: [],
+        limits: [],
+        problem,
+      }),
+    )
+    return
+  }
+  io.stdout(`input refused before any rule: ${problem.code}: ${problem.message}\n`)
+  io.stdout('decision  DENY  reason INPUT_INVALID  rule (none)\n')
+}
+
+/** Each rule and limit as applying, holding or erroring, then the decision. */
+function printExplanation(explanation: PolicyExplanation, io: CliIo): void {
+  io.stdout('rules:\n')
+  if (explanation.rules.length === 0) io.stdout('  (none)\n')
+  for (const rule of explanation.rules) {
+    io.stdout(
+      `  ${rule.effect.padEnd(6)} ${rule.id}: ${state(rule.applies, rule.holds, rule.error)}\n`,
+    )
+  }
+  if (explanation.limits.length > 0) {
+    io.stdout('limits:\n')
+    for (const limit of explanation.limits) {
+      const amount = limit.amount === null ? '' : ` (would add ${limit.amount})`
+      io.stdout(`  ${limit.id}: ${state(limit.applies, limit.holds, limit.error)}${amount}\n`)
+    }
+  }
+  const { evaluation } = explanation
+  io.stdout(
+    `\ndecision  ${evaluation.decision}  reason ${evaluation.reason}  rule ${evaluation.rule ?? '(none)'}\n`,
+  )
 }

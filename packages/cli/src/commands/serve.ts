@@ -2,24 +2,31 @@
  * `writ serve`: run the authority as an HTTP service (deployment shape 2).
  */
 import { randomBytes } from 'node:crypto'
-import { createGate, type Store } from '@writ/core'
-import { type BoundAuthority, bindAuthority, createAuthorityServer, hashToken } from '@writ/server'
+import { type CompiledPolicy, createGate, type LocalGate, type Store } from '@writ/core'
+import {
+  type AuthorityServer,
+  type BoundAuthority,
+  bindAuthority,
+  createAuthorityServer,
+  hashToken,
+} from '@writ/server'
 import { createPostgresStore } from '@writ/store-postgres'
 import { createSqliteStore } from '@writ/store-sqlite'
 import { readAgentsFile } from '../agents-file.js'
 import { archivingStore, checkpointArchive, guardChain } from '../chain-guard.js'
 import { CliError, usageError } from '../cli-error.js'
-import { type Command, jsonLine, stringFlag } from '../command.js'
+import { type Command, jsonLine, type ParsedInput, stringFlag } from '../command.js'
 import { requireOwnerWritable } from '../file-safety.js'
 import { readTextFile, requireFile, resolvePath } from '../files.js'
 import { loadPolicy } from '../inputs.js'
 import type { CliIo } from '../io.js'
-import { createKeyReloader } from '../key-reload.js'
+import { createKeyReloader, type KeyReloader } from '../key-reload.js'
 import { loadSigningKeys } from '../keys.js'
 import {
   requireStore,
   resolveServeSettings,
   SERVE_FLAGS,
+  type ServeSettings,
   type StoreSetting,
 } from '../serve-config.js'
 import type { EventLog } from '../serve-events.js'
@@ -172,125 +179,195 @@ Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error
 unsafe file, bad key or unreachable store, 5 PORT_IN_USE or ADDRESS_UNAVAILABLE,
 6 CHAIN_HISTORY_EXISTS (the store is behind a checkpoint of this chain).`,
   async run(input, io) {
-    const logger = serveLogger(input, io)
-    const log: EventLog = logger
-    const settings = resolveServeSettings(input, io)
-    const policyPath = trustedFile(io, settings.policy, 'policy file')
-    const keyPath = trustedFile(io, settings.key, 'key file')
-    const agentsPath = trustedFile(io, settings.agents, 'agents file')
-    const policy = loadPolicy(io, policyPath)
-    const keys = loadSigningKeys(io, keyPath)
-    const { agents, operators } = readAgentsFile(
-      readTextFile(io, agentsPath, 'agents file'),
-      agentsPath,
-    )
-    const storeSetting = requireStore(settings)
+    const inputs = loadServeInputs(input, io)
     // The port first: a port in use must not leave a store file or a checkpoint behind.
-    const listener = await bind(settings.host, settings.port, log)
+    const listener = await bind(inputs.settings.host, inputs.settings.port, inputs.logger)
     let store: Store | undefined
     try {
-      store = await openStore(storeSetting, io)
-      const archive =
-        settings.checkpointDir === undefined
-          ? undefined
-          : checkpointArchive(resolvePath(io, settings.checkpointDir))
-      await guardChain({
-        store,
-        archive,
-        chainId: settings.chainId,
-        newChain: settings.newChain,
-      })
-      const gate = createGate({
-        policy,
-        keys,
-        issuer: settings.issuer ?? listener.url,
-        store: archive === undefined ? store : archivingStore(store, archive),
-        chainId: settings.chainId,
-      })
-      // Evidence from the start: a checkpoint of the chain as this instance found it.
-      await gate.checkpoint()
-      const authority = createAuthorityServer({
+      store = await openStore(inputs.storeSetting, io)
+      const gate = await startGate(inputs, store, listener, io)
+      const authority = authorityFor(inputs, gate, io)
+      const keyReloader = createKeyReloader({
+        io,
+        keyPath: resolvePath(io, inputs.keyPath),
         gate,
-        agents,
-        operators,
-        metrics: settings.publicMetrics ? 'public' : 'operator',
-        limits: {
-          ...(settings.rate === undefined ? {} : { ratePerSecond: settings.rate }),
-          ...(settings.burst === undefined ? {} : { burst: settings.burst }),
-          ...(settings.maxInFlight === undefined ? {} : { maxInFlight: settings.maxInFlight }),
-        },
-        policyFile: resolvePath(io, policyPath),
-        acceptAgentContext: settings.acceptAgentContext,
-        checkpointIntervalMs: settings.checkpointIntervalSeconds * 1000,
-        logger,
+        log: inputs.logger,
       })
-      const keyReloader = createKeyReloader({ io, keyPath: resolvePath(io, keyPath), gate, log })
       keyReloader.watch()
       listener.serve(authority.app)
-      const openedStore = store
-      return await new Promise<number>((resolve) => {
-        const reload = () => {
-          keyReloader.reload('signal')
-          void authority.reloadPolicy().then((result) => {
-            if (result.status === 'applied')
-              log.info(
-                {
-                  event: 'policy-reloaded',
-                  policy: { id: result.policy.id, digest: result.policy.digest },
-                },
-                `policy reloaded: ${result.policy.id} ${result.policy.digest}`,
-              )
-            else if (result.status === 'failed')
-              log.error(
-                {
-                  event: 'policy-reload-failed',
-                  code: result.error.code,
-                  policy: { id: gate.policy.id, digest: gate.policy.digest },
-                },
-                `policy reload failed, still serving ${gate.policy.digest}: ${result.error.message}`,
-              )
-          })
-        }
-        const stop = (signal: NodeJS.Signals) => {
-          process.off('SIGHUP', reload)
-          process.off('SIGINT', stop)
-          process.off('SIGTERM', stop)
-          void shutDown({
-            signal,
-            listener,
-            authority,
-            gate,
-            store: openedStore,
-            drainTimeoutMs: settings.drainTimeoutSeconds * 1000,
-            log,
-            closeWatch: () => keyReloader.close(),
-          }).then(resolve)
-        }
-        process.on('SIGHUP', reload)
-        process.on('SIGINT', stop)
-        process.on('SIGTERM', stop)
-        // Announced only once the signals are handled: a SIGTERM sent on this line drains.
-        logger.info(
-          {
-            event: 'listening',
-            url: listener.url,
-            chainId: settings.chainId,
-            chainIdSource: settings.chainIdSource,
-            policy: { id: policy.id, digest: policy.digest },
-            keyId: keys.active.kid,
-            issuer: settings.issuer ?? listener.url,
-            store: storeSetting.kind,
-          },
-          `writ: serving on ${listener.url} (policy ${policy.id} ${policy.digest}, chain ${settings.chainId})`,
-        )
-        io.stderr(`writ: chain id ${settings.chainId} (${CHAIN_SOURCES[settings.chainIdSource]})\n`)
-      })
+      return await serveUntilSignal({ inputs, listener, authority, gate, store, keyReloader, io })
     } catch (error) {
       await listener.drain(0)
       await store?.close().catch(() => undefined)
       throw error
     }
   },
+}
+
+type ServeLogger = ReturnType<typeof serveLogger>
+
+/** The settings and the files they name, each checked and read, before anything starts. */
+interface ServeInputs {
+  readonly logger: ServeLogger
+  readonly settings: ServeSettings
+  readonly policyPath: string
+  readonly keyPath: string
+  readonly policy: CompiledPolicy
+  readonly keys: ReturnType<typeof loadSigningKeys>
+  readonly agents: ReturnType<typeof readAgentsFile>
+  readonly storeSetting: StoreSetting
+}
+
+function loadServeInputs(input: ParsedInput, io: CliIo): ServeInputs {
+  const logger = serveLogger(input, io)
+  const settings = resolveServeSettings(input, io)
+  const policyPath = trustedFile(io, settings.policy, 'policy file')
+  const keyPath = trustedFile(io, settings.key, 'key file')
+  const agentsPath = trustedFile(io, settings.agents, 'agents file')
+  return {
+    logger,
+    settings,
+    policyPath,
+    keyPath,
+    policy: loadPolicy(io, policyPath),
+    keys: loadSigningKeys(io, keyPath),
+    agents: readAgentsFile(readTextFile(io, agentsPath, 'agents file'), agentsPath),
+    storeSetting: requireStore(settings),
+  }
+}
+
+/** Guards the chain against a lost history, creates the gate and checkpoints the chain as found. */
+async function startGate(
+  { settings, policy, keys }: ServeInputs,
+  store: Store,
+  listener: BoundAuthority,
+  io: CliIo,
+): Promise<LocalGate> {
+  const archive =
+    settings.checkpointDir === undefined
+      ? undefined
+      : checkpointArchive(resolvePath(io, settings.checkpointDir))
+  await guardChain({ store, archive, chainId: settings.chainId, newChain: settings.newChain })
+  const gate = createGate({
+    policy,
+    keys,
+    issuer: settings.issuer ?? listener.url,
+    store: archive === undefined ? store : archivingStore(store, archive),
+    chainId: settings.chainId,
+  })
+  // Evidence from the start: a checkpoint of the chain as this instance found it.
+  await gate.checkpoint()
+  return gate
+}
+
+function authorityFor(inputs: ServeInputs, gate: LocalGate, io: CliIo): AuthorityServer {
+  const { settings } = inputs
+  return createAuthorityServer({
+    gate,
+    agents: inputs.agents.agents,
+    operators: inputs.agents.operators,
+    metrics: settings.publicMetrics ? 'public' : 'operator',
+    limits: {
+      ...(settings.rate === undefined ? {} : { ratePerSecond: settings.rate }),
+      ...(settings.burst === undefined ? {} : { burst: settings.burst }),
+      ...(settings.maxInFlight === undefined ? {} : { maxInFlight: settings.maxInFlight }),
+    },
+    policyFile: resolvePath(io, inputs.policyPath),
+    acceptAgentContext: settings.acceptAgentContext,
+    checkpointIntervalMs: settings.checkpointIntervalSeconds * 1000,
+    logger: inputs.logger,
+  })
+}
+
+/** Reloads the key ring and the policy (on SIGHUP), logging what the policy reload did. */
+function reloader(
+  authority: AuthorityServer,
+  gate: LocalGate,
+  keyReloader: KeyReloader,
+  log: EventLog,
+) {
+  return () => {
+    keyReloader.reload('signal')
+    void authority.reloadPolicy().then((result) => {
+      if (result.status === 'applied')
+        log.info(
+          {
+            event: 'policy-reloaded',
+            policy: { id: result.policy.id, digest: result.policy.digest },
+          },
+          `policy reloaded: ${result.policy.id} ${result.policy.digest}`,
+        )
+      else if (result.status === 'failed')
+        log.error(
+          {
+            event: 'policy-reload-failed',
+            code: result.error.code,
+            policy: { id: gate.policy.id, digest: gate.policy.digest },
+          },
+          `policy reload failed, still serving ${gate.policy.digest}: ${result.error.message}`,
+        )
+    })
+  }
+}
+
+interface Running {
+  readonly inputs: ServeInputs
+  readonly listener: BoundAuthority
+  readonly authority: AuthorityServer
+  readonly gate: LocalGate
+  readonly store: Store
+  readonly keyReloader: KeyReloader
+  readonly io: CliIo
+}
+
+/** Serves until SIGINT or SIGTERM, then drains and resolves with the exit code. */
+function serveUntilSignal(running: Running): Promise<number> {
+  const { inputs, listener, authority, gate, store, keyReloader } = running
+  const log: EventLog = inputs.logger
+  return new Promise<number>((resolve) => {
+    const reload = reloader(authority, gate, keyReloader, log)
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGHUP', reload)
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      void shutDown({
+        signal,
+        listener,
+        authority,
+        gate,
+        store,
+        drainTimeoutMs: inputs.settings.drainTimeoutSeconds * 1000,
+        log,
+        closeWatch: () => keyReloader.close(),
+      }).then(resolve)
+    }
+    process.on('SIGHUP', reload)
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    // Announced only once the signals are handled: a SIGTERM sent on this line drains.
+    announce(inputs, listener.url, running.io)
+  })
+}
+
+function announce(
+  { logger, settings, policy, keys, storeSetting }: ServeInputs,
+  url: string,
+  io: CliIo,
+) {
+  logger.info(
+    {
+      event: 'listening',
+      url,
+      chainId: settings.chainId,
+      chainIdSource: settings.chainIdSource,
+      policy: { id: policy.id, digest: policy.digest },
+      keyId: keys.active.kid,
+      issuer: settings.issuer ?? url,
+      store: storeSetting.kind,
+    },
+    `writ: serving on ${url} (policy ${policy.id} ${policy.digest}, chain ${settings.chainId})`,
+  )
+  io.stderr(`writ: chain id ${settings.chainId} (${CHAIN_SOURCES[settings.chainIdSource]})\n`)
 }
 
 /** `writ token new`: a fresh bearer token for an agent, and the line for the agents file. */
