@@ -168,7 +168,11 @@ describe('verifyPermit', () => {
     )
     const fiveMinutes = signReceipt(
       key,
-      receiptClaims({ act: { name: 'payments.transfer', args: argsDigest }, iat: NOW, exp: NOW + 300 }),
+      receiptClaims({
+        act: { name: 'payments.transfer', args: argsDigest },
+        iat: NOW,
+        exp: NOW + 300,
+      }),
     )
     expect((await verifyPermit(fiveMinutes, keys, expectation)).claims.exp).toBe(NOW + 300)
     expect(
