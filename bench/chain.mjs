@@ -9,15 +9,15 @@
 //    chain, when run with --expose-gc as bench/run.mjs does): they must stay flat.
 import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
+import { generateSigningKey } from '@writ/core'
 import {
   checkpointClaims,
   createSigner,
   createUuidV7Generator,
   encodeCheckpoint,
   encodeReceipt,
-  generateSigningKey,
   receiptClaims,
-} from '@writ/core'
+} from '@writ/core/internal'
 import { base64UrlDecode, createKeySet, verifyChain } from '@writ/verify'
 import { memorySampler, option, smoke, target, writeResults } from './harness.mjs'
 

@@ -5,13 +5,8 @@
  */
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
-import {
-  createKeyRing,
-  encodeReceipt,
-  generateSigningKey,
-  guardAction,
-  type PermitDecision,
-} from '@writ/core'
+import { createKeyRing, generateSigningKey, guardAction, type PermitDecision } from '@writ/core'
+import { encodeReceipt } from '@writ/core/internal'
 import { base64UrlDecode, base64UrlEncode, utf8Encode } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
 import { makeGate, rejectionCode } from './support.js'

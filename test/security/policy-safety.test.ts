@@ -3,7 +3,8 @@
  * slow. A policy is loaded once and evaluated on every call, with an action name and
  * arguments an agent chooses: evaluation must stay linear in them.
  */
-import { compilePolicy, MAX_RULES, matchesAction } from '@writ/core'
+import { compilePolicy, MAX_RULES } from '@writ/core'
+import { matchesAction } from '@writ/core/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { thrownCode } from './support.js'

@@ -4,12 +4,8 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import {
-  type ActionRequest,
-  compilePolicy,
-  createRemoteGate,
-  isTrustedKeyLocation,
-} from '@writ/core'
+import { type ActionRequest, compilePolicy, createRemoteGate } from '@writ/core'
+import { isTrustedKeyLocation } from '@writ/core/internal'
 import { hashToken, startAuthorityServer } from '@writ/server'
 import { verifyReceipt, WritError } from '@writ/verify'
 import { afterEach, describe, expect, it } from 'vitest'
