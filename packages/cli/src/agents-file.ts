@@ -44,16 +44,23 @@ function hashChecker(fail: Fail) {
   }
 }
 
-function readAgent(
+/** An entry of a list: an object with only the `allowed` members. */
+function entryObject(
   entry: unknown,
   where: string,
+  allowed: readonly string[],
   fail: Fail,
-  hash: ReturnType<typeof hashChecker>,
-): AgentCredential {
+): Record<string, unknown> {
   if (!isObject(entry)) throw fail(`${where} must be an object`)
   for (const member of Object.keys(entry))
-    if (!['agent', 'tokenSha256', 'context', 'audiences'].includes(member))
-      throw fail(`${where}: unknown member "${member}"`)
+    if (!allowed.includes(member)) throw fail(`${where}: unknown member "${member}"`)
+  return entry
+}
+
+type HashCheck = ReturnType<typeof hashChecker>
+
+function readAgent(value: unknown, where: string, fail: Fail, hash: HashCheck): AgentCredential {
+  const entry = entryObject(value, where, ['agent', 'tokenSha256', 'context', 'audiences'], fail)
   if (typeof entry['agent'] !== 'string' || entry['agent'] === '')
     throw fail(`${where} needs "agent"`)
   const tokenSha256 = hash(entry['tokenSha256'], where)
@@ -75,15 +82,12 @@ function readAgent(
 }
 
 function readOperator(
-  entry: unknown,
+  value: unknown,
   where: string,
   fail: Fail,
-  hash: ReturnType<typeof hashChecker>,
+  hash: HashCheck,
 ): OperatorCredential {
-  if (!isObject(entry)) throw fail(`${where} must be an object`)
-  for (const member of Object.keys(entry))
-    if (member !== 'name' && member !== 'tokenSha256')
-      throw fail(`${where}: unknown member "${member}"`)
+  const entry = entryObject(value, where, ['name', 'tokenSha256'], fail)
   if (typeof entry['name'] !== 'string' || entry['name'] === '') throw fail(`${where} needs "name"`)
   return { name: entry['name'], tokenSha256: hash(entry['tokenSha256'], where) }
 }

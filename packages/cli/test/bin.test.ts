@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+import { decideArgv, PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
@@ -42,19 +42,7 @@ describe('the built writ executable', () => {
     const exported = writ('keys', 'export', '--key', 'signing.jwk')
     expect(exported.code).toBe(0)
     ws.write('keys.json', exported.stdout)
-    const decided = writ(
-      'decide',
-      '--policy',
-      'policy.yaml',
-      '--key',
-      'signing.jwk',
-      '--action',
-      'payments.transfer',
-      '--args',
-      '{"to":"acme","amount":5}',
-      '--store',
-      'receipts.db',
-    )
+    const decided = writ(...decideArgv('{"to":"acme","amount":5}', '--store', 'receipts.db'))
     expect(decided.code).toBe(0)
     const verified = writ('verify', '--keys', 'keys.json', decided.stdout.trim(), '--json')
     expect(verified.code).toBe(0)

@@ -8,8 +8,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type PgCluster, startPgCluster } from '../../../test/support/pg-cluster.mjs'
-import { type CliIo, run } from '../src/index.js'
-import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+import { decideArgv, signingWorkspace, type Workspace } from './helpers.js'
 
 let cluster: PgCluster | undefined
 let adminUrl = process.env['WRIT_PG_URL'] ?? ''
@@ -36,33 +35,15 @@ let dbUrl: string
 let database: string
 
 /** Runs `writ` in-process with the given environment. */
-async function writ(env: Record<string, string>, ...argv: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text
-    },
-    stderr: (text) => {
-      stderr += text
-    },
-    cwd: ws.dir,
-    env,
-  }
-  const code = await run(argv, io)
-  return { code, stdout, stderr }
-}
+const writ = (env: Record<string, string>, ...argv: string[]) => ws.writWith(env, ...argv)
 
 beforeEach(async () => {
-  ws = workspace()
+  ws = await signingWorkspace()
   database = `writ_cli_${randomBytes(6).toString('hex')}`
   await admin(adminUrl, (client) => client.query(`CREATE DATABASE ${database}`))
   const url = new URL(adminUrl)
   url.pathname = `/${database}`
   dbUrl = url.toString()
-  ws.write('policy.yaml', PAYMENTS_POLICY)
-  expect((await writ({}, 'keygen', '--out', 'signing.jwk')).code).toBe(0)
-  ws.write('keys.json', (await writ({}, 'keys', 'export', '--key', 'signing.jwk')).stdout)
 }, 60_000)
 afterEach(async () => {
   ws.remove()
@@ -73,21 +54,10 @@ afterEach(async () => {
 
 async function decideInto(amounts: readonly number[], chain = 'audited'): Promise<void> {
   for (const amount of amounts) {
+    const payee = amount === 13 ? 'mallory' : 'acme'
     const result = await writ(
       {},
-      'decide',
-      '--policy',
-      'policy.yaml',
-      '--key',
-      'signing.jwk',
-      '--action',
-      'payments.transfer',
-      '--args',
-      JSON.stringify({ to: amount === 13 ? 'mallory' : 'acme', amount }),
-      '--store',
-      dbUrl,
-      '--chain',
-      chain,
+      ...decideArgv({ to: payee, amount }, '--store', dbUrl, '--chain', chain),
     )
     expect(result.code, result.stderr).toBe(0)
   }
@@ -218,9 +188,23 @@ describe('a PostgreSQL store', () => {
     expect(schemas.rowCount).toBe(0)
   })
 
-  it('reports an edited column as CHAIN_ROW_MISMATCH at its seq', async () => {
+  it.each([
+    [
+      'an edited column as CHAIN_ROW_MISMATCH at its seq',
+      ["UPDATE writ.receipts SET decision = 'PERMIT' WHERE chain_id = 'audited' AND seq = 1"],
+      'CHAIN_ROW_MISMATCH',
+    ],
+    [
+      'a deleted receipt, also in a chain whose head row was removed',
+      [
+        "DELETE FROM writ.receipts WHERE chain_id = 'audited' AND seq = 1",
+        "DELETE FROM writ.chains WHERE chain_id = 'audited'",
+      ],
+      'CHAIN_GAP',
+    ],
+  ])('reports %s', async (_name, statements, code) => {
     await decideInto([10, 13, 20])
-    await sql("UPDATE writ.receipts SET decision = 'PERMIT' WHERE chain_id = 'audited' AND seq = 1")
+    for (const statement of statements) await sql(statement)
     const result = await writ(
       {},
       'chain',
@@ -234,28 +218,7 @@ describe('a PostgreSQL store', () => {
     expect(result.code).toBe(1)
     expect(JSON.parse(result.stdout)).toMatchObject({
       valid: false,
-      chains: [{ chain: 'audited', valid: false, code: 'CHAIN_ROW_MISMATCH', seq: 1 }],
-    })
-  })
-
-  it('reports a deleted receipt, and audits a chain whose head row was removed', async () => {
-    await decideInto([10, 13, 20])
-    await sql("DELETE FROM writ.receipts WHERE chain_id = 'audited' AND seq = 1")
-    await sql("DELETE FROM writ.chains WHERE chain_id = 'audited'")
-    const result = await writ(
-      {},
-      'chain',
-      'verify',
-      '--store',
-      dbUrl,
-      '--keys',
-      'keys.json',
-      '--json',
-    )
-    expect(result.code).toBe(1)
-    expect(JSON.parse(result.stdout)).toMatchObject({
-      valid: false,
-      chains: [{ chain: 'audited', valid: false, code: 'CHAIN_GAP', seq: 1 }],
+      chains: [{ chain: 'audited', valid: false, code, seq: 1 }],
     })
   })
 })

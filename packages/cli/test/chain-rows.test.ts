@@ -5,28 +5,13 @@
  */
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+import { decideArgv, signingWorkspace, type Workspace } from './helpers.js'
 
 let ws: Workspace
 beforeEach(async () => {
-  ws = workspace()
-  ws.write('policy.yaml', PAYMENTS_POLICY)
-  await ws.writ('keygen', '--out', 'signing.jwk')
-  ws.write('keys.json', (await ws.writ('keys', 'export', '--key', 'signing.jwk')).stdout)
+  ws = await signingWorkspace()
   for (const amount of [10, 5000, 20]) {
-    const result = await ws.writ(
-      'decide',
-      '--policy',
-      'policy.yaml',
-      '--key',
-      'signing.jwk',
-      '--action',
-      'payments.transfer',
-      '--args',
-      JSON.stringify({ to: 'acme', amount }),
-      '--store',
-      'receipts.db',
-    )
+    const result = await ws.writ(...decideArgv({ to: 'acme', amount }, '--store', 'receipts.db'))
     expect(result.code).toBe(0)
   }
 })

@@ -1,30 +1,16 @@
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+import { decideArgv, signingWorkspace, type Workspace } from './helpers.js'
 
 let ws: Workspace
 beforeEach(async () => {
-  ws = workspace()
-  ws.write('policy.yaml', PAYMENTS_POLICY)
-  await ws.writ('keygen', '--out', 'signing.jwk')
-  ws.write('keys.json', (await ws.writ('keys', 'export', '--key', 'signing.jwk')).stdout)
+  ws = await signingWorkspace()
 })
 afterEach(() => ws.remove())
 
 async function decideInStore(amount: number, ...extra: string[]): Promise<string> {
   const result = await ws.writ(
-    'decide',
-    '--policy',
-    'policy.yaml',
-    '--key',
-    'signing.jwk',
-    '--action',
-    'payments.transfer',
-    '--args',
-    JSON.stringify({ to: 'acme', amount }),
-    '--store',
-    'receipts.db',
-    ...extra,
+    ...decideArgv({ to: 'acme', amount }, '--store', 'receipts.db', ...extra),
   )
   expect(result.code).toBe(0)
   expect(result.stderr).not.toContain('nothing is kept')
@@ -132,19 +118,7 @@ describe('writ decide --store and writ chain verify', () => {
   })
 
   it('exits 3 with STORE_UNAVAILABLE when the store cannot be created', async () => {
-    const result = await ws.writ(
-      'decide',
-      '--policy',
-      'policy.yaml',
-      '--key',
-      'signing.jwk',
-      '--action',
-      'payments.transfer',
-      '--args',
-      '{}',
-      '--store',
-      'no-such-directory/receipts.db',
-    )
+    const result = await ws.writ(...decideArgv('{}', '--store', 'no-such-directory/receipts.db'))
     expect(result.code).toBe(3)
     expect(result.stderr).toMatch(/^writ: STORE_UNAVAILABLE: /m)
     expect(result.stdout).toBe('')

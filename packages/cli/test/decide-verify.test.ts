@@ -1,32 +1,18 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+import { decideArgv, decideArgvWith, signingWorkspace, type Workspace } from './helpers.js'
 
 let ws: Workspace
 beforeEach(async () => {
-  ws = workspace()
-  ws.write('policy.yaml', PAYMENTS_POLICY)
-  await ws.writ('keygen', '--out', 'signing.jwk')
-  ws.write('keys.json', (await ws.writ('keys', 'export', '--key', 'signing.jwk')).stdout)
+  ws = await signingWorkspace()
 })
 afterEach(() => ws.remove())
 
-const decide = (...extra: string[]) =>
-  ws.writ(
-    'decide',
-    '--policy',
-    'policy.yaml',
-    '--key',
-    'signing.jwk',
-    '--action',
-    'payments.transfer',
-    ...extra,
-  )
+const decide = (args: string, ...extra: string[]) => ws.writ(...decideArgv(args, ...extra))
 
 describe('writ decide', () => {
   it('prints a PERMIT receipt that writ verify accepts (round trip)', async () => {
     const decided = await decide(
-      '--args',
       '{"to":"acme","amount":250}',
       '--agent',
       'bot-7',
@@ -51,7 +37,7 @@ describe('writ decide', () => {
   })
 
   it('--json gives decision, reason, rule, receipt and claims; a DENY still exits 0', async () => {
-    const decided = await decide('--args', '{"to":"mallory","amount":5}', '--json')
+    const decided = await decide('{"to":"mallory","amount":5}', '--json')
     expect(decided.code).toBe(0)
     const output = JSON.parse(decided.stdout)
     expect(output.decision).toBe('DENY')
@@ -63,16 +49,14 @@ describe('writ decide', () => {
   })
 
   it('SILENCE when no permit holds, with rule null', async () => {
-    const output = JSON.parse(
-      (await decide('--args', '{"to":"acme","amount":5000}', '--json')).stdout,
-    )
+    const output = JSON.parse((await decide('{"to":"acme","amount":5000}', '--json')).stdout)
     expect(output.decision).toBe('SILENCE')
     expect(output.rule).toBeNull()
     expect(output.reason).toBe('CONDITION_FALSE')
   })
 
   it('refuses invalid arguments with a DENY receipt and a problem, exit 0', async () => {
-    const decided = await decide('--args', '{"to":"acme","amount":10,"amount":90000}', '--json')
+    const decided = await decide('{"to":"acme","amount":10,"amount":90000}', '--json')
     expect(decided.code).toBe(0)
     const output = JSON.parse(decided.stdout)
     expect(output.decision).toBe('DENY')
@@ -84,84 +68,40 @@ describe('writ decide', () => {
 
   it('reads --args from @FILE', async () => {
     ws.write('args.json', '{"to":"acme","amount":1}')
-    const output = JSON.parse((await decide('--args', '@args.json', '--json')).stdout)
+    const output = JSON.parse((await decide('@args.json', '--json')).stdout)
     expect(output.decision).toBe('PERMIT')
   })
 
-  it('exits 3 on a missing @FILE, policy or key, and 2 without --action', async () => {
-    expect((await decide('--args', '@nope.json')).code).toBe(3)
-    expect(
-      (
-        await ws.writ(
-          'decide',
-          '--policy',
-          'nope.yaml',
-          '--key',
-          'signing.jwk',
-          '--action',
-          'a',
-          '--args',
-          '{}',
-        )
-      ).code,
-    ).toBe(3)
-    expect(
-      (
-        await ws.writ(
-          'decide',
-          '--policy',
-          'policy.yaml',
-          '--key',
-          'nope.jwk',
-          '--action',
-          'a',
-          '--args',
-          '{}',
-        )
-      ).code,
-    ).toBe(3)
-    const usage = await ws.writ(
-      'decide',
-      '--policy',
-      'policy.yaml',
-      '--key',
-      'signing.jwk',
-      '--args',
-      '{}',
-    )
-    expect(usage.code).toBe(2)
-    expect(usage.stderr).toMatch(/^writ: USAGE: /)
-  })
-
-  it('exits 1 on an invalid policy', async () => {
+  it.each([
+    ['a missing @FILE', decideArgv('@nope.json'), 3],
+    ['a missing policy', decideArgvWith({ policy: 'nope.yaml', action: 'a' }, '{}'), 3],
+    ['a missing key', decideArgvWith({ key: 'nope.jwk', action: 'a' }, '{}'), 3],
+    ['an invalid policy', decideArgvWith({ policy: 'bad.yaml', action: 'a' }, '{}'), 1],
+    [
+      'no --action',
+      ['decide', '--policy', 'policy.yaml', '--key', 'signing.jwk', '--args', '{}'],
+      2,
+    ],
+  ])('exits with its code on %s', async (_name, argv, code) => {
     ws.write(
       'bad.yaml',
       'writ: 1\nid: bad\nrules:\n  - id: r\n    effect: maybe\n    actions: [a]\n',
     )
-    const result = await ws.writ(
-      'decide',
-      '--policy',
-      'bad.yaml',
-      '--key',
-      'signing.jwk',
-      '--action',
-      'a',
-      '--args',
-      '{}',
-    )
-    expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/^writ: POLICY_INVALID: /)
+    const result = await ws.writ(...argv)
+    expect(result.code).toBe(code)
+    const expected = { 1: 'POLICY_INVALID', 2: 'USAGE' }[code as 1 | 2]
+    if (expected !== undefined) expect(result.stderr).toMatch(new RegExp(`^writ: ${expected}: `))
   })
 
   it('rejects unknown flags as usage errors', async () => {
-    const result = await decide('--args', '{}', '--frobnicate')
+    const result = await decide('{}', '--frobnicate')
     expect(result.code).toBe(2)
   })
 })
 
 describe('writ verify', () => {
   it('fails with SIGNATURE_INVALID on an edited receipt (exit 1, --json parses)', async () => {
-    const token = (await decide('--args', '{"to":"mallory","amount":5}')).stdout.trim()
+    const token = (await decide('{"to":"mallory","amount":5}')).stdout.trim()
     const [header, claims, signature] = token.split('.') as [string, string, string]
     const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8'))
     decoded.decision = 'PERMIT'
@@ -179,7 +119,7 @@ describe('writ verify', () => {
   })
 
   it('fails with KEY_UNKNOWN under another key set', async () => {
-    const token = (await decide('--args', '{"to":"acme","amount":5}')).stdout.trim()
+    const token = (await decide('{"to":"acme","amount":5}')).stdout.trim()
     await ws.writ('keygen', '--out', 'other.jwk')
     ws.write('other.json', (await ws.writ('keys', 'export', '--key', 'other.jwk')).stdout)
     const result = await ws.writ('verify', '--keys', 'other.json', token, '--json')
@@ -188,7 +128,7 @@ describe('writ verify', () => {
   })
 
   it('reads the token from a file, and MALFORMED garbage exits 1', async () => {
-    ws.write('receipt.jwt', (await decide('--args', '{"to":"acme","amount":5}')).stdout)
+    ws.write('receipt.jwt', (await decide('{"to":"acme","amount":5}')).stdout)
     expect((await ws.writ('verify', '--keys', 'keys.json', 'receipt.jwt')).code).toBe(0)
     ws.write('garbage.jwt', 'not.a.token')
     const garbage = await ws.writ('verify', '--keys', 'keys.json', 'garbage.jwt', '--json')
@@ -203,7 +143,7 @@ describe('writ verify', () => {
   })
 
   it('refuses a key set file holding a private key (exit 3)', async () => {
-    const token = (await decide('--args', '{"to":"acme","amount":5}')).stdout.trim()
+    const token = (await decide('{"to":"acme","amount":5}')).stdout.trim()
     const privateKey = JSON.parse(readFileSync(ws.path('signing.jwk'), 'utf8'))
     ws.write('leaky.json', JSON.stringify({ keys: [privateKey] }))
     const result = await ws.writ('verify', '--keys', 'leaky.json', token)

@@ -16,7 +16,30 @@ export interface Workspace {
   path(name: string): string
   write(name: string, text: string, mode?: number): string
   writ(...argv: string[]): Promise<RunResult>
+  /** Runs `writ` in-process with `env` as its environment. */
+  writWith(env: Record<string, string>, ...argv: string[]): Promise<RunResult>
   remove(): void
+}
+
+async function runIn(
+  cwd: string,
+  env: Record<string, string> | undefined,
+  argv: readonly string[],
+): Promise<RunResult> {
+  let stdout = ''
+  let stderr = ''
+  const io: CliIo = {
+    stdout: (text) => {
+      stdout += text
+    },
+    stderr: (text) => {
+      stderr += text
+    },
+    cwd,
+    ...(env === undefined ? {} : { env }),
+  }
+  const code = await run([...argv], io)
+  return { code, stdout, stderr }
 }
 
 /** Creates a fresh temporary workspace. */
@@ -30,21 +53,8 @@ export function workspace(): Workspace {
       writeFileSync(path, text, mode === undefined ? undefined : { mode })
       return path
     },
-    async writ(...argv) {
-      let stdout = ''
-      let stderr = ''
-      const io: CliIo = {
-        stdout: (text) => {
-          stdout += text
-        },
-        stderr: (text) => {
-          stderr += text
-        },
-        cwd: dir,
-      }
-      const code = await run(argv, io)
-      return { code, stdout, stderr }
-    },
+    writ: (...argv) => runIn(dir, undefined, argv),
+    writWith: (env, ...argv) => runIn(dir, env, argv),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   }
 }
@@ -63,3 +73,47 @@ rules:
     when: args.to == 'mallory'
     reason: SANCTIONED_PAYEE
 `
+
+/**
+ * A workspace holding `policy.yaml` (the payments policy) and a signing key in
+ * `signing.jwk`; unless `keys` is false, its public key set in `keys.json` too.
+ */
+export async function signingWorkspace(
+  options: { readonly keys?: boolean } = {},
+): Promise<Workspace> {
+  const ws = workspace()
+  ws.write('policy.yaml', PAYMENTS_POLICY)
+  const keygen = await ws.writ('keygen', '--out', 'signing.jwk')
+  if (keygen.code !== 0) throw new Error(`keygen failed: ${keygen.stderr}`)
+  if (options.keys !== false)
+    ws.write('keys.json', (await ws.writ('keys', 'export', '--key', 'signing.jwk')).stdout)
+  return ws
+}
+
+/**
+ * The argv of `writ decide` for a `payments.transfer` with `args` (JSON text, or an
+ * object to serialize), by the key in `signing.jwk` under `policy.yaml`, then `extra`.
+ */
+export function decideArgv(args: string | object, ...extra: string[]): string[] {
+  return decideArgvWith({}, args, ...extra)
+}
+
+/** {@link decideArgv} with another policy file, key file or action. */
+export function decideArgvWith(
+  files: { readonly policy?: string; readonly key?: string; readonly action?: string },
+  args: string | object,
+  ...extra: string[]
+): string[] {
+  return [
+    'decide',
+    '--policy',
+    files.policy ?? 'policy.yaml',
+    '--key',
+    files.key ?? 'signing.jwk',
+    '--action',
+    files.action ?? 'payments.transfer',
+    '--args',
+    typeof args === 'string' ? args : JSON.stringify(args),
+    ...extra,
+  ]
+}

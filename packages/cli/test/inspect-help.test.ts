@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+import { decideArgv, PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
 
 let ws: Workspace
 beforeEach(() => {
@@ -12,19 +12,7 @@ describe('writ inspect', () => {
   it('decodes a receipt with ISO times and says it did not verify', async () => {
     ws.write('policy.yaml', PAYMENTS_POLICY)
     await ws.writ('keygen', '--out', 'signing.jwk')
-    const token = (
-      await ws.writ(
-        'decide',
-        '--policy',
-        'policy.yaml',
-        '--key',
-        'signing.jwk',
-        '--action',
-        'payments.transfer',
-        '--args',
-        '{"to":"acme","amount":3}',
-      )
-    ).stdout.trim()
+    const token = (await ws.writ(...decideArgv('{"to":"acme","amount":3}'))).stdout.trim()
     const result = await ws.writ('inspect', token)
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('NOT VERIFIED')

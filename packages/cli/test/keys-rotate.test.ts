@@ -1,27 +1,15 @@
 import { statSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+import { decideArgv, signingWorkspace, type Workspace } from './helpers.js'
 
 let ws: Workspace
 beforeEach(async () => {
-  ws = workspace()
-  ws.write('policy.yaml', PAYMENTS_POLICY)
-  expect((await ws.writ('keygen', '--out', 'signing.jwk')).code).toBe(0)
+  ws = await signingWorkspace({ keys: false })
 })
 afterEach(() => ws.remove())
 
 const decide = async () => {
-  const result = await ws.writ(
-    'decide',
-    '--policy',
-    'policy.yaml',
-    '--key',
-    'signing.jwk',
-    '--action',
-    'payments.transfer',
-    '--args',
-    '{"amount":10}',
-  )
+  const result = await ws.writ(...decideArgv('{"amount":10}'))
   expect(result.code).toBe(0)
   return result.stdout.trim()
 }
