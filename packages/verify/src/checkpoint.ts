@@ -1,8 +1,6 @@
 import { checkCheckpointClaims } from './claims.js'
-import { verifyEd25519 } from './ed25519.js'
-import { WritError } from './errors.js'
-import { decodeJws, requireTokenType } from './jws.js'
-import { type KeySet, type KeySetInput, toKeySet } from './key-set.js'
+import type { KeySet, KeySetInput } from './key-set.js'
+import { verifySignedToken } from './signed-token.js'
 import type { CheckpointClaims, PublicJwk, WritHeader } from './types.js'
 
 /** A checkpoint whose signature, key and claims have been verified. */
@@ -24,19 +22,11 @@ export async function verifyCheckpoint(
   token: string,
   keys: KeySet | KeySetInput,
 ): Promise<VerifiedCheckpoint> {
-  const keySet = toKeySet(keys)
-  const decoded = decodeJws(token)
-  requireTokenType(decoded, 'writ-checkpoint+jwt')
-  const trusted = keySet.resolve(decoded.header.kid, decoded.claims['iat'])
-  if (!(await verifyEd25519(decoded.signature, decoded.signingInput, trusted.publicKey))) {
-    throw new WritError(
-      'SIGNATURE_INVALID',
-      'the checkpoint signature does not verify under the trusted key',
-      {
-        details: { kid: decoded.header.kid },
-      },
-    )
-  }
-  const claims = checkCheckpointClaims(decoded.claims)
-  return Object.freeze({ token, header: decoded.header, claims, key: trusted.jwk })
+  const signed = await verifySignedToken(token, keys, 'writ-checkpoint+jwt')
+  return Object.freeze({
+    token,
+    header: signed.header,
+    claims: checkCheckpointClaims(signed.claims),
+    key: signed.key,
+  })
 }

@@ -1,9 +1,7 @@
 import { checkReceiptClaims } from './claims.js'
 import { tokenDigest } from './digest.js'
-import { verifyEd25519 } from './ed25519.js'
-import { WritError } from './errors.js'
-import { decodeJws, requireTokenType } from './jws.js'
-import { type KeySet, type KeySetInput, toKeySet } from './key-set.js'
+import type { KeySet, KeySetInput } from './key-set.js'
+import { verifySignedToken } from './signed-token.js'
 import type { Digest, PublicJwk, ReceiptClaims, WritHeader } from './types.js'
 
 /** A receipt whose signature, key and claims have been verified. */
@@ -38,25 +36,12 @@ export async function verifyReceipt(
   token: string,
   keys: KeySet | KeySetInput,
 ): Promise<VerifiedReceipt> {
-  const keySet = toKeySet(keys)
-  const decoded = decodeJws(token)
-  requireTokenType(decoded, 'writ-receipt+jwt')
-  const trusted = keySet.resolve(decoded.header.kid, decoded.claims['iat'])
-  if (!(await verifyEd25519(decoded.signature, decoded.signingInput, trusted.publicKey))) {
-    throw new WritError(
-      'SIGNATURE_INVALID',
-      'the signature does not verify under the trusted key',
-      {
-        details: { kid: decoded.header.kid },
-      },
-    )
-  }
-  const claims = checkReceiptClaims(decoded.claims)
+  const signed = await verifySignedToken(token, keys, 'writ-receipt+jwt')
   return Object.freeze({
     token,
-    header: decoded.header,
-    claims,
-    key: trusted.jwk,
+    header: signed.header,
+    claims: checkReceiptClaims(signed.claims),
+    key: signed.key,
     digest: tokenDigest(token),
   })
 }
