@@ -1,29 +1,18 @@
 import { canonicalize, type Digest, deepFreeze, digestOf, type JsonValue } from '@writ/verify'
 import type { z } from 'zod'
-import {
-  type CompiledAmount,
-  type CompiledCondition,
-  compileAmount,
-  compileCondition,
-  type ExpressionLimits,
-  type ExpressionLocation,
-  type ExpressionWarning,
-} from './cel.js'
-import {
-  POLICY_REASONS,
-  PolicyEvaluator,
-  type PreparedLimit,
-  type PreparedRule,
-} from './evaluate.js'
+import type { ExpressionLimits } from './cel.js'
+import { PolicyEvaluator } from './evaluate.js'
 import { detectFormat, type ParsedSource, type PolicyFormat, parseSource } from './parse-source.js'
-import {
-  formatPath,
-  type PolicyErrorCode,
-  type PolicyProblem,
-  policyError,
-} from './policy-problem.js'
+import { formatPath, type PolicyErrorCode, policyError } from './policy-problem.js'
 import type { CompiledPolicy } from './policy-types.js'
-import { type PolicyDocument, policyDocumentSchema, windowSeconds } from './schema.js'
+import {
+  type CodedProblem,
+  type Findings,
+  type PrepareContext,
+  prepareLimits,
+  prepareRules,
+} from './prepare-rules.js'
+import { type PolicyDocument, policyDocumentSchema } from './schema.js'
 
 /** Options of {@link compilePolicy}. */
 export interface CompilePolicyOptions {
@@ -58,10 +47,6 @@ function positiveInteger(
       { path: '', message: `option ${name} must be a positive integer` },
     ])
   return value
-}
-
-interface CodedProblem extends PolicyProblem {
-  readonly code: PolicyErrorCode
 }
 
 /** The id of the rule or limit a path points into (`rules[2]…` → that rule's id). */
@@ -129,168 +114,15 @@ export function compilePolicy(
   options: CompilePolicyOptions = {},
 ): CompiledPolicy {
   const { source } = options
-  const maxEvaluationCost = positiveInteger(options.maxEvaluationCost, 'maxEvaluationCost', source)
-  const maxIteratedSize = positiveInteger(options.maxIteratedSize, 'maxIteratedSize', source)
-  const limitsOfExpressions: ExpressionLimits = {
-    ...(maxEvaluationCost === undefined ? {} : { maxEvaluationCost }),
-    ...(maxIteratedSize === undefined ? {} : { maxIteratedSize }),
-  }
-  let parsed: ParsedSource
-  if (typeof input === 'string') {
-    parsed = parseSource(input, detectFormat(source, options.format))
-  } else {
-    // A document given as data goes through the same JSON checks, via its JSON text.
-    let text: string
-    try {
-      text = JSON.stringify(input)
-    } catch (error) {
-      throw policyError('POLICY_INVALID', source, [
-        { path: '', message: `policy is not JSON data: ${(error as Error).message}` },
-      ])
-    }
-    if (typeof text !== 'string')
-      throw policyError('POLICY_INVALID', source, [
-        { path: '', message: 'policy is not JSON data' },
-      ])
-    parsed = parseSource(text, 'json')
-    parsed = { ...parsed, locate: () => undefined }
-  }
-  if (parsed.problems.length > 0 || parsed.model === undefined) {
-    throwProblems(
-      source,
-      parsed.problems.map((problem) => ({ ...problem, code: 'POLICY_INVALID' })),
-    )
-  }
-  const model = parsed.model
-
-  const result = policyDocumentSchema.safeParse(model)
-  if (!result.success)
-    throwProblems(source, schemaProblems(result.error.issues, model, parsed.locate))
-  // Typed here so the schema and the documented PolicyDocument cannot drift apart.
-  const document: PolicyDocument = deepFreeze(result.data)
-
-  let digest: Digest
-  try {
-    digest = digestOf(canonicalize(model))
-  } catch (error) {
-    throw policyError('POLICY_INVALID', source, [
-      { path: '', message: `policy cannot be canonicalized: ${(error as Error).message}` },
-    ])
-  }
-
-  const problems: CodedProblem[] = []
-  const locationOf = (path: PropertyKey[], ruleId: string): ExpressionLocation => ({
-    path: formatPath(path),
-    ruleId,
-    ...(source === undefined ? {} : { source }),
-  })
-  const record = (error: unknown, path: PropertyKey[], ruleId: string) => {
-    const details = (error as { details?: { problems?: PolicyProblem[] }; code?: PolicyErrorCode })
-      .details
-    const code =
-      (error as { code?: PolicyErrorCode }).code === 'POLICY_UNSAFE'
-        ? 'POLICY_UNSAFE'
-        : 'POLICY_INVALID'
-    // Positions are looked up only here, on failure: locating is slow for large documents.
-    const position = parsed.locate(path) ?? {}
-    for (const problem of details?.problems ?? [
-      { ...locationOf(path, ruleId), message: String(error) },
-    ]) {
-      problems.push({ ...problem, ...position, code })
-    }
-  }
-  const warnings: PolicyProblem[] = []
-  const warn = (found: readonly ExpressionWarning[], path: PropertyKey[], ruleId: string) => {
-    if (found.length === 0) return
-    const position = parsed.locate(path) ?? {}
-    for (const warning of found) {
-      warnings.push({
-        path: formatPath(path),
-        ruleId,
-        message:
-          warning.offset === undefined
-            ? warning.message
-            : `${warning.message} (at offset ${warning.offset})`,
-        ...position,
-      })
-    }
-  }
-  const duplicate = (path: PropertyKey[], id: string, message: string) => {
-    problems.push({
-      code: 'POLICY_INVALID',
-      path: formatPath(path),
-      ruleId: id,
-      message,
-      ...(parsed.locate(path) ?? {}),
-    })
-  }
-
-  const ruleIds = new Set<string>()
-  const rules: PreparedRule[] = []
-  document.rules.forEach((rule, index) => {
-    if (ruleIds.has(rule.id))
-      duplicate(['rules', index, 'id'], rule.id, `duplicate rule id \`${rule.id}\``)
-    ruleIds.add(rule.id)
-    let condition: CompiledCondition | undefined
-    if (rule.when !== undefined) {
-      const path = ['rules', index, 'when']
-      try {
-        condition = compileCondition(rule.when, locationOf(path, rule.id), limitsOfExpressions)
-        warn(condition.warnings, path, rule.id)
-      } catch (error) {
-        record(error, path, rule.id)
-      }
-    }
-    rules.push({
-      id: rule.id,
-      effect: rule.effect,
-      reason: rule.reason ?? (rule.effect === 'permit' ? 'RULE_PERMIT' : 'RULE_DENY'),
-      actions: rule.actions,
-      condition,
-    })
-  })
-
-  const limitIds = new Set<string>()
-  const limits: PreparedLimit[] = []
-  ;(document.limits ?? []).forEach((limit, index) => {
-    if (limitIds.has(limit.id))
-      duplicate(['limits', index, 'id'], limit.id, `duplicate limit id \`${limit.id}\``)
-    else if (ruleIds.has(limit.id))
-      duplicate(['limits', index, 'id'], limit.id, `limit id \`${limit.id}\` is also a rule id`)
-    limitIds.add(limit.id)
-    let condition: CompiledCondition | undefined
-    let amount: CompiledAmount | undefined
-    if (limit.when !== undefined) {
-      const path = ['limits', index, 'when']
-      try {
-        condition = compileCondition(limit.when, locationOf(path, limit.id), limitsOfExpressions)
-        warn(condition.warnings, path, limit.id)
-      } catch (error) {
-        record(error, path, limit.id)
-      }
-    }
-    if (limit.sum !== undefined) {
-      const path = ['limits', index, 'sum']
-      try {
-        amount = compileAmount(limit.sum, locationOf(path, limit.id), limitsOfExpressions)
-        warn(amount.warnings, path, limit.id)
-      } catch (error) {
-        record(error, path, limit.id)
-      }
-    }
-    limits.push({
-      id: limit.id,
-      actions: limit.actions,
-      condition,
-      amount,
-      per: limit.per,
-      windowSeconds: windowSeconds(limit.window),
-      max: limit.max,
-      reason: limit.reason ?? POLICY_REASONS.LIMIT_EXCEEDED,
-    })
-  })
-  if (problems.length > 0) throwProblems(source, problems)
-
+  const expressionLimits = expressionLimitsOf(options)
+  const parsed = parseInput(input, options)
+  const document = validateDocument(parsed, source)
+  const digest = digestOfModel(parsed.model, source)
+  const findings: Findings = { problems: [], warnings: [] }
+  const context: PrepareContext = { source, locate: parsed.locate, expressionLimits, findings }
+  const { rules, ids } = prepareRules(context, document.rules)
+  const limits = prepareLimits(context, document.limits ?? [], ids)
+  if (findings.problems.length > 0) throwProblems(source, findings.problems)
   const evaluator = new PolicyEvaluator(
     rules,
     limits,
@@ -301,10 +133,74 @@ export function compilePolicy(
     digest,
     document,
     source,
-    warnings: Object.freeze(warnings),
+    warnings: Object.freeze(findings.warnings),
     evaluate: (evaluationInput) => evaluator.evaluate(evaluationInput),
     explain: (evaluationInput) => evaluator.explain(evaluationInput),
   } satisfies CompiledPolicy)
+}
+
+function expressionLimitsOf(options: CompilePolicyOptions): ExpressionLimits {
+  const { source } = options
+  const maxEvaluationCost = positiveInteger(options.maxEvaluationCost, 'maxEvaluationCost', source)
+  const maxIteratedSize = positiveInteger(options.maxIteratedSize, 'maxIteratedSize', source)
+  return {
+    ...(maxEvaluationCost === undefined ? {} : { maxEvaluationCost }),
+    ...(maxIteratedSize === undefined ? {} : { maxIteratedSize }),
+  }
+}
+
+/** The text (or data) read into a model; a document given as data goes through the same JSON checks, via its JSON text. */
+function parseInput(
+  input: string | PolicyDocument | JsonValue,
+  options: CompilePolicyOptions,
+): ParsedSource & { readonly model: JsonValue } {
+  const { source } = options
+  const parsed =
+    typeof input === 'string'
+      ? parseSource(input, detectFormat(source, options.format))
+      : { ...parseSource(jsonTextOf(input, source), 'json'), locate: () => undefined }
+  if (parsed.problems.length > 0 || parsed.model === undefined) {
+    throwProblems(
+      source,
+      parsed.problems.map((problem) => ({ ...problem, code: 'POLICY_INVALID' })),
+    )
+  }
+  return parsed as ParsedSource & { readonly model: JsonValue }
+}
+
+function jsonTextOf(input: unknown, source: string | undefined): string {
+  let text: string
+  try {
+    text = JSON.stringify(input)
+  } catch (error) {
+    throw policyError('POLICY_INVALID', source, [
+      { path: '', message: `policy is not JSON data: ${(error as Error).message}` },
+    ])
+  }
+  if (typeof text !== 'string')
+    throw policyError('POLICY_INVALID', source, [{ path: '', message: 'policy is not JSON data' }])
+  return text
+}
+
+/** The model checked against the schema, frozen. */
+function validateDocument(parsed: ParsedSource, source: string | undefined): PolicyDocument {
+  const result = policyDocumentSchema.safeParse(parsed.model)
+  if (!result.success)
+    throwProblems(source, schemaProblems(result.error.issues, parsed.model, parsed.locate))
+  // Typed here so the schema and the documented PolicyDocument cannot drift apart.
+  const document: PolicyDocument = deepFreeze(result.data)
+  return document
+}
+
+/** The policy's version: the digest of its canonical JSON. */
+function digestOfModel(model: JsonValue, source: string | undefined): Digest {
+  try {
+    return digestOf(canonicalize(model))
+  } catch (error) {
+    throw policyError('POLICY_INVALID', source, [
+      { path: '', message: `policy cannot be canonicalized: ${(error as Error).message}` },
+    ])
+  }
 }
 
 /**
