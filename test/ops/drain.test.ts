@@ -3,23 +3,15 @@
  * exits 0; every receipt in the store reached its agent or is logged as unanswered.
  */
 import { createSqliteStore } from '@writ/store-sqlite'
-import { decodeJws } from '@writ/verify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureBuilt, killAll, type OpsWorkspace, opsWorkspace, startServe } from './support.js'
+import { decodeJws } from '@writ/verify/internal'
+import { describe, expect, it } from 'vitest'
+import { opsFile, startServe } from './support.js'
 
-let ws: OpsWorkspace
-beforeAll(() => {
-  ensureBuilt()
-  ws = opsWorkspace()
-}, 300_000)
-afterAll(() => {
-  killAll()
-  ws?.remove()
-})
+const ops = opsFile({ workspace: true })
 
 describe('SIGTERM drains', () => {
   it('leaves no stored decision unanswered without a log line, and exits 0', async () => {
-    const server = await startServe([...ws.serveArgs(), '--chain-id', 'drain'])
+    const server = await startServe([...ops.ws.serveArgs(), '--chain-id', 'drain'])
     const received = new Set<string>()
     const refusals: string[] = []
     let signalled = false
@@ -27,7 +19,7 @@ describe('SIGTERM drains', () => {
       try {
         const response = await fetch(`${server.url}/v1/decisions`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${ws.token}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${ops.ws.token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ action: 'payments.transfer', args: '{"amount":1}' }),
         })
         const body = (await response.json()) as { receipt?: string; code?: string }
@@ -55,7 +47,7 @@ describe('SIGTERM drains', () => {
         .filter((event) => event['event'] === 'decision-unanswered')
         .map((event) => event['jti'] as string),
     )
-    const store = createSqliteStore({ path: ws.path('writ.db') })
+    const store = createSqliteStore({ path: ops.ws.path('writ.db') })
     const stored: string[] = []
     for await (const receipt of store.receipts('drain')) stored.push(receipt.claims.jti)
     await store.close()

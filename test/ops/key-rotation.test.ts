@@ -5,35 +5,20 @@
 import { writeFileSync } from 'node:fs'
 import { createRemoteGate } from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
-import { createKeySet, decodeJws, verifyReceipt } from '@writ/verify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  decide,
-  ensureBuilt,
-  killAll,
-  type OpsWorkspace,
-  opsWorkspace,
-  runWrit,
-  startServe,
-} from './support.js'
+import { createKeySet, verifyReceipt } from '@writ/verify'
+import { decodeJws } from '@writ/verify/internal'
+import { describe, expect, it } from 'vitest'
+import { decide, opsFile, opsWorkspace, runWrit, startServe } from './support.js'
 
-let ws: OpsWorkspace
-beforeAll(() => {
-  ensureBuilt()
-  ws = opsWorkspace()
-}, 300_000)
-afterAll(() => {
-  killAll()
-  ws?.remove()
-})
+const ops = opsFile({ workspace: true })
 
 const kidOf = (token: string) => decodeJws(token).header.kid
 
 describe('key rotation under load', () => {
   it('loads the rotated ring without a restart; every receipt and the whole chain verify', async () => {
-    const server = await startServe([...ws.serveArgs(), '--chain-id', 'rotation'])
+    const server = await startServe([...ops.ws.serveArgs(), '--chain-id', 'rotation'])
     // An agent's remote gate with no pinned keys: it fetches the key set, and again on a new kid.
-    const remote = createRemoteGate({ url: server.url, token: ws.token, timeoutMs: 30_000 })
+    const remote = createRemoteGate({ url: server.url, token: ops.ws.token, timeoutMs: 30_000 })
     const first = await remote.authorize({ action: 'payments.transfer', args: { amount: 1 } })
     expect(first.decision).toBe('PERMIT')
     const oldKid = kidOf(first.receipt)
@@ -49,7 +34,7 @@ describe('key rotation under load', () => {
     })
     const worker = async () => {
       while (!stop) {
-        const result = await decide(server.url, ws.token)
+        const result = await decide(server.url, ops.ws.token)
         if (result.status !== 200) {
           failures.push(result.status)
           continue
@@ -64,10 +49,10 @@ describe('key rotation under load', () => {
     const workers = Array.from({ length: 16 }, worker)
     // Rotate mid-load, once decisions are flowing.
     while (received.length < 100)
-      await decide(server.url, ws.token).then((r) => {
+      await decide(server.url, ops.ws.token).then((r) => {
         if (r.status === 200) received.push(r.body['receipt'] as string)
       })
-    const rotation = await runWrit(['keys', 'rotate', '--key', ws.path('key.json'), '--json'])
+    const rotation = await runWrit(['keys', 'rotate', '--key', ops.ws.path('key.json'), '--json'])
     expect(rotation.code).toBe(0)
     const { active } = JSON.parse(rotation.stdout) as { active: string }
     await server.waitFor(new RegExp(`"event":"key-ring-reloaded"[^\\n]*"active":"${active}"`))
@@ -86,11 +71,11 @@ describe('key rotation under load', () => {
     server.child.kill('SIGTERM')
     expect(await server.exited).toBe(0)
 
-    const exported = await runWrit(['keys', 'export', '--key', ws.path('key.json')])
+    const exported = await runWrit(['keys', 'export', '--key', ops.ws.path('key.json')])
     expect(exported.code).toBe(0)
-    writeFileSync(ws.path('keys.json'), exported.stdout)
+    writeFileSync(ops.ws.path('keys.json'), exported.stdout)
     const keySet = createKeySet(exported.stdout)
-    const store = createSqliteStore({ path: ws.path('writ.db') })
+    const store = createSqliteStore({ path: ops.ws.path('writ.db') })
     const stored: string[] = []
     for await (const receipt of store.receipts('rotation')) stored.push(receipt.token)
     await store.close()
@@ -102,9 +87,9 @@ describe('key rotation under load', () => {
       'chain',
       'verify',
       '--store',
-      ws.path('writ.db'),
+      ops.ws.path('writ.db'),
       '--keys',
-      ws.path('keys.json'),
+      ops.ws.path('keys.json'),
       '--chain',
       'rotation',
       '--json',

@@ -6,21 +6,11 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { hostname } from 'node:os'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ensureBuilt,
-  killAll,
-  type OpsWorkspace,
-  opsWorkspace,
-  spawnWrit,
-  startServe,
-} from './support.js'
+import { describe, expect, it } from 'vitest'
+import { type OpsWorkspace, opsFile, opsWorkspace, spawnWrit, startServe } from './support.js'
 
 let ws: OpsWorkspace
-beforeAll(() => {
-  ensureBuilt()
-}, 300_000)
-afterAll(() => killAll())
+opsFile()
 
 const withWorkspace = (test: () => Promise<void>) => async () => {
   ws = opsWorkspace()

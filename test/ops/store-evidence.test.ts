@@ -4,22 +4,18 @@
  */
 import { renameSync, rmSync } from 'node:fs'
 import { createSqliteStore } from '@writ/store-sqlite'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   decide,
-  ensureBuilt,
-  killAll,
   type OpsWorkspace,
+  opsFile,
   opsWorkspace,
   spawnWrit,
   startServe,
 } from './support.js'
 
 let ws: OpsWorkspace
-beforeAll(() => {
-  ensureBuilt()
-}, 300_000)
-afterAll(() => killAll())
+opsFile()
 
 const removeStore = (path: string) => {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true })

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateSigningKey } from '@writ/core'
 import { hashToken } from '@writ/server'
+import { afterAll, beforeAll } from 'vitest'
 
 export const root = fileURLToPath(new URL('../../', import.meta.url))
 export const bin = join(root, 'packages/cli/dist/bin.js')
@@ -30,6 +31,33 @@ rules:
     effect: permit
     actions: [payments.transfer]
 `
+
+/** What {@link opsFile} gives a test file: its shared workspace, when it asked for one. */
+export interface OpsFile {
+  readonly ws: OpsWorkspace
+}
+
+/**
+ * Sets up a test file of this folder: builds the CLI once before it, and afterwards
+ * kills every process it started (and removes its shared workspace, if `workspace`).
+ */
+export function opsFile(options: { readonly workspace?: boolean } = {}): OpsFile {
+  let shared: OpsWorkspace | undefined
+  beforeAll(() => {
+    ensureBuilt()
+    if (options.workspace === true) shared = opsWorkspace()
+  }, 300_000)
+  afterAll(() => {
+    killAll()
+    shared?.remove()
+  })
+  return {
+    get ws() {
+      if (shared === undefined) throw new Error('this test file has no shared workspace')
+      return shared
+    },
+  }
+}
 
 /** A private directory holding everything `writ serve` needs. */
 export interface OpsWorkspace {
