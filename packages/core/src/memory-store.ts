@@ -79,6 +79,143 @@ function checkIssued(issued: unknown, chainId: string, position: ChainPosition):
   return receipt
 }
 
+/** Everything a memory store keeps. */
+interface MemoryState {
+  readonly chains: Map<string, Chain>
+  readonly byJti: Map<string, string>
+  readonly byRequest: Map<string, string | string[]>
+  readonly reservations: Map<string, Reservation[]>
+  readonly checkpoints: Map<string, StoredCheckpoint>
+  readonly replayed: Map<string, number>
+  closed: boolean
+}
+
+function ensureOpen(state: MemoryState): void {
+  if (state.closed) throw new WritError('STORE_UNAVAILABLE', 'The store is closed.')
+}
+
+function positionOf(state: MemoryState, chainId: string): ChainPosition {
+  const chain = state.chains.get(chainId)
+  return { chainId, seq: chain?.tokens.length ?? 0, prev: chain?.head ?? null }
+}
+
+function prune(state: MemoryState, key: string, now: number, windowSeconds: number): void {
+  const list = state.reservations.get(key)
+  if (list === undefined) return
+  const windowStart = now - windowSeconds
+  const kept = list.filter((reservation) => reservation.at > windowStart)
+  if (kept.length !== list.length) state.reservations.set(key, kept)
+}
+
+/** Refuses a receipt whose jti is taken, or that asks to reserve an exceeded limit. */
+function checkAcceptable(
+  state: MemoryState,
+  issued: IssuedReceipt,
+  exceeded: LimitCheck | null,
+): void {
+  const jti = issued.claims.jti
+  if (state.byJti.has(jti)) {
+    throw new WritError('STORE_CONFLICT', `A receipt with jti ${jti} is already stored.`, {
+      details: { jti },
+    })
+  }
+  if (issued.reserve && exceeded !== null) {
+    throw new WritError(
+      'STORE_CONFLICT',
+      `The issuer asked to reserve limit ${exceeded.id}, which is exceeded.`,
+      { details: { limit: exceeded.id } },
+    )
+  }
+}
+
+/** Writes an accepted receipt at its chain's head and indexes it by jti and request. */
+function write(state: MemoryState, chainId: string, issued: IssuedReceipt): void {
+  const token = issued.token
+  let chain = state.chains.get(chainId)
+  if (chain === undefined) {
+    chain = { tokens: [], head: null }
+    state.chains.set(chainId, chain)
+  }
+  chain.tokens.push(token)
+  chain.head = tokenDigest(token)
+  state.byJti.set(issued.claims.jti, token)
+  const sameRequest = state.byRequest.get(issued.claims.req)
+  if (sameRequest === undefined) state.byRequest.set(issued.claims.req, token)
+  else if (typeof sameRequest === 'string')
+    state.byRequest.set(issued.claims.req, [sameRequest, token])
+  else sameRequest.push(token)
+}
+
+function reserve(state: MemoryState, limits: readonly LimitCheck[], now: number): void {
+  for (const limit of limits) {
+    const list = state.reservations.get(limit.key)
+    const reservation = { at: now, amount: limit.amount }
+    if (list === undefined) state.reservations.set(limit.key, [reservation])
+    else list.push(reservation)
+  }
+}
+
+/** The critical section of an append: nothing in it awaits, so it is atomic. */
+function appendNow(
+  state: MemoryState,
+  chainId: string,
+  options: AppendOptions,
+  issue: (context: AppendContext) => IssuedReceipt,
+): StoredReceipt {
+  ensureOpen(state)
+  const limits = options.limits ?? []
+  for (const limit of limits) prune(state, limit.key, options.now, limit.windowSeconds)
+  const next = positionOf(state, chainId)
+  const exceeded = firstExceeded(state.reservations, limits, options.now)
+  const issued = checkIssued(issue({ position: next, exceeded }), chainId, next)
+  checkAcceptable(state, issued, exceeded)
+  write(state, chainId, issued)
+  if (issued.reserve) reserve(state, limits, options.now)
+  return Object.freeze({ token: issued.token, claims: issued.claims })
+}
+
+function createReplayCache(state: MemoryState): ReplayCache {
+  return {
+    claim(jti, expiresAt) {
+      ensureOpen(state)
+      if (state.replayed.has(jti)) return false
+      state.replayed.set(jti, expiresAt)
+      if (state.replayed.size % 4096 === 0) {
+        // Forget ids long expired: a verifier refuses their receipts on `exp` anyway.
+        const horizon = Math.floor(Date.now() / 1000) - 3600
+        for (const [id, expiry] of state.replayed) if (expiry < horizon) state.replayed.delete(id)
+      }
+      return true
+    },
+  }
+}
+
+/** Keeps a checkpoint when it covers the most receipts; ties go to the newest. */
+function keepCheckpoint(state: MemoryState, checkpoint: StoredCheckpoint): void {
+  const latest = state.checkpoints.get(checkpoint.chainId)
+  if (
+    latest === undefined ||
+    checkpoint.size > latest.size ||
+    (checkpoint.size === latest.size && checkpoint.iat >= latest.iat)
+  ) {
+    state.checkpoints.set(checkpoint.chainId, Object.freeze({ ...checkpoint }))
+  }
+}
+
+function* receiptsOf(
+  state: MemoryState,
+  chainId: string,
+  options: { readonly fromSeq?: number; readonly limit?: number },
+): Generator<StoredReceipt> {
+  const list = state.chains.get(chainId)?.tokens ?? []
+  const from = Math.max(0, options.fromSeq ?? 0)
+  const end =
+    options.limit === undefined
+      ? list.length
+      : Math.min(list.length, from + Math.max(0, options.limit))
+  for (let seq = from; seq < end; seq += 1) yield stored(list[seq]!)
+}
+
 /**
  * Creates a store that keeps everything in memory. `append` runs its critical
  * section (read head, check limits, `issue`, write) synchronously, so appends to a
@@ -86,157 +223,45 @@ function checkIssued(issued: unknown, chainId: string, position: ChainPosition):
  * Nothing survives the process: use `@writ/store-sqlite` to keep receipts.
  */
 export function createMemoryStore(): Store {
-  const chains = new Map<string, Chain>()
-  const byJti = new Map<string, string>()
-  const byRequest = new Map<string, string | string[]>()
-  const reservations = new Map<string, Reservation[]>()
-  const checkpoints = new Map<string, StoredCheckpoint>()
-  const replayed = new Map<string, number>()
-  let closed = false
-
-  function ensureOpen(): void {
-    if (closed) throw new WritError('STORE_UNAVAILABLE', 'The store is closed.')
+  const state: MemoryState = {
+    chains: new Map(),
+    byJti: new Map(),
+    byRequest: new Map(),
+    reservations: new Map(),
+    checkpoints: new Map(),
+    replayed: new Map(),
+    closed: false,
   }
-
-  function position(chainId: string): ChainPosition {
-    const chain = chains.get(chainId)
-    return { chainId, seq: chain?.tokens.length ?? 0, prev: chain?.head ?? null }
+  // Each method checks that the store is open before anything else.
+  const open = <T>(read: () => T): T => {
+    ensureOpen(state)
+    return read()
   }
-
-  function prune(key: string, now: number, windowSeconds: number): void {
-    const list = reservations.get(key)
-    if (list === undefined) return
-    const windowStart = now - windowSeconds
-    const kept = list.filter((reservation) => reservation.at > windowStart)
-    if (kept.length !== list.length) reservations.set(key, kept)
-  }
-
-  const replay: ReplayCache = {
-    claim(jti, expiresAt) {
-      ensureOpen()
-      if (replayed.has(jti)) return false
-      replayed.set(jti, expiresAt)
-      if (replayed.size % 4096 === 0) {
-        // Forget ids long expired: a verifier refuses their receipts on `exp` anyway.
-        const horizon = Math.floor(Date.now() / 1000) - 3600
-        for (const [id, expiry] of replayed) if (expiry < horizon) replayed.delete(id)
-      }
-      return true
-    },
-  }
-
   return {
-    async append(
-      chainId: string,
-      options: AppendOptions,
-      issue: (context: AppendContext) => IssuedReceipt,
-    ) {
-      ensureOpen()
-      // From here to the end of the write nothing awaits: the section is atomic.
-      const limits = options.limits ?? []
-      for (const limit of limits) prune(limit.key, options.now, limit.windowSeconds)
-      const next = position(chainId)
-      const exceeded = firstExceeded(reservations, limits, options.now)
-      const issued = checkIssued(issue({ position: next, exceeded }), chainId, next)
-      if (byJti.has(issued.claims.jti)) {
-        throw new WritError(
-          'STORE_CONFLICT',
-          `A receipt with jti ${issued.claims.jti} is already stored.`,
-          {
-            details: { jti: issued.claims.jti },
-          },
-        )
-      }
-      if (issued.reserve && exceeded !== null) {
-        throw new WritError(
-          'STORE_CONFLICT',
-          `The issuer asked to reserve limit ${exceeded.id}, which is exceeded.`,
-          {
-            details: { limit: exceeded.id },
-          },
-        )
-      }
-      const token = issued.token
-      let chain = chains.get(chainId)
-      if (chain === undefined) {
-        chain = { tokens: [], head: null }
-        chains.set(chainId, chain)
-      }
-      chain.tokens.push(token)
-      chain.head = tokenDigest(token)
-      byJti.set(issued.claims.jti, token)
-      const sameRequest = byRequest.get(issued.claims.req)
-      if (sameRequest === undefined) byRequest.set(issued.claims.req, token)
-      else if (typeof sameRequest === 'string')
-        byRequest.set(issued.claims.req, [sameRequest, token])
-      else sameRequest.push(token)
-      if (issued.reserve) {
-        for (const limit of limits) {
-          const list = reservations.get(limit.key)
-          const reservation = { at: options.now, amount: limit.amount }
-          if (list === undefined) reservations.set(limit.key, [reservation])
-          else list.push(reservation)
-        }
-      }
-      return Object.freeze({ token, claims: issued.claims })
-    },
-
-    async head(chainId) {
-      ensureOpen()
-      return position(chainId)
-    },
-
+    append: async (chainId, options, issue) => appendNow(state, chainId, options, issue),
+    head: async (chainId) => open(() => positionOf(state, chainId)),
     async *receipts(chainId, options = {}) {
-      ensureOpen()
-      const list = chains.get(chainId)?.tokens ?? []
-      const from = Math.max(0, options.fromSeq ?? 0)
-      const end =
-        options.limit === undefined
-          ? list.length
-          : Math.min(list.length, from + Math.max(0, options.limit))
-      for (let seq = from; seq < end; seq += 1) yield stored(list[seq]!)
+      ensureOpen(state)
+      yield* receiptsOf(state, chainId, options)
     },
-
-    async receipt(jti) {
-      ensureOpen()
-      const token = byJti.get(jti)
-      return token === undefined ? undefined : stored(token)
-    },
-
-    async receiptsByRequest(req) {
-      ensureOpen()
-      const tokens = byRequest.get(req)
-      if (tokens === undefined) return []
-      return typeof tokens === 'string' ? [stored(tokens)] : tokens.map(stored)
-    },
-
-    async chains() {
-      ensureOpen()
-      return [...new Set([...chains.keys(), ...checkpoints.keys()])].sort()
-    },
-
-    async putCheckpoint(checkpoint) {
-      ensureOpen()
-      const latest = checkpoints.get(checkpoint.chainId)
-      // The latest checkpoint is the one covering the most receipts; ties go to the newest.
-      if (
-        latest === undefined ||
-        checkpoint.size > latest.size ||
-        (checkpoint.size === latest.size && checkpoint.iat >= latest.iat)
-      ) {
-        checkpoints.set(checkpoint.chainId, Object.freeze({ ...checkpoint }))
-      }
-    },
-
-    async latestCheckpoint(chainId) {
-      ensureOpen()
-      return checkpoints.get(chainId)
-    },
-
-    replay,
-
+    receipt: async (jti) =>
+      open(() => {
+        const token = state.byJti.get(jti)
+        return token === undefined ? undefined : stored(token)
+      }),
+    receiptsByRequest: async (req) =>
+      open(() => {
+        const tokens = state.byRequest.get(req)
+        if (tokens === undefined) return []
+        return typeof tokens === 'string' ? [stored(tokens)] : tokens.map(stored)
+      }),
+    chains: async () =>
+      open(() => [...new Set([...state.chains.keys(), ...state.checkpoints.keys()])].sort()),
+    putCheckpoint: async (checkpoint) => open(() => keepCheckpoint(state, checkpoint)),
+    latestCheckpoint: async (chainId) => open(() => state.checkpoints.get(chainId)),
+    replay: createReplayCache(state),
     async close() {
-      closed = true
+      state.closed = true
     },
   }
 }
