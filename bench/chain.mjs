@@ -18,7 +18,8 @@ import {
   encodeReceipt,
   receiptClaims,
 } from '@writ/core/internal'
-import { base64UrlDecode, createKeySet, verifyChain } from '@writ/verify'
+import { createKeySet, verifyChain } from '@writ/verify'
+import { base64UrlDecode } from '@writ/verify/internal'
 import { memorySampler, option, smoke, target, writeResults } from './harness.mjs'
 
 const throughputReceipts = Number(option('throughput-receipts', smoke ? 5_000 : 100_000))

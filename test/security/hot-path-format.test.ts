@@ -7,7 +7,7 @@ import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
 import { createKeyRing, generateSigningKey, guardAction, type PermitDecision } from '@writ/core'
 import { encodeReceipt } from '@writ/core/internal'
-import { base64UrlDecode, base64UrlEncode, utf8Encode } from '@writ/verify'
+import { base64UrlDecode, base64UrlEncode, utf8Encode } from '@writ/verify/internal'
 import { describe, expect, it } from 'vitest'
 import { makeGate, rejectionCode } from './support.js'
 

@@ -11,17 +11,14 @@ import { sha512 } from '@noble/hashes/sha2.js'
 import { compilePolicy } from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
 import {
-  base64UrlDecode,
-  base64UrlEncode,
   createKeySet,
   httpRequestView,
   jwkThumbprint,
   type PublicJwk,
-  utf8Decode,
-  utf8Encode,
   verifyPermit,
   verifyReceipt,
 } from '@writ/verify'
+import { base64UrlDecode, base64UrlEncode, utf8Decode, utf8Encode } from '@writ/verify/internal'
 import { describe, expect, it } from 'vitest'
 import { makeGate, rejectionCode } from './support.js'
 

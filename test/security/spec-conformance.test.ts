@@ -3,14 +3,8 @@
  * exist: kid thumbprints, checkpoint wire form, decision tie-breaking and error naming.
  */
 import { compilePolicy } from '@writ/core'
-import {
-  base64UrlDecode,
-  createKeySet,
-  jwkThumbprint,
-  utf8Decode,
-  verifyChain,
-  verifyCheckpoint,
-} from '@writ/verify'
+import { createKeySet, jwkThumbprint, verifyChain, verifyCheckpoint } from '@writ/verify'
+import { base64UrlDecode, utf8Decode } from '@writ/verify/internal'
 import { describe, expect, it } from 'vitest'
 import { makeGate } from './support.js'
 

@@ -6,7 +6,8 @@
  */
 import type { ActionRequest } from '@writ/core'
 import { contentDigestOf, createGatedFetch } from '@writ/fetch'
-import { canonicalize, digestOf } from '@writ/verify'
+import { digestOf } from '@writ/verify'
+import { canonicalize } from '@writ/verify/internal'
 import { runLangChainAgent } from './langchain-agent.js'
 import { type ModelConnection, runOpenAiAgent } from './openai-agent.js'
 import { routeOf } from './routes.js'

@@ -3,7 +3,8 @@
  * the receiving service did with the request that followed (or without one).
  */
 import type { Decision } from '@writ/core'
-import { decodeJws, type JsonObject } from '@writ/verify'
+import type { JsonObject } from '@writ/verify'
+import { decodeJws } from '@writ/verify/internal'
 import type { ServiceName } from './routes.js'
 
 /** What a receiving service did with one request. */

@@ -12,7 +12,8 @@ import {
   loadPolicyFile,
   type PermitDecision,
 } from '@writ/core'
-import { canonicalize, digestOf, httpRequestView } from '@writ/verify'
+import { digestOf, httpRequestView } from '@writ/verify'
+import { canonicalize } from '@writ/verify/internal'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { POLICY_PATH } from '../src/paths.js'
 import { recordDecisions } from '../src/recorded-gate.js'

@@ -14,7 +14,8 @@
  * leave an agent unrestricted.
  */
 import type { AgentCredential, OperatorCredential } from '@writ/server'
-import { type JsonObject, parseJson } from '@writ/verify'
+import type { JsonObject } from '@writ/verify'
+import { parseJson } from '@writ/verify/internal'
 import { parse as parseYaml } from 'yaml'
 import { CliError } from './cli-error.js'
 

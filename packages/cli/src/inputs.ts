@@ -3,7 +3,8 @@
  * request built from flags.
  */
 import { type CompiledPolicy, compilePolicy } from '@writ/core'
-import { type JsonObject, parseJson, WritError } from '@writ/verify'
+import { type JsonObject, WritError } from '@writ/verify'
+import { parseJson } from '@writ/verify/internal'
 import { usageError } from './cli-error.js'
 import { type ParsedInput, requiredFlag, stringFlag } from './command.js'
 import { readJsonArgument, readTextFile } from './files.js'

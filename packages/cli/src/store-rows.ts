@@ -6,7 +6,8 @@
  * `writ chain verify` reports such a row as `CHAIN_ROW_MISMATCH`. SQLite and PostgreSQL
  * rows are held to the same comparison.
  */
-import { canonicalize, decodeJws, tokenDigest } from '@writ/verify'
+import { tokenDigest } from '@writ/verify'
+import { canonicalize, decodeJws } from '@writ/verify/internal'
 import Database from 'better-sqlite3'
 import type pg from 'pg'
 

@@ -1,5 +1,4 @@
 import {
-  bestEffortDigest,
   canonicalArgs,
   createKeySet,
   digestOf,
@@ -11,6 +10,7 @@ import {
   verifyReceipt,
   WritError,
 } from '@writ/verify'
+import { bestEffortDigest } from '@writ/verify/internal'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { escapeActionName } from './action-name-escape.js'

@@ -1,7 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { base64UrlEncode, sha256, WritError } from '@writ/verify'
+import { WritError } from '@writ/verify'
+import { base64UrlEncode, sha256 } from '@writ/verify/internal'
 import { afterEach, describe, expect, it } from 'vitest'
 import { generateSigningKey, loadSigningKey, parseSigningKey } from './keys.js'
 

@@ -1,14 +1,8 @@
 /**
  * Private signing keys: generating, validating and loading Ed25519 JWKs.
  */
-import {
-  base64UrlDecode,
-  base64UrlEncode,
-  jwkThumbprint,
-  type KeyStatus,
-  type PublicJwk,
-  WritError,
-} from '@writ/verify'
+import { jwkThumbprint, type KeyStatus, type PublicJwk, WritError } from '@writ/verify'
+import { base64UrlDecode, base64UrlEncode } from '@writ/verify/internal'
 import { publicKeyFromSeed } from './signer.js'
 
 /** An Ed25519 private key as an OKP JWK (RFC 8037): the public members plus the seed `d`. */

@@ -3,14 +3,13 @@
  * embedded gates that keep nothing, and as the reference the conformance suite pins.
  */
 import {
-  base64UrlDecode,
   type Digest,
   type ReceiptClaims,
   type ReplayCache,
   tokenDigest,
-  utf8Decode,
   WritError,
 } from '@writ/verify'
+import { base64UrlDecode, utf8Decode } from '@writ/verify/internal'
 import type {
   AppendContext,
   AppendOptions,

@@ -1,4 +1,4 @@
-import { base64UrlDecode, utf8Decode } from '@writ/verify'
+import { base64UrlDecode, utf8Decode } from '@writ/verify/internal'
 import { describe, expect, it } from 'vitest'
 import { createKeyRing } from './key-ring.js'
 import { generateSigningKey } from './keys.js'

@@ -2,17 +2,16 @@
  * Encodes and signs receipts and checkpoints as compact JWS, byte for byte as the
  * receipt spec says: a fixed protected header per key and claims in a fixed order.
  */
-import {
-  base64UrlEncode,
-  type ChainLink,
-  type CheckpointClaims,
-  type DecisionKind,
-  type Digest,
-  deepFreeze,
-  type HttpBinding,
-  type JsonObject,
-  type ReceiptClaims,
+import type {
+  ChainLink,
+  CheckpointClaims,
+  DecisionKind,
+  Digest,
+  HttpBinding,
+  JsonObject,
+  ReceiptClaims,
 } from '@writ/verify'
+import { base64UrlEncode, deepFreeze } from '@writ/verify/internal'
 import type { Signer } from './signer.js'
 
 /** `typ` of a receipt's protected header. */

@@ -1,5 +1,4 @@
 import {
-  base64UrlEncode,
   type CanonicalArgs,
   canonicalArgs,
   checkPermit,
@@ -8,7 +7,6 @@ import {
   type HttpRequestInput,
   type HttpRequestView,
   httpRequestView,
-  isKeySet,
   type JwkSet,
   type KeySet,
   type ReceiptClaims,
@@ -17,6 +15,7 @@ import {
   WritError,
   type WritErrorCode,
 } from '@writ/verify'
+import { base64UrlEncode, isKeySet } from '@writ/verify/internal'
 import { guardAction, issuedPermits, wrapAction } from './gate-helpers.js'
 import { defaultHttpAction } from './http-action-name.js'
 import type { ActionRequest, Decision, Gate, InputProblem, PermitDecision } from './types.js'

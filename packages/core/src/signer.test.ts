@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto'
-import { base64UrlDecode, base64UrlEncode, bytesToHex, hexToBytes } from '@writ/verify'
+import { base64UrlDecode, base64UrlEncode, bytesToHex, hexToBytes } from '@writ/verify/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { generateSigningKey, parseSigningKey } from './keys.js'

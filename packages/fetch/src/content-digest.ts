@@ -1,4 +1,4 @@
-import { sha256 } from '@writ/verify'
+import { sha256 } from '@writ/verify/internal'
 
 /**
  * The RFC 9530 `Content-Digest` field value for bytes: `sha-256=:<base64>:`.

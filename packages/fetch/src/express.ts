@@ -3,7 +3,8 @@
  * from Express.
  */
 
-import { checkOrigin, WritError } from '@writ/verify'
+import { WritError } from '@writ/verify'
+import { checkOrigin } from '@writ/verify/internal'
 import type {
   Request as ExpressRequest,
   Response as ExpressResponse,

@@ -3,7 +3,7 @@
  * handlers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { checkOrigin } from '@writ/verify'
+import { checkOrigin } from '@writ/verify/internal'
 import { incomingOfNode, writeWebResponse } from './node-request.js'
 import {
   createReceiptCheck,

@@ -1,9 +1,7 @@
 import {
-  checkOrigin,
   createKeySet,
   createMemoryReplayCache,
   type HttpRequestView,
-  isKeySet,
   type KeySet,
   type KeySetInput,
   type ReplayCache,
@@ -12,6 +10,7 @@ import {
   verifyPermit,
   WritError,
 } from '@writ/verify'
+import { checkOrigin, isKeySet } from '@writ/verify/internal'
 import { contentDigestMatches } from './content-digest.js'
 import { allowListedHeaders, defaultActionName, type HeaderAllowList } from './http-action.js'
 import { problemResponse, problemType, type WritProblem } from './problem.js'

@@ -5,13 +5,8 @@
  * signature, so the columns are compared with the token and never served on their own.
  */
 import type { StoredReceipt } from '@writ/core'
-import {
-  canonicalize,
-  type KeySet,
-  type ReceiptClaims,
-  verifyReceipt,
-  WritError,
-} from '@writ/verify'
+import { type KeySet, type ReceiptClaims, verifyReceipt, WritError } from '@writ/verify'
+import { canonicalize } from '@writ/verify/internal'
 
 /** A stored receipt as served: the token, and the claims read from it after verifying it. */
 export interface ReceiptView {

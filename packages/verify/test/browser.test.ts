@@ -20,7 +20,14 @@ let bundle: string
 
 beforeAll(async () => {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
+    // The public entry and the ones this test reaches into (hex, raw Ed25519, the backend)
+    stdin: {
+      contents: ['./index.ts', './internal.ts', './testing.ts']
+        .map((entry) => `export * from '${entry}'`)
+        .join('\n'),
+      resolveDir: fileURLToPath(new URL('../src/', import.meta.url)),
+      loader: 'ts',
+    },
     bundle: true,
     platform: 'browser',
     format: 'iife',

@@ -4,23 +4,21 @@
  * the published public keys alone, strict Ed25519 on WebCrypto (or the portable noble
  * code), never by asking the server.
  */
+import { type JwkSet, verifyChain, verifyCheckpoint, verifyReceipt, WritError } from '@writ/verify'
 import {
   base64UrlDecode,
   base64UrlEncode,
-  type Ed25519Backend,
-  getEd25519Backend,
   hexToBytes,
-  isEd25519BackendAvailable,
-  type JwkSet,
-  setEd25519Backend,
   utf8Decode,
   utf8Encode,
-  verifyChain,
-  verifyCheckpoint,
   verifyEd25519,
-  verifyReceipt,
-  WritError,
-} from '@writ/verify'
+} from '@writ/verify/internal'
+import {
+  type Ed25519Backend,
+  getEd25519Backend,
+  isEd25519BackendAvailable,
+  setEd25519Backend,
+} from '@writ/verify/testing'
 
 /** A verification outcome the page can show. */
 export type Verdict =

@@ -8,7 +8,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createReceiptGuard, type ReceiptGuardResult } from '@writ/fetch/receiver'
-import { decodeJws, type JwkSet, type ReceiptClaims, WritError } from '@writ/verify'
+import { type JwkSet, type ReceiptClaims, WritError } from '@writ/verify'
+import { decodeJws } from '@writ/verify/internal'
 import { actionServedAt, type ServiceName } from '../routes.js'
 
 /** The most body bytes a demo service reads. */

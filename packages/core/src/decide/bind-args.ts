@@ -4,7 +4,6 @@
  * itself (spec section 10), never taken beside it.
  */
 import {
-  bestEffortDigest,
   canonicalArgs,
   type Digest,
   digestOf,
@@ -14,6 +13,7 @@ import {
   type JsonLimits,
   type JsonObject,
 } from '@writ/verify'
+import { bestEffortDigest } from '@writ/verify/internal'
 import type { InputProblem } from '../types.js'
 import { problemOf } from './signable.js'
 

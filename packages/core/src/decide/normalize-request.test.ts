@@ -1,4 +1,5 @@
-import { digestOf, type HttpRequestInput, utf8Encode } from '@writ/verify'
+import { digestOf, type HttpRequestInput } from '@writ/verify'
+import { utf8Encode } from '@writ/verify/internal'
 import { describe, expect, it } from 'vitest'
 import { escapeActionName } from '../action-name-escape.js'
 import { type NormalizeSettings, normalizeRequest } from './normalize-request.js'

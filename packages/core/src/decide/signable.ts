@@ -2,7 +2,8 @@
  * What the gate signs as given: the checks every string member of a request and every
  * configured name pass before it goes into a receipt, and how a refused input is told.
  */
-import { findLoneSurrogate, WritError } from '@writ/verify'
+import { WritError } from '@writ/verify'
+import { findLoneSurrogate } from '@writ/verify/internal'
 import type { InputProblem } from '../types.js'
 
 /** A string of 1 to `max` UTF-16 code units. */

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { canonicalize, digestOf, WritError } from '@writ/verify'
+import { digestOf, WritError } from '@writ/verify'
+import { canonicalize } from '@writ/verify/internal'
 import { describe, expect, it } from 'vitest'
 import { compilePolicy, loadPolicyFile } from './compile-policy.js'
 

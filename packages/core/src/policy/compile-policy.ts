@@ -1,4 +1,5 @@
-import { canonicalize, type Digest, deepFreeze, digestOf, type JsonValue } from '@writ/verify'
+import { type Digest, digestOf, type JsonValue } from '@writ/verify'
+import { canonicalize, deepFreeze } from '@writ/verify/internal'
 import type { z } from 'zod'
 import type { ExpressionLimits } from './cel.js'
 import { PolicyEvaluator } from './evaluate.js'

@@ -1,4 +1,5 @@
-import { type JsonValue, parseJson, WritError } from '@writ/verify'
+import { type JsonValue, WritError } from '@writ/verify'
+import { parseJson } from '@writ/verify/internal'
 import { isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml'
 import { formatPath, type PolicyProblem } from './policy-problem.js'
 

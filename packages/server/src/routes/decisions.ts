@@ -1,5 +1,6 @@
 import type { ActionRequest, Decision } from '@writ/core'
-import { type JsonObject, parseJson, WritError } from '@writ/verify'
+import { type JsonObject, WritError } from '@writ/verify'
+import { parseJson } from '@writ/verify/internal'
 import type { Hono } from 'hono'
 import type { LimitRefusal } from '../agent-limits.js'
 import type { AgentCredential } from '../credentials.js'
