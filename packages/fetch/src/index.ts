@@ -1,7 +1,12 @@
+/**
+ * `@writ/fetch`: a gated `fetch` that asks a Writ gate before each request and sends the
+ * receipt with it, and the receiving side that checks that receipt.
+ *
+ * @packageDocumentation
+ */
+
 // The sending side: a gated fetch
 
-// Wire helpers
-export { contentDigestMatches, contentDigestOf } from './content-digest.js'
 export {
   createGatedFetch,
   type FetchFunction,
@@ -11,19 +16,8 @@ export {
   refusalProblem,
 } from './gated-fetch.js'
 export { defaultActionName, type HeaderAllowList, type HttpActionInput } from './http-action.js'
-export { PROBLEM_CONTENT_TYPE, problemType, type WritProblem } from './problem.js'
-export { DEFAULT_MAX_BODY_BYTES } from './read-body.js'
-// The receiving side (also at `@writ/fetch/receiver`; framework middleware at
-// `@writ/fetch/hono`, `@writ/fetch/express` and `@writ/fetch/node`)
-export {
-  createReceiptGuard,
-  type ReceiptGuard,
-  type ReceiptGuardFailure,
-  type ReceiptGuardOptions,
-  type ReceiptGuardResult,
-  type ReceiptGuardSuccess,
-  receiverProblem,
-  receiverStatusOf,
-  requestWithBody,
-  withReceiptGuard,
-} from './receipt-guard.js'
+
+// The receiving side and the wire helpers, as `@writ/fetch/receiver` exports them
+// (framework middleware at `@writ/fetch/hono`, `@writ/fetch/express` and `@writ/fetch/node`)
+
+export * from './receiver.js'

@@ -1,12 +1,12 @@
 /**
  * `@writ/fetch/receiver`: the receiving side for Fetch-API servers. Needs only the
  * authority's public keys.
+ *
+ * @packageDocumentation
  */
 
-// Wire helpers
-export { contentDigestMatches, contentDigestOf } from './content-digest.js'
-export { PROBLEM_CONTENT_TYPE, type WritProblem } from './problem.js'
 // The guard
+
 export {
   createReceiptGuard,
   type ReceiptGuard,
@@ -19,3 +19,9 @@ export {
   requestWithBody,
   withReceiptGuard,
 } from './receipt-guard.js'
+
+// Wire helpers both sides use: content digests, problem details, the body limit
+
+export { contentDigestMatches, contentDigestOf } from './content-digest.js'
+export { PROBLEM_CONTENT_TYPE, problemType, type WritProblem } from './problem.js'
+export { DEFAULT_MAX_BODY_BYTES } from './read-body.js'
