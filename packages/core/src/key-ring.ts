@@ -86,6 +86,36 @@ function listKeys(value: unknown): unknown[] {
   return [value]
 }
 
+/** The one active entry of a ring; every kid appears once. */
+function onlyActiveEntry(entries: readonly Entry[]): Entry {
+  const seen = new Set<string>()
+  for (const entry of entries) {
+    if (seen.has(entry.jwk.kid)) {
+      throw new WritError('KEY_INVALID', `The key ${entry.jwk.kid} appears twice in the ring.`, {
+        details: { kid: entry.jwk.kid },
+      })
+    }
+    seen.add(entry.jwk.kid)
+  }
+  const activeEntries = entries.filter((entry) => entry.publicJwk.status === 'active')
+  if (activeEntries.length === 0)
+    throw new WritError('KEY_MISSING', 'The key ring has no active key.')
+  if (activeEntries.length > 1) {
+    throw new WritError('KEY_INVALID', 'The key ring has more than one active key.', {
+      details: { kids: activeEntries.map((entry) => entry.jwk.kid) },
+    })
+  }
+  return activeEntries[0]!
+}
+
+function graceSecondsOf(options: { readonly graceSeconds?: number }): number {
+  const grace = options.graceSeconds ?? 0
+  if (!Number.isSafeInteger(grace) || grace < 0) {
+    throw new WritError('KEY_INVALID', 'graceSeconds must be a whole number of seconds, 0 or more.')
+  }
+  return grace
+}
+
 /**
  * Builds a key ring from one key, a list of keys, or a persisted {@link KeyRingDocument}.
  * Exactly one key must be active (status `active` or absent): `KEY_MISSING` when none
@@ -105,24 +135,7 @@ export function createKeyRing(
   const backend = options.backend
   const clock = options.clock ?? Date.now
   let entries = listKeys(keys).map((key) => toEntry(key, backend))
-  const seen = new Set<string>()
-  for (const entry of entries) {
-    if (seen.has(entry.jwk.kid)) {
-      throw new WritError('KEY_INVALID', `The key ${entry.jwk.kid} appears twice in the ring.`, {
-        details: { kid: entry.jwk.kid },
-      })
-    }
-    seen.add(entry.jwk.kid)
-  }
-  const activeEntries = entries.filter((entry) => entry.publicJwk.status === 'active')
-  if (activeEntries.length === 0)
-    throw new WritError('KEY_MISSING', 'The key ring has no active key.')
-  if (activeEntries.length > 1) {
-    throw new WritError('KEY_INVALID', 'The key ring has more than one active key.', {
-      details: { kids: activeEntries.map((entry) => entry.jwk.kid) },
-    })
-  }
-  let active = activeEntries[0]!
+  let active = onlyActiveEntry(entries)
 
   const ring: KeyRing = {
     get active() {
@@ -132,13 +145,7 @@ export function createKeyRing(
       return entries.find((entry) => entry.jwk.kid === kid)?.signer
     },
     rotate(rotateOptions = {}) {
-      const grace = rotateOptions.graceSeconds ?? 0
-      if (!Number.isSafeInteger(grace) || grace < 0) {
-        throw new WritError(
-          'KEY_INVALID',
-          'graceSeconds must be a whole number of seconds, 0 or more.',
-        )
-      }
+      const grace = graceSecondsOf(rotateOptions)
       const now = Math.floor(clock() / 1000)
       const next = toEntry(generateSigningKey({ nbf: now }), backend)
       entries = entries.map((entry) =>

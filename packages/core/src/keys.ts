@@ -108,6 +108,23 @@ export interface ParsedSigningKey {
   readonly publicJwk: PublicJwk
 }
 
+/** The optional members a signing JWK may carry, each with only its allowed values. */
+function checkOptionalMembers(jwk: Record<string, unknown>): void {
+  if (jwk['use'] !== undefined && jwk['use'] !== 'sig') {
+    throw new WritError('KEY_INVALID', "The key's use must be sig.", { details: { member: 'use' } })
+  }
+  if (jwk['alg'] !== undefined && jwk['alg'] !== 'EdDSA') {
+    throw new WritError('KEY_INVALID', "The key's alg must be EdDSA.", {
+      details: { member: 'alg' },
+    })
+  }
+  if (jwk['status'] !== undefined && !statuses.has(jwk['status'])) {
+    throw new WritError('KEY_INVALID', "The key's status must be active, retired or revoked.", {
+      details: { member: 'status' },
+    })
+  }
+}
+
 /**
  * Checks a private JWK and returns its seed and public half. Throws `KEY_MISSING` when
  * there is no key and `KEY_INVALID` when the material is wrong: another key type or
@@ -146,19 +163,7 @@ export function parseSigningKey(value: unknown): ParsedSigningKey {
       details: { member: 'kid' },
     })
   }
-  if (jwk['use'] !== undefined && jwk['use'] !== 'sig') {
-    throw new WritError('KEY_INVALID', "The key's use must be sig.", { details: { member: 'use' } })
-  }
-  if (jwk['alg'] !== undefined && jwk['alg'] !== 'EdDSA') {
-    throw new WritError('KEY_INVALID', "The key's alg must be EdDSA.", {
-      details: { member: 'alg' },
-    })
-  }
-  if (jwk['status'] !== undefined && !statuses.has(jwk['status'])) {
-    throw new WritError('KEY_INVALID', "The key's status must be active, retired or revoked.", {
-      details: { member: 'status' },
-    })
-  }
+  checkOptionalMembers(jwk)
   const nbf = jwk['nbf'] === undefined ? undefined : checkTime(jwk['nbf'], 'nbf')
   const exp = jwk['exp'] === undefined ? undefined : checkTime(jwk['exp'], 'exp')
   const status = (jwk['status'] ?? 'active') as KeyStatus
