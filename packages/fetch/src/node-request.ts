@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { WritError } from '@writ/verify'
-import { concatBytes } from './read-body.js'
+import { concatBytes } from '@writ/verify/internal'
 import type { IncomingRequest } from './receipt-guard.js'
 
 /**

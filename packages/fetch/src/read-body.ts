@@ -1,4 +1,5 @@
 import { WritError } from '@writ/verify'
+import { concatBytes } from '@writ/verify/internal'
 
 /** The default most bytes a body may have before Writ refuses to hash it: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -57,16 +58,4 @@ export async function readBodyBytes(
     chunks.push(chunk)
   }
   return concatBytes(chunks, total)
-}
-
-/** Joins chunks into one array of `total` bytes. */
-export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0]
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
 }

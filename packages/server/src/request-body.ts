@@ -1,4 +1,5 @@
 import { WritError } from '@writ/verify'
+import { concatBytes } from '@writ/verify/internal'
 
 /**
  * Reads a request body as it streams in and stops at `maxBytes`: a body over the
@@ -30,11 +31,5 @@ export async function readBodyWithin(request: Request, maxBytes: number): Promis
     }
     chunks.push(value)
   }
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
+  return concatBytes(chunks, total)
 }

@@ -22,11 +22,7 @@ export async function verifyCheckpoint(
   token: string,
   keys: KeySet | KeySetInput,
 ): Promise<VerifiedCheckpoint> {
-  const signed = await verifySignedToken(token, keys, 'writ-checkpoint+jwt')
-  return Object.freeze({
-    token,
-    header: signed.header,
-    claims: checkCheckpointClaims(signed.claims),
-    key: signed.key,
-  })
+  return Object.freeze(
+    await verifySignedToken(token, keys, 'writ-checkpoint+jwt', checkCheckpointClaims),
+  )
 }

@@ -181,3 +181,15 @@ export function bytesEqual(left: Uint8Array, right: Uint8Array): boolean {
   for (let index = 0; index < left.length; index++) difference |= left[index]! ^ right[index]!
   return difference === 0
 }
+
+/** Joins byte chunks into one array of `total` bytes (one chunk is returned as it is). */
+export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0]
+  const bytes = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
+}

@@ -15,6 +15,7 @@ export {
   base64UrlEncode,
   bytesEqual,
   bytesToHex,
+  concatBytes,
   findLoneSurrogate,
   hexToBytes,
   utf8ByteLength,

@@ -36,12 +36,6 @@ export async function verifyReceipt(
   token: string,
   keys: KeySet | KeySetInput,
 ): Promise<VerifiedReceipt> {
-  const signed = await verifySignedToken(token, keys, 'writ-receipt+jwt')
-  return Object.freeze({
-    token,
-    header: signed.header,
-    claims: checkReceiptClaims(signed.claims),
-    key: signed.key,
-    digest: tokenDigest(token),
-  })
+  const verified = await verifySignedToken(token, keys, 'writ-receipt+jwt', checkReceiptClaims)
+  return Object.freeze({ ...verified, digest: tokenDigest(token) })
 }

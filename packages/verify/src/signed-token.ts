@@ -4,11 +4,12 @@ import { decodeJws, requireTokenType, type WritTokenType } from './jws.js'
 import { type KeySet, type KeySetInput, toKeySet } from './key-set.js'
 import type { JsonObject, PublicJwk, WritHeader } from './types.js'
 
-/** A token whose header, key and signature have been checked; its claims not yet. */
-export interface SignedToken {
+/** A token whose header, key, signature and claims have been checked. */
+export interface SignedToken<Claims> {
+  /** The compact token, as given. */
+  readonly token: string
   readonly header: WritHeader
-  /** The claims as decoded: strict JSON, not yet checked against a schema. */
-  readonly claims: Readonly<JsonObject>
+  readonly claims: Claims
   /** The trusted key that signed it. */
   readonly key: PublicJwk
 }
@@ -21,16 +22,18 @@ const TOKEN_NAMES: Readonly<Record<WritTokenType, string>> = {
 /**
  * The steps receipts and checkpoints share (spec section 8): decode the compact JWS,
  * require the `typ`, resolve the key from the trusted set at the token's `iat`, check the
- * strict Ed25519 signature. The caller checks the claims.
+ * strict Ed25519 signature, then check the claims with `checkClaims`.
  *
  * @throws WritError `MALFORMED`, `HEADER_INVALID`, `KEY_UNKNOWN`, `KEY_WEAK`, `KEY_REVOKED`,
- *   `KEY_NOT_VALID_AT_TIME` or `SIGNATURE_INVALID`, in that order.
+ *   `KEY_NOT_VALID_AT_TIME`, `SIGNATURE_INVALID` or (from `checkClaims`) `CLAIMS_INVALID`,
+ *   in that order.
  */
-export async function verifySignedToken(
+export async function verifySignedToken<Claims>(
   token: string,
   keys: KeySet | KeySetInput,
   typ: WritTokenType,
-): Promise<SignedToken> {
+  checkClaims: (claims: Readonly<JsonObject>) => Claims,
+): Promise<SignedToken<Claims>> {
   const keySet = toKeySet(keys)
   const decoded = decodeJws(token)
   requireTokenType(decoded, typ)
@@ -42,5 +45,5 @@ export async function verifySignedToken(
       { details: { kid: decoded.header.kid } },
     )
   }
-  return { header: decoded.header, claims: decoded.claims, key: trusted.jwk }
+  return { token, header: decoded.header, claims: checkClaims(decoded.claims), key: trusted.jwk }
 }
