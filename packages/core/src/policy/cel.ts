@@ -162,64 +162,75 @@ function inspect(
   overArgs: boolean,
 ): void {
   if (node.op === 'id' && node.args === 'now') found.usesNow = true
-  let nextDepth = depth
-  let nextOverArgs = overArgs
   if (node.op === 'in' && overArgs && readsArgs((node.args as readonly unknown[])[1])) {
-    found.warnings.push({
-      message: QUADRATIC_IN,
-      ...(node.start === undefined ? {} : { offset: node.start }),
-    })
+    warnAt(found, QUADRATIC_IN, node.start)
   }
   if (node.op === 'rcall' || node.op === 'call') {
     const parts = node.args as readonly unknown[]
     const name = parts[0]
-    if (name === 'matches') {
-      const callArguments = (node.op === 'rcall' ? parts[2] : parts[1]) as readonly unknown[]
-      const pattern = callArguments[callArguments.length - 1]
-      if (!isAst(pattern) || pattern.op !== 'value' || typeof pattern.args !== 'string') {
-        fail('POLICY_UNSAFE', location, 'matches() needs a string literal pattern', node.start)
-      }
-      const verdict = analyzeRegex(pattern.args as string)
-      if (!verdict.safe)
-        fail(
-          'POLICY_UNSAFE',
-          location,
-          `unsafe matches() pattern: ${verdict.reason}`,
-          pattern.start,
-        )
-    }
+    if (name === 'matches') checkMatches(node, parts, location)
     if (node.op === 'rcall' && typeof name === 'string' && MACROS.has(name)) {
-      nextDepth = depth + 1
-      if (nextDepth > MAX_MACRO_NESTING) {
-        fail(
-          'POLICY_UNSAFE',
-          location,
-          `comprehension macros may nest at most ${MAX_MACRO_NESTING} deep`,
-          node.start,
-        )
-      }
-      const receiverReadsArgs = readsArgs(parts[1])
-      if (overArgs && receiverReadsArgs) {
-        found.warnings.push({
-          message: QUADRATIC_MACRO,
-          ...(node.start === undefined ? {} : { offset: node.start }),
-        })
-      }
-      if (isAst(parts[1])) inspect(parts[1], location, nextDepth, found, overArgs)
-      nextOverArgs = overArgs || receiverReadsArgs
-      const visitBody = (value: unknown): void => {
-        if (isAst(value)) inspect(value, location, nextDepth, found, nextOverArgs)
-        else if (Array.isArray(value)) for (const item of value) visitBody(item)
-      }
-      visitBody(parts[2])
+      inspectMacro(node, parts, location, depth, found, overArgs)
       return
     }
   }
-  const visit = (value: unknown): void => {
-    if (isAst(value)) inspect(value, location, nextDepth, found, nextOverArgs)
-    else if (Array.isArray(value)) for (const item of value) visit(item)
+  inspectChildren(node.args, location, depth, found, overArgs)
+}
+
+function inspectChildren(
+  value: unknown,
+  location: ExpressionLocation,
+  depth: number,
+  found: Findings,
+  overArgs: boolean,
+): void {
+  if (isAst(value)) inspect(value, location, depth, found, overArgs)
+  else if (Array.isArray(value))
+    for (const item of value) inspectChildren(item, location, depth, found, overArgs)
+}
+
+function warnAt(found: Findings, message: string, offset: number | undefined): void {
+  found.warnings.push({ message, ...(offset === undefined ? {} : { offset }) })
+}
+
+/** `matches()` takes only a string literal pattern that is safe to run. */
+function checkMatches(
+  node: AstLike,
+  parts: readonly unknown[],
+  location: ExpressionLocation,
+): void {
+  const callArguments = (node.op === 'rcall' ? parts[2] : parts[1]) as readonly unknown[]
+  const pattern = callArguments[callArguments.length - 1]
+  if (!isAst(pattern) || pattern.op !== 'value' || typeof pattern.args !== 'string') {
+    fail('POLICY_UNSAFE', location, 'matches() needs a string literal pattern', node.start)
   }
-  visit(node.args)
+  const verdict = analyzeRegex(pattern.args as string)
+  if (!verdict.safe)
+    fail('POLICY_UNSAFE', location, `unsafe matches() pattern: ${verdict.reason}`, pattern.start)
+}
+
+/** A comprehension macro: one level deeper; its body iterates arguments when its receiver reads them. */
+function inspectMacro(
+  node: AstLike,
+  parts: readonly unknown[],
+  location: ExpressionLocation,
+  depth: number,
+  found: Findings,
+  overArgs: boolean,
+): void {
+  const nextDepth = depth + 1
+  if (nextDepth > MAX_MACRO_NESTING) {
+    fail(
+      'POLICY_UNSAFE',
+      location,
+      `comprehension macros may nest at most ${MAX_MACRO_NESTING} deep`,
+      node.start,
+    )
+  }
+  const receiverReadsArgs = readsArgs(parts[1])
+  if (overArgs && receiverReadsArgs) warnAt(found, QUADRATIC_MACRO, node.start)
+  if (isAst(parts[1])) inspect(parts[1], location, nextDepth, found, overArgs)
+  inspectChildren(parts[2], location, nextDepth, found, overArgs || receiverReadsArgs)
 }
 
 type Evaluator = (activation: ConditionActivation) => unknown

@@ -1,6 +1,6 @@
 import { type JsonValue, WritError } from '@writ/verify'
 import { parseJson } from '@writ/verify/internal'
-import { isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml'
+import { type Document, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml'
 import { formatPath, type PolicyProblem } from './policy-problem.js'
 
 /** The formats a policy can be written in. */
@@ -34,16 +34,24 @@ export function detectFormat(
  * keys, and values JSON cannot hold (non-finite numbers).
  */
 export function parseSource(text: string, format: PolicyFormat): ParsedSource {
-  const problems: PolicyProblem[] = []
-  const lineCounter = new LineCounter()
-  const noLocation = () => undefined
   if (text.length > MAX_POLICY_TEXT_LENGTH) {
-    problems.push({ path: '', message: `policy text exceeds ${MAX_POLICY_TEXT_LENGTH} characters` })
-    return { model: undefined, problems, locate: noLocation }
+    const message = `policy text exceeds ${MAX_POLICY_TEXT_LENGTH} characters`
+    return unread([{ path: '', message }])
   }
-
   if (format === 'json') return parseJsonSource(text)
+  return parseYamlSource(text)
+}
 
+const noLocation = () => undefined
+
+function unread(problems: PolicyProblem[]): ParsedSource {
+  return { model: undefined, problems, locate: noLocation }
+}
+
+type Position = { line: number; column: number }
+
+function parseYamlSource(text: string): ParsedSource {
+  const lineCounter = new LineCounter()
   const document = parseDocument(text, {
     version: '1.2',
     schema: 'core',
@@ -52,26 +60,36 @@ export function parseSource(text: string, format: PolicyFormat): ParsedSource {
     prettyErrors: false,
     lineCounter,
   })
-  const position = (offset: number) => {
+  const position = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset)
     return { line, column: col }
   }
-  for (const issue of [...document.errors, ...document.warnings]) {
-    problems.push({
-      path: '',
-      message: issue.message.split('\n')[0] ?? issue.code,
-      ...position(issue.pos[0]),
-    })
-  }
-  if (problems.length > 0) return { model: undefined, problems, locate: noLocation }
+  const problems: PolicyProblem[] = [...document.errors, ...document.warnings].map((issue) => ({
+    path: '',
+    message: issue.message.split('\n')[0] ?? issue.code,
+    ...position(issue.pos[0]),
+  }))
+  if (problems.length > 0) return unread(problems)
+  problems.push(...yamlShapeProblems(document, position))
+  if (problems.length > 0) return unread(problems)
+  const model: unknown = document.toJS({ maxAliasCount: 0 })
+  const locate = (path: readonly PropertyKey[]) => locateIn(document, path, position)
+  checkJsonModel(model, [], problems, locate)
+  return { model: problems.length === 0 ? (model as JsonValue) : undefined, problems, locate }
+}
 
+/** Aliases and keys that are not strings: YAML a policy may not use. */
+function yamlShapeProblems(
+  document: Document,
+  position: (offset: number) => Position,
+): PolicyProblem[] {
+  const problems: PolicyProblem[] = []
+  const locateNode = (node: unknown): Partial<Position> =>
+    isNode(node) && node.range !== undefined && node.range !== null ? position(node.range[0]) : {}
   visit(document, {
     Alias(_key, node) {
-      problems.push({
-        path: '',
-        message: 'YAML aliases are not allowed in a policy',
-        ...locateNode(node),
-      })
+      const message = 'YAML aliases are not allowed in a policy'
+      problems.push({ path: '', message, ...locateNode(node) })
     },
     Pair(_key, pair) {
       if (!isScalar(pair.key) || typeof pair.key.value !== 'string') {
@@ -83,31 +101,23 @@ export function parseSource(text: string, format: PolicyFormat): ParsedSource {
       }
     },
   })
-  function locateNode(node: unknown): { line?: number; column?: number } {
-    if (isNode(node) && node.range !== undefined && node.range !== null)
-      return position(node.range[0])
-    return {}
-  }
-  if (problems.length > 0) return { model: undefined, problems, locate: noLocation }
+  return problems
+}
 
-  const model: unknown = document.toJS({ maxAliasCount: 0 })
-  const locate = (path: readonly PropertyKey[]) => {
-    for (let length = path.length; length >= 0; length--) {
-      const node = document.getIn(path.slice(0, length) as unknown[], true)
-      if (isNode(node) && node.range) return position(node.range[0])
-      if (
-        length === 0 &&
-        document.contents &&
-        isNode(document.contents) &&
-        document.contents.range
-      ) {
-        return position(document.contents.range[0])
-      }
+/** The position of the node at `path`, or of its nearest existing parent. */
+function locateIn(
+  document: Document,
+  path: readonly PropertyKey[],
+  position: (offset: number) => Position,
+): Position | undefined {
+  for (let length = path.length; length >= 0; length--) {
+    const node = document.getIn(path.slice(0, length) as unknown[], true)
+    if (isNode(node) && node.range) return position(node.range[0])
+    if (length === 0 && document.contents && isNode(document.contents) && document.contents.range) {
+      return position(document.contents.range[0])
     }
-    return undefined
   }
-  checkJsonModel(model, [], problems, locate)
-  return { model: problems.length === 0 ? (model as JsonValue) : undefined, problems, locate }
+  return undefined
 }
 
 function checkJsonModel(
