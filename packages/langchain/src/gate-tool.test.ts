@@ -1,9 +1,9 @@
 import { ToolMessage } from '@langchain/core/messages'
 import { DynamicTool, tool } from '@langchain/core/tools'
+import { createPaymentsGate } from '@writ/core/testing'
 import { WritError } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { paymentsGate } from '../test/support.js'
 import { gateTool, gateTools } from './gate-tool.js'
 
 function recordingTransfer() {
@@ -22,7 +22,7 @@ function recordingTransfer() {
 describe('gateTool', () => {
   it('keeps the name, description and schema of the tool it gates', () => {
     const { transfer, schema } = recordingTransfer()
-    const gated = gateTool(paymentsGate(), transfer)
+    const gated = gateTool(createPaymentsGate(), transfer)
     expect(gated.name).toBe('payments.transfer')
     expect(gated.description).toBe('Transfer money to a payee.')
     expect(gated.schema).toBe(schema)
@@ -31,7 +31,7 @@ describe('gateTool', () => {
 
   it('with a ToolCall: runs on PERMIT and answers a refusal with an error ToolMessage', async () => {
     const { calls, transfer } = recordingTransfer()
-    const gated = gateTool(paymentsGate(), transfer)
+    const gated = gateTool(createPaymentsGate(), transfer)
     const permitted = await gated.invoke({
       type: 'tool_call',
       id: 'call_1',
@@ -59,7 +59,7 @@ describe('gateTool', () => {
 
   it('with plain args: returns the refusal JSON, or rejects when asked to', async () => {
     const { calls, transfer } = recordingTransfer()
-    const gate = paymentsGate()
+    const gate = createPaymentsGate()
     expect(await gateTool(gate, transfer).invoke({ to: 'alice', amount: 7 })).toBe(
       'sent 7 to alice',
     )
@@ -80,7 +80,7 @@ describe('gateTool', () => {
 
   it('routes the deprecated call() through the gate too', async () => {
     const { calls, transfer } = recordingTransfer()
-    const text = await gateTool(paymentsGate(), transfer).call({ to: 'mallory', amount: 1 })
+    const text = await gateTool(createPaymentsGate(), transfer).call({ to: 'mallory', amount: 1 })
     expect(JSON.parse(text as string)).toMatchObject({ decision: 'DENY' })
     expect(calls).toEqual([])
   })
@@ -95,7 +95,7 @@ describe('gateTool', () => {
         return `found ${input}`
       },
     })
-    const gated = gateTool(paymentsGate(), lookup)
+    const gated = gateTool(createPaymentsGate(), lookup)
     expect(await gated.invoke('alice')).toBe('found alice')
     expect(seen).toEqual(['alice'])
   })
@@ -113,12 +113,12 @@ describe('gateTool', () => {
         schema: z.object({ to: z.string(), amount: z.number() }),
       },
     )
-    const [gated] = gateTools(paymentsGate(), [pay], {
+    const [gated] = gateTools(createPaymentsGate(), [pay], {
       actionName: (name) => (name === 'pay' ? 'payments.transfer' : undefined),
     })
     expect(gated?.name).toBe('pay')
     expect(await gated?.invoke({ to: 'bob', amount: 3 })).toBe('ok')
-    const unmapped = await gateTool(paymentsGate(), pay).invoke({ to: 'bob', amount: 3 })
+    const unmapped = await gateTool(createPaymentsGate(), pay).invoke({ to: 'bob', amount: 3 })
     expect(JSON.parse(unmapped as string)).toMatchObject({ decision: 'SILENCE' })
     expect(calls).toEqual([{ to: 'bob', amount: 3 }])
   })
@@ -132,7 +132,7 @@ describe('gateTool', () => {
       },
       { name: 'constructor', description: 'x', schema: z.object({}) },
     )
-    const text = await gateTool(paymentsGate(), named, { actionName: {} }).invoke({})
+    const text = await gateTool(createPaymentsGate(), named, { actionName: {} }).invoke({})
     expect(JSON.parse(text as string)).toMatchObject({ decision: 'SILENCE' })
     expect(calls).toEqual([])
   })
@@ -149,8 +149,8 @@ describe('gateTool', () => {
         schema: z.object({ to: z.string(), amount: z.number() }),
       },
     )
-    await expect(gateTool(paymentsGate(), failing).invoke({ to: 'alice', amount: 1 })).rejects.toBe(
-      offline,
-    )
+    await expect(
+      gateTool(createPaymentsGate(), failing).invoke({ to: 'alice', amount: 1 }),
+    ).rejects.toBe(offline)
   })
 })

@@ -1,10 +1,12 @@
 import { HumanMessage, ToolMessage } from '@langchain/core/messages'
 import { tool } from '@langchain/core/tools'
+import type { LocalGate } from '@writ/core'
+import { createPaymentsGate } from '@writ/core/testing'
 import { canonicalArgs, createKeySet, verifyReceipt } from '@writ/verify'
 import { createAgent, createMiddleware } from 'langchain'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { modelProposing, paymentsGate, textOf, toolMessages } from '../test/support.js'
+import { modelProposing, textOf, toolMessages } from '../test/support.js'
 import { writMiddleware } from './middleware.js'
 
 function recordingTransfer(name = 'payments.transfer') {
@@ -35,7 +37,7 @@ const rewriter = createMiddleware({
 
 describe('writMiddleware in a real createAgent run', () => {
   it('runs the permitted call once with the bound args and refuses the denied one with a receipt', async () => {
-    const gate = paymentsGate()
+    const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
     const agent = createAgent({
       model: modelProposing([
@@ -72,7 +74,7 @@ describe('writMiddleware in a real createAgent run', () => {
   })
 
   it('placed first, with a rewriting middleware after it, still runs exactly the signed args', async () => {
-    const gate = paymentsGate()
+    const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
     const agent = createAgent({
       model: modelProposing([
@@ -89,7 +91,7 @@ describe('writMiddleware in a real createAgent run', () => {
   })
 
   it('placed last (the documented order), decides and signs what earlier middleware produced', async () => {
-    const gate = paymentsGate()
+    const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
     const agent = createAgent({
       model: modelProposing([
@@ -105,7 +107,7 @@ describe('writMiddleware in a real createAgent run', () => {
   })
 
   it('refuses duplicate keys it can see in the raw model output, without running the tool', async () => {
-    const gate = paymentsGate()
+    const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
     const agent = createAgent({
       model: modelProposing([
@@ -131,7 +133,7 @@ describe('writMiddleware in a real createAgent run', () => {
         { id: 'call_1', name: 'send money', argsText: '{"to":"alice","amount":5}' },
       ]),
       tools: [refusedRun.transfer],
-      middleware: [writMiddleware(paymentsGate())],
+      middleware: [writMiddleware(createPaymentsGate())],
     })
     const refusedState = await refusing.invoke({ messages: [new HumanMessage('pay')] })
     expect(refusedRun.calls).toEqual([])
@@ -145,7 +147,7 @@ describe('writMiddleware in a real createAgent run', () => {
       ]),
       tools: [mappedRun.transfer],
       middleware: [
-        writMiddleware(paymentsGate(), { actionName: { 'send money': 'payments.transfer' } }),
+        writMiddleware(createPaymentsGate(), { actionName: { 'send money': 'payments.transfer' } }),
       ],
     })
     await mapping.invoke({ messages: [new HumanMessage('pay')] })
@@ -160,7 +162,7 @@ describe('writMiddleware in a real createAgent run', () => {
       ]),
       tools: [transfer],
       middleware: [
-        writMiddleware(paymentsGate(), {
+        writMiddleware(createPaymentsGate(), {
           actionName: () => {
             throw new Error('mapping failed')
           },
@@ -179,7 +181,7 @@ describe('writMiddleware in a real createAgent run', () => {
   })
 
   it('never runs anything for a tool name the agent does not know', async () => {
-    const gate = paymentsGate()
+    const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
     const agent = createAgent({
       model: modelProposing([
@@ -203,7 +205,7 @@ describe('writMiddleware in a real createAgent run', () => {
         { id: 'call_2', name: 'payments.transfer', argsText: '{"to":7,"amount":5}' },
       ]),
       tools: [transfer],
-      middleware: [writMiddleware(paymentsGate())],
+      middleware: [writMiddleware(createPaymentsGate())],
     })
     const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
     expect(calls).toEqual([])
@@ -211,7 +213,7 @@ describe('writMiddleware in a real createAgent run', () => {
   })
 
   it('refuses to run when the schema would strip keys the receipt binds', async () => {
-    const gate = paymentsGate()
+    const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
     const agent = createAgent({
       model: modelProposing([
@@ -233,7 +235,7 @@ describe('writMiddleware in a real createAgent run', () => {
   })
 
   it('refuses to run when the schema would add defaults the receipt does not bind', async () => {
-    const gate = paymentsGate()
+    const gate = createPaymentsGate()
     const seen: unknown[] = []
     const transfer = tool(
       async (args) => {
@@ -278,7 +280,7 @@ describe('writMiddleware in a real createAgent run', () => {
   })
 })
 
-async function receiptsOf(gate: ReturnType<typeof paymentsGate>) {
+async function receiptsOf(gate: LocalGate) {
   const found = []
   for await (const receipt of gate.store.receipts(gate.chainId)) found.push(receipt)
   return found

@@ -1,11 +1,11 @@
 /**
  * Test support: a fake model turn that proposes tool calls the way ChatOpenAI reports
- * them (parsed `tool_calls`, and the raw argument text in `additional_kwargs`), real
- * gates, and helpers to read an agent's final messages.
+ * them (parsed `tool_calls`, and the raw argument text in `additional_kwargs`), and
+ * helpers to read an agent's final messages. Gates come from the payments fixture of
+ * `@writ/core/testing`.
  */
 import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
-import { compilePolicy, createGate, createMemoryStore, generateSigningKey } from '@writ/core'
 
 /** One proposed call: the tool name and the raw JSON text of its arguments. */
 export interface ProposedCall {
@@ -51,33 +51,4 @@ export function toolMessages(messages: readonly BaseMessage[]): Map<string, Tool
 /** The text content of a message. */
 export function textOf(message: ToolMessage): string {
   return typeof message.content === 'string' ? message.content : JSON.stringify(message.content)
-}
-
-export const paymentsPolicy = `
-writ: 1
-id: langchain-tests
-rules:
-  - id: small-transfers
-    effect: permit
-    actions: [payments.transfer]
-    when: args.amount <= 1000
-  - id: no-sanctioned
-    effect: deny
-    actions: [payments.*]
-    when: args.to == 'mallory'
-    reason: SANCTIONED_PAYEE
-  - id: lookups
-    effect: permit
-    actions: [accounts.lookup]
-`
-
-/** A real local gate with an in-memory store. */
-export function paymentsGate(policy = paymentsPolicy) {
-  return createGate({
-    policy: compilePolicy(policy, { source: 'langchain-tests.yaml' }),
-    keys: generateSigningKey(),
-    issuer: 'https://writ.test',
-    store: createMemoryStore(),
-    defaultAgent: 'langchain-test-agent',
-  })
 }

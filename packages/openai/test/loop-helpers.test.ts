@@ -1,10 +1,11 @@
 import { compilePolicy, createGate, generateSigningKey, type PermitDecision } from '@writ/core'
+import { createPaymentsGate } from '@writ/core/testing'
 import { createKeySet, verifyPermit } from '@writ/verify'
 import OpenAI from 'openai'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { handleChatToolCalls, handleResponseFunctionCalls } from '../src/index.js'
 import { type FakeOpenAIServer, startFakeOpenAIServer } from './fake-openai-server.js'
-import { clientFor, dotted, newGate, refusalIn, transferSchema } from './support.js'
+import { clientFor, dotted, refusalIn, transferSchema } from './support.js'
 
 let server: FakeOpenAIServer
 let client: OpenAI
@@ -48,7 +49,7 @@ const lookalikes = [
 
 describe('handleChatToolCalls', () => {
   it('answers every tool call id, runs only permitted calls, and the next request is accepted', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const { calls, handlers } = recordingHandlers()
     server.script({
       toolCalls: [
@@ -129,7 +130,7 @@ describe('handleChatToolCalls', () => {
       return 'sent'
     }
     const results = await handleChatToolCalls(
-      newGate(),
+      createPaymentsGate(),
       {
         tool_calls: [
           {
@@ -186,7 +187,7 @@ rules:
   it('refuses custom (non-function) tool calls and answers them too', async () => {
     const { calls, handlers } = recordingHandlers()
     const results = await handleChatToolCalls(
-      newGate(),
+      createPaymentsGate(),
       {
         tool_calls: [
           {
@@ -205,11 +206,11 @@ rules:
   })
 
   it('returns nothing for a message without tool calls, and rejects non-function handlers at once', async () => {
-    expect(await handleChatToolCalls(newGate(), { tool_calls: [] }, {})).toEqual([])
-    expect(await handleChatToolCalls(newGate(), {}, {})).toEqual([])
-    await expect(handleChatToolCalls(newGate(), {}, { bad: 'nope' as never })).rejects.toThrow(
-      TypeError,
-    )
+    expect(await handleChatToolCalls(createPaymentsGate(), { tool_calls: [] }, {})).toEqual([])
+    expect(await handleChatToolCalls(createPaymentsGate(), {}, {})).toEqual([])
+    await expect(
+      handleChatToolCalls(createPaymentsGate(), {}, { bad: 'nope' as never }),
+    ).rejects.toThrow(TypeError)
   })
 
   it('ignores handlers inherited through the prototype', async () => {
@@ -218,7 +219,7 @@ rules:
       () => unknown
     >
     const results = await handleChatToolCalls(
-      newGate(),
+      createPaymentsGate(),
       {
         tool_calls: [
           {
@@ -237,7 +238,7 @@ rules:
 
 describe('handleResponseFunctionCalls', () => {
   it('returns one function_call_output per call, runs only permitted calls, and the follow-up is accepted', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const { calls, handlers } = recordingHandlers()
     server.script({
       toolCalls: [
@@ -289,7 +290,7 @@ describe('handleResponseFunctionCalls', () => {
   })
 
   it('works statelessly too: the calls and their outputs go back in the input', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const { calls, handlers } = recordingHandlers()
     server.script({
       toolCalls: [
@@ -325,7 +326,7 @@ describe('handleResponseFunctionCalls', () => {
   it('names a namespaced call namespace.name, so it never reaches a plain handler of the same name', async () => {
     const { calls, handlers } = recordingHandlers()
     const outputs = await handleResponseFunctionCalls(
-      newGate(),
+      createPaymentsGate(),
       {
         output: [
           {

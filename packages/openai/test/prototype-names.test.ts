@@ -1,7 +1,8 @@
+import { createPaymentsGate } from '@writ/core/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { gateRunnableTools } from '../src/index.js'
 import { type FakeOpenAIServer, startFakeOpenAIServer } from './fake-openai-server.js'
-import { clientFor, dotted, newGate, transferSchema } from './support.js'
+import { clientFor, dotted, transferSchema } from './support.js'
 
 let server: FakeOpenAIServer
 
@@ -19,7 +20,7 @@ describe('runTools and tool names from Object.prototype', () => {
   it.each(['constructor', 'toString', '__proto__'])('never runs a tool for %s', async (name) => {
     const runs: unknown[] = []
     const tools = gateRunnableTools(
-      newGate(),
+      createPaymentsGate(),
       [
         {
           type: 'function',

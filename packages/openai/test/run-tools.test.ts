@@ -1,4 +1,5 @@
 import type { PermitDecision } from '@writ/core'
+import { createPaymentsGate } from '@writ/core/testing'
 import { canonicalArgs, createKeySet, verifyPermit, verifyReceipt } from '@writ/verify'
 import type OpenAI from 'openai'
 import { zodFunction } from 'openai/helpers/zod'
@@ -11,7 +12,7 @@ import {
   type ScriptedToolCall,
   startFakeOpenAIServer,
 } from './fake-openai-server.js'
-import { clientFor, dotted, newGate, refusalIn, transferSchema } from './support.js'
+import { clientFor, dotted, refusalIn, transferSchema } from './support.js'
 
 let server: FakeOpenAIServer
 let client: OpenAI
@@ -65,7 +66,7 @@ async function runTurn(tools: ReturnType<typeof gateRunnableTools>, calls: Scrip
 
 describe('gateRunnableTools with client.chat.completions.runTools', () => {
   it('runs the permitted call once with the receipt-bound args and never the denied one', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const executions: Execution[] = []
     const tools = gateRunnableTools(gate, [transferTool(executions)], { actionName: dotted })
     const { content, outputs } = await runTurn(tools, [
@@ -105,7 +106,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   })
 
   it('gates zodFunction tools and runs them with the frozen, receipt-bound args', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const seen: unknown[] = []
     const tool = zodFunction({
       name: 'payments_transfer',
@@ -128,7 +129,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   })
 
   it('gates ParsingToolFunction tools', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const seen: unknown[] = []
     const tool = new ParsingToolFunction({
       name: 'accounts_lookup',
@@ -148,7 +149,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   })
 
   it('refuses a permitted call whose zod schema would strip or reject the signed args', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     let runs = 0
     // A zod object strips keys it does not know: what would run is not what was signed.
     const stripping = zodFunction({
@@ -180,7 +181,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   })
 
   it('never lets a lookalike tool name reach a handler', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const executions: Execution[] = []
     const tools = gateRunnableTools(gate, [transferTool(executions)], { actionName: dotted })
     const { outputs } = await runTurn(tools, [
@@ -207,7 +208,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
     ['a lone surrogate', '{"to":"\\ud800","amount":1}'],
     ['an array instead of an object', '[{"to":"alice","amount":1}]'],
   ])('refuses %s in the arguments without running the tool', async (_label, argsText) => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const executions: Execution[] = []
     const tools = gateRunnableTools(gate, [transferTool(executions)], { actionName: dotted })
     const { outputs } = await runTurn(tools, [
@@ -221,7 +222,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   })
 
   it('passes raw text to a tool without a parser: the permitted args, serialized', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const received: unknown[] = []
     const tools = gateRunnableTools(
       gate,
@@ -249,7 +250,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   })
 
   it('refuses, without throwing out of the run, when the action name mapping throws', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const executions: Execution[] = []
     const tools = gateRunnableTools(gate, [transferTool(executions)], {
       actionName: () => {
@@ -264,7 +265,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   })
 
   it('keeps the identity mapping by default, so a tool name that is no action is refused', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const executions: Execution[] = []
     const tools = gateRunnableTools(gate, [transferTool(executions)])
     const { outputs } = await runTurn(tools, [
@@ -275,7 +276,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   })
 
   it('lets a strict tool fail the run on malformed JSON, before any decision or execution', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const executions: Execution[] = []
     const tools = gateRunnableTools(gate, [transferTool(executions, { strict: true })], {
       actionName: dotted,
@@ -287,7 +288,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   })
 
   it('rethrows an error from the tool itself, after a PERMIT', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const failure = new Error('bank offline')
     const tools = gateRunnableTools(
       gate,
@@ -316,7 +317,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
   })
 
   it('keeps names, schemas and strictness, and refuses ambiguous or incomplete tools at setup', () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const [tool] = gateRunnableTools(gate, [transferTool([])])
     expect(tool!.function.name).toBe('payments_transfer')
     expect(tool!.function.parameters).toBe(transferSchema)
@@ -337,7 +338,7 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
 
 describe('gateRunnableTools with a streaming runTools', () => {
   it('gates the same way when the runner streams', async () => {
-    const gate = newGate()
+    const gate = createPaymentsGate()
     const executions: Execution[] = []
     const tools = gateRunnableTools(gate, [transferTool(executions)], { actionName: dotted })
     server.script(

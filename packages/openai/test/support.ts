@@ -1,36 +1,6 @@
-/** Shared pieces of the `@writ/openai` tests: a policy, gates, a recording tool, a client. */
-import { compilePolicy, createGate, createMemoryStore, generateSigningKey } from '@writ/core'
+/** Shared pieces of the `@writ/openai` tests: a client, refusal reading, a schema. */
 import OpenAI from 'openai'
 import type { FakeOpenAIServer } from './fake-openai-server.js'
-
-export const policyText = `
-writ: 1
-id: openai-adapter-tests
-rules:
-  - id: small-transfers
-    effect: permit
-    actions: [payments.transfer]
-    when: args.amount <= 1000
-  - id: no-sanctioned
-    effect: deny
-    actions: [payments.*]
-    when: args.to == 'mallory'
-    reason: SANCTIONED_PAYEE
-  - id: lookups
-    effect: permit
-    actions: [accounts.lookup]
-`
-
-/** A fresh embedded gate with an in-memory store. */
-export function newGate() {
-  return createGate({
-    policy: compilePolicy(policyText, { source: 'openai-adapter-tests.yaml' }),
-    keys: generateSigningKey(),
-    issuer: 'https://writ.test',
-    store: createMemoryStore(),
-    defaultAgent: 'openai-test-agent',
-  })
-}
 
 /** OpenAI tool names may not contain dots: `payments_transfer` is the action `payments.transfer`. */
 export const dotted = (toolName: string): string => toolName.replaceAll('_', '.')
