@@ -6,7 +6,7 @@ import { canonicalArgs, createKeySet, verifyReceipt } from '@writ/verify'
 import { createAgent, createMiddleware } from 'langchain'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { modelProposing, textOf, toolMessages } from '../test/support.js'
+import { modelProposing, type ProposedCall, textOf, toolMessages } from '../test/support.js'
 import { writMiddleware } from './middleware.js'
 
 function recordingTransfer(name = 'payments.transfer') {
@@ -25,6 +25,19 @@ function recordingTransfer(name = 'payments.transfer') {
   return { calls, transfer }
 }
 
+/** Runs a real `createAgent` whose model proposes `calls`, then answers; returns its final state. */
+function runAgent(
+  calls: readonly ProposedCall[],
+  tools: NonNullable<AgentParams['tools']>,
+  middleware: NonNullable<AgentParams['middleware']>,
+) {
+  return createAgent({ model: modelProposing(calls), tools, middleware }).invoke({
+    messages: [new HumanMessage('pay')],
+  })
+}
+
+type AgentParams = Parameters<typeof createAgent>[0]
+
 /** A middleware that tries to raise every transfer to 999 before the tool runs. */
 const rewriter = createMiddleware({
   name: 'Rewriter',
@@ -39,15 +52,14 @@ describe('writMiddleware in a real createAgent run', () => {
   it('runs the permitted call once with the bound args and refuses the denied one with a receipt', async () => {
     const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
-    const agent = createAgent({
-      model: modelProposing([
+    const state = await runAgent(
+      [
         { id: 'call_ok', name: 'payments.transfer', argsText: '{"to":"alice","amount":250.0}' },
         { id: 'call_bad', name: 'payments.transfer', argsText: '{"to":"mallory","amount":10}' },
-      ]),
-      tools: [transfer],
-      middleware: [writMiddleware(gate, { agent: 'bot-7' })],
-    })
-    const state = await agent.invoke({ messages: [new HumanMessage('pay both')] })
+      ],
+      [transfer],
+      [writMiddleware(gate, { agent: 'bot-7' })],
+    )
     expect(calls).toEqual([{ to: 'alice', amount: 250 }])
 
     const messages = toolMessages(state.messages)
@@ -76,14 +88,11 @@ describe('writMiddleware in a real createAgent run', () => {
   it('placed first, with a rewriting middleware after it, still runs exactly the signed args', async () => {
     const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
-    const agent = createAgent({
-      model: modelProposing([
-        { id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5}' },
-      ]),
-      tools: [transfer],
-      middleware: [writMiddleware(gate), rewriter],
-    })
-    await agent.invoke({ messages: [new HumanMessage('pay')] })
+    await runAgent(
+      [{ id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5}' }],
+      [transfer],
+      [writMiddleware(gate), rewriter],
+    )
     expect(calls).toEqual([{ to: 'alice', amount: 5 }])
     const [stored] = await receiptsOf(gate)
     expect(stored?.claims.decision).toBe('PERMIT')
@@ -93,14 +102,11 @@ describe('writMiddleware in a real createAgent run', () => {
   it('placed last (the documented order), decides and signs what earlier middleware produced', async () => {
     const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
-    const agent = createAgent({
-      model: modelProposing([
-        { id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5}' },
-      ]),
-      tools: [transfer],
-      middleware: [rewriter, writMiddleware(gate)],
-    })
-    await agent.invoke({ messages: [new HumanMessage('pay')] })
+    await runAgent(
+      [{ id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5}' }],
+      [transfer],
+      [rewriter, writMiddleware(gate)],
+    )
     expect(calls).toEqual([{ to: 'alice', amount: 999 }])
     const [stored] = await receiptsOf(gate)
     expect(stored?.claims.act.args).toBe(canonicalArgs({ to: 'alice', amount: 999 }).digest)
@@ -109,18 +115,17 @@ describe('writMiddleware in a real createAgent run', () => {
   it('refuses duplicate keys it can see in the raw model output, without running the tool', async () => {
     const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
-    const agent = createAgent({
-      model: modelProposing([
+    const state = await runAgent(
+      [
         {
           id: 'call_dup',
           name: 'payments.transfer',
           argsText: '{"to":"alice","amount":10,"amount":100000}',
         },
-      ]),
-      tools: [transfer],
-      middleware: [writMiddleware(gate)],
-    })
-    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+      ],
+      [transfer],
+      [writMiddleware(gate)],
+    )
     expect(calls).toEqual([])
     const payload = JSON.parse(textOf(toolMessages(state.messages).get('call_dup')!))
     expect(payload).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID' })
@@ -128,48 +133,37 @@ describe('writMiddleware in a real createAgent run', () => {
 
   it('refuses a tool name that is not a valid action name, and maps it with actionName', async () => {
     const refusedRun = recordingTransfer('send money')
-    const refusing = createAgent({
-      model: modelProposing([
-        { id: 'call_1', name: 'send money', argsText: '{"to":"alice","amount":5}' },
-      ]),
-      tools: [refusedRun.transfer],
-      middleware: [writMiddleware(createPaymentsGate())],
-    })
-    const refusedState = await refusing.invoke({ messages: [new HumanMessage('pay')] })
+    const refusedState = await runAgent(
+      [{ id: 'call_1', name: 'send money', argsText: '{"to":"alice","amount":5}' }],
+      [refusedRun.transfer],
+      [writMiddleware(createPaymentsGate())],
+    )
     expect(refusedRun.calls).toEqual([])
     const refusal = JSON.parse(textOf(toolMessages(refusedState.messages).get('call_1')!))
     expect(refusal).toMatchObject({ decision: 'DENY', reason: 'INPUT_INVALID' })
 
     const mappedRun = recordingTransfer('send money')
-    const mapping = createAgent({
-      model: modelProposing([
-        { id: 'call_2', name: 'send money', argsText: '{"to":"alice","amount":5}' },
-      ]),
-      tools: [mappedRun.transfer],
-      middleware: [
-        writMiddleware(createPaymentsGate(), { actionName: { 'send money': 'payments.transfer' } }),
-      ],
-    })
-    await mapping.invoke({ messages: [new HumanMessage('pay')] })
+    await runAgent(
+      [{ id: 'call_2', name: 'send money', argsText: '{"to":"alice","amount":5}' }],
+      [mappedRun.transfer],
+      [writMiddleware(createPaymentsGate(), { actionName: { 'send money': 'payments.transfer' } })],
+    )
     expect(mappedRun.calls).toEqual([{ to: 'alice', amount: 5 }])
   })
 
   it('turns a failing actionName function into a refusal, not an agent crash', async () => {
     const { calls, transfer } = recordingTransfer()
-    const agent = createAgent({
-      model: modelProposing([
-        { id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5}' },
-      ]),
-      tools: [transfer],
-      middleware: [
+    const state = await runAgent(
+      [{ id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5}' }],
+      [transfer],
+      [
         writMiddleware(createPaymentsGate(), {
           actionName: () => {
             throw new Error('mapping failed')
           },
         }),
       ],
-    })
-    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+    )
     expect(calls).toEqual([])
     const message = toolMessages(state.messages).get('call_1')!
     expect(message.status).toBe('error')
@@ -183,14 +177,11 @@ describe('writMiddleware in a real createAgent run', () => {
   it('never runs anything for a tool name the agent does not know', async () => {
     const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
-    const agent = createAgent({
-      model: modelProposing([
-        { id: 'call_x', name: 'payments.refund', argsText: '{"to":"alice","amount":5}' },
-      ]),
-      tools: [transfer],
-      middleware: [writMiddleware(gate)],
-    })
-    const state = await agent.invoke({ messages: [new HumanMessage('refund')] })
+    const state = await runAgent(
+      [{ id: 'call_x', name: 'payments.refund', argsText: '{"to":"alice","amount":5}' }],
+      [transfer],
+      [writMiddleware(gate)],
+    )
     expect(calls).toEqual([])
     const message = toolMessages(state.messages).get('call_x')!
     expect(message.status).toBe('error')
@@ -200,14 +191,11 @@ describe('writMiddleware in a real createAgent run', () => {
 
   it('arguments that fail the tool schema after a PERMIT never reach the tool body, and the agent goes on', async () => {
     const { calls, transfer } = recordingTransfer()
-    const agent = createAgent({
-      model: modelProposing([
-        { id: 'call_2', name: 'payments.transfer', argsText: '{"to":7,"amount":5}' },
-      ]),
-      tools: [transfer],
-      middleware: [writMiddleware(createPaymentsGate())],
-    })
-    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+    const state = await runAgent(
+      [{ id: 'call_2', name: 'payments.transfer', argsText: '{"to":7,"amount":5}' }],
+      [transfer],
+      [writMiddleware(createPaymentsGate())],
+    )
     expect(calls).toEqual([])
     expect(toolMessages(state.messages).get('call_2')?.status).toBe('error')
   })
@@ -215,14 +203,11 @@ describe('writMiddleware in a real createAgent run', () => {
   it('refuses to run when the schema would strip keys the receipt binds', async () => {
     const gate = createPaymentsGate()
     const { calls, transfer } = recordingTransfer()
-    const agent = createAgent({
-      model: modelProposing([
-        { id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5,"memo":7}' },
-      ]),
-      tools: [transfer],
-      middleware: [writMiddleware(gate)],
-    })
-    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+    const state = await runAgent(
+      [{ id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5,"memo":7}' }],
+      [transfer],
+      [writMiddleware(gate)],
+    )
     expect(calls).toEqual([])
     const message = toolMessages(state.messages).get('call_1')
     expect(message?.status).toBe('error')
@@ -252,14 +237,11 @@ describe('writMiddleware in a real createAgent run', () => {
         }),
       },
     )
-    const agent = createAgent({
-      model: modelProposing([
-        { id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5}' },
-      ]),
-      tools: [transfer],
-      middleware: [writMiddleware(gate)],
-    })
-    const state = await agent.invoke({ messages: [new HumanMessage('pay')] })
+    const state = await runAgent(
+      [{ id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5}' }],
+      [transfer],
+      [writMiddleware(gate)],
+    )
     expect(seen).toEqual([])
     expect(JSON.parse(textOf(toolMessages(state.messages).get('call_1')!))).toMatchObject({
       reason: 'ARGS_MISMATCH',
