@@ -1,5 +1,6 @@
 import { type JsonObject, WritError } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
+import { codeOf, rejection } from '../test/support.js'
 import { createGate } from './gate.js'
 import { guardAction, guardOutcome, wrapAction } from './gate-helpers.js'
 import { generateSigningKey } from './keys.js'
@@ -17,19 +18,6 @@ rules:
 `)
 
 const local = createGate({ policy, keys: generateSigningKey(), issuer: 'https://writ.test' })
-
-function codeOf(error: unknown): string {
-  return WritError.isInstance(error) ? error.code : 'NOT_A_WRIT_ERROR'
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
-}
 
 /** A gate that answers with whatever `answer` makes of a real decision. */
 function remoteLike(

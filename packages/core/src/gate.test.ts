@@ -12,7 +12,8 @@ import {
 } from '@writ/verify'
 import { bestEffortDigest } from '@writ/verify/internal'
 import { createLocalJWKSet, jwtVerify } from 'jose'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { codeOf, rejection } from '../test/support.js'
 import { escapeActionName } from './action-name-escape.js'
 import { createGate, type GateOptions } from './gate.js'
 import { createKeyRing } from './key-ring.js'
@@ -43,19 +44,6 @@ async function verified(
   const result = await verifyReceipt(decision.receipt, createKeySet(await gate.keys()))
   expect(result.claims).toEqual(decision.claims)
   return result.claims
-}
-
-function codeOf(error: unknown): string {
-  return WritError.isInstance(error) ? error.code : 'NOT_A_WRIT_ERROR'
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
 }
 
 /** A tool body that counts its calls and keeps a copy of what it received. */
@@ -448,11 +436,18 @@ describe('gate: failures fail closed', () => {
   }
 
   it('rejects with GATE_TIMEOUT when the store never answers, and never executes', async () => {
-    const gate = newGate({ store: storeWith(() => new Promise(() => {})), timeoutMs: 50 })
-    const counter = tool()
-    const error = await rejection(gate.guard({ action: 'reports.read', args: {} }, counter.execute))
-    expect(codeOf(error)).toBe('GATE_TIMEOUT')
-    expect(counter.calls).toHaveLength(0)
+    // A fake clock for timers: the deadline passes when the test says so, not after a wait.
+    vi.useFakeTimers()
+    try {
+      const gate = newGate({ store: storeWith(() => new Promise(() => {})), timeoutMs: 50 })
+      const counter = tool()
+      const pending = rejection(gate.guard({ action: 'reports.read', args: {} }, counter.execute))
+      await vi.advanceTimersByTimeAsync(50)
+      expect(codeOf(await pending)).toBe('GATE_TIMEOUT')
+      expect(counter.calls).toHaveLength(0)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('rejects with the store error, or GATE_ERROR, when the store fails', async () => {

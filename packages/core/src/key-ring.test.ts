@@ -1,16 +1,7 @@
-import { WritError } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
+import { thrownCode } from '../test/support.js'
 import { createKeyRing, loadKeyRing } from './key-ring.js'
 import { generateSigningKey } from './keys.js'
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run()
-  } catch (error) {
-    return WritError.isInstance(error) ? error.code : 'NOT_A_WRIT_ERROR'
-  }
-  return undefined
-}
 
 describe('createKeyRing', () => {
   it('publishes public members only', () => {
@@ -61,7 +52,7 @@ describe('createKeyRing', () => {
     expect(statuses[first]).toBe('revoked')
     expect(statuses[second]).toBe('revoked')
     expect(statuses[ring.active.kid]).toBe('active')
-    expect(codeOf(() => ring.revoke('no-such-kid'))).toBe('KEY_MISSING')
+    expect(thrownCode(() => ring.revoke('no-such-kid'))).toBe('KEY_MISSING')
   })
 
   it('persists and reloads the whole ring', () => {
@@ -75,12 +66,14 @@ describe('createKeyRing', () => {
 
   it('needs exactly one active key and unique kids', () => {
     const retired = generateSigningKey({ status: 'retired' })
-    expect(codeOf(() => createKeyRing([retired]))).toBe('KEY_MISSING')
-    expect(codeOf(() => createKeyRing([generateSigningKey(), generateSigningKey()]))).toBe(
+    expect(thrownCode(() => createKeyRing([retired]))).toBe('KEY_MISSING')
+    expect(thrownCode(() => createKeyRing([generateSigningKey(), generateSigningKey()]))).toBe(
       'KEY_INVALID',
     )
     const key = generateSigningKey()
-    expect(codeOf(() => createKeyRing([key, { ...key, status: 'retired' }]))).toBe('KEY_INVALID')
-    expect(codeOf(() => createKeyRing([]))).toBe('KEY_MISSING')
+    expect(thrownCode(() => createKeyRing([key, { ...key, status: 'retired' }]))).toBe(
+      'KEY_INVALID',
+    )
+    expect(thrownCode(() => createKeyRing([]))).toBe('KEY_MISSING')
   })
 })

@@ -1,19 +1,10 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { WritError } from '@writ/verify'
 import { base64UrlEncode, sha256 } from '@writ/verify/internal'
 import { afterEach, describe, expect, it } from 'vitest'
+import { thrownCode } from '../test/support.js'
 import { generateSigningKey, loadSigningKey, parseSigningKey } from './keys.js'
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run()
-  } catch (error) {
-    return WritError.isInstance(error) ? error.code : 'NOT_A_WRIT_ERROR'
-  }
-  return undefined
-}
 
 const directories: string[] = []
 afterEach(() => {
@@ -64,7 +55,7 @@ describe('parseSigningKey', () => {
     ['empty text', ''],
     ['a public key only', { kty: 'OKP', crv: 'Ed25519', x: key.x }],
   ])('refuses %s with KEY_MISSING', (_, value) => {
-    expect(codeOf(() => parseSigningKey(value))).toBe('KEY_MISSING')
+    expect(thrownCode(() => parseSigningKey(value))).toBe('KEY_MISSING')
   })
 
   it.each([
@@ -81,7 +72,7 @@ describe('parseSigningKey', () => {
     ['an unknown status', { ...key, status: 'paused' }],
     ['a fractional nbf', { ...key, nbf: 1.5 }],
   ])('refuses %s with KEY_INVALID', (_, value) => {
-    expect(codeOf(() => parseSigningKey(value))).toBe('KEY_INVALID')
+    expect(thrownCode(() => parseSigningKey(value))).toBe('KEY_INVALID')
   })
 
   it('fills in x and kid when only d is given', () => {
@@ -109,20 +100,22 @@ describe('loadSigningKey', () => {
   })
 
   it('refuses a key file that others may read, with KEY_INVALID', () => {
-    expect(codeOf(() => loadSigningKey({ file: keyFile(JSON.stringify(key), 0o644) }))).toBe(
+    expect(thrownCode(() => loadSigningKey({ file: keyFile(JSON.stringify(key), 0o644) }))).toBe(
       'KEY_INVALID',
     )
-    expect(codeOf(() => loadSigningKey({ file: keyFile(JSON.stringify(key), 0o640) }))).toBe(
+    expect(thrownCode(() => loadSigningKey({ file: keyFile(JSON.stringify(key), 0o640) }))).toBe(
       'KEY_INVALID',
     )
   })
 
   it('reports missing sources with KEY_MISSING and garbage with KEY_INVALID', () => {
-    expect(codeOf(() => loadSigningKey({ file: '/nonexistent/writ/key.json' }))).toBe('KEY_MISSING')
-    expect(codeOf(() => loadSigningKey({ env: 'WRIT_TEST_KEY_UNSET' }))).toBe('KEY_MISSING')
-    expect(codeOf(() => loadSigningKey({ file: keyFile('', 0o600) }))).toBe('KEY_MISSING')
-    expect(codeOf(() => loadSigningKey('not json'))).toBe('KEY_INVALID')
-    expect(codeOf(() => loadSigningKey({ file: keyFile('{"kty":"OKP"}', 0o600) }))).toBe(
+    expect(thrownCode(() => loadSigningKey({ file: '/nonexistent/writ/key.json' }))).toBe(
+      'KEY_MISSING',
+    )
+    expect(thrownCode(() => loadSigningKey({ env: 'WRIT_TEST_KEY_UNSET' }))).toBe('KEY_MISSING')
+    expect(thrownCode(() => loadSigningKey({ file: keyFile('', 0o600) }))).toBe('KEY_MISSING')
+    expect(thrownCode(() => loadSigningKey('not json'))).toBe('KEY_INVALID')
+    expect(thrownCode(() => loadSigningKey({ file: keyFile('{"kty":"OKP"}', 0o600) }))).toBe(
       'KEY_INVALID',
     )
   })

@@ -1,15 +1,7 @@
 import { WritError } from '@writ/verify'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { rejectionCode } from '../test/support.js'
 import { withTimeout } from './with-timeout.js'
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (error) {
-    return WritError.isInstance(error) ? error.code : 'NOT_A_WRIT_ERROR'
-  }
-  return 'RESOLVED'
-}
 
 describe('withTimeout', () => {
   beforeEach(() => {
@@ -25,14 +17,16 @@ describe('withTimeout', () => {
   })
 
   it('rejects with GATE_TIMEOUT once the time is up, whatever the work does later', async () => {
-    const pending = codeOf(withTimeout(100, () => new Promise(() => {})))
+    const pending = rejectionCode(withTimeout(100, () => new Promise(() => {})))
     await vi.advanceTimersByTimeAsync(100)
     expect(await pending).toBe('GATE_TIMEOUT')
   })
 
   it('passes on a WritError and wraps anything else as GATE_ERROR', async () => {
     const coded = withTimeout(100, () => Promise.reject(new WritError('STORE_FULL', 'full')))
-    expect(await codeOf(coded)).toBe('STORE_FULL')
-    expect(await codeOf(withTimeout(100, () => Promise.reject(new Error('x'))))).toBe('GATE_ERROR')
+    expect(await rejectionCode(coded)).toBe('STORE_FULL')
+    expect(await rejectionCode(withTimeout(100, () => Promise.reject(new Error('x'))))).toBe(
+      'GATE_ERROR',
+    )
   })
 })

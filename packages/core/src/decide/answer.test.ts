@@ -1,5 +1,5 @@
-import { WritError } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
+import { thrownCode } from '../../test/support.js'
 import { issuedPermits } from '../gate-helpers.js'
 import { createKeyRing } from '../key-ring.js'
 import { generateSigningKey } from '../keys.js'
@@ -59,12 +59,6 @@ describe('answerOf', () => {
 
   it('refuses a stored PERMIT the gate did not sign as one', () => {
     const request = normalizeRequest({ action: 'payments.transfer', args: { amount: 1 } }, settings)
-    let caught: unknown
-    try {
-      answerOf(stored(request, permit), deny, request)
-    } catch (error) {
-      caught = error
-    }
-    expect(WritError.isInstance(caught) && caught.code).toBe('GATE_ERROR')
+    expect(thrownCode(() => answerOf(stored(request, permit), deny, request))).toBe('GATE_ERROR')
   })
 })

@@ -1,5 +1,6 @@
-import { createKeySet, verifyReceipt, WritError } from '@writ/verify'
+import { createKeySet, verifyReceipt } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
+import { thrownCode } from '../../test/support.js'
 import { createKeyRing } from '../key-ring.js'
 import { generateSigningKey } from '../keys.js'
 import { compilePolicy } from '../policy/index.js'
@@ -56,12 +57,8 @@ describe('issueReceipt', () => {
     const key = generateSigningKey({ exp: 1_600_000_000 })
     const ring = createKeyRing(key, { clock: () => 1_500_000_000_000 })
     const outcome = { decision: 'SILENCE', reason: 'NO_APPLICABLE_RULE', rule: null } as const
-    let caught: unknown
-    try {
-      issueReceipt(draft, outcome, position, ring.active)
-    } catch (error) {
-      caught = error
-    }
-    expect(WritError.isInstance(caught) && caught.code).toBe('KEY_INVALID')
+    expect(thrownCode(() => issueReceipt(draft, outcome, position, ring.active))).toBe(
+      'KEY_INVALID',
+    )
   })
 })

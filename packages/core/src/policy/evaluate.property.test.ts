@@ -1,6 +1,7 @@
 import type { JsonObject } from '@writ/verify'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import type { RuleSpec } from '../../test/support.js'
 import { matchesAction } from './action-pattern.js'
 import { compileCondition } from './cel.js'
 import { compilePolicy } from './compile-policy.js'
@@ -8,14 +9,6 @@ import { PolicyEvaluator, type PreparedRule } from './evaluate.js'
 import type { Evaluation, EvaluationInput } from './policy-types.js'
 
 // The decision algebra of RECEIPT-SPEC section 3, checked on random policies.
-
-type RuleSpec = {
-  id: string
-  effect: 'permit' | 'deny'
-  actions: string[]
-  when?: string
-  reason?: string
-}
 
 const patterns = ['pay.transfer', 'pay.*', 'pay.**', '**', 'other.x', '*.y']
 const actions = ['pay.transfer', 'pay.a.y', 'other.x', 'none']

@@ -1,15 +1,8 @@
 import type { JsonObject } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
+import type { RuleSpec } from '../../test/support.js'
 import { compilePolicy } from './compile-policy.js'
 import type { EvaluationInput } from './policy-types.js'
-
-type RuleSpec = {
-  id: string
-  effect: 'permit' | 'deny'
-  actions: string[]
-  when?: string
-  reason?: string
-}
 
 const policyOf = (rules: RuleSpec[], limits: JsonObject[] = []) =>
   compilePolicy({
