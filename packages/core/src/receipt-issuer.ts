@@ -5,8 +5,6 @@
 import type {
   ChainLink,
   CheckpointClaims,
-  DecisionKind,
-  Digest,
   HttpBinding,
   JsonObject,
   ReceiptClaims,
@@ -72,19 +70,8 @@ function sign(signer: Signer, header: string, claims: unknown): string {
 }
 
 /** Everything a receipt says, before it takes its place in a chain. */
-export interface ReceiptContent {
-  readonly iss: string
-  readonly jti: string
-  readonly iat: number
-  readonly exp: number
-  readonly sub: string
+export type ReceiptContent = Omit<ReceiptClaims, 'v' | 'aud' | 'http' | 'chain'> & {
   readonly aud?: string | undefined
-  readonly req: string
-  readonly decision: DecisionKind
-  readonly reason: string
-  readonly rule: string | null
-  readonly policy: { readonly id: string; readonly digest: Digest }
-  readonly act: { readonly name: string; readonly args: Digest }
   readonly http?: HttpBinding | undefined
 }
 

@@ -352,27 +352,47 @@ export function compileCondition(
   where: ExpressionLocation,
   limits?: ExpressionLimits,
 ): CompiledCondition {
-  const { run, usesNow, warnings } = compile(
+  return compileChecked(
     source,
     where,
     booleanTypes,
     'a condition must be boolean but',
+    limits,
+    asBoolean,
+  )
+}
+
+function asBoolean(value: unknown): boolean {
+  if (typeof value !== 'boolean')
+    throw new ConditionEvaluationError(
+      'EVAL_FAILED',
+      `condition returned ${typeof value}, not a boolean`,
+    )
+  return value
+}
+
+/** Compiles `source` for `types`; each evaluation's value goes through `check`. */
+function compileChecked<T>(
+  source: string,
+  where: ExpressionLocation,
+  types: ReadonlySet<string>,
+  typeMessage: string,
+  limits: ExpressionLimits | undefined,
+  check: (value: unknown) => T,
+): {
+  readonly source: string
+  readonly usesNow: boolean
+  readonly warnings: readonly ExpressionWarning[]
+  evaluate(activation: ConditionActivation): T
+} {
+  const { run, usesNow, warnings } = compile(
+    source,
+    where,
+    types,
+    typeMessage,
     evaluationLimits(limits),
   )
-  return {
-    source,
-    usesNow,
-    warnings,
-    evaluate(activation) {
-      const value = run(activation)
-      if (typeof value !== 'boolean')
-        throw new ConditionEvaluationError(
-          'EVAL_FAILED',
-          `condition returned ${typeof value}, not a boolean`,
-        )
-      return value
-    },
-  }
+  return { source, usesNow, warnings, evaluate: (activation) => check(run(activation)) }
 }
 
 /**
@@ -384,43 +404,29 @@ export function compileAmount(
   where: ExpressionLocation,
   limits?: ExpressionLimits,
 ): CompiledAmount {
-  const { run, usesNow, warnings } = compile(
-    source,
-    where,
-    numberTypes,
-    'a sum must be a number but',
-    evaluationLimits(limits),
-  )
-  return {
-    source,
-    usesNow,
-    warnings,
-    evaluate(activation) {
-      const value = run(activation)
-      let amount: number
-      if (typeof value === 'number') amount = value
-      else if (typeof value === 'bigint') {
-        if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n)
-          throw new ConditionEvaluationError('EVAL_FAILED', 'sum is out of range')
-        amount = Number(value)
-      } else if (
-        typeof value === 'object' &&
-        value !== null &&
-        typeof (value as { valueOf(): unknown }).valueOf() === 'bigint'
-      ) {
-        // CEL uint values are wrapped; unwrap them the same way.
-        const inner = (value as { valueOf(): bigint }).valueOf()
-        if (inner > BigInt(Number.MAX_SAFE_INTEGER))
-          throw new ConditionEvaluationError('EVAL_FAILED', 'sum is out of range')
-        amount = Number(inner)
-      } else
-        throw new ConditionEvaluationError(
-          'EVAL_FAILED',
-          `sum returned ${typeof value}, not a number`,
-        )
-      if (!Number.isFinite(amount) || amount < 0)
-        throw new ConditionEvaluationError('EVAL_FAILED', 'sum must be a finite number >= 0')
-      return amount
-    },
-  }
+  return compileChecked(source, where, numberTypes, 'a sum must be a number but', limits, asAmount)
+}
+
+function asAmount(value: unknown): number {
+  let amount: number
+  if (typeof value === 'number') amount = value
+  else if (typeof value === 'bigint') {
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n)
+      throw new ConditionEvaluationError('EVAL_FAILED', 'sum is out of range')
+    amount = Number(value)
+  } else if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { valueOf(): unknown }).valueOf() === 'bigint'
+  ) {
+    // CEL uint values are wrapped; unwrap them the same way.
+    const inner = (value as { valueOf(): bigint }).valueOf()
+    if (inner > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new ConditionEvaluationError('EVAL_FAILED', 'sum is out of range')
+    amount = Number(inner)
+  } else
+    throw new ConditionEvaluationError('EVAL_FAILED', `sum returned ${typeof value}, not a number`)
+  if (!Number.isFinite(amount) || amount < 0)
+    throw new ConditionEvaluationError('EVAL_FAILED', 'sum must be a finite number >= 0')
+  return amount
 }
