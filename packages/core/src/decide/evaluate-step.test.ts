@@ -7,14 +7,12 @@ import { normalizeRequest } from './normalize-request.js'
 const policy = compilePolicy(paymentsPolicyTextWith({ dailySpendLimit: 100 }))
 const settings = { defaultAgent: 'agent-1', jsonLimits: undefined, nextId: () => 'id' }
 const normalized = (request: unknown) => normalizeRequest(request, settings)
+const transfer = (args: unknown) =>
+  evaluateStep(policy, normalized({ action: 'payments.transfer', args }), 1_700_000_000)
 
 describe('evaluateStep', () => {
   it('returns the policy outcome and copies of its limits for a PERMIT', () => {
-    const step = evaluateStep(
-      policy,
-      normalized({ action: 'payments.transfer', args: { to: 'bob', amount: 7 } }),
-      1_700_000_000,
-    )
+    const step = transfer({ to: 'bob', amount: 7 })
     expect(step.outcome).toEqual({
       decision: 'PERMIT',
       reason: 'RULE_PERMIT',
@@ -26,11 +24,7 @@ describe('evaluateStep', () => {
   })
 
   it('checks no limits for a refusal', () => {
-    const step = evaluateStep(
-      policy,
-      normalized({ action: 'payments.transfer', args: { to: 'mallory', amount: 7 } }),
-      1_700_000_000,
-    )
+    const step = transfer({ to: 'mallory', amount: 7 })
     expect(step.outcome).toEqual({
       decision: 'DENY',
       reason: 'SANCTIONED_PAYEE',

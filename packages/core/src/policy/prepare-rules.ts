@@ -4,8 +4,6 @@
  * recorded with where it is in the source.
  */
 import {
-  type CompiledAmount,
-  type CompiledCondition,
   compileAmount,
   compileCondition,
   type ExpressionLimits,
@@ -115,14 +113,8 @@ export function prepareRules(
     if (ids.has(rule.id))
       recordDuplicate(context, ['rules', index, 'id'], rule.id, `duplicate rule id \`${rule.id}\``)
     ids.add(rule.id)
-    const path = ['rules', index, 'when']
-    const condition: CompiledCondition | undefined = compileAt(
-      context,
-      compileCondition,
-      rule.when,
-      path,
-      rule.id,
-    )
+    const whenPath = ['rules', index, 'when']
+    const condition = compileAt(context, compileCondition, rule.when, whenPath, rule.id)
     return {
       id: rule.id,
       effect: rule.effect,
@@ -150,14 +142,7 @@ export function prepareLimits(
     ids.add(limit.id)
     const whenPath = ['limits', index, 'when']
     const condition = compileAt(context, compileCondition, limit.when, whenPath, limit.id)
-    const sumPath = ['limits', index, 'sum']
-    const amount: CompiledAmount | undefined = compileAt(
-      context,
-      compileAmount,
-      limit.sum,
-      sumPath,
-      limit.id,
-    )
+    const amount = compileAt(context, compileAmount, limit.sum, ['limits', index, 'sum'], limit.id)
     return {
       id: limit.id,
       actions: limit.actions,
