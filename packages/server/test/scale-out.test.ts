@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRemoteGate, generateSigningKey } from '@writ/core'
+import { paymentsPolicyTextWith } from '@writ/core/testing'
 import { createPostgresStore } from '@writ/store-postgres'
 import { createKeySet, verifyChain, WritError } from '@writ/verify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,22 +17,8 @@ import { hashToken } from '../src/index.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const bin = join(root, 'packages/cli/dist/bin.js')
-const policy = `
-writ: 1
-id: scale-out
-rules:
-  - id: payments
-    effect: permit
-    actions: [payments.transfer]
-limits:
-  - id: daily-spend
-    actions: [payments.transfer]
-    per: agent
-    window: 24h
-    sum: args.amount
-    max: 5000
-    reason: DAILY_SPEND_LIMIT
-`
+// The payments policy with a daily spend limit of 5,000 per agent (reason DAILY_SPEND).
+const policy = paymentsPolicyTextWith({ dailySpendLimit: 5000 })
 const token = 'scale-out-token-0123456789'
 
 let cluster: PgCluster
@@ -132,7 +119,7 @@ describe('three writ serve instances on one PostgreSQL', () => {
       new Set(
         refused.map((decision) => `${decision.decision}:${decision.reason}:${decision.rule}`),
       ),
-    ).toEqual(new Set(['DENY:DAILY_SPEND_LIMIT:daily-spend']))
+    ).toEqual(new Set(['DENY:DAILY_SPEND:daily-spend']))
     // Every instance signed on its own chain, and each chain is contiguous.
     const store = await createPostgresStore({ connectionString: cluster.url })
     const keySet = createKeySet(keys)
@@ -154,12 +141,15 @@ describe('three writ serve instances on one PostgreSQL', () => {
     try {
       const instance = await serve('fault-chain', own.url)
       const remote = createRemoteGate({ url: instance.url, token, timeoutMs: 10_000 })
-      const before = await remote.authorize({ action: 'payments.transfer', args: { amount: 1 } })
+      const before = await remote.authorize({
+        action: 'payments.transfer',
+        args: { amount: 1, to: 'bob' },
+      })
       expect(before.decision).toBe('PERMIT')
       own.stop()
       let executed = 0
       const failure = await remote
-        .guard({ action: 'payments.transfer', args: { amount: 1 } }, () => executed++)
+        .guard({ action: 'payments.transfer', args: { amount: 1, to: 'bob' } }, () => executed++)
         .catch((error: unknown) => error)
       expect(executed).toBe(0)
       expect(WritError.isInstance(failure) && failure.code).toBe('STORE_UNAVAILABLE')
@@ -170,7 +160,7 @@ describe('three writ serve instances on one PostgreSQL', () => {
       // eleventh request at the latest is served: retried on each failure, never on a timer.
       own.start()
       const after = await firstAccepted(11, () =>
-        remote.authorize({ action: 'payments.transfer', args: { amount: 1 } }),
+        remote.authorize({ action: 'payments.transfer', args: { amount: 1, to: 'bob' } }),
       )
       expect(after.decision).toBe('PERMIT')
       const store = await createPostgresStore({ connectionString: own.url })

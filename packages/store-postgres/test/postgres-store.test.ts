@@ -1,5 +1,5 @@
 import { compilePolicy, createGate, generateSigningKey, guardAction, refusalOf } from '@writ/core'
-import { describeStoreConformance } from '@writ/core/testing'
+import { describeStoreConformance, paymentsPolicyTextWith } from '@writ/core/testing'
 import { createKeySet, verifyChain, WritError } from '@writ/verify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { firstAccepted, type PgCluster, startPgCluster } from '../../../test/support/pg-cluster.mjs'
@@ -27,21 +27,8 @@ describeStoreConformance('postgres', async () => {
   return { store, cleanup: () => store.close() }
 })
 
-const policyText = `
-writ: 1
-id: pg-limits
-rules:
-  - id: payments
-    effect: permit
-    actions: [payments.transfer]
-limits:
-  - id: daily-spend
-    actions: [payments.transfer]
-    per: agent
-    window: 24h
-    sum: args.amount
-    max: 5000
-`
+// The payments policy with a daily spend limit of 5,000 per agent (reason DAILY_SPEND).
+const policyText = paymentsPolicyTextWith({ dailySpendLimit: 5000 })
 
 describe('postgres: several authority instances on one database', () => {
   it('keeps one contiguous chain per instance and enforces a shared limit exactly', async () => {
@@ -67,7 +54,7 @@ describe('postgres: several authority instances on one database', () => {
       Array.from({ length: 200 }, (_, index) =>
         gates[index % 3]!.authorize({
           action: 'payments.transfer',
-          args: { amount: 100 },
+          args: { amount: 100, to: 'bob' },
           agent: 'agent-7',
         }),
       ),
@@ -76,7 +63,7 @@ describe('postgres: several authority instances on one database', () => {
     expect(permits).toHaveLength(50)
     const refused = decisions.filter((decision) => decision.decision === 'DENY')
     expect(refused).toHaveLength(150)
-    expect(new Set(refused.map((decision) => decision.reason))).toEqual(new Set(['LIMIT_EXCEEDED']))
+    expect(new Set(refused.map((decision) => decision.reason))).toEqual(new Set(['DAILY_SPEND']))
     const keys = createKeySet(await gates[0]!.keys())
     for (const [index, store] of stores.entries()) {
       const tokens: string[] = []
@@ -109,14 +96,18 @@ describe('postgres: faults', () => {
       const before = []
       for (let index = 0; index < 5; index++) {
         before.push(
-          await gate.authorize({ action: 'payments.transfer', args: { amount: 1 }, agent: 'a' }),
+          await gate.authorize({
+            action: 'payments.transfer',
+            args: { amount: 1, to: 'bob' },
+            agent: 'a',
+          }),
         )
       }
       own.stop()
       let executed = 0
       const failure = await guardAction(
         gate,
-        { action: 'payments.transfer', args: { amount: 1 }, agent: 'a' },
+        { action: 'payments.transfer', args: { amount: 1, to: 'bob' }, agent: 'a' },
         () => {
           executed++
         },
@@ -130,7 +121,7 @@ describe('postgres: faults', () => {
       // eleventh append at the latest succeeds: retried on each failure, never on a timer.
       own.start()
       const recovered = await firstAccepted(11, () =>
-        gate.authorize({ action: 'payments.transfer', args: { amount: 1 }, agent: 'a' }),
+        gate.authorize({ action: 'payments.transfer', args: { amount: 1, to: 'bob' }, agent: 'a' }),
       )
       expect(recovered.decision).toBe('PERMIT')
       const tokens: string[] = []
