@@ -3,9 +3,8 @@
  * (decision, req, decoded claims...) with the signed token: a row edited in the file
  * while its token stays intact is reported as CHAIN_ROW_MISMATCH.
  */
-import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { decideArgv, signingWorkspace, type Workspace } from './helpers.js'
+import { chainVerify, decideArgv, runSql, signingWorkspace, type Workspace } from './helpers.js'
 
 let ws: Workspace
 beforeEach(async () => {
@@ -17,31 +16,9 @@ beforeEach(async () => {
 })
 afterEach(() => ws.remove())
 
-function sql(statement: string): void {
-  const database = new Database(ws.path('receipts.db'))
-  try {
-    database.prepare(statement).run()
-  } finally {
-    database.close()
-  }
-}
-
-async function chainVerify() {
-  const result = await ws.writ(
-    'chain',
-    'verify',
-    '--store',
-    'receipts.db',
-    '--keys',
-    'keys.json',
-    '--json',
-  )
-  return { ...result, report: JSON.parse(result.stdout) }
-}
-
 describe('writ chain verify: stored columns against the signed token', () => {
   it('passes an untouched store', async () => {
-    const result = await chainVerify()
+    const result = await chainVerify(ws)
     expect(result.code).toBe(0)
     expect(result.report.valid).toBe(true)
   })
@@ -54,8 +31,8 @@ describe('writ chain verify: stored columns against the signed token', () => {
     ],
     ['the request id', `UPDATE receipts SET req = 'other-request' WHERE seq = 1`],
   ])('reports an edit of %s as CHAIN_ROW_MISMATCH at that seq, exit 1', async (_, statement) => {
-    sql(statement)
-    const result = await chainVerify()
+    runSql(ws, statement)
+    const result = await chainVerify(ws)
     expect(result.code).toBe(1)
     expect(result.report.valid).toBe(false)
     expect(result.report.chains[0]).toMatchObject({

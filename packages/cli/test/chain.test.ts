@@ -1,12 +1,15 @@
-import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { decideArgv, signingWorkspace, type Workspace } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import {
+  chainVerify,
+  decideArgv,
+  runSql,
+  signingWorkspace,
+  useWorkspace,
+  withEditedClaims,
+  writJson,
+} from './helpers.js'
 
-let ws: Workspace
-beforeEach(async () => {
-  ws = await signingWorkspace()
-})
-afterEach(() => ws.remove())
+const ws = useWorkspace(() => signingWorkspace())
 
 async function decideInStore(amount: number, ...extra: string[]): Promise<string> {
   const result = await ws.writ(
@@ -15,29 +18,6 @@ async function decideInStore(amount: number, ...extra: string[]): Promise<string
   expect(result.code).toBe(0)
   expect(result.stderr).not.toContain('nothing is kept')
   return result.stdout.trim()
-}
-
-function sql(statement: string, ...parameters: unknown[]): void {
-  const database = new Database(ws.path('receipts.db'))
-  try {
-    database.prepare(statement).run(...parameters)
-  } finally {
-    database.close()
-  }
-}
-
-async function chainVerify(...extra: string[]) {
-  const result = await ws.writ(
-    'chain',
-    'verify',
-    '--store',
-    'receipts.db',
-    '--keys',
-    'keys.json',
-    '--json',
-    ...extra,
-  )
-  return { ...result, report: JSON.parse(result.stdout) }
 }
 
 describe('writ decide --store and writ chain verify', () => {
@@ -50,7 +30,7 @@ describe('writ decide --store and writ chain verify', () => {
     expect(seqs.map((chain: { seq: number }) => chain.seq)).toEqual([0, 1, 2])
     expect(seqs.every((chain: { id: string }) => chain.id === 'cli')).toBe(true)
 
-    const { code, report } = await chainVerify()
+    const { code, report } = await chainVerify(ws)
     expect(code).toBe(0)
     expect(report.valid).toBe(true)
     expect(report.keysFrom).toBe('keys')
@@ -64,7 +44,7 @@ describe('writ decide --store and writ chain verify', () => {
   it('keeps chains apart with --chain', async () => {
     await decideInStore(1)
     await decideInStore(2, '--chain', 'second')
-    const { code, report } = await chainVerify()
+    const { code, report } = await chainVerify(ws)
     expect(code).toBe(0)
     expect(report.chains.map((chain: { chain: string }) => chain.chain)).toEqual(['cli', 'second'])
   })
@@ -73,17 +53,12 @@ describe('writ decide --store and writ chain verify', () => {
     await decideInStore(10)
     const second = await decideInStore(20)
     await decideInStore(30)
-    const [header, claims, signature] = second.split('.') as [string, string, string]
-    const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8'))
-    decoded.decision = 'DENY'
-    const forged = [
-      header,
-      Buffer.from(JSON.stringify(decoded)).toString('base64url'),
-      signature,
-    ].join('.')
-    sql('UPDATE receipts SET token = ? WHERE seq = 1', forged)
+    const forged = withEditedClaims(second, (claims) => {
+      claims['decision'] = 'DENY'
+    })
+    runSql(ws, 'UPDATE receipts SET token = ? WHERE seq = 1', forged)
 
-    const { code, report, stderr } = await chainVerify()
+    const { code, report, stderr } = await chainVerify(ws)
     expect(code).toBe(1)
     expect(report.valid).toBe(false)
     expect(report.chains[0]).toMatchObject({
@@ -99,8 +74,8 @@ describe('writ decide --store and writ chain verify', () => {
     await decideInStore(10)
     await decideInStore(20)
     await decideInStore(30)
-    sql('DELETE FROM receipts WHERE seq = 1')
-    const { code, report } = await chainVerify()
+    runSql(ws, 'DELETE FROM receipts WHERE seq = 1')
+    const { code, report } = await chainVerify(ws)
     expect(code).toBe(1)
     expect(report.chains[0]).toMatchObject({ valid: false, code: 'CHAIN_GAP', seq: 1 })
   })
@@ -109,9 +84,9 @@ describe('writ decide --store and writ chain verify', () => {
     await decideInStore(10)
     const second = await decideInStore(20)
     const third = await decideInStore(30)
-    sql('UPDATE receipts SET token = ? WHERE seq = 1', third)
-    sql('UPDATE receipts SET token = ? WHERE seq = 2', second)
-    const { code, report } = await chainVerify()
+    runSql(ws, 'UPDATE receipts SET token = ? WHERE seq = 1', third)
+    runSql(ws, 'UPDATE receipts SET token = ? WHERE seq = 2', second)
+    const { code, report } = await chainVerify(ws)
     expect(code).toBe(1)
     expect(report.chains[0]).toMatchObject({ valid: false, seq: 1 })
     expect(['CHAIN_GAP', 'CHAIN_PREV_MISMATCH']).toContain(report.chains[0].code)
@@ -130,11 +105,11 @@ describe('writ decide --store and writ chain verify', () => {
     const issued = await ws.writ('checkpoint', '--store', 'receipts.db', '--key', 'signing.jwk')
     expect(issued.code).toBe(0)
     ws.write('checkpoint.jwt', issued.stdout)
-    expect((await chainVerify('--checkpoint', 'checkpoint.jwt')).code).toBe(0)
+    expect((await chainVerify(ws, '--checkpoint', 'checkpoint.jwt')).code).toBe(0)
 
-    sql('DELETE FROM receipts WHERE seq = 1')
-    sql('DELETE FROM checkpoints')
-    const { code, report } = await chainVerify('--checkpoint', 'checkpoint.jwt')
+    runSql(ws, 'DELETE FROM receipts WHERE seq = 1')
+    runSql(ws, 'DELETE FROM checkpoints')
+    const { code, report } = await chainVerify(ws, '--checkpoint', 'checkpoint.jwt')
     expect(code).toBe(1)
     expect(report.chains[0].valid).toBe(false)
     expect(['CHECKPOINT_MISMATCH', 'CHECKPOINT_ROLLBACK']).toContain(report.chains[0].code)
@@ -155,16 +130,11 @@ describe('writ checkpoint', () => {
   it('prints a checkpoint of the chain with its size, --json parses', async () => {
     await decideInStore(10)
     await decideInStore(20)
-    const result = await ws.writ(
-      'checkpoint',
-      '--store',
-      'receipts.db',
-      '--key',
-      'signing.jwk',
-      '--json',
+    const { code, output } = await writJson(
+      ws,
+      ...['checkpoint', '--store', 'receipts.db', '--key', 'signing.jwk'],
     )
-    expect(result.code).toBe(0)
-    const output = JSON.parse(result.stdout)
+    expect(code).toBe(0)
     expect(output).toMatchObject({ chain: 'cli', size: 2 })
     expect(output.head).toMatch(/^sha256:[0-9a-f]{64}$/)
     const inspected = JSON.parse((await ws.writ('inspect', output.token, '--json')).stdout)

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { decideArgv, decideArgvWith, signingWorkspace, type Workspace } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import {
+  decideArgv,
+  decideArgvWith,
+  signingWorkspace,
+  useWorkspace,
+  withEditedClaims,
+} from './helpers.js'
 
-let ws: Workspace
-beforeEach(async () => {
-  ws = await signingWorkspace()
-})
-afterEach(() => ws.remove())
+const ws = useWorkspace(() => signingWorkspace())
 
 const decide = (args: string, ...extra: string[]) => ws.writ(...decideArgv(args, ...extra))
 
@@ -102,14 +104,9 @@ describe('writ decide', () => {
 describe('writ verify', () => {
   it('fails with SIGNATURE_INVALID on an edited receipt (exit 1, --json parses)', async () => {
     const token = (await decide('{"to":"mallory","amount":5}')).stdout.trim()
-    const [header, claims, signature] = token.split('.') as [string, string, string]
-    const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8'))
-    decoded.decision = 'PERMIT'
-    const forged = [
-      header,
-      Buffer.from(JSON.stringify(decoded)).toString('base64url'),
-      signature,
-    ].join('.')
+    const forged = withEditedClaims(token, (claims) => {
+      claims['decision'] = 'PERMIT'
+    })
     const result = await ws.writ('verify', '--keys', 'keys.json', forged, '--json')
     expect(result.code).toBe(1)
     const report = JSON.parse(result.stdout)

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach } from 'vitest'
 import { type CliIo, run } from '../src/index.js'
 
 /** What one in-process run of `writ` printed and returned. */
@@ -57,6 +59,77 @@ export function workspace(): Workspace {
     writWith: (env, ...argv) => runIn(dir, env, argv),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   }
+}
+
+/**
+ * A fresh workspace for each test of the file: made by `create` before each test and
+ * removed after it. The object returned stands for the current test's workspace.
+ */
+export function useWorkspace(create: () => Workspace | Promise<Workspace> = workspace): Workspace {
+  let current: Workspace | undefined
+  beforeEach(async () => {
+    current = await create()
+  })
+  afterEach(() => current?.remove())
+  const active = (): Workspace => {
+    if (current === undefined) throw new Error('useWorkspace: used outside a test')
+    return current
+  }
+  return {
+    get dir() {
+      return active().dir
+    },
+    path: (name) => active().path(name),
+    write: (name, text, mode) => active().write(name, text, mode),
+    writ: (...argv) => active().writ(...argv),
+    writWith: (env, ...argv) => active().writWith(env, ...argv),
+    remove: () => active().remove(),
+  }
+}
+
+/** A run of `writ … --json`, with its standard output parsed. */
+export type JsonRunResult = RunResult & { readonly output: ReturnType<typeof JSON.parse> }
+
+/** Runs `writ` with `argv` then `--json`, and parses what it printed (undefined if nothing). */
+export async function writJson(ws: Workspace, ...argv: string[]): Promise<JsonRunResult> {
+  const result = await ws.writ(...argv, '--json')
+  return { ...result, output: result.stdout === '' ? undefined : JSON.parse(result.stdout) }
+}
+
+/** `writ chain verify --json` over `receipts.db` with the public keys in `keys.json`. */
+export async function chainVerify(ws: Workspace, ...extra: string[]) {
+  const { output, ...result } = await writJson(
+    ws,
+    ...['chain', 'verify', '--store', 'receipts.db', '--keys', 'keys.json'],
+    ...extra,
+  )
+  return { ...result, report: output }
+}
+
+/** Runs one SQL statement on the workspace's `receipts.db`, as an operator editing the file. */
+export function runSql(ws: Workspace, statement: string, ...parameters: unknown[]): void {
+  const database = new Database(ws.path('receipts.db'))
+  try {
+    database.prepare(statement).run(...parameters)
+  } finally {
+    database.close()
+  }
+}
+
+/**
+ * The compact token with its claims changed by `edit` and its header and signature kept:
+ * what a forger who cannot sign would send.
+ */
+export function withEditedClaims(token: string, edit: (claims: Record<string, unknown>) => void) {
+  const [header, claims, signature] = token.split('.') as [string, string, string]
+  const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8'))
+  edit(decoded)
+  return [header, Buffer.from(JSON.stringify(decoded)).toString('base64url'), signature].join('.')
+}
+
+/** The argv of `writ policy explain policy.yaml` for `action` with `args` (JSON text), then `extra`. */
+export function explainArgv(action: string, args: string, ...extra: string[]): string[] {
+  return ['policy', 'explain', 'policy.yaml', '--action', action, '--args', args, ...extra]
 }
 
 /** A small payments policy used across the tests. */

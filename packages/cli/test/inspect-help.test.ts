@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { decideArgv, PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { decideArgv, PAYMENTS_POLICY, useWorkspace } from './helpers.js'
 
-let ws: Workspace
-beforeEach(() => {
-  ws = workspace()
-})
-afterEach(() => ws.remove())
+const ws = useWorkspace()
 
 describe('writ inspect', () => {
   it('decodes a receipt with ISO times and says it did not verify', async () => {

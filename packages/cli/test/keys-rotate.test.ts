@@ -1,12 +1,8 @@
 import { statSync } from 'node:fs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { decideArgv, signingWorkspace, type Workspace } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { decideArgv, decideArgvWith, signingWorkspace, useWorkspace, writJson } from './helpers.js'
 
-let ws: Workspace
-beforeEach(async () => {
-  ws = await signingWorkspace({ keys: false })
-})
-afterEach(() => ws.remove())
+const ws = useWorkspace(() => signingWorkspace({ keys: false }))
 
 const decide = async () => {
   const result = await ws.writ(...decideArgv('{"amount":10}'))
@@ -92,33 +88,15 @@ describe('writ keys rotate --grace', () => {
     expect(retiredExp - (next?.nbf ?? 0)).toBe(300)
     expect(set.keys.find((key) => key.kid === retired)?.exp).toBe(retiredExp)
     // A receipt signed with the old ring after the rotation still verifies.
-    const late = await ws.writ(
-      'decide',
-      '--policy',
-      'policy.yaml',
-      '--key',
-      'old.jwk',
-      '--action',
-      'payments.transfer',
-      '--args',
-      '{"amount":10}',
-    )
+    const late = await ws.writ(...decideArgvWith({ key: 'old.jwk' }, '{"amount":10}'))
     ws.write('late.jwt', late.stdout.trim())
     ws.write('keys.json', JSON.stringify(set))
     expect((await ws.writ('verify', '--keys', 'keys.json', 'late.jwt')).code).toBe(0)
   })
 
   it('takes --grace in whole seconds, and refuses anything else (exit 2)', async () => {
-    const rotated = await ws.writ(
-      'keys',
-      'rotate',
-      '--key',
-      'signing.jwk',
-      '--grace',
-      '60',
-      '--json',
-    )
-    const { active, retiredExp } = JSON.parse(rotated.stdout) as {
+    const rotated = await writJson(ws, 'keys', 'rotate', '--key', 'signing.jwk', '--grace', '60')
+    const { active, retiredExp } = rotated.output as {
       active: string
       retiredExp: number
     }

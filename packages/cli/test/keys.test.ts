@@ -1,12 +1,8 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Workspace, workspace } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { useWorkspace } from './helpers.js'
 
-let ws: Workspace
-beforeEach(() => {
-  ws = workspace()
-})
-afterEach(() => ws.remove())
+const ws = useWorkspace()
 
 describe('writ keygen', () => {
   it('writes a private JWK with mode 0600 and prints its kid', async () => {

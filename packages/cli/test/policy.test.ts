@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { PAYMENTS_POLICY, type Workspace, workspace } from './helpers.js'
+import { explainArgv, PAYMENTS_POLICY, type Workspace, workspace, writJson } from './helpers.js'
 
 let ws: Workspace
 beforeEach(() => {
@@ -200,18 +200,11 @@ describe('writ policy test', () => {
 
 describe('writ policy explain', () => {
   it('shows which rules apply, hold and the decision', async () => {
-    const result = await ws.writ(
-      'policy',
-      'explain',
-      'policy.yaml',
-      '--action',
-      'payments.transfer',
-      '--args',
-      '{"to":"mallory","amount":5}',
-      '--json',
+    const { code, output } = await writJson(
+      ws,
+      ...explainArgv('payments.transfer', '{"to":"mallory","amount":5}'),
     )
-    expect(result.code).toBe(0)
-    const output = JSON.parse(result.stdout)
+    expect(code).toBe(0)
     expect(output).toMatchObject({
       decision: 'DENY',
       rule: 'sanctioned',
@@ -221,15 +214,7 @@ describe('writ policy explain', () => {
     expect(byId['sanctioned']).toMatchObject({ applies: true, holds: true, error: null })
     expect(byId['small-transfers']).toMatchObject({ applies: true, holds: true })
 
-    const human = await ws.writ(
-      'policy',
-      'explain',
-      'policy.yaml',
-      '--action',
-      'refunds.issue',
-      '--args',
-      '{}',
-    )
+    const human = await ws.writ(...explainArgv('refunds.issue', '{}'))
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/small-transfers: does not apply/)
     expect(human.stdout).toMatch(/decision\s+SILENCE\s+reason NO_APPLICABLE_RULE/)
@@ -249,20 +234,7 @@ describe('writ policy explain', () => {
   })
 
   it('explains refused input as the gate’s INPUT_INVALID', async () => {
-    const output = JSON.parse(
-      (
-        await ws.writ(
-          'policy',
-          'explain',
-          'policy.yaml',
-          '--action',
-          'payments.transfer',
-          '--args',
-          '{"a":1,"a":2}',
-          '--json',
-        )
-      ).stdout,
-    )
+    const { output } = await writJson(ws, ...explainArgv('payments.transfer', '{"a":1,"a":2}'))
     expect(output).toMatchObject({
       decision: 'DENY',
       reason: 'INPUT_INVALID',
