@@ -9,6 +9,7 @@ import { createGatedFetch, type ReceiptGuardOptions } from '../src/index.js'
 import { nodeReceiptGuard } from '../src/node.js'
 import {
   capturingFetch,
+  closeAfterEach,
   jsonPost,
   listen,
   newGate,
@@ -287,23 +288,19 @@ for (const kind of ['node', 'hono', 'express'] as const) {
 }
 
 describe('end to end: receipt lifetime and default action names', () => {
-  let server: GuardedServer | undefined
-
-  afterEach(async () => {
-    await server?.close()
-    server = undefined
-  })
+  const closes = closeAfterEach()
 
   it('refuses an expired receipt with EXPIRED', async () => {
     const gate = newGate()
     const keys = await gate.keys()
-    const running = await guardedServer('node', (origin) => ({
-      keys,
-      audience: origin,
-      replay: 'memory',
-      now: () => Math.floor(Date.now() / 1000) + 3600,
-    }))
-    server = running
+    const running = closes(
+      await guardedServer('node', (origin) => ({
+        keys,
+        audience: origin,
+        replay: 'memory',
+        now: () => Math.floor(Date.now() / 1000) + 3600,
+      })),
+    )
     const response = await createGatedFetch(gate)(`${running.origin}/v1/items`)
     expect(response.status).toBe(403)
     expect((await problemOf(response))['code']).toBe('EXPIRED')
@@ -313,12 +310,13 @@ describe('end to end: receipt lifetime and default action names', () => {
   it('names actions http.<method> on both sides by default, and refuses another action with ACTION_MISMATCH', async () => {
     const gate = newGate()
     const keys = await gate.keys()
-    const running = await guardedServer('node', (origin) => ({
-      keys,
-      audience: origin,
-      replay: 'memory',
-    }))
-    server = running
+    const running = closes(
+      await guardedServer('node', (origin) => ({
+        keys,
+        audience: origin,
+        replay: 'memory',
+      })),
+    )
     const gatedFetch = createGatedFetch(gate)
     expect((await gatedFetch(`${running.origin}/v1/items`)).status).toBe(200)
     const { token } = await permittedRequest({}, `${running.origin}/v1/items`, {})
@@ -334,13 +332,14 @@ describe('end to end: receipt lifetime and default action names', () => {
   it('binds the public URL given by origin, not the Host header', async () => {
     const gate = newGate()
     const keys = await gate.keys()
-    const running = await guardedServer('node', () => ({
-      keys,
-      audience: 'https://api.example.com',
-      origin: 'https://api.example.com',
-      replay: 'memory',
-    }))
-    server = running
+    const running = closes(
+      await guardedServer('node', () => ({
+        keys,
+        audience: 'https://api.example.com',
+        origin: 'https://api.example.com',
+        replay: 'memory',
+      })),
+    )
     const { token } = await permittedRequest(
       { audience: 'https://api.example.com' },
       'https://api.example.com/v1/items?page=2',

@@ -1,18 +1,18 @@
 import { request as httpRequest } from 'node:http'
 import { compilePolicy, createGate, generateSigningKey } from '@writ/core'
 import express from 'express'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { expressReceiptGuard } from '../src/express.js'
 import { createGatedFetch, createReceiptGuard, withReceiptGuard } from '../src/index.js'
 import { nodeReceiptGuard } from '../src/node.js'
 import {
   byteStream,
   capturingFetch,
+  closeAfterEach,
   jsonPost,
   listen,
   newGate,
   problemOf,
-  type RunningServer,
 } from './support.js'
 
 const gate = newGate()
@@ -170,18 +170,13 @@ describe('withReceiptGuard (Fetch-API handlers)', () => {
 })
 
 describe('node and express adapters: bodies', () => {
-  let server: RunningServer | undefined
-
-  afterEach(async () => {
-    await server?.close()
-    server = undefined
-  })
+  const closes = closeAfterEach()
 
   it('executes a stream body within the limit sent through the gated fetch', async () => {
     const keys = await gate.keys()
     const seen: number[] = []
     let guarded: ReturnType<typeof nodeReceiptGuard> | undefined
-    server = await listen((request, response) => guarded?.(request, response))
+    const server = closes(await listen((request, response) => guarded?.(request, response)))
     const origin = server.origin
     guarded = nodeReceiptGuard(
       { keys, audience: origin, replay: 'memory', actionName: 'uploads.put', maxBodyBytes: 8192 },
@@ -203,7 +198,7 @@ describe('node and express adapters: bodies', () => {
     const keys = await gate.keys()
     let executed = 0
     let guarded: ReturnType<typeof nodeReceiptGuard> | undefined
-    server = await listen((request, response) => guarded?.(request, response))
+    const server = closes(await listen((request, response) => guarded?.(request, response)))
     const origin = server.origin
     guarded = nodeReceiptGuard({ keys, audience: origin, replay: 'memory' }, (_r, response) => {
       executed += 1
@@ -236,7 +231,7 @@ describe('node and express adapters: bodies', () => {
     const keys = await gate.keys()
     let executed = 0
     const app = express()
-    server = await listen((request, response) => app(request, response))
+    const server = closes(await listen((request, response) => app(request, response)))
     const origin = server.origin
     const guard = expressReceiptGuard({
       keys,

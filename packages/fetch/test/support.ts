@@ -15,6 +15,7 @@ import {
   guardAction,
   wrapAction,
 } from '@writ/core'
+import { afterEach } from 'vitest'
 
 /** The policy the fetch tests run under. */
 export const policyText = `
@@ -117,6 +118,22 @@ export async function listen(
         server.closeAllConnections()
         server.close((error) => (error ? reject(error) : resolve()))
       }),
+  }
+}
+
+/**
+ * Registers, in the enclosing `describe` block, an `afterEach` that closes every server
+ * handed to the function returned during the test. That function returns its argument:
+ * `const server = closes(await listen(handler))`.
+ */
+export function closeAfterEach(): <T extends { close(): Promise<void> }>(server: T) => T {
+  const open: { close(): Promise<void> }[] = []
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((server) => server.close()))
+  })
+  return (server) => {
+    open.push(server)
+    return server
   }
 }
 
