@@ -2,22 +2,11 @@ import { compilePolicy, createGate, generateSigningKey, type PermitDecision } fr
 import { createPaymentsGate } from '@writ/core/testing'
 import { createKeySet, verifyPermit } from '@writ/verify'
 import OpenAI from 'openai'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { handleChatToolCalls, handleResponseFunctionCalls } from '../src/index.js'
-import { type FakeOpenAIServer, startFakeOpenAIServer } from './fake-openai-server.js'
-import { clientFor, dotted, refusalIn, transferSchema } from './support.js'
+import { dotted, refusalIn, transferSchema, useFakeOpenAI } from './support.js'
 
-let server: FakeOpenAIServer
-let client: OpenAI
-
-beforeEach(async () => {
-  server = await startFakeOpenAIServer()
-  client = clientFor(server)
-})
-
-afterEach(async () => {
-  await server.close()
-})
+const fake = useFakeOpenAI()
 
 const chatTools: OpenAI.Chat.ChatCompletionTool[] = [
   { type: 'function', function: { name: 'payments_transfer', parameters: transferSchema } },
@@ -51,7 +40,7 @@ describe('handleChatToolCalls', () => {
   it('answers every tool call id, runs only permitted calls, and the next request is accepted', async () => {
     const gate = createPaymentsGate()
     const { calls, handlers } = recordingHandlers()
-    server.script({
+    fake.server.script({
       toolCalls: [
         { id: 'call_ok', name: 'payments_transfer', arguments: '{"to":"alice","amount":40}' },
         { id: 'call_deny', name: 'payments_transfer', arguments: '{"to":"mallory","amount":40}' },
@@ -63,7 +52,7 @@ describe('handleChatToolCalls', () => {
       ],
     })
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'pay' }]
-    const completion = await client.chat.completions.create({
+    const completion = await fake.client.chat.completions.create({
       model: 'gpt-test',
       messages,
       tools: chatTools,
@@ -96,7 +85,7 @@ describe('handleChatToolCalls', () => {
       expect(refusal['receipt_id']).toBeNull()
     }
 
-    const next = await client.chat.completions.create({
+    const next = await fake.client.chat.completions.create({
       model: 'gpt-test',
       messages: [...messages, message, ...results],
       tools: chatTools,
@@ -105,14 +94,16 @@ describe('handleChatToolCalls', () => {
   })
 
   it('is checked by a server that rejects a missing tool output, as the real API does', async () => {
-    server.script({ toolCalls: [{ id: 'call_1', name: 'payments_transfer', arguments: '{}' }] })
+    fake.server.script({
+      toolCalls: [{ id: 'call_1', name: 'payments_transfer', arguments: '{}' }],
+    })
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'pay' }]
-    const completion = await client.chat.completions.create({
+    const completion = await fake.client.chat.completions.create({
       model: 'gpt-test',
       messages,
       tools: chatTools,
     })
-    const error = await client.chat.completions
+    const error = await fake.client.chat.completions
       .create({
         model: 'gpt-test',
         messages: [...messages, completion.choices[0]!.message],
@@ -240,7 +231,7 @@ describe('handleResponseFunctionCalls', () => {
   it('returns one function_call_output per call, runs only permitted calls, and the follow-up is accepted', async () => {
     const gate = createPaymentsGate()
     const { calls, handlers } = recordingHandlers()
-    server.script({
+    fake.server.script({
       toolCalls: [
         { id: 'call_ok', name: 'payments_transfer', arguments: '{"to":"alice","amount":40}' },
         { id: 'call_silent', name: 'payments_transfer', arguments: '{"to":"alice","amount":4000}' },
@@ -256,7 +247,7 @@ describe('handleResponseFunctionCalls', () => {
         })),
       ],
     })
-    const response = await client.responses.create({
+    const response = await fake.client.responses.create({
       model: 'gpt-test',
       input: 'pay',
       tools: responseTools,
@@ -280,7 +271,7 @@ describe('handleResponseFunctionCalls', () => {
     for (const output of outputs.slice(3))
       expect(refusalIn(String(output.output))?.['reason']).toBe('TOOL_UNKNOWN')
 
-    const followUp = await client.responses.create({
+    const followUp = await fake.client.responses.create({
       model: 'gpt-test',
       previous_response_id: response.id,
       input: outputs,
@@ -292,13 +283,13 @@ describe('handleResponseFunctionCalls', () => {
   it('works statelessly too: the calls and their outputs go back in the input', async () => {
     const gate = createPaymentsGate()
     const { calls, handlers } = recordingHandlers()
-    server.script({
+    fake.server.script({
       toolCalls: [
         { id: 'call_1', name: 'payments_transfer', arguments: '{"to":"bob","amount":7}' },
       ],
     })
     const input: OpenAI.Responses.ResponseInput = [{ role: 'user', content: 'pay bob' }]
-    const response = await client.responses.create({
+    const response = await fake.client.responses.create({
       model: 'gpt-test',
       input,
       tools: responseTools,
@@ -307,7 +298,7 @@ describe('handleResponseFunctionCalls', () => {
       actionName: dotted,
     })
     expect(calls).toHaveLength(1)
-    const missing = await client.responses
+    const missing = await fake.client.responses
       .create({
         model: 'gpt-test',
         input: [...input, ...(response.output as OpenAI.Responses.ResponseInputItem[])],
@@ -315,7 +306,7 @@ describe('handleResponseFunctionCalls', () => {
       })
       .catch((caught: unknown) => caught)
     expect(missing).toBeInstanceOf(OpenAI.BadRequestError)
-    const followUp = await client.responses.create({
+    const followUp = await fake.client.responses.create({
       model: 'gpt-test',
       input: [...input, ...(response.output as OpenAI.Responses.ResponseInputItem[]), ...outputs],
       tools: responseTools,

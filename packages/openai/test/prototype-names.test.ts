@@ -1,18 +1,9 @@
 import { createPaymentsGate } from '@writ/core/testing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { gateRunnableTools } from '../src/index.js'
-import { type FakeOpenAIServer, startFakeOpenAIServer } from './fake-openai-server.js'
-import { clientFor, dotted, transferSchema } from './support.js'
+import { dotted, runnableTransfer, useFakeOpenAI } from './support.js'
 
-let server: FakeOpenAIServer
-
-beforeEach(async () => {
-  server = await startFakeOpenAIServer()
-})
-
-afterEach(async () => {
-  await server.close()
-})
+const fake = useFakeOpenAI()
 
 // The SDK's runner looks tools up in a plain object, so a model that names a member of
 // Object.prototype makes the run fail inside the SDK. Writ's part: nothing ever runs.
@@ -21,22 +12,11 @@ describe('runTools and tool names from Object.prototype', () => {
     const runs: unknown[] = []
     const tools = gateRunnableTools(
       createPaymentsGate(),
-      [
-        {
-          type: 'function',
-          function: {
-            name: 'payments_transfer',
-            description: 'Move money',
-            parameters: transferSchema,
-            parse: JSON.parse,
-            function: (args: unknown) => runs.push(args),
-          },
-        },
-      ],
+      [runnableTransfer((args: unknown) => runs.push(args))],
       { actionName: dotted },
     )
-    server.script({ toolCalls: [{ name, arguments: '{"to":"alice","amount":1}' }] })
-    const runner = clientFor(server).chat.completions.runTools({
+    fake.server.script({ toolCalls: [{ name, arguments: '{"to":"alice","amount":1}' }] })
+    const runner = fake.client.chat.completions.runTools({
       model: 'gpt-test',
       messages: [{ role: 'user', content: 'pay' }],
       tools,

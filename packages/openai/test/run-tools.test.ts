@@ -1,30 +1,15 @@
 import type { PermitDecision } from '@writ/core'
 import { createPaymentsGate } from '@writ/core/testing'
 import { canonicalArgs, createKeySet, verifyPermit, verifyReceipt } from '@writ/verify'
-import type OpenAI from 'openai'
 import { zodFunction } from 'openai/helpers/zod'
 import { ParsingToolFunction } from 'openai/lib/RunnableFunction'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { gateRunnableTools } from '../src/index.js'
-import {
-  type FakeOpenAIServer,
-  type ScriptedToolCall,
-  startFakeOpenAIServer,
-} from './fake-openai-server.js'
-import { clientFor, dotted, refusalIn, transferSchema } from './support.js'
+import type { ScriptedToolCall } from './fake-openai-server.js'
+import { dotted, refusalIn, runnableTransfer, transferSchema, useFakeOpenAI } from './support.js'
 
-let server: FakeOpenAIServer
-let client: OpenAI
-
-beforeEach(async () => {
-  server = await startFakeOpenAIServer()
-  client = clientFor(server)
-})
-
-afterEach(async () => {
-  await server.close()
-})
+const fake = useFakeOpenAI()
 
 interface Execution {
   readonly args: unknown
@@ -33,25 +18,17 @@ interface Execution {
 }
 
 function transferTool(executions: Execution[], options: { strict?: boolean } = {}) {
-  return {
-    type: 'function' as const,
-    function: {
-      name: 'payments_transfer',
-      description: 'Move money',
-      parameters: transferSchema,
-      parse: JSON.parse,
-      ...(options.strict === undefined ? {} : { strict: options.strict }),
-      function: (args: object, _runner: unknown, decision?: PermitDecision) => {
-        executions.push({ args: structuredClone(args), frozen: Object.isFrozen(args), decision })
-        return { ok: true }
-      },
-    },
-  }
+  const tool = runnableTransfer((args: object, _runner: unknown, decision?: PermitDecision) => {
+    executions.push({ args: structuredClone(args), frozen: Object.isFrozen(args), decision })
+    return { ok: true }
+  })
+  if (options.strict === undefined) return tool
+  return { ...tool, function: { ...tool.function, strict: options.strict } }
 }
 
 async function runTurn(tools: ReturnType<typeof gateRunnableTools>, calls: ScriptedToolCall[]) {
-  server.script({ toolCalls: calls }, { text: 'all done' })
-  const runner = client.chat.completions.runTools({
+  fake.server.script({ toolCalls: calls }, { text: 'all done' })
+  const runner = fake.client.chat.completions.runTools({
     model: 'gpt-test',
     messages: [{ role: 'user', content: 'pay people' }],
     tools,
@@ -64,7 +41,7 @@ async function runTurn(tools: ReturnType<typeof gateRunnableTools>, calls: Scrip
   return { content, outputs }
 }
 
-describe('gateRunnableTools with client.chat.completions.runTools', () => {
+describe('gateRunnableTools with fake.client.chat.completions.runTools', () => {
   it('runs the permitted call once with the receipt-bound args and never the denied one', async () => {
     const gate = createPaymentsGate()
     const executions: Execution[] = []
@@ -89,8 +66,8 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
     expect(permit.claims.act.args).toBe(canonicalArgs({ to: 'alice', amount: 250 }).digest)
 
     // The model's next request carried both tool outputs (the server answers 400 otherwise).
-    expect(server.requests).toHaveLength(2)
-    const nextMessages = server.requests[1]!.body['messages'] as Array<Record<string, unknown>>
+    expect(fake.server.requests).toHaveLength(2)
+    const nextMessages = fake.server.requests[1]!.body['messages'] as Array<Record<string, unknown>>
     const answered = nextMessages
       .filter((message) => message['role'] === 'tool')
       .map((message) => message['tool_call_id'])
@@ -293,18 +270,9 @@ describe('gateRunnableTools with client.chat.completions.runTools', () => {
     const tools = gateRunnableTools(
       gate,
       [
-        {
-          type: 'function',
-          function: {
-            name: 'payments_transfer',
-            description: 'Move money',
-            parameters: transferSchema,
-            parse: JSON.parse,
-            function: () => {
-              throw failure
-            },
-          },
-        },
+        runnableTransfer(() => {
+          throw failure
+        }),
       ],
       { actionName: dotted },
     )
@@ -341,7 +309,7 @@ describe('gateRunnableTools with a streaming runTools', () => {
     const gate = createPaymentsGate()
     const executions: Execution[] = []
     const tools = gateRunnableTools(gate, [transferTool(executions)], { actionName: dotted })
-    server.script(
+    fake.server.script(
       {
         toolCalls: [
           { id: 'call_ok', name: 'payments_transfer', arguments: '{"to":"alice","amount":5}' },
@@ -350,7 +318,7 @@ describe('gateRunnableTools with a streaming runTools', () => {
       },
       { text: 'streamed' },
     )
-    const runner = client.chat.completions.runTools({
+    const runner = fake.client.chat.completions.runTools({
       model: 'gpt-test',
       stream: true,
       messages: [{ role: 'user', content: 'pay' }],

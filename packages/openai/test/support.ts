@@ -1,6 +1,7 @@
 /** Shared pieces of the `@writ/openai` tests: a client, refusal reading, a schema. */
 import OpenAI from 'openai'
-import type { FakeOpenAIServer } from './fake-openai-server.js'
+import { afterEach, beforeEach } from 'vitest'
+import { type FakeOpenAIServer, startFakeOpenAIServer } from './fake-openai-server.js'
 
 /** OpenAI tool names may not contain dots: `payments_transfer` is the action `payments.transfer`. */
 export const dotted = (toolName: string): string => toolName.replaceAll('_', '.')
@@ -32,4 +33,49 @@ export const transferSchema = {
   properties: { to: { type: 'string' }, amount: { type: 'number' }, memo: { type: 'string' } },
   required: ['to', 'amount'],
   additionalProperties: false,
+}
+
+/** The fake server of the current test and a client aimed at it. */
+export interface FakeOpenAI {
+  readonly server: FakeOpenAIServer
+  readonly client: OpenAI
+}
+
+/**
+ * Starts a fake OpenAI server and a client for it before each test of the file, and
+ * closes the server after it. The object returned reads the current test's pair.
+ */
+export function useFakeOpenAI(): FakeOpenAI {
+  let current: FakeOpenAI | undefined
+  beforeEach(async () => {
+    const server = await startFakeOpenAIServer()
+    current = { server, client: clientFor(server) }
+  })
+  afterEach(() => current?.server.close())
+  const active = (): FakeOpenAI => {
+    if (current === undefined) throw new Error('useFakeOpenAI: used outside a test')
+    return current
+  }
+  return {
+    get server() {
+      return active().server
+    },
+    get client() {
+      return active().client
+    },
+  }
+}
+
+/** A `payments_transfer` tool for the SDK's `runTools` (JSON-parsed arguments) that runs `run`. */
+export function runnableTransfer<F>(run: F, name = 'payments_transfer') {
+  return {
+    type: 'function' as const,
+    function: {
+      name,
+      description: 'Move money',
+      parameters: transferSchema,
+      parse: JSON.parse,
+      function: run,
+    },
+  }
 }
