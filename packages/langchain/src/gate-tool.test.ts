@@ -4,20 +4,8 @@ import { createPaymentsGate } from '@writ/core/testing'
 import { WritError } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { recordingTransfer } from '../test/support.js'
 import { gateTool, gateTools } from './gate-tool.js'
-
-function recordingTransfer() {
-  const calls: unknown[] = []
-  const schema = z.object({ to: z.string(), amount: z.number() })
-  const transfer = tool(
-    async (args) => {
-      calls.push(structuredClone(args))
-      return `sent ${args.amount} to ${args.to}`
-    },
-    { name: 'payments.transfer', description: 'Transfer money to a payee.', schema },
-  )
-  return { calls, transfer, schema }
-}
 
 describe('gateTool', () => {
   it('keeps the name, description and schema of the tool it gates', () => {
@@ -101,23 +89,12 @@ describe('gateTool', () => {
   })
 
   it('maps names with actionName and gates lists with gateTools', async () => {
-    const calls: unknown[] = []
-    const pay = tool(
-      async (args) => {
-        calls.push(args)
-        return 'ok'
-      },
-      {
-        name: 'pay',
-        description: 'Pay.',
-        schema: z.object({ to: z.string(), amount: z.number() }),
-      },
-    )
+    const { calls, transfer: pay } = recordingTransfer('pay')
     const [gated] = gateTools(createPaymentsGate(), [pay], {
       actionName: (name) => (name === 'pay' ? 'payments.transfer' : undefined),
     })
     expect(gated?.name).toBe('pay')
-    expect(await gated?.invoke({ to: 'bob', amount: 3 })).toBe('ok')
+    expect(await gated?.invoke({ to: 'bob', amount: 3 })).toBe('sent 3 to bob')
     const unmapped = await gateTool(createPaymentsGate(), pay).invoke({ to: 'bob', amount: 3 })
     expect(JSON.parse(unmapped as string)).toMatchObject({ decision: 'SILENCE' })
     expect(calls).toEqual([{ to: 'bob', amount: 3 }])

@@ -1,29 +1,18 @@
 import { HumanMessage, ToolMessage } from '@langchain/core/messages'
-import { tool } from '@langchain/core/tools'
 import type { LocalGate } from '@writ/core'
 import { createPaymentsGate } from '@writ/core/testing'
 import { canonicalArgs, createKeySet, verifyReceipt } from '@writ/verify'
 import { createAgent, createMiddleware } from 'langchain'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { modelProposing, type ProposedCall, textOf, toolMessages } from '../test/support.js'
+import {
+  modelProposing,
+  type ProposedCall,
+  recordingTransfer,
+  textOf,
+  toolMessages,
+} from '../test/support.js'
 import { writMiddleware } from './middleware.js'
-
-function recordingTransfer(name = 'payments.transfer') {
-  const calls: unknown[] = []
-  const transfer = tool(
-    async (args) => {
-      calls.push(structuredClone(args))
-      return `sent ${args.amount} to ${args.to}`
-    },
-    {
-      name,
-      description: 'Transfer money to a payee.',
-      schema: z.object({ to: z.string(), amount: z.number() }),
-    },
-  )
-  return { calls, transfer }
-}
 
 /** Runs a real `createAgent` whose model proposes `calls`, then answers; returns its final state. */
 function runAgent(
@@ -221,21 +210,9 @@ describe('writMiddleware in a real createAgent run', () => {
 
   it('refuses to run when the schema would add defaults the receipt does not bind', async () => {
     const gate = createPaymentsGate()
-    const seen: unknown[] = []
-    const transfer = tool(
-      async (args) => {
-        seen.push(args)
-        return 'ok'
-      },
-      {
-        name: 'payments.transfer',
-        description: 'Transfer money.',
-        schema: z.object({
-          to: z.string(),
-          amount: z.number(),
-          currency: z.string().default('EUR'),
-        }),
-      },
+    const { calls: seen, transfer } = recordingTransfer(
+      'payments.transfer',
+      z.object({ to: z.string(), amount: z.number(), currency: z.string().default('EUR') }),
     )
     const state = await runAgent(
       [{ id: 'call_1', name: 'payments.transfer', argsText: '{"to":"alice","amount":5}' }],

@@ -6,6 +6,30 @@
  */
 import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
+import { tool } from '@langchain/core/tools'
+import { z } from 'zod'
+
+const transferSchema = z.object({ to: z.string(), amount: z.number() })
+
+/**
+ * A transfer tool named `name` (`payments.transfer` unless given) over `schema` (a payee
+ * `to` and an `amount` unless given) that records a copy of the arguments of each run in
+ * `calls` and answers `sent <amount> to <to>`.
+ */
+export function recordingTransfer(
+  name = 'payments.transfer',
+  schema: z.ZodObject<z.ZodRawShape> = transferSchema,
+) {
+  const calls: unknown[] = []
+  const transfer = tool(
+    async (args) => {
+      calls.push(structuredClone(args))
+      return `sent ${args['amount']} to ${args['to']}`
+    },
+    { name, description: 'Transfer money to a payee.', schema },
+  )
+  return { calls, transfer, schema }
+}
 
 /** One proposed call: the tool name and the raw JSON text of its arguments. */
 export interface ProposedCall {
