@@ -153,22 +153,6 @@ describe('compilePolicy: errors say where and what', () => {
     expect(problems.map((problem) => problem.path)).toEqual(['rules[0].effect', 'limits[0].window'])
   })
 
-  it('refuses duplicate rule ids and limit ids that collide with rule ids', () => {
-    const duplicate = caught(() =>
-      compilePolicy(yamlPolicy.replace('id: blocked-destinations', 'id: small-transfers')),
-    )
-    expect(duplicate.code).toBe('POLICY_INVALID')
-    expect(duplicate.details).toMatchObject({
-      path: 'rules[1].id',
-      ruleId: 'small-transfers',
-      line: 11,
-    })
-    const collision = caught(() =>
-      compilePolicy(yamlPolicy.replace('id: daily-spend', 'id: small-transfers')),
-    )
-    expect(collision.details).toMatchObject({ path: 'limits[0].id' })
-  })
-
   it('refuses duplicate keys in YAML and JSON', () => {
     expect(caught(() => compilePolicy('writ: 1\nid: a\nid: b\nrules: []\n')).code).toBe(
       'POLICY_INVALID',
@@ -219,29 +203,41 @@ describe('compilePolicy: errors say where and what', () => {
     )
   })
 
-  it('reports CEL syntax and type errors as POLICY_INVALID at the expression', () => {
-    const syntax = caught(() =>
-      compilePolicy(yamlPolicy.replace("args.currency in ['USD', 'EUR']", 'args.currency in ['), {
-        source: 'p.yaml',
-      }),
-    )
-    expect(syntax.code).toBe('POLICY_INVALID')
-    expect(syntax.details).toMatchObject({
-      path: 'rules[0].when',
-      ruleId: 'small-transfers',
-      line: 9,
-    })
-    const notBoolean = caught(() =>
-      compilePolicy(yamlPolicy.replace("args.to.startsWith('sanctioned_')", "'text'")),
-    )
-    expect(notBoolean.details).toMatchObject({
-      path: 'rules[1].when',
-      ruleId: 'blocked-destinations',
-    })
-    const sumNotNumber = caught(() =>
-      compilePolicy(yamlPolicy.replace('sum: args.amount', 'sum: "\'x\'"')),
-    )
-    expect(sumNotNumber.details).toMatchObject({ path: 'limits[0].sum', ruleId: 'daily-spend' })
+  it.each([
+    [
+      'a duplicate rule id',
+      'id: blocked-destinations',
+      'id: small-transfers',
+      { path: 'rules[1].id', ruleId: 'small-transfers', line: 11 },
+    ],
+    [
+      'a limit id that is a rule id',
+      'id: daily-spend',
+      'id: small-transfers',
+      { path: 'limits[0].id' },
+    ],
+    [
+      'a CEL syntax error',
+      "args.currency in ['USD', 'EUR']",
+      'args.currency in [',
+      { path: 'rules[0].when', ruleId: 'small-transfers', line: 9 },
+    ],
+    [
+      'a condition that is not boolean',
+      "args.to.startsWith('sanctioned_')",
+      "'text'",
+      { path: 'rules[1].when', ruleId: 'blocked-destinations' },
+    ],
+    [
+      'a sum that is not a number',
+      'sum: args.amount',
+      'sum: "\'x\'"',
+      { path: 'limits[0].sum', ruleId: 'daily-spend' },
+    ],
+  ])('refuses %s as POLICY_INVALID, at its place', (_, from, to, details) => {
+    const error = caught(() => compilePolicy(yamlPolicy.replace(from, to), { source: 'p.yaml' }))
+    expect(error.code).toBe('POLICY_INVALID')
+    expect(error.details).toMatchObject(details)
   })
 
   it('reports unknown variables and unsafe patterns as POLICY_UNSAFE', () => {

@@ -113,6 +113,26 @@ function oracle(
   return ['SILENCE', null, applicable.length === 0 ? 'NO_APPLICABLE_RULE' : 'CONDITION_FALSE']
 }
 
+/** Checks `property` of the decisions before and after adding one random rule of `effect`. */
+function assertWithExtraRule(
+  id: string,
+  effect: 'permit' | 'deny',
+  property: (before: ReturnType<typeof decide>, after: ReturnType<typeof decide>) => void,
+): void {
+  fc.assert(
+    fc.property(
+      rulesArbitrary,
+      ruleArbitrary(id, effect),
+      inputArbitrary,
+      (rules, extra, input) => {
+        const specs = rules.map(clean)
+        property(decide(specs, input), decide([...specs, clean(extra)], input))
+      },
+    ),
+    { numRuns: 200 },
+  )
+}
+
 describe('decision algebra (fast-check)', () => {
   it('matches a direct reading of the spec', () => {
     fc.assert(
@@ -214,38 +234,17 @@ describe('decision algebra (fast-check)', () => {
   })
 
   it('adding a permit rule never turns DENY into PERMIT', () => {
-    fc.assert(
-      fc.property(
-        rulesArbitrary,
-        ruleArbitrary('p', 'permit'),
-        inputArbitrary,
-        (rules, extra, input) => {
-          const specs = rules.map(clean)
-          const before = decide(specs, input)
-          fc.pre(before.decision === 'DENY')
-          expect(decide([...specs, clean(extra)], input).decision).toBe('DENY')
-        },
-      ),
-      { numRuns: 200 },
-    )
+    assertWithExtraRule('p', 'permit', (before, after) => {
+      fc.pre(before.decision === 'DENY')
+      expect(after.decision).toBe('DENY')
+    })
   })
 
   it('adding a deny rule never turns DENY or SILENCE into PERMIT', () => {
-    fc.assert(
-      fc.property(
-        rulesArbitrary,
-        ruleArbitrary('q', 'deny'),
-        inputArbitrary,
-        (rules, extra, input) => {
-          const specs = rules.map(clean)
-          const before = decide(specs, input)
-          const after = decide([...specs, clean(extra)], input)
-          if (before.decision !== 'PERMIT') expect(after.decision).not.toBe('PERMIT')
-          if (before.decision === 'DENY') expect(after.decision).toBe('DENY')
-        },
-      ),
-      { numRuns: 200 },
-    )
+    assertWithExtraRule('q', 'deny', (before, after) => {
+      if (before.decision !== 'PERMIT') expect(after.decision).not.toBe('PERMIT')
+      if (before.decision === 'DENY') expect(after.decision).toBe('DENY')
+    })
   })
 
   it('an evaluation error in any applicable rule never PERMITs', () => {
