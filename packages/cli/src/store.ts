@@ -32,6 +32,16 @@ export const STORE_FLAGS = {
   'store-url-file': { type: 'string' },
 } as const
 
+/**
+ * The flags of a command over one chain of a store: where the store is (`--store`,
+ * `--store-url-file`), which chain (`--chain`) and `--json`.
+ */
+export const STORE_CHAIN_FLAGS = {
+  ...STORE_FLAGS,
+  chain: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
+
 /** Where a store is. */
 export type StoreLocation =
   | { readonly kind: 'sqlite'; readonly path: string }

@@ -15,7 +15,7 @@ import {
   type ExistingStore,
   openExistingStore,
   requireStoreLocation,
-  STORE_FLAGS,
+  STORE_CHAIN_FLAGS,
 } from '../store.js'
 
 /** The outcome for one chain, as `--json` prints it. */
@@ -56,11 +56,9 @@ export const chainVerifyCommand: Command = {
   summary: 'verify every receipt chain in a store (gaps, edits, reorders, truncation)',
   positionals: { min: 0, max: 0, names: '' },
   options: {
-    ...STORE_FLAGS,
+    ...STORE_CHAIN_FLAGS,
     keys: { type: 'string' },
     checkpoint: { type: 'string', multiple: true },
-    chain: { type: 'string' },
-    json: { type: 'boolean' },
   },
   help: `Usage: writ chain verify (--store DB | --store-url-file FILE | WRIT_STORE_URL)
                          [--keys JWKS] [--checkpoint CP_FILE_OR_TOKEN...]

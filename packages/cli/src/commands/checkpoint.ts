@@ -7,7 +7,7 @@ import { compilePolicy, createGate } from '@writ/core'
 import { booleanFlag, type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { loadSigningKeys } from '../keys.js'
-import { openExistingStore, requireStoreLocation, STORE_FLAGS } from '../store.js'
+import { openExistingStore, requireStoreLocation, STORE_CHAIN_FLAGS } from '../store.js'
 import { DEFAULT_CHAIN, DEFAULT_ISSUER } from './decide.js'
 
 // A checkpoint decides nothing; the gate only needs a policy to exist.
@@ -19,11 +19,9 @@ export const checkpointCommand: Command = {
   summary: 'sign a checkpoint (size and head) of a chain in a store and print it',
   positionals: { min: 0, max: 0, names: '' },
   options: {
-    ...STORE_FLAGS,
+    ...STORE_CHAIN_FLAGS,
     key: { type: 'string' },
-    chain: { type: 'string' },
     issuer: { type: 'string' },
-    json: { type: 'boolean' },
   },
   help: `Usage: writ checkpoint (--store DB | --store-url-file FILE | WRIT_STORE_URL)
                        --key KEYFILE [--chain ID] [--issuer ISS] [--json]

@@ -8,7 +8,7 @@ import { EXIT_CODES } from '../exit-codes.js'
 import { loadPolicy, requestFlags } from '../inputs.js'
 import { loadSigningKeys } from '../keys.js'
 import { describeReceipt } from '../receipt-summary.js'
-import { openStore, STORE_FLAGS, storeLocation } from '../store.js'
+import { openStore, STORE_CHAIN_FLAGS, storeLocation } from '../store.js'
 
 /** Issuer written into receipts when `--issuer` is not given. */
 export const DEFAULT_ISSUER = 'writ-cli'
@@ -37,11 +37,9 @@ export const decideCommand: Command = {
     request: { type: 'string' },
     context: { type: 'string' },
     audience: { type: 'string' },
-    ...STORE_FLAGS,
-    chain: { type: 'string' },
+    ...STORE_CHAIN_FLAGS,
     issuer: { type: 'string' },
     ttl: { type: 'string' },
-    json: { type: 'boolean' },
   },
   help: `Usage: writ decide --policy FILE --key KEYFILE --action NAME --args JSON|@FILE
                    [--agent ID] [--request ID] [--context JSON|@FILE] [--audience AUD]
