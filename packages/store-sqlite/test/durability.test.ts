@@ -1,8 +1,8 @@
 import { createKeyRing, generateSigningKey } from '@writ/core'
 import { createKeySet, verifyChain } from '@writ/verify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createSqliteStore } from '../src/index.js'
-import { collect, temporaryDirectory } from './helpers.js'
+import { collect, useTemporaryDirectory } from './helpers.js'
 import { startWriter } from './process-runner.js'
 
 const key = generateSigningKey()
@@ -21,13 +21,7 @@ async function readChain(path: string, chainId: string) {
 }
 
 describe('durability across processes', () => {
-  let directory: ReturnType<typeof temporaryDirectory>
-  beforeEach(() => {
-    directory = temporaryDirectory()
-  })
-  afterEach(() => {
-    directory.remove()
-  })
+  const directory = useTemporaryDirectory()
 
   it('keeps every acknowledged PERMIT when the writer is SIGKILLed at random moments', async () => {
     const path = directory.file()

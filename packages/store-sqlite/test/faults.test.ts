@@ -3,9 +3,9 @@ import { join } from 'node:path'
 import type { StoredReceipt } from '@writ/core'
 import { tokenDigest, WritError } from '@writ/verify'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createSqliteStore, type SqliteStore } from '../src/index.js'
-import { collect, fakeIssuer, rejectionCode, temporaryDirectory, thrownCode } from './helpers.js'
+import { collect, fakeIssuer, rejectionCode, thrownCode, useTemporaryDirectory } from './helpers.js'
 
 /** Appends until the store refuses; returns what was acknowledged and the refusal. */
 async function fillUp(
@@ -40,14 +40,7 @@ function expectContiguous(receipts: readonly StoredReceipt[]): void {
 }
 
 describe('faults fail closed', () => {
-  let directory: ReturnType<typeof temporaryDirectory>
-
-  beforeEach(() => {
-    directory = temporaryDirectory()
-  })
-  afterEach(() => {
-    directory.remove()
-  })
+  const directory = useTemporaryDirectory()
 
   it('a path that cannot be opened or written is STORE_UNAVAILABLE', () => {
     expect(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AppendContext, IssuedReceipt } from '@writ/core'
 import type { DecisionKind, ReceiptClaims } from '@writ/verify'
+import { afterEach, beforeEach } from 'vitest'
 
 /** A fresh temporary directory, removed by the returned `remove`. */
 export function temporaryDirectory(): {
@@ -16,6 +17,31 @@ export function temporaryDirectory(): {
     path,
     file: (name = 'writ.db') => join(path, name),
     remove: () => rmSync(path, { recursive: true, force: true }),
+  }
+}
+
+/**
+ * A fresh temporary directory for each test of the enclosing `describe` block, removed
+ * after the test. The object returned stands for the current test's directory.
+ */
+export function useTemporaryDirectory(): {
+  readonly path: string
+  file: (name?: string) => string
+} {
+  let current: ReturnType<typeof temporaryDirectory> | undefined
+  beforeEach(() => {
+    current = temporaryDirectory()
+  })
+  afterEach(() => current?.remove())
+  const active = () => {
+    if (current === undefined) throw new Error('useTemporaryDirectory: used outside a test')
+    return current
+  }
+  return {
+    get path() {
+      return active().path
+    },
+    file: (name) => active().file(name),
   }
 }
 
