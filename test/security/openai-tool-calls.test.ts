@@ -4,25 +4,14 @@
  */
 import { refusalPayload } from '@writ/core'
 import { gateRunnableTools, handleChatToolCalls } from '@writ/openai'
-import { type FakeOpenAIServer, startFakeOpenAIServer } from '@writ/openai/testing'
 import { verifyReceipt } from '@writ/verify'
-import OpenAI from 'openai'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { makeGate } from './support.js'
+import { describe, expect, it } from 'vitest'
+import { dotted, makeGate, useFakeOpenAI } from './support.js'
 
-let server: FakeOpenAIServer
-beforeEach(async () => {
-  server = await startFakeOpenAIServer()
-})
-afterEach(async () => {
-  await server.close()
-})
-
-const client = () => new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL, maxRetries: 0 })
-const dotted = (name: string) => name.replaceAll('_', '.')
+const fake = useFakeOpenAI()
 
 async function modelMessage() {
-  const completion = await client().chat.completions.create({
+  const completion = await fake.client().chat.completions.create({
     model: 'gpt-test',
     messages: [{ role: 'user', content: 'pay' }],
     tools: [
@@ -48,7 +37,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
   it('runs nothing for hostile argument text, and answers every call with a refusal', async () => {
     const ran: unknown[] = []
     const gate = makeGate()
-    server.script({
+    fake.server.script({
       toolCalls: [
         { name: 'payments_transfer', arguments: '{"amount":5,"amount":1000000}', id: 'c1' },
         {
@@ -89,7 +78,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
   it('a tool call id with a lone surrogate cannot make the gate sign an unverifiable PERMIT', async () => {
     const ran: unknown[] = []
     const gate = makeGate()
-    server.script({
+    fake.server.script({
       toolCalls: [{ name: 'payments_transfer', arguments: '{"amount":5}', id: 'call_\ud800' }],
     })
     const message = await modelMessage()
@@ -110,7 +99,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
   it('runs a permitted call once, with exactly the bound arguments, frozen', async () => {
     const ran: unknown[] = []
     const gate = makeGate()
-    server.script({
+    fake.server.script({
       toolCalls: [{ name: 'payments_transfer', arguments: '{"amount":250.0,"to":"a"}', id: 'c1' }],
     })
     const message = await modelMessage()
@@ -133,7 +122,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
     const ran: unknown[] = []
     const gate = makeGate()
     await gate.store.close()
-    server.script({
+    fake.server.script({
       toolCalls: [{ name: 'payments_transfer', arguments: '{"amount":5}', id: 'c1' }],
     })
     const message = await modelMessage()
@@ -168,11 +157,12 @@ describe('runTools with gated tools', () => {
       ],
       { actionName: dotted },
     )
-    server.script(
+    fake.server.script(
       { toolCalls: [{ name: 'payments_transfer', arguments: '{"amount":5}', id: 'c1' }] },
       { text: 'done' },
     )
-    await client()
+    await fake
+      .client()
       .chat.completions.runTools({
         model: 'gpt-test',
         messages: [{ role: 'user', content: 'pay' }],
@@ -180,7 +170,7 @@ describe('runTools with gated tools', () => {
       })
       .finalContent()
     expect(ran).toEqual([])
-    const toolMessage = server.requests
+    const toolMessage = fake.server.requests
       .flatMap((request) => (request.body['messages'] as Record<string, unknown>[]) ?? [])
       .find((message) => message['role'] === 'tool')
     expect(refusalOf(toolMessage?.['content'])?.['reason']).toBe('ARGS_MISMATCH')

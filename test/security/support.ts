@@ -2,7 +2,10 @@
  * Shared parts of the security suite: a real policy, real keys, real gates.
  */
 import { compilePolicy, createGate, generateSigningKey, type LocalGate } from '@writ/core'
+import { type FakeOpenAIServer, startFakeOpenAIServer } from '@writ/openai/testing'
 import { WritError } from '@writ/verify'
+import OpenAI from 'openai'
+import { afterEach, beforeEach } from 'vitest'
 
 /** Transfers up to 1000 are permitted; exports are denied. */
 export const POLICY_TEXT = `
@@ -49,3 +52,34 @@ export function thrownCode(run: () => unknown): string {
   }
   throw new Error('expected a throw')
 }
+
+/** The scripted OpenAI server of the current test, and a real `openai` client for it. */
+export interface FakeOpenAI {
+  readonly server: FakeOpenAIServer
+  client(): OpenAI
+}
+
+/**
+ * Starts a scripted OpenAI server on 127.0.0.1 before each test of the file and closes
+ * it after. The object returned reads the current test's server.
+ */
+export function useFakeOpenAI(): FakeOpenAI {
+  let current: FakeOpenAIServer | undefined
+  beforeEach(async () => {
+    current = await startFakeOpenAIServer()
+  })
+  afterEach(() => current?.close())
+  const server = (): FakeOpenAIServer => {
+    if (current === undefined) throw new Error('useFakeOpenAI: used outside a test')
+    return current
+  }
+  return {
+    get server() {
+      return server()
+    },
+    client: () => new OpenAI({ apiKey: 'sk-test', baseURL: server().baseURL, maxRetries: 0 }),
+  }
+}
+
+/** OpenAI tool names may not contain dots: `payments_transfer` is the action `payments.transfer`. */
+export const dotted = (name: string): string => name.replaceAll('_', '.')

@@ -17,25 +17,14 @@ import {
   handleChatToolCalls,
   handleResponseFunctionCalls,
 } from '@writ/openai'
-import { type FakeOpenAIServer, startFakeOpenAIServer } from '@writ/openai/testing'
 import { createAgent } from 'langchain'
-import OpenAI from 'openai'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { makeGate } from './support.js'
+import { dotted, makeGate, useFakeOpenAI } from './support.js'
 
 const FLOOD = 200
 
-let server: FakeOpenAIServer
-beforeEach(async () => {
-  server = await startFakeOpenAIServer()
-})
-afterEach(async () => {
-  await server.close()
-})
-
-const client = () => new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL, maxRetries: 0 })
-const dotted = (name: string) => name.replaceAll('_', '.')
+const fake = useFakeOpenAI()
 const schema = { type: 'object' } as const
 
 function scriptedCalls(count: number) {
@@ -65,8 +54,8 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
   it('handleChatToolCalls', async () => {
     const ran: unknown[] = []
     const gate = makeGate()
-    server.script({ toolCalls: scriptedCalls(FLOOD) })
-    const completion = await client().chat.completions.create({
+    fake.server.script({ toolCalls: scriptedCalls(FLOOD) })
+    const completion = await fake.client().chat.completions.create({
       model: 'gpt-test',
       messages: [{ role: 'user', content: 'pay' }],
       tools: [{ type: 'function', function: { name: 'payments_transfer', parameters: schema } }],
@@ -91,14 +80,14 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
   it('handleChatToolCalls runs a message at the cap, and honours a smaller cap', async () => {
     const ran: unknown[] = []
     const gate = makeGate()
-    server.script(
+    fake.server.script(
       { toolCalls: scriptedCalls(DEFAULT_MAX_TOOL_CALLS) },
       { toolCalls: scriptedCalls(4) },
     )
     const handlers = { payments_transfer: (args: unknown) => ran.push(args) }
     const ask = async () =>
       (
-        await client().chat.completions.create({
+        await fake.client().chat.completions.create({
           model: 'gpt-test',
           messages: [{ role: 'user', content: 'pay' }],
           tools: [
@@ -121,8 +110,8 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
   it('handleResponseFunctionCalls', async () => {
     const ran: unknown[] = []
     const gate = makeGate()
-    server.script({ toolCalls: scriptedCalls(FLOOD) })
-    const response = await client().responses.create({
+    fake.server.script({ toolCalls: scriptedCalls(FLOOD) })
+    const response = await fake.client().responses.create({
       model: 'gpt-test',
       input: 'pay',
       tools: [{ type: 'function', name: 'payments_transfer', parameters: schema, strict: false }],
@@ -144,8 +133,8 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
   it('gateRunnableTools with client.chat.completions.runTools', async () => {
     const ran: unknown[] = []
     const gate = makeGate()
-    server.script({ toolCalls: scriptedCalls(FLOOD) }, { text: 'done' })
-    const runner = client().chat.completions.runTools({
+    fake.server.script({ toolCalls: scriptedCalls(FLOOD) }, { text: 'done' })
+    const runner = fake.client().chat.completions.runTools({
       model: 'gpt-test',
       messages: [{ role: 'user', content: 'pay' }],
       tools: gateRunnableTools(
