@@ -5,7 +5,7 @@ import { compilePolicy, createGate, generateSigningKey, type LocalGate } from '@
 import { type FakeOpenAIServer, startFakeOpenAIServer } from '@writ/openai/testing'
 import { WritError } from '@writ/verify'
 import OpenAI from 'openai'
-import { afterEach, beforeEach } from 'vitest'
+import { perTest } from '../support/per-test.js'
 
 /** Transfers up to 1000 are permitted; exports are denied. */
 export const POLICY_TEXT = `
@@ -64,15 +64,7 @@ export interface FakeOpenAI {
  * it after. The object returned reads the current test's server.
  */
 export function useFakeOpenAI(): FakeOpenAI {
-  let current: FakeOpenAIServer | undefined
-  beforeEach(async () => {
-    current = await startFakeOpenAIServer()
-  })
-  afterEach(() => current?.close())
-  const server = (): FakeOpenAIServer => {
-    if (current === undefined) throw new Error('useFakeOpenAI: used outside a test')
-    return current
-  }
+  const server = perTest(startFakeOpenAIServer, (started) => started.close())
   return {
     get server() {
       return server()

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach } from 'vitest'
+import { perTest } from '../../../test/support/per-test.js'
 import { type CliIo, run } from '../src/index.js'
 
 /** What one in-process run of `writ` printed and returned. */
@@ -66,15 +66,7 @@ export function workspace(): Workspace {
  * removed after it. The object returned stands for the current test's workspace.
  */
 export function useWorkspace(create: () => Workspace | Promise<Workspace> = workspace): Workspace {
-  let current: Workspace | undefined
-  beforeEach(async () => {
-    current = await create()
-  })
-  afterEach(() => current?.remove())
-  const active = (): Workspace => {
-    if (current === undefined) throw new Error('useWorkspace: used outside a test')
-    return current
-  }
+  const active = perTest(create, (ws) => ws.remove())
   return {
     get dir() {
       return active().dir

@@ -1,6 +1,6 @@
 /** Shared pieces of the `@writ/openai` tests: a client, refusal reading, a schema. */
 import OpenAI from 'openai'
-import { afterEach, beforeEach } from 'vitest'
+import { perTest } from '../../../test/support/per-test.js'
 import { type FakeOpenAIServer, startFakeOpenAIServer } from './fake-openai-server.js'
 
 /** OpenAI tool names may not contain dots: `payments_transfer` is the action `payments.transfer`. */
@@ -46,16 +46,13 @@ export interface FakeOpenAI {
  * closes the server after it. The object returned reads the current test's pair.
  */
 export function useFakeOpenAI(): FakeOpenAI {
-  let current: FakeOpenAI | undefined
-  beforeEach(async () => {
-    const server = await startFakeOpenAIServer()
-    current = { server, client: clientFor(server) }
-  })
-  afterEach(() => current?.server.close())
-  const active = (): FakeOpenAI => {
-    if (current === undefined) throw new Error('useFakeOpenAI: used outside a test')
-    return current
-  }
+  const active = perTest(
+    async (): Promise<FakeOpenAI> => {
+      const server = await startFakeOpenAIServer()
+      return { server, client: clientFor(server) }
+    },
+    (fake) => fake.server.close(),
+  )
   return {
     get server() {
       return active().server

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AppendContext, IssuedReceipt } from '@writ/core'
 import type { DecisionKind, ReceiptClaims } from '@writ/verify'
-import { afterEach, beforeEach } from 'vitest'
+import { perTest } from '../../../test/support/per-test.js'
 
 /** A fresh temporary directory, removed by the returned `remove`. */
 export function temporaryDirectory(): {
@@ -28,15 +28,7 @@ export function useTemporaryDirectory(): {
   readonly path: string
   file: (name?: string) => string
 } {
-  let current: ReturnType<typeof temporaryDirectory> | undefined
-  beforeEach(() => {
-    current = temporaryDirectory()
-  })
-  afterEach(() => current?.remove())
-  const active = () => {
-    if (current === undefined) throw new Error('useTemporaryDirectory: used outside a test')
-    return current
-  }
+  const active = perTest(temporaryDirectory, (directory) => directory.remove())
   return {
     get path() {
       return active().path
