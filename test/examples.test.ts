@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { cleanEnvironment } from './support/clean-environment.js'
 
 const execFileAsync = promisify(execFile)
 const examplesDirectory = fileURLToPath(new URL('../examples/', import.meta.url))
@@ -33,16 +34,6 @@ const expectedOutput: Record<string, readonly RegExp[]> = Object.assign(Object.c
 const examples = readdirSync(examplesDirectory).filter((name) =>
   existsSync(join(examplesDirectory, name, 'package.json')),
 )
-
-/** The environment without npm's per-run variables, so `npm start` runs in the example's own folder. */
-function cleanEnvironment(): NodeJS.ProcessEnv {
-  const environment: NodeJS.ProcessEnv = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^npm_/i.test(key) && key !== 'INIT_CWD' && key !== 'NODE_OPTIONS')
-      environment[key] = value
-  }
-  return { ...environment, NO_COLOR: '1', FORCE_COLOR: '0' }
-}
 
 describe('examples', () => {
   it('finds the examples', () => {

@@ -22,6 +22,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error: a plain ESM helper of the release scripts, without declarations
 import { publishedPackages } from '../../scripts/published-packages.mjs'
+import { cleanEnvironment } from '../support/clean-environment.js'
 
 interface PublishedPackage {
   readonly name: string
@@ -44,16 +45,6 @@ const execFileAsync = promisify(execFile)
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url))
 const programs = fileURLToPath(new URL('./programs/', import.meta.url))
 const packages = (publishedPackages as () => PublishedPackage[])()
-
-/** The environment without npm's per-run variables, so nested npm commands act on their own folder. */
-function cleanEnvironment(): NodeJS.ProcessEnv {
-  const environment: NodeJS.ProcessEnv = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^npm_/i.test(key) && key !== 'INIT_CWD' && key !== 'NODE_OPTIONS')
-      environment[key] = value
-  }
-  return { ...environment, NO_COLOR: '1', FORCE_COLOR: '0' }
-}
 
 async function command(file: string, args: readonly string[], cwd: string, timeout = 240_000) {
   return execFileAsync(file, args, {
