@@ -6,32 +6,9 @@ import { refusalPayload } from '@writ/core'
 import { gateRunnableTools, handleChatToolCalls } from '@writ/openai'
 import { verifyReceipt } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
-import { dotted, makeGate, useFakeOpenAI } from './support.js'
+import { dotted, makeGate, refusalIn, useFakeOpenAI } from './support.js'
 
 const fake = useFakeOpenAI()
-
-async function modelMessage() {
-  const completion = await fake.client().chat.completions.create({
-    model: 'gpt-test',
-    messages: [{ role: 'user', content: 'pay' }],
-    tools: [
-      {
-        type: 'function',
-        function: { name: 'payments_transfer', parameters: { type: 'object' } },
-      },
-    ],
-  })
-  return completion.choices[0]!.message
-}
-
-function refusalOf(content: unknown): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(String(content)) as Record<string, unknown>
-    return value['writ'] === 'refused' ? value : undefined
-  } catch {
-    return undefined
-  }
-}
 
 describe('hand-written loop with handleChatToolCalls', () => {
   it('runs nothing for hostile argument text, and answers every call with a refusal', async () => {
@@ -59,7 +36,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
         { name: '__proto__', arguments: '{"amount":5}', id: 'c10' },
       ],
     })
-    const message = await modelMessage()
+    const message = await fake.chatMessage()
     const results = await handleChatToolCalls(
       gate,
       message,
@@ -70,7 +47,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
     expect(results.map((result) => result.tool_call_id)).toEqual(
       Array.from({ length: 10 }, (_, index) => `c${index + 1}`),
     )
-    const reasons = results.map((result) => refusalOf(result.content)?.['reason'])
+    const reasons = results.map((result) => refusalIn(result.content)?.['reason'])
     expect(reasons.slice(0, 6)).toEqual(Array(6).fill('INPUT_INVALID'))
     expect(reasons.slice(6)).toEqual(Array(4).fill('TOOL_UNKNOWN'))
   })
@@ -81,7 +58,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
     fake.server.script({
       toolCalls: [{ name: 'payments_transfer', arguments: '{"amount":5}', id: 'call_\ud800' }],
     })
-    const message = await modelMessage()
+    const message = await fake.chatMessage()
     const [result] = await handleChatToolCalls(
       gate,
       message,
@@ -89,7 +66,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
       { actionName: dotted },
     )
     expect(ran).toEqual([])
-    const refusal = refusalOf(result?.content)
+    const refusal = refusalIn(result?.content)
     expect(refusal?.['reason']).toBe('INPUT_INVALID')
     await expect(
       verifyReceipt(String(refusal?.['receipt']), gate.verifyKeys()),
@@ -102,7 +79,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
     fake.server.script({
       toolCalls: [{ name: 'payments_transfer', arguments: '{"amount":250.0,"to":"a"}', id: 'c1' }],
     })
-    const message = await modelMessage()
+    const message = await fake.chatMessage()
     await handleChatToolCalls(
       gate,
       message,
@@ -125,7 +102,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
     fake.server.script({
       toolCalls: [{ name: 'payments_transfer', arguments: '{"amount":5}', id: 'c1' }],
     })
-    const message = await modelMessage()
+    const message = await fake.chatMessage()
     const [result] = await handleChatToolCalls(
       gate,
       message,
@@ -133,7 +110,7 @@ describe('hand-written loop with handleChatToolCalls', () => {
       { actionName: dotted },
     )
     expect(ran).toEqual([])
-    expect(refusalOf(result?.content)?.['decision']).toBe('ERROR')
+    expect(refusalIn(result?.content)?.['decision']).toBe('ERROR')
     expect(refusalPayload(new Error('x')).decision).toBe('ERROR')
   })
 })
@@ -173,6 +150,6 @@ describe('runTools with gated tools', () => {
     const toolMessage = fake.server.requests
       .flatMap((request) => (request.body['messages'] as Record<string, unknown>[]) ?? [])
       .find((message) => message['role'] === 'tool')
-    expect(refusalOf(toolMessage?.['content'])?.['reason']).toBe('ARGS_MISMATCH')
+    expect(refusalIn(toolMessage?.['content'])?.['reason']).toBe('ARGS_MISMATCH')
   })
 })

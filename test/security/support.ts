@@ -57,6 +57,8 @@ export function thrownCode(run: () => unknown): string {
 export interface FakeOpenAI {
   readonly server: FakeOpenAIServer
   client(): OpenAI
+  /** Asks the model for its next chat message, offering it the one tool `payments_transfer`. */
+  chatMessage(): Promise<OpenAI.Chat.ChatCompletionMessage>
 }
 
 /**
@@ -65,13 +67,37 @@ export interface FakeOpenAI {
  */
 export function useFakeOpenAI(): FakeOpenAI {
   const server = perTest(startFakeOpenAIServer, (started) => started.close())
+  const client = () => new OpenAI({ apiKey: 'sk-test', baseURL: server().baseURL, maxRetries: 0 })
   return {
     get server() {
       return server()
     },
-    client: () => new OpenAI({ apiKey: 'sk-test', baseURL: server().baseURL, maxRetries: 0 }),
+    client,
+    async chatMessage() {
+      const completion = await client().chat.completions.create({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: 'pay' }],
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'payments_transfer', parameters: { type: 'object' } },
+          },
+        ],
+      })
+      return completion.choices[0]!.message
+    },
   }
 }
 
 /** OpenAI tool names may not contain dots: `payments_transfer` is the action `payments.transfer`. */
 export const dotted = (name: string): string => name.replaceAll('_', '.')
+
+/** The refusal JSON in a tool output, or `undefined` when the output is not a refusal. */
+export function refusalIn(content: unknown): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(String(content)) as Record<string, unknown>
+    return value['writ'] === 'refused' ? value : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -20,12 +20,15 @@ import {
 import { createAgent } from 'langchain'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { dotted, makeGate, useFakeOpenAI } from './support.js'
+import { dotted, makeGate, refusalIn, useFakeOpenAI } from './support.js'
 
 const FLOOD = 200
 
 const fake = useFakeOpenAI()
 const schema = { type: 'object' } as const
+
+/** The refusal reason in a tool output, or `undefined` when it is not a refusal. */
+const reasonIn = (content: unknown): unknown => refusalIn(content)?.['reason']
 
 function scriptedCalls(count: number) {
   return Array.from({ length: count }, (_, index) => ({
@@ -41,26 +44,12 @@ async function receiptsIn(gate: LocalGate): Promise<number> {
   return count
 }
 
-function reasonOf(content: unknown): unknown {
-  try {
-    const value = JSON.parse(String(content)) as Record<string, unknown>
-    return value['writ'] === 'refused' ? value['reason'] : undefined
-  } catch {
-    return undefined
-  }
-}
-
 describe('OpenAI: a message over the cap runs none of its calls', () => {
   it('handleChatToolCalls', async () => {
     const ran: unknown[] = []
     const gate = makeGate()
     fake.server.script({ toolCalls: scriptedCalls(FLOOD) })
-    const completion = await fake.client().chat.completions.create({
-      model: 'gpt-test',
-      messages: [{ role: 'user', content: 'pay' }],
-      tools: [{ type: 'function', function: { name: 'payments_transfer', parameters: schema } }],
-    })
-    const message = completion.choices[0]!.message
+    const message = await fake.chatMessage()
     const results = await handleChatToolCalls(
       gate,
       message,
@@ -72,7 +61,7 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
     expect(results.map((result) => result.tool_call_id)).toEqual(
       message.tool_calls!.map((call) => call.id),
     )
-    expect(new Set(results.map((result) => reasonOf(result.content)))).toEqual(
+    expect(new Set(results.map((result) => reasonIn(result.content)))).toEqual(
       new Set(['TOO_MANY_TOOL_CALLS']),
     )
   })
@@ -85,16 +74,7 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
       { toolCalls: scriptedCalls(4) },
     )
     const handlers = { payments_transfer: (args: unknown) => ran.push(args) }
-    const ask = async () =>
-      (
-        await fake.client().chat.completions.create({
-          model: 'gpt-test',
-          messages: [{ role: 'user', content: 'pay' }],
-          tools: [
-            { type: 'function', function: { name: 'payments_transfer', parameters: schema } },
-          ],
-        })
-      ).choices[0]!.message
+    const ask = () => fake.chatMessage()
     await handleChatToolCalls(gate, await ask(), handlers, { actionName: dotted })
     expect(ran).toHaveLength(DEFAULT_MAX_TOOL_CALLS)
     const results = await handleChatToolCalls(gate, await ask(), handlers, {
@@ -102,7 +82,7 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
       maxToolCalls: 3,
     })
     expect(ran).toHaveLength(DEFAULT_MAX_TOOL_CALLS)
-    expect(results.map((result) => reasonOf(result.content))).toEqual(
+    expect(results.map((result) => reasonIn(result.content))).toEqual(
       Array(4).fill('TOO_MANY_TOOL_CALLS'),
     )
   })
@@ -125,7 +105,7 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
     expect(ran).toEqual([])
     expect(await receiptsIn(gate)).toBe(0)
     expect(outputs).toHaveLength(FLOOD)
-    expect(new Set(outputs.map((output) => reasonOf(output.output)))).toEqual(
+    expect(new Set(outputs.map((output) => reasonIn(output.output)))).toEqual(
       new Set(['TOO_MANY_TOOL_CALLS']),
     )
   })
@@ -158,7 +138,7 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
     expect(await receiptsIn(gate)).toBe(0)
     const answers = runner.messages.filter((message) => message.role === 'tool')
     expect(answers).toHaveLength(FLOOD)
-    expect(new Set(answers.map((message) => reasonOf(message.content)))).toEqual(
+    expect(new Set(answers.map((message) => reasonIn(message.content)))).toEqual(
       new Set(['TOO_MANY_TOOL_CALLS']),
     )
   })
@@ -193,7 +173,7 @@ function transferTool(ran: unknown[]) {
 function refusalReasons(messages: readonly unknown[]): unknown[] {
   return messages
     .filter((message) => ToolMessage.isInstance(message))
-    .map((message) => reasonOf((message as ToolMessage).content))
+    .map((message) => reasonIn((message as ToolMessage).content))
 }
 
 describe('maxToolCalls', () => {
