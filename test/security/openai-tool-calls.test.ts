@@ -6,7 +6,7 @@ import { refusalPayload } from '@writ/core'
 import { gateRunnableTools, handleChatToolCalls } from '@writ/openai'
 import { verifyReceipt } from '@writ/verify'
 import { describe, expect, it } from 'vitest'
-import { dotted, makeGate, refusalIn, useFakeOpenAI } from './support.js'
+import { dotted, makeGate, refusalIn, transferHandlers, useFakeOpenAI } from './support.js'
 
 const fake = useFakeOpenAI()
 
@@ -37,12 +37,9 @@ describe('hand-written loop with handleChatToolCalls', () => {
       ],
     })
     const message = await fake.chatMessage()
-    const results = await handleChatToolCalls(
-      gate,
-      message,
-      { payments_transfer: (args) => ran.push(args) },
-      { actionName: dotted },
-    )
+    const results = await handleChatToolCalls(gate, message, transferHandlers(ran), {
+      actionName: dotted,
+    })
     expect(ran).toEqual([])
     expect(results.map((result) => result.tool_call_id)).toEqual(
       Array.from({ length: 10 }, (_, index) => `c${index + 1}`),
@@ -59,12 +56,9 @@ describe('hand-written loop with handleChatToolCalls', () => {
       toolCalls: [{ name: 'payments_transfer', arguments: '{"amount":5}', id: 'call_\ud800' }],
     })
     const message = await fake.chatMessage()
-    const [result] = await handleChatToolCalls(
-      gate,
-      message,
-      { payments_transfer: (args) => ran.push(args) },
-      { actionName: dotted },
-    )
+    const [result] = await handleChatToolCalls(gate, message, transferHandlers(ran), {
+      actionName: dotted,
+    })
     expect(ran).toEqual([])
     const refusal = refusalIn(result?.content)
     expect(refusal?.['reason']).toBe('INPUT_INVALID')
@@ -103,12 +97,9 @@ describe('hand-written loop with handleChatToolCalls', () => {
       toolCalls: [{ name: 'payments_transfer', arguments: '{"amount":5}', id: 'c1' }],
     })
     const message = await fake.chatMessage()
-    const [result] = await handleChatToolCalls(
-      gate,
-      message,
-      { payments_transfer: (args) => ran.push(args) },
-      { actionName: dotted },
-    )
+    const [result] = await handleChatToolCalls(gate, message, transferHandlers(ran), {
+      actionName: dotted,
+    })
     expect(ran).toEqual([])
     expect(refusalIn(result?.content)?.['decision']).toBe('ERROR')
     expect(refusalPayload(new Error('x')).decision).toBe('ERROR')

@@ -101,3 +101,8 @@ export function refusalIn(content: unknown): Record<string, unknown> | undefined
     return undefined
   }
 }
+
+/** Tool handlers for `payments_transfer` alone, recording the arguments of each run in `ran`. */
+export function transferHandlers(ran: unknown[]) {
+  return { payments_transfer: (args: unknown) => ran.push(args) }
+}

@@ -20,7 +20,7 @@ import {
 import { createAgent } from 'langchain'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { dotted, makeGate, refusalIn, useFakeOpenAI } from './support.js'
+import { dotted, makeGate, refusalIn, transferHandlers, useFakeOpenAI } from './support.js'
 
 const FLOOD = 200
 
@@ -50,12 +50,9 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
     const gate = makeGate()
     fake.server.script({ toolCalls: scriptedCalls(FLOOD) })
     const message = await fake.chatMessage()
-    const results = await handleChatToolCalls(
-      gate,
-      message,
-      { payments_transfer: (args) => ran.push(args) },
-      { actionName: dotted },
-    )
+    const results = await handleChatToolCalls(gate, message, transferHandlers(ran), {
+      actionName: dotted,
+    })
     expect(ran).toEqual([])
     expect(await receiptsIn(gate)).toBe(0)
     expect(results.map((result) => result.tool_call_id)).toEqual(
@@ -96,12 +93,9 @@ describe('OpenAI: a message over the cap runs none of its calls', () => {
       input: 'pay',
       tools: [{ type: 'function', name: 'payments_transfer', parameters: schema, strict: false }],
     })
-    const outputs = await handleResponseFunctionCalls(
-      gate,
-      response,
-      { payments_transfer: (args) => ran.push(args) },
-      { actionName: dotted },
-    )
+    const outputs = await handleResponseFunctionCalls(gate, response, transferHandlers(ran), {
+      actionName: dotted,
+    })
     expect(ran).toEqual([])
     expect(await receiptsIn(gate)).toBe(0)
     expect(outputs).toHaveLength(FLOOD)
