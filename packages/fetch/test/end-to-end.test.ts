@@ -290,17 +290,25 @@ for (const kind of ['node', 'hono', 'express'] as const) {
 describe('end to end: receipt lifetime and default action names', () => {
   const closes = closeAfterEach()
 
-  it('refuses an expired receipt with EXPIRED', async () => {
-    const gate = newGate()
+  /** A node receiver that trusts `gate`'s keys, with `extra` options; closed after the test. */
+  async function nodeReceiver(
+    gate: ReturnType<typeof newGate>,
+    extra: Partial<ReceiptGuardOptions> = {},
+  ): Promise<GuardedServer> {
     const keys = await gate.keys()
-    const running = closes(
+    return closes(
       await guardedServer('node', (origin) => ({
         keys,
         audience: origin,
         replay: 'memory',
-        now: () => Math.floor(Date.now() / 1000) + 3600,
+        ...extra,
       })),
     )
+  }
+
+  it('refuses an expired receipt with EXPIRED', async () => {
+    const gate = newGate()
+    const running = await nodeReceiver(gate, { now: () => Math.floor(Date.now() / 1000) + 3600 })
     const response = await createGatedFetch(gate)(`${running.origin}/v1/items`)
     expect(response.status).toBe(403)
     expect((await problemOf(response))['code']).toBe('EXPIRED')
@@ -309,14 +317,7 @@ describe('end to end: receipt lifetime and default action names', () => {
 
   it('names actions http.<method> on both sides by default, and refuses another action with ACTION_MISMATCH', async () => {
     const gate = newGate()
-    const keys = await gate.keys()
-    const running = closes(
-      await guardedServer('node', (origin) => ({
-        keys,
-        audience: origin,
-        replay: 'memory',
-      })),
-    )
+    const running = await nodeReceiver(gate)
     const gatedFetch = createGatedFetch(gate)
     expect((await gatedFetch(`${running.origin}/v1/items`)).status).toBe(200)
     const { token } = await permittedRequest({}, `${running.origin}/v1/items`, {})
@@ -331,15 +332,10 @@ describe('end to end: receipt lifetime and default action names', () => {
 
   it('binds the public URL given by origin, not the Host header', async () => {
     const gate = newGate()
-    const keys = await gate.keys()
-    const running = closes(
-      await guardedServer('node', () => ({
-        keys,
-        audience: 'https://api.example.com',
-        origin: 'https://api.example.com',
-        replay: 'memory',
-      })),
-    )
+    const running = await nodeReceiver(gate, {
+      audience: 'https://api.example.com',
+      origin: 'https://api.example.com',
+    })
     const { token } = await permittedRequest(
       { audience: 'https://api.example.com' },
       'https://api.example.com/v1/items?page=2',
