@@ -106,7 +106,8 @@ interface World {
   readonly ran: string[]
 }
 
-async function world(policy = POLICY): Promise<World> {
+/** A gate over `policy` behind a real authority on 127.0.0.1, with one agent credential. */
+async function world(policy = POLICY, audiences?: readonly string[]): Promise<World> {
   const gate = createGate({
     policy: compilePolicy(policy),
     keys: generateSigningKey(),
@@ -114,7 +115,13 @@ async function world(policy = POLICY): Promise<World> {
   })
   const authority = await startAuthorityServer({
     gate,
-    agents: [{ agent: 'agent:bot', tokenSha256: hashToken(AGENT_TOKEN) }],
+    agents: [
+      {
+        agent: 'agent:bot',
+        tokenSha256: hashToken(AGENT_TOKEN),
+        ...(audiences === undefined ? {} : { audiences }),
+      },
+    ],
   })
   closers.push(() => authority.close())
   return { gate, keys: await gate.keys(), authority, ran: [] }
@@ -235,8 +242,8 @@ describe('bypass 1: the authority signs only the request its policy saw', () => 
   })
 
   it('the audience an agent chooses is visible to policies and limited per credential', async () => {
-    const gate = createGate({
-      policy: compilePolicy(`
+    const { authority } = await world(
+      `
 writ: 1
 id: audiences
 rules:
@@ -244,21 +251,9 @@ rules:
     effect: permit
     actions: [http.post]
     when: audience == 'https://pay.test'
-`),
-      keys: generateSigningKey(),
-      issuer: 'https://authority.test',
-    })
-    const authority = await startAuthorityServer({
-      gate,
-      agents: [
-        {
-          agent: 'agent:bot',
-          tokenSha256: hashToken(AGENT_TOKEN),
-          audiences: ['https://pay.test', 'https://export.test'],
-        },
-      ],
-    })
-    closers.push(() => authority.close())
+`,
+      ['https://pay.test', 'https://export.test'],
+    )
     const ask = (audience: string) =>
       decide(authority, {
         action: 'http.post',
@@ -366,8 +361,7 @@ describe('bypass 2: no guard builds the URI it checks from the Host header', () 
 
 describe('bypass 3: a remote gate accepts no replayed PERMIT', () => {
   it('a party on the path answering with the first PERMIT gets nothing paid twice', async () => {
-    const gate = createGate({
-      policy: compilePolicy(`
+    const { gate, authority } = await world(`
 writ: 1
 id: limited
 rules:
@@ -381,15 +375,7 @@ limits:
     sum: args.amount
     max: 1500
     window: 24h
-`),
-      keys: generateSigningKey(),
-      issuer: 'https://authority.test',
-    })
-    const authority = await startAuthorityServer({
-      gate,
-      agents: [{ agent: 'agent:bot', tokenSha256: hashToken(AGENT_TOKEN) }],
-    })
-    closers.push(() => authority.close())
+`)
     // A plain-http proxy that forwards the first decision and answers every later one with it.
     let first: string | undefined
     const proxy = await listen(

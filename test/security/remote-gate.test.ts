@@ -257,14 +257,15 @@ describe('remote gate behaves as a local gate', () => {
     return authority
   }
 
+  /** A remote gate with pinned keys in front of a live authority over `gate`. */
+  async function remoteOf(gate = makeGate()) {
+    const authority = await live(gate)
+    return createRemoteGate({ url: authority.url, token: AGENT_TOKEN, keys: await gate.keys() })
+  }
+
   it("invalid input resolves to the authority's DENY INPUT_INVALID receipt", async () => {
     const gate = makeGate()
-    const authority = await live(gate)
-    const remote = createRemoteGate({
-      url: authority.url,
-      token: AGENT_TOKEN,
-      keys: await gate.keys(),
-    })
+    const remote = await remoteOf(gate)
     const inputs: unknown[] = [
       { action: 'payments.transfer', args: { amount: Number.NaN } },
       { action: 'payments.transfer', args: '{"amount":1,"amount":2}' },
@@ -284,13 +285,7 @@ describe('remote gate behaves as a local gate', () => {
   })
 
   it('refuses an agent member: the token decides the agent', async () => {
-    const gate = makeGate()
-    const authority = await live(gate)
-    const remote = createRemoteGate({
-      url: authority.url,
-      token: AGENT_TOKEN,
-      keys: await gate.keys(),
-    })
+    const remote = await remoteOf()
     expect(
       await rejectionCode(
         remote.authorize({
