@@ -1,5 +1,5 @@
 import { WritError } from '@writ/verify'
-import { concatBytes } from '@writ/verify/internal'
+import { readStreamBytes } from '@writ/verify/internal'
 
 /**
  * Reads a request body as it streams in and stops at `maxBytes`: a body over the
@@ -9,27 +9,12 @@ import { concatBytes } from '@writ/verify/internal'
  * refused before anything is read.
  */
 export async function readBodyWithin(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () =>
-    new WritError('BODY_TOO_LARGE', `The request body exceeds ${maxBytes} bytes.`, {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && (!/^[0-9]{1,16}$/.test(declared) || Number(declared) > maxBytes)) {
+    throw new WritError('BODY_TOO_LARGE', `The request body exceeds ${maxBytes} bytes.`, {
       details: { maxBytes },
     })
-  const declared = request.headers.get('content-length')
-  if (declared !== null && (!/^[0-9]{1,16}$/.test(declared) || Number(declared) > maxBytes))
-    throw tooLarge()
-  if (request.body === null) return new Uint8Array(0)
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > maxBytes) {
-      // Stop reading here; the HTTP server discards (and then cuts off) the rest.
-      await reader.cancel().catch(() => undefined)
-      throw tooLarge()
-    }
-    chunks.push(value)
   }
-  return concatBytes(chunks, total)
+  // Stops reading at the limit; the HTTP server discards (and then cuts off) the rest.
+  return readStreamBytes(request.body, maxBytes)
 }

@@ -22,6 +22,7 @@ export {
   utf8Decode,
   utf8Encode,
 } from './encoding.js'
+export { readStreamBytes } from './read-stream.js'
 
 // Strict JSON, canonical JSON and frozen values (spec section 2)
 
