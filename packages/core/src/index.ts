@@ -70,9 +70,10 @@ export type {
 // Refusals: what a refused action throws, and the payload an agent can read
 export { ActionRefusedError, type RefusalPayload, refusalOf, refusalPayload } from './refusal.js'
 
-// For adapter authors: the one fail-closed path, the arguments check, the tool-call cap
+// For adapter authors: the one fail-closed path, the arguments check, tool names, the tool-call cap
 export { type GuardOutcome, guardAction, guardOutcome, wrapAction } from './gate-helpers.js'
 export { assertArgsUnchanged } from './json-equal.js'
+export { type ActionNameMapping, resolveActionName } from './action-name-mapping.js'
 export { DEFAULT_MAX_TOOL_CALLS, maxToolCallsOf, tooManyToolCallsError } from './tool-call-limit.js'
 
 // From @writ/verify: the errors and wire types users of the gate need

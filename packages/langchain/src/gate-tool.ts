@@ -5,9 +5,9 @@ import {
   maxToolCallsOf,
   type RefusalPayload,
   refusalPayload,
+  resolveActionName,
   tooManyToolCallsError,
 } from '@writ/core'
-import { resolveActionName } from '@writ/verify'
 import { decide } from './decide.js'
 import { actionRequestOf, type ToolCallOptions } from './options.js'
 import { rawArgumentsOf } from './raw-arguments.js'

@@ -1,7 +1,6 @@
 // Gated tools (LangGraph `ToolNode`, `bindTools`, direct `invoke`)
 
-export { DEFAULT_MAX_TOOL_CALLS } from '@writ/core'
-export { type ActionNameMapping, resolveActionName } from '@writ/verify'
+export { type ActionNameMapping, DEFAULT_MAX_TOOL_CALLS, resolveActionName } from '@writ/core'
 export { type GateToolOptions, gateTool, gateTools, WritGatedTool } from './gate-tool.js'
 // Agent middleware (LangChain 1.x `createAgent`)
 export { type WritMiddlewareOptions, writMiddleware } from './middleware.js'

@@ -3,10 +3,10 @@ import {
   type Gate,
   maxToolCallsOf,
   refusalPayload,
+  resolveActionName,
   tooManyToolCallsError,
   WritError,
 } from '@writ/core'
-import { resolveActionName } from '@writ/verify'
 import type { AgentMiddleware, ToolCallHandler } from 'langchain'
 import { decide } from './decide.js'
 import { actionRequestOf, type ToolCallOptions } from './options.js'

@@ -1,5 +1,4 @@
-import type { ActionRequest } from '@writ/core'
-import type { ActionNameMapping } from '@writ/verify'
+import type { ActionNameMapping, ActionRequest } from '@writ/core'
 
 /**
  * The options every entry point of `@writ/langchain` shares ({@link writMiddleware},

@@ -1,8 +1,8 @@
 // Tool runner: client.chat.completions.runTools
 
+export type { ActionNameMapping } from '@writ/core'
 // Options every entry point shares
 export { DEFAULT_MAX_TOOL_CALLS } from '@writ/core'
-export type { ActionNameMapping } from '@writ/verify'
 export {
   type GateableTool,
   type GatedTool,

@@ -1,5 +1,5 @@
 import type { ActionRequest } from '@writ/core'
-import { type ActionNameMapping, resolveActionName } from '@writ/verify'
+import { type ActionNameMapping, resolveActionName } from '@writ/core'
 
 /**
  * The options every entry point of `@writ/openai` shares ({@link gateRunnableTools},

@@ -43,8 +43,6 @@ export {
 
 export {
   ACTION_NAME_PATTERN,
-  type ActionNameMapping,
-  resolveActionName,
   validateActionName,
 } from './action-name.js'
 export { type CanonicalArgs, canonicalArgs } from './canonical-args.js'
