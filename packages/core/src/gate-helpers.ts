@@ -15,9 +15,10 @@ import { ActionRefusedError, type RefusalPayload, refusalPayload } from './refus
 import type { ActionRequest, Gate, PermitDecision, WrapOptions } from './types.js'
 
 /**
- * PERMITs issued by a local gate of this module: frozen, with deep-frozen arguments
- * whose digest is the receipt's `act.args` by construction. Only the gate adds to it
- * (it is not exported from the package), so membership cannot be forged. @internal
+ * PERMITs this module vouches for: issued by a local gate, or checked by the remote gate
+ * against a verified receipt. Each is frozen, with deep-frozen arguments whose digest
+ * is the receipt's `act.args`. Only those two add to it (it is not exported from the
+ * package), so membership cannot be forged. @internal
  */
 export const issuedPermits: WeakSet<object> = new WeakSet()
 
