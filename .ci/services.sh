@@ -12,3 +12,12 @@ as_pg "$pg_bin/pg_ctl" -D "$pg_root/data" -l "$pg_root/log" -w -t 60 \
   -o "-p $pg_port -k $pg_root -c listen_addresses=127.0.0.1 -c max_connections=300" start > /dev/null || { cat "$pg_root/log"; return 1; }
 export WRIT_PG_URL="postgres://writ@127.0.0.1:$pg_port/postgres"
 echo "PostgreSQL on 127.0.0.1:$pg_port"
+
+# Stop what was started here when the CI run ends, however it ends: the cluster and
+# its folder. .ci/run may call writ_stop_services itself; a second call does nothing.
+writ_stop_services() {
+  [ -n "${pg_root:-}" ] && [ -d "$pg_root/data" ] || return 0
+  as_pg "$pg_bin/pg_ctl" -D "$pg_root/data" -m fast -w -t 60 stop > /dev/null 2>&1 || true
+  rm -rf "$pg_root"
+}
+trap writ_stop_services EXIT
