@@ -70,14 +70,15 @@ function sign(signer: Signer, header: string, claims: unknown): string {
 }
 
 /** Everything a receipt says, before it takes its place in a chain. */
-export type ReceiptContent = Omit<ReceiptClaims, 'v' | 'aud' | 'http' | 'chain'> & {
+export type ReceiptContent = Omit<ReceiptClaims, 'v' | 'aud' | 'http' | 'refs' | 'chain'> & {
   readonly aud?: string | undefined
   readonly http?: HttpBinding | undefined
+  readonly refs?: ReceiptClaims['refs'] | undefined
 }
 
 /**
  * Builds the claims of a receipt in the spec's member order (v, iss, jti, iat, exp,
- * sub, aud?, req, decision, reason, rule, policy, act, http?, chain), frozen.
+ * sub, aud?, req, decision, reason, rule, policy, act, http?, refs?, chain), frozen.
  */
 export function receiptClaims(content: ReceiptContent, chain: ChainLink): ReceiptClaims {
   // Insertion order is serialization order: this literal is the wire order.
@@ -99,6 +100,7 @@ export function receiptClaims(content: ReceiptContent, chain: ChainLink): Receip
   if (content.http !== undefined) {
     claims['http'] = { method: content.http.method, uri: content.http.uri, body: content.http.body }
   }
+  if (content.refs !== undefined) claims['refs'] = { ...content.refs }
   claims['chain'] = { id: chain.id, seq: chain.seq, prev: chain.prev }
   // Frozen, nested objects included: a receipt never changes once signed.
   return deepFreeze(claims) as unknown as ReceiptClaims

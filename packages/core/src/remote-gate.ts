@@ -195,6 +195,7 @@ function wireBody(request: ActionRequest, local: LocalBinding, requestId: string
   }
   if (request.context !== undefined) body['context'] = request.context
   if (request.audience !== undefined) body['audience'] = request.audience
+  if (request.refs !== undefined) body['refs'] = request.refs
   return JSON.stringify(body)
 }
 
@@ -204,7 +205,7 @@ function wireBody(request: ActionRequest, local: LocalBinding, requestId: string
  */
 function snapshotRequest(given: ActionRequest): ActionRequest {
   const source: Partial<ActionRequest> = typeof given === 'object' && given !== null ? given : {}
-  const { action, args, agent, request, context, audience, httpRequest } = source
+  const { action, args, agent, request, context, audience, refs, httpRequest } = source
   let http: HttpRequestInput | undefined
   if (typeof httpRequest === 'object' && httpRequest !== null) {
     const { method, uri, contentType, headers, body } = httpRequest
@@ -219,6 +220,7 @@ function snapshotRequest(given: ActionRequest): ActionRequest {
     ...(request === undefined ? {} : { request }),
     ...(context === undefined ? {} : { context }),
     ...(audience === undefined ? {} : { audience }),
+    ...(refs === undefined ? {} : { refs }),
     ...(http === undefined ? {} : { httpRequest: http }),
   }
 }

@@ -31,6 +31,14 @@ export interface ActionRequest {
   /** The executor or service the permit is meant for (`aud`). */
   readonly audience?: string
   /**
+   * Digests of further things the action depends on, signed into the receipt as its
+   * `refs` claim (spec section 2), for example `{ 'mcp.tool': 'sha256:…' }`, the digest
+   * of the tool definition being called. 1 to 16 names of `[A-Za-z0-9_.:-]`, 1 to 64
+   * characters, each mapped to a `sha256:` digest; anything else is refused as input.
+   * The policy does not see them.
+   */
+  readonly refs?: Readonly<Record<string, Digest>>
+  /**
    * For HTTP actions: the whole request (method, URI, content type, allow-listed
    * headers, body bytes). The gate derives from it both what the policy sees as `args`
    * and the `http` binding it signs (`httpRequestView` in `@writ/verify`, spec section

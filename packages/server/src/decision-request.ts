@@ -32,7 +32,15 @@ export interface WireProblem {
   readonly detail: string
 }
 
-const allowedMembers = new Set(['action', 'args', 'request', 'context', 'audience', 'httpRequest'])
+const allowedMembers = new Set([
+  'action',
+  'args',
+  'request',
+  'context',
+  'audience',
+  'refs',
+  'httpRequest',
+])
 const httpRequestMembers = new Set(['method', 'uri', 'contentType', 'headers', 'body'])
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
@@ -198,5 +206,7 @@ export function readDecisionRequest(
     ...(typeof body['request'] === 'string' ? { request: body['request'] } : {}),
     ...(context === undefined ? {} : { context }),
     ...(audience === undefined ? {} : { audience }),
+    // The gate checks refs as input, as it does for a local caller.
+    ...(body['refs'] === undefined ? {} : { refs: body['refs'] as DecisionInput['refs'] }),
   }
 }

@@ -1,7 +1,7 @@
 import { isPlainObject } from './canonicalize.js'
 import { isDigest } from './digest.js'
 import { WritError } from './errors.js'
-import type { CheckpointClaims, JsonObject, ReceiptClaims } from './types.js'
+import type { CheckpointClaims, Digest, JsonObject, ReceiptClaims } from './types.js'
 
 /** The decisions a receipt may carry. */
 export const DECISIONS: readonly string[] = Object.freeze(['PERMIT', 'DENY', 'SILENCE'])
@@ -21,9 +21,14 @@ const RECEIPT_MEMBERS = [
   'policy',
   'act',
   'http',
+  'refs',
   'chain',
 ]
-const RECEIPT_OPTIONAL = new Set(['aud', 'http'])
+const RECEIPT_OPTIONAL = new Set(['aud', 'http', 'refs'])
+/** The shape of a `refs` name; at most {@link MAX_REFS} of them. */
+const REF_NAME = /^[A-Za-z0-9_.:-]{1,64}$/
+/** The most names a receipt's `refs` may carry. */
+export const MAX_REFS = 16
 const CHECKPOINT_MEMBERS = ['v', 'iss', 'chain', 'size', 'head', 'iat']
 
 function invalid(path: string, message: string): WritError {
@@ -109,6 +114,7 @@ export function checkReceiptClaims(claims: Readonly<JsonObject>): ReceiptClaims 
     text(http['uri'], '/http/uri')
     digest(http['body'], '/http/body')
   }
+  if (Object.hasOwn(record, 'refs')) checkRefs(record['refs'])
   const chain = exactMembers(record['chain'], '/chain', ['id', 'seq', 'prev'])
   text(chain['id'], '/chain/id')
   const seq = count(chain['seq'], '/chain/seq')
@@ -118,6 +124,24 @@ export function checkReceiptClaims(claims: Readonly<JsonObject>): ReceiptClaims 
     digest(chain['prev'], '/chain/prev')
   }
   return claims as unknown as ReceiptClaims
+}
+
+/**
+ * Checks a `refs` claim or request member: an object of 1 to {@link MAX_REFS} names
+ * (`[A-Za-z0-9_.:-]`, 1 to 64 characters) each mapped to a digest.
+ *
+ * @throws WritError `CLAIMS_INVALID` with `details.path`.
+ */
+export function checkRefs(value: unknown, path = '/refs'): Readonly<Record<string, Digest>> {
+  if (!isPlainObject(value)) throw invalid(path, 'expected an object')
+  const names = Object.keys(value)
+  if (names.length === 0 || names.length > MAX_REFS)
+    throw invalid(path, `expected 1 to ${MAX_REFS} names`)
+  for (const name of names) {
+    if (!REF_NAME.test(name)) throw invalid(`${path}/${name}`, 'names are [A-Za-z0-9_.:-]{1,64}')
+    digest((value as Record<string, unknown>)[name], `${path}/${name}`)
+  }
+  return value as Readonly<Record<string, Digest>>
 }
 
 /**

@@ -40,7 +40,13 @@ export {
 
 // Tokens: decoding, claims schemas, strict Ed25519, key sets (spec sections 1, 5, 6 and 8)
 
-export { checkCheckpointClaims, checkReceiptClaims, DECISIONS } from './claims.js'
+export {
+  checkCheckpointClaims,
+  checkReceiptClaims,
+  checkRefs,
+  DECISIONS,
+  MAX_REFS,
+} from './claims.js'
 export { isWeakPublicKey, type VerifyEd25519Options, verifyEd25519 } from './ed25519.js'
 export { type DecodedJws, decodeJws, MAX_TOKEN_LENGTH, type WritTokenType } from './jws.js'
 export { isKeySet } from './key-set.js'

@@ -15,10 +15,10 @@ export type JsonValue =
 /** A JSON object: the shape of every action's arguments. */
 export type JsonObject = { [key: string]: JsonValue }
 
-/** The protected header of a receipt or checkpoint. Exactly these three members. */
+/** The protected header of a receipt, checkpoint or approval. Exactly these three members. */
 export interface WritHeader {
   readonly alg: 'EdDSA'
-  readonly typ: 'writ-receipt+jwt' | 'writ-checkpoint+jwt'
+  readonly typ: 'writ-receipt+jwt' | 'writ-checkpoint+jwt' | 'writ-approval+jwt'
   readonly kid: string
 }
 
@@ -53,6 +53,12 @@ export interface ReceiptClaims {
   readonly policy: { readonly id: string; readonly digest: Digest }
   readonly act: { readonly name: string; readonly args: Digest }
   readonly http?: HttpBinding
+  /**
+   * Digests of further things the action depended on, named by the caller that asked
+   * (for example `mcp.tool`: the MCP tool definition that was called). Present only when
+   * the request named some (spec section 2).
+   */
+  readonly refs?: Readonly<Record<string, Digest>>
   readonly chain: ChainLink
 }
 

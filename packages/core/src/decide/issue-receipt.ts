@@ -37,6 +37,7 @@ export function draftReceipt(request: NormalizedRequest, settings: DraftSettings
     policy: { id: settings.policy.id, digest: settings.policy.digest },
     act: { name: request.signedName, args: request.argsDigest },
     http: request.http,
+    refs: request.refs,
   }
 }
 

@@ -10,7 +10,9 @@ import {
   type JsonLimits,
   type JsonObject,
   validateActionName,
+  WritError,
 } from '@writ/verify'
+import { checkRefs } from '@writ/verify/internal'
 import { escapeActionName } from '../action-name-escape.js'
 import { defaultHttpAction } from '../http-action-name.js'
 import type { InputProblem } from '../types.js'
@@ -43,6 +45,8 @@ export interface NormalizedRequest {
   readonly req: string
   readonly context: Readonly<JsonObject>
   readonly audience: string | undefined
+  /** The `refs` the receipt signs, frozen, or `undefined` when the request named none. */
+  readonly refs: Readonly<Record<string, Digest>> | undefined
   /** The first problem found, in the order the members are checked. */
   readonly problem: InputProblem | undefined
 }
@@ -55,6 +59,7 @@ interface Members {
   readonly request: unknown
   readonly context: unknown
   readonly audience: unknown
+  readonly refs: unknown
   readonly httpRequest: unknown
 }
 
@@ -84,6 +89,7 @@ export function normalizeRequest(request: unknown, settings: NormalizeSettings):
   const req = readSignable(members.request, 'request', 256, problems) ?? settings.nextId()
   const context = readContext(members.context, settings.jsonLimits, problems)
   const audience = readSignable(members.audience, 'audience', 1024, problems)
+  const refs = readRefs(members.refs, problems)
   return {
     ...target,
     signedName: target.action ?? escapeActionName(members.action),
@@ -92,6 +98,7 @@ export function normalizeRequest(request: unknown, settings: NormalizeSettings):
     req,
     context,
     audience,
+    refs,
     problem: problems.first,
   }
 }
@@ -104,6 +111,7 @@ function readMembers(given: Partial<Record<keyof Members, unknown>>): Members {
     request: given.request,
     context: given.context,
     audience: given.audience,
+    refs: given.refs,
     httpRequest: given.httpRequest,
   }
 }
@@ -167,5 +175,28 @@ function readContext(
   } catch (error) {
     problems.first = problemOf(error, 'context')
     return noContext
+  }
+}
+
+/**
+ * The `refs` to sign: copied once into a frozen object of checked digests, so a getter
+ * cannot show the check one value and the receipt another.
+ */
+function readRefs(
+  value: unknown,
+  problems: Problems,
+): Readonly<Record<string, Digest>> | undefined {
+  if (value === undefined || problems.first !== undefined) return undefined
+  try {
+    const copy = canonicalArgs(value).value
+    return Object.freeze({ ...checkRefs(copy, 'refs') })
+  } catch (error) {
+    const path = WritError.isInstance(error) ? error.details?.['path'] : undefined
+    problems.first = {
+      code: 'INPUT_UNSUPPORTED_TYPE',
+      message: 'refs must map 1 to 16 names of [A-Za-z0-9_.:-] to sha256 digests',
+      path: typeof path === 'string' ? path : 'refs',
+    }
+    return undefined
   }
 }
