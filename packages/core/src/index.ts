@@ -67,6 +67,20 @@ export type {
   StoredReceipt,
 } from './types.js'
 
+// Approvals: the signed webhook sent when a hold opens
+export {
+  type ApprovalWebhook,
+  type ApprovalWebhookOptions,
+  createApprovalWebhook,
+  generateWebhookKeyPair,
+  HOLD_OPENED_EVENT,
+  type HoldNotice,
+  holdOpenedPayload,
+  signWebhook,
+  type WebhookKeyPair,
+  webhookPublicKey,
+} from './approval-webhook.js'
+
 // Refusals: what a refused action throws, and the payload an agent can read
 export { ActionRefusedError, type RefusalPayload, refusalOf, refusalPayload } from './refusal.js'
 

@@ -63,6 +63,16 @@ export {
   receivedHttpRequestView,
 } from './http-view.js'
 
+// Webhooks Writ sends (Standard Webhooks signatures)
+
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  type VerifiedWebhook,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  type WebhookHeaders,
+} from './webhook.js'
+
 // Errors and their stable codes
 
 export {
