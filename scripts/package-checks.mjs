@@ -3,8 +3,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 const builtins = new Set(builtinModules)
+const rootLicense = fileURLToPath(new URL('../LICENSE', import.meta.url))
 
 /**
  * Field and content checks of one package.
@@ -67,7 +69,49 @@ export function checkManifest({ name, directory, relativeDirectory, manifest }) 
     }
   }
 
+  problems.push(...checkLicense(directory), ...checkSourceMaps(directory))
   problems.push(...checkImports(name, directory, manifest))
+  return problems
+}
+
+/**
+ * The package carries the repository's LICENSE, word for word: npm puts a package's
+ * own LICENSE file in its tarball whatever `files` says, never the root one.
+ */
+function checkLicense(directory) {
+  const license = join(directory, 'LICENSE')
+  if (!existsSync(license)) return ["LICENSE is missing (copy the repository's LICENSE file)"]
+  if (readFileSync(license, 'utf8') !== readFileSync(rootLicense, 'utf8'))
+    return ["LICENSE differs from the repository's LICENSE file"]
+  return []
+}
+
+/**
+ * A source map in the tarball must carry its sources (`sourcesContent`): `src/` is not
+ * published, so a map that only points at `../src/*.ts` leads a debugger nowhere.
+ * Declaration maps can hold no sources, so none is shipped.
+ */
+function checkSourceMaps(directory) {
+  const dist = join(directory, 'dist')
+  if (!existsSync(dist)) return []
+  const problems = []
+  for (const file of walk(dist)) {
+    if (file.endsWith('.d.ts.map'))
+      problems.push(
+        `${relative(directory, file)} is a declaration map pointing at unshipped sources`,
+      )
+    else if (file.endsWith('.js.map')) {
+      const map = JSON.parse(readFileSync(file, 'utf8'))
+      const sources = map.sources ?? []
+      const contents = map.sourcesContent ?? []
+      if (
+        sources.length === 0 ||
+        contents.length !== sources.length ||
+        contents.some((text) => typeof text !== 'string')
+      )
+        problems.push(`${relative(directory, file)} has no sourcesContent for its sources`)
+    }
+  }
   return problems
 }
 

@@ -1,8 +1,9 @@
 // The release's package checks catch what they claim to catch, on a throwaway
 // package built in a temporary folder, and pass on every real published package.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 // @ts-expect-error: a plain ESM helper of the release scripts, without declarations
 import { checkManifest } from '../../scripts/package-checks.mjs'
@@ -40,6 +41,7 @@ const good: Manifest = {
   publishConfig: { access: 'public' },
 }
 
+const rootLicense = fileURLToPath(new URL('../../LICENSE', import.meta.url))
 let directories: string[] = []
 afterEach(() => {
   for (const directory of directories) rmSync(directory, { recursive: true, force: true })
@@ -62,6 +64,7 @@ function fixture(
   writeFileSync(join(directory, 'dist', 'index.js'), source)
   writeFileSync(join(directory, 'dist', 'index.d.ts'), 'export declare const a: unknown\n')
   writeFileSync(join(directory, 'dist', 'bin.js'), "#!/usr/bin/env node\nimport './index.js'\n")
+  copyFileSync(rootLicense, join(directory, 'LICENSE'))
   return {
     name: String(manifest['name']),
     directory,
@@ -114,6 +117,31 @@ describe('package checks', () => {
       problems.some((text) => problem.test(text)),
       problems.join('\n'),
     ).toBe(true)
+  })
+
+  it('refuse a package without the LICENSE, or with another text', () => {
+    const missing = fixture(good)
+    rmSync(join(missing.directory, 'LICENSE'))
+    expect(check(missing).some((text) => text.startsWith('LICENSE is missing'))).toBe(true)
+    const other = fixture(good)
+    writeFileSync(join(other.directory, 'LICENSE'), 'MIT\n')
+    expect(check(other).some((text) => text.startsWith('LICENSE differs'))).toBe(true)
+  })
+
+  it('refuse source maps without their sources, and declaration maps', () => {
+    const entry = fixture(good)
+    const map = { version: 3, file: 'index.js', sources: ['../src/index.ts'], mappings: 'AAAA' }
+    writeFileSync(join(entry.directory, 'dist', 'index.js.map'), JSON.stringify(map))
+    writeFileSync(join(entry.directory, 'dist', 'index.d.ts.map'), JSON.stringify(map))
+    const problems = check(entry)
+    expect(problems.filter((text) => text.includes('sourcesContent'))).toHaveLength(1)
+    expect(problems.filter((text) => text.includes('declaration map'))).toHaveLength(1)
+    writeFileSync(
+      join(entry.directory, 'dist', 'index.js.map'),
+      JSON.stringify({ ...map, sourcesContent: ['export const a = 1\n'] }),
+    )
+    rmSync(join(entry.directory, 'dist', 'index.d.ts.map'))
+    expect(check(entry)).toEqual([])
   })
 
   it('refuse a bare import the package does not declare', () => {

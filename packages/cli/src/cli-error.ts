@@ -19,6 +19,7 @@ export type CliErrorCode =
   | 'PORT_IN_USE'
   | 'ADDRESS_UNAVAILABLE'
   | 'CHAIN_HISTORY_EXISTS'
+  | 'DEPENDENCY_MISSING'
 
 /** An error of the command line: a usage mistake or a file that cannot be read or written. */
 export class CliError extends Error {
@@ -85,7 +86,12 @@ export function exitCodeOf(error: unknown): ExitCode {
     if (error.code === 'PORT_IN_USE' || error.code === 'ADDRESS_UNAVAILABLE')
       return EXIT_CODES.unavailable
     if (error.code === 'CHAIN_HISTORY_EXISTS') return EXIT_CODES.history
-    if (error.code === 'IO_ERROR' || error.code === 'CASES_INVALID' || error.code === 'FILE_UNSAFE')
+    if (
+      error.code === 'IO_ERROR' ||
+      error.code === 'CASES_INVALID' ||
+      error.code === 'FILE_UNSAFE' ||
+      error.code === 'DEPENDENCY_MISSING'
+    )
       return EXIT_CODES.input
     return EXIT_CODES.internal
   }

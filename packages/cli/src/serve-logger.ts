@@ -3,15 +3,11 @@
  * each thing serve does on its own: listening, reloads, drains, shutdown), at the level
  * of `--log-level` or `WRIT_LOG_LEVEL` (default `info`).
  */
-import {
-  type AuthorityLogger,
-  createAuthorityLogger,
-  LOG_LEVELS,
-  parseLogLevel,
-} from '@writ/server'
+import type { AuthorityLogger } from '@writ/server'
 import { usageError } from './cli-error.js'
 import { type ParsedInput, stringFlag } from './command.js'
 import type { CliIo } from './io.js'
+import type { ServerPackage } from './optional-packages.js'
 
 /** The flag that sets the level. */
 export const LOG_FLAGS = { 'log-level': { type: 'string' } } as const
@@ -22,7 +18,12 @@ export const LOG_FLAGS = { 'log-level': { type: 'string' } } as const
  * @throws CliError `USAGE` for a level that is not one of fatal, error, warn, info,
  *   debug, trace or silent.
  */
-export function serveLogger(input: ParsedInput, io: CliIo): AuthorityLogger {
+export function serveLogger(
+  input: ParsedInput,
+  io: CliIo,
+  server: Pick<ServerPackage, 'createAuthorityLogger' | 'LOG_LEVELS' | 'parseLogLevel'>,
+): AuthorityLogger {
+  const { createAuthorityLogger, LOG_LEVELS, parseLogLevel } = server
   const given = stringFlag(input, 'log-level') ?? (io.env ?? process.env)['WRIT_LOG_LEVEL']
   const level = given === undefined || given === '' ? 'info' : parseLogLevel(given)
   if (level === undefined)

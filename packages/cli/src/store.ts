@@ -10,14 +10,13 @@
  * the machine can read it from the process list.
  */
 import type { Store } from '@writ/core'
-import { createPostgresStore } from '@writ/store-postgres'
 import { createSqliteStore } from '@writ/store-sqlite'
 import type { JwkSet } from '@writ/verify'
-import pg from 'pg'
 import { CliError, usageError } from './cli-error.js'
 import { type ParsedInput, stringFlag } from './command.js'
 import { requireFile, resolvePath } from './files.js'
 import type { CliIo } from './io.js'
+import { loadPostgresPackages } from './optional-packages.js'
 import { environmentStore, hasPassword, readSecretFile, storeAt } from './serve-config.js'
 import {
   findPostgresRowMismatch,
@@ -100,6 +99,7 @@ export interface ExistingStore {
 const POSTGRES_SCHEMA = 'writ'
 
 async function openExistingPostgres(url: string): Promise<ExistingStore> {
+  const { store: postgresStore, pg } = await loadPostgresPackages()
   const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 })
   pool.on('error', () => {})
   try {
@@ -121,7 +121,7 @@ async function openExistingPostgres(url: string): Promise<ExistingStore> {
         'IO_ERROR',
         `no Writ store in this PostgreSQL database (no table ${POSTGRES_SCHEMA}.receipts)`,
       )
-    const store = await createPostgresStore({ pool, schema: POSTGRES_SCHEMA })
+    const store = await postgresStore.createPostgresStore({ pool, schema: POSTGRES_SCHEMA })
     return {
       store,
       chains: async () =>
@@ -170,9 +170,9 @@ export async function openExistingStore(
  * a PostgreSQL database gets Writ's tables when it has none.
  */
 export async function openStore(location: StoreLocation): Promise<Store> {
-  return location.kind === 'postgres'
-    ? createPostgresStore({ connectionString: location.url })
-    : createSqliteStore({ path: location.path })
+  if (location.kind === 'sqlite') return createSqliteStore({ path: location.path })
+  const { store } = await loadPostgresPackages()
+  return store.createPostgresStore({ connectionString: location.url })
 }
 
 /** The tokens of one chain, in `seq` order, streamed from the store. */

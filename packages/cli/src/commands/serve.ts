@@ -3,14 +3,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { type CompiledPolicy, createGate, type LocalGate, type Store } from '@writ/core'
-import {
-  type AuthorityServer,
-  type BoundAuthority,
-  bindAuthority,
-  createAuthorityServer,
-  hashToken,
-} from '@writ/server'
-import { createPostgresStore } from '@writ/store-postgres'
+import type { AuthorityServer, BoundAuthority } from '@writ/server'
 import { createSqliteStore } from '@writ/store-sqlite'
 import { readAgentsFile } from '../agents-file.js'
 import { archivingStore, checkpointArchive, guardChain } from '../chain-guard.js'
@@ -22,6 +15,11 @@ import { loadPolicy } from '../inputs.js'
 import type { CliIo } from '../io.js'
 import { createKeyReloader, type KeyReloader } from '../key-reload.js'
 import { loadSigningKeys } from '../keys.js'
+import {
+  loadPostgresPackages,
+  loadServerPackage,
+  type ServerPackage,
+} from '../optional-packages.js'
 import {
   requireStore,
   resolveServeSettings,
@@ -40,9 +38,14 @@ function trustedFile(io: Parameters<Command['run']>[1], path: string, what: stri
 }
 
 /** Binds the port, turning Node's errors into `writ: CODE:` lines with their exit codes. */
-async function bind(host: string, port: number, log: EventLog): Promise<BoundAuthority> {
+async function bind(
+  server: ServerPackage,
+  host: string,
+  port: number,
+  log: EventLog,
+): Promise<BoundAuthority> {
   try {
-    return await bindAuthority({
+    return await server.bindAuthority({
       port,
       hostname: host,
       onUnanswered: (decision) =>
@@ -68,7 +71,8 @@ async function bind(host: string, port: number, log: EventLog): Promise<BoundAut
 async function openStore(store: StoreSetting, io: CliIo): Promise<Store> {
   if (store.kind === 'sqlite')
     return createSqliteStore({ path: resolvePath(io, store.path), groupCommit: true })
-  return createPostgresStore({ connectionString: store.url })
+  const { store: postgres } = await loadPostgresPackages()
+  return postgres.createPostgresStore({ connectionString: store.url })
 }
 
 const CHAIN_SOURCES: Record<string, string> = {
@@ -179,14 +183,15 @@ Exit codes: 0 stopped by a signal, 1 invalid policy, 2 usage error
 unsafe file, bad key or unreachable store, 5 PORT_IN_USE or ADDRESS_UNAVAILABLE,
 6 CHAIN_HISTORY_EXISTS (the store is behind a checkpoint of this chain).`,
   async run(input, io) {
-    const inputs = loadServeInputs(input, io)
+    const server = await loadServerPackage('writ serve')
+    const inputs = loadServeInputs(input, io, server)
     // The port first: a port in use must not leave a store file or a checkpoint behind.
-    const listener = await bind(inputs.settings.host, inputs.settings.port, inputs.logger)
+    const listener = await bind(server, inputs.settings.host, inputs.settings.port, inputs.logger)
     let store: Store | undefined
     try {
       store = await openStore(inputs.storeSetting, io)
       const gate = await startGate(inputs, store, listener, io)
-      const authority = authorityFor(inputs, gate, io)
+      const authority = authorityFor(server, inputs, gate, io)
       const keyReloader = createKeyReloader({
         io,
         keyPath: resolvePath(io, inputs.keyPath),
@@ -218,8 +223,8 @@ interface ServeInputs {
   readonly storeSetting: StoreSetting
 }
 
-function loadServeInputs(input: ParsedInput, io: CliIo): ServeInputs {
-  const logger = serveLogger(input, io)
+function loadServeInputs(input: ParsedInput, io: CliIo, server: ServerPackage): ServeInputs {
+  const logger = serveLogger(input, io, server)
   const settings = resolveServeSettings(input, io)
   const policyPath = trustedFile(io, settings.policy, 'policy file')
   const keyPath = trustedFile(io, settings.key, 'key file')
@@ -260,9 +265,14 @@ async function startGate(
   return gate
 }
 
-function authorityFor(inputs: ServeInputs, gate: LocalGate, io: CliIo): AuthorityServer {
+function authorityFor(
+  server: ServerPackage,
+  inputs: ServeInputs,
+  gate: LocalGate,
+  io: CliIo,
+): AuthorityServer {
   const { settings } = inputs
-  return createAuthorityServer({
+  return server.createAuthorityServer({
     gate,
     agents: inputs.agents.agents,
     operators: inputs.agents.operators,
@@ -390,6 +400,7 @@ serve. The server keeps only the hash.`,
     const operator = stringFlag(input, 'operator')
     if ((agent === undefined) === (operator === undefined))
       throw usageError('give exactly one of --agent ID or --operator NAME')
+    const { hashToken } = await loadServerPackage('writ token new')
     const token = `writ_${randomBytes(32).toString('base64url')}`
     io.stdout(
       jsonLine({
