@@ -115,7 +115,9 @@ beforeAll(async () => {
         exactOptionalPropertyTypes: true,
         noUncheckedIndexedAccess: true,
         verbatimModuleSyntax: true,
-        skipLibCheck: true,
+        // The published declarations themselves are checked: a .d.ts that imports a
+        // package only a devDependency provides fails here, as in a strict user project.
+        skipLibCheck: false,
         noEmit: true,
         types: [],
       },
@@ -146,7 +148,7 @@ afterAll(() => {
 })
 
 describe('packed tarballs', () => {
-  it('packs every published package, with its build, README and no tests or sources', () => {
+  it('packs every published package, with its build, README, LICENSE and no tests or sources', () => {
     expect(packed.map((entry) => entry.name).sort()).toEqual(
       packages.map((entry) => entry.name).sort(),
     )
@@ -156,6 +158,11 @@ describe('packed tarballs', () => {
       expect(paths, entry.name).toContain('README.md')
       expect(paths, entry.name).toContain('dist/index.js')
       expect(paths, entry.name).toContain('dist/index.d.ts')
+      expect(paths, entry.name).toContain('LICENSE')
+      expect(
+        paths.filter((path) => path.endsWith('.d.ts.map')),
+        entry.name,
+      ).toEqual([])
       expect(
         paths.filter((path) => /\.test\.|^src\/|^test\/|tsconfig/.test(path)),
         entry.name,

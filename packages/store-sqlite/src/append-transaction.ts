@@ -1,6 +1,5 @@
 import type {
   AppendContext,
-  AppendOptions,
   ChainPosition,
   IssuedReceipt,
   LimitCheck,
@@ -8,17 +7,11 @@ import type {
 } from '@writ/core'
 import { type Digest, tokenDigest, WritError } from '@writ/verify'
 import type { Database } from 'better-sqlite3'
+import type { PendingAppend } from './pending-append.js'
 import type { Statements } from './statements.js'
 import { toStoreError } from './store-error.js'
 
-/** One call of `Store.append`, waiting for the transaction that records it. */
-export interface PendingAppend {
-  readonly chainId: string
-  readonly options: AppendOptions
-  readonly issue: (context: AppendContext) => IssuedReceipt
-  readonly resolve: (receipt: StoredReceipt) => void
-  readonly reject: (error: unknown) => void
-}
+export type { PendingAppend }
 
 /** An item ready to be written: its position, what was issued for it, and its digest. */
 interface Prepared {

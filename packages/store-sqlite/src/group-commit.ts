@@ -1,4 +1,4 @@
-import type { PendingAppend } from './append-transaction.js'
+import type { PendingAppend } from './pending-append.js'
 
 /** Options of group commit: how many appends one transaction may carry, and how long to wait for them. */
 export interface GroupCommitOptions {

@@ -150,6 +150,8 @@ function openStoreFile(path: string, options: OpenDatabaseOptions) {
 }
 
 class SqliteStoreImplementation implements SqliteStore {
+  /** Appends run in call order (one queue), so an asynchronous signer may sign ahead. */
+  readonly appendsInOrder = true
   readonly path: string
   readonly replay: ReplayCache
   readonly #database: Database.Database
