@@ -105,3 +105,65 @@ export type {
   ReplayCache,
   WritHeader,
 } from './types.js'
+
+// Transparency: Merkle trees, proofs, checkpoint notes and witnesses (spec section 12)
+
+export { base64Decode, base64Encode } from './transparency/base64.js'
+export {
+  type CheckpointTrust,
+  type CheckpointTrustInput,
+  createCheckpointTrust,
+  type VerifiedCheckpointNote,
+  type VerifyCheckpointNoteOptions,
+  verifyCheckpointNote,
+} from './transparency/checkpoint-note.js'
+export {
+  cosignatureMessage,
+  cosignCheckpointText,
+  type NoteSigner,
+  type SignBytes,
+  signNoteText,
+  verifyCosignature,
+  verifyNoteSignature,
+} from './transparency/cosignature.js'
+export {
+  type ConsistencyClaim,
+  consistencyProofFrom,
+  EMPTY_TREE_ROOT,
+  type InclusionClaim,
+  inclusionProofFrom,
+  leafHash,
+  leftSiblingsOf,
+  MAX_TREE_SIZE,
+  nodeHash,
+  type Subtree,
+  type SubtreeReader,
+  subtreesAfterAppend,
+  TREE_HASH_SIZE,
+  treeRootFrom,
+  verifyConsistency,
+  verifyInclusion,
+} from './transparency/merkle.js'
+export {
+  formatNote,
+  formatVerifierKey,
+  isKeyName,
+  MAX_NOTE_LENGTH,
+  MAX_NOTE_SIGNATURES,
+  NOTE_COSIGNATURE_V1,
+  NOTE_ED25519,
+  type NoteSignature,
+  type NoteVerifierKey,
+  noteKeyId,
+  noteSignatureLine,
+  type ParsedNote,
+  parseNote,
+  parseVerifierKey,
+  signatureBy,
+} from './transparency/signed-note.js'
+export {
+  formatCheckpointText,
+  parseCheckpointText,
+  type TreeHead,
+  writOrigin,
+} from './transparency/tlog-checkpoint.js'
