@@ -20,6 +20,8 @@ export type CliErrorCode =
   | 'ADDRESS_UNAVAILABLE'
   | 'CHAIN_HISTORY_EXISTS'
   | 'DEPENDENCY_MISSING'
+  | 'CHAIN_UNKNOWN'
+  | 'CHAIN_EMPTY'
 
 /** An error of the command line: a usage mistake or a file that cannot be read or written. */
 export class CliError extends Error {
@@ -90,7 +92,9 @@ export function exitCodeOf(error: unknown): ExitCode {
       error.code === 'IO_ERROR' ||
       error.code === 'CASES_INVALID' ||
       error.code === 'FILE_UNSAFE' ||
-      error.code === 'DEPENDENCY_MISSING'
+      error.code === 'DEPENDENCY_MISSING' ||
+      error.code === 'CHAIN_UNKNOWN' ||
+      error.code === 'CHAIN_EMPTY'
     )
       return EXIT_CODES.input
     return EXIT_CODES.internal

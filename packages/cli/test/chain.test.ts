@@ -28,13 +28,15 @@ describe('writ decide --store and writ chain verify', () => {
         JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).chain,
     )
     expect(seqs.map((chain: { seq: number }) => chain.seq)).toEqual([0, 1, 2])
-    expect(seqs.every((chain: { id: string }) => chain.id === 'cli')).toBe(true)
+    expect(seqs.every((chain: { id: string }) => chain.id === 'main')).toBe(true)
 
     const { code, report } = await chainVerify(ws)
     expect(code).toBe(0)
     expect(report.valid).toBe(true)
     expect(report.keysFrom).toBe('keys')
-    expect(report.chains).toEqual([expect.objectContaining({ chain: 'cli', valid: true, size: 3 })])
+    expect(report.chains).toEqual([
+      expect.objectContaining({ chain: 'main', valid: true, size: 3 }),
+    ])
 
     const human = await ws.writ('chain', 'verify', '--store', 'receipts.db', '--keys', 'keys.json')
     expect(human.code).toBe(0)
@@ -46,7 +48,7 @@ describe('writ decide --store and writ chain verify', () => {
     await decideInStore(2, '--chain', 'second')
     const { code, report } = await chainVerify(ws)
     expect(code).toBe(0)
-    expect(report.chains.map((chain: { chain: string }) => chain.chain)).toEqual(['cli', 'second'])
+    expect(report.chains.map((chain: { chain: string }) => chain.chain)).toEqual(['main', 'second'])
   })
 
   it('detects an edited receipt: SIGNATURE_INVALID at its seq', async () => {
@@ -62,7 +64,7 @@ describe('writ decide --store and writ chain verify', () => {
     expect(code).toBe(1)
     expect(report.valid).toBe(false)
     expect(report.chains[0]).toMatchObject({
-      chain: 'cli',
+      chain: 'main',
       valid: false,
       code: 'SIGNATURE_INVALID',
       seq: 1,
@@ -135,14 +137,38 @@ describe('writ checkpoint', () => {
       ...['checkpoint', '--store', 'receipts.db', '--key', 'signing.jwk'],
     )
     expect(code).toBe(0)
-    expect(output).toMatchObject({ chain: 'cli', size: 2 })
+    expect(output).toMatchObject({ chain: 'main', size: 2 })
     expect(output.head).toMatch(/^sha256:[0-9a-f]{64}$/)
     const inspected = JSON.parse((await ws.writ('inspect', output.token, '--json')).stdout)
     expect(inspected.header.typ).toBe('writ-checkpoint+jwt')
     expect(inspected.claims.iss).toBe('writ-cli')
     const verified = await ws.writ('verify', '--keys', 'keys.json', output.token, '--json')
     expect(verified.code).toBe(0)
-    expect(JSON.parse(verified.stdout).claims).toMatchObject({ chain: 'cli', size: 2 })
+    expect(JSON.parse(verified.stdout).claims).toMatchObject({ chain: 'main', size: 2 })
+  })
+
+  it('defaults to the chain a gate writes to, main: the checkpoint covers what decide stored', async () => {
+    await decideInStore(10)
+    const { code, output } = await writJson(
+      ws,
+      ...['checkpoint', '--store', 'receipts.db', '--key', 'signing.jwk'],
+    )
+    expect(code).toBe(0)
+    expect(output).toMatchObject({ chain: 'main', size: 1 })
+  })
+
+  it.each([
+    ['a chain the store does not hold', ['--chain', 'nosuch'], 'CHAIN_UNKNOWN'],
+    ['a store without any receipt', [], 'CHAIN_UNKNOWN'],
+  ])('refuses %s with exit 3 and nothing signed', async (_label, extra, code) => {
+    if (extra.length > 0) await decideInStore(10)
+    else runSql(ws, 'VACUUM')
+    const result = await ws.writ(
+      ...['checkpoint', '--store', 'receipts.db', '--key', 'signing.jwk', ...extra],
+    )
+    expect(result.code).toBe(3)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(new RegExp(`^writ: ${code}: `))
   })
 
   it('exits 3 on a missing store', async () => {

@@ -4,14 +4,47 @@
  * kept somewhere else.
  */
 import { compilePolicy, createGate } from '@writ/core'
+import { CliError } from '../cli-error.js'
 import { booleanFlag, type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { loadSigningKeys } from '../keys.js'
-import { openExistingStore, requireStoreLocation, STORE_CHAIN_FLAGS } from '../store.js'
+import {
+  type ExistingStore,
+  openExistingStore,
+  requireStoreLocation,
+  STORE_CHAIN_FLAGS,
+} from '../store.js'
 import { DEFAULT_CHAIN, DEFAULT_ISSUER } from './decide.js'
 
 // A checkpoint decides nothing; the gate only needs a policy to exist.
 const NO_RULES = 'writ: 1\nid: writ-cli-checkpoint\nrules: []\n'
+
+/**
+ * The chain to checkpoint must hold receipts: a checkpoint of a chain that does not
+ * exist (a typo in --chain) would be a signed statement about nothing, and
+ * `chain verify` against it would prove nothing.
+ *
+ * @throws CliError `CHAIN_UNKNOWN` (with the chains the store holds) or `CHAIN_EMPTY`.
+ */
+async function requireChainWithReceipts(opened: ExistingStore, chainId: string): Promise<number> {
+  const chains = await opened.chains()
+  if (!chains.includes(chainId))
+    throw new CliError(
+      'CHAIN_UNKNOWN',
+      `the store has no chain "${chainId}"; its chains: ${chains.length === 0 ? '(none)' : chains.join(', ')}`,
+      { details: { chain: chainId, chains } },
+    )
+  const head = await opened.store.head(chainId)
+  if (head.seq === 0)
+    throw new CliError(
+      'CHAIN_EMPTY',
+      `chain "${chainId}" holds no receipt yet: nothing to checkpoint`,
+      {
+        details: { chain: chainId },
+      },
+    )
+  return head.seq
+}
 
 /** `writ checkpoint`. */
 export const checkpointCommand: Command = {
@@ -39,13 +72,15 @@ history.
                  or set WRIT_STORE_URL (or WRIT_STORE_URL_FILE). A password in
                  --store is refused (SECRET_ON_COMMAND_LINE)
   --key KEYFILE  private signing key or key ring (mode 0600; required)
-  --chain ID     the chain (default ${DEFAULT_CHAIN})
+  --chain ID     the chain (default ${DEFAULT_CHAIN}, the chain a gate writes to
+                 when none is named); a chain the store does not hold, or one
+                 without receipts, is refused (CHAIN_UNKNOWN, CHAIN_EMPTY)
   --issuer ISS   checkpoint iss (default: the iss of the chain's last receipt,
                  else ${DEFAULT_ISSUER})
   --json         print { chain, size, head, iat, token }
 
 Exit codes: 0 issued, 2 usage error (SECRET_ON_COMMAND_LINE), 3 missing or
-unreachable store, bad key or store error.`,
+unreachable store, unknown or empty chain, bad key or store error.`,
   async run(input, io) {
     const location = requireStoreLocation(input, io)
     const keys = loadSigningKeys(io, requiredFlag(input, 'key'))
@@ -53,13 +88,11 @@ unreachable store, bad key or store error.`,
     const opened = await openExistingStore(io, location)
     const { store } = opened
     try {
+      const size = await requireChainWithReceipts(opened, chainId)
       let issuer = stringFlag(input, 'issuer')
       if (issuer === undefined) {
-        const head = await store.head(chainId)
-        if (head.seq > 0) {
-          for await (const last of store.receipts(chainId, { fromSeq: head.seq - 1, limit: 1 }))
-            issuer = last.claims.iss
-        }
+        for await (const last of store.receipts(chainId, { fromSeq: size - 1, limit: 1 }))
+          issuer = last.claims.iss
       }
       const gate = createGate({
         policy: compilePolicy(NO_RULES, { source: 'writ-cli-checkpoint' }),

@@ -13,7 +13,7 @@ import { openStore, STORE_CHAIN_FLAGS, storeLocation } from '../store.js'
 /** Issuer written into receipts when `--issuer` is not given. */
 export const DEFAULT_ISSUER = 'writ-cli'
 /** Chain used in a store when `--chain` is not given. */
-export const DEFAULT_CHAIN = 'cli'
+export const DEFAULT_CHAIN = 'main'
 
 function ttlFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined
