@@ -9,6 +9,7 @@ import { inspectCommand } from './inspect.js'
 import { keygenCommand } from './keygen.js'
 import { keysExportCommand } from './keys-export.js'
 import { keysRevokeCommand, keysRotateCommand } from './keys-rotate.js'
+import { mcpProxyCommand } from './mcp-proxy.js'
 import { policyCheckCommand } from './policy-check.js'
 import { policyExplainCommand } from './policy-explain.js'
 import { policyTestCommand } from './policy-test.js'
@@ -31,4 +32,5 @@ export const COMMANDS: readonly Command[] = [
   inspectCommand,
   serveCommand,
   tokenNewCommand,
+  mcpProxyCommand,
 ]
