@@ -12,7 +12,14 @@ import {
 } from '@writ/verify'
 import { defaultHttpAction } from './http-action-name.js'
 import { ActionRefusedError, type RefusalPayload, refusalPayload } from './refusal.js'
-import type { ActionRequest, Gate, PermitDecision, WrapOptions } from './types.js'
+import type {
+  ActionRequest,
+  Decision,
+  Gate,
+  GuardOptions,
+  PermitDecision,
+  WrapOptions,
+} from './types.js'
 
 /**
  * PERMITs this module vouches for: issued by a local gate, or checked by the remote gate
@@ -48,15 +55,19 @@ function normalizeError(error: unknown): WritError {
  * ```
  */
 export async function guardAction<T>(
-  gate: Pick<Gate, 'authorize'>,
+  gate: Pick<Gate, 'authorize'> & Partial<Pick<Gate, 'holds'>>,
   request: ActionRequest,
   execute: (args: Readonly<JsonObject>, decision: PermitDecision) => T | Promise<T>,
+  options: GuardOptions = {},
 ): Promise<T> {
   // Read once, before deciding: what the receipt must bind besides action and arguments.
   const expected = expectationOf(request)
   let decision: Awaited<ReturnType<Gate['authorize']>>
   try {
     decision = await gate.authorize(request)
+    if (isHeld(decision) && options.approval?.mode === 'wait') {
+      decision = await waitForApproval(gate, request, decision, options.approval)
+    }
   } catch (error) {
     throw normalizeError(error)
   }
@@ -90,6 +101,38 @@ export async function guardAction<T>(
     ...(vouched ? { now: decision.claims.iat } : {}),
   })
   return await execute(bound.value, decision)
+}
+
+function isHeld(decision: unknown): decision is Decision & { hold: NonNullable<unknown> } {
+  const candidate = decision as { decision?: unknown; hold?: unknown } | null
+  return candidate?.decision === 'SILENCE' && typeof candidate.hold === 'object'
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Waits while the hold of `held` is pending, polling the gate's holds, at most
+ * `approval.timeoutMs`; then asks again once (approved, rejected or expired: the new
+ * decision says which). Past the deadline it answers with the held decision itself.
+ */
+async function waitForApproval(
+  gate: Pick<Gate, 'authorize'> & Partial<Pick<Gate, 'holds'>>,
+  request: ActionRequest,
+  held: Decision,
+  approval: { readonly timeoutMs: number; readonly pollMs?: number },
+): Promise<Decision> {
+  const holds = gate.holds
+  const id = (held as { hold?: { id?: string } }).hold?.id
+  if (holds === undefined || typeof id !== 'string') return held
+  const deadline = Date.now() + Math.max(0, approval.timeoutMs)
+  const pollMs = Math.max(10, approval.pollMs ?? 500)
+  while (Date.now() < deadline) {
+    const view = await holds.get(id)
+    if (view === undefined) return held
+    if (view.state !== 'pending') return gate.authorize(request)
+    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())))
+  }
+  return held
 }
 
 interface Expectation {
@@ -167,7 +210,7 @@ function boundArgsOf(
  * ```
  */
 export function wrapAction<A extends JsonObject, T>(
-  gate: Pick<Gate, 'authorize'>,
+  gate: Pick<Gate, 'authorize'> & Partial<Pick<Gate, 'holds'>>,
   name: string,
   fn: (args: Readonly<A>, decision: PermitDecision) => T | Promise<T>,
   options: WrapOptions = {},
@@ -183,6 +226,7 @@ export function wrapAction<A extends JsonObject, T>(
         ...(options.context === undefined ? {} : { context: options.context }),
       },
       (value, decision) => fn(value as Readonly<A>, decision),
+      options.approval === undefined ? {} : { approval: options.approval },
     )
 }
 
@@ -206,10 +250,11 @@ export type GuardOutcome<T> =
  *   {@link assertArgsUnchanged} over a tool's own parse of the arguments)
  */
 export async function guardOutcome<T>(
-  gate: Pick<Gate, 'authorize'>,
+  gate: Pick<Gate, 'authorize'> & Partial<Pick<Gate, 'holds'>>,
   request: ActionRequest | (() => ActionRequest),
   execute: (args: Readonly<JsonObject>, decision: PermitDecision) => T | Promise<T>,
   check?: (args: Readonly<JsonObject>, decision: PermitDecision) => void | Promise<void>,
+  options: GuardOptions = {},
 ): Promise<GuardOutcome<T>> {
   let started = false
   try {
@@ -221,6 +266,7 @@ export async function guardOutcome<T>(
         started = true
         return execute(args, decision)
       },
+      options,
     )
     return { executed: true, value }
   } catch (error) {

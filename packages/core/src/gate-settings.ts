@@ -3,6 +3,7 @@
  * something no verifier accepts is refused at construction, not at its first decision.
  */
 import { canonicalArgs, isDigest, type JsonLimits, WritError } from '@writ/verify'
+import type { ApprovalGateOptions } from './approvals/gate-approvals.js'
 import { isSignableString } from './decide/signable.js'
 import { createKeyRing, isKeyRing, type KeyRing } from './key-ring.js'
 import type { PrivateSigningJwk } from './keys.js'
@@ -20,7 +21,7 @@ export const DEFAULT_TIMEOUT_MS = 5000
 export const DEFAULT_AGENT = 'anonymous'
 
 /** Options of {@link createGate}. */
-export interface GateOptions {
+export interface GateOptions extends ApprovalGateOptions {
   /** The compiled policy (see `compilePolicy`). */
   readonly policy: CompiledPolicy
   /** A key ring, or one private key (a ring is made of it). */

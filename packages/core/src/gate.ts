@@ -4,6 +4,10 @@
  * in a DENY receipt or a rejected promise, never in a PERMIT.
  */
 import { createKeySet, type JwkSet, type KeySet, WritError } from '@writ/verify'
+import type { ApproverDirectory } from './approvals/approvers.js'
+import { decideHeld } from './approvals/decide-held.js'
+import { createGateApprovals } from './approvals/gate-approvals.js'
+import type { HoldDesk } from './approvals/hold-desk.js'
 import { answerOf } from './decide/answer.js'
 import { applyLimits } from './decide/apply-limits.js'
 import { evaluateStep } from './decide/evaluate-step.js'
@@ -47,6 +51,12 @@ export interface LocalGate extends Gate {
   setKeyRing(ring: KeyRing): void
   /** A key set, for `@writ/verify`, that verifies this gate's receipts. */
   verifyKeys(): KeySet
+  /** Holds for approval: list and read them, and submit approvals (spec section 11). */
+  readonly holds: HoldDesk
+  /** The approvers this gate trusts now. */
+  readonly approvers: ApproverDirectory | undefined
+  /** Swaps the approvers atomically (for a reloaded file or a newly registered passkey). */
+  setApprovers(next: ApproverDirectory | unknown): void
 }
 
 /**
@@ -71,6 +81,7 @@ export function createGate(options: GateOptions): LocalGate {
   let policy = settings.policy
   let keyRing = settings.keyRing
   const nextId = createUuidV7Generator(clock)
+  const approvals = createGateApprovals(options, store, chainId, clock, () => policy)
 
   /** Normalize → evaluate → issue (limits applied) → append → answer. */
   async function decide(request: ActionRequest): Promise<Decision> {
@@ -79,8 +90,18 @@ export function createGate(options: GateOptions): LocalGate {
     const ring = keyRing
     const iat = Math.floor(clock() / 1000)
     const normalized = normalizeRequest(request, { ...settings, nextId })
-    const { outcome, limits } = evaluateStep(current, normalized, iat)
+    const step = evaluateStep(current, normalized, iat)
+    const { outcome, limits } = step
     const draft = draftReceipt(normalized, { ...settings, jti: nextId(), iat, policy: current })
+    if (step.approval !== undefined) {
+      return decideHeld(
+        normalized,
+        { ...step, approval: step.approval },
+        draft,
+        ring.active,
+        approvals.held,
+      )
+    }
     let signed = outcome
     const stored = await store.append(
       chainId,
@@ -104,9 +125,14 @@ export function createGate(options: GateOptions): LocalGate {
       return keyRing
     },
     authorize: (request) => withTimeout(timeoutMs, () => decide(request)),
-    guard: (request, execute) => guardAction(gate, request, execute),
+    guard: (request, execute, guardOptions) => guardAction(gate, request, execute, guardOptions),
     wrap: (name, fn, wrapOptions) => wrapAction(gate, name, fn, wrapOptions),
     keys: async (): Promise<JwkSet> => keyRing.jwks(),
+    holds: approvals.desk,
+    get approvers() {
+      return approvals.approvers()
+    },
+    setApprovers: (next) => approvals.setApprovers(next),
     verifyKeys: () => createKeySet(keyRing.jwks()),
     setPolicy(next) {
       policy = checkPolicy(next)

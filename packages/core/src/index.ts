@@ -18,14 +18,46 @@ export {
 } from './gate.js'
 export type {
   ActionRequest,
+  ApprovalMode,
   Decision,
   DecisionKind,
   Gate,
+  GuardOptions,
+  HoldReader,
   InputProblem,
   PermitDecision,
   RefusalDecision,
   WrapOptions,
 } from './types.js'
+
+// Approvals: approve rules hold actions until approvers sign for them (spec section 11)
+export {
+  type ApproverDirectory,
+  type ApproverEntry,
+  type ApproverPasskey,
+  type ApproversDocument,
+  loadApprovers,
+  type PublishedApprovers,
+  parseApprovers,
+} from './approvals/approvers.js'
+export type { ApprovalGateOptions } from './approvals/gate-approvals.js'
+export type { HoldDesk } from './approvals/hold-desk.js'
+export type {
+  HoldClosing,
+  HoldInfo,
+  HoldOpening,
+  HoldStore,
+  HoldView,
+  StoredApproval,
+  StoredHold,
+  StoredHoldState,
+} from './approvals/hold-types.js'
+export {
+  type ApprovalClaimsOptions,
+  approvalClaimsFor,
+  signApproval,
+} from './approvals/sign-approval.js'
+export { checkHoldClosing, refuseApproval } from './approvals/memory-holds.js'
 
 // A remote authority (`writ serve`) as a gate
 export { createRemoteGate, type RemoteGateOptions } from './remote-gate.js'
@@ -82,7 +114,13 @@ export {
 } from './approval-webhook.js'
 
 // Refusals: what a refused action throws, and the payload an agent can read
-export { ActionRefusedError, type RefusalPayload, refusalOf, refusalPayload } from './refusal.js'
+export {
+  ActionRefusedError,
+  heldMessage,
+  type RefusalPayload,
+  refusalOf,
+  refusalPayload,
+} from './refusal.js'
 
 // For adapter authors: the one fail-closed path, the arguments check, tool names, the tool-call cap
 export { type GuardOutcome, guardAction, guardOutcome, wrapAction } from './gate-helpers.js'
@@ -92,6 +130,8 @@ export { DEFAULT_MAX_TOOL_CALLS, maxToolCallsOf, tooManyToolCallsError } from '.
 
 // From @writ/verify: the errors and wire types users of the gate need
 export {
+  APPROVAL_ERROR_CODES,
+  type ApprovalErrorCode,
   AUTHORITY_ERROR_CODES,
   type AuthorityErrorCode,
   INPUT_ERROR_CODES,
@@ -104,9 +144,13 @@ export {
   type WritErrorOptions,
 } from '@writ/verify'
 export type {
+  ApprovalClaims,
+  ApprovalReference,
+  ApprovalVerdict,
   ChainLink,
   CheckpointClaims,
   Digest,
+  HoldClaim,
   HttpBinding,
   JsonLimits,
   JsonObject,

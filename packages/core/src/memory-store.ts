@@ -10,6 +10,7 @@ import {
   WritError,
 } from '@writ/verify'
 import { base64UrlDecode, utf8Decode } from '@writ/verify/internal'
+import { createMemoryHolds, type MemoryHolds } from './approvals/memory-holds.js'
 import type {
   AppendContext,
   AppendOptions,
@@ -160,15 +161,21 @@ function appendNow(
   chainId: string,
   options: AppendOptions,
   issue: (context: AppendContext) => IssuedReceipt,
+  holds: MemoryHolds,
 ): StoredReceipt {
   ensureOpen(state)
   const limits = options.limits ?? []
   for (const limit of limits) prune(state, limit.key, options.now, limit.windowSeconds)
   const next = positionOf(state, chainId)
   const exceeded = firstExceeded(state.reservations, limits, options.now)
-  const issued = checkIssued(issue({ position: next, exceeded }), chainId, next)
+  const hold = holds.stateFor(options)
+  const context =
+    hold === undefined ? { position: next, exceeded } : { position: next, exceeded, hold }
+  const issued = checkIssued(issue(context), chainId, next)
   checkAcceptable(state, issued, exceeded)
+  holds.check(options, issued)
   write(state, chainId, issued)
+  holds.apply(options, issued)
   if (issued.reserve) reserve(state, limits, options.now)
   return Object.freeze({ token: issued.token, claims: issued.claims })
 }
@@ -231,13 +238,14 @@ export function createMemoryStore(): Store {
     replayed: new Map(),
     closed: false,
   }
+  const holds = createMemoryHolds(() => ensureOpen(state))
   // Each method checks that the store is open before anything else.
   const open = <T>(read: () => T): T => {
     ensureOpen(state)
     return read()
   }
   return {
-    append: async (chainId, options, issue) => appendNow(state, chainId, options, issue),
+    append: async (chainId, options, issue) => appendNow(state, chainId, options, issue, holds),
     head: async (chainId) => open(() => positionOf(state, chainId)),
     async *receipts(chainId, options = {}) {
       ensureOpen(state)
@@ -259,6 +267,7 @@ export function createMemoryStore(): Store {
     putCheckpoint: async (checkpoint) => open(() => keepCheckpoint(state, checkpoint)),
     latestCheckpoint: async (chainId) => open(() => state.checkpoints.get(chainId)),
     replay: createReplayCache(state),
+    holds,
     async close() {
       state.closed = true
     },

@@ -101,6 +101,12 @@ export function receiptClaims(content: ReceiptContent, chain: ChainLink): Receip
     claims['http'] = { method: content.http.method, uri: content.http.uri, body: content.http.body }
   }
   if (content.refs !== undefined) claims['refs'] = { ...content.refs }
+  if (content.hold !== undefined) {
+    claims['hold'] = typeof content.hold === 'string' ? content.hold : { ...content.hold }
+  }
+  if (content.appr !== undefined) {
+    claims['appr'] = content.appr.map((entry) => ({ by: entry.by, digest: entry.digest }))
+  }
   claims['chain'] = { id: chain.id, seq: chain.seq, prev: chain.prev }
   // Frozen, nested objects included: a receipt never changes once signed.
   return deepFreeze(claims) as unknown as ReceiptClaims

@@ -72,9 +72,36 @@ export interface RefusalPayload {
   readonly receipt: string | null
   /** One readable English sentence, meant for a model. */
   readonly message: string
+  /** Set when the action is held for approval: ask again with the same call once approved. */
+  readonly hold?: {
+    readonly id: string
+    readonly group: string
+    readonly quorum: number
+    readonly exp: number
+  }
+}
+
+/** The sentence a held action answers with, the same in every adapter. */
+export function heldMessage(hold: NonNullable<RefusalDecision['hold']>, waited = false): string {
+  const until = new Date(hold.exp * 1000).toISOString()
+  const count = hold.quorum === 1 ? 'one approval' : `${hold.quorum} approvals`
+  return `${waited ? 'Still held' : 'Held'} for approval by ${hold.group}, id ${hold.id}; ask again after approval (${count} needed, open until ${until}). The action did not run.`
 }
 
 function decisionPayload(decision: RefusalDecision): RefusalPayload {
+  if (decision.hold !== undefined && decision.decision === 'SILENCE') {
+    const { id, group, quorum, exp } = decision.hold
+    return {
+      writ: 'refused',
+      decision: decision.decision,
+      reason: decision.reason,
+      rule: decision.rule,
+      receipt_id: decision.claims.jti,
+      receipt: decision.receipt,
+      message: heldMessage(decision.hold),
+      hold: { id, group, quorum, exp },
+    }
+  }
   const rule = decision.rule === null ? '' : ` by rule ${decision.rule}`
   const advice =
     decision.decision === 'SILENCE'

@@ -7,6 +7,14 @@ import type {
   ReceiptClaims,
   ReplayCache,
 } from '@writ/verify'
+import type {
+  HoldClosing,
+  HoldInfo,
+  HoldOpening,
+  HoldStore,
+  HoldView,
+  StoredHoldState,
+} from './approvals/hold-types.js'
 
 /** An action an agent proposes, as handed to {@link Gate.authorize}. */
 export interface ActionRequest {
@@ -75,6 +83,8 @@ export interface RefusalDecision extends DecisionBase {
   readonly decision: 'DENY' | 'SILENCE'
   /** Set when the input itself was refused (reason `INPUT_INVALID`). */
   readonly problem?: InputProblem
+  /** Set when the action is held for approval (SILENCE `APPROVAL_REQUIRED`): which hold, who must approve. */
+  readonly hold?: HoldInfo
 }
 
 /** The outcome of {@link Gate.authorize}: a discriminated union on `decision`. */
@@ -92,6 +102,7 @@ export interface Gate {
   guard<T>(
     request: ActionRequest,
     execute: (args: Readonly<JsonObject>, decision: PermitDecision) => T | Promise<T>,
+    options?: GuardOptions,
   ): Promise<T>
   /** A function with `fn`'s shape whose every call is gated as action `name`. */
   wrap<A extends JsonObject, T>(
@@ -101,10 +112,35 @@ export interface Gate {
   ): (args: A) => Promise<T>
   /** The public keys that verify this gate's receipts. */
   keys(): Promise<JwkSet>
+  /** Reads holds, for callers that wait for approval (absent when the gate cannot). */
+  readonly holds?: HoldReader
+}
+
+/** Reads one hold: what a caller waiting for approval polls. */
+export interface HoldReader {
+  /** The hold with this id as its agent may see it, or `undefined`. */
+  get(id: string): Promise<HoldView | undefined>
+}
+
+/**
+ * What a gated call does when its action is held for approval: `return` (the default)
+ * refuses at once with `ACTION_REFUSED` whose decision's `hold` names the hold, so the
+ * agent can ask again after approval; `wait` polls the hold until it is approved (then
+ * asks again and runs on the PERMIT), rejected, expired, or `timeoutMs` passes (then
+ * refuses the same way as `return`).
+ */
+export type ApprovalMode =
+  | { readonly mode: 'return' }
+  | { readonly mode: 'wait'; readonly timeoutMs: number; readonly pollMs?: number }
+
+/** Options of {@link Gate.guard}. */
+export interface GuardOptions {
+  /** What to do when the action is held for approval; `{ mode: 'return' }` by default. */
+  readonly approval?: ApprovalMode
 }
 
 /** Options of {@link Gate.wrap}. */
-export interface WrapOptions {
+export interface WrapOptions extends GuardOptions {
   readonly agent?: string
   readonly audience?: string
   readonly context?: JsonObject
@@ -147,6 +183,12 @@ export interface AppendContext {
   readonly position: ChainPosition
   /** The first limit this request would exceed, or `null` when all fit. */
   readonly exceeded: LimitCheck | null
+  /**
+   * When the append was asked to close a hold ({@link AppendOptions.closeHold}): the
+   * hold's state now, under the transaction's lock (`null` when the store has no such hold).
+   * Only `open` lets the issuer sign the PERMIT that uses it.
+   */
+  readonly hold?: StoredHoldState | null
 }
 
 /** What the issuer returns: the signed token, its claims, and whether to reserve the limits. */
@@ -170,6 +212,14 @@ export interface AppendOptions {
   readonly limits?: readonly LimitCheck[]
   /** Decision time in seconds, used as the reservation time and window end. */
   readonly now: number
+  /** Open this hold with the receipt appended (a SILENCE `APPROVAL_REQUIRED` whose `jti` is the hold id). */
+  readonly openHold?: HoldOpening
+  /**
+   * Lock this hold, report its state to the issuer, and close it in the same transaction:
+   * `used` only when the receipt written is a PERMIT naming it (`hold` claim); `expired`
+   * when it is open. A store must refuse a PERMIT naming a hold that is not open.
+   */
+  readonly closeHold?: HoldClosing
 }
 
 /**
@@ -201,6 +251,8 @@ export interface Store {
   latestCheckpoint(chainId: string): Promise<StoredCheckpoint | undefined>
   /** Single-use bookkeeping for executors that share this store. */
   readonly replay: ReplayCache
+  /** Holds and approvals (spec section 11); a gate refuses to hold actions without them. */
+  readonly holds?: HoldStore
   close(): Promise<void>
 }
 

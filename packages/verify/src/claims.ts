@@ -22,9 +22,11 @@ const RECEIPT_MEMBERS = [
   'act',
   'http',
   'refs',
+  'hold',
+  'appr',
   'chain',
 ]
-const RECEIPT_OPTIONAL = new Set(['aud', 'http', 'refs'])
+const RECEIPT_OPTIONAL = new Set(['aud', 'http', 'refs', 'hold', 'appr'])
 /** The shape of a `refs` name; at most {@link MAX_REFS} of them. */
 const REF_NAME = /^[A-Za-z0-9_.:-]{1,64}$/
 /** The most names a receipt's `refs` may carry. */
@@ -115,6 +117,7 @@ export function checkReceiptClaims(claims: Readonly<JsonObject>): ReceiptClaims 
     digest(http['body'], '/http/body')
   }
   if (Object.hasOwn(record, 'refs')) checkRefs(record['refs'])
+  checkApprovalClaims(record)
   const chain = exactMembers(record['chain'], '/chain', ['id', 'seq', 'prev'])
   text(chain['id'], '/chain/id')
   const seq = count(chain['seq'], '/chain/seq')
@@ -124,6 +127,41 @@ export function checkReceiptClaims(claims: Readonly<JsonObject>): ReceiptClaims 
     digest(chain['prev'], '/chain/prev')
   }
   return claims as unknown as ReceiptClaims
+}
+
+/** The most approvals one PERMIT may name. */
+const MAX_APPR = 16
+
+/** Checks `hold` and `appr` (spec section 11): a hold object on a SILENCE, a hold id and approvals on a PERMIT. */
+function checkApprovalClaims(record: Record<string, unknown>): void {
+  const hasHold = Object.hasOwn(record, 'hold')
+  const hasAppr = Object.hasOwn(record, 'appr')
+  if (record['decision'] === 'PERMIT') {
+    if (hasHold !== hasAppr) throw invalid('/appr', 'a PERMIT carries both hold and appr, or neither')
+    if (!hasHold) return
+    text(record['hold'], '/hold')
+    const appr = record['appr']
+    if (!Array.isArray(appr) || appr.length === 0 || appr.length > MAX_APPR)
+      throw invalid('/appr', `expected 1 to ${MAX_APPR} approvals`)
+    appr.forEach((entry, index) => {
+      const member = exactMembers(entry, `/appr/${index}`, ['by', 'digest'])
+      text(member['by'], `/appr/${index}/by`)
+      digest(member['digest'], `/appr/${index}/digest`)
+    })
+    return
+  }
+  if (hasAppr) throw invalid('/appr', 'only a PERMIT names approvals')
+  if (!hasHold) return
+  const hold = exactMembers(
+    record['hold'],
+    '/hold',
+    ['id', 'approvers', 'quorum', 'exp'],
+    new Set(['id']),
+  )
+  if (Object.hasOwn(hold, 'id')) text(hold['id'], '/hold/id')
+  text(hold['approvers'], '/hold/approvers')
+  if (count(hold['quorum'], '/hold/quorum') < 1) throw invalid('/hold/quorum', 'at least 1')
+  seconds(hold['exp'], '/hold/exp')
 }
 
 /**

@@ -92,6 +92,25 @@ export const AUTHORITY_ERROR_CODES = [
   'OPERATOR_REQUIRED',
 ] as const
 
+/**
+ * Codes of approvals (spec section 11): why an approval was refused.
+ */
+export const APPROVAL_ERROR_CODES = [
+  'APPROVAL_MISMATCH',
+  'APPROVER_IS_AGENT',
+  'APPROVER_UNKNOWN',
+  'APPROVAL_USED',
+  'APPROVAL_EXPIRED',
+  'APPROVAL_REJECTED',
+  'APPROVAL_DUPLICATE',
+  'APPROVAL_FORM_UNSUPPORTED',
+  'HOLD_UNKNOWN',
+  'HOLD_CLOSED',
+] as const
+
+/** A code of {@link APPROVAL_ERROR_CODES}. */
+export type ApprovalErrorCode = (typeof APPROVAL_ERROR_CODES)[number]
+
 /** A code of {@link VERIFY_ERROR_CODES}: why a token, key set, chain or permit was refused. */
 export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number]
 /** A code of {@link INPUT_ERROR_CODES}: why an action request was refused as input. */
@@ -99,7 +118,11 @@ export type InputErrorCode = (typeof INPUT_ERROR_CODES)[number]
 /** A code of {@link AUTHORITY_ERROR_CODES}: raised by `@writ/core` and the packages built on it (policies, keys, stores, the gate, adapters, receivers). */
 export type AuthorityErrorCode = (typeof AUTHORITY_ERROR_CODES)[number]
 /** Every stable code a {@link WritError} can carry. */
-export type WritErrorCode = VerifyErrorCode | InputErrorCode | AuthorityErrorCode
+export type WritErrorCode =
+  | VerifyErrorCode
+  | InputErrorCode
+  | AuthorityErrorCode
+  | ApprovalErrorCode
 
 const marker = Symbol.for('writ.error')
 

@@ -18,6 +18,23 @@ export {
 export { type VerifiedCheckpoint, verifyCheckpoint } from './checkpoint.js'
 export { type VerifiedReceipt, verifyReceipt } from './receipt.js'
 
+// Approvals (spec section 11)
+
+export {
+  APPROVER_ID_PATTERN,
+  type ApprovalClaims,
+  type ApprovalVerdict,
+  type ApproverKeys,
+  approvalDigest,
+  approvalMatchesHold,
+  checkApprovalClaims,
+  MAX_APPROVAL_NOTE_LENGTH,
+  type VerifiedApproval,
+  type VerifyApprovalOptions,
+  verifyApproval,
+  type WebAuthnApprovalVerifier,
+} from './approval.js'
+
 // Executing on a receipt (spec section 7)
 
 export {
@@ -76,6 +93,8 @@ export {
 // Errors and their stable codes
 
 export {
+  APPROVAL_ERROR_CODES,
+  type ApprovalErrorCode,
   AUTHORITY_ERROR_CODES,
   type AuthorityErrorCode,
   INPUT_ERROR_CODES,
@@ -91,10 +110,12 @@ export {
 // Wire types
 
 export type {
+  ApprovalReference,
   ChainLink,
   CheckpointClaims,
   DecisionKind,
   Digest,
+  HoldClaim,
   HttpBinding,
   JsonObject,
   JsonValue,

@@ -126,7 +126,7 @@ function checkHeader(header: Readonly<JsonObject>): WritHeader {
   const { alg, typ, kid } = header
   if (alg !== 'EdDSA')
     throw new WritError('HEADER_INVALID', 'alg must be "EdDSA"', { details: { member: 'alg' } })
-  if (typ !== 'writ-receipt+jwt' && typ !== 'writ-checkpoint+jwt') {
+  if (typ !== 'writ-receipt+jwt' && typ !== 'writ-checkpoint+jwt' && typ !== 'writ-approval+jwt') {
     throw new WritError('HEADER_INVALID', 'typ must be a Writ token type', {
       details: { member: 'typ' },
     })

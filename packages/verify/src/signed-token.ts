@@ -17,6 +17,7 @@ export interface SignedToken<Claims> {
 const TOKEN_NAMES: Readonly<Record<WritTokenType, string>> = {
   'writ-receipt+jwt': 'receipt',
   'writ-checkpoint+jwt': 'checkpoint',
+  'writ-approval+jwt': 'approval',
 }
 
 /**

@@ -59,7 +59,34 @@ export interface ReceiptClaims {
    * the request named some (spec section 2).
    */
   readonly refs?: Readonly<Record<string, Digest>>
+  /**
+   * Approvals (spec section 11). On a hold (SILENCE `APPROVAL_REQUIRED`): who must approve,
+   * how many, until when, and (on a later answer about the same hold) its `id`. On a PERMIT
+   * that a hold's approvals unlocked: the hold id.
+   */
+  readonly hold?: HoldClaim | string
+  /** On a PERMIT unlocked by approvals: each approver and the digest of the approval as received. */
+  readonly appr?: readonly ApprovalReference[]
   readonly chain: ChainLink
+}
+
+/** The `hold` claim of a hold receipt (spec section 11). */
+export interface HoldClaim {
+  /** The hold id, on receipts that answer about a hold opened earlier (the opening receipt's `jti` is the id). */
+  readonly id?: string
+  /** The approver group. */
+  readonly approvers: string
+  readonly quorum: number
+  /** When the hold closes, seconds since the epoch. */
+  readonly exp: number
+}
+
+/** One entry of a PERMIT's `appr` claim. */
+export interface ApprovalReference {
+  /** The approver's id. */
+  readonly by: string
+  /** `sha256:` of the approval as received. */
+  readonly digest: Digest
 }
 
 /** The claims of a checkpoint (spec section 5). */

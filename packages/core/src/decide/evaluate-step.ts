@@ -3,7 +3,7 @@
  * PERMIT must fit. Fails closed: refused input is a DENY `INPUT_INVALID`, and a policy
  * that throws or returns something malformed is a DENY `EVAL_ERROR`, never a PERMIT.
  */
-import type { CompiledPolicy, Evaluation } from '../policy/index.js'
+import type { ApprovalRequirement, CompiledPolicy, Evaluation } from '../policy/index.js'
 import type { LimitCheck } from '../types.js'
 import type { NormalizedRequest } from './normalize-request.js'
 import type { Outcome } from './outcome.js'
@@ -12,8 +12,10 @@ import { isShortString, isSignableString } from './signable.js'
 /** The outcome of evaluating, with the limits to check when it is a PERMIT. */
 export interface EvaluatedStep {
   readonly outcome: Outcome
-  /** Copies of the policy's limit checks; empty unless the outcome is a PERMIT. */
+  /** Copies of the policy's limit checks; empty unless the outcome is a PERMIT or a hold. */
   readonly limits: readonly LimitCheck[]
+  /** Set when an approve rule holds the action (the outcome is then SILENCE `APPROVAL_REQUIRED`). */
+  readonly approval?: ApprovalRequirement
 }
 
 const inputInvalid: EvaluatedStep = Object.freeze({
@@ -45,11 +47,14 @@ export function evaluateStep(
         audience: request.audience ?? null,
       }),
     )
-    const { decision, reason, rule } = evaluation
+    const { decision, reason, rule, approval } = evaluation
+    const held = approval !== undefined && decision === 'SILENCE'
     return {
       outcome: { decision, reason, rule },
-      // Limits only matter for a PERMIT: a refusal reserves nothing.
-      limits: decision === 'PERMIT' ? evaluation.limits.map((limit) => ({ ...limit })) : [],
+      // Limits only matter for a PERMIT (now, or once a hold is approved): a refusal reserves nothing.
+      limits:
+        decision === 'PERMIT' || held ? evaluation.limits.map((limit) => ({ ...limit })) : [],
+      ...(held ? { approval: { ...approval } } : {}),
     }
   } catch {
     // Fail closed: an evaluation that cannot finish is a DENY, never a PERMIT.
@@ -73,6 +78,9 @@ export function checkEvaluation(value: unknown): Evaluation {
   for (const limit of evaluation.limits as readonly Partial<LimitCheck>[]) {
     if (!isLimitCheck(limit)) throw new TypeError('The policy returned a malformed limit.')
   }
+  if (evaluation.approval !== undefined && !isApproval(evaluation.approval)) {
+    throw new TypeError('The policy returned a malformed approval requirement.')
+  }
   return evaluation as Evaluation
 }
 
@@ -86,5 +94,16 @@ function isLimitCheck(limit: Partial<LimitCheck> | undefined): boolean {
     !Number.isNaN(limit.max) &&
     typeof limit.amount === 'number' &&
     Number.isFinite(limit.amount)
+  )
+}
+
+function isApproval(approval: Partial<ApprovalRequirement>): boolean {
+  return (
+    isSignableString(approval.group, 128) &&
+    Number.isSafeInteger(approval.quorum) &&
+    (approval.quorum ?? 0) >= 1 &&
+    Number.isSafeInteger(approval.ttlSeconds) &&
+    (approval.ttlSeconds ?? 0) > 0 &&
+    (approval.ttlSeconds ?? 0) <= 86_400
   )
 }

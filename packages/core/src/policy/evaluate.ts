@@ -3,6 +3,7 @@ import { ActionIndex } from './action-index.js'
 import type { CompiledAmount, CompiledCondition, ConditionActivation } from './cel.js'
 import { type ConditionErrorCode, conditionErrorCode } from './cel-guard.js'
 import type {
+  ApprovalRequirement,
   Evaluation,
   EvaluationInput,
   Explanation,
@@ -13,10 +14,12 @@ import type {
 /** A rule ready for evaluation. */
 export interface PreparedRule {
   readonly id: string
-  readonly effect: 'permit' | 'deny'
+  readonly effect: 'permit' | 'deny' | 'approve'
   readonly reason: string
   readonly actions: readonly string[]
   readonly condition: CompiledCondition | undefined
+  /** For an approve rule: who must approve, and for how long. */
+  readonly approval?: ApprovalRequirement
 }
 
 /** A limit ready for evaluation. */
@@ -41,6 +44,7 @@ export const POLICY_REASONS = Object.freeze({
   CONDITION_FALSE: 'CONDITION_FALSE',
   EVAL_ERROR: 'EVAL_ERROR',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  APPROVAL_REQUIRED: 'APPROVAL_REQUIRED',
 } as const)
 
 const NO_LIMITS: readonly LimitCheck[] = Object.freeze([])
@@ -69,6 +73,45 @@ interface IndexedLimit extends PreparedLimit {
   readonly failed: Evaluation
 }
 
+/** The first rule that failed to evaluate (smallest id), and its error. */
+interface Failure {
+  rule: IndexedRule | undefined
+  error: unknown
+}
+
+function noteFailure(failure: Failure, rule: IndexedRule, error: unknown): void {
+  if (failure.rule === undefined || rule.id < failure.rule.id) {
+    failure.rule = rule
+    failure.error = error
+  }
+}
+
+/** The smallest-id rule of `rules` that holds; failures are noted in `failure`. */
+function firstHolding(
+  rules: readonly IndexedRule[],
+  activation: ConditionActivation,
+  failure: Failure,
+): IndexedRule | undefined {
+  let holding: IndexedRule | undefined
+  for (const rule of rules) {
+    if (rule.condition === undefined) {
+      holding ??= rule
+      continue
+    }
+    try {
+      if (rule.condition.evaluate(activation)) holding ??= rule
+    } catch (error) {
+      noteFailure(failure, rule, error)
+    }
+  }
+  return holding
+}
+
+/** What a rule decides when it holds: DENY for a deny rule, PERMIT (no limits) otherwise. */
+function decidedBy(rule: PreparedRule): Evaluation {
+  return outcome(rule.effect === 'deny' ? 'DENY' : 'PERMIT', rule.reason, rule.id)
+}
+
 const byId = <T extends { readonly id: string }>(left: T, right: T): number =>
   left.id < right.id ? -1 : left.id > right.id ? 1 : 0
 
@@ -92,9 +135,12 @@ function describe(error: unknown): string {
  *    explicit deny's reason is the more useful one);
  * 2. otherwise, if any applicable rule (permit or deny) fails to evaluate, DENY
  *    `EVAL_ERROR` naming the smallest failing id;
- * 3. otherwise, if a permit rule holds, PERMIT (smallest holding id reports), with the
+ * 3. otherwise, if an approve rule holds, SILENCE `APPROVAL_REQUIRED` naming the smallest
+ *    holding approve rule, with its {@link ApprovalRequirement} and the limits the PERMIT
+ *    would have to fit (deny > approve > permit > silence, spec section 11);
+ * 4. otherwise, if a permit rule holds, PERMIT (smallest holding id reports), with the
  *    matching limits to check; a limit that fails to evaluate is DENY `EVAL_ERROR` naming it;
- * 4. otherwise SILENCE: `NO_APPLICABLE_RULE` when none applied, else `CONDITION_FALSE`.
+ * 5. otherwise SILENCE: `NO_APPLICABLE_RULE` when none applied, else `CONDITION_FALSE`.
  *
  * Every step depends only on the set of rules, never their order, so order and
  * duplicates never change (decision, rule, reason).
@@ -102,6 +148,7 @@ function describe(error: unknown): string {
 export class PolicyEvaluator {
   readonly #denies: ActionIndex<IndexedRule>
   readonly #permits: ActionIndex<IndexedRule>
+  readonly #approves: ActionIndex<IndexedRule>
   readonly #limits: ActionIndex<IndexedLimit>
   readonly #rules: readonly IndexedRule[]
   readonly #allLimits: readonly IndexedLimit[]
@@ -115,7 +162,7 @@ export class PolicyEvaluator {
     const indexed: IndexedRule[] = rules
       .map((rule) => ({
         ...rule,
-        decided: outcome(rule.effect === 'deny' ? 'DENY' : 'PERMIT', rule.reason, rule.id),
+        decided: decidedBy(rule),
         failed: outcome('DENY', POLICY_REASONS.EVAL_ERROR, rule.id),
       }))
       .sort(byId)
@@ -132,6 +179,10 @@ export class PolicyEvaluator {
     )
     this.#permits = new ActionIndex(
       entries(indexed.filter((rule) => rule.effect === 'permit')),
+      options.cacheSize,
+    )
+    this.#approves = new ActionIndex(
+      entries(indexed.filter((rule) => rule.effect === 'approve')),
       options.cacheSize,
     )
     this.#limits = new ActionIndex(
@@ -173,42 +224,42 @@ export class PolicyEvaluator {
   #evaluate(input: EvaluationInput): Evaluation {
     const denies = this.#denies.lookup(input.action)
     const permits = this.#permits.lookup(input.action)
-    if (denies.length === 0 && permits.length === 0) return NO_APPLICABLE_RULE
+    const approves = this.#approves.lookup(input.action)
+    if (denies.length === 0 && permits.length === 0 && approves.length === 0)
+      return NO_APPLICABLE_RULE
     const activation = this.#activation(input)
     if (activation === undefined) return EVAL_ERROR_NO_RULE
 
-    let failed: IndexedRule | undefined
-    let failure: unknown
+    const failure: Failure = { rule: undefined, error: undefined }
     // Denies are sorted by id: the first that holds is the smallest holding deny.
     for (const rule of denies) {
       if (rule.condition === undefined) return rule.decided
       try {
         if (rule.condition.evaluate(activation)) return rule.decided
       } catch (error) {
-        if (failed === undefined) {
-          failed = rule
-          failure = error
-        }
+        noteFailure(failure, rule, error)
       }
     }
-    let permitted: IndexedRule | undefined
-    for (const rule of permits) {
-      if (rule.condition === undefined) {
-        permitted ??= rule
-        continue
-      }
-      try {
-        if (rule.condition.evaluate(activation)) permitted ??= rule
-      } catch (error) {
-        if (failed === undefined || rule.id < failed.id) {
-          failed = rule
-          failure = error
-        }
-      }
-    }
-    if (failed !== undefined) return failedWith(failed.failed, failure)
+    const approved = firstHolding(approves, activation, failure)
+    const permitted = firstHolding(permits, activation, failure)
+    if (failure.rule !== undefined) return failedWith(failure.rule.failed, failure.error)
+    if (approved !== undefined) return this.#held(approved, input, activation)
     if (permitted === undefined) return CONDITION_FALSE
     return this.#withLimits(permitted, input, activation)
+  }
+
+  /** The hold an approve rule asks for, with the limits its eventual PERMIT must fit. */
+  #held(rule: IndexedRule, input: EvaluationInput, activation: ConditionActivation): Evaluation {
+    const asPermit = this.#withLimits(rule, input, activation)
+    // A limit that fails to evaluate refuses now: nobody should approve what cannot run.
+    if (asPermit.decision === 'DENY') return asPermit
+    return Object.freeze({
+      decision: 'SILENCE',
+      reason: POLICY_REASONS.APPROVAL_REQUIRED,
+      rule: rule.id,
+      limits: asPermit.limits,
+      ...(rule.approval === undefined ? {} : { approval: rule.approval }),
+    })
   }
 
   #withLimits(
@@ -252,7 +303,10 @@ export class PolicyEvaluator {
   explain(input: EvaluationInput): Explanation {
     const evaluation = this.evaluate(input)
     const denies = new Set<IndexedRule>(this.#denies.lookup(input.action))
-    const permits = new Set<IndexedRule>(this.#permits.lookup(input.action))
+    const permits = new Set<IndexedRule>([
+      ...this.#permits.lookup(input.action),
+      ...this.#approves.lookup(input.action),
+    ])
     const applicableLimits = new Set<IndexedLimit>(this.#limits.lookup(input.action))
     const activation = this.#activation(input)
     const nowError = 'now is not a finite number of seconds'

@@ -9,6 +9,7 @@ export { POLICY_REASONS } from './evaluate.js'
 export { MAX_POLICY_TEXT_LENGTH, type PolicyFormat } from './parse-source.js'
 export type { PolicyErrorCode, PolicyProblem } from './policy-problem.js'
 export type {
+  ApprovalRequirement,
   CompiledPolicy,
   Evaluation,
   EvaluationInput,
@@ -17,7 +18,10 @@ export type {
   RuleExplanation,
 } from './policy-types.js'
 export {
+  DEFAULT_HOLD_TTL_SECONDS,
   MAX_EXPRESSION_LENGTH,
+  MAX_HOLD_TTL_SECONDS,
+  MAX_QUORUM,
   MAX_RULES,
   type PolicyDocument,
   type PolicyLimit,

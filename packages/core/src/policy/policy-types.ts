@@ -23,6 +23,16 @@ export interface EvaluationInput {
   readonly audience?: string | null
 }
 
+/** What an `approve` rule asks for (spec section 11). */
+export interface ApprovalRequirement {
+  /** The approver group, defined in the authority's configuration. */
+  readonly group: string
+  /** How many distinct approvers of the group must approve. */
+  readonly quorum: number
+  /** How long the hold stays open, in seconds. */
+  readonly ttlSeconds: number
+}
+
 /** A policy's verdict, before limits are checked by the store. */
 export interface Evaluation {
   readonly decision: DecisionKind
@@ -30,8 +40,16 @@ export interface Evaluation {
   readonly reason: string
   /** The deciding rule (or limit, for an `EVAL_ERROR` in a limit), `null` when none decided. */
   readonly rule: string | null
-  /** Limits to check atomically when `decision` is `PERMIT`; empty otherwise. */
+  /**
+   * Limits to check atomically when `decision` is `PERMIT`, or when the action is held
+   * for approval (checked when the PERMIT is issued); empty otherwise.
+   */
   readonly limits: readonly LimitCheck[]
+  /**
+   * Set when an `approve` rule holds (the decision is then `SILENCE` with reason
+   * `APPROVAL_REQUIRED` and `rule` the approve rule): who must approve, and for how long.
+   */
+  readonly approval?: ApprovalRequirement
   /**
    * Why the condition failed, when `reason` is `EVAL_ERROR` because a rule or limit
    * failed to evaluate: `EVAL_BUDGET_EXCEEDED`, `EVAL_SIZE_LIMIT`, `EVAL_TYPE_MISMATCH`
@@ -43,7 +61,7 @@ export interface Evaluation {
 /** How one rule fared, in an {@link Explanation}. */
 export interface RuleExplanation {
   readonly id: string
-  readonly effect: 'permit' | 'deny'
+  readonly effect: 'permit' | 'deny' | 'approve'
   /** The reason code the rule would report. */
   readonly reason: string
   /** True when one of the rule's `actions` matches the action. */

@@ -11,9 +11,15 @@ import {
   type ExpressionWarning,
 } from './cel.js'
 import { POLICY_REASONS, type PreparedLimit, type PreparedRule } from './evaluate.js'
+import type { ApprovalRequirement } from './policy-types.js'
 import type { ParsedSource } from './parse-source.js'
 import { formatPath, type PolicyErrorCode, type PolicyProblem } from './policy-problem.js'
-import { type PolicyLimit, type PolicyRule, windowSeconds } from './schema.js'
+import {
+  DEFAULT_HOLD_TTL_SECONDS,
+  type PolicyLimit,
+  type PolicyRule,
+  windowSeconds,
+} from './schema.js'
 
 /** A problem with the error code it calls for. */
 export interface CodedProblem extends PolicyProblem {
@@ -103,6 +109,20 @@ function compileAt<T extends { readonly warnings: readonly ExpressionWarning[] }
   }
 }
 
+const defaultReasons = {
+  permit: 'RULE_PERMIT',
+  deny: 'RULE_DENY',
+  approve: 'APPROVAL_REQUIRED',
+} as const
+
+function approvalOf(rule: PolicyRule): ApprovalRequirement {
+  return Object.freeze({
+    group: rule.approvers ?? '',
+    quorum: rule.quorum ?? 1,
+    ttlSeconds: rule.ttl === undefined ? DEFAULT_HOLD_TTL_SECONDS : windowSeconds(rule.ttl),
+  })
+}
+
 /** The rules, prepared in document order; a repeated id is a problem. */
 export function prepareRules(
   context: PrepareContext,
@@ -118,9 +138,10 @@ export function prepareRules(
     return {
       id: rule.id,
       effect: rule.effect,
-      reason: rule.reason ?? (rule.effect === 'permit' ? 'RULE_PERMIT' : 'RULE_DENY'),
+      reason: rule.reason ?? defaultReasons[rule.effect],
       actions: rule.actions,
       condition,
+      ...(rule.effect === 'approve' ? { approval: approvalOf(rule) } : {}),
     }
   })
   return { rules: prepared, ids }

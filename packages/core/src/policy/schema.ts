@@ -40,15 +40,59 @@ const actions = z
   .min(1, 'must list at least one action')
   .max(1024)
 
-/** A rule: when it applies (`actions`) and holds (`when`), it permits or denies. */
-export const ruleSchema = z.strictObject({
-  id,
-  effect: z.enum(['permit', 'deny']),
-  actions,
-  when: expression.optional(),
-  reason: reason.optional(),
-  description: description.optional(),
-})
+/** Approver group ids (an `approve` rule's `approvers`): `[A-Za-z0-9_.:@-]`, 1 to 128 characters. */
+export const GROUP_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/
+
+/** The most approvals a quorum may ask for. */
+export const MAX_QUORUM = 16
+
+/** How long a hold stays open when its rule names no `ttl`: 15 minutes, in seconds. */
+export const DEFAULT_HOLD_TTL_SECONDS = 900
+
+/** The longest a hold may stay open: 24 hours, in seconds. */
+export const MAX_HOLD_TTL_SECONDS = 86_400
+
+/**
+ * A rule: when it applies (`actions`) and holds (`when`), it permits, denies, or holds the
+ * action for approval (`effect: approve`, with `approvers`, `quorum` and `ttl`).
+ */
+export const ruleSchema = z
+  .strictObject({
+    id,
+    effect: z.enum(['permit', 'deny', 'approve']),
+    actions,
+    when: expression.optional(),
+    reason: reason.optional(),
+    description: description.optional(),
+    approvers: z.string().regex(GROUP_ID_PATTERN, 'must match [A-Za-z0-9_.:@-]{1,128}').optional(),
+    quorum: z.number().int().min(1).max(MAX_QUORUM).optional(),
+    ttl: z
+      .string()
+      .regex(WINDOW_PATTERN, 'must be a positive integer followed by s, m, h or d (e.g. 15m)')
+      .refine((ttl) => windowSeconds(ttl) <= MAX_HOLD_TTL_SECONDS, 'must be at most 24h')
+      .optional(),
+  })
+  .superRefine((rule, context) => {
+    const approve = rule.effect === 'approve'
+    if (approve && rule.approvers === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['approvers'],
+        message: 'an approve rule needs `approvers` (a group of the authority)',
+      })
+    }
+    if (!approve) {
+      for (const member of ['approvers', 'quorum', 'ttl'] as const) {
+        if (rule[member] !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [member],
+            message: `\`${member}\` is only for rules with effect approve`,
+          })
+        }
+      }
+    }
+  })
 
 /** A stateful limit, checked atomically by the store when the decision would be PERMIT. */
 export const limitSchema = z
@@ -80,16 +124,25 @@ export const policyDocumentSchema = z.strictObject({
   limits: z.array(limitSchema).max(MAX_RULES).optional(),
 })
 
-/** A rule of a {@link PolicyDocument}: when it applies (`actions`) and holds (`when`), it permits or denies. */
+/**
+ * A rule of a {@link PolicyDocument}: when it applies (`actions`) and holds (`when`), it
+ * permits, denies, or holds the action for approval.
+ */
 export interface PolicyRule {
   readonly id: string
-  readonly effect: 'permit' | 'deny'
+  readonly effect: 'permit' | 'deny' | 'approve'
   /** Action names or globs (`*`: any characters but `.`; `**`: any characters). */
   readonly actions: readonly string[]
   /** A CEL condition; the rule holds when it is true (always, when absent). */
   readonly when?: string | undefined
   readonly reason?: string | undefined
   readonly description?: string | undefined
+  /** For `effect: approve`: the approver group (defined by the authority, never the request). */
+  readonly approvers?: string | undefined
+  /** For `effect: approve`: how many distinct approvers must approve (default 1). */
+  readonly quorum?: number | undefined
+  /** For `effect: approve`: how long the hold stays open, e.g. `15m` (default), at most `24h`. */
+  readonly ttl?: string | undefined
 }
 
 /** A limit of a {@link PolicyDocument}, checked atomically by the store when the decision would be PERMIT. */

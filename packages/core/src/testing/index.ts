@@ -10,6 +10,13 @@ export {
   paymentsPolicyText,
   paymentsPolicyTextWith,
 } from './payments-fixture.js'
+// A gate that holds large payments for approval, with approvers and their keys
+export {
+  type ApprovalsFixture,
+  approvalsPolicyText,
+  claimsOf,
+  createApprovalsFixture,
+} from './approvals-fixture.js'
 // The store conformance suite, for store implementations
 export {
   describeStoreConformance,

@@ -1,0 +1,247 @@
+/**
+ * Deciding an action an approve rule holds (spec section 11). The gate looks for a hold
+ * this request matches (same action, arguments, HTTP request, agent and audience):
+ * - a quorum of valid approvals → PERMIT naming the hold and the approvals, issued in the
+ *   same transaction that marks the hold used (a racer loses with DENY `APPROVAL_USED`),
+ *   limits checked now;
+ * - rejected, within the hold's lifetime → DENY `APPROVAL_REJECTED`;
+ * - open, short of quorum → SILENCE `APPROVAL_REQUIRED` naming the same hold;
+ * - expired → SILENCE `APPROVAL_EXPIRED`, and the hold is closed (the next ask opens a new one);
+ * - none → a new hold: SILENCE `APPROVAL_REQUIRED` with a `hold` claim; its `jti` is the id.
+ */
+import { type ApprovalReference, digestOf, type JsonObject, WritError } from '@writ/verify'
+import { canonicalize } from '@writ/verify/internal'
+import { answerOf } from '../decide/answer.js'
+import { applyLimits } from '../decide/apply-limits.js'
+import type { EvaluatedStep } from '../decide/evaluate-step.js'
+import { issueReceipt, type ReceiptDraft } from '../decide/issue-receipt.js'
+import type { NormalizedRequest } from '../decide/normalize-request.js'
+import type { Outcome } from '../decide/outcome.js'
+import type { ApprovalRequirement } from '../policy/index.js'
+import type { AppendOptions, Decision, IssuedReceipt, Store } from '../types.js'
+import { type ApprovalCheckSettings, countingApprovals } from './hold-checks.js'
+import type { HoldInfo, HoldStore, StoredHold } from './hold-types.js'
+
+/** The key that signs, as the receipt issuer takes it. */
+type Signer = Parameters<typeof issueReceipt>[3]
+
+/** What deciding a held action needs from the gate. */
+export interface HeldSettings extends ApprovalCheckSettings {
+  readonly store: Store
+  readonly chainId: string
+  /** Told once a new hold is durably opened. */
+  readonly opened: (hold: StoredHold) => void
+}
+
+/** Where a request stands against its holds. */
+type Standing =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'pending'; readonly hold: StoredHold; readonly expiredApprovals: boolean }
+  | { readonly kind: 'approved'; readonly hold: StoredHold; readonly appr: ApprovalReference[] }
+  | { readonly kind: 'rejected'; readonly hold: StoredHold }
+  | { readonly kind: 'expired'; readonly hold: StoredHold }
+
+/** The digest a hold is found by: RFC 8785 bytes of `{act, http, sub, aud}` of the request. */
+export function holdMatch(draft: ReceiptDraft): `sha256:${string}` {
+  return digestOf(
+    canonicalize({
+      act: draft.act,
+      http: draft.http ?? null,
+      sub: draft.sub,
+      aud: draft.aud ?? null,
+    }),
+  )
+}
+
+async function standingOf(
+  holds: HoldStore,
+  match: `sha256:${string}`,
+  approval: ApprovalRequirement,
+  now: number,
+  settings: ApprovalCheckSettings,
+): Promise<Standing> {
+  const candidates = (await holds.byMatch(match)).filter(
+    (hold) => hold.group === approval.group && hold.quorum === approval.quorum,
+  )
+  let pending: Standing | undefined
+  for (const hold of candidates) {
+    if (hold.state !== 'open' || hold.exp <= now) continue
+    const recorded = await holds.approvals(hold.id)
+    const appr = await countingApprovals(hold, recorded, now, settings)
+    if (appr.length >= hold.quorum)
+      return { kind: 'approved', hold, appr: appr.slice(0, hold.quorum) }
+    pending ??= {
+      kind: 'pending',
+      hold,
+      expiredApprovals: recorded.some((entry) => entry.exp < now),
+    }
+  }
+  if (pending !== undefined) return pending
+  const rejected = candidates.find((hold) => hold.state === 'rejected' && hold.exp > now)
+  if (rejected !== undefined) return { kind: 'rejected', hold: rejected }
+  const expired = candidates.find((hold) => hold.state === 'open' && hold.exp <= now)
+  if (expired !== undefined) return { kind: 'expired', hold: expired }
+  return { kind: 'new' }
+}
+
+function infoOf(hold: Pick<StoredHold, 'id' | 'group' | 'quorum' | 'exp'>): HoldInfo {
+  return Object.freeze({ id: hold.id, group: hold.group, quorum: hold.quorum, exp: hold.exp })
+}
+
+/**
+ * Decides `request`, which the approve rule of `step` holds, and appends the receipt.
+ *
+ * @throws WritError `STORE_UNAVAILABLE` when the store keeps no holds (nothing may run).
+ */
+export async function decideHeld(
+  request: NormalizedRequest,
+  step: EvaluatedStep & { readonly approval: ApprovalRequirement },
+  draft: ReceiptDraft,
+  signer: Signer,
+  settings: HeldSettings,
+): Promise<Decision> {
+  const holds = settings.store.holds
+  if (holds === undefined) {
+    throw new WritError(
+      'STORE_UNAVAILABLE',
+      'This store cannot keep holds: approvals need one that can.',
+    )
+  }
+  const now = draft.iat
+  const match = holdMatch(draft)
+  const standing = await standingOf(holds, match, step.approval, now, settings)
+  const rule = step.outcome.rule
+  switch (standing.kind) {
+    case 'approved':
+      return permitOnHold(request, step, draft, signer, settings, standing)
+    case 'rejected':
+      return appendPlain(
+        request,
+        draft,
+        signer,
+        settings,
+        { decision: 'DENY', reason: 'APPROVAL_REJECTED', rule },
+        {},
+        infoOf(standing.hold),
+      )
+    case 'pending': {
+      const hold = {
+        id: standing.hold.id,
+        approvers: standing.hold.group,
+        quorum: standing.hold.quorum,
+        exp: standing.hold.exp,
+      }
+      const reason = standing.expiredApprovals ? 'APPROVAL_EXPIRED' : 'APPROVAL_REQUIRED'
+      return appendPlain(
+        request,
+        { ...draft, hold },
+        signer,
+        settings,
+        { decision: 'SILENCE', reason, rule },
+        {},
+        infoOf(standing.hold),
+      )
+    }
+    case 'expired':
+      return appendPlain(
+        request,
+        draft,
+        signer,
+        settings,
+        { decision: 'SILENCE', reason: 'APPROVAL_EXPIRED', rule },
+        { closeHold: { id: standing.hold.id, close: 'expired' } },
+        undefined,
+      )
+    case 'new':
+      return openHold(request, step, draft, signer, settings, match)
+  }
+}
+
+async function appendPlain(
+  request: NormalizedRequest,
+  draft: ReceiptDraft,
+  signer: Signer,
+  settings: HeldSettings,
+  outcome: Outcome,
+  extra: Pick<AppendOptions, 'closeHold' | 'openHold'>,
+  hold: HoldInfo | undefined,
+): Promise<Decision> {
+  const stored = await settings.store.append(
+    settings.chainId,
+    { now: draft.iat, ...extra },
+    (context) => issueReceipt(draft, outcome, context.position, signer),
+  )
+  const decision = answerOf(stored, outcome, request)
+  return hold === undefined ? decision : (Object.freeze({ ...decision, hold }) as Decision)
+}
+
+async function openHold(
+  request: NormalizedRequest,
+  step: EvaluatedStep & { readonly approval: ApprovalRequirement },
+  draft: ReceiptDraft,
+  signer: Signer,
+  settings: HeldSettings,
+  match: `sha256:${string}`,
+): Promise<Decision> {
+  const { group, quorum, ttlSeconds } = step.approval
+  const exp = draft.iat + ttlSeconds
+  const opening = {
+    id: draft.jti,
+    match,
+    group,
+    quorum,
+    exp,
+    args: canonicalize(request.args?.value ?? ({} as JsonObject)),
+  }
+  const decision = await appendPlain(
+    request,
+    { ...draft, hold: { approvers: group, quorum, exp } },
+    signer,
+    settings,
+    { decision: 'SILENCE', reason: 'APPROVAL_REQUIRED', rule: step.outcome.rule },
+    { openHold: opening },
+    infoOf(opening),
+  )
+  try {
+    settings.opened({ ...opening, receipt: decision.receipt, state: 'open', permit: null })
+  } catch {
+    // A listener's failure (a webhook) never changes the decision already recorded.
+  }
+  return decision
+}
+
+async function permitOnHold(
+  request: NormalizedRequest,
+  step: EvaluatedStep,
+  draft: ReceiptDraft,
+  signer: Signer,
+  settings: HeldSettings,
+  standing: { readonly hold: StoredHold; readonly appr: ApprovalReference[] },
+): Promise<Decision> {
+  const { hold, appr } = standing
+  const rule = step.outcome.rule
+  let signed: Outcome = { decision: 'PERMIT', reason: 'APPROVED', rule }
+  const options: AppendOptions = {
+    now: draft.iat,
+    ...(step.limits.length === 0 ? {} : { limits: step.limits }),
+    closeHold: { id: hold.id, close: 'used' },
+  }
+  const stored = await settings.store.append(
+    settings.chainId,
+    options,
+    (context): IssuedReceipt => {
+      if (context.hold !== 'open') {
+        // Another request used this hold first: one hold, one PERMIT.
+        signed = { decision: 'DENY', reason: 'APPROVAL_USED', rule }
+        return issueReceipt(draft, signed, context.position, signer)
+      }
+      signed = applyLimits({ decision: 'PERMIT', reason: 'APPROVED', rule }, context.exceeded)
+      const content = signed.decision === 'PERMIT' ? { ...draft, hold: hold.id, appr } : draft
+      return issueReceipt(content, signed, context.position, signer)
+    },
+  )
+  const decision = answerOf(stored, signed, request)
+  return decision.decision === 'PERMIT'
+    ? decision
+    : (Object.freeze({ ...decision, hold: infoOf(hold) }) as Decision)
+}

@@ -1,0 +1,99 @@
+/**
+ * A gate's approvals, set up once: the approver directory (swappable like the policy),
+ * the desk that records approvals (`gate.holds`), and what deciding a held action needs.
+ */
+import { type WebAuthnApprovalVerifier, WritError } from '@writ/verify'
+import type { CompiledPolicy } from '../policy/index.js'
+import type { Store } from '../types.js'
+import { type ApproverDirectory, isApproverDirectory, parseApprovers } from './approvers.js'
+import type { HeldSettings } from './decide-held.js'
+import { createHoldDesk, type HoldDesk, holdView } from './hold-desk.js'
+import type { HoldView } from './hold-types.js'
+
+/** The approval options of {@link createGate}. */
+export interface ApprovalGateOptions {
+  /**
+   * The approvers this authority trusts (groups, names, public keys): a directory from
+   * `parseApprovers`/`loadApprovers`, or the document itself. Never taken from a request.
+   * Without it, held actions can be opened but never approved.
+   */
+  readonly approvers?: ApproverDirectory | unknown
+  /** Verifies passkey (WebAuthn) approvals; without it only signed (JWS) approvals count. */
+  readonly webauthn?: WebAuthnApprovalVerifier
+  /** Told when a hold opens, after its receipt is durably stored (for notifications). Errors are ignored. */
+  readonly onHold?: (hold: HoldView) => void
+}
+
+/** A gate's approval machinery. */
+export interface GateApprovals {
+  readonly desk: HoldDesk
+  readonly held: HeldSettings
+  readonly approvers: () => ApproverDirectory | undefined
+  setApprovers(next: ApproverDirectory | unknown): void
+}
+
+function directoryOf(value: unknown): ApproverDirectory | undefined {
+  if (value === undefined) return undefined
+  if (isApproverDirectory(value)) return value
+  if (typeof value === 'object' && value !== null) return parseApprovers(value)
+  throw new WritError('GATE_ERROR', 'approvers must be a directory or an approvers document.', {
+    details: { option: 'approvers' },
+  })
+}
+
+/** Sets up approvals for a gate on `store`. */
+export function createGateApprovals(
+  options: ApprovalGateOptions,
+  store: Store,
+  chainId: string,
+  clock: () => number,
+  policy: () => CompiledPolicy,
+): GateApprovals {
+  let directory = directoryOf(options.approvers)
+  const check = {
+    get approvers() {
+      return directory
+    },
+    webauthn: options.webauthn,
+  }
+  const deskSettings = {
+    store,
+    clock,
+    policy,
+    get approvers() {
+      return directory
+    },
+    webauthn: options.webauthn,
+  }
+  const onHold = options.onHold
+  const held: HeldSettings = {
+    store,
+    chainId,
+    get approvers() {
+      return check.approvers
+    },
+    webauthn: options.webauthn,
+    opened(hold) {
+      if (onHold === undefined) return
+      const now = Math.floor(clock() / 1000)
+      holdView(hold, [], now, deskSettings).then(
+        (view) => {
+          try {
+            onHold(view)
+          } catch {
+            // A listener's failure never reaches the agent.
+          }
+        },
+        () => undefined,
+      )
+    },
+  }
+  return {
+    desk: createHoldDesk(deskSettings),
+    held,
+    approvers: () => directory,
+    setApprovers(next) {
+      directory = directoryOf(next)
+    },
+  }
+}
