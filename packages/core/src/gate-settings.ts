@@ -4,6 +4,7 @@
  */
 import { canonicalArgs, isDigest, type JsonLimits, WritError } from '@writ/verify'
 import type { ApprovalGateOptions } from './approvals/gate-approvals.js'
+import type { AsyncSigner } from './async-signer.js'
 import { isSignableString } from './decide/signable.js'
 import { createKeyRing, isKeyRing, type KeyRing } from './key-ring.js'
 import type { PrivateSigningJwk } from './keys.js'
@@ -24,8 +25,11 @@ export const DEFAULT_AGENT = 'anonymous'
 export interface GateOptions extends ApprovalGateOptions {
   /** The compiled policy (see `compilePolicy`). */
   readonly policy: CompiledPolicy
-  /** A key ring, or one private key (a ring is made of it). */
-  readonly keys: KeyRing | PrivateSigningJwk
+  /**
+   * A key ring, one private key, or an {@link AsyncSigner} whose key lives outside the
+   * process (a ring is made of a single key or signer).
+   */
+  readonly keys: KeyRing | PrivateSigningJwk | AsyncSigner
   /** `iss` of every receipt: the authority's name, usually its URL. */
   readonly issuer: string
   /** Where receipts go; an in-memory store by default (nothing is kept). */
@@ -38,6 +42,12 @@ export interface GateOptions extends ApprovalGateOptions {
   readonly defaultAgent?: string
   /** Bound on one `authorize` (and `checkpoint`), in milliseconds; 5000 by default. */
   readonly timeoutMs?: number
+  /**
+   * Bound on signing one receipt with an {@link AsyncSigner}, waiting for the signer
+   * included, in milliseconds; half of `timeoutMs` by default, so a signer that does not
+   * answer is reported as `SIGNER_UNAVAILABLE` before the decision times out.
+   */
+  readonly signerTimeoutMs?: number
   /** Depth and size bounds on arguments and context. */
   readonly limits?: JsonLimits
   /** Clock in milliseconds since the epoch; `Date.now` by default. */
@@ -54,6 +64,7 @@ export interface GateSettings {
   readonly ttlSeconds: number
   readonly defaultAgent: string
   readonly timeoutMs: number
+  readonly signerTimeoutMs: number
   readonly jsonLimits: JsonLimits | undefined
   readonly clock: () => number
 }
@@ -85,6 +96,7 @@ export function resolveGateSettings(options: GateOptions): GateSettings {
   const policy = checkPolicy(options.policy)
   const clock = options.clock ?? Date.now
   const keyRing = keyRingOf(options.keys, clock)
+  const timeoutMs = checked('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
   return {
     policy,
     keyRing,
@@ -92,14 +104,18 @@ export function resolveGateSettings(options: GateOptions): GateSettings {
     issuer: checked('issuer', options.issuer),
     chainId: checked('chainId', options.chainId ?? 'main'),
     ttlSeconds: checked('ttlSeconds', options.ttlSeconds ?? DEFAULT_TTL_SECONDS),
-    timeoutMs: checked('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    timeoutMs,
+    signerTimeoutMs: checked('signerTimeoutMs', options.signerTimeoutMs ?? timeoutMs / 2),
     defaultAgent: checked('defaultAgent', options.defaultAgent ?? DEFAULT_AGENT),
     jsonLimits: checkJsonLimits(options.limits),
     store: options.store ?? createMemoryStore(),
   }
 }
 
-function keyRingOf(keys: KeyRing | PrivateSigningJwk | undefined, clock: () => number): KeyRing {
+function keyRingOf(
+  keys: KeyRing | PrivateSigningJwk | AsyncSigner | undefined,
+  clock: () => number,
+): KeyRing {
   if (keys === undefined || keys === null) {
     throw new WritError('KEY_MISSING', 'The gate needs a signing key (keys).')
   }
@@ -124,6 +140,10 @@ const optionRules = {
   timeoutMs: {
     valid: (value: unknown) => Number.isFinite(value) && (value as number) > 0,
     message: 'timeoutMs must be a positive number.',
+  },
+  signerTimeoutMs: {
+    valid: (value: unknown) => Number.isFinite(value) && (value as number) > 0,
+    message: 'signerTimeoutMs must be a positive number.',
   },
   defaultAgent: {
     valid: (value: unknown) => isSignableString(value, 256),

@@ -8,17 +8,27 @@ import type { ApproverDirectory } from './approvals/approvers.js'
 import { decideHeld } from './approvals/decide-held.js'
 import { createGateApprovals } from './approvals/gate-approvals.js'
 import type { HoldDesk } from './approvals/hold-desk.js'
+import { type AnySigner, isAsyncSigner } from './async-signer.js'
 import { answerOf } from './decide/answer.js'
 import { applyLimits } from './decide/apply-limits.js'
 import { evaluateStep } from './decide/evaluate-step.js'
 import { draftReceipt, issueReceipt } from './decide/issue-receipt.js'
 import { normalizeRequest } from './decide/normalize-request.js'
+import type { Outcome } from './decide/outcome.js'
 import { guardAction, wrapAction } from './gate-helpers.js'
 import { checkPolicy, type GateOptions, resolveGateSettings } from './gate-settings.js'
 import { isKeyRing, type KeyRing } from './key-ring.js'
 import type { CompiledPolicy } from './policy/index.js'
 import { signCheckpoint } from './sign-checkpoint.js'
-import type { ActionRequest, Decision, Gate, Store, StoredCheckpoint } from './types.js'
+import { createSigningLane, type LaneRequest, type SigningLane } from './signing-lane.js'
+import type {
+  ActionRequest,
+  Decision,
+  Gate,
+  Store,
+  StoredCheckpoint,
+  StoredReceipt,
+} from './types.js'
 import { createUuidV7Generator } from './uuid-v7.js'
 import { withTimeout } from './with-timeout.js'
 
@@ -59,6 +69,39 @@ export interface LocalGate extends Gate {
   setApprovers(next: ApproverDirectory | unknown): void
 }
 
+/** One decision's receipt, ready to be signed and appended. */
+type AppendStep = Omit<LaneRequest, 'signer'> & { readonly signer: AnySigner }
+
+/**
+ * Signs and appends one receipt, and sets `result.signed` to the outcome signed into it:
+ * with a key in memory inside the store's transaction (the store's own promise, no extra
+ * turn); with an external signer before it, through the chain's signing lane.
+ */
+function appendReceipt(
+  store: Store,
+  chainId: string,
+  lane: SigningLane,
+  step: AppendStep,
+  result: { signed: Outcome },
+): Promise<StoredReceipt> {
+  const { signer, outcome, limits, iat } = step
+  if (isAsyncSigner(signer)) {
+    // The key is outside the process: signed before the append, bounded by the deadline.
+    return lane.append({ ...step, signer }).then((laid) => {
+      result.signed = laid.signed
+      return laid.stored
+    })
+  }
+  return store.append(
+    chainId,
+    limits.length === 0 ? { now: iat } : { now: iat, limits },
+    (context) => {
+      result.signed = applyLimits(outcome, context.exceeded)
+      return issueReceipt(step.draft, result.signed, context.position, signer)
+    },
+  )
+}
+
 /**
  * Creates a gate that decides in this process.
  *
@@ -82,36 +125,34 @@ export function createGate(options: GateOptions): LocalGate {
   let keyRing = settings.keyRing
   const nextId = createUuidV7Generator(clock)
   const approvals = createGateApprovals(options, store, chainId, clock, () => policy)
+  // Deadlines of asynchronous signers run on a monotonic clock, whatever clock the gate has.
+  const lane = createSigningLane(store, chainId, () => performance.now())
 
   /** Normalize → evaluate → issue (limits applied) → append → answer. */
   async function decide(request: ActionRequest): Promise<Decision> {
     // A decision finishes with the policy and ring it started with.
     const current = policy
     const ring = keyRing
+    const deadline = performance.now() + settings.signerTimeoutMs
     const iat = Math.floor(clock() / 1000)
     const normalized = normalizeRequest(request, { ...settings, nextId })
     const step = evaluateStep(current, normalized, iat)
     const { outcome, limits } = step
     const draft = draftReceipt(normalized, { ...settings, jti: nextId(), iat, policy: current })
+    const active = ring.active
     if (step.approval !== undefined) {
       return decideHeld(
         normalized,
         { ...step, approval: step.approval },
         draft,
-        ring.active,
+        active,
         approvals.held,
       )
     }
-    let signed = outcome
-    const stored = await store.append(
-      chainId,
-      limits.length === 0 ? { now: iat } : { now: iat, limits },
-      (context) => {
-        signed = applyLimits(outcome, context.exceeded)
-        return issueReceipt(draft, signed, context.position, ring.active)
-      },
-    )
-    return answerOf(stored, signed, normalized)
+    const result = { signed: outcome }
+    const signing = { draft, outcome, limits, iat, deadline, signer: active }
+    const stored = await appendReceipt(store, chainId, lane, signing, result)
+    return answerOf(stored, result.signed, normalized)
   }
 
   const gate: LocalGate = {

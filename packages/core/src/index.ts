@@ -68,11 +68,14 @@ export * from './policy/index.js'
 // Signing keys and key rings
 export {
   createKeyRing,
+  type ExternalKeyJwk,
   isKeyRing,
   type KeyRing,
   type KeyRingDocument,
+  type KeyRingEntry,
   type KeyRingOptions,
   loadKeyRing,
+  type RotateOptions,
 } from './key-ring.js'
 export {
   type GenerateSigningKeyOptions,
@@ -80,11 +83,21 @@ export {
   loadSigningKey,
   type ParsedSigningKey,
   type PrivateSigningJwk,
+  parsePublicSigningKey,
   parseSigningKey,
   readKeyFile,
   type SigningKeySource,
 } from './keys.js'
 export type { Signer } from './signer.js'
+
+// Keys outside the process: signers that answer asynchronously (PKCS#11 tokens, cloud KMS)
+export {
+  type AnySigner,
+  type AsyncSigner,
+  checkSignature,
+  isAsyncSigner,
+  signerUnavailable,
+} from './async-signer.js'
 
 // Stores: the interface a store implements, and the in-memory store
 export { createMemoryStore } from './memory-store.js'

@@ -13,7 +13,8 @@ export {
   escapeActionName,
   MAX_ESCAPED_ACTION_NAME_LENGTH,
 } from './action-name-escape.js'
-
+// Signing with an asynchronous signer, bounded by a deadline
+export { signBefore } from './async-signer.js'
 // Policy internals: action patterns, conditions, regular expressions, the schema
 export { matchesAction } from './policy/action-pattern.js'
 export {
@@ -35,16 +36,19 @@ export {
   REASON_PATTERN,
   WINDOW_PATTERN,
 } from './policy/schema.js'
-
 // Receipts and checkpoints, claims and signatures byte for byte
 export {
   CHECKPOINT_TYPE,
   checkpointClaims,
+  checkpointSigningInput,
   encodeCheckpoint,
   encodeReceipt,
+  joinSignature,
   RECEIPT_TYPE,
   type ReceiptContent,
   receiptClaims,
+  receiptSigningInput,
+  type SigningInput,
 } from './receipt-issuer.js'
 
 // The remote gate's rule for where keys may be fetched from

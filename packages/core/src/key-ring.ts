@@ -3,19 +3,36 @@
  * published so that old receipts keep verifying (or, once revoked, stop verifying).
  */
 import { type JwkSet, type PublicJwk, WritError } from '@writ/verify'
+import { type AnySigner, type AsyncSigner, isAsyncSigner } from './async-signer.js'
 import {
   generateSigningKey,
   type PrivateSigningJwk,
+  parsePublicSigningKey,
   parseSigningKey,
   readKeySource,
   type SigningKeySource,
 } from './keys.js'
-import { createSigner, type Signer, type SignerBackend } from './signer.js'
+import { createSigner, type SignerBackend } from './signer.js'
 
-/** The persisted form of a key ring ({@link KeyRing.toJSON}). Holds private keys: store it like one. */
-export interface KeyRingDocument {
-  readonly keys: readonly PrivateSigningJwk[]
+/**
+ * A key of a ring whose private half is not in the ring: held by an external signer
+ * (`signer` names where, for example a PKCS#11 URI without its PIN), or gone.
+ */
+export interface ExternalKeyJwk extends PublicJwk {
+  /** Where the private key lives, as the {@link AsyncSigner} that signs with it names it. */
+  readonly signer?: string
 }
+
+/**
+ * The persisted form of a key ring ({@link KeyRing.toJSON}). Holds private keys (those
+ * kept in the process): store it like one.
+ */
+export interface KeyRingDocument {
+  readonly keys: readonly (PrivateSigningJwk | ExternalKeyJwk)[]
+}
+
+/** What a ring is made of: private JWKs, public JWKs of external or retired keys, async signers. */
+export type KeyRingEntry = PrivateSigningJwk | ExternalKeyJwk | AsyncSigner
 
 /** Options of {@link createKeyRing}. */
 export interface KeyRingOptions {
@@ -23,6 +40,23 @@ export interface KeyRingOptions {
   readonly backend?: SignerBackend
   /** Clock in milliseconds, for the `exp` and `nbf` that {@link KeyRing.rotate} writes. */
   readonly clock?: () => number
+  /**
+   * Signers of the ring's external keys (public JWKs without `d`), matched by `kid`. An
+   * active key without `d` needs one here, or the ring is refused with `KEY_MISSING`.
+   */
+  readonly signers?: readonly AsyncSigner[]
+}
+
+/** Options of {@link KeyRing.rotate}. */
+export interface RotateOptions {
+  /** Seconds the retired key may still sign (its `exp` = now + grace); 0 by default. */
+  readonly graceSeconds?: number
+  /**
+   * The new active key. By default a fresh key is generated in memory; a ring whose
+   * active key is external needs one (a key made in the same token or KMS), so that a
+   * rotation never moves signing out of hardware unnoticed.
+   */
+  readonly next?: PrivateSigningJwk | AsyncSigner
 }
 
 /**
@@ -32,16 +66,16 @@ export interface KeyRingOptions {
  */
 export interface KeyRing {
   /** Signs new receipts and checkpoints. */
-  readonly active: Signer
-  /** The signer for `kid`, whatever its status, or `undefined`. */
-  signer(kid: string): Signer | undefined
+  readonly active: AnySigner
+  /** The signer for `kid`, whatever its status, or `undefined` (also for a retired external key). */
+  signer(kid: string): AnySigner | undefined
   /**
    * Generates a new active key (`nbf` = now) and retires the current one with
    * `exp` = now + `graceSeconds` (default 0): the time every running authority still
    * holding the old ring has to pick up the new one, during which the old key may still
    * sign. The retired key stays published so that its receipts keep verifying.
    */
-  rotate(options?: { readonly graceSeconds?: number }): KeyRing
+  rotate(options?: RotateOptions): KeyRing
   /**
    * Marks `kid` revoked: its receipts verify nothing any more. Revoking the active key
    * rotates first. Throws `KEY_MISSING` for an unknown `kid`.
@@ -49,29 +83,79 @@ export interface KeyRing {
   revoke(kid: string): KeyRing
   /** The public JWK Set (`status`, `nbf`, `exp` included, never `d`). */
   jwks(): JwkSet
-  /** The whole ring, private keys included, for persisting. */
+  /** The whole ring, private keys kept in the process included, for persisting. */
   toJSON(): KeyRingDocument
 }
 
 interface Entry {
-  jwk: PrivateSigningJwk
+  jwk: PrivateSigningJwk | ExternalKeyJwk
   publicJwk: PublicJwk
-  signer: Signer
+  /** Absent for a public key whose signer is not configured (a retired external key). */
+  signer: AnySigner | undefined
 }
 
-function toEntry(value: unknown, backend: SignerBackend | undefined): Entry {
+interface EntrySources {
+  readonly backend: SignerBackend | undefined
+  readonly signers: readonly AsyncSigner[]
+}
+
+function toEntry(value: unknown, sources: EntrySources): Entry {
+  if (isAsyncSigner(value)) return externalEntry(value.publicJwk, value, value.uri)
+  const record = value as Record<string, unknown> | null | undefined
+  if (typeof record === 'object' && record !== null && record['d'] === undefined) {
+    const publicJwk = parsePublicSigningKey(withoutSignerMember(record))
+    const signer = sources.signers.find((candidate) => candidate.kid === publicJwk.kid)
+    const uri = typeof record['signer'] === 'string' ? record['signer'] : signer?.uri
+    return externalEntry(publicJwk, signer, uri)
+  }
   const parsed = parseSigningKey(value)
-  const signer = createSigner(parsed.seed, parsed.publicJwk, backend)
+  const signer = createSigner(parsed.seed, parsed.publicJwk, sources.backend)
   parsed.seed.fill(0)
   return { jwk: parsed.jwk, publicJwk: parsed.publicJwk, signer }
+}
+
+function withoutSignerMember(record: Record<string, unknown>): Record<string, unknown> {
+  const { signer: _signer, ...rest } = record
+  return rest
+}
+
+/** An entry whose private key is held by `signer` (or by nobody this process knows). */
+function externalEntry(
+  jwk: PublicJwk,
+  signer: AsyncSigner | undefined,
+  uri: string | undefined,
+): Entry {
+  const publicJwk = parsePublicSigningKey(jwk)
+  const document: ExternalKeyJwk = Object.freeze(
+    uri === undefined ? publicJwk : { ...publicJwk, signer: uri },
+  )
+  return { jwk: document, publicJwk, signer: signer && signerWithKey(signer, publicJwk) }
+}
+
+/** `signer`, publishing `publicJwk` (its status and validity as the ring now says). */
+function signerWithKey(signer: AsyncSigner, publicJwk: PublicJwk): AsyncSigner {
+  if (signer.publicJwk === publicJwk) return signer
+  return Object.freeze({
+    asynchronous: true,
+    kid: signer.kid,
+    publicJwk,
+    ...(signer.uri === undefined ? {} : { uri: signer.uri }),
+    sign: (message: Uint8Array, signal?: AbortSignal) => signer.sign(message, signal),
+    ...(signer.close === undefined ? {} : { close: () => signer.close?.() ?? Promise.resolve() }),
+  })
 }
 
 function withStatus(
   entry: Entry,
   changes: Partial<Pick<PublicJwk, 'status' | 'exp'>>,
-  backend: SignerBackend | undefined,
+  sources: EntrySources,
 ): Entry {
-  return toEntry({ ...entry.jwk, ...changes }, backend)
+  if (isAsyncSigner(entry.signer) || !('d' in entry.jwk)) {
+    const signer = isAsyncSigner(entry.signer) ? entry.signer : undefined
+    const uri = (entry.jwk as ExternalKeyJwk).signer
+    return externalEntry({ ...entry.publicJwk, ...changes }, signer, uri)
+  }
+  return toEntry({ ...entry.jwk, ...changes }, sources)
 }
 
 function listKeys(value: unknown): unknown[] {
@@ -105,7 +189,38 @@ function onlyActiveEntry(entries: readonly Entry[]): Entry {
       details: { kids: activeEntries.map((entry) => entry.jwk.kid) },
     })
   }
-  return activeEntries[0]!
+  const active = activeEntries[0]!
+  if (active.signer === undefined) {
+    throw new WritError(
+      'KEY_MISSING',
+      `The active key ${active.jwk.kid} has no private part and no signer was given for it.`,
+      { details: { kid: active.jwk.kid } },
+    )
+  }
+  return active
+}
+
+/** The entry of the new active key `next` (a fresh in-memory key by default), valid from `now`. */
+function nextEntry(
+  current: Entry,
+  next: RotateOptions['next'],
+  now: number,
+  sources: EntrySources,
+): Entry {
+  if (next === undefined) {
+    if (isAsyncSigner(current.signer)) {
+      throw new WritError(
+        'KEY_INVALID',
+        'The active key is held by an external signer: rotate to a new key made there (next).',
+        { details: { kid: current.jwk.kid } },
+      )
+    }
+    return toEntry(generateSigningKey({ nbf: now }), sources)
+  }
+  if (isAsyncSigner(next)) {
+    return externalEntry({ ...next.publicJwk, status: 'active', nbf: now }, next, next.uri)
+  }
+  return toEntry({ ...next, status: 'active', nbf: now }, sources)
 }
 
 function graceSecondsOf(options: { readonly graceSeconds?: number }): number {
@@ -129,17 +244,17 @@ function graceSecondsOf(options: { readonly graceSeconds?: number }): number {
  * ```
  */
 export function createKeyRing(
-  keys: PrivateSigningJwk | readonly PrivateSigningJwk[] | KeyRingDocument,
+  keys: KeyRingEntry | readonly KeyRingEntry[] | KeyRingDocument,
   options: KeyRingOptions = {},
 ): KeyRing {
-  const backend = options.backend
+  const sources: EntrySources = { backend: options.backend, signers: options.signers ?? [] }
   const clock = options.clock ?? Date.now
-  let entries = listKeys(keys).map((key) => toEntry(key, backend))
+  let entries = listKeys(keys).map((key) => toEntry(key, sources))
   let active = onlyActiveEntry(entries)
 
   const ring: KeyRing = {
     get active() {
-      return active.signer
+      return active.signer as AnySigner
     },
     signer(kid) {
       return entries.find((entry) => entry.jwk.kid === kid)?.signer
@@ -147,10 +262,15 @@ export function createKeyRing(
     rotate(rotateOptions = {}) {
       const grace = graceSecondsOf(rotateOptions)
       const now = Math.floor(clock() / 1000)
-      const next = toEntry(generateSigningKey({ nbf: now }), backend)
+      const next = nextEntry(active, rotateOptions.next, now, sources)
+      if (entries.some((entry) => entry.jwk.kid === next.jwk.kid)) {
+        throw new WritError('KEY_INVALID', `The key ${next.jwk.kid} is already in the ring.`, {
+          details: { kid: next.jwk.kid },
+        })
+      }
       entries = entries.map((entry) =>
         entry === active
-          ? withStatus(entry, { status: 'retired', exp: now + grace }, backend)
+          ? withStatus(entry, { status: 'retired', exp: now + grace }, sources)
           : entry,
       )
       entries.push(next)
@@ -163,7 +283,7 @@ export function createKeyRing(
       }
       if (active.jwk.kid === kid) ring.rotate()
       entries = entries.map((entry) =>
-        entry.jwk.kid === kid ? withStatus(entry, { status: 'revoked' }, backend) : entry,
+        entry.jwk.kid === kid ? withStatus(entry, { status: 'revoked' }, sources) : entry,
       )
       return ring
     },

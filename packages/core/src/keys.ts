@@ -125,6 +125,56 @@ function checkOptionalMembers(jwk: Record<string, unknown>): void {
   }
 }
 
+/** The public JWK of `jwk` whose public key is `x`: kid, status and validity checked. */
+function publicMembers(jwk: Record<string, unknown>, x: string): PublicJwk {
+  const kid = jwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x })
+  if (jwk['kid'] !== undefined && jwk['kid'] !== kid) {
+    throw new WritError('KEY_INVALID', "The key's kid is not its RFC 7638 thumbprint.", {
+      details: { member: 'kid' },
+    })
+  }
+  checkOptionalMembers(jwk)
+  const nbf = jwk['nbf'] === undefined ? undefined : checkTime(jwk['nbf'], 'nbf')
+  const exp = jwk['exp'] === undefined ? undefined : checkTime(jwk['exp'], 'exp')
+  const status = (jwk['status'] ?? 'active') as KeyStatus
+  return Object.freeze({
+    kty: 'OKP',
+    crv: 'Ed25519',
+    x,
+    kid,
+    use: 'sig',
+    alg: 'EdDSA',
+    status,
+    ...(nbf === undefined ? {} : { nbf }),
+    ...(exp === undefined ? {} : { exp }),
+  })
+}
+
+/**
+ * Checks a public Ed25519 JWK (no `d`): the key of a ring whose private half lives
+ * elsewhere (a token, a KMS) or is gone (a retired key kept so its receipts verify).
+ * Throws `KEY_INVALID` for another key type or curve, an `x` that is not 32 bytes, or a
+ * `kid` that is not the thumbprint; `KEY_INVALID` too when the JWK carries a `d`.
+ */
+export function parsePublicSigningKey(value: unknown): PublicJwk {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new WritError('KEY_INVALID', 'A public key must be an Ed25519 JWK object.')
+  }
+  const jwk = value as Record<string, unknown>
+  if (jwk['kty'] !== 'OKP' || jwk['crv'] !== 'Ed25519') {
+    throw new WritError('KEY_INVALID', 'A public key must be an OKP JWK on curve Ed25519.', {
+      details: { member: 'kty' },
+    })
+  }
+  if (jwk['d'] !== undefined) {
+    throw new WritError('KEY_INVALID', 'A public key must not carry a private part (d).', {
+      details: { member: 'd' },
+    })
+  }
+  decodeBytes(jwk['x'], 'x', 32)
+  return publicMembers(jwk, jwk['x'] as string)
+}
+
 /**
  * Checks a private JWK and returns its seed and public half. Throws `KEY_MISSING` when
  * there is no key and `KEY_INVALID` when the material is wrong: another key type or
@@ -157,27 +207,7 @@ export function parseSigningKey(value: unknown): ParsedSigningKey {
       details: { member: 'x' },
     })
   }
-  const kid = jwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x })
-  if (jwk['kid'] !== undefined && jwk['kid'] !== kid) {
-    throw new WritError('KEY_INVALID', "The key's kid is not its RFC 7638 thumbprint.", {
-      details: { member: 'kid' },
-    })
-  }
-  checkOptionalMembers(jwk)
-  const nbf = jwk['nbf'] === undefined ? undefined : checkTime(jwk['nbf'], 'nbf')
-  const exp = jwk['exp'] === undefined ? undefined : checkTime(jwk['exp'], 'exp')
-  const status = (jwk['status'] ?? 'active') as KeyStatus
-  const publicJwk: PublicJwk = Object.freeze({
-    kty: 'OKP',
-    crv: 'Ed25519',
-    x,
-    kid,
-    use: 'sig',
-    alg: 'EdDSA',
-    status,
-    ...(nbf === undefined ? {} : { nbf }),
-    ...(exp === undefined ? {} : { exp }),
-  })
+  const publicJwk = publicMembers(jwk, x)
   return { seed, jwk: Object.freeze({ ...publicJwk, d: jwk['d'] as string }), publicJwk }
 }
 

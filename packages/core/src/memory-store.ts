@@ -11,6 +11,7 @@ import {
 } from '@writ/verify'
 import { base64UrlDecode, utf8Decode } from '@writ/verify/internal'
 import { createMemoryHolds, type MemoryHolds } from './approvals/memory-holds.js'
+import type { StoreOrder } from './signing-lane.js'
 import type {
   AppendContext,
   AppendOptions,
@@ -244,7 +245,9 @@ export function createMemoryStore(): Store {
     ensureOpen(state)
     return read()
   }
-  return {
+  const store: Store & StoreOrder = {
+    // Appends run in call order: an asynchronous signer may sign ahead (see signing-lane.ts).
+    appendsInOrder: true,
     append: async (chainId, options, issue) => appendNow(state, chainId, options, issue, holds),
     head: async (chainId) => open(() => positionOf(state, chainId)),
     async *receipts(chainId, options = {}) {
@@ -272,4 +275,5 @@ export function createMemoryStore(): Store {
       state.closed = true
     },
   }
+  return store
 }

@@ -10,7 +10,7 @@ import type {
   ReceiptClaims,
 } from '@writ/verify'
 import { base64UrlEncode, deepFreeze } from '@writ/verify/internal'
-import type { Signer } from './signer.js'
+import { type AnySigner, isAsyncSigner, signerUnavailable } from './async-signer.js'
 
 /** `typ` of a receipt's protected header. */
 export const RECEIPT_TYPE = 'writ-receipt+jwt'
@@ -18,10 +18,10 @@ export const RECEIPT_TYPE = 'writ-receipt+jwt'
 export const CHECKPOINT_TYPE = 'writ-checkpoint+jwt'
 
 const encoder = new TextEncoder()
-const receiptHeaders = new WeakMap<Signer, string>()
-const checkpointHeaders = new WeakMap<Signer, string>()
+const receiptHeaders = new WeakMap<AnySigner, string>()
+const checkpointHeaders = new WeakMap<AnySigner, string>()
 
-function encodedHeader(signer: Signer, typ: string, cache: WeakMap<Signer, string>): string {
+function encodedHeader(signer: AnySigner, typ: string, cache: WeakMap<AnySigner, string>): string {
   let header = cache.get(signer)
   if (header === undefined) {
     header = base64UrlEncode(
@@ -50,7 +50,9 @@ type NodeBuffer = {
 // `base64UrlEncode`), several times faster than the portable loop; elsewhere the loop.
 const nodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer
 
-function sign(signer: Signer, header: string, claims: unknown): string {
+function sign(signer: AnySigner, header: string, claims: unknown): string {
+  // An asynchronous signer cannot answer here; the gate signs it before the append.
+  if (isAsyncSigner(signer)) throw signerUnavailable(signer.kid, 'asynchronous')
   const json = JSON.stringify(claims)
   if (nodeBuffer !== undefined) {
     const payload = nodeBuffer.from(json, 'utf8').toString('base64url')
@@ -67,6 +69,49 @@ function sign(signer: Signer, header: string, claims: unknown): string {
   // base64url text is ASCII, so its UTF-8 bytes are the ASCII bytes the spec signs.
   const signature = signer.sign(encoder.encode(signingInput))
   return `${signingInput}.${base64UrlEncode(signature)}`
+}
+
+/**
+ * What an asynchronous signer signs: the JWS signing input (`header.payload`) as text and
+ * as its ASCII bytes. {@link joinSignature} completes the token.
+ */
+export interface SigningInput {
+  readonly text: string
+  readonly bytes: Uint8Array
+}
+
+function signingInputOf(header: string, claims: unknown): SigningInput {
+  const json = JSON.stringify(claims)
+  if (nodeBuffer !== undefined) {
+    const text = `${header}.${nodeBuffer.from(json, 'utf8').toString('base64url')}`
+    return { text, bytes: nodeBuffer.from(text, 'latin1') }
+  }
+  const text = `${header}.${base64UrlEncode(encoder.encode(json))}`
+  return { text, bytes: encoder.encode(text) }
+}
+
+/** The compact JWS of `input` and its 64-byte `signature`. */
+export function joinSignature(input: SigningInput, signature: Uint8Array): string {
+  if (nodeBuffer !== undefined) {
+    const encoded = nodeBuffer
+      .from(signature.buffer, signature.byteOffset, signature.byteLength)
+      .toString('base64url')
+    return `${input.text}.${encoded}`
+  }
+  return `${input.text}.${base64UrlEncode(signature)}`
+}
+
+/** The signing input of a receipt, for a signer that signs asynchronously. */
+export function receiptSigningInput(claims: ReceiptClaims, signer: AnySigner): SigningInput {
+  return signingInputOf(encodedHeader(signer, RECEIPT_TYPE, receiptHeaders), claims)
+}
+
+/** The signing input of a checkpoint, for a signer that signs asynchronously. */
+export function checkpointSigningInput(claims: CheckpointClaims, signer: AnySigner): SigningInput {
+  return signingInputOf(
+    encodedHeader(signer, CHECKPOINT_TYPE, checkpointHeaders),
+    checkpointClaims(claims),
+  )
 }
 
 /** Everything a receipt says, before it takes its place in a chain. */
@@ -117,7 +162,7 @@ export function receiptClaims(content: ReceiptContent, chain: ChainLink): Receip
  * `{"alg":"EdDSA","typ":"writ-receipt+jwt","kid":…}` (encoded once per signer).
  * The claims are serialized once, in the order they were built ({@link receiptClaims}).
  */
-export function encodeReceipt(claims: ReceiptClaims, signer: Signer): string {
+export function encodeReceipt(claims: ReceiptClaims, signer: AnySigner): string {
   return sign(signer, encodedHeader(signer, RECEIPT_TYPE, receiptHeaders), claims)
 }
 
@@ -134,7 +179,7 @@ export function checkpointClaims(content: Omit<CheckpointClaims, 'v'>): Checkpoi
 }
 
 /** Signs checkpoint claims into a compact JWS with `typ` `writ-checkpoint+jwt`. */
-export function encodeCheckpoint(claims: CheckpointClaims, signer: Signer): string {
+export function encodeCheckpoint(claims: CheckpointClaims, signer: AnySigner): string {
   return sign(
     signer,
     encodedHeader(signer, CHECKPOINT_TYPE, checkpointHeaders),

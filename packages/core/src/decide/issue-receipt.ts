@@ -3,9 +3,9 @@
  * receipt the store asks for once it knows the chain position and the limits' verdict.
  */
 import { WritError } from '@writ/verify'
+import type { AnySigner } from '../async-signer.js'
 import type { CompiledPolicy } from '../policy/index.js'
 import { encodeReceipt, type ReceiptContent, receiptClaims } from '../receipt-issuer.js'
-import type { Signer } from '../signer.js'
 import type { ChainPosition, IssuedReceipt } from '../types.js'
 import type { NormalizedRequest } from './normalize-request.js'
 import type { Outcome } from './outcome.js'
@@ -42,7 +42,8 @@ export function draftReceipt(request: NormalizedRequest, settings: DraftSettings
 }
 
 /**
- * Signs `draft` with `outcome` at `position`. The claims come back frozen: a receipt never
+ * Signs `draft` with `outcome` at `position`, with a synchronous signer (an asynchronous one
+ * fails with `SIGNER_UNAVAILABLE`: the gate signs those before the append). The claims come back frozen: a receipt never
  * changes once signed. Only a PERMIT reserves the limits it was checked against.
  *
  * @throws WritError `KEY_INVALID` when the signing key is not valid at the decision time.
@@ -51,7 +52,7 @@ export function issueReceipt(
   draft: ReceiptDraft,
   outcome: Outcome,
   position: ChainPosition,
-  signer: Signer,
+  signer: AnySigner,
 ): IssuedReceipt {
   checkKeyValidAt(signer, draft.iat)
   const claims = receiptClaims(
@@ -65,7 +66,8 @@ export function issueReceipt(
   }
 }
 
-function checkKeyValidAt(signer: Signer, iat: number): void {
+/** @throws WritError `KEY_INVALID` when `signer`'s key is not valid at `iat` (seconds). */
+export function checkKeyValidAt(signer: AnySigner, iat: number): void {
   const key = signer.publicJwk
   if ((key.nbf !== undefined && iat < key.nbf) || (key.exp !== undefined && iat > key.exp)) {
     throw new WritError('KEY_INVALID', 'The active key is not valid at the decision time.', {

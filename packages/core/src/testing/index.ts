@@ -23,3 +23,10 @@ export {
   type StoreFactory,
   type StoreUnderTest,
 } from './store-conformance.js'
+// An asynchronous signer over an in-memory key, with failures on demand
+export {
+  createTestAsyncSigner,
+  type TestAsyncSigner,
+  type TestAsyncSignerOptions,
+  type TestSignerMode,
+} from './async-signer-fixture.js'
