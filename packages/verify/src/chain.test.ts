@@ -118,14 +118,29 @@ describe('verifyChain: tampering names the first bad position', () => {
     })
   })
 
-  it('reordered receipts → CHAIN_GAP at the first swapped position', async () => {
-    const reordered = [...chain]
-    ;[reordered[3], reordered[4]] = [reordered[4]!, reordered[3]!]
-    expect(await verifyChain(reordered, keys)).toMatchObject({
-      valid: false,
+  it.each([
+    ['two neighbours swapped', 3, 4],
+    ['two receipts apart swapped', 2, 6],
+  ])(
+    'reordered receipts (%s) → CHAIN_PREV_MISMATCH at the first swapped position',
+    async (_label, first, second) => {
+      const reordered = [...chain]
+      ;[reordered[first], reordered[second]] = [reordered[second]!, reordered[first]!]
+      expect(await verifyChain(reordered, keys)).toMatchObject({
+        valid: false,
+        code: 'CHAIN_PREV_MISMATCH',
+        seq: first,
+        verified: first,
+      })
+    },
+  )
+
+  it('a deleted receipt stays CHAIN_GAP however the rest of the chain reads', async () => {
+    const deleted = chain.filter((_, index) => index !== 4)
+    expect(await verifyChain(deleted, keys)).toMatchObject({ code: 'CHAIN_GAP', seq: 4 })
+    expect(await verifyChain([...deleted, 'not a token'], keys)).toMatchObject({
       code: 'CHAIN_GAP',
-      seq: 3,
-      verified: 3,
+      seq: 4,
     })
   })
 

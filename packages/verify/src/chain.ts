@@ -1,5 +1,6 @@
 import { type VerifiedCheckpoint, verifyCheckpoint } from './checkpoint.js'
 import { WritError, type WritErrorCode } from './errors.js'
+import { decodeJws } from './jws.js'
 import { type KeySet, type KeySetInput, toKeySet } from './key-set.js'
 import { type VerifiedReceipt, verifyReceipt } from './receipt.js'
 import type { ChainLink, Digest } from './types.js'
@@ -46,7 +47,8 @@ export type ChainReport = ValidChainReport | InvalidChainReport
  * Verifies a chain of receipts (spec section 5), streaming: memory does not grow with the
  * chain. Every receipt is verified as {@link verifyReceipt} does, then its position:
  * `chain.id` (`CHAIN_ID_MISMATCH`), `seq` equal to its position (a higher seq means a deleted
- * receipt: `CHAIN_GAP`; a lower one an inserted or reordered one: `CHAIN_PREV_MISMATCH`),
+ * receipt: `CHAIN_GAP`, unless the receipt of that position comes later, a reorder; a lower
+ * one, or a reorder, is an inserted or reordered receipt: `CHAIN_PREV_MISMATCH`),
  * `prev` equal to the digest of the previous token (`CHAIN_PREV_MISMATCH`).
  *
  * Checkpoints are verified with the same keys (`CHECKPOINT_INVALID`, the underlying code in
@@ -85,11 +87,38 @@ export async function verifyChain(
   const problem = checkpointOfOtherChain(checkpoints, chainId) ?? findRollback(checkpoints)
   if (problem !== undefined) return problem
   const walk = startWalk(checkpoints, chainId)
+  let gap: InvalidChainReport | undefined
   for await (const token of receipts as AsyncIterable<unknown>) {
+    if (gap !== undefined) {
+      if (seqOf(token) === gap.seq) return reordered(gap)
+      continue
+    }
     const stop = await stepWalk(walk, token, keySet)
-    if (stop !== undefined) return stop
+    if (stop === undefined) continue
+    if (stop.code !== 'CHAIN_GAP') return stop
+    // A seq ahead of its position: deleted receipts, unless the one expected here comes later.
+    gap = stop
   }
-  return endOfWalk(walk)
+  return gap ?? endOfWalk(walk)
+}
+
+/** The `chain.seq` a token claims, read without verifying it, or undefined. */
+function seqOf(token: unknown): number | undefined {
+  try {
+    const chain = decodeJws(token as string).claims['chain'] as { seq?: unknown } | undefined
+    return typeof chain?.seq === 'number' ? chain.seq : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The receipt expected at a gap's position comes later in the stream: nothing is missing,
+ * receipts are out of order (spec section 5: a reorder is a `prev` mismatch).
+ */
+function reordered(gap: InvalidChainReport): InvalidChainReport {
+  const message = `expected seq ${gap.seq} here, found it later: receipts are reordered`
+  return { ...gap, code: 'CHAIN_PREV_MISMATCH', message }
 }
 
 /** A verified checkpoint and its index in `options.checkpoints`. */
