@@ -22,6 +22,7 @@ import type {
   StoredCheckpoint,
   StoredReceipt,
 } from './types.js'
+import { createMemoryTrees, type MemoryTrees } from './transparency/memory-tree.js'
 
 // Only the compact tokens are kept: one string per receipt instead of a tree of
 // claim objects, so a long-running gate's heap (and its garbage collector) stays
@@ -87,6 +88,7 @@ interface MemoryState {
   readonly byRequest: Map<string, string | string[]>
   readonly reservations: Map<string, Reservation[]>
   readonly checkpoints: Map<string, StoredCheckpoint>
+  readonly trees: MemoryTrees
   readonly replayed: Map<string, number>
   closed: boolean
 }
@@ -137,6 +139,7 @@ function write(state: MemoryState, chainId: string, issued: IssuedReceipt): void
     chain = { tokens: [], head: null }
     state.chains.set(chainId, chain)
   }
+  state.trees.append(chainId, chain.tokens.length, token)
   chain.tokens.push(token)
   chain.head = tokenDigest(token)
   state.byJti.set(issued.claims.jti, token)
@@ -236,6 +239,7 @@ export function createMemoryStore(): Store {
     byRequest: new Map(),
     reservations: new Map(),
     checkpoints: new Map(),
+    trees: createMemoryTrees(),
     replayed: new Map(),
     closed: false,
   }
@@ -269,6 +273,9 @@ export function createMemoryStore(): Store {
       open(() => [...new Set([...state.chains.keys(), ...state.checkpoints.keys()])].sort()),
     putCheckpoint: async (checkpoint) => open(() => keepCheckpoint(state, checkpoint)),
     latestCheckpoint: async (chainId) => open(() => state.checkpoints.get(chainId)),
+    treeNodes: async (chainId, subtrees) => open(() => state.trees.read(chainId, subtrees)),
+    putCheckpointNote: async (note) => open(() => state.trees.putNote(note)),
+    latestCheckpointNote: async (chainId) => open(() => state.trees.latestNote(chainId)),
     replay: createReplayCache(state),
     holds,
     async close() {

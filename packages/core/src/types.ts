@@ -206,6 +206,14 @@ export interface StoredCheckpoint {
   readonly token: string
 }
 
+/** A checkpoint as a C2SP signed note, with the cosignatures collected for it. */
+export interface StoredCheckpointNote {
+  readonly chainId: string
+  readonly size: number
+  /** The signed note: checkpoint text, the log's signature, then witness cosignatures. */
+  readonly note: string
+}
+
 /** Options of {@link Store.append}. */
 export interface AppendOptions {
   /** Limits to check (and, when the issuer asks, reserve) in the same transaction. */
@@ -249,6 +257,22 @@ export interface Store {
   chains(): Promise<string[]>
   putCheckpoint(checkpoint: StoredCheckpoint): Promise<void>
   latestCheckpoint(chainId: string): Promise<StoredCheckpoint | undefined>
+  /**
+   * Hashes of complete subtrees of `chainId`'s Merkle tree (spec section 12), in the order
+   * asked. A store writes them in the same transaction as the receipts they cover, so any
+   * root or proof up to the chain's length takes O(log n) of them (see `chainTree`).
+   */
+  treeNodes(
+    chainId: string,
+    subtrees: readonly import('@writ/verify').Subtree[],
+  ): Promise<Uint8Array[]>
+  /**
+   * Keeps a checkpoint note (spec section 12), replacing the note kept for the same chain
+   * and size: the same checkpoint with more cosignatures.
+   */
+  putCheckpointNote(note: StoredCheckpointNote): Promise<void>
+  /** The checkpoint note of `chainId` with the largest size. */
+  latestCheckpointNote(chainId: string): Promise<StoredCheckpointNote | undefined>
   /** Single-use bookkeeping for executors that share this store. */
   readonly replay: ReplayCache
   /** Holds and approvals (spec section 11); a gate refuses to hold actions without them. */

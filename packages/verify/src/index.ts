@@ -35,6 +35,19 @@ export {
   type WebAuthnApprovalVerifier,
 } from './approval.js'
 
+// Approvals signed with a passkey (spec section 11, WebAuthn form)
+
+export {
+  approvalChallenge,
+  type RegisteredPasskey,
+  type VerifiedWebAuthnApproval,
+  type WebAuthnApprovalEnvelope,
+  type WebAuthnApprovalOptions,
+  verifyWebAuthnApproval,
+  webAuthnApprovalText,
+  webAuthnApprovalVerifier,
+} from './approval-webauthn.js'
+
 // Executing on a receipt (spec section 7)
 
 export {

@@ -16,6 +16,7 @@ import type {
   StoredReceipt,
 } from '../types.js'
 import { uuidV7 } from '../uuid-v7.js'
+import { describeTreeConformance } from './store-tree-conformance.js'
 
 /** What a store factory hands the suite: a fresh, empty store and how to dispose of it. */
 export interface StoreUnderTest {
@@ -387,5 +388,6 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeLimitReservations(withStore)
     describeAtomicity(withStore)
     describeReplayAndCheckpoints(withStore)
+    describeTreeConformance(withStore, () => issuer())
   })
 }
