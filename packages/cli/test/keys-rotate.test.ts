@@ -1,6 +1,14 @@
 import { statSync } from 'node:fs'
+import { compilePolicy, createGate, loadKeyRing, loadSigningKey } from '@writ/core'
 import { describe, expect, it } from 'vitest'
-import { decideArgv, decideArgvWith, signingWorkspace, useWorkspace, writJson } from './helpers.js'
+import {
+  decideArgv,
+  decideArgvWith,
+  PAYMENTS_POLICY,
+  signingWorkspace,
+  useWorkspace,
+  writJson,
+} from './helpers.js'
 
 const ws = useWorkspace(() => signingWorkspace({ keys: false }))
 
@@ -11,6 +19,38 @@ const decide = async () => {
 }
 
 describe('writ keys rotate / revoke', () => {
+  it('leaves a file the documented loader, loadKeyRing({ file }), reads before and after', async () => {
+    const gateOn = () =>
+      createGate({
+        policy: compilePolicy(PAYMENTS_POLICY),
+        keys: loadKeyRing({ file: ws.path('signing.jwk') }),
+        issuer: 'https://writ.test',
+      })
+    const before = await gateOn().authorize({
+      action: 'payments.transfer',
+      args: { to: 'acme', amount: 1 },
+    })
+    const rotated = await ws.writ('keys', 'rotate', '--key', 'signing.jwk', '--json')
+    const { active, retired } = JSON.parse(rotated.stdout) as { active: string; retired: string }
+    const after = await gateOn().authorize({
+      action: 'payments.transfer',
+      args: { to: 'acme', amount: 1 },
+    })
+    expect([before.decision, after.decision]).toEqual(['PERMIT', 'PERMIT'])
+    const kidOf = (token: string) =>
+      (
+        JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as {
+          kid: string
+        }
+      ).kid
+    expect(kidOf(before.receipt)).toBe(retired)
+    expect(kidOf(after.receipt)).toBe(active)
+    // The single-key loader reads a single key only, and says so with a code.
+    expect(() => loadSigningKey({ file: ws.path('signing.jwk') })).toThrow(
+      expect.objectContaining({ code: 'KEY_INVALID' }),
+    )
+  })
+
   it('rotates: old receipts keep verifying under the retired key, new ones use the new key', async () => {
     const before = await decide()
     const rotated = await ws.writ('keys', 'rotate', '--key', 'signing.jwk', '--json')
