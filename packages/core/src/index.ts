@@ -109,8 +109,15 @@ export type {
   LimitCheck,
   Store,
   StoredCheckpoint,
+  StoredCheckpointNote,
   StoredReceipt,
 } from './types.js'
+
+// Auditing a store: one chain's receipts through verifyChain
+export { type VerifyStoreOptions, verifyStore } from './verify-store.js'
+
+// Transparency: each chain as a Merkle tree, its proofs and signed checkpoint notes (spec section 12)
+export { type ChainTree, chainTree } from './transparency/chain-tree.js'
 
 // Approvals: the signed webhook sent when a hold opens
 export {
