@@ -2,6 +2,10 @@ import { WritError } from '@writ/verify'
 import pg from 'pg'
 import { toStoreError } from './errors.js'
 import { migrations } from './schema.js'
+import { backfillTrees } from './tree.js'
+
+/** The migration that adds Merkle trees: schemas from before it get theirs built. */
+const TREE_MIGRATION = migrations.findIndex((sql) => sql.includes('.tree_nodes ('))
 
 /** How to reach the database: a URL, or a pool the caller owns. */
 export interface ConnectionOptions {
@@ -111,9 +115,11 @@ async function migrate(client: pg.PoolClient, schema: string): Promise<void> {
         `Schema ${schema} is at version ${version}; this code knows up to ${migrations.length}`,
       )
     }
+    const before = version
     for (; version < migrations.length; version++) {
       await client.query((migrations[version] as string).replaceAll('{schema}', schema))
     }
+    if (before > 0 && before <= TREE_MIGRATION) await backfillTrees(client, schema)
     await client.query(`UPDATE ${meta} SET version = $1`, [migrations.length])
   })
 }

@@ -10,8 +10,10 @@ import type {
 } from '@writ/core'
 import { type Digest, type ReceiptClaims, tokenDigest, WritError } from '@writ/verify'
 import type pg from 'pg'
+import { latestCheckpointNote, putCheckpointNote } from './checkpoint-notes.js'
 import { type Connection, type ConnectionOptions, connect, inTransaction } from './connection.js'
 import { type ReplayClaimOptions, replayOn } from './replay-cache.js'
+import { readTreeNodes, writeTreeLeaf } from './tree.js'
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions extends ConnectionOptions, ReplayClaimOptions {}
@@ -65,6 +67,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     chains: () => chainIds(connection),
     putCheckpoint: (checkpoint) => putCheckpoint(connection, checkpoint),
     latestCheckpoint: (chainId) => latestCheckpoint(connection, chainId),
+    treeNodes: (chainId, subtrees) =>
+      connection.withClient('treeNodes', (client) =>
+        readTreeNodes(client, connection.table, chainId, subtrees),
+      ),
+    putCheckpointNote: (note) => putCheckpointNote(connection, note),
+    latestCheckpointNote: (chainId) => latestCheckpointNote(connection, chainId),
     replay: replayOn(connection, options),
     close: () => connection.close(),
   }
@@ -92,6 +100,7 @@ async function appendIn(
   const issued = issue({ position, exceeded })
   checkIssued(issued, position, exceeded)
   await writeReceipt(client, table, position, issued)
+  await writeTreeLeaf(client, table, chainId, position.seq, issued.token)
   if (issued.reserve && exceeded === null)
     await reserve(client, table, limits, appendOptions.now, issued.claims.jti)
   return { token: issued.token, claims: issued.claims }

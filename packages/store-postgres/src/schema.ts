@@ -45,4 +45,21 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX IF NOT EXISTS replay_expires ON {schema}.replay (expires_at);
   `,
+  // Transparency (spec section 12): complete-subtree hashes and checkpoint notes. Receipts
+  // already stored get their trees in the same transaction (see backfillTrees).
+  `
+  CREATE TABLE IF NOT EXISTS {schema}.tree_nodes (
+    chain_id TEXT NOT NULL,
+    level INTEGER NOT NULL CHECK (level >= 0),
+    idx BIGINT NOT NULL CHECK (idx >= 0),
+    hash BYTEA NOT NULL,
+    PRIMARY KEY (chain_id, level, idx)
+  );
+  CREATE TABLE IF NOT EXISTS {schema}.checkpoint_notes (
+    chain_id TEXT NOT NULL,
+    size BIGINT NOT NULL CHECK (size >= 0),
+    note TEXT NOT NULL,
+    PRIMARY KEY (chain_id, size)
+  );
+  `,
 ]

@@ -10,6 +10,7 @@ import type { Database } from 'better-sqlite3'
 import type { PendingAppend } from './pending-append.js'
 import type { Statements } from './statements.js'
 import { toStoreError } from './store-error.js'
+import { writeTreeLeaf } from './tree-statements.js'
 
 export type { PendingAppend }
 
@@ -280,6 +281,7 @@ function writeOne(statements: Statements, item: PendingAppend, prepared: Prepare
     token,
     JSON.stringify(claims),
   )
+  writeTreeLeaf(statements.tree, item.chainId, context.position.seq, token)
   if (issued.reserve) {
     for (const limit of limits) {
       statements.insertReservation.run(limit.key, now, limit.amount, limit.id, claims.jti)

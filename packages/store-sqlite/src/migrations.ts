@@ -47,6 +47,24 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX replay_expires ON replay (expires_at);
   `,
+  // Transparency (spec section 12): complete-subtree hashes and checkpoint notes. Receipts
+  // already in the file get their trees in the same transaction (see backfillTrees).
+  `
+  CREATE TABLE tree_nodes (
+    chain_id TEXT NOT NULL,
+    level INTEGER NOT NULL CHECK (level >= 0),
+    idx INTEGER NOT NULL CHECK (idx >= 0),
+    hash BLOB NOT NULL,
+    PRIMARY KEY (chain_id, level, idx)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE checkpoint_notes (
+    chain_id TEXT NOT NULL,
+    size INTEGER NOT NULL CHECK (size >= 0),
+    note TEXT NOT NULL,
+    PRIMARY KEY (chain_id, size)
+  ) WITHOUT ROWID;
+  `,
 ]
 
 /** The schema version this code writes. */

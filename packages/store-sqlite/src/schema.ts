@@ -1,8 +1,12 @@
 import { WritError } from '@writ/verify'
 import type { Database } from 'better-sqlite3'
 import { migrations, SCHEMA_VERSION } from './migrations.js'
+import { backfillTrees } from './tree-statements.js'
 
 export { SCHEMA_VERSION }
+
+/** The migration that adds Merkle trees: files from before it get theirs built. */
+const TREE_MIGRATION = migrations.findIndex((sql) => sql.includes('CREATE TABLE tree_nodes'))
 
 /**
  * Brings the file to {@link SCHEMA_VERSION} in one immediate transaction, so two
@@ -23,6 +27,7 @@ export function migrate(database: Database): void {
       for (let version = current; version < SCHEMA_VERSION; version++) {
         database.exec(migrations[version] as string)
       }
+      if (current > 0 && current <= TREE_MIGRATION) backfillTrees(database)
       // Written on every open, on purpose: a file SQLite silently opened read-only
       // fails here, at open, instead of at the first append.
       database.pragma(`user_version = ${SCHEMA_VERSION}`)

@@ -5,8 +5,10 @@ import type {
   IssuedReceipt,
   Store,
   StoredCheckpoint,
+  StoredCheckpointNote,
   StoredReceipt,
 } from '@writ/core'
+import type { Subtree } from '@writ/verify'
 import { type Digest, type ReceiptClaims, type ReplayCache, WritError } from '@writ/verify'
 import type Database from 'better-sqlite3'
 import { type PendingAppend, runAppendBatch } from './append-transaction.js'
@@ -15,6 +17,7 @@ import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
 import { type OpenDatabaseOptions, openDatabase, validOpenOptions } from './open-database.js'
 import { prepareStatements, type ReceiptRow, type Statements } from './statements.js'
 import { closedStoreError, toStoreError } from './store-error.js'
+import { latestNote, readTreeNodes } from './tree-statements.js'
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -293,6 +296,20 @@ class SqliteStoreImplementation implements SqliteStore {
         checkpoint.token,
       ),
     )
+  }
+
+  async treeNodes(chainId: string, subtrees: readonly Subtree[]): Promise<Uint8Array[]> {
+    return this.#read('treeNodes', () => readTreeNodes(this.#statements.tree, chainId, subtrees))
+  }
+
+  async putCheckpointNote(note: StoredCheckpointNote): Promise<void> {
+    this.#read('putCheckpointNote', () =>
+      this.#statements.tree.putNote.run(note.chainId, note.size, note.note),
+    )
+  }
+
+  async latestCheckpointNote(chainId: string): Promise<StoredCheckpointNote | undefined> {
+    return this.#read('latestCheckpointNote', () => latestNote(this.#statements.tree, chainId))
   }
 
   async latestCheckpoint(chainId: string): Promise<StoredCheckpoint | undefined> {

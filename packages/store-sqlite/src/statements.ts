@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
+import { prepareTreeStatements, type TreeStatements } from './tree-statements.js'
 
 /** A row of the `receipts` table as read back. */
 export interface ReceiptRow {
@@ -38,6 +39,8 @@ export interface Statements {
   readonly claimReplay: Statement<[string, number]>
   readonly purgeReplay: Statement<[number]>
   readonly countReceipts: Statement<[], { count: number }>
+  /** The Merkle tree and checkpoint notes (spec section 12). */
+  readonly tree: TreeStatements
 }
 
 /** Prepares {@link Statements} on `database`, whose schema must be current. */
@@ -85,5 +88,6 @@ export function prepareStatements(database: Database): Statements {
     ),
     purgeReplay: database.prepare('DELETE FROM replay WHERE expires_at < ?'),
     countReceipts: database.prepare('SELECT count(*) AS count FROM receipts'),
+    tree: prepareTreeStatements(database),
   }
 }
