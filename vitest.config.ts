@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { defineConfig, type Plugin } from 'vitest/config'
+import { configDefaults, defineConfig, type Plugin } from 'vitest/config'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
 
@@ -27,6 +27,15 @@ function writSources(): Plugin {
   }
 }
 
+/**
+ * Test files that need a newer Node than the one running them. `@writ/openai-agents`
+ * needs Node 22+ (the Agents SDK depends on `openai` 7): its tests run on the Node 24
+ * lane of CI and are left out of the Node 20 run here, by configuration, so that no test
+ * is ever skipped (README, "Tested Node versions").
+ */
+const nodeMajor = Number(process.versions.node.split('.')[0])
+const needsNewerNode = nodeMajor < 22 ? ['packages/openai-agents/**'] : []
+
 export default defineConfig({
   plugins: [writSources()],
   test: {
@@ -38,6 +47,7 @@ export default defineConfig({
       'examples/*/*.test.ts',
       'test/**/*.test.ts',
     ],
+    exclude: [...configDefaults.exclude, ...needsNewerNode],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -87,7 +87,7 @@ export function gateTools<TOOLS extends ToolSet>(
 }
 
 function gatedTool(shared: Shared, name: string, tool: Tool): Tool {
-  const { gate, options, log, maxToolCalls } = shared
+  const { gate, options, log } = shared
   const execute = tool.execute
   if (typeof execute !== 'function' || tool.type === 'provider') {
     throw new TypeError(`Tool ${JSON.stringify(name)} has no execute function Writ can gate.`)
@@ -104,10 +104,7 @@ function gatedTool(shared: Shared, name: string, tool: Tool): Tool {
         toolCallId,
       )
   }
-  const tooMany = (toolCallId: string) => {
-    const count = log.get(toolCallId, name)?.callsInResponse ?? 1
-    return count > maxToolCalls ? tooManyToolCallsError(count, maxToolCalls) : null
-  }
+  const tooMany = (toolCallId: string) => tooManyIn(shared, name, toolCallId)
   const needsApproval = async (input: unknown, context: Context): Promise<boolean> => {
     const own = tool.needsApproval
     if (typeof own === 'function' ? await own(input as never, context as never) : own === true)
@@ -142,17 +139,24 @@ function gatedTool(shared: Shared, name: string, tool: Tool): Tool {
     )
     return outcome.executed ? outcome.value : refuse(options, outcome.refusal, outcome.error)
   }
+  return { ...tool, needsApproval, execute: gatedExecute, ...modelOutputOf(tool) } as Tool
+}
+
+/** The tool's own `toModelOutput`, if any, leaving refusals as JSON. */
+function modelOutputOf(tool: Tool): Pick<Tool, 'toModelOutput'> {
   const own = tool.toModelOutput
-  const toModelOutput: Tool['toModelOutput'] =
-    own &&
-    ((call) =>
-      isRefusalOutput(call.output) ? { type: 'json', value: call.output as never } : own(call))
+  if (own === undefined) return {}
   return {
-    ...tool,
-    needsApproval,
-    execute: gatedExecute,
-    ...(toModelOutput === undefined ? {} : { toModelOutput }),
-  } as Tool
+    toModelOutput: (call) =>
+      isRefusalOutput(call.output) ? { type: 'json', value: call.output as never } : own(call),
+  }
+}
+
+/** The `TOO_MANY_TOOL_CALLS` error when the response that carried this call had too many. */
+function tooManyIn(shared: Shared, name: string, toolCallId: string) {
+  const count = shared.log.get(toolCallId, name)?.callsInResponse ?? 1
+  const max = shared.maxToolCalls
+  return count > max ? tooManyToolCallsError(count, max) : null
 }
 
 /** True when the history already holds the AI SDK's approval request for this call. */

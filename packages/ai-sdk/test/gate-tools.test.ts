@@ -9,9 +9,9 @@ import {
 } from 'ai'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { holdingGate } from '../../../test/support/holding-gate.js'
 import { gateTools, type HeldToolCall, writMiddleware } from '../src/index.js'
 import {
-  holdingGate,
   outputsById,
   type ProposedCall,
   recordingTransfer,
