@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server'
 import type { LocalGate } from '@writ/core'
 import { Hono } from 'hono'
 import { type AgentLimitOptions, createAgentLimits } from './agent-limits.js'
+import { type ApprovalsPageOptions, registerApprovalsPage } from './approvals/approvals-page.js'
 import {
   type AgentCredential,
   createCredentialCheck,
@@ -16,6 +17,7 @@ import { internalError, requestLogging } from './request-log.js'
 import { registerCheckpointRoutes } from './routes/checkpoints.js'
 import { registerDecisionRoutes } from './routes/decisions.js'
 import { registerHealthRoutes } from './routes/health.js'
+import { registerHoldRoutes } from './routes/holds.js'
 import { registerKeyRoutes } from './routes/keys.js'
 import { registerReceiptRoutes } from './routes/receipts.js'
 import type { RouteContext } from './routes/route-context.js'
@@ -71,6 +73,12 @@ export interface AuthorityServerOptions {
    * Default: nothing is logged.
    */
   readonly logger?: AuthorityLogger
+  /**
+   * Serve the approvals page (`/approvals`), where approvers register a passkey through a
+   * one-time link and approve or reject holds with it, and the operator route that issues
+   * those links (`POST /v1/approvers/:id/enrollments`).
+   */
+  readonly approvalsPage?: ApprovalsPageOptions
 }
 
 /** A running authority: the Hono app, its metrics and its controls. */
@@ -122,6 +130,8 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
   app.use('*', requestLogging({ logger, metrics, identify: authenticate }))
   app.onError(internalError(logger))
   for (const register of ROUTES) register(app, context)
+  if (options.approvalsPage !== undefined)
+    registerApprovalsPage(app, context, options.approvalsPage)
   const stop =
     options.checkpointIntervalMs === undefined
       ? () => {}
@@ -141,6 +151,7 @@ const ROUTES = [
   registerCheckpointRoutes,
   registerReceiptRoutes,
   registerHealthRoutes,
+  registerHoldRoutes,
 ] as const
 
 /** A server listening on a port. */

@@ -2,6 +2,20 @@
 
 // Per-credential limits
 export type { AgentLimitOptions } from './agent-limits.js'
+// The approvals page: passkeys, enrollment links, holds in plain words
+export {
+  type ApprovalsPageOptions,
+  rpIdOf,
+  withRegisteredPasskeys,
+} from './approvals/approvals-page.js'
+export type { HoldPresentation, LimitPresentation } from './approvals/hold-presentation.js'
+export {
+  DEFAULT_ENROLLMENT_TTL_SECONDS,
+  type Enrollment,
+  openPasskeyRegistry,
+  type PasskeyRegistry,
+  type StoredPasskey,
+} from './approvals/passkey-registry.js'
 export {
   type AuthorityServer,
   type AuthorityServerOptions,
