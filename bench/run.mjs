@@ -16,6 +16,7 @@ const suites = [
   { name: 'server', flags: [] },
   // --expose-gc: the chain suite samples the heap after a forced GC to show it stays flat.
   { name: 'chain', flags: ['--expose-gc'] },
+  { name: 'proofs', flags: [] },
 ]
 const argv = process.argv.slice(2)
 const smoke = argv.includes('--smoke')
