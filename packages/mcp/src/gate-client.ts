@@ -14,6 +14,18 @@ export interface GateMcpClientOptions extends McpGateOptions {
   readonly onRefusal?: 'answer' | 'throw'
 }
 
+/** What the gated `callTool` takes: `arguments` may also be the model's raw JSON text. */
+export interface GatedCallParams {
+  readonly name: string
+  /** An object, or the raw JSON text the model produced (duplicate keys are caught only there). */
+  readonly arguments?: Readonly<Record<string, unknown>> | string
+}
+
+/** A client from {@link gateMcpClient}: `client` whose `callTool` goes through the gate. */
+export type GatedMcpClient<C extends Client> = Omit<C, 'callTool'> & {
+  callTool(params: GatedCallParams, ...rest: unknown[]): Promise<CallToolResult>
+}
+
 /**
  * Gates an SDK `Client` that a program uses directly. The returned client is `client`
  * with three methods replaced: `callTool` decides each call before it is sent and sends
@@ -28,7 +40,10 @@ export interface GateMcpClientOptions extends McpGateOptions {
  * const result = await bank.callTool({ name: 'transfer', arguments: { to: 'alice', amount: 250 } })
  * ```
  */
-export function gateMcpClient<C extends Client>(client: C, options: GateMcpClientOptions): C {
+export function gateMcpClient<C extends Client>(
+  client: C,
+  options: GateMcpClientOptions,
+): GatedMcpClient<C> {
   let tools: ReturnType<typeof gatedTools> | undefined
   const gated = () => {
     tools ??= gatedTools(clientUpstream(client), {
@@ -37,10 +52,7 @@ export function gateMcpClient<C extends Client>(client: C, options: GateMcpClien
     })
     return tools
   }
-  const callTool = async (params: {
-    name: string
-    arguments?: unknown
-  }): Promise<CallToolResult> => {
+  const callTool = async (params: GatedCallParams): Promise<CallToolResult> => {
     const outcome = await gated().call(params.name, params.arguments ?? {})
     if (outcome.refusal !== undefined && options.onRefusal === 'throw') throw outcome.refusal
     return outcome.result
@@ -48,19 +60,17 @@ export function gateMcpClient<C extends Client>(client: C, options: GateMcpClien
   const replaced: Record<PropertyKey, unknown> = {
     callTool,
     listTools: async () => ({ tools: await gated().list() }),
-    request: (
-      request: { method: string; params?: { name: string; arguments?: unknown } },
-      ...rest: unknown[]
-    ) =>
+    request: (request: { method: string; params?: GatedCallParams }, ...rest: unknown[]) =>
       request.method === 'tools/call'
         ? callTool(request.params ?? { name: '' })
         : (client.request as (...args: unknown[]) => unknown)(request, ...rest),
   }
+  // The proxy is the client with those methods replaced: its type says so.
   return new Proxy(client, {
     get(target, property, receiver) {
       if (Object.hasOwn(replaced, property)) return replaced[property]
       const value = Reflect.get(target, property, receiver)
       return typeof value === 'function' ? value.bind(target) : value
     },
-  })
+  }) as unknown as GatedMcpClient<C>
 }

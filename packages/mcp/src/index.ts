@@ -6,7 +6,12 @@
  */
 
 // The library form: a gated SDK Client
-export { type GateMcpClientOptions, gateMcpClient } from './gate-client.js'
+export {
+  type GatedCallParams,
+  type GatedMcpClient,
+  type GateMcpClientOptions,
+  gateMcpClient,
+} from './gate-client.js'
 export { DEFINITION_REF } from './gated-tools.js'
 export type { McpListener } from './http-listener.js'
 // Options every entry point shares, and which tools the model sees
