@@ -7,6 +7,7 @@ import type {
 } from '@writ/core'
 import { type Digest, tokenDigest, WritError } from '@writ/verify'
 import type { Database } from 'better-sqlite3'
+import { checkHold, holdStateFor, writeHold } from './hold-statements.js'
 import type { PendingAppend } from './pending-append.js'
 import type { Statements } from './statements.js'
 import { toStoreError } from './store-error.js'
@@ -251,17 +252,21 @@ function prepareOne(
     }
   }
 
+  const hold = holdStateFor(statements.holds, options)
   if (
     earlier !== undefined &&
     earlier.context.exceeded === exceeded &&
+    earlier.context.hold === hold &&
     earlier.context.position.seq === position.seq &&
     earlier.context.position.prev === position.prev
   ) {
     return earlier
   }
-  const context: AppendContext = { position, exceeded }
+  const context: AppendContext =
+    hold === undefined ? { position, exceeded } : { position, exceeded, hold }
   const issued = item.issue(context)
   checkIssued(issued, position, exceeded)
+  checkHold(statements.holds, options, issued)
   return { context, issued, digest: tokenDigest(issued.token), limits, now }
 }
 
@@ -282,6 +287,7 @@ function writeOne(statements: Statements, item: PendingAppend, prepared: Prepare
     JSON.stringify(claims),
   )
   writeTreeLeaf(statements.tree, item.chainId, context.position.seq, token)
+  writeHold(statements.holds, item.options, issued)
   if (issued.reserve) {
     for (const limit of limits) {
       statements.insertReservation.run(limit.key, now, limit.amount, limit.id, claims.jti)

@@ -2,6 +2,7 @@ import type {
   AppendContext,
   AppendOptions,
   ChainPosition,
+  HoldStore,
   IssuedReceipt,
   Store,
   StoredCheckpoint,
@@ -14,6 +15,7 @@ import type Database from 'better-sqlite3'
 import { type PendingAppend, runAppendBatch } from './append-transaction.js'
 import { type FileIdentity, fileIdentityOf, replacedStoreError } from './file-identity.js'
 import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
+import { holdStoreOn } from './hold-statements.js'
 import { type OpenDatabaseOptions, openDatabase, validOpenOptions } from './open-database.js'
 import { prepareStatements, type ReceiptRow, type Statements } from './statements.js'
 import { closedStoreError, toStoreError } from './store-error.js'
@@ -157,6 +159,7 @@ class SqliteStoreImplementation implements SqliteStore {
   readonly appendsInOrder = true
   readonly path: string
   readonly replay: ReplayCache
+  readonly holds: HoldStore
   readonly #database: Database.Database
   readonly #statements: Statements
   readonly #queue: GroupCommitQueue | undefined
@@ -188,6 +191,7 @@ class SqliteStoreImplementation implements SqliteStore {
             groupCommit === true ? {} : groupCommit,
           )
     this.replay = { claim: (jti, expiresAt) => this.#claim(jti, expiresAt) }
+    this.holds = holdStoreOn(statements.holds, (operation, run) => this.#read(operation, run))
   }
 
   append(

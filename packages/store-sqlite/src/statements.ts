@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
+import { type HoldStatements, prepareHoldStatements } from './hold-statements.js'
 import { prepareTreeStatements, type TreeStatements } from './tree-statements.js'
 
 /** A row of the `receipts` table as read back. */
@@ -39,6 +40,8 @@ export interface Statements {
   readonly claimReplay: Statement<[string, number]>
   readonly purgeReplay: Statement<[number]>
   readonly countReceipts: Statement<[], { count: number }>
+  /** Holds and approvals (spec section 11). */
+  readonly holds: HoldStatements
   /** The Merkle tree and checkpoint notes (spec section 12). */
   readonly tree: TreeStatements
 }
@@ -88,6 +91,7 @@ export function prepareStatements(database: Database): Statements {
     ),
     purgeReplay: database.prepare('DELETE FROM replay WHERE expires_at < ?'),
     countReceipts: database.prepare('SELECT count(*) AS count FROM receipts'),
+    holds: prepareHoldStatements(database),
     tree: prepareTreeStatements(database),
   }
 }

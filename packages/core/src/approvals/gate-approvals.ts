@@ -65,7 +65,8 @@ export function createGateApprovals(
     },
     webauthn: options.webauthn,
   }
-  const onHold = options.onHold
+  const listeners = new Set<(hold: HoldView) => void>()
+  if (options.onHold !== undefined) listeners.add(options.onHold)
   const held: HeldSettings = {
     store,
     chainId,
@@ -74,22 +75,33 @@ export function createGateApprovals(
     },
     webauthn: options.webauthn,
     opened(hold) {
-      if (onHold === undefined) return
+      if (listeners.size === 0) return
       const now = Math.floor(clock() / 1000)
       holdView(hold, [], now, deskSettings).then(
         (view) => {
-          try {
-            onHold(view)
-          } catch {
-            // A listener's failure never reaches the agent.
+          for (const listener of listeners) {
+            try {
+              listener(view)
+            } catch {
+              // A listener's failure never reaches the agent.
+            }
           }
         },
         () => undefined,
       )
     },
   }
+  const desk: HoldDesk = {
+    ...createHoldDesk(deskSettings),
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+  }
   return {
-    desk: createHoldDesk(deskSettings),
+    desk,
     held,
     approvers: () => directory,
     setApprovers(next) {

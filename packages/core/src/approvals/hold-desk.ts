@@ -39,6 +39,11 @@ export interface HoldDesk extends HoldReader {
    *   `HOLD_CLOSED`, `SIGNATURE_INVALID` and the other verifier codes.
    */
   submit(approval: string, options?: { readonly hold?: string }): Promise<HoldView>
+  /**
+   * Calls `listener` each time a hold opens, after its receipt is durably stored (for a
+   * webhook or a notification); errors it throws are ignored. Returns the unsubscribe.
+   */
+  subscribe(listener: (hold: HoldView) => void): () => void
 }
 
 /** What the desk needs from the gate. */
@@ -132,8 +137,8 @@ function namedHold(approval: string): string {
   throw new WritError('MALFORMED', 'The approval names no hold.')
 }
 
-/** Creates the desk of a gate. */
-export function createHoldDesk(settings: HoldDeskSettings): HoldDesk {
+/** Creates the desk of a gate (without `subscribe`, which the gate adds). */
+export function createHoldDesk(settings: HoldDeskSettings): Omit<HoldDesk, 'subscribe'> {
   const seconds = () => Math.floor(settings.clock() / 1000)
   const view = async (hold: StoredHold) =>
     holdView(hold, await holdStore(settings.store).approvals(hold.id), seconds(), settings)

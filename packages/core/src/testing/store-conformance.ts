@@ -16,6 +16,7 @@ import type {
   StoredReceipt,
 } from '../types.js'
 import { uuidV7 } from '../uuid-v7.js'
+import { describeHoldConformance } from './store-hold-conformance.js'
 import { describeTreeConformance } from './store-tree-conformance.js'
 
 /** What a store factory hands the suite: a fresh, empty store and how to dispose of it. */
@@ -388,6 +389,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeLimitReservations(withStore)
     describeAtomicity(withStore)
     describeReplayAndCheckpoints(withStore)
+    describeHoldConformance(withStore)
     describeTreeConformance(withStore, () => issuer())
   })
 }

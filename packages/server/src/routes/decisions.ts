@@ -123,5 +123,6 @@ export function decisionBody(decision: Decision): Record<string, unknown> {
     rule: decision.rule,
     receipt: decision.receipt,
     ...(decision.decision !== 'PERMIT' && decision.problem ? { problem: decision.problem } : {}),
+    ...(decision.decision !== 'PERMIT' && decision.hold ? { hold: decision.hold } : {}),
   }
 }
