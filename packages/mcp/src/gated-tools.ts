@@ -3,7 +3,7 @@ import { guardOutcome, WritError } from '@writ/core'
 import type { Digest, JsonObject } from '@writ/verify'
 import { actionNameOf, type McpGateOptions } from './options.js'
 import { RECEIPT_META_KEY, refusalResult } from './refusal-result.js'
-import { definitionDigest, memoryPins } from './tool-pins.js'
+import { definitionDigest, memoryPins, type ToolPins } from './tool-pins.js'
 
 /** The `refs` name under which a receipt records the digest of the tool definition called. */
 export const DEFINITION_REF = 'mcp.tool'
@@ -43,33 +43,33 @@ interface Sighting {
   readonly digest: Digest
 }
 
+type Settings = McpGateOptions & { readonly server: string }
+
+/** A tool as seen now, checked against its pin (pinned now when first seen). */
+function sight(pins: ToolPins, options: Settings, tool: Tool): Sighting {
+  const action = actionNameOf(options.actionName, options.server, tool.name)
+  const digest = definitionDigest(tool)
+  const pinned = pins.get(action)
+  if (pinned === undefined) pins.pin(action, digest, tool)
+  else if (pinned !== digest)
+    throw new WritError(
+      'TOOL_DEFINITION_CHANGED',
+      `The definition of ${action} changed since it was pinned; it stays refused until it is re-pinned.`,
+      { details: { action, pinned, seen: digest } },
+    )
+  return { tool, action, digest }
+}
+
 /** The gated view of `upstream`, for the server named `server`. */
-export function gatedTools(
-  upstream: Upstream,
-  options: McpGateOptions & { readonly server: string },
-): GatedTools {
+export function gatedTools(upstream: Upstream, options: Settings): GatedTools {
   const pins = options.pins ?? memoryPins()
-  /** A tool as seen now, checked against its pin (pinned now when first seen). */
-  const sight = (tool: Tool): Sighting => {
-    const action = actionNameOf(options.actionName, options.server, tool.name)
-    const digest = definitionDigest(tool)
-    const pinned = pins.get(action)
-    if (pinned === undefined) pins.pin(action, digest, tool)
-    else if (pinned !== digest)
-      throw new WritError(
-        'TOOL_DEFINITION_CHANGED',
-        `The definition of ${action} changed since it was pinned; it stays refused until it is re-pinned.`,
-        { details: { action, pinned, seen: digest } },
-      )
-    return { tool, action, digest }
-  }
   const visible = options.visible ?? (() => true)
   return {
     async list() {
       const shown: Tool[] = []
       for (const tool of await upstream.listTools()) {
         try {
-          if (visible(sight(tool).action)) shown.push(tool)
+          if (visible(sight(pins, options, tool).action)) shown.push(tool)
         } catch {
           // A changed, unpinnable or unreadable definition is not shown; a call to it is refused.
         }
@@ -82,39 +82,50 @@ export function gatedTools(
         const tool = (await upstream.listTools()).find((candidate) => candidate.name === name)
         if (tool === undefined)
           throw new WritError('TOOL_UNKNOWN', `The server has no tool ${JSON.stringify(name)}.`)
-        seen = sight(tool)
+        seen = sight(pins, options, tool)
       } catch (error) {
         return refused(error)
       }
-      let receipt = ''
-      const outcome = await guardOutcome(
-        options.gate,
-        () => ({
-          action: seen.action,
-          args,
-          refs: { [DEFINITION_REF]: seen.digest },
-          ...(options.agent === undefined ? {} : { agent: options.agent }),
-          ...(options.context === undefined ? {} : { context: options.context }),
-          ...(options.audience === undefined ? {} : { audience: options.audience }),
-        }),
-        (permitted, decision) => {
-          receipt = decision.receipt
-          // The receipt travels upstream too, for a server that checks it before it acts.
-          return upstream.callTool(name, permitted, { [RECEIPT_META_KEY]: receipt })
-        },
-        (_permitted, decision) => {
-          if (unreadable !== undefined) throw unreadable
-          // The PERMIT must bind the definition about to be called (a remote gate could drop refs).
-          if (decision.claims.refs?.[DEFINITION_REF] !== seen.digest)
-            throw new WritError(
-              'TOOL_DEFINITION_CHANGED',
-              'The PERMIT does not bind this tool definition.',
-            )
-        },
-      )
-      if (!outcome.executed) return refused(outcome.error)
-      const result = outcome.value
-      return { result: { ...result, _meta: { ...result._meta, [RECEIPT_META_KEY]: receipt } } }
+      return forward(upstream, options, seen, args, unreadable)
     },
   }
+}
+
+/** Decides the call and forwards it only on a PERMIT that binds this definition. */
+async function forward(
+  upstream: Upstream,
+  options: Settings,
+  seen: Sighting,
+  args: unknown,
+  unreadable: WritError | undefined,
+): Promise<GatedCall> {
+  let receipt = ''
+  const outcome = await guardOutcome(
+    options.gate,
+    () => ({
+      action: seen.action,
+      args,
+      refs: { [DEFINITION_REF]: seen.digest },
+      ...(options.agent === undefined ? {} : { agent: options.agent }),
+      ...(options.context === undefined ? {} : { context: options.context }),
+      ...(options.audience === undefined ? {} : { audience: options.audience }),
+    }),
+    (permitted, decision) => {
+      receipt = decision.receipt
+      // The receipt travels upstream too, for a server that checks it before it acts.
+      return upstream.callTool(seen.tool.name, permitted, { [RECEIPT_META_KEY]: receipt })
+    },
+    (_permitted, decision) => {
+      if (unreadable !== undefined) throw unreadable
+      // The PERMIT must bind the definition about to be called (a remote gate could drop refs).
+      if (decision.claims.refs?.[DEFINITION_REF] !== seen.digest)
+        throw new WritError(
+          'TOOL_DEFINITION_CHANGED',
+          'The PERMIT does not bind this tool definition.',
+        )
+    },
+  )
+  if (!outcome.executed) return refused(outcome.error)
+  const result = outcome.value
+  return { result: { ...result, _meta: { ...result._meta, [RECEIPT_META_KEY]: receipt } } }
 }
