@@ -23,6 +23,10 @@ const expectedOutput: Record<string, readonly RegExp[]> = Object.assign(Object.c
     /^no gate +→ 401 RECEIPT_MISSING$/m,
   ],
   langchain: [/^REFUSED call_bad: DENY SANCTIONED_PAYEE$/m, /^receipts in chain \S+: 2$/m],
+  mcp: [
+    /^tools the model sees: \[ 'transfer' \]$/m,
+    /^OK: only the permitted transfer reached the bank server; every answer carries its receipt\.$/m,
+  ],
   openai: [/^OK: only the permitted payment ran; every decision has a signed receipt\.$/m],
   walkthrough: [
     /payments actually sent: 1 \(250 to acme-supplies\)/,
