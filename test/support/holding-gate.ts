@@ -1,65 +1,31 @@
 /**
- * A stand-in for the approvals of `@writ/core` in adapter tests (`@writ/ai-sdk`,
- * `@writ/openai-agents`): what those tests check is how an adapter maps a hold onto its
- * framework's approval flow, not how holds are decided.
+ * The approvals fixture of `@writ/core/testing` (transfers above 1000 are held for a
+ * finance approver, spec section 11) behind a gate that records every decision, for the
+ * adapter tests of `@writ/ai-sdk` and `@writ/openai-agents`: they check how an adapter
+ * maps a real hold onto its framework's approval flow.
  */
-import {
-  type ActionRequest,
-  compilePolicy,
-  type Decision,
-  type Gate,
-  guardAction,
-  wrapAction,
-} from '@writ/core'
-import { createPaymentsGate } from '@writ/core/testing'
+import { type Decision, type Gate, guardAction, wrapAction } from '@writ/core'
+import { createApprovalsFixture } from '@writ/core/testing'
 
-/**
- * A gate that holds transfers over 1000 for approval the way spec section 11 describes
- * (SILENCE, reason `APPROVAL_REQUIRED`, a `hold` claim), until `approve()` is called;
- * then such a transfer is decided by a real gate whose policy permits it. Everything
- * else is decided by the payments fixture's real gate. `decisions` records each answer.
- */
+/** A recording gate over the approvals fixture; `approve()` has `alice` approve the first hold. */
 export function holdingGate() {
-  const inner = createPaymentsGate()
-  const afterApproval = createPaymentsGate({
-    policy: compilePolicy(
-      'writ: 1\nid: approved\nrules:\n  - id: approved-transfers\n    effect: permit\n    actions: [payments.transfer]\n',
-      { source: 'approved.yaml' },
-    ),
-  })
-  let approved = false
+  const fixture = createApprovalsFixture()
   const decisions: Decision[] = []
-  const gate: Gate & { decisions: Decision[]; approve(): void } = {
+  const gate: Gate & { decisions: Decision[]; approve(): Promise<void> } = {
     decisions,
-    approve: () => {
-      approved = true
+    async approve() {
+      const held = decisions.find((decision) => decision.reason === 'APPROVAL_REQUIRED')
+      if (held === undefined) throw new Error('no hold to approve')
+      await fixture.gate.holds.submit(fixture.approve(held.receipt, 'alice'))
     },
     async authorize(request) {
-      const decision = await decideHolding(inner, afterApproval, approved, request)
+      const decision = await fixture.gate.authorize(request)
       decisions.push(decision)
       return decision
     },
     guard: (request, execute) => guardAction(gate, request, execute),
     wrap: (name, fn, options) => wrapAction(gate, name, fn, options),
-    keys: () => inner.keys(),
+    keys: () => fixture.gate.keys(),
   }
   return gate
-}
-
-async function decideHolding(
-  inner: Gate,
-  afterApproval: Gate,
-  approved: boolean,
-  request: ActionRequest,
-): Promise<Decision> {
-  const decision = await inner.authorize(request)
-  if (decision.decision !== 'SILENCE' || decision.reason !== 'CONDITION_FALSE') return decision
-  if (approved) return afterApproval.authorize(request)
-  const hold = { approvers: 'finance', quorum: 1, exp: decision.claims.iat + 900 }
-  return {
-    ...decision,
-    reason: 'APPROVAL_REQUIRED',
-    rule: 'large-transfers',
-    claims: { ...decision.claims, reason: 'APPROVAL_REQUIRED', rule: 'large-transfers', hold },
-  } as Decision
 }

@@ -231,7 +231,7 @@ describe.each(['generate', 'stream'] as const)('held calls through %sText', (mod
     expect(held).toEqual([
       expect.objectContaining({ toolCallId: 'c1', holdId: gate.decisions[0]!.claims.jti }),
     ])
-    if (approvedInWrit) gate.approve()
+    if (approvedInWrit) await gate.approve()
     const messages: ModelMessage[] = [
       { role: 'user', content: 'pay' },
       ...first.messages,
@@ -254,6 +254,9 @@ describe.each(['generate', 'stream'] as const)('held calls through %sText', (mod
     const { gate, calls, second } = await holdThenAnswer(true, true)
     expect(calls).toEqual([{ to: 'alice', amount: 5000 }])
     expect(gate.decisions.map((d) => d.decision)).toEqual(['SILENCE', 'PERMIT'])
+    // The PERMIT names the hold its approval was for (spec section 11).
+    const [hold, permit] = gate.decisions
+    expect((permit!.claims as { hold?: unknown }).hold).toBe(hold!.claims.jti)
     expect(resumedOutput(second.messages, 'c1')).toEqual({ sent: 5000, to: 'alice' })
   })
 

@@ -169,7 +169,7 @@ describe.each([false, true])('held calls (stream: %s)', (stream) => {
     ])
     // The run waits, serialized, until people decide; it resumes from the text.
     const saved = first.state.toString()
-    if (approvedInWrit) gate.approve()
+    if (approvedInWrit) await gate.approve()
     const state = await RunState.fromString(agent, saved)
     const [interruption] = state.getInterruptions()
     if (approvedInApp) state.approve(interruption!)
@@ -182,6 +182,9 @@ describe.each([false, true])('held calls (stream: %s)', (stream) => {
     const { gate, calls, second } = await holdThenAnswer(true, true)
     expect(calls).toEqual([{ to: 'alice', amount: 5000 }])
     expect(gate.decisions.map((d) => d.decision)).toEqual(['SILENCE', 'PERMIT'])
+    // The PERMIT names the hold its approval was for (spec section 11).
+    const [hold, permit] = gate.decisions
+    expect((permit!.claims as { hold?: unknown }).hold).toBe(hold!.claims.jti)
     expect(second.finalOutput).toBe('done')
   })
 
