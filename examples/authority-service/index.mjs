@@ -25,7 +25,7 @@ rules:
   - id: small-transfers
     effect: permit
     actions: [payments.transfer]
-    when: args.amount <= 1000 && context.team == 'treasury'
+    when: args.amount > 0 && args.amount <= 1000 && context.team == 'treasury'
   - id: sanctioned-payees
     effect: deny
     actions: [payments.*]

@@ -22,7 +22,7 @@ rules:
   - id: small-transfers
     effect: permit
     actions: [http.post]
-    when: args.path == '/v1/transfers' && args.body.amount <= 1000
+    when: args.path == '/v1/transfers' && args.body.amount > 0 && args.body.amount <= 1000
   - id: no-mallory
     effect: deny
     actions: [http.post]

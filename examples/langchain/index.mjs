@@ -26,7 +26,7 @@ rules:
   - id: small-transfers
     effect: permit
     actions: [payments.transfer]
-    when: args.amount <= 1000
+    when: args.amount > 0 && args.amount <= 1000
   - id: no-sanctioned
     effect: deny
     actions: [payments.*]

@@ -27,7 +27,7 @@ rules:
   - id: small-transfers
     effect: permit
     actions: [payments.transfer]
-    when: args.amount <= 1000
+    when: args.amount > 0 && args.amount <= 1000
   - id: no-sanctioned
     effect: deny
     actions: [payments.*]
@@ -112,7 +112,7 @@ const transfer = {
 }
 const tools = gateRunnableTools(gate, [transfer], {
   // OpenAI tool names cannot contain dots; Writ actions usually do.
-  actionName: (toolName) => toolName.replace('_', '.'),
+  actionName: { payments_transfer: 'payments.transfer' },
 })
 
 try {

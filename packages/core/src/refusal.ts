@@ -4,7 +4,7 @@
  * not run, so that refusals read the same everywhere.
  */
 import { WritError } from '@writ/verify'
-import type { RefusalDecision } from './types.js'
+import type { InputProblem, RefusalDecision } from './types.js'
 
 /**
  * The error `guard` rejects with on DENY or SILENCE: code `ACTION_REFUSED`, with the
@@ -70,8 +70,18 @@ export interface RefusalPayload {
   readonly receipt_id: string | null
   /** The signed receipt (compact JWS), or `null` when none was issued. */
   readonly receipt: string | null
-  /** One readable English sentence, meant for a model. */
+  /**
+   * Readable English meant for a model, worded by the kind of refusal: invalid input
+   * says what to fix; a policy that could not be evaluated, or a gate that failed, says
+   * it is not the call's fault; a policy refusal says not to retry.
+   */
   readonly message: string
+  /**
+   * Why the input was refused, when it was (reason `INPUT_INVALID`, or a tool's own
+   * schema): each problem's code, path (such as `args.amount`) and message, so the
+   * model can correct its call.
+   */
+  readonly problems?: readonly InputProblem[]
   /** Set when the action is held for approval: ask again with the same call once approved. */
   readonly hold?: {
     readonly id: string
@@ -88,33 +98,98 @@ export function heldMessage(hold: NonNullable<RefusalDecision['hold']>, waited =
   return `${waited ? 'Still held' : 'Held'} for approval by ${hold.group}, id ${hold.id}; ask again after approval (${count} needed, open until ${until}). The action did not run.`
 }
 
-function decisionPayload(decision: RefusalDecision): RefusalPayload {
-  if (decision.hold !== undefined && decision.decision === 'SILENCE') {
-    const { id, group, quorum, exp } = decision.hold
-    return {
-      writ: 'refused',
-      decision: decision.decision,
-      reason: decision.reason,
-      rule: decision.rule,
-      receipt_id: decision.claims.jti,
-      receipt: decision.receipt,
-      message: heldMessage(decision.hold),
-      hold: { id, group, quorum, exp },
-    }
-  }
+/** Options of {@link refusalPayload}. */
+export interface RefusalPayloadOptions {
+  /**
+   * Put the signed receipt (about 1 KB) in the payload (default `true`). With `false`,
+   * `receipt` is `null` and the model reads only `receipt_id`; the application keeps
+   * the receipt from the decision or the error.
+   */
+  readonly includeReceipt?: boolean
+}
+
+/** Codes of errors a model causes with its call, and can fix by calling differently. */
+const FIXABLE_ERRORS: ReadonlySet<string> = new Set([
+  'ARGS_MISMATCH',
+  'TOOL_UNKNOWN',
+  'TOO_MANY_TOOL_CALLS',
+  'ACTION_NAME_INVALID',
+  'HTTP_REQUEST_INVALID',
+  'HTTP_REQUEST_AMBIGUOUS',
+])
+
+function problemText(problems: readonly InputProblem[]): string {
+  return problems
+    .map(
+      (problem) =>
+        `${problem.code}${problem.path === undefined ? '' : ` at ${problem.path}`}: ${problem.message}`,
+    )
+    .join('; ')
+}
+
+/** The sentences a model reads for a DENY or SILENCE, by the kind of reason. */
+function decisionAdvice(decision: RefusalDecision): string {
   const rule = decision.rule === null ? '' : ` by rule ${decision.rule}`
+  const receipt = `Receipt ${decision.claims.jti}.`
+  if (decision.reason === 'INPUT_INVALID') {
+    const problems = decision.problem === undefined ? '' : ` (${problemText([decision.problem])})`
+    return `Writ refused this call because its input is invalid${problems}. Nothing ran. Correct the arguments and call again. ${receipt}`
+  }
+  if (decision.reason === 'EVAL_ERROR')
+    return `Writ refused this call: the policy${rule} could not be evaluated for these arguments (EVAL_ERROR). This is a problem of the policy or the application, not of your call, and nothing ran. Do not retry; tell the user the action could not be authorized. ${receipt}`
   const advice =
     decision.decision === 'SILENCE'
       ? 'No policy rule permits it, so it did not run.'
       : 'The policy denies it, so it did not run.'
-  return {
+  return `Writ refused this action: ${decision.decision} (${decision.reason})${rule}. ${advice} ${receipt} Do not retry the same call.`
+}
+
+function decisionPayload(decision: RefusalDecision, includeReceipt: boolean): RefusalPayload {
+  const base = {
     writ: 'refused',
     decision: decision.decision,
     reason: decision.reason,
     rule: decision.rule,
     receipt_id: decision.claims.jti,
-    receipt: decision.receipt,
-    message: `Writ refused this action: ${decision.decision} (${decision.reason})${rule}. ${advice} Receipt ${decision.claims.jti}. Do not retry the same call.`,
+    receipt: includeReceipt ? decision.receipt : null,
+  } as const
+  if (decision.hold !== undefined && decision.decision === 'SILENCE') {
+    const { id, group, quorum, exp } = decision.hold
+    return { ...base, message: heldMessage(decision.hold), hold: { id, group, quorum, exp } }
+  }
+  return {
+    ...base,
+    message: decisionAdvice(decision),
+    ...(decision.problem === undefined ? {} : { problems: [decision.problem] }),
+  }
+}
+
+/** The problems an error carries in its details (a tool schema's issues), if any. */
+function problemsOf(error: unknown): InputProblem[] | undefined {
+  const problems = (WritError.isInstance(error) ? error.details : undefined)?.['problems']
+  if (!Array.isArray(problems)) return undefined
+  return problems.filter(
+    (problem): problem is InputProblem =>
+      typeof problem?.code === 'string' && typeof problem?.message === 'string',
+  )
+}
+
+/** The payload of an error that is not a refusal decision: no receipt was issued for it. */
+function errorPayload(error: unknown): RefusalPayload {
+  const code = WritError.isInstance(error) ? error.code : 'GATE_ERROR'
+  const problems = problemsOf(error)
+  const message = FIXABLE_ERRORS.has(code)
+    ? `Writ refused this call (${code})${problems === undefined || problems.length === 0 ? '' : `: ${problemText(problems)}`}. Nothing ran. Correct the call and try again.`
+    : `Writ could not authorize this action (${code}), so it did not run. This is not caused by your call; do not retry it now, and tell the user the action could not be authorized.`
+  return {
+    writ: 'refused',
+    decision: 'ERROR',
+    reason: code,
+    rule: null,
+    receipt_id: null,
+    receipt: null,
+    message,
+    ...(problems === undefined || problems.length === 0 ? {} : { problems }),
   }
 }
 
@@ -124,18 +199,13 @@ function decisionPayload(decision: RefusalDecision): RefusalPayload {
  * code (or `GATE_ERROR`); their messages are not copied, so nothing internal leaks
  * to a model.
  */
-export function refusalPayload(errorOrDecision: unknown): RefusalPayload {
-  if (isRefusalDecision(errorOrDecision)) return decisionPayload(errorOrDecision)
+export function refusalPayload(
+  errorOrDecision: unknown,
+  options: RefusalPayloadOptions = {},
+): RefusalPayload {
+  const includeReceipt = options.includeReceipt !== false
+  if (isRefusalDecision(errorOrDecision)) return decisionPayload(errorOrDecision, includeReceipt)
   const refusal = refusalOf(errorOrDecision)
-  if (refusal !== undefined) return decisionPayload(refusal)
-  const code = WritError.isInstance(errorOrDecision) ? errorOrDecision.code : 'GATE_ERROR'
-  return {
-    writ: 'refused',
-    decision: 'ERROR',
-    reason: code,
-    rule: null,
-    receipt_id: null,
-    receipt: null,
-    message: `Writ could not authorize this action (${code}), so it did not run.`,
-  }
+  if (refusal !== undefined) return decisionPayload(refusal, includeReceipt)
+  return errorPayload(errorOrDecision)
 }

@@ -3,6 +3,7 @@ import type {
   ChatCompletionMessage,
   ChatCompletionToolMessageParam,
 } from 'openai/resources/chat/completions'
+import { checkOf } from './define-tool.js'
 import type { ToolCallOptions } from './options.js'
 import { refusalText } from './refusal-text.js'
 import { runToolCall, toolOutputText } from './run-tool-call.js'
@@ -64,6 +65,7 @@ export async function handleChatToolCalls(
             toolName: call.function.name,
             argsText: call.function.arguments,
             callId: call.id,
+            ...checkOf(handler, call.function.name),
             execute: handler,
           },
           options,

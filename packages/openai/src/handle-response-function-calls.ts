@@ -1,5 +1,6 @@
 import { type Gate, maxToolCallsOf, tooManyToolCallsError } from '@writ/core'
 import type { Response, ResponseInputItem } from 'openai/resources/responses/responses'
+import { checkOf } from './define-tool.js'
 import type { ToolCallOptions } from './options.js'
 import { refusalText } from './refusal-text.js'
 import { runToolCall, toolOutputText } from './run-tool-call.js'
@@ -43,7 +44,13 @@ export async function handleResponseFunctionCalls(
     } else {
       const outcome = await runToolCall(
         gate,
-        { toolName, argsText: item.arguments, callId: item.call_id, execute: handler },
+        {
+          toolName,
+          argsText: item.arguments,
+          callId: item.call_id,
+          ...checkOf(handler, toolName),
+          execute: handler,
+        },
         options,
       )
       output = outcome.refused ? outcome.output : toolOutputText(outcome.output)

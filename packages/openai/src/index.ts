@@ -3,6 +3,14 @@
 export type { ActionNameMapping } from '@writ/core'
 // Options every entry point shares
 export { DEFAULT_MAX_TOOL_CALLS } from '@writ/core'
+// Results and handlers
+export {
+  defineTool,
+  type SchemaOutput,
+  type StandardSchemaResult,
+  type StandardSchemaV1,
+  type ToolDefinition,
+} from './define-tool.js'
 export {
   type GateableTool,
   type GatedTool,
@@ -14,8 +22,6 @@ export {
 export { handleChatToolCalls } from './handle-chat-tool-calls.js'
 export { handleResponseFunctionCalls } from './handle-response-function-calls.js'
 export type { ToolCallOptions } from './options.js'
-
-// Results and handlers
 export { refusalText } from './refusal-text.js'
 export type { PermittedArgs } from './run-tool-call.js'
 export type { ToolHandler, ToolHandlers } from './tool-handlers.js'

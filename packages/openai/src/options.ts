@@ -27,6 +27,12 @@ export interface ToolCallOptions {
    * asking the gate. A positive integer.
    */
   readonly maxToolCalls?: number
+  /**
+   * Put the signed receipt (about 1 KB) in the refusal the model reads (default `true`).
+   * With `false` the model reads the receipt's id only; the application gets the
+   * receipt from the gate's store or its own records.
+   */
+  readonly includeReceipt?: boolean
 }
 
 /**

@@ -1,14 +1,18 @@
-import { type RefusalPayload, refusalPayload } from '@writ/core'
+import { type RefusalPayload, type RefusalPayloadOptions, refusalPayload } from '@writ/core'
 
 /**
  * The refusal JSON the model reads as the tool's output: a `RefusalPayload` from
  * `@writ/core` (or the payload of an error or refusal decision), serialized. Should
  * serializing fail, a minimal refusal is returned instead: a refusal is never lost and
- * never becomes a result.
+ * never becomes a result. With `includeReceipt: false` the receipt is left out (its id
+ * stays): the application keeps it, and the model reads about 1 KB less.
  */
-export function refusalText(refusal: RefusalPayload | unknown): string {
+export function refusalText(
+  refusal: RefusalPayload | unknown,
+  options: RefusalPayloadOptions = {},
+): string {
   try {
-    return JSON.stringify(isPayload(refusal) ? refusal : refusalPayload(refusal))
+    return JSON.stringify(isPayload(refusal) ? refusal : refusalPayload(refusal, options))
   } catch {
     return JSON.stringify({
       writ: 'refused',

@@ -49,7 +49,15 @@ export async function runToolCall(
   )
   return outcome.executed
     ? { refused: false, output: outcome.value }
-    : { refused: true, output: refusalText(outcome.refusal) }
+    : {
+        refused: true,
+        // The application keeps the receipt (the store, the decision); the model may read its id only.
+        output: refusalText(
+          options.includeReceipt === false
+            ? { ...outcome.refusal, receipt: null }
+            : outcome.refusal,
+        ),
+      }
 }
 
 /** Turns a tool result into the text the model reads, as the `openai` tool runner does. */

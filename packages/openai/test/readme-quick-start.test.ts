@@ -33,7 +33,7 @@ rules:
   - id: small-transfers
     effect: permit
     actions: [payments.transfer]
-    when: args.amount <= 1000
+    when: args.amount > 0 && args.amount <= 1000
 `),
     keys: generateSigningKey(),
     issuer: 'https://authority.example',
@@ -59,7 +59,7 @@ rules:
       },
     ],
     // OpenAI tool names cannot contain dots; Writ actions usually do.
-    { actionName: (toolName) => toolName.replace('_', '.') },
+    { actionName: { payments_transfer: 'payments.transfer' } },
   )
 
   const client = new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL, maxRetries: 0 })

@@ -24,7 +24,7 @@ rules:
   - id: small-transfers
     effect: permit
     actions: [payments.transfer]
-    when: args.amount <= 1000
+    when: args.amount > 0 && args.amount <= 1000
 `),
   keys: generateSigningKey(),
   issuer: 'https://authority.example',

@@ -14,7 +14,7 @@ rules:
   - id: small-transfers
     effect: permit
     actions: [http.post]
-    when: args.body.amount <= 1000
+    when: args.body.amount > 0 && args.body.amount <= 1000
 `),
   keys: generateSigningKey(),
   issuer: 'https://authority.example',

@@ -11,7 +11,7 @@ rules:
   - id: small-transfers
     effect: permit
     actions: [payments_transfer]
-    when: args.amount <= 1000
+    when: args.amount > 0 && args.amount <= 1000
 `),
   keys: generateSigningKey(),
   issuer: 'https://authority.example',
