@@ -45,6 +45,8 @@ export interface ServeSettings {
   readonly burst: number | undefined
   readonly maxInFlight: number | undefined
   readonly newChain: boolean
+  /** The approvers file (groups, approvers and their public keys), when one is given. */
+  readonly approvers: string | undefined
 }
 
 /** The `WRIT_*` variables `writ serve` reads, and the setting each one sets. */
@@ -68,6 +70,7 @@ export const SERVE_ENVIRONMENT = Object.freeze({
   WRIT_RATE: 'rate',
   WRIT_BURST: 'burst',
   WRIT_MAX_IN_FLIGHT: 'maxInFlight',
+  WRIT_APPROVERS: 'approvers',
 } as const)
 
 const positive = z.number().positive().max(9_999_999)
@@ -92,6 +95,7 @@ const configSchema = z.strictObject({
   rate: positive.optional(),
   burst: positive.optional(),
   maxInFlight: z.number().int().min(1).max(9_999_999).optional(),
+  approvers: z.string().min(1).optional(),
 })
 type ConfigFile = z.infer<typeof configSchema>
 
@@ -118,6 +122,7 @@ export const SERVE_FLAGS = {
   rate: { type: 'string' },
   burst: { type: 'string' },
   'max-in-flight': { type: 'string' },
+  approvers: { type: 'string' },
 } as const
 
 const DEFAULT_PORT = 8787
@@ -446,6 +451,7 @@ export function resolveServeSettings(input: ParsedInput, io: CliIo): ServeSettin
     checkpointDir,
     ...resolveAccess(sources),
     newChain: booleanFlag(input, 'new-chain'),
+    approvers: pathSetting(sources, 'approvers', 'WRIT_APPROVERS', sources.config.approvers),
   }
 }
 

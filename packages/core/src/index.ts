@@ -138,6 +138,7 @@ export {
   ActionRefusedError,
   heldMessage,
   type RefusalPayload,
+  type RefusalPayloadOptions,
   refusalOf,
   refusalPayload,
 } from './refusal.js'

@@ -12,6 +12,7 @@ import { type Digest, type ReceiptClaims, tokenDigest, WritError } from '@writ/v
 import type pg from 'pg'
 import { latestCheckpointNote, putCheckpointNote } from './checkpoint-notes.js'
 import { type Connection, type ConnectionOptions, connect, inTransaction } from './connection.js'
+import { createHoldTables, holdStoreOn, lockHoldFor, writeHold } from './holds.js'
 import { type ReplayClaimOptions, replayOn } from './replay-cache.js'
 import { readTreeNodes, writeTreeLeaf } from './tree.js'
 
@@ -53,6 +54,7 @@ type Table = Connection['table']
  */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const connection = await connect(options)
+  await createHoldTables(connection)
   return {
     append: (chainId, appendOptions, issue) =>
       connection.withClient('append', (client) =>
@@ -74,6 +76,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     putCheckpointNote: (note) => putCheckpointNote(connection, note),
     latestCheckpointNote: (chainId) => latestCheckpointNote(connection, chainId),
     replay: replayOn(connection, options),
+    holds: holdStoreOn(connection),
     close: () => connection.close(),
   }
 }
@@ -97,9 +100,11 @@ async function appendIn(
   const position = await lockHead(client, table, chainId)
   const limits = sortedLimits(appendOptions.limits ?? [])
   const exceeded = await firstExceeded(client, table, limits, appendOptions.now)
-  const issued = issue({ position, exceeded })
+  const hold = await lockHoldFor(client, table, appendOptions)
+  const issued = issue(hold === undefined ? { position, exceeded } : { position, exceeded, hold })
   checkIssued(issued, position, exceeded)
   await writeReceipt(client, table, position, issued)
+  await writeHold(client, table, appendOptions, hold, issued)
   await writeTreeLeaf(client, table, chainId, position.seq, issued.token)
   if (issued.reserve && exceeded === null)
     await reserve(client, table, limits, appendOptions.now, issued.claims.jti)

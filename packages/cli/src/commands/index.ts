@@ -2,6 +2,7 @@
  * Every command of `writ`, in the order `writ help` lists them.
  */
 import type { Command } from '../command.js'
+import { approvalsListCommand, approveCommand, approverKeygenCommand } from './approvals.js'
 import { chainVerifyCommand } from './chain-verify.js'
 import { checkpointCommand } from './checkpoint.js'
 import { decideCommand } from './decide.js'
@@ -32,5 +33,8 @@ export const COMMANDS: readonly Command[] = [
   inspectCommand,
   serveCommand,
   tokenNewCommand,
+  approverKeygenCommand,
+  approvalsListCommand,
+  approveCommand,
   mcpProxyCommand,
 ]

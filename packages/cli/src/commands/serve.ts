@@ -2,7 +2,14 @@
  * `writ serve`: run the authority as an HTTP service (deployment shape 2).
  */
 import { randomBytes } from 'node:crypto'
-import { type CompiledPolicy, createGate, type LocalGate, type Store } from '@writ/core'
+import {
+  type ApproverDirectory,
+  type CompiledPolicy,
+  createGate,
+  type LocalGate,
+  parseApprovers,
+  type Store,
+} from '@writ/core'
 import type { AuthorityServer, BoundAuthority } from '@writ/server'
 import { createSqliteStore } from '@writ/store-sqlite'
 import { readAgentsFile } from '../agents-file.js'
@@ -131,6 +138,10 @@ but not answered is logged as "decision-unanswered" with its jti.
                          new); context holds facts the operator vouches for;
                          audiences lists the only aud values the agent may ask
                          permits for (exact strings; then aud is required)
+  --approvers FILE       groups of approvers and their public keys, for approve
+                         rules: { groups: { finance: [alice] }, approvers: [{ id,
+                         name, keys: [Ed25519 public JWK] }] } (see writ approver
+                         keygen). Approvals arrive at POST /v1/holds/ID/approvals
   --accept-agent-context also take "context" from agents' requests (untrusted; the
                          agents file's context wins). Refused (400) by default
   --store DB             SQLite store (one instance; concurrent decisions share
@@ -221,6 +232,7 @@ interface ServeInputs {
   readonly keys: ReturnType<typeof loadSigningKeys>
   readonly agents: ReturnType<typeof readAgentsFile>
   readonly storeSetting: StoreSetting
+  readonly approvers: ApproverDirectory | undefined
 }
 
 function loadServeInputs(input: ParsedInput, io: CliIo, server: ServerPackage): ServeInputs {
@@ -238,12 +250,27 @@ function loadServeInputs(input: ParsedInput, io: CliIo, server: ServerPackage): 
     keys: loadSigningKeys(io, keyPath),
     agents: readAgentsFile(readTextFile(io, agentsPath, 'agents file'), agentsPath),
     storeSetting: requireStore(settings),
+    approvers: loadApproversFile(io, settings.approvers),
+  }
+}
+
+/** The approvers file (`--approvers`), checked like the other trusted files. */
+function loadApproversFile(io: CliIo, path: string | undefined): ApproverDirectory | undefined {
+  if (path === undefined) return undefined
+  const trusted = trustedFile(io, path, 'approvers file')
+  try {
+    return parseApprovers(readTextFile(io, trusted, 'approvers file'))
+  } catch (error) {
+    throw new CliError(
+      'CONFIG_INVALID',
+      `The approvers file ${trusted} is invalid: ${(error as Error).message}`,
+    )
   }
 }
 
 /** Guards the chain against a lost history, creates the gate and checkpoints the chain as found. */
 async function startGate(
-  { settings, policy, keys }: ServeInputs,
+  { settings, policy, keys, approvers }: ServeInputs,
   store: Store,
   listener: BoundAuthority,
   io: CliIo,
@@ -259,6 +286,7 @@ async function startGate(
     issuer: settings.issuer ?? listener.url,
     store: archive === undefined ? store : archivingStore(store, archive),
     chainId: settings.chainId,
+    ...(approvers === undefined ? {} : { approvers }),
   })
   // Evidence from the start: a checkpoint of the chain as this instance found it.
   await gate.checkpoint()
