@@ -3,7 +3,8 @@
  * the terminal report read. Kept apart from `demo.ts` so that the web server does not
  * import the module that starts it.
  */
-import type { JwkSet, LocalGate } from '@writ/core'
+import type { HoldView, JwkSet, LocalGate, PublishedApprovers } from '@writ/core'
+import type { ApprovalFlow, DemoApprover } from './approvals.js'
 import type { ServiceDirectory } from './routes.js'
 import type { ScenarioInfo } from './scenarios.js'
 import type { BankState } from './services/bank.js'
@@ -130,5 +131,16 @@ export interface Demo {
   publishedKeys(): Promise<JwkSet>
   /** The policy file's text, as the page shows it. */
   readonly policyText: string
+  /** Held payments and the demo approver's one-click answers (see `approvals.ts`). */
+  readonly approvals: {
+    readonly approver: DemoApprover
+    /** What `/.well-known/writ/approvers.json` serves: the approver's public key. */
+    published(): PublishedApprovers
+    list(): Promise<HoldView[]>
+    /** The procurement agent asks to pay a freight invoice (`AF-2207`, `AF-2291`): held. */
+    propose(invoice: string): Promise<string | null>
+    answer(hold: string, verdict: 'approve' | 'reject'): Promise<ApprovalFlow>
+    flows(): readonly ApprovalFlow[]
+  }
   close(): Promise<void>
 }

@@ -20,6 +20,7 @@ import {
 } from '@writ/core'
 import { createSqliteStore, type SqliteStore } from '@writ/store-sqlite'
 import OpenAI from 'openai'
+import { createDemoApprovals } from './approvals.js'
 import type { Demo, DemoOptions, DemoWorld, ScenarioResult, ServicesState } from './demo-types.js'
 import type { ModelConnection } from './openai-agent.js'
 import { POLICY_PATH } from './paths.js'
@@ -102,6 +103,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   }
 
   const timeline = new Timeline()
+  // Large supplier payments wait for the demo's finance approver (approvals.ts).
+  const approvals = createDemoApprovals()
   const transport: Toolkit['transport'] = (request) => fetch(request)
 
   const buildWorld = async (generation: number): Promise<WorldParts> => {
@@ -117,11 +120,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       store,
       chainId: 'demo',
       ttlSeconds: 120,
+      approvers: approvals.directory,
     })
     await writeFile(keysPath, `${JSON.stringify(await gate.keys())}\n`)
-    const recorded = recordDecisions(gate, (decision: Decision, request) =>
-      timeline.decided(decision, shownArgsOf(request), request.agent ?? null),
-    )
+    const recorded = recordDecisions(gate, (decision: Decision, request) => {
+      approvals.remember(decision, request)
+      timeline.decided(decision, shownArgsOf(request), request.agent ?? null)
+    })
     return {
       info: {
         generation,
@@ -234,6 +239,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     ehr.reset(trust)
     latest = new Map()
     timeline.reset()
+    approvals.reset()
     await previous.store.close()
     options.onReset?.(world.info)
     return world.info
@@ -297,6 +303,19 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     chain,
     publishedKeys: async () => keyRing.jwks(),
     policyText,
+    approvals: {
+      approver: approvals.approver,
+      published: () => approvals.directory.publicDocument(),
+      list: () => approvals.list(world.gate),
+      propose: (invoice) =>
+        enqueue(async () => {
+          if (!world.info.used) world = { ...world, info: { ...world.info, used: true } }
+          return approvals.propose(world.toolkit, invoice)
+        }),
+      answer: (hold, verdict) =>
+        enqueue(() => approvals.answer(world.gate, world.toolkit, hold, verdict)),
+      flows: () => approvals.flows(),
+    },
     close: async () => {
       await queue
       await web?.close()

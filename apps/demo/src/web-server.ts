@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { handleApprovalsRequest } from './approvals-routes.js'
 import type { Demo } from './demo-types.js'
 import { BROWSER_BUNDLE_PATH, PACKAGE_ROOT } from './paths.js'
 
@@ -57,6 +58,10 @@ const staticFiles: Readonly<Record<string, { file: string; type: string }>> = Ob
     '/': { file: join(PACKAGE_ROOT, 'public', 'index.html'), type: 'text/html; charset=utf-8' },
     '/app.js': { file: join(PACKAGE_ROOT, 'public', 'app.js'), type: 'text/javascript' },
     '/style.css': { file: join(PACKAGE_ROOT, 'public', 'style.css'), type: 'text/css' },
+    '/approvals.js': {
+      file: join(PACKAGE_ROOT, 'public', 'approvals.js'),
+      type: 'text/javascript',
+    },
     '/assets/verify.js': { file: BROWSER_BUNDLE_PATH, type: 'text/javascript' },
   },
 )
@@ -142,6 +147,7 @@ export async function startWebServer(
         sendJson(response, 200, { world: await demo.reset({ ifUsed }) })
         return
       }
+      if (await handleApprovalsRequest(demo, method, path, response)) return
       const run = /^\/api\/scenarios\/([a-z0-9-]{1,64})\/run$/.exec(path)
       if (method === 'POST' && run !== null) {
         const id = run[1] ?? ''

@@ -118,6 +118,18 @@ export { type VerifyStoreOptions, verifyStore } from './verify-store.js'
 
 // Transparency: each chain as a Merkle tree, its proofs and signed checkpoint notes (spec section 12)
 export { type ChainTree, chainTree } from './transparency/chain-tree.js'
+export {
+  type CheckpointNoteOptions,
+  logVerifierKey,
+  type SignedCheckpointNote,
+  signCheckpointNote,
+} from './transparency/checkpoint-note.js'
+export {
+  createWitnessPusher,
+  type WitnessEndpoint,
+  type WitnessOutcome,
+  type WitnessPusherOptions,
+} from './transparency/witness-client.js'
 
 // Approvals: the signed webhook sent when a hold opens
 export {

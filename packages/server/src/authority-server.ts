@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import type { LocalGate } from '@writ/core'
+import type { LocalGate, WitnessEndpoint } from '@writ/core'
 import { Hono } from 'hono'
 import { type AgentLimitOptions, createAgentLimits } from './agent-limits.js'
 import { type ApprovalsPageOptions, registerApprovalsPage } from './approvals/approvals-page.js'
@@ -11,10 +11,12 @@ import {
 } from './credentials.js'
 import { type AuthorityLogger, silentLogger } from './logging.js'
 import { type AuthorityMetrics, createMetrics } from './metrics.js'
+import { createCheckpointPublisher } from './checkpoint-publisher.js'
 import { startPeriodicCheckpoints } from './periodic-checkpoint.js'
 import { createPolicyReloader, type ReloadResult } from './policy-reload.js'
 import { internalError, requestLogging } from './request-log.js'
 import { registerCheckpointRoutes } from './routes/checkpoints.js'
+import { registerTransparencyRoutes } from './routes/transparency.js'
 import { registerDecisionRoutes } from './routes/decisions.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerHoldRoutes } from './routes/holds.js'
@@ -60,6 +62,11 @@ export interface AuthorityServerOptions {
   readonly limits?: AgentLimitOptions
   /** Issue a checkpoint of the chain this often (ms). Default: only on demand. */
   readonly checkpointIntervalMs?: number
+  /**
+   * Witnesses (c2sp.org/tlog-witness) asked to cosign each checkpoint note; their
+   * cosignatures are kept with the note. Default: none.
+   */
+  readonly witnesses?: readonly WitnessEndpoint[]
   /**
    * Accept a `context` member from agents. Default `false`: in server mode the agent is
    * not trusted to describe its own situation (an agent could claim `approved: true`),
@@ -118,6 +125,7 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
     limits: createAgentLimits(options.limits),
     maxBodyBytes: options.maxBodyBytes ?? 2 * 1024 * 1024,
     acceptAgentContext: options.acceptAgentContext === true,
+    checkpoints: createCheckpointPublisher(gate, options.witnesses ?? [], logger),
     publicMetrics: options.metrics === 'public',
     principalOf(authorization) {
       const principal = authenticate(authorization)
@@ -135,7 +143,11 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
   const stop =
     options.checkpointIntervalMs === undefined
       ? () => {}
-      : startPeriodicCheckpoints(gate, options.checkpointIntervalMs, { metrics, logger })
+      : startPeriodicCheckpoints(gate, options.checkpointIntervalMs, {
+          metrics,
+          logger,
+          publish: context.checkpoints.publish,
+        })
   const reloadPolicy = createPolicyReloader({
     gate,
     metrics,
@@ -149,6 +161,7 @@ const ROUTES = [
   registerDecisionRoutes,
   registerKeyRoutes,
   registerCheckpointRoutes,
+  registerTransparencyRoutes,
   registerReceiptRoutes,
   registerHealthRoutes,
   registerHoldRoutes,

@@ -62,3 +62,24 @@ export type { AuthorityMetrics } from './metrics.js'
 export { signingKeyProblem } from './readiness.js'
 // Receipts as served
 export type { ReceiptView } from './receipt-view.js'
+// Transparency: checkpoint notes, and a C2SP tlog-witness (spec section 12)
+export {
+  type CheckpointPublisher,
+  createCheckpointPublisher,
+} from './checkpoint-publisher.js'
+export {
+  createWitness,
+  type WitnessAnswer,
+  type WitnessOptions,
+} from './witness/witness.js'
+export {
+  createWitnessApp,
+  type ListeningWitness,
+  startWitnessServer,
+} from './witness/witness-server.js'
+export {
+  openWitnessState,
+  originHash,
+  type WitnessRecord,
+  type WitnessState,
+} from './witness/witness-state.js'

@@ -11,10 +11,19 @@ import type { AuthorityMetrics } from './metrics.js'
 export function startPeriodicCheckpoints(
   gate: Pick<LocalGate, 'checkpoint'>,
   intervalMs: number,
-  observers: { readonly metrics: AuthorityMetrics; readonly logger: AuthorityLogger },
+  observers: {
+    readonly metrics: AuthorityMetrics
+    readonly logger: AuthorityLogger
+    /** Also sign a checkpoint note and have the witnesses cosign it (spec section 12). */
+    readonly publish?: () => Promise<unknown>
+  },
 ): () => void {
   const timer = setInterval(() => {
-    gate.checkpoint().catch((error: unknown) => {
+    const issue = async () => {
+      await gate.checkpoint()
+      await observers.publish?.()
+    }
+    issue().catch((error: unknown) => {
       observers.metrics.storeErrors.inc({ code: 'CHECKPOINT' })
       observers.logger.error(
         { event: 'checkpoint-failed', code: WritError.isInstance(error) ? error.code : 'INTERNAL' },

@@ -201,3 +201,9 @@ export {
   type TreeHead,
   writOrigin,
 } from './transparency/tlog-checkpoint.js'
+export {
+  type AddCheckpointRequest,
+  formatAddCheckpoint,
+  MAX_WITNESS_PROOF_LINES,
+  parseAddCheckpoint,
+} from './transparency/witness-protocol.js'

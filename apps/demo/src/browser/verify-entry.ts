@@ -4,7 +4,16 @@
  * the published public keys alone, strict Ed25519 on WebCrypto (or the portable noble
  * code), never by asking the server.
  */
-import { type JwkSet, verifyChain, verifyCheckpoint, verifyReceipt, WritError } from '@writ/verify'
+import {
+  approvalDigest,
+  type JwkSet,
+  type PublicJwk,
+  verifyApproval,
+  verifyChain,
+  verifyCheckpoint,
+  verifyReceipt,
+  WritError,
+} from '@writ/verify'
 import {
   base64UrlDecode,
   base64UrlEncode,
@@ -77,6 +86,35 @@ export async function verifyReceiptToken(token: string, keys: JwkSet): Promise<V
       claims: verified.claims,
       kid: verified.header.kid,
       backend: getEd25519Backend(),
+    }
+  } catch (error) {
+    return failure(error)
+  }
+}
+
+/**
+ * Verifies an approval (the JWS form) under the public keys the authority publishes for
+ * its approvers (`/.well-known/writ/approvers.json`), and gives its digest: what a PERMIT's
+ * `appr` names.
+ */
+export async function verifyApprovalToken(
+  approval: string,
+  approvers: { approvers: readonly { id: string; keys: readonly PublicJwk[] }[] },
+): Promise<Verdict & { digest?: string }> {
+  try {
+    const verified = await verifyApproval(approval, {
+      approver: (id) => {
+        const entry = approvers.approvers.find((candidate) => candidate.id === id)
+        return entry === undefined ? undefined : { keys: { keys: entry.keys } }
+      },
+    })
+    return {
+      ok: true,
+      header: decodeToken(approval)?.header,
+      claims: verified.claims,
+      kid: verified.key?.kid ?? '',
+      backend: getEd25519Backend(),
+      digest: approvalDigest(approval),
     }
   } catch (error) {
     return failure(error)

@@ -25,7 +25,9 @@ export function registerCheckpointRoutes(app: Hono, context: RouteContext): void
       return problem(403, 'OPERATOR_REQUIRED', 'Only an operator token may issue checkpoints.')
     try {
       const checkpoint: StoredCheckpoint = await gate.checkpoint()
-      return http.json(checkpoint, 201)
+      // The same checkpoint as a C2SP signed note, cosigned by the witnesses (spec section 12).
+      const { note } = await context.checkpoints.publish()
+      return http.json({ ...checkpoint, note: note.note }, 201)
     } catch (error) {
       return storeUnavailable(error, 'No checkpoint could be issued.')
     }
