@@ -35,8 +35,10 @@ export interface ReceiptGuardOptions {
   readonly origin?: string
   /**
    * Where used receipt ids are kept, so each PERMIT executes once. Required, so that the
-   * choice is visible: `'memory'` holds for one process only (two replicas would each
-   * accept the same PERMIT once); several processes share a store's cache
+   * choice is visible: `'memory'` is one cache per audience for the whole process, shared
+   * by every guard built with that audience (so a guard built per request, or one per
+   * route, still refuses a replay); it holds for one process only (two replicas would
+   * each accept the same PERMIT once). Several processes share a store's cache
    * (`createSqliteReplayCache` for one host, `createPostgresReplayCache` for many).
    */
   readonly replay: ReplayCache | 'memory'
@@ -202,6 +204,22 @@ interface CheckSettings {
   readonly maxBodyBytes: number
 }
 
+/**
+ * The caches behind `replay: 'memory'`, one per audience for the whole process. A cache
+ * per guard would forget a used PERMIT whenever a guard is built anew (per request, per
+ * route, per hot reload): the replay would be accepted.
+ */
+const processReplayCaches = new Map<string, ReplayCache>()
+
+function processReplayCache(audience: string): ReplayCache {
+  let cache = processReplayCaches.get(audience)
+  if (cache === undefined) {
+    cache = createMemoryReplayCache()
+    processReplayCaches.set(audience, cache)
+  }
+  return cache
+}
+
 function settingsOf(options: ReceiptGuardOptions): CheckSettings {
   if (typeof options !== 'object' || options === null) {
     throw new WritError('RECEIVER_ERROR', 'the receipt guard needs options')
@@ -233,7 +251,7 @@ function settingsOf(options: ReceiptGuardOptions): CheckSettings {
   return {
     keySet: isKeySet(options.keys) ? options.keys : createKeySet(options.keys),
     origin: checkOrigin(origin),
-    replay: replay === 'memory' ? createMemoryReplayCache() : replay,
+    replay: replay === 'memory' ? processReplayCache(options.audience) : replay,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   }
 }

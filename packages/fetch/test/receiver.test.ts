@@ -34,6 +34,26 @@ async function permitted(
   return capture.requests[0]!
 }
 
+describe("replay: 'memory' is one cache per audience for the process", () => {
+  it('refuses a replay to a guard built per request, and across the Fetch, Hono-style and Node guards', async () => {
+    const keys = await gate.keys()
+    // The easy mistake: a guard built inside the request handler.
+    const perRequest = (request: Request) =>
+      withReceiptGuard({ keys, audience, replay: 'memory' }, async () =>
+        Response.json({ ok: true }),
+      )(request)
+    const sent = await permitted(`${audience}/v1/transfers`, jsonPost(transfer))
+    const again = sent.clone()
+    const third = sent.clone()
+    expect((await perRequest(sent)).status).toBe(200)
+    const replay = await perRequest(again)
+    expect(replay.status).toBe(403)
+    expect((await problemOf(replay))['code']).toBe('REPLAYED')
+    const other = await createReceiptGuard({ keys, audience, replay: 'memory' })(third)
+    expect(other.ok).toBe(false)
+  })
+})
+
 describe('withReceiptGuard (Fetch-API handlers)', () => {
   it('runs the handler once with the same body and the receipt, and refuses the replay', async () => {
     const calls: Array<{ body: unknown; jti: string }> = []
