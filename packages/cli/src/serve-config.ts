@@ -25,7 +25,10 @@ export type StoreSetting =
 /** Everything `writ serve` runs with, validated. */
 export interface ServeSettings {
   readonly policy: string
-  readonly key: string
+  /** The key file; optional when `signer` names the active key. */
+  readonly key: string | undefined
+  /** A PKCS#11 URI of the active key, held in a token (never with its PIN). */
+  readonly signer: string | undefined
   readonly agents: string
   /** `undefined` when none was given: serve reports it after checking its files. */
   readonly store: StoreSetting | undefined
@@ -54,6 +57,7 @@ export const SERVE_ENVIRONMENT = Object.freeze({
   WRIT_CONFIG: 'config',
   WRIT_POLICY: 'policy',
   WRIT_KEY: 'key',
+  WRIT_SIGNER: 'signer',
   WRIT_AGENTS: 'agents',
   WRIT_STORE: 'store',
   WRIT_STORE_URL: 'storeUrl',
@@ -80,6 +84,7 @@ const wholeSeconds = z.number().int().min(1).max(9_999_999)
 const configSchema = z.strictObject({
   policy: z.string().min(1).optional(),
   key: z.string().min(1).optional(),
+  signer: z.string().min(1).optional(),
   agents: z.string().min(1).optional(),
   store: z.string().min(1).optional(),
   storeUrlFile: z.string().min(1).optional(),
@@ -104,6 +109,7 @@ export const SERVE_FLAGS = {
   config: { type: 'string' },
   policy: { type: 'string' },
   key: { type: 'string' },
+  signer: { type: 'string' },
   agents: { type: 'string' },
   store: { type: 'string' },
   'store-url-file': { type: 'string' },
@@ -347,9 +353,16 @@ function requiredFiles(sources: SettingSources) {
       throw usageError(`missing required setting --${flag} (${flag} in the config file)`)
     return value
   }
+  const signer =
+    stringFlag(sources.input, 'signer') ?? sources.variable('WRIT_SIGNER') ?? config.signer
   return {
     policy: required('policy', 'WRIT_POLICY'),
-    key: required('key', 'WRIT_KEY'),
+    // A key in a token needs no key file; one may still list retired keys.
+    key:
+      signer === undefined
+        ? required('key', 'WRIT_KEY')
+        : pathSetting(sources, 'key', 'WRIT_KEY', config.key),
+    signer,
     agents: required('agents', 'WRIT_AGENTS'),
   }
 }

@@ -2,13 +2,15 @@
  * `writ keys rotate` and `writ keys revoke`: change a key file in place, keeping
  * old keys published so that their receipts keep verifying (or, once revoked, stop).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { KeyRing } from '@writ/core'
+import type { KeyRing, RotateOptions } from '@writ/core'
 import { CliError, usageError } from '../cli-error.js'
-import { type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
+import { type Command, jsonLine, type ParsedInput, requiredFlag, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
+import { loadExternalKeys, loadSignerPackage } from '../external-keys.js'
 import { resolvePath } from '../files.js'
+import type { CliIo } from '../io.js'
 import { loadSigningKeys } from '../keys.js'
 
 /** Default of `--grace`: how long a retired key may still sign, for authorities to reload. */
@@ -38,13 +40,28 @@ export const keysRotateCommand: Command = {
   name: 'keys rotate',
   summary: 'make a new active signing key; the old one stays published as retired',
   positionals: { min: 0, max: 0, names: '' },
-  options: { key: { type: 'string' }, grace: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    key: { type: 'string' },
+    grace: { type: 'string' },
+    json: { type: 'boolean' },
+    signer: { type: 'string' },
+    'previous-signer': { type: 'string' },
+    existing: { type: 'boolean' },
+  },
   help: `Usage: writ keys rotate --key KEYFILE [--grace 300] [--json]
+       writ keys rotate --key KEYFILE --signer URI [--existing] [--previous-signer URI]
 
   --key KEYFILE  the private key or key ring to rotate, rewritten in place
                  (mode 0600; required)
   --grace S      seconds the retired key may still sign (default 300)
   --json         print { active, retired, retiredExp }
+  --signer URI   rotate to a key in a PKCS#11 token (RFC 7512 URI, PIN from
+                 pin-source): a new Ed25519 key pair labelled by the URI's object
+                 is generated in the token (sensitive, not extractable), or the
+                 one already there with --existing. KEYFILE then lists public keys
+                 only for the token's keys, each with the URI it lives at
+  --previous-signer URI
+                 the token key that signs now, when KEYFILE does not exist yet
 
 Generates a new active key in KEYFILE (a key file becomes a key ring), valid from
 now ("nbf"). The previous active key is retired: it stays in the published key
@@ -64,9 +81,11 @@ Exit codes: 0 rotated, 2 usage error, 3 unreadable or unwritable key file.`,
     const graceText = stringFlag(input, 'grace') ?? String(DEFAULT_GRACE_SECONDS)
     if (!/^[0-9]{1,7}$/.test(graceText))
       throw usageError('--grace must be a whole number of seconds')
-    const ring = loadSigningKeys(io, path)
-    const previous = ring.active.kid
-    ring.rotate({ graceSeconds: Number(graceText) })
+    const signerUri = stringFlag(input, 'signer')
+    const { ring, previous } =
+      signerUri === undefined
+        ? rotated(loadSigningKeys(io, path), { graceSeconds: Number(graceText) })
+        : await rotateIntoToken(input, io, path, signerUri, Number(graceText))
     writeRing(path, ring)
     if (input.values['json'] === true)
       io.stdout(
@@ -109,4 +128,41 @@ Exit codes: 0 revoked, 2 usage error, 3 unreadable key file or unknown kid.`,
     else io.stdout(`${kid} revoked; active key ${ring.active.kid}\n`)
     return EXIT_CODES.ok
   },
+}
+
+/** `ring` rotated, and the key it retired. */
+function rotated(ring: KeyRing, options: RotateOptions): { ring: KeyRing; previous: string } {
+  const previous = ring.active.kid
+  return { ring: ring.rotate(options), previous }
+}
+
+/** Rotates the ring of `path` to the token key `signerUri` names, generated now unless `--existing`. */
+async function rotateIntoToken(
+  input: ParsedInput,
+  io: CliIo,
+  path: string,
+  signerUri: string,
+  graceSeconds: number,
+): Promise<{ ring: KeyRing; previous: string }> {
+  const { generatePkcs11Key, openPkcs11Signer } = await loadSignerPackage()
+  const previous = stringFlag(input, 'previous-signer')
+  const fresh = !existsSync(path)
+  if (fresh && previous === undefined) {
+    throw usageError(`${path} does not exist: name the key that signs now with --previous-signer`)
+  }
+  const keys = await loadExternalKeys(io, {
+    keyPath: fresh ? undefined : path,
+    signerUri: previous,
+  })
+  try {
+    if (input.values['existing'] !== true) await generatePkcs11Key({ uri: signerUri })
+    const next = await openPkcs11Signer({ uri: signerUri })
+    try {
+      return rotated(keys.ring, { graceSeconds, next })
+    } finally {
+      await next.close()
+    }
+  } finally {
+    await keys.close()
+  }
 }

@@ -16,6 +16,7 @@ import { readAgentsFile } from '../agents-file.js'
 import { archivingStore, checkpointArchive, guardChain } from '../chain-guard.js'
 import { CliError, usageError } from '../cli-error.js'
 import { type Command, jsonLine, type ParsedInput, stringFlag } from '../command.js'
+import { type ExternalKeys, keyFileNamesSigner, loadExternalKeys } from '../external-keys.js'
 import { requireOwnerWritable } from '../file-safety.js'
 import { readTextFile, requireFile, resolvePath } from '../files.js'
 import { loadPolicy } from '../inputs.js'
@@ -132,7 +133,14 @@ but not answered is logged as "decision-unanswered" with its jti.
 
   --config FILE          YAML settings (see below); refused if others may write it
   --policy FILE          policy document, YAML or JSON (required)
-  --key KEYFILE          private signing key or key ring (mode 0600; required)
+  --key KEYFILE          private signing key or key ring (mode 0600; required
+                         unless --signer names the active key)
+  --signer URI           the active key in a PKCS#11 token, as an RFC 7512 URI:
+                         pkcs11:token=LABEL;object=KEYLABEL?module-path=MODULE
+                         &pin-source=env:VAR|file:PATH (the PIN never on the
+                         command line; env:WRIT_PKCS11_PIN by default). With
+                         --key too, the key file adds the retired keys. A new
+                         key in the token takes effect on restart
   --agents FILE          { agents: [{ agent, tokenSha256, context?, audiences? }],
                          operators?: [{ name, tokenSha256 }] } (see writ token
                          new); context holds facts the operator vouches for;
@@ -203,12 +211,7 @@ unsafe file, bad key or unreachable store, 5 PORT_IN_USE or ADDRESS_UNAVAILABLE,
       store = await openStore(inputs.storeSetting, io)
       const gate = await startGate(inputs, store, listener, io)
       const authority = authorityFor(server, inputs, gate, io)
-      const keyReloader = createKeyReloader({
-        io,
-        keyPath: resolvePath(io, inputs.keyPath),
-        gate,
-        log: inputs.logger,
-      })
+      const keyReloader = reloaderFor(inputs, gate, io)
       keyReloader.watch()
       listener.serve(authority.app)
       return await serveUntilSignal({ inputs, listener, authority, gate, store, keyReloader, io })
@@ -227,9 +230,9 @@ interface ServeInputs {
   readonly logger: ServeLogger
   readonly settings: ServeSettings
   readonly policyPath: string
-  readonly keyPath: string
+  readonly keyPath: string | undefined
   readonly policy: CompiledPolicy
-  readonly keys: ReturnType<typeof loadSigningKeys>
+  readonly keys: ReturnType<typeof loadSigningKeys> | undefined
   readonly agents: ReturnType<typeof readAgentsFile>
   readonly storeSetting: StoreSetting
   readonly approvers: ApproverDirectory | undefined
@@ -239,7 +242,7 @@ function loadServeInputs(input: ParsedInput, io: CliIo, server: ServerPackage): 
   const logger = serveLogger(input, io, server)
   const settings = resolveServeSettings(input, io)
   const policyPath = trustedFile(io, settings.policy, 'policy file')
-  const keyPath = trustedFile(io, settings.key, 'key file')
+  const keyPath = settings.key === undefined ? undefined : trustedFile(io, settings.key, 'key file')
   const agentsPath = trustedFile(io, settings.agents, 'agents file')
   return {
     logger,
@@ -247,7 +250,10 @@ function loadServeInputs(input: ParsedInput, io: CliIo, server: ServerPackage): 
     policyPath,
     keyPath,
     policy: loadPolicy(io, policyPath),
-    keys: loadSigningKeys(io, keyPath),
+    // A key in a token is opened once the port is bound (startGate).
+    keys: external(io, settings.signer, keyPath)
+      ? undefined
+      : loadSigningKeys(io, keyPath as string),
     agents: readAgentsFile(readTextFile(io, agentsPath, 'agents file'), agentsPath),
     storeSetting: requireStore(settings),
     approvers: loadApproversFile(io, settings.approvers),
@@ -282,7 +288,7 @@ async function startGate(
   await guardChain({ store, archive, chainId: settings.chainId, newChain: settings.newChain })
   const gate = createGate({
     policy,
-    keys,
+    keys: keys ?? (await openExternalKeys(settings, io)).ring,
     issuer: settings.issuer ?? listener.url,
     store: archive === undefined ? store : archivingStore(store, archive),
     chainId: settings.chainId,
@@ -383,14 +389,15 @@ function serveUntilSignal(running: Running): Promise<number> {
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
     // Announced only once the signals are handled: a SIGTERM sent on this line drains.
-    announce(inputs, listener.url, running.io)
+    announce(inputs, listener.url, running.io, running.gate.keyRing.active.kid)
   })
 }
 
 function announce(
-  { logger, settings, policy, keys, storeSetting }: ServeInputs,
+  { logger, settings, policy, storeSetting }: ServeInputs,
   url: string,
   io: CliIo,
+  keyId: string,
 ) {
   logger.info(
     {
@@ -399,7 +406,7 @@ function announce(
       chainId: settings.chainId,
       chainIdSource: settings.chainIdSource,
       policy: { id: policy.id, digest: policy.digest },
-      keyId: keys.active.kid,
+      keyId,
       issuer: settings.issuer ?? url,
       store: storeSetting.kind,
     },
@@ -439,4 +446,33 @@ serve. The server keeps only the hash.`,
     )
     return 0
   },
+}
+
+/** True when the active key is in a token: named by `--signer` or by the key file. */
+function external(io: CliIo, signer: string | undefined, keyPath: string | undefined): boolean {
+  return signer !== undefined || keyPath === undefined || keyFileNamesSigner(io, keyPath)
+}
+
+/** The ring of a key held in a token (`--signer`), with the key file's other keys. */
+function openExternalKeys(settings: ServeSettings, io: CliIo): Promise<ExternalKeys> {
+  return loadExternalKeys(io, {
+    keyPath: settings.key === undefined ? undefined : resolvePath(io, settings.key),
+    signerUri: settings.signer,
+  })
+}
+
+/**
+ * Reloads the key file on change and on SIGHUP; with a key in a token (`--signer`) the
+ * ring was opened with the token and a new key takes effect on restart.
+ */
+function reloaderFor(inputs: ServeInputs, gate: LocalGate, io: CliIo): KeyReloader {
+  if (inputs.keys === undefined || inputs.keyPath === undefined) {
+    return { reload: () => ({ status: 'unchanged' }), watch() {}, close() {} }
+  }
+  return createKeyReloader({
+    io,
+    keyPath: resolvePath(io, inputs.keyPath),
+    gate,
+    log: inputs.logger,
+  })
 }
