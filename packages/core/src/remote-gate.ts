@@ -16,9 +16,17 @@ import {
   type WritErrorCode,
 } from '@writ/verify'
 import { base64UrlEncode, isKeySet } from '@writ/verify/internal'
+import type { HoldInfo, HoldView } from './approvals/hold-types.js'
 import { guardAction, issuedPermits, wrapAction } from './gate-helpers.js'
 import { defaultHttpAction } from './http-action-name.js'
-import type { ActionRequest, Decision, Gate, InputProblem, PermitDecision } from './types.js'
+import type {
+  ActionRequest,
+  Decision,
+  Gate,
+  HoldReader,
+  InputProblem,
+  PermitDecision,
+} from './types.js'
 import { createUuidV7Generator } from './uuid-v7.js'
 
 /** Options of {@link createRemoteGate}. */
@@ -323,10 +331,12 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
     const common = { reason: claims.reason, rule: claims.rule, receipt: verified.token, claims }
     if (claims.decision !== 'PERMIT') {
       const problem = local.problem ?? (answer['problem'] as InputProblem | undefined)
+      const hold = holdOf(claims)
       return {
         ...common,
         decision: claims.decision,
         ...(problem && typeof problem.code === 'string' ? { problem } : {}),
+        ...(hold === undefined ? {} : { hold }),
       }
     }
     const permit = await checkAnswer(request, local, requestId, verified, clock, seen)
@@ -334,13 +344,72 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
     return permit
   }
 
+  const holds: HoldReader = {
+    async get(id) {
+      const deadline = AbortSignal.timeout(timeoutMs)
+      const response = await call(
+        send,
+        `${base}/v1/holds/${encodeURIComponent(id)}`,
+        timeoutMs,
+        deadline,
+        {
+          headers: { authorization: `Bearer ${options.token}` },
+        },
+      )
+      if (response.status === 404) return undefined
+      // Read only to know when to ask again: the answer to that ask is verified as any other.
+      const view = (await readHold(response, deadline, timeoutMs)) as unknown as HoldView
+      return view.id === id ? view : undefined
+    },
+  }
+
   const gate: Gate = {
     authorize,
-    guard: (request, execute) => guardAction(gate, request, execute),
+    holds,
+    guard: (request, execute, guardOptions) => guardAction(gate, request, execute, guardOptions),
     wrap: (name, fn, wrapOptions) => wrapAction(gate, name, fn, wrapOptions),
     keys: () => keys.published(AbortSignal.timeout(timeoutMs)),
   }
   return gate
+}
+
+/**
+ * The hold a verified SILENCE `APPROVAL_REQUIRED` receipt names, from its signed claims
+ * only: the opening receipt's `jti` is the hold id, a later one names it in `hold.id`.
+ */
+function holdOf(claims: ReceiptClaims): HoldInfo | undefined {
+  const hold = claims.hold
+  if (claims.decision !== 'SILENCE' || typeof hold !== 'object' || hold === null) return undefined
+  return Object.freeze({
+    id: hold.id ?? claims.jti,
+    group: hold.approvers,
+    quorum: hold.quorum,
+    exp: hold.exp,
+  })
+}
+
+async function readHold(
+  response: Response,
+  deadline: AbortSignal,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  if (!response.ok) {
+    throw new WritError(
+      'AUTHORITY_UNAVAILABLE',
+      `The authority answered HTTP ${response.status} for a hold`,
+    )
+  }
+  try {
+    const view = (await response.json()) as unknown
+    if (typeof view === 'object' && view !== null && !Array.isArray(view))
+      return view as Record<string, unknown>
+  } catch (error) {
+    if (deadline.aborted)
+      throw new WritError('GATE_TIMEOUT', `The authority did not answer within ${timeoutMs} ms`, {
+        cause: error,
+      })
+  }
+  throw invalidResponse('The authority answered a hold without a JSON object')
 }
 
 /** A PERMIT from the authority, checked against what this process will execute. */

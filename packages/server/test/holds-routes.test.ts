@@ -1,3 +1,4 @@
+import { createRemoteGate, refusalPayload } from '@writ/core'
 import { createApprovalsFixture } from '@writ/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashToken, type ListeningAuthority, startAuthorityServer } from '../src/index.js'
@@ -122,5 +123,69 @@ describe('hold routes', () => {
     expect(
       published.approvers.every((entry) => entry.keys.every((key) => key.d === undefined)),
     ).toBe(true)
+  })
+})
+
+describe('the remote gate and holds', () => {
+  const request = { action: 'payments.transfer', args: { to: 'acme', amount: 20000 } }
+
+  it('return mode: a held call refuses at once with the hold, and runs once approved', async () => {
+    const { fixture, server } = await start()
+    const gate = createRemoteGate({ url: server.url, token: agentToken })
+    let runs = 0
+    const pay = () => {
+      runs += 1
+      return 'paid'
+    }
+    let refused: unknown
+    try {
+      await gate.guard(request, pay)
+    } catch (error) {
+      refused = error
+    }
+    const payload = refusalPayload(refused)
+    expect([runs, payload.reason]).toEqual([0, 'APPROVAL_REQUIRED'])
+    expect(payload.message).toContain(`for approval by finance, id ${payload.hold?.id}`)
+    const view = await gate.holds?.get(payload.hold?.id as string)
+    expect(view?.state).toBe('pending')
+    await fixture.gate.holds.submit(fixture.approve(view?.receipt as string, 'alice'))
+    expect(await gate.guard(request, pay)).toBe('paid')
+    expect(runs).toBe(1)
+  })
+
+  it('wait mode: waits for the approval, then runs on the PERMIT; a rejection refuses', async () => {
+    const { fixture, server } = await start()
+    const gate = createRemoteGate({ url: server.url, token: agentToken })
+    const waiting = gate.guard(request, () => 'paid', {
+      approval: { mode: 'wait', timeoutMs: 10_000, pollMs: 25 },
+    })
+    let pending = (await fixture.gate.holds.list({ state: 'pending' }))[0]
+    for (let attempt = 0; pending === undefined && attempt < 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      pending = (await fixture.gate.holds.list({ state: 'pending' }))[0]
+    }
+    await fixture.gate.holds.submit(fixture.approve(pending?.receipt as string, 'bob'))
+    expect(await waiting).toBe('paid')
+
+    const other = { action: 'payments.transfer', args: { to: 'acme', amount: 30000 } }
+    let runs = 0
+    const rejected = gate.guard(
+      other,
+      () => {
+        runs += 1
+      },
+      { approval: { mode: 'wait', timeoutMs: 10_000, pollMs: 25 } },
+    )
+    let hold = (await fixture.gate.holds.list({ state: 'pending' }))[0]
+    for (let attempt = 0; hold === undefined && attempt < 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      hold = (await fixture.gate.holds.list({ state: 'pending' }))[0]
+    }
+    await fixture.gate.holds.submit(fixture.approve(hold?.receipt as string, 'carol', 'reject'))
+    const error = await rejected.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )
+    expect([runs, refusalPayload(error).reason]).toEqual([0, 'APPROVAL_REJECTED'])
   })
 })
