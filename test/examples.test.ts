@@ -22,12 +22,22 @@ const expectedOutput: Record<string, readonly RegExp[]> = Object.assign(Object.c
     /^executed exactly once: \[ \{ to: 'alice', amount: 250 \} \]$/m,
     /^no gate +→ 401 RECEIPT_MISSING$/m,
   ],
+  'ai-sdk': [
+    /^REFUSED call_bad: DENY SANCTIONED_PAYEE$/m,
+    /^HELD call_big: SILENCE APPROVAL_REQUIRED, waiting for finance$/m,
+    /^OK: only the permitted and the approved transfers ran; every decision has a signed receipt\.$/m,
+  ],
   langchain: [/^REFUSED call_bad: DENY SANCTIONED_PAYEE$/m, /^receipts in chain \S+: 2$/m],
   mcp: [
     /^tools the model sees: \[ 'transfer' \]$/m,
     /^OK: only the permitted transfer reached the bank server; every answer carries its receipt\.$/m,
   ],
   openai: [/^OK: only the permitted payment ran; every decision has a signed receipt\.$/m],
+  'openai-agents': [
+    /^REFUSED call_bad: DENY SANCTIONED_PAYEE$/m,
+    /^HELD call_big: SILENCE APPROVAL_REQUIRED, waiting for finance$/m,
+    /^OK: only the permitted and the approved transfers ran; every decision has a signed receipt\.$/m,
+  ],
   walkthrough: [
     /payments actually sent: 1 \(250 to acme-supplies\)/,
     /✓ 4 receipts, contiguous, head matches the signed checkpoint/,
@@ -35,8 +45,19 @@ const expectedOutput: Record<string, readonly RegExp[]> = Object.assign(Object.c
   ],
 })
 
-const examples = readdirSync(examplesDirectory).filter((name) =>
-  existsSync(join(examplesDirectory, name, 'package.json')),
+/** The oldest Node major an example's `engines.node` (`>=N`) accepts, 0 when it names none. */
+function minimumNodeOf(name: string): number {
+  const manifest = JSON.parse(readFileSync(join(examplesDirectory, name, 'package.json'), 'utf8'))
+  return Number(/^>=\s*(\d+)/.exec(manifest.engines?.node ?? '')?.[1] ?? 0)
+}
+
+// An example whose `engines` asks for a newer Node than the one running this file is left
+// out of the list (openai-agents needs 22+): it runs on CI's Node 24 lane, and no test is
+// ever skipped.
+const nodeMajor = Number(process.versions.node.split('.')[0])
+const examples = readdirSync(examplesDirectory).filter(
+  (name) =>
+    existsSync(join(examplesDirectory, name, 'package.json')) && minimumNodeOf(name) <= nodeMajor,
 )
 
 describe('examples', () => {

@@ -31,7 +31,10 @@ for (const stream of [false, true]) {
         [{ id: callId, name: 'payments_transfer', argsText: call.argsText }],
         'done',
       ])
-      const runner = new Runner({ modelProvider: new ScriptedModelProvider(model) })
+      const runner = new Runner({
+        modelProvider: new ScriptedModelProvider(model),
+        tracingDisabled: true,
+      })
       const result = stream
         ? await runner.run(agentFor(call), 'pay', { stream: true })
         : await runner.run(agentFor(call), 'pay')

@@ -30,7 +30,10 @@ function setup(gate: Gate, turns: readonly Turn[], options: GateToolOptions = {}
     tools: [gateTool(gate, transfer, { actionName, ...options })],
   })
   const model = new ScriptedModel(turns)
-  const runner = new Runner({ modelProvider: new ScriptedModelProvider(model) })
+  const runner = new Runner({
+    modelProvider: new ScriptedModelProvider(model),
+    tracingDisabled: true,
+  })
   return { calls, agent, runner, model }
 }
 
@@ -144,7 +147,10 @@ describe.each([false, true])('gateTool in a run (stream: %s)', (stream) => {
     const tools = gateTools(createPaymentsGate(), [transfer], { actionName, onRefusal: 'throw' })
     const agent = new Agent({ name: 'teller', tools })
     const model = new ScriptedModel([[call('c1', '{"to":"mallory","amount":5}')], 'done'])
-    const runner = new Runner({ modelProvider: new ScriptedModelProvider(model) })
+    const runner = new Runner({
+      modelProvider: new ScriptedModelProvider(model),
+      tracingDisabled: true,
+    })
     const failure = await runOnce(runner, agent, 'pay', stream).then(
       () => undefined,
       (error: unknown) => error,
