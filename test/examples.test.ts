@@ -14,6 +14,11 @@ const examplesDirectory = fileURLToPath(new URL('../examples/', import.meta.url)
 
 /** The output line each known example prints when it did what it shows. */
 const expectedOutput: Record<string, readonly RegExp[]> = Object.assign(Object.create(null), {
+  approvals: [
+    /^the bot verified the webhook: hold \S+, 20000 EUR, group finance$/m,
+    /^after Bob's rejection: DENY APPROVAL_REJECTED$/m,
+    /^OK: the held payment ran only on a PERMIT naming Alice’s approval; the rejected one stays refused\.$/m,
+  ],
   'authority-service': [
     /^an agent that sends its own context is refused: CONTEXT_NOT_ACCEPTED$/m,
     /^OK: only the permitted transfer ran, verified with the public keys alone\.$/m,

@@ -25,7 +25,7 @@ export interface HoldNotice {
   /** The agent that asked. */
   readonly agent: string
   /** The approve rule that held it. */
-  readonly rule: string
+  readonly rule: string | null
   /** The rule's description in the policy, when it has one. */
   readonly ruleDescription?: string | null
   /** The group whose members may decide. */
@@ -35,7 +35,11 @@ export interface HoldNotice {
   /** When the hold closes, seconds since the epoch. */
   readonly exp: number
   /** The HTTP request binding, for an HTTP action. */
-  readonly http?: JsonObject | null
+  readonly http?: {
+    readonly method: string
+    readonly uri: string
+    readonly body: string
+  } | null
   /** The audience the PERMIT would name. */
   readonly audience?: string | null
 }
@@ -206,7 +210,7 @@ export function holdOpenedPayload(notice: HoldNotice, approvalsUrl?: string): Js
     expiresAt: new Date(notice.exp * 1000).toISOString(),
   }
   if (typeof notice.ruleDescription === 'string') data['ruleDescription'] = notice.ruleDescription
-  if (notice.http !== undefined && notice.http !== null) data['http'] = notice.http
+  if (notice.http !== undefined && notice.http !== null) data['http'] = { ...notice.http }
   if (typeof notice.audience === 'string') data['audience'] = notice.audience
   if (approvalsUrl !== undefined) {
     const link = new URL(approvalsUrl)

@@ -8,6 +8,7 @@ import {
   signWebhook,
   webhookPublicKey,
 } from '@writ/core'
+import { createApprovalsFixture } from '@writ/core/testing'
 import { verifyWebhook, WritError } from '@writ/verify'
 import { afterEach, describe, expect, it } from 'vitest'
 
@@ -227,5 +228,48 @@ describe('approval webhook', () => {
         expect.objectContaining({ code: 'KEY_INVALID' }),
       )
     }
+  })
+
+  it("is the embedded gate's onHold: a hold opens, the receiver verifies what approvers must see", async () => {
+    const receiver = await startReceiver()
+    servers.push(receiver.server)
+    const keys = generateWebhookKeyPair()
+    const webhook = createApprovalWebhook({ url: receiver.url, signingKeys: [keys.secretKey] })
+    const { gate } = createApprovalsFixture({ onHold: webhook.notify })
+    const decision = await gate.authorize({
+      action: 'payments.transfer',
+      args: { amount: 5000, to: 'atlas-freight' },
+    })
+    expect(decision).toMatchObject({ decision: 'SILENCE', reason: 'APPROVAL_REQUIRED' })
+    // The decision did not wait for the webhook; it arrives beside it.
+    await webhook.flush()
+    const [delivery] = receiver.deliveries
+    const verified = await verifyWebhook(delivery!.headers, delivery!.body, {
+      publicKeys: [keys.publicKey],
+    })
+    expect(verified.payload).toMatchObject({
+      type: 'approval.hold.opened',
+      data: {
+        hold: decision.claims.jti,
+        action: 'payments.transfer',
+        args: { amount: 5000, to: 'atlas-freight' },
+        agent: 'agent-7',
+        rule: 'large',
+        group: 'finance',
+        quorum: 1,
+      },
+    })
+  })
+
+  it('never delays or fails a decision, even when the receiver is down', async () => {
+    const webhook = createApprovalWebhook({
+      url: 'http://127.0.0.1:9/unreachable',
+      signingKeys: [generateWebhookKeyPair().secretKey],
+      retryDelaysMs: [0],
+    })
+    const { gate } = createApprovalsFixture({ onHold: webhook.notify })
+    const decision = await gate.authorize({ action: 'payments.transfer', args: { amount: 7000 } })
+    expect(decision).toMatchObject({ decision: 'SILENCE', reason: 'APPROVAL_REQUIRED' })
+    await webhook.close()
   })
 })
