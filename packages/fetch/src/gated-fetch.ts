@@ -288,6 +288,7 @@ export function refusalProblem(error: WritError, action: string | undefined): Wr
     rule: payload.rule,
     receipt_id: payload.receipt_id,
     receipt: payload.receipt,
+    ...(payload.problems === undefined ? {} : { problems: payload.problems }),
     error: { message: detail, type: 'writ_refused', code: error.code },
   }
 }

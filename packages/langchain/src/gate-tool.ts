@@ -143,9 +143,12 @@ export class WritGatedTool extends StructuredTool {
 
   /** A refusal as this call gets it: a `ToolMessage` for a tool call, else per `onRefusal`. */
   #refuse(refusal: RefusalPayload, error: unknown, call: ToolCall | undefined): unknown {
-    if (call !== undefined) return refusalMessage(refusal, { id: call.id, name: this.name })
+    if (call !== undefined)
+      return refusalMessage(refusal, { id: call.id, name: this.name }, this.#options)
     if (this.#options.onRefusal === 'throw') throw error
-    return JSON.stringify(refusal)
+    return JSON.stringify(
+      this.#options.includeReceipt === false ? { ...refusal, receipt: null } : refusal,
+    )
   }
 }
 

@@ -72,10 +72,11 @@ export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}):
     const count = toolCallsInMessageOf(request.state?.messages, toolCall.id)
     if (count > maxToolCalls) {
       // All or nothing: running the first calls would let the model pick which ones count.
-      return refusalMessage(refusalPayload(tooManyToolCallsError(count, maxToolCalls)), {
-        id: toolCall.id,
-        name: toolCall.name,
-      })
+      return refusalMessage(
+        refusalPayload(tooManyToolCallsError(count, maxToolCalls)),
+        { id: toolCall.id, name: toolCall.name },
+        options,
+      )
     }
     const tool = request.tool as (Partial<Invokable> & { name?: unknown }) | undefined
     if (tool === undefined) {
@@ -88,7 +89,11 @@ export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}):
           details: { tool: toolCall.name },
         },
       )
-      return refusalMessage(refusalPayload(unknown), { id: toolCall.id, name: toolCall.name })
+      return refusalMessage(
+        refusalPayload(unknown),
+        { id: toolCall.id, name: toolCall.name },
+        options,
+      )
     }
     // Decide on the tool that will actually run when LangChain resolved one.
     const toolName = typeof tool.name === 'string' ? tool.name : toolCall.name
@@ -109,7 +114,7 @@ export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}):
       request.tool,
     )
     if (outcome.executed) return outcome.value
-    return refusalMessage(outcome.refusal, { id: toolCall.id, name: toolCall.name })
+    return refusalMessage(outcome.refusal, { id: toolCall.id, name: toolCall.name }, options)
   }
   return {
     [middlewareBrand]: true,

@@ -23,6 +23,12 @@ export interface ToolCallOptions {
    * messages; a call made outside an agent counts as one.
    */
   readonly maxToolCalls?: number
+  /**
+   * Put the signed receipt (about 1 KB) in the refusal the model reads (default `true`).
+   * With `false` the model reads the receipt's id only; the full refusal, receipt
+   * included, stays in the `ToolMessage`'s `artifact`, in the agent state.
+   */
+  readonly includeReceipt?: boolean
 }
 
 /**

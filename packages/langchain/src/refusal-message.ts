@@ -13,12 +13,21 @@ export interface ToolCallReference {
  * receipt id) and the same payload, receipt included, as the message's `artifact`
  * (kept in the agent state, not sent to the model).
  *
+ * With `includeReceipt: false` the content leaves the receipt out (its id stays); the
+ * artifact keeps it.
+ *
  * @param payload the refusal, from `refusalPayload` of `@writ/core`
  * @param call the tool call being answered
+ * @param options whether the model reads the receipt itself (default `true`)
  */
-export function refusalMessage(payload: RefusalPayload, call: ToolCallReference): ToolMessage {
+export function refusalMessage(
+  payload: RefusalPayload,
+  call: ToolCallReference,
+  options: { readonly includeReceipt?: boolean | undefined } = {},
+): ToolMessage {
+  const read = options.includeReceipt === false ? { ...payload, receipt: null } : payload
   return new ToolMessage({
-    content: JSON.stringify(payload),
+    content: JSON.stringify(read),
     tool_call_id: call.id ?? '',
     name: call.name,
     status: 'error',
