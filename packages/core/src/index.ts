@@ -117,6 +117,7 @@ export type {
 export { type VerifyStoreOptions, verifyStore } from './verify-store.js'
 
 // Transparency: each chain as a Merkle tree, its proofs and signed checkpoint notes (spec section 12)
+export { type AuditBundleOptions, exportAuditBundle } from './transparency/audit-bundle.js'
 export { type ChainTree, chainTree } from './transparency/chain-tree.js'
 export {
   type CheckpointNoteOptions,

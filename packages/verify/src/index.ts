@@ -144,6 +144,19 @@ export type {
 
 export { base64Decode, base64Encode } from './transparency/base64.js'
 export {
+  type BundleAssurance,
+  type BundleReport,
+  verifyBundle,
+} from './transparency/bundle.js'
+export {
+  AUDIT_BUNDLE_FORMAT,
+  type AuditBundle,
+  type BundleApproval,
+  type BundleTrust,
+  parseAuditBundle,
+  parseBundleTrust,
+} from './transparency/bundle-format.js'
+export {
   type CheckpointTrust,
   type CheckpointTrustInput,
   createCheckpointTrust,
