@@ -20,7 +20,8 @@ import {
   wrapAction,
 } from '@writ/core'
 import { canonicalArgs, createKeySet, verifyReceipt } from '@writ/verify'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ConformanceSigner, signerFor } from './signers.js'
 
 /** One tool call pushed through an adapter. */
 export interface HarnessCall {
@@ -75,7 +76,15 @@ export interface ConformanceOptions {
    * HTTP request that carries them as its JSON body (the policy reads `args.body`).
    */
   readonly decides?: 'tool' | 'http'
+  /**
+   * Where the gates' key is: `'memory'` (default) or `'pkcs11'`, a key in a throwaway
+   * SoftHSM2 token. `WRIT_CONFORMANCE_SIGNER=pkcs11` runs every suite with the token.
+   */
+  readonly signer?: 'memory' | 'pkcs11'
 }
+
+/** The key of the gates the suite makes now; a fresh in-memory key unless a token is open. */
+let currentSigner: ConformanceSigner | undefined
 
 interface Recorder {
   calls: unknown[]
@@ -96,7 +105,7 @@ function recorder(): Recorder {
 function newGate(prefix: string, store = createMemoryStore(), timeoutMs?: number) {
   return createGate({
     policy: compilePolicy(policyTextOf(prefix), { source: 'conformance.yaml' }),
-    keys: generateSigningKey(),
+    keys: currentSigner?.signer ?? generateSigningKey(),
     issuer: 'https://writ.test',
     store,
     defaultAgent: 'agent-under-test',
@@ -215,7 +224,17 @@ export function describeAdapterConformance(
   const http = options.decides === 'http'
   const prefix = http ? 'args.body' : 'args'
   const freshGate = () => recordingGate(newGate(prefix))
-  describe(`${name}: adapter conformance`, () => {
+  const signer = options.signer ?? process.env['WRIT_CONFORMANCE_SIGNER'] ?? 'memory'
+  describe(`${name}: adapter conformance${signer === 'pkcs11' ? ' (PKCS#11 token)' : ''}`, () => {
+    if (signer === 'pkcs11') {
+      beforeAll(async () => {
+        currentSigner = await signerFor('pkcs11')
+      })
+      afterAll(async () => {
+        await currentSigner?.close()
+        currentSigner = undefined
+      })
+    }
     it('runs a permitted call exactly once with exactly the arguments the receipt binds', async () => {
       const result = await callThrough(
         makeHarness,

@@ -135,7 +135,14 @@ export const KNOWN_REFUSALS: Readonly<Record<string, readonly string[]>> = {
   '413': ['BODY_TOO_LARGE'],
   '429': ['RATE_LIMITED', 'CONCURRENCY_LIMITED'],
   '500': ['GATE_ERROR', 'STORE_CORRUPT', 'INTERNAL'],
-  '503': ['STORE_UNAVAILABLE', 'STORE_FULL', 'STORE_CONFLICT', 'KEY_MISSING', 'KEY_INVALID'],
+  '503': [
+    'STORE_UNAVAILABLE',
+    'STORE_FULL',
+    'STORE_CONFLICT',
+    'KEY_MISSING',
+    'KEY_INVALID',
+    'SIGNER_UNAVAILABLE',
+  ],
   '504': ['GATE_TIMEOUT'],
 }
 

@@ -5,6 +5,7 @@ describe('statusOf', () => {
   it.each([
     ['GATE_TIMEOUT', 504],
     ['STORE_UNAVAILABLE', 503],
+    ['SIGNER_UNAVAILABLE', 503],
     ['STORE_FULL', 503],
     ['KEY_MISSING', 503],
     ['KEY_INVALID', 503],

@@ -25,10 +25,11 @@ export function problem(
   )
 }
 
-/** The HTTP status of a gate failure: timeouts 504, store and key trouble 503, else 500. */
+/** The HTTP status of a gate failure: timeouts 504, store, key and signer trouble 503, else 500. */
 export function statusOf(code: string): number {
   if (code === 'GATE_TIMEOUT') return 504
   if (code.startsWith('STORE_') || code === 'KEY_MISSING' || code === 'KEY_INVALID') return 503
+  if (code === 'SIGNER_UNAVAILABLE') return 503
   return 500
 }
 

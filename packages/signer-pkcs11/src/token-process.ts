@@ -61,6 +61,13 @@ export class TokenProcess {
     this.#child.on('message', (message: TokenResponse) => this.#answer(message))
     this.#child.on('exit', () => this.#fail('exited'))
     this.#child.on('error', () => this.#fail('exited'))
+    // The session alone does not keep the process alive; a request in flight has its timer.
+    this.#child.unref()
+    this.#channel()?.unref()
+  }
+
+  #channel(): { unref(): void } | undefined {
+    return (this.#child as unknown as { channel?: { unref(): void } }).channel ?? undefined
   }
 
   /** The child's process id (for operators, and for tests that stop it). */
