@@ -44,7 +44,7 @@ describe('writ help', () => {
         names.filter((name) => name.includes(' ')).map((name) => name.split(' ')[0] as string),
       ),
     ]
-    expect(groups.sort()).toEqual(['chain', 'keys', 'policy', 'token'])
+    expect(groups.sort()).toEqual(['chain', 'keys', 'mcp', 'policy', 'token'])
     for (const group of groups) {
       const result = await ws.writ('help', group)
       expect(result.code, group).toBe(0)

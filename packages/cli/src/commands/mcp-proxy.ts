@@ -156,7 +156,11 @@ export const mcpProxyCommand: Command = {
     'pins-locked': { type: 'boolean' },
     'show-all-tools': { type: 'boolean' },
   },
-  help: `Usage: writ mcp proxy --policy FILE --key KEYFILE [--store DB] [options]
+  help: `Usage: writ mcp proxy --policy FILE --key KEYFILE
+                      [(--store DB | --store-url-file FILE) [--chain ID]] [--issuer ISS]
+                      [--listen HOST:PORT] [--name SERVER] [--action-map JSON|@FILE]
+                      [--agent ID] [--audience AUD] [--context JSON|@FILE]
+                      [--pins FILE [--pins-locked]] [--show-all-tools]
                       (-- COMMAND [ARGS…] | --upstream-url URL)
 
 Stands in front of an MCP server. The host talks MCP to this command (over stdio,
