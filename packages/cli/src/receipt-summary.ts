@@ -20,6 +20,14 @@ export function describeReceipt(claims: ReceiptClaims): string {
   ]
   if (claims.http !== undefined)
     lines.push(`http      ${claims.http.method} ${claims.http.uri}  body ${claims.http.body}`)
+  if (claims.appr !== undefined)
+    lines.push(
+      `approved  by ${claims.appr.map((entry) => entry.by).join(', ')} on hold ${String(claims.hold)}`,
+    )
+  if (typeof claims.hold === 'object')
+    lines.push(
+      `held      for approval by ${claims.hold.approvers} (${claims.hold.quorum} needed) until ${isoTime(claims.hold.exp)}, hold ${claims.hold.id ?? claims.jti}`,
+    )
   if (claims.decision !== 'PERMIT')
     lines.push(
       `note      a ${claims.decision} receipt is evidence of a refusal; it authorizes nothing`,

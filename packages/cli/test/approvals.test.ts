@@ -61,7 +61,7 @@ async function setUp() {
         }),
       })
     ).json()) as { decision: string; reason: string; hold?: { id: string } }
-  return { server, ask, store }
+  return { server, ask, store, gate, entries }
 }
 
 describe('writ approver keygen, writ approvals list, writ approve', () => {
@@ -150,6 +150,77 @@ describe('writ approver keygen, writ approvals list, writ approve', () => {
       .split('\n')
       .map((line) => JSON.parse(line))
     expect(holds.map((hold: { id: string }) => hold.id)).toEqual([id])
+  })
+
+  it('chain verify checks the approvals behind each PERMIT; inspect shows who approved', async () => {
+    const { server, ask, store, gate, entries } = await setUp()
+    const id = (await ask(25000)).hold?.id as string
+    await ws.writ(
+      'approve',
+      id,
+      '--key',
+      'alice.json',
+      '--server',
+      server.url,
+      '--token-file',
+      'operator.token',
+    )
+    const permit = (await (
+      await fetch(`${server.url}/v1/decisions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${agentToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'payments.transfer', args: '{"to":"acme","amount":25000}' }),
+      })
+    ).json()) as { decision: string; receipt: string }
+    expect(permit.decision).toBe('PERMIT')
+    ws.write('keys.json', JSON.stringify(await gate.keys()))
+    ws.write(
+      'approvers.json',
+      JSON.stringify({ groups: { finance: ['alice', 'bob'] }, approvers: entries }),
+    )
+    ws.write('narrow.json', JSON.stringify({ groups: { finance: ['bob'] }, approvers: entries }))
+    await store.close()
+    const checked = await ws.writ(
+      'chain',
+      'verify',
+      '--store',
+      'writ.db',
+      '--keys',
+      'keys.json',
+      '--approvers',
+      'approvers.json',
+    )
+    expect(checked.code).toBe(0)
+    const unchecked = await ws.writ(
+      'chain',
+      'verify',
+      '--store',
+      'writ.db',
+      '--keys',
+      'keys.json',
+      '--json',
+    )
+    expect([unchecked.code, JSON.parse(unchecked.stdout).chains[0].code]).toEqual([
+      1,
+      'APPROVALS_UNCHECKED',
+    ])
+    const narrowed = await ws.writ(
+      'chain',
+      'verify',
+      '--store',
+      'writ.db',
+      '--keys',
+      'keys.json',
+      '--approvers',
+      'narrow.json',
+      '--json',
+    )
+    expect([narrowed.code, JSON.parse(narrowed.stdout).chains[0].code]).toEqual([
+      1,
+      'APPROVER_UNKNOWN',
+    ])
+    const inspected = await ws.writ('inspect', permit.receipt)
+    expect(inspected.stdout).toMatch(new RegExp(`approved by\\s+alice \\(hold ${id}\\)`))
   })
 
   it('refuses a key file others can read, and an approver key that is not one', async () => {

@@ -58,6 +58,7 @@ export {
   signApproval,
 } from './approvals/sign-approval.js'
 export { checkHoldClosing, refuseApproval } from './approvals/memory-holds.js'
+export { approvalSources } from './approvals/chain-sources.js'
 
 // A remote authority (`writ serve`) as a gate
 export { createRemoteGate, type RemoteGateOptions } from './remote-gate.js'

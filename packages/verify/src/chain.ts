@@ -1,9 +1,10 @@
+import { type ChainApprovalSources, checkPermitApprovals } from './chain-approvals.js'
 import { type VerifiedCheckpoint, verifyCheckpoint } from './checkpoint.js'
 import { WritError, type WritErrorCode } from './errors.js'
 import { decodeJws } from './jws.js'
 import { type KeySet, type KeySetInput, toKeySet } from './key-set.js'
 import { type VerifiedReceipt, verifyReceipt } from './receipt.js'
-import type { ChainLink, Digest } from './types.js'
+import type { ChainLink, Digest, ReceiptClaims } from './types.js'
 
 /** Options of {@link verifyChain}. */
 export interface VerifyChainOptions {
@@ -11,6 +12,14 @@ export interface VerifyChainOptions {
   readonly checkpoints?: readonly string[]
   /** The chain the receipts must belong to. Default: the first checkpoint's, else the first receipt's. */
   readonly chainId?: string
+  /**
+   * Where the approvals and holds are, and the published approvers: with it, every PERMIT
+   * that names approvals is checked against them (spec section 11), and the first that
+   * is not backed ends the walk with its code (`APPROVAL_MISSING`, `APPROVAL_MISMATCH`,
+   * `APPROVER_IS_AGENT`, `APPROVAL_QUORUM_UNMET`, …). Without it they are not checked,
+   * and the report counts them in `unbackedApprovals`.
+   */
+  readonly approvals?: ChainApprovalSources
 }
 
 /** A chain that verified from seq 0 to its end, consistent with every checkpoint. */
@@ -22,6 +31,8 @@ export interface ValidChainReport {
   readonly size: number
   /** Digest of the last receipt's token, `null` for an empty chain. */
   readonly head: Digest | null
+  /** PERMITs that name approvals not checked (no `approvals` option was given). */
+  readonly unbackedApprovals?: number
 }
 
 /** The first problem found in a chain. */
@@ -93,7 +104,7 @@ export async function verifyChain(
       if (seqOf(token) === gap.seq) return reordered(gap)
       continue
     }
-    const stop = await stepWalk(walk, token, keySet)
+    const stop = await stepWalk(walk, token, keySet, options.approvals)
     if (stop === undefined) continue
     if (stop.code !== 'CHAIN_GAP') return stop
     // A seq ahead of its position: deleted receipts, unless the one expected here comes later.
@@ -183,6 +194,8 @@ export interface ChainWalk {
    * incompatible histories (CHECKPOINT_ROLLBACK), not just a rewrite (CHECKPOINT_MISMATCH).
    */
   contradicted: InvalidChainReport | undefined
+  /** PERMITs naming approvals that were not checked. */
+  unbackedApprovals?: number
 }
 
 /** Step 3: an empty walk; checkpoints of size 0 are passed already. */
@@ -203,6 +216,7 @@ async function stepWalk(
   walk: ChainWalk,
   token: unknown,
   keySet: KeySet,
+  approvals: ChainApprovalSources | undefined,
 ): Promise<InvalidChainReport | undefined> {
   if (typeof token !== 'string') {
     return walk.contradicted ?? bad('MALFORMED', walk.position, 'a receipt is not a string')
@@ -216,9 +230,31 @@ async function stepWalk(
   walk.chainId ??= receipt.claims.chain.id
   const broken = linkProblem(receipt.claims.chain, walk)
   if (broken !== undefined) return walk.contradicted ?? broken
+  const unbacked = await approvalsProblem(receipt.claims, approvals, keySet, walk)
+  if (unbacked !== undefined) return walk.contradicted ?? unbacked
   walk.previous = receipt.digest
   walk.position++
   return passCheckpoints(walk)
+}
+
+/** The approvals a PERMIT names, checked when sources are given, else counted. */
+async function approvalsProblem(
+  claims: ReceiptClaims,
+  approvals: ChainApprovalSources | undefined,
+  keySet: KeySet,
+  walk: ChainWalk,
+): Promise<InvalidChainReport | undefined> {
+  if (claims.decision !== 'PERMIT' || claims.appr === undefined) return undefined
+  if (approvals === undefined) {
+    walk.unbackedApprovals = (walk.unbackedApprovals ?? 0) + 1
+    return undefined
+  }
+  try {
+    await checkPermitApprovals(claims, approvals, keySet)
+    return undefined
+  } catch (error) {
+    return failure(error, walk.position, walk.position)
+  }
 }
 
 /** Whether a receipt's chain link continues the walk: chain id, seq, prev. */
@@ -278,7 +314,13 @@ export function endOfWalk(walk: ChainWalk): ChainReport {
     const message = `the chain has ${position} receipts, checkpoint ${unmet.index} has ${unmet.checkpoint.claims.size}: the tail was truncated`
     return { ...bad('CHECKPOINT_MISMATCH', position, message), checkpoint: unmet.index }
   }
-  return { valid: true, chainId: walk.chainId, size: position, head: walk.previous }
+  return {
+    valid: true,
+    chainId: walk.chainId,
+    size: position,
+    head: walk.previous,
+    ...(walk.unbackedApprovals === undefined ? {} : { unbackedApprovals: walk.unbackedApprovals }),
+  }
 }
 
 function bad(code: WritErrorCode, seq: number, message: string): InvalidChainReport {

@@ -8,6 +8,7 @@
 
 // Receipts, checkpoints and chains (spec sections 5 and 8)
 
+export { type ChainApprovalSources, checkPermitApprovals } from './chain-approvals.js'
 export {
   type ChainReport,
   type InvalidChainReport,
@@ -41,9 +42,9 @@ export {
   approvalChallenge,
   type RegisteredPasskey,
   type VerifiedWebAuthnApproval,
+  verifyWebAuthnApproval,
   type WebAuthnApprovalEnvelope,
   type WebAuthnApprovalOptions,
-  verifyWebAuthnApproval,
   webAuthnApprovalText,
   webAuthnApprovalVerifier,
 } from './approval-webauthn.js'

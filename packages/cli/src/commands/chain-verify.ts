@@ -3,11 +3,12 @@
  * PostgreSQL), receipt by receipt and link by link, against trusted keys and
  * checkpoints kept elsewhere.
  */
+import { type ApproverDirectory, approvalSources, parseApprovers } from '@writ/core'
 import { createKeySet, type KeySet, verifyChain } from '@writ/verify'
 import { usageError } from '../cli-error.js'
 import { booleanFlag, type Command, jsonLine, stringFlag, stringFlags } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
-import { readTokenArgument } from '../files.js'
+import { readTextFile, readTokenArgument, resolvePath } from '../files.js'
 import type { CliIo } from '../io.js'
 import { loadKeySetFile } from '../keys.js'
 import {
@@ -59,10 +60,11 @@ export const chainVerifyCommand: Command = {
     ...STORE_CHAIN_FLAGS,
     keys: { type: 'string' },
     checkpoint: { type: 'string', multiple: true },
+    approvers: { type: 'string' },
   },
   help: `Usage: writ chain verify (--store DB | --store-url-file FILE | WRIT_STORE_URL)
                          [--keys JWKS] [--checkpoint CP_FILE_OR_TOKEN...]
-                         [--chain ID] [--json]
+                         [--approvers FILE] [--chain ID] [--json]
 
 Verifies every chain in the store: each receipt's signature, seq contiguous from
 0, each prev the digest of the receipt before, and each checkpoint (the ones given,
@@ -84,6 +86,16 @@ claims, were edited and no longer say what its signed token says).
                     records are used if it records any, and the report says loudly
                     that this proves nothing on its own
   --checkpoint CP   a checkpoint (token or file) kept outside the store; repeatable
+  --approvers FILE  the approvers the authority trusts (its --approvers file, or
+                    what it publishes at /.well-known/writ/approvers.json). Every
+                    PERMIT that names approvals is checked against the approvals
+                    the store keeps: present, signed by the approver's own key,
+                    for exactly that call, distinct approvers of the hold's group,
+                    none the agent, quorum met, within the hold's lifetime
+                    (APPROVAL_MISSING, APPROVAL_MISMATCH, APPROVER_UNKNOWN,
+                    APPROVER_IS_AGENT, APPROVAL_QUORUM_UNMET, APPROVAL_EXPIRED).
+                    Without it, a chain with such PERMITs fails with
+                    APPROVALS_UNCHECKED
   --chain ID        verify only this chain
   --json            print { valid, keysFrom, chains: [{ chain, valid, size?, head?,
                     code?, seq?, message?, checkpoints }] }
@@ -99,12 +111,17 @@ checkpoint file.`,
     const keysPath = stringFlag(input, 'keys')
     const given = stringFlags(input, 'checkpoint').map((value) => readTokenArgument(io, value))
     const trusted = keysPath === undefined ? undefined : loadKeySetFile(io, keysPath)
+    const approversPath = stringFlag(input, 'approvers')
+    const approvers =
+      approversPath === undefined
+        ? undefined
+        : parseApprovers(readTextFile(io, resolvePath(io, approversPath), 'approvers file'))
     const opened = await openExistingStore(io, location)
     try {
       const keySet = trusted ?? (await recordedKeySet(opened, io))
       const reports: ChainReport[] = []
       for (const chainId of await chainsToVerify(opened, given, stringFlag(input, 'chain')))
-        reports.push(await verifyStoredChain(opened, chainId, given, keySet))
+        reports.push(await verifyStoredChain(opened, chainId, given, keySet, approvers))
       printReports(
         reports,
         { json: booleanFlag(input, 'json'), keysFrom: trusted ? 'keys' : 'store' },
@@ -153,6 +170,7 @@ async function verifyStoredChain(
   chainId: string,
   given: readonly string[],
   keySet: KeySet,
+  approvers: ApproverDirectory | undefined,
 ): Promise<ChainReport> {
   // A checkpoint whose chain cannot be read is checked against every chain: it then fails loudly.
   const checkpoints = given.filter((token) => {
@@ -164,8 +182,20 @@ async function verifyStoredChain(
   const result = await verifyChain(chainTokens(opened.store, chainId), keySet, {
     checkpoints,
     chainId,
+    ...(approvers === undefined ? {} : { approvals: approvalSources(opened.store, approvers) }),
   })
   const count = checkpoints.length
+  if (result.valid && (result.unbackedApprovals ?? 0) > 0) {
+    const message = `${result.unbackedApprovals} PERMIT(s) name approvals that were not checked: pass --approvers FILE`
+    return {
+      chain: chainId,
+      valid: false,
+      code: 'APPROVALS_UNCHECKED',
+      seq: null,
+      message,
+      checkpoints: count,
+    }
+  }
   if (!result.valid) {
     const { code, seq, message } = result
     return { chain: chainId, valid: false, code, seq, message, checkpoints: count }

@@ -47,6 +47,21 @@ function flatten(prefix: string, value: Record<string, unknown>, lines: [string,
   }
 }
 
+/** Who approved a PERMIT (its `appr`), or whom an approval is by, in one line. */
+function approvalLines(claims: Record<string, unknown>): [string, string] | undefined {
+  const appr = claims['appr']
+  if (Array.isArray(appr)) {
+    const names = appr.map((entry) => String((entry as { by?: unknown }).by)).join(', ')
+    return ['approved by', `${names} (hold ${String(claims['hold'])})`]
+  }
+  if (typeof claims['approver'] === 'string' && typeof claims['verdict'] === 'string')
+    return [
+      'approval',
+      `${claims['verdict']} by ${claims['approver']} for hold ${String(claims['hold'])}`,
+    ]
+  return undefined
+}
+
 /** `writ inspect`. */
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -80,6 +95,8 @@ Exit codes: 0 decoded, 2 usage error, 3 not a decodable token or unreadable file
     flatten('header', header, lines)
     flatten('', claims, lines)
     lines.push(['digest', digest])
+    const approvals = approvalLines(claims)
+    if (approvals !== undefined) lines.push(approvals)
     const width = Math.max(...lines.map(([name]) => name.length))
     io.stdout('NOT VERIFIED: decoded only; the signature was not checked (use `writ verify`).\n')
     for (const [name, value] of lines) io.stdout(`${name.padEnd(width)}  ${value}\n`)

@@ -11,6 +11,8 @@ import {
   createApprovalsFixture,
 } from '../testing/approvals-fixture.js'
 import type { Decision } from '../types.js'
+import { parseApprovers } from './approvers.js'
+import { approvalSources } from './chain-sources.js'
 import { approvalClaimsFor, signApproval } from './sign-approval.js'
 
 const large = { action: 'payments.transfer', args: { to: 'acme', amount: 20000 } }
@@ -334,3 +336,62 @@ async function waitForHold(fixture: ReturnType<typeof createApprovalsFixture>): 
   }
   throw new Error('no hold opened')
 }
+
+describe('evidence: every PERMIT naming approvals is backed by them', () => {
+  async function permitted() {
+    const fixture = createApprovalsFixture({ quorum: 2 })
+    const held = await fixture.gate.authorize(large)
+    await fixture.gate.holds.submit(fixture.approve(held.receipt, 'alice'))
+    await fixture.gate.holds.submit(fixture.approve(held.receipt, 'bob'))
+    const permit = await fixture.gate.authorize(large)
+    expect(permit.decision).toBe('PERMIT')
+    const tokens: string[] = []
+    for await (const receipt of fixture.gate.store.receipts(fixture.gate.chainId))
+      tokens.push(receipt.token)
+    return { fixture, tokens }
+  }
+
+  it('verifies with the store and the published approvers', async () => {
+    const { fixture, tokens } = await permitted()
+    const sources = approvalSources(fixture.gate.store, fixture.directory)
+    const report = await verifyChain(tokens, fixture.gate.verifyKeys(), { approvals: sources })
+    expect(report.valid).toBe(true)
+    const unchecked = await verifyChain(tokens, fixture.gate.verifyKeys())
+    expect(unchecked.valid && unchecked.unbackedApprovals).toBe(1)
+  })
+
+  it('reports an approval the store lost, an approver no longer trusted, and a lost hold', async () => {
+    const { fixture, tokens } = await permitted()
+    const keys = fixture.gate.verifyKeys()
+    const sources = approvalSources(fixture.gate.store, fixture.directory)
+    const lost = { ...sources, approval: () => undefined }
+    expect(await verifyChain(tokens, keys, { approvals: lost })).toMatchObject({
+      valid: false,
+      code: 'APPROVAL_MISSING',
+      seq: 1,
+    })
+    const distrusted = parseApprovers({
+      ...fixture.directory.document,
+      groups: { finance: ['alice', 'carol'] },
+    })
+    const narrowed = approvalSources(fixture.gate.store, distrusted)
+    expect(await verifyChain(tokens, keys, { approvals: narrowed })).toMatchObject({
+      valid: false,
+      code: 'APPROVER_UNKNOWN',
+    })
+    const noHold = { ...sources, holdReceipt: () => undefined }
+    expect(await verifyChain(tokens, keys, { approvals: noHold })).toMatchObject({
+      valid: false,
+      code: 'HOLD_UNKNOWN',
+    })
+    // Another approval handed over in place of the one named: its digest differs.
+    const swapped = {
+      ...sources,
+      approval: async () => fixture.approve(tokens[0] as string, 'carol'),
+    }
+    expect(await verifyChain(tokens, keys, { approvals: swapped })).toMatchObject({
+      valid: false,
+      code: 'APPROVAL_MISSING',
+    })
+  })
+})
