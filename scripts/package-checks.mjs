@@ -25,8 +25,10 @@ export function checkManifest({ name, directory, relativeDirectory, manifest }) 
     problem('"license" is missing')
   if (manifest.sideEffects !== false) problem('"sideEffects" must be false')
   if (typeof manifest.engines?.node !== 'string') problem('"engines.node" is missing')
-  else if (manifest.engines.node !== '>=20.19')
-    problem(`"engines.node" is "${manifest.engines.node}", expected ">=20.19"`)
+  else if (!supportedEngines(manifest.engines.node))
+    problem(
+      `"engines.node" is "${manifest.engines.node}", expected ">=20.19" (or ">=N" for a package that needs Node N, N of 22 or more)`,
+    )
   if (typeof manifest.repository?.url !== 'string') problem('"repository.url" is missing')
   if (manifest.repository?.directory !== relativeDirectory)
     problem(
@@ -181,4 +183,14 @@ function* walk(directory) {
     if (entry.isDirectory()) yield* walk(path)
     else yield path
   }
+}
+
+/**
+ * `>=20.19`, what every package supports unless it needs more, or `>=N` (N of 22 or more)
+ * for a package whose dependencies need a newer Node, such as `@writ/openai-agents`.
+ */
+function supportedEngines(range) {
+  if (range === '>=20.19') return true
+  const match = /^>=(\d+)$/.exec(range)
+  return match !== null && Number(match[1]) >= 22
 }

@@ -78,10 +78,16 @@ describe('package checks', () => {
     expect(check(fixture(good))).toEqual([])
   })
 
+  it('accept a package that needs a newer Node major', () => {
+    expect(check(fixture({ ...good, engines: { node: '>=22' } }))).toEqual([])
+  })
+
   it.each([
     ['type', { type: 'commonjs' }, /"type" must be "module"/],
     ['sideEffects', { sideEffects: undefined }, /"sideEffects" must be false/],
     ['engines', { engines: undefined }, /"engines.node" is missing/],
+    ['engines below Node 20.19', { engines: { node: '>=18' } }, /"engines.node" is ">=18"/],
+    ['engines as a loose range', { engines: { node: '*' } }, /"engines.node" is "\*"/],
     ['license', { license: '' }, /"license" is missing/],
     [
       'repository.directory',
