@@ -3,6 +3,7 @@
  */
 import type { Command } from '../command.js'
 import { approvalsListCommand, approveCommand, approverKeygenCommand } from './approvals.js'
+import { approverEnrollCommand } from './approver-enroll.js'
 import { chainVerifyCommand } from './chain-verify.js'
 import { checkpointCommand } from './checkpoint.js'
 import { decideCommand } from './decide.js'
@@ -36,5 +37,6 @@ export const COMMANDS: readonly Command[] = [
   approverKeygenCommand,
   approvalsListCommand,
   approveCommand,
+  approverEnrollCommand,
   mcpProxyCommand,
 ]

@@ -29,6 +29,12 @@ import {
   type ServerPackage,
 } from '../optional-packages.js'
 import {
+  APPROVALS_PAGE_FLAGS,
+  APPROVALS_PAGE_HELP,
+  type ServeApprovals,
+  serveApprovals,
+} from '../serve-approvals.js'
+import {
   requireStore,
   resolveServeSettings,
   SERVE_FLAGS,
@@ -95,7 +101,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the authority as an HTTP service',
   positionals: { min: 0, max: 0, names: '' },
-  options: { ...SERVE_FLAGS, ...LOG_FLAGS },
+  options: { ...SERVE_FLAGS, ...LOG_FLAGS, ...APPROVALS_PAGE_FLAGS },
   help: `Usage: writ serve --policy FILE --key KEYFILE --agents FILE
                   (--store DB | --postgres URL | --store-url-file FILE
                    | WRIT_STORE_URL)
@@ -106,6 +112,8 @@ export const serveCommand: Command = {
                   [--accept-agent-context] [--public-metrics]
                   [--rate 50] [--burst 100] [--max-in-flight 16]
                   [--log-level info]
+                  [--approvers FILE] [--approvals-origin URL] [--passkeys FILE]
+                  [--approval-webhook URL [--approval-webhook-key-file FILE]]
 
 Runs the authority: agents POST proposed actions to /v1/decisions with their own
 bearer token and get a decision and its signed receipt; the identity in each
@@ -150,6 +158,7 @@ but not answered is logged as "decision-unanswered" with its jti.
                          rules: { groups: { finance: [alice] }, approvers: [{ id,
                          name, keys: [Ed25519 public JWK] }] } (see writ approver
                          keygen). Approvals arrive at POST /v1/holds/ID/approvals
+${APPROVALS_PAGE_HELP}
   --accept-agent-context also take "context" from agents' requests (untrusted; the
                          agents file's context wins). Refused (400) by default
   --store DB             SQLite store (one instance; concurrent decisions share
@@ -203,7 +212,15 @@ unsafe file, bad key or unreachable store, 5 PORT_IN_USE or ADDRESS_UNAVAILABLE,
 6 CHAIN_HISTORY_EXISTS (the store is behind a checkpoint of this chain).`,
   async run(input, io) {
     const server = await loadServerPackage('writ serve')
-    const inputs = loadServeInputs(input, io, server)
+    const loaded = loadServeInputs(input, io, server)
+    const approvals = await serveApprovals(
+      input,
+      io,
+      loaded.approvers,
+      loaded.settings.approvers,
+      server.openPasskeyRegistry,
+    )
+    const inputs: ServeInputs = { ...loaded, approvals }
     // The port first: a port in use must not leave a store file or a checkpoint behind.
     const listener = await bind(server, inputs.settings.host, inputs.settings.port, inputs.logger)
     let store: Store | undefined
@@ -236,6 +253,8 @@ interface ServeInputs {
   readonly agents: ReturnType<typeof readAgentsFile>
   readonly storeSetting: StoreSetting
   readonly approvers: ApproverDirectory | undefined
+  /** The approvals page and the hold webhook (serve-approvals.ts). */
+  readonly approvals?: ServeApprovals
 }
 
 function loadServeInputs(input: ParsedInput, io: CliIo, server: ServerPackage): ServeInputs {
@@ -276,7 +295,7 @@ function loadApproversFile(io: CliIo, path: string | undefined): ApproverDirecto
 
 /** Guards the chain against a lost history, creates the gate and checkpoints the chain as found. */
 async function startGate(
-  { settings, policy, keys, approvers }: ServeInputs,
+  { settings, policy, keys, approvers, approvals }: ServeInputs,
   store: Store,
   listener: BoundAuthority,
   io: CliIo,
@@ -293,6 +312,7 @@ async function startGate(
     store: archive === undefined ? store : archivingStore(store, archive),
     chainId: settings.chainId,
     ...(approvers === undefined ? {} : { approvers }),
+    ...approvals?.gate,
   })
   // Evidence from the start: a checkpoint of the chain as this instance found it.
   await gate.checkpoint()
@@ -320,6 +340,7 @@ function authorityFor(
     acceptAgentContext: settings.acceptAgentContext,
     checkpointIntervalMs: settings.checkpointIntervalSeconds * 1000,
     logger: inputs.logger,
+    ...(inputs.approvals?.page === undefined ? {} : { approvalsPage: inputs.approvals.page }),
   })
 }
 
