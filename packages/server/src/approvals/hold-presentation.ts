@@ -7,7 +7,9 @@ import type { CompiledPolicy, HoldView } from '@writ/core'
 
 /** One limit that applies to the held action. */
 export interface LimitPresentation {
+  /** The limit's id in the policy. */
   readonly id: string
+  /** The limit's description in the policy, when it has one. */
   readonly description: string | null
   /** What the limit counts: `sum` (an expression over the arguments) or `count`. */
   readonly measure: 'sum' | 'count'
@@ -27,6 +29,7 @@ export interface HoldPresentation extends HoldView {
   readonly secondsLeft: number
   /** The held rule's condition (CEL), when it has one. */
   readonly condition: string | null
+  /** The limits that apply to the action, with what this call would add to each. */
   readonly limits: readonly LimitPresentation[]
   /** The signed-in approver's own answer, if any. */
   readonly yourAnswer: 'approve' | 'reject' | null

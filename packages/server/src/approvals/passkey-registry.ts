@@ -11,9 +11,13 @@ import { WritError } from '@writ/verify'
 
 /** One registered passkey: credential id and COSE public key (base64url), with its counter. */
 export interface StoredPasskey {
+  /** The approver (an id of the approvers file) who registered it. */
   readonly approver: string
+  /** The credential id, base64url. */
   readonly id: string
+  /** The COSE public key, base64url. */
   readonly publicKey: string
+  /** The authenticator's signature counter, as last seen. */
   readonly counter: number
   /** When it was registered, seconds since the epoch. */
   readonly created: number
@@ -21,6 +25,7 @@ export interface StoredPasskey {
 
 /** An enrollment link as issued: open it once, before it expires, to register a passkey. */
 export interface Enrollment {
+  /** The approver the link enrolls. */
   readonly approver: string
   /** The secret that goes into the link (`/approvals?enroll=TOKEN`). */
   readonly token: string
