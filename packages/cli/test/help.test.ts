@@ -44,7 +44,16 @@ describe('writ help', () => {
         names.filter((name) => name.includes(' ')).map((name) => name.split(' ')[0] as string),
       ),
     ]
-    expect(groups.sort()).toEqual(['chain', 'keys', 'mcp', 'policy', 'token'])
+    expect(groups.sort()).toEqual([
+      'bundle',
+      'chain',
+      'keys',
+      'mcp',
+      'policy',
+      'proof',
+      'token',
+      'witness',
+    ])
     for (const group of groups) {
       const result = await ws.writ('help', group)
       expect(result.code, group).toBe(0)

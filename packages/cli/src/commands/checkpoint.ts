@@ -5,7 +5,14 @@
  */
 import { compilePolicy, createGate } from '@writ/core'
 import { CliError } from '../cli-error.js'
-import { booleanFlag, type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
+import {
+  booleanFlag,
+  type Command,
+  jsonLine,
+  requiredFlag,
+  stringFlag,
+  stringFlags,
+} from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { loadSigningKeys } from '../keys.js'
 import {
@@ -14,6 +21,7 @@ import {
   requireStoreLocation,
   STORE_CHAIN_FLAGS,
 } from '../store.js'
+import { publishNote } from './checkpoint-note.js'
 import { DEFAULT_CHAIN, DEFAULT_ISSUER } from './decide.js'
 
 // A checkpoint decides nothing; the gate only needs a policy to exist.
@@ -55,9 +63,12 @@ export const checkpointCommand: Command = {
     ...STORE_CHAIN_FLAGS,
     key: { type: 'string' },
     issuer: { type: 'string' },
+    note: { type: 'boolean' },
+    witness: { type: 'string', multiple: true },
   },
   help: `Usage: writ checkpoint (--store DB | --store-url-file FILE | WRIT_STORE_URL)
                        --key KEYFILE [--chain ID] [--issuer ISS] [--json]
+                       [--note [--witness URL=VKEY]…]
 
 Signs a checkpoint of the chain's current size and head digest, records it in the
 store and prints the token. Keep it outside the store (an auditor, another
@@ -77,7 +88,14 @@ history.
                  without receipts, is refused (CHAIN_UNKNOWN, CHAIN_EMPTY)
   --issuer ISS   checkpoint iss (default: the iss of the chain's last receipt,
                  else ${DEFAULT_ISSUER})
-  --json         print { chain, size, head, iat, token }
+  --note         also sign the checkpoint as a C2SP signed note (spec section 12),
+                 print the note instead of the token, and the log's verifier key
+                 (vkey) on stderr: what witnesses and auditors trust
+  --witness URL=VKEY
+                 with --note: ask this witness (c2sp.org/tlog-witness) to cosign
+                 the note, and keep its cosignature with it; repeatable
+  --json         print { chain, size, head, iat, token } (with --note, also note
+                 and vkey)
 
 Exit codes: 0 issued, 2 usage error (SECRET_ON_COMMAND_LINE), 3 missing or
 unreachable store, unknown or empty chain, bad key or store error.`,
@@ -102,6 +120,23 @@ unreachable store, unknown or empty chain, bad key or store error.`,
         chainId,
       })
       const checkpoint = await gate.checkpoint()
+      if (booleanFlag(input, 'note')) {
+        const published = await publishNote(gate, stringFlags(input, 'witness'), io)
+        io.stdout(
+          booleanFlag(input, 'json')
+            ? jsonLine({
+                chain: checkpoint.chainId,
+                size: published.size,
+                note: published.note,
+                vkey: published.vkey,
+              })
+            : published.note,
+        )
+        io.stderr(
+          `checkpoint note of chain ${checkpoint.chainId}: size ${published.size}; log key ${published.vkey}\n`,
+        )
+        return EXIT_CODES.ok
+      }
       if (booleanFlag(input, 'json')) {
         io.stdout(
           jsonLine({

@@ -4,6 +4,7 @@
 import type { Command } from '../command.js'
 import { approvalsListCommand, approveCommand, approverKeygenCommand } from './approvals.js'
 import { approverEnrollCommand } from './approver-enroll.js'
+import { bundleExportCommand, bundleVerifyCommand } from './bundle.js'
 import { chainVerifyCommand } from './chain-verify.js'
 import { checkpointCommand } from './checkpoint.js'
 import { decideCommand } from './decide.js'
@@ -15,8 +16,10 @@ import { mcpProxyCommand } from './mcp-proxy.js'
 import { policyCheckCommand } from './policy-check.js'
 import { policyExplainCommand } from './policy-explain.js'
 import { policyTestCommand } from './policy-test.js'
+import { proofConsistencyCommand, proofInclusionCommand } from './proof.js'
 import { serveCommand, tokenNewCommand } from './serve.js'
 import { verifyCommand } from './verify.js'
+import { witnessServeCommand } from './witness.js'
 
 /** The commands, by the words that name them. */
 export const COMMANDS: readonly Command[] = [
@@ -31,6 +34,11 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   chainVerifyCommand,
   checkpointCommand,
+  proofInclusionCommand,
+  proofConsistencyCommand,
+  bundleExportCommand,
+  bundleVerifyCommand,
+  witnessServeCommand,
   inspectCommand,
   serveCommand,
   tokenNewCommand,
