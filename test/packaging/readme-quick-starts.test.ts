@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const readmes = ['openai', 'langchain'] as const
+const readmes = ['openai', 'langchain', 'mcp'] as const
 let directory = ''
 
 /** The first TypeScript block under "## Quick start". */
