@@ -9,6 +9,7 @@ import {
   type PermitDecision,
   WritError,
 } from '@writ/core'
+import type { HeldInterrupt, ToolApprovalMode } from './options.js'
 
 /**
  * Decides `request` and runs `execute` only on PERMIT, with the frozen arguments the
@@ -24,13 +25,36 @@ import {
  *   arguments unchanged (no defaults added, keys stripped or values transformed), or
  *   nothing runs (`ARGS_MISMATCH`). Writ executes what it signed.
  */
-export function decide<T>(
+export async function decide<T>(
   gate: Gate,
   request: () => ActionRequest,
   execute: (args: PermitDecision['args'], decision: PermitDecision) => Promise<T>,
   tool?: unknown,
+  options: {
+    readonly approval?: ToolApprovalMode
+    readonly toolCall?: HeldInterrupt['toolCall']
+  } = {},
 ): Promise<GuardOutcome<T>> {
-  return guardOutcome(gate, request, execute, (args) => checkSchema(tool, args))
+  const approval = options.approval
+  const outcome = await guardOutcome(
+    gate,
+    request,
+    execute,
+    (args) => checkSchema(tool, args),
+    approval === undefined || approval.mode === 'interrupt' ? {} : { approval },
+  )
+  const hold = outcome.executed ? undefined : outcome.refusal.hold
+  if (approval?.mode === 'interrupt' && hold !== undefined && !outcome.executed) {
+    // Pauses the graph (LangGraph throws here). On resume the node runs again from the
+    // start, so this call is decided again; reaching past `interrupt` means it is still held.
+    approval.interrupt({
+      writ: 'held',
+      toolCall: options.toolCall ?? { id: undefined, name: 'tool' },
+      hold,
+      message: outcome.refusal.message,
+    })
+  }
+  return outcome
 }
 
 /**

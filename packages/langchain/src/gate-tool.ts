@@ -136,6 +136,10 @@ export class WritGatedTool extends StructuredTool {
       async (bound) =>
         this.#invokeOriginal(call === undefined ? bound : { ...call, args: bound }, config),
       this.original,
+      {
+        ...(this.#options.approval === undefined ? {} : { approval: this.#options.approval }),
+        toolCall: { id: callId, name: this.name },
+      },
     )
     if (outcome.executed) return outcome.value
     return this.#refuse(outcome.refusal, outcome.error, call)

@@ -5,7 +5,7 @@ export { type GateToolOptions, gateTool, gateTools, WritGatedTool } from './gate
 // Agent middleware (LangChain 1.x `createAgent`)
 export { type WritMiddlewareOptions, writMiddleware } from './middleware.js'
 // Options every entry point shares
-export type { ToolCallOptions } from './options.js'
+export type { HeldInterrupt, ToolApprovalMode, ToolCallOptions } from './options.js'
 // Building blocks for custom tool loops
 export { rawArgumentsOf } from './raw-arguments.js'
 export { refusalMessage, type ToolCallReference } from './refusal-message.js'

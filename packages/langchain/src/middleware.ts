@@ -112,6 +112,10 @@ export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}):
           tool: pinned(request.tool, bound),
         } as ToolCallRequest),
       request.tool,
+      {
+        ...(options.approval === undefined ? {} : { approval: options.approval }),
+        toolCall: { id: toolCall.id, name: toolCall.name },
+      },
     )
     if (outcome.executed) return outcome.value
     return refusalMessage(outcome.refusal, { id: toolCall.id, name: toolCall.name }, options)

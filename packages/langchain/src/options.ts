@@ -1,4 +1,27 @@
-import type { ActionNameMapping, ActionRequest } from '@writ/core'
+import type { ActionNameMapping, ActionRequest, ApprovalMode, RefusalPayload } from '@writ/core'
+
+/** What a held tool call hands to LangGraph's `interrupt()`: the hold, and what to tell a person. */
+export interface HeldInterrupt {
+  readonly writ: 'held'
+  /** The tool call that waits. */
+  readonly toolCall: { readonly id: string | undefined; readonly name: string }
+  /** The hold: approve this id; resume the graph once approved. */
+  readonly hold: NonNullable<RefusalPayload['hold']>
+  readonly message: string
+}
+
+/**
+ * What a tool call held for approval does: `{ mode: 'return' }` (default) answers the
+ * model with a refusal naming the hold ("ask again after approval"); `{ mode: 'wait',
+ * timeoutMs }` waits for the approvers, then runs or answers; `{ mode: 'interrupt',
+ * interrupt }` calls LangGraph's `interrupt` (pass it: `import { interrupt } from
+ * '@langchain/langgraph'`), so the graph pauses on its checkpointer and resumes with
+ * `Command({ resume })` once approved: the tool call is then decided again, and runs only
+ * on the PERMIT the approvals unlock.
+ */
+export type ToolApprovalMode =
+  | ApprovalMode
+  | { readonly mode: 'interrupt'; readonly interrupt: (value: HeldInterrupt) => unknown }
 
 /**
  * The options every entry point of `@writ/langchain` shares ({@link writMiddleware},
@@ -29,6 +52,8 @@ export interface ToolCallOptions {
    * included, stays in the `ToolMessage`'s `artifact`, in the agent state.
    */
   readonly includeReceipt?: boolean
+  /** What a call held for approval does; see {@link ToolApprovalMode}. Default `{ mode: 'return' }`. */
+  readonly approval?: ToolApprovalMode
 }
 
 /**
