@@ -6,7 +6,14 @@
  * credential, a replay, tampered clientData and signature.
  */
 import type { RefusalDecision } from '@writ/core'
-import { type ApprovalClaims, approvalChallenge, webAuthnApprovalText } from '@writ/verify'
+import {
+  type ApprovalClaims,
+  approvalChallenge,
+  type ChainApprovalSources,
+  verifyChain,
+  webAuthnApprovalText,
+  webAuthnApprovalVerifier,
+} from '@writ/verify'
 import { base64UrlDecode, base64UrlEncode, canonicalize } from '@writ/verify/internal'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -272,5 +279,27 @@ describe('approvals page with a passkey (Chromium, virtual authenticator)', () =
     await phone.page.getByText(/^Approved\./).waitFor()
     expect((await authority.gate.authorize(transfer(14_000))).decision).toBe('PERMIT')
     await phone.context.close()
+  })
+
+  it('the chain verifies offline with every passkey approval re-checked from its stored envelope', async () => {
+    const { gate } = authority
+    const holds = gate.store.holds
+    expect(holds).toBeDefined()
+    const receipts: string[] = []
+    for await (const receipt of gate.store.receipts(gate.chainId)) receipts.push(receipt.token)
+    const sources = (webauthn: boolean): ChainApprovalSources => ({
+      approval: async (digest) => (await holds?.approval(digest))?.text,
+      holdReceipt: async (id) => (await holds?.get(id))?.receipt,
+      approvers: gate.approvers as NonNullable<typeof gate.approvers>,
+      ...(webauthn
+        ? { webauthn: webAuthnApprovalVerifier({ rpId: 'localhost', origins: [authority.origin] }) }
+        : {}),
+    })
+    const report = await verifyChain(receipts, await gate.keys(), { approvals: sources(true) })
+    expect(report).toMatchObject({ valid: true })
+    expect(receipts.some((token) => token.length > 0)).toBe(true)
+    // Without a passkey verifier the approvals cannot be checked, and the chain says so.
+    const unchecked = await verifyChain(receipts, await gate.keys(), { approvals: sources(false) })
+    expect(unchecked).toMatchObject({ valid: false, code: 'APPROVAL_FORM_UNSUPPORTED' })
   })
 })
