@@ -21,7 +21,7 @@ export {
 // Hand-written tool loops: Chat Completions and Responses
 export { handleChatToolCalls } from './handle-chat-tool-calls.js'
 export { handleResponseFunctionCalls } from './handle-response-function-calls.js'
-export type { ToolCallOptions } from './options.js'
+export type { HeldToolCall, ToolCallOptions } from './options.js'
 export { refusalText } from './refusal-text.js'
 export type { PermittedArgs } from './run-tool-call.js'
 export type { ToolHandler, ToolHandlers } from './tool-handlers.js'

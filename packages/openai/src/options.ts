@@ -1,4 +1,4 @@
-import type { ActionRequest } from '@writ/core'
+import type { ActionRequest, ApprovalMode, RefusalPayload } from '@writ/core'
 import { type ActionNameMapping, resolveActionName } from '@writ/core'
 
 /**
@@ -33,6 +33,26 @@ export interface ToolCallOptions {
    * receipt from the gate's store or its own records.
    */
   readonly includeReceipt?: boolean
+  /**
+   * What a tool call held for approval does: `{ mode: 'return' }` (default) answers the
+   * model that the call is held for approval by GROUP, with the hold's id, so it can ask
+   * again later; `{ mode: 'wait', timeoutMs }` waits for the approvers, then runs or
+   * answers with the refusal.
+   */
+  readonly approval?: ApprovalMode
+  /**
+   * Told of every call left held for approval (after any wait), with its tool call id:
+   * what an application loop keeps to resume once the hold is approved (call the model
+   * again, or repeat the call).
+   */
+  readonly onHold?: (held: HeldToolCall) => void
+}
+
+/** A tool call held for approval, as {@link ToolCallOptions.onHold} reports it. */
+export interface HeldToolCall {
+  readonly toolName: string
+  readonly callId: string | undefined
+  readonly hold: NonNullable<RefusalPayload['hold']>
 }
 
 /**

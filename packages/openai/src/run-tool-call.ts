@@ -46,7 +46,16 @@ export async function runToolCall(
     () => toActionRequest(call.toolName, call.argsText, options, call.callId),
     call.execute,
     call.check,
+    options.approval === undefined ? {} : { approval: options.approval },
   )
+  const hold = outcome.executed ? undefined : outcome.refusal.hold
+  if (hold !== undefined && options.onHold !== undefined) {
+    try {
+      options.onHold({ toolName: call.toolName, callId: call.callId, hold })
+    } catch {
+      // The application's listener never changes what the model is told.
+    }
+  }
   return outcome.executed
     ? { refused: false, output: outcome.value }
     : {
