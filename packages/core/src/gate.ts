@@ -16,7 +16,12 @@ import { draftReceipt, issueReceipt } from './decide/issue-receipt.js'
 import { normalizeRequest } from './decide/normalize-request.js'
 import type { Outcome } from './decide/outcome.js'
 import { guardAction, wrapAction } from './gate-helpers.js'
-import { checkPolicy, type GateOptions, resolveGateSettings } from './gate-settings.js'
+import {
+  checkPolicy,
+  type GateOptions,
+  type GateSettings,
+  resolveGateSettings,
+} from './gate-settings.js'
 import { isKeyRing, type KeyRing } from './key-ring.js'
 import type { CompiledPolicy } from './policy/index.js'
 import { signCheckpoint } from './sign-checkpoint.js'
@@ -70,7 +75,7 @@ export interface LocalGate extends Gate {
 }
 
 /** One decision's receipt, ready to be signed and appended. */
-type AppendStep = Omit<LaneRequest, 'signer'> & { readonly signer: AnySigner }
+type AppendStep = Omit<LaneRequest, 'signer' | 'deadline'> & { readonly signer: AnySigner }
 
 /**
  * Signs and appends one receipt, and sets `result.signed` to the outcome signed into it:
@@ -78,8 +83,7 @@ type AppendStep = Omit<LaneRequest, 'signer'> & { readonly signer: AnySigner }
  * turn); with an external signer before it, through the chain's signing lane.
  */
 function appendReceipt(
-  store: Store,
-  chainId: string,
+  { store, chainId, signerTimeoutMs }: Pick<GateSettings, 'store' | 'chainId' | 'signerTimeoutMs'>,
   lane: SigningLane,
   step: AppendStep,
   result: { signed: Outcome },
@@ -87,7 +91,9 @@ function appendReceipt(
   const { signer, outcome, limits, iat } = step
   if (isAsyncSigner(signer)) {
     // The key is outside the process: signed before the append, bounded by the deadline.
-    return lane.append({ ...step, signer }).then((laid) => {
+    // The deadline runs on a monotonic clock, whatever clock the gate has.
+    const deadline = performance.now() + signerTimeoutMs
+    return lane.append({ ...step, signer, deadline }).then((laid) => {
       result.signed = laid.signed
       return laid.stored
     })
@@ -125,7 +131,6 @@ export function createGate(options: GateOptions): LocalGate {
   let keyRing = settings.keyRing
   const nextId = createUuidV7Generator(clock)
   const approvals = createGateApprovals(options, store, chainId, clock, () => policy)
-  // Deadlines of asynchronous signers run on a monotonic clock, whatever clock the gate has.
   const lane = createSigningLane(store, chainId, () => performance.now())
 
   /** Normalize → evaluate → issue (limits applied) → append → answer. */
@@ -133,7 +138,6 @@ export function createGate(options: GateOptions): LocalGate {
     // A decision finishes with the policy and ring it started with.
     const current = policy
     const ring = keyRing
-    const deadline = performance.now() + settings.signerTimeoutMs
     const iat = Math.floor(clock() / 1000)
     const normalized = normalizeRequest(request, { ...settings, nextId })
     const step = evaluateStep(current, normalized, iat)
@@ -150,8 +154,8 @@ export function createGate(options: GateOptions): LocalGate {
       )
     }
     const result = { signed: outcome }
-    const signing = { draft, outcome, limits, iat, deadline, signer: active }
-    const stored = await appendReceipt(store, chainId, lane, signing, result)
+    const signing = { draft, outcome, limits, iat, signer: active }
+    const stored = await appendReceipt(settings, lane, signing, result)
     return answerOf(stored, result.signed, normalized)
   }
 
