@@ -18,7 +18,9 @@ import { attachToolInputLog, ToolInputLog } from './tool-inputs.js'
 
 /** A call the gate held for people to approve (spec section 11). */
 export interface HeldToolCall {
+  /** The tool's name in the tool set. */
   readonly toolName: string
+  /** The AI SDK's id of the held call, the one its `tool-approval-request` names. */
   readonly toolCallId: string
   /** The hold's id: the SILENCE receipt's `jti`, which approvers sign over. */
   readonly holdId: string

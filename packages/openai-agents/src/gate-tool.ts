@@ -12,7 +12,9 @@ import { refusalText } from './refusal-text.js'
 
 /** A call the gate held for people to approve (spec section 11). */
 export interface HeldToolCall {
+  /** The function tool's name. */
   readonly toolName: string
+  /** The SDK's id of the held call, the one its tool approval item names. */
   readonly callId: string
   /** The hold's id: the SILENCE receipt's `jti`, which approvers sign over. */
   readonly holdId: string
@@ -33,8 +35,9 @@ export interface GateToolOptions extends ToolCallOptions {
   readonly onHold?: (held: HeldToolCall) => void
 }
 
+/** A function tool of the Agents SDK, whatever its context, parameters and result. */
 // biome-ignore lint/suspicious/noExplicitAny: any function tool, whatever its context and schema.
-type AnyFunctionTool = FunctionTool<any, any, any>
+export type AnyFunctionTool = FunctionTool<any, any, any>
 
 /**
  * Gates one function tool of the OpenAI Agents SDK (what `tool()` returns, or an
