@@ -1,4 +1,10 @@
-import { type ActionRequest, type Gate, type PermitDecision, refusalPayload } from '@writ/core'
+import {
+  type ActionRequest,
+  type ApprovalMode,
+  type Gate,
+  type PermitDecision,
+  refusalPayload,
+} from '@writ/core'
 import { type JsonObject, WritError } from '@writ/verify'
 import { contentDigestOf } from './content-digest.js'
 import {
@@ -53,6 +59,14 @@ export interface GatedFetchOptions {
    * rejects with the `WritError`.
    */
   readonly onRefusal?: 'answer' | 'throw'
+  /**
+   * What a request held for approval does: `{ mode: 'return' }` (default) refuses at
+   * once, nothing sent, with a problem whose `hold` names the hold and the approver
+   * group (ask again after approval); `{ mode: 'wait', timeoutMs }` waits for the
+   * approvers, then sends on the PERMIT or refuses. `timeoutMs` of these options, when
+   * set, bounds the whole wait too.
+   */
+  readonly approval?: ApprovalMode
 }
 
 type SendOutcome = { readonly response: Response } | { readonly failure: unknown }
@@ -150,7 +164,8 @@ function decideAndSend(
       return { failure }
     }
   }
-  return decideWithin(gate.guard(actionRequest, send), options.timeoutMs, () => {
+  const guardOptions = options.approval === undefined ? {} : { approval: options.approval }
+  return decideWithin(gate.guard(actionRequest, send, guardOptions), options.timeoutMs, () => {
     if (permitted) return false
     abandoned = true
     return true
@@ -289,6 +304,7 @@ export function refusalProblem(error: WritError, action: string | undefined): Wr
     receipt_id: payload.receipt_id,
     receipt: payload.receipt,
     ...(payload.problems === undefined ? {} : { problems: payload.problems }),
+    ...(payload.hold === undefined ? {} : { hold: payload.hold, title: 'Held for approval' }),
     error: { message: detail, type: 'writ_refused', code: error.code },
   }
 }
