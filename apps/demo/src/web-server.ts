@@ -8,6 +8,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { handleApprovalsRequest } from './approvals-routes.js'
+import { handleBundleRoute } from './bundle-routes.js'
 import type { Demo } from './demo-types.js'
 import { BROWSER_BUNDLE_PATH, PACKAGE_ROOT } from './paths.js'
 
@@ -63,6 +64,7 @@ const staticFiles: Readonly<Record<string, { file: string; type: string }>> = Ob
       type: 'text/javascript',
     },
     '/assets/verify.js': { file: BROWSER_BUNDLE_PATH, type: 'text/javascript' },
+    '/bundle.js': { file: join(PACKAGE_ROOT, 'public', 'bundle.js'), type: 'text/javascript' },
   },
 )
 
@@ -115,6 +117,7 @@ export async function startWebServer(
         response.end(JSON.stringify(await demo.publishedKeys()))
         return
       }
+      if (await handleBundleRoute(demo, method, path, response)) return
       if (method === 'GET' && path === '/policy.yaml') {
         response.writeHead(200, { 'content-type': 'text/yaml; charset=utf-8' })
         response.end(demo.policyText)

@@ -211,3 +211,6 @@ export async function verifyRawEd25519(
     return false
   }
 }
+
+/** The audit bundle verifier (spec section 12), for the page's drop zone (public/bundle.js). */
+export { verifyBundle } from '@writ/verify'
