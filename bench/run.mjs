@@ -17,6 +17,8 @@ const suites = [
   // --expose-gc: the chain suite samples the heap after a forced GC to show it stays flat.
   { name: 'chain', flags: ['--expose-gc'] },
   { name: 'proofs', flags: [] },
+  // Needs softhsm2: the SoftHSM2 signer beside the key in memory.
+  { name: 'signers', flags: [] },
 ]
 const argv = process.argv.slice(2)
 const smoke = argv.includes('--smoke')
