@@ -2,6 +2,7 @@
 // a fork, a rollback, a history rewritten and re-signed with the authority's own key, a
 // forged cosignature and a quorum short by one.
 import {
+  chainTree,
   createMemoryStore,
   createWitnessPusher,
   generateSigningKey,
@@ -9,8 +10,10 @@ import {
   type Store,
   signCheckpointNote,
 } from '@writ/core'
-import { formatAddCheckpoint, verifyCheckpointNote } from '@writ/verify'
+import { formatAddCheckpoint, parseVerifierKey, verifyCheckpointNote } from '@writ/verify'
 import { afterEach, describe, expect, it } from 'vitest'
+import { startWitnessServer } from '../src/witness/witness-server.js'
+import { openWitnessState } from '../src/witness/witness-state.js'
 import { gateWith, startWitnesses, trustOf, witnessVkey } from './transparency-support.js'
 
 let stop: (() => Promise<void>) | undefined
@@ -156,6 +159,49 @@ describe('witnesses (c2sp.org/tlog-witness)', () => {
     ).rejects.toMatchObject({
       code: 'COSIGNATURE_INVALID',
     })
+  })
+  it('remember what they cosigned across a restart, and serialize concurrent submissions', async () => {
+    const { store, gate, first, started } = await setUp(1)
+    const { dir, signer } = started.witnesses[0]!
+    await started.witnesses[0]!.server.close()
+    const logs = [parseVerifierKey(first.vkey)]
+    const restart = () => startWitnessServer({ key: signer, logs, state: openWitnessState(dir) })
+    const before = await restart()
+    const push = (url: string) =>
+      createWitnessPusher({
+        store,
+        chainId: 'main',
+        witnesses: [{ url, vkey: witnessVkey(signer) }],
+      })
+    expect((await push(before.url).push(first)).outcomes[0]).toMatchObject({ cosigned: true })
+    await before.close()
+    for (let index = 0; index < 2; index++) await gate.authorize({ action: 'a.b', args: { index } })
+    const larger = await noteOf(gate, store)
+    const after = await restart()
+    try {
+      // It still knows size 5: a submission that claims it saw nothing gets 409 and the size.
+      const answer = await fetch(`${after.url}/add-checkpoint`, {
+        method: 'POST',
+        body: formatAddCheckpoint({ oldSize: 0, proof: [], note: larger.note }),
+      })
+      expect(answer.status).toBe(409)
+      expect(await answer.text()).toBe('5\n')
+      // Two submissions at once from size 5: one is cosigned, the other finds the witness
+      // moved on (409), never a rollback to what it saw before.
+      const body = formatAddCheckpoint({
+        oldSize: 5,
+        proof: await chainTree(store, 'main').consistencyProof(5, 7),
+        note: larger.note,
+      })
+      const statuses = await Promise.all(
+        [0, 1].map(
+          async () => (await fetch(`${after.url}/add-checkpoint`, { method: 'POST', body })).status,
+        ),
+      )
+      expect(statuses.sort()).toEqual([200, 409])
+    } finally {
+      await after.close()
+    }
   })
 })
 
