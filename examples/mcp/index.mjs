@@ -45,6 +45,8 @@ const proxy = {
     key,
     '--store',
     join(work, 'receipts.db'),
+    '--name',
+    'bank',
     '--',
     process.execPath,
     join(here, 'bank-server.mjs'),

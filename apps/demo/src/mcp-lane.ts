@@ -104,6 +104,8 @@ async function connectHost(
     join(workDir, 'mcp-receipts.db'),
     '--pins',
     join(workDir, 'mcp-pins.json'),
+    '--name',
+    'bank',
     '--agent',
     'mcp-agent',
     '--',

@@ -16,12 +16,13 @@ rules:
 async function ready() {
   ws().write('policy.yaml', policy)
   expect((await ws().writ('keygen', '--out', 'key.json')).code).toBe(0)
-  return ['mcp', 'proxy', '--policy', 'policy.yaml', '--key', 'key.json']
+  return ['mcp', 'proxy', '--policy', 'policy.yaml', '--key', 'key.json', '--name', 'bank']
 }
 
 describe('writ mcp proxy: usage', () => {
   it.each([
     ['no upstream', []],
+    ['a server name action names cannot carry', ['--name', 'bank.prod', '--', 'node', 'server.js']],
     ['two upstreams', ['--upstream-url', 'http://127.0.0.1:1/mcp', '--', 'node', 'server.js']],
     ['an upstream URL that is not http', ['--upstream-url', 'file:///etc/passwd']],
     ['a --listen without a port', ['--listen', '127.0.0.1', '--', 'node', 'server.js']],

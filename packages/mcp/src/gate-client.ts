@@ -44,22 +44,18 @@ export function gateMcpClient<C extends Client>(
   client: C,
   options: GateMcpClientOptions,
 ): GatedMcpClient<C> {
-  let tools: ReturnType<typeof gatedTools> | undefined
-  const gated = () => {
-    tools ??= gatedTools(clientUpstream(client), {
-      ...options,
-      server: options.server ?? serverNameOf(client.getServerVersion()?.name),
-    })
-    return tools
-  }
+  const tools = gatedTools(clientUpstream(client), {
+    ...options,
+    server: serverNameOf(options.server),
+  })
   const callTool = async (params: GatedCallParams): Promise<CallToolResult> => {
-    const outcome = await gated().call(params.name, params.arguments ?? {})
+    const outcome = await tools.call(params.name, params.arguments ?? {})
     if (outcome.refusal !== undefined && options.onRefusal === 'throw') throw outcome.refusal
     return outcome.result
   }
   const replaced: Record<PropertyKey, unknown> = {
     callTool,
-    listTools: async () => ({ tools: await gated().list() }),
+    listTools: async () => ({ tools: await tools.list() }),
     request: (request: { method: string; params?: GatedCallParams }, ...rest: unknown[]) =>
       request.method === 'tools/call'
         ? callTool(request.params ?? { name: '' })

@@ -10,10 +10,12 @@ export interface McpGateOptions {
   /** The gate that decides every call. */
   readonly gate: Gate
   /**
-   * The upstream server's name in action names (`mcp.<server>.<tool>`). Defaults to the
-   * name the server gives in its `initialize` answer, reduced to `[A-Za-z0-9_-]`.
+   * The upstream server's name in action names (`mcp.<server>.<tool>`),
+   * `[A-Za-z0-9_-]`, 1 to 64 characters. Chosen by the operator, never taken from the
+   * server: a server that named itself `bank` would otherwise have its tools decided by
+   * the bank's rules.
    */
-  readonly server?: string
+  readonly server: string
   /**
    * Maps a tool name to the action name the gate decides on: a function, or a table of
    * tool name to action name (own properties only). A tool the function leaves
@@ -52,8 +54,9 @@ export function actionNameOf(
   return typeof mapped === 'string' ? mapped : fallback
 }
 
-/** A server name as action names use it: `[A-Za-z0-9_-]` only, `server` when nothing is left. */
-export function serverNameOf(name: string | undefined): string {
-  const cleaned = (name ?? '').replace(/[^A-Za-z0-9_-]/g, '')
-  return cleaned.length > 0 ? cleaned.slice(0, 64) : 'server'
+/** `name`, checked as a server name for action names (`[A-Za-z0-9_-]`, 1 to 64 characters). */
+export function serverNameOf(name: unknown): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name))
+    throw new TypeError('server must be 1 to 64 characters of [A-Za-z0-9_-]')
+  return name
 }

@@ -33,13 +33,13 @@ export interface McpProxy {
  * ```ts
  * const upstream = new Client({ name: 'writ', version: '1.0.0' })
  * await upstream.connect(new StdioClientTransport({ command: 'node', args: ['bank-server.js'] }))
- * const proxy = createMcpProxy({ gate, upstream, visible: permittableBy(gate.policy) })
+ * const proxy = createMcpProxy({ gate, upstream, server: 'bank', visible: permittableBy(gate.policy) })
  * await proxy.serveStdio()
  * ```
  */
 export function createMcpProxy(options: McpProxyOptions): McpProxy {
   const info = options.upstream.getServerVersion()
-  const server = options.server ?? serverNameOf(info?.name)
+  const server = serverNameOf(options.server)
   const tools = gatedTools(clientUpstream(options.upstream), { ...options, server })
   const unreadable: UnreadableCallHandler = async (call) =>
     (await tools.call(call.name, call.text, call.error)).result

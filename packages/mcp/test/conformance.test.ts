@@ -45,6 +45,7 @@ describeAdapterConformance(
         const proxy = createMcpProxy({
           gate: call.gate,
           upstream: upstream.client,
+          server: 'payments',
           actionName: (tool) => tool,
         })
         const listener = await proxy.listen('127.0.0.1', 0)
@@ -75,7 +76,11 @@ describeAdapterConformance('gateMcpClient', async (): Promise<AdapterHarness> =>
     async run(call) {
       const upstream = await upstreamFor(call)
       closers.push(upstream.close)
-      const gated = gateMcpClient(upstream.client, { gate: call.gate, actionName: (tool) => tool })
+      const gated = gateMcpClient(upstream.client, {
+        gate: call.gate,
+        server: 'payments',
+        actionName: (tool) => tool,
+      })
       const result = (await gated.callTool({
         name: call.action,
         arguments: call.argsText,

@@ -101,6 +101,8 @@ export function workspace(policy = bankPolicy): Workspace {
       paths.key,
       '--store',
       paths.store,
+      '--name',
+      'bank',
       ...extra,
     ],
     remove: () => rmSync(dir, { recursive: true, force: true }),

@@ -46,6 +46,14 @@ function upstreamOf(input: ParsedInput): { command: string; args: string[] } | {
   return { command: command ?? '', args }
 }
 
+/** `--name SERVER`: required, and a name action names can carry. */
+function serverName(input: ParsedInput): string {
+  const name = requiredFlag(input, 'name')
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
+    throw usageError('--name must be 1 to 64 characters of [A-Za-z0-9_-]')
+  return name
+}
+
 /** `--action-map JSON|@FILE`: a table of tool name to action name. */
 function actionMap(io: CliIo, input: ParsedInput): Record<string, string> | undefined {
   const value = stringFlag(input, 'action-map')
@@ -72,7 +80,7 @@ function proxyOptions(
   const context = contextFlag(io, input)
   const mapping = actionMap(io, input)
   const flags = {
-    server: stringFlag(input, 'name'),
+    server: serverName(input),
     agent: stringFlag(input, 'agent'),
     audience: stringFlag(input, 'audience'),
   }
@@ -104,6 +112,7 @@ function untilDone(
 async function serve(input: ParsedInput, io: CliIo, store: Store | undefined): Promise<number> {
   const policy = loadPolicy(io, requiredFlag(input, 'policy'))
   const keys = loadSigningKeys(io, requiredFlag(input, 'key'))
+  serverName(input)
   const upstream = upstreamOf(input)
   const listen = listenFlag(stringFlag(input, 'listen'))
   if (input.values['pins-locked'] === true && stringFlag(input, 'pins') === undefined)
@@ -156,16 +165,16 @@ export const mcpProxyCommand: Command = {
     'pins-locked': { type: 'boolean' },
     'show-all-tools': { type: 'boolean' },
   },
-  help: `Usage: writ mcp proxy --policy FILE --key KEYFILE
+  help: `Usage: writ mcp proxy --policy FILE --key KEYFILE --name SERVER
                       [(--store DB | --store-url-file FILE) [--chain ID]] [--issuer ISS]
-                      [--listen HOST:PORT] [--name SERVER] [--action-map JSON|@FILE]
+                      [--listen HOST:PORT] [--action-map JSON|@FILE]
                       [--agent ID] [--audience AUD] [--context JSON|@FILE]
                       [--pins FILE [--pins-locked]] [--show-all-tools]
                       (-- COMMAND [ARGS…] | --upstream-url URL)
 
 Stands in front of an MCP server. The host talks MCP to this command (over stdio,
 or over Streamable HTTP with --listen); each tools/call is decided under the policy
-as action mcp.<server>.<tool> with the call's arguments, and forwarded only on
+as action mcp.<SERVER>.<tool> with the call's arguments, and forwarded only on
 PERMIT. A DENY, a SILENCE or a held call comes back as a tool result with
 isError: true that the model can read; every result carries its receipt in
 _meta["dev.writ/receipt"]. Tools no policy rule could permit are not listed. Each
@@ -186,8 +195,8 @@ Only tools pass through: resources and prompts are not offered to the host.
   --upstream-url URL   or speak Streamable HTTP to an upstream server at URL
   --listen HOST:PORT   serve hosts over Streamable HTTP at http://HOST:PORT/mcp
                        (stateless, JSON answers) instead of stdio
-  --name SERVER        the server's name in action names (default: the name the
-                       upstream gives, reduced to [A-Za-z0-9_-])
+  --name SERVER        the server's name in action names, [A-Za-z0-9_-] (required:
+                       chosen by you, never taken from the server)
   --action-map JSON|@FILE  tool name to action name, for tools that should not
                        be mcp.<server>.<tool>
   --agent ID           the agent named in receipts (sub)
