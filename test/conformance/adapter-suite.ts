@@ -9,6 +9,7 @@
  */
 import {
   type ActionRequest,
+  approvalClaimsFor,
   compilePolicy,
   createGate,
   createMemoryStore,
@@ -16,7 +17,10 @@ import {
   type Gate,
   generateSigningKey,
   guardAction,
+  type LocalGate,
   type PermitDecision,
+  parseApprovers,
+  signApproval,
   wrapAction,
 } from '@writ/core'
 import { canonicalArgs, createKeySet, verifyReceipt } from '@writ/verify'
@@ -67,7 +71,24 @@ rules:
     actions: [payments.*]
     when: ${prefix}.to == 'mallory'
     reason: SANCTIONED_PAYEE
+  - id: new-payee
+    effect: approve
+    actions: [payments.transfer]
+    when: ${prefix}.to == 'acme'
+    approvers: finance
 `
+
+/** The approver of the suite's holds: \`alice\` of group \`finance\`, with her own key. */
+const approverKey = generateSigningKey()
+const approvers = parseApprovers({
+  groups: { finance: ['alice'] },
+  approvers: [
+    {
+      id: 'alice',
+      keys: [{ kty: 'OKP', crv: 'Ed25519', x: approverKey.x, kid: approverKey.kid }],
+    },
+  ],
+})
 
 /** Options of {@link describeAdapterConformance}. */
 export interface ConformanceOptions {
@@ -109,7 +130,93 @@ function newGate(prefix: string, store = createMemoryStore(), timeoutMs?: number
     issuer: 'https://writ.test',
     store,
     defaultAgent: 'agent-under-test',
+    approvers,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  })
+}
+
+/** Answers the hold `decision` names, as the suite's approver, on the local gate that holds it. */
+async function answerHold(
+  gate: LocalGate,
+  decision: Decision | undefined,
+  verdict: 'approve' | 'reject',
+): Promise<void> {
+  const hold = (decision as { hold?: { id: string } } | undefined)?.hold
+  if (hold === undefined) throw new Error('the call was not held')
+  const view = await gate.holds.get(hold.id)
+  const opening = JSON.parse(
+    Buffer.from((view?.receipt ?? '').split('.')[1] ?? '', 'base64url').toString('utf8'),
+  )
+  await gate.holds.submit(signApproval(approvalClaimsFor(opening, 'alice', verdict), approverKey))
+}
+
+/**
+ * Pushes tool calls with `argsTexts` through ONE harness (the same audience, clients and
+ * servers), backed by `gate`, running `between[i]` after call `i`.
+ */
+async function callsThrough(
+  makeHarness: () => Promise<AdapterHarness>,
+  gate: Gate & { decisions: Decision[] },
+  argsTexts: readonly string[],
+  between: readonly (() => Promise<void>)[] = [],
+): Promise<CallResult[]> {
+  const harness = await makeHarness()
+  const results: CallResult[] = []
+  try {
+    for (const [index, argsText] of argsTexts.entries()) {
+      const tool = recorder()
+      const before = gate.decisions.length
+      const outcome = await harness.run({
+        gate,
+        action: 'payments.transfer',
+        argsText,
+        execute: tool.execute,
+      })
+      results.push({ outcome, calls: tool.calls, decisions: gate.decisions.slice(before), gate })
+      await between[index]?.()
+    }
+  } finally {
+    await harness.close?.()
+  }
+  return results
+}
+
+/** The approval cases (spec section 11): held calls never run until approved, then once. */
+function describeApprovalCases(makeHarness: () => Promise<AdapterHarness>, prefix: string): void {
+  const held = '{"to":"acme","amount":50}'
+  const holdIn = (decisions: readonly Decision[] | undefined) =>
+    decisions?.find((decision) => decision.decision === 'SILENCE') as
+      | (Decision & { hold?: { id: string } })
+      | undefined
+
+  it('never runs a call held for approval, and the answer names the hold', async () => {
+    const [result] = await callsThrough(makeHarness, recordingGate(newGate(prefix)), [held])
+    expect(result?.calls).toHaveLength(0)
+    expect(result?.outcome.refused).toBe(true)
+    const hold = holdIn(result?.decisions)
+    expect(hold?.reason).toBe('APPROVAL_REQUIRED')
+    expect(result?.outcome.text).toContain(hold?.hold?.id as string)
+  })
+
+  it('runs a held call once after approval, on a PERMIT that names the approval', async () => {
+    const local = newGate(prefix)
+    const gate = recordingGate(local)
+    const approve = () => answerHold(local, holdIn(gate.decisions), 'approve')
+    const results = await callsThrough(makeHarness, gate, [held, held, held], [approve])
+    expect(results.map((result) => result.calls.length)).toEqual([0, 1, 0])
+    const permit = results[1]?.decisions.find((decision) => decision.decision === 'PERMIT')
+    expect(permit?.claims.appr?.map((entry) => entry.by)).toEqual(['alice'])
+    expect(results[2]?.outcome.refused).toBe(true)
+  })
+
+  it('never runs a held call that an approver rejected', async () => {
+    const local = newGate(prefix)
+    const gate = recordingGate(local)
+    const reject = () => answerHold(local, holdIn(gate.decisions), 'reject')
+    const results = await callsThrough(makeHarness, gate, [held, held], [reject])
+    expect(results.map((result) => result.calls.length)).toEqual([0, 0])
+    expect(results[1]?.outcome.refused).toBe(true)
+    expect(results[1]?.outcome.text).toContain('APPROVAL_REJECTED')
   })
 }
 
@@ -279,6 +386,10 @@ export function describeAdapterConformance(
       expect(result.outcome.refused).toBe(true)
       expect(result.outcome.text).toContain('INPUT_INVALID')
     })
+
+    // Approvals sign with the gate's key inside the store's transaction; a key in a token
+    // (an asynchronous signer) cannot, so held decisions fail closed there and are not run.
+    if (signer !== 'pkcs11') describeApprovalCases(makeHarness, prefix)
 
     it('refuses when the gate throws', async () => {
       const result = await callThrough(makeHarness, '{"to":"alice","amount":10}', explodingGate)

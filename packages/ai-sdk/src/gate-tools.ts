@@ -118,7 +118,12 @@ function gatedTool(shared: Shared, name: string, tool: Tool): Tool {
     const decided = (async () => gate.authorize(request()))()
     const decision = await decided.catch(() => undefined)
     if (decision !== undefined && isHold(decision)) {
-      const held = { toolName: name, toolCallId: context.toolCallId, holdId: decision.claims.jti }
+      // A later answer about an open hold names it in `hold.id`; the opening receipt's jti is the id.
+      const holdId =
+        decision.decision === 'PERMIT'
+          ? decision.claims.jti
+          : (decision.hold?.id ?? decision.claims.jti)
+      const held = { toolName: name, toolCallId: context.toolCallId, holdId }
       notify(() => options.onHold?.({ ...held, receipt: decision.receipt }))
       return true
     }
