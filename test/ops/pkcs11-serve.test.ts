@@ -93,7 +93,7 @@ describe('writ serve with a key in a PKCS#11 token', () => {
   it('refuses to start when the token refuses the PIN', async () => {
     const wrong = { ...env, [token.pinEnv]: '000000' }
     const result = await runWrit(serveArgs(['--signer', token.uri]), { env: wrong })
-    expect(result.code).not.toBe(0)
+    expect(result.code).toBe(3)
     expect(result.stderr).toContain('SIGNER_UNAVAILABLE')
   })
 })

@@ -56,6 +56,8 @@ const inputCodes: ReadonlySet<string> = new Set<string>([
   'STORE_UNAVAILABLE',
   'STORE_FULL',
   'STORE_CONFLICT',
+  // A key in a token or KMS that cannot be used: wrong PIN, no such token or key.
+  'SIGNER_UNAVAILABLE',
 ])
 
 /** A verification or policy check that failed: exit 1. */
