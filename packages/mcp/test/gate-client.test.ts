@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Gate } from '@writ/core'
+import { claimsOf, createApprovalsFixture } from '@writ/core/testing'
 import { createKeySet, verifyReceipt, WritError } from '@writ/verify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { filePins, gateMcpClient, permittableBy } from '../src/index.js'
@@ -166,5 +167,35 @@ describe('tool definition pins in a file', () => {
     expect(calls).toEqual([])
     expect(existsSync(path)).toBe(true)
     expect(readFileSync(path, 'utf8')).toBe('{"tools":{}}\n')
+  })
+})
+
+describe('held calls, approved', () => {
+  it('forwards the call once approvers have signed for its hold, and the PERMIT names the hold', async () => {
+    const fixture = createApprovalsFixture()
+    const { client, calls } = await bank()
+    const gated = gateMcpClient(client, {
+      server: 'bank',
+      gate: fixture.gate,
+      actionName: { transfer: 'payments.transfer' },
+    })
+    const args = { to: 'acme', amount: 20000 }
+    const held = await gated.callTool({ name: 'transfer', arguments: args })
+    expect(refusalOf(held as never)).toMatchObject({
+      decision: 'SILENCE',
+      reason: 'APPROVAL_REQUIRED',
+    })
+    expect(calls).toEqual([])
+    const holdReceipt = held._meta?.['dev.writ/receipt'] as string
+    await fixture.gate.holds.submit(fixture.approve(holdReceipt, 'alice'))
+    const approved = await gated.callTool({ name: 'transfer', arguments: args })
+    expect(textOf(approved as never)).toBe('sent 20000 to acme')
+    const { claims } = await verifyReceipt(
+      approved._meta?.['dev.writ/receipt'] as string,
+      createKeySet(await fixture.gate.keys()),
+    )
+    expect(claims).toMatchObject({ decision: 'PERMIT', hold: claimsOf(holdReceipt).jti })
+    expect(claims.refs?.['mcp.tool']).toMatch(/^sha256:/)
+    expect(calls).toEqual([{ tool: 'transfer', args }])
   })
 })
