@@ -102,7 +102,8 @@ export const serveCommand: Command = {
   summary: 'run the authority as an HTTP service',
   positionals: { min: 0, max: 0, names: '' },
   options: { ...SERVE_FLAGS, ...LOG_FLAGS, ...APPROVALS_PAGE_FLAGS },
-  help: `Usage: writ serve --policy FILE --key KEYFILE --agents FILE
+  help: `Usage: writ serve --policy FILE (--key KEYFILE | --signer URI [--key KEYFILE])
+                  --agents FILE
                   (--store DB | --postgres URL | --store-url-file FILE
                    | WRIT_STORE_URL)
                   [--config FILE] [--chain-id ID | --chain ID] [--new-chain]
