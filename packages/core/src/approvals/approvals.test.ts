@@ -395,3 +395,72 @@ describe('evidence: every PERMIT naming approvals is backed by them', () => {
     })
   })
 })
+
+describe('policy: approve rules', () => {
+  const rule = (extra: string) => `writ: 1
+id: p
+rules:
+  - id: r
+    actions: [pay]
+${extra}`
+  const compiles = (text: string) => {
+    try {
+      compilePolicy(text)
+      return 'ok'
+    } catch (error) {
+      return WritError.isInstance(error) ? error.code : 'THROWN'
+    }
+  }
+
+  it('needs approvers, takes quorum and ttl up to 24h, and refuses them on other effects', () => {
+    expect(compiles(rule('    effect: approve\n    approvers: finance\n'))).toBe('ok')
+    expect(
+      compiles(rule('    effect: approve\n    approvers: finance\n    quorum: 2\n    ttl: 24h\n')),
+    ).toBe('ok')
+    expect(compiles(rule('    effect: approve\n'))).toBe('POLICY_INVALID')
+    expect(compiles(rule('    effect: approve\n    approvers: finance\n    ttl: 25h\n'))).toBe(
+      'POLICY_INVALID',
+    )
+    expect(compiles(rule('    effect: approve\n    approvers: finance\n    quorum: 0\n'))).toBe(
+      'POLICY_INVALID',
+    )
+    expect(compiles(rule('    effect: permit\n    approvers: finance\n'))).toBe('POLICY_INVALID')
+    expect(compiles(rule('    effect: deny\n    quorum: 2\n'))).toBe('POLICY_INVALID')
+  })
+
+  it('defaults to a quorum of 1 and a 15-minute hold', async () => {
+    const gate = createGate({
+      policy: compilePolicy(rule('    effect: approve\n    approvers: finance\n')),
+      keys: generateSigningKey(),
+      issuer: 'https://writ.test',
+    })
+    const held = await gate.authorize({ action: 'pay', args: {} })
+    expect(held.claims.hold).toEqual({
+      approvers: 'finance',
+      quorum: 1,
+      exp: held.claims.iat + 900,
+    })
+  })
+
+  it('refuses approvers taken from anywhere but the configuration: unknown members, keys with private parts', () => {
+    const code = (document: unknown) => {
+      try {
+        parseApprovers(document)
+        return 'ok'
+      } catch (error) {
+        return WritError.isInstance(error) ? error.code : 'THROWN'
+      }
+    }
+    const key = generateSigningKey()
+    expect(
+      code({ groups: { finance: ['alice'] }, approvers: [{ id: 'alice', keys: [key] }] }),
+    ).toBe('POLICY_INVALID')
+    expect(code({ groups: { finance: ['bob'] }, approvers: [{ id: 'alice' }] })).toBe(
+      'POLICY_INVALID',
+    )
+    expect(code({ groups: {}, approvers: [{ id: 'alice', extra: true }] })).toBe('POLICY_INVALID')
+    expect(code('groups: { finance: [alice] }\napprovers: [{ id: alice, name: Alice }]\n')).toBe(
+      'ok',
+    )
+  })
+})
