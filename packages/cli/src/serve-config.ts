@@ -9,7 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { isNode, LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { CliError, usageError } from './cli-error.js'
-import { booleanFlag, type ParsedInput, stringFlag } from './command.js'
+import { booleanFlag, type ParsedInput, stringFlag, stringFlags } from './command.js'
 import { requireOwnerWritable } from './file-safety.js'
 import { readTextFile, requireFile, resolvePath } from './files.js'
 import type { CliIo } from './io.js'
@@ -50,6 +50,8 @@ export interface ServeSettings {
   readonly newChain: boolean
   /** The approvers file (groups, approvers and their public keys), when one is given. */
   readonly approvers: string | undefined
+  /** Witnesses asked to cosign each checkpoint note, as `URL=VKEY` (spec section 12). */
+  readonly witnesses: readonly string[]
 }
 
 /** The `WRIT_*` variables `writ serve` reads, and the setting each one sets. */
@@ -101,6 +103,7 @@ const configSchema = z.strictObject({
   burst: positive.optional(),
   maxInFlight: z.number().int().min(1).max(9_999_999).optional(),
   approvers: z.string().min(1).optional(),
+  witnesses: z.array(z.string().min(1)).max(64).optional(),
 })
 type ConfigFile = z.infer<typeof configSchema>
 
@@ -129,6 +132,7 @@ export const SERVE_FLAGS = {
   burst: { type: 'string' },
   'max-in-flight': { type: 'string' },
   approvers: { type: 'string' },
+  witness: { type: 'string', multiple: true },
 } as const
 
 const DEFAULT_PORT = 8787
@@ -465,6 +469,10 @@ export function resolveServeSettings(input: ParsedInput, io: CliIo): ServeSettin
     ...resolveAccess(sources),
     newChain: booleanFlag(input, 'new-chain'),
     approvers: pathSetting(sources, 'approvers', 'WRIT_APPROVERS', sources.config.approvers),
+    witnesses:
+      stringFlags(input, 'witness').length > 0
+        ? stringFlags(input, 'witness')
+        : (sources.config.witnesses ?? []),
   }
 }
 

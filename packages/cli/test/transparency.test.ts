@@ -140,4 +140,24 @@ describe('writ checkpoint --note, proof and bundle', () => {
       problem: { code: 'CHAIN_GAP', seq: 1 },
     })
   })
+
+  it('refuses a malformed --witness (USAGE) and signs nothing', async () => {
+    expect((await ws.writ(...decideArgv({ to: 'acme', amount: 1 }, '--store', 'r.db'))).code).toBe(
+      0,
+    )
+    const result = await ws.writ(
+      'checkpoint',
+      '--store',
+      'r.db',
+      '--key',
+      'signing.jwk',
+      '--note',
+      '--witness',
+      'witness.example',
+    )
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/^writ: USAGE:/)
+    const kept = await writJson(ws, 'proof', 'inclusion', '--store', 'r.db', '--seq', '0')
+    expect(kept.output).toMatchObject({ size: 1 })
+  })
 })

@@ -23,10 +23,9 @@ export function witnessEndpoint(value: string): WitnessEndpoint {
 /** Signs the note, asks the witnesses, keeps the cosigned note; returns it with the log's vkey. */
 export async function publishNote(
   gate: LocalGate,
-  witnesses: readonly string[],
+  endpoints: readonly WitnessEndpoint[],
   io: CliIo,
 ): Promise<{ size: number; note: string; vkey: string }> {
-  const endpoints = witnesses.map(witnessEndpoint)
   const signed = await signCheckpointNote({
     store: gate.store,
     chainId: gate.chainId,

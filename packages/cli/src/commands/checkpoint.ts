@@ -21,7 +21,7 @@ import {
   requireStoreLocation,
   STORE_CHAIN_FLAGS,
 } from '../store.js'
-import { publishNote } from './checkpoint-note.js'
+import { publishNote, witnessEndpoint } from './checkpoint-note.js'
 import { DEFAULT_CHAIN, DEFAULT_ISSUER } from './decide.js'
 
 // A checkpoint decides nothing; the gate only needs a policy to exist.
@@ -101,6 +101,8 @@ Exit codes: 0 issued, 2 usage error (SECRET_ON_COMMAND_LINE), 3 missing or
 unreachable store, unknown or empty chain, bad key or store error.`,
   async run(input, io) {
     const location = requireStoreLocation(input, io)
+    // Malformed witnesses are refused before anything is signed.
+    const witnesses = stringFlags(input, 'witness').map(witnessEndpoint)
     const keys = loadSigningKeys(io, requiredFlag(input, 'key'))
     const chainId = stringFlag(input, 'chain') ?? DEFAULT_CHAIN
     const opened = await openExistingStore(io, location)
@@ -121,7 +123,7 @@ unreachable store, unknown or empty chain, bad key or store error.`,
       })
       const checkpoint = await gate.checkpoint()
       if (booleanFlag(input, 'note')) {
-        const published = await publishNote(gate, stringFlags(input, 'witness'), io)
+        const published = await publishNote(gate, witnesses, io)
         io.stdout(
           booleanFlag(input, 'json')
             ? jsonLine({

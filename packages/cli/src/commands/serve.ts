@@ -44,6 +44,7 @@ import {
 import type { EventLog } from '../serve-events.js'
 import { LOG_FLAGS, serveLogger } from '../serve-logger.js'
 import { shutDown } from '../serve-shutdown.js'
+import { witnessEndpoint } from './checkpoint-note.js'
 
 /** A file that decides who may do what: it must exist and be writable by its owner only. */
 function trustedFile(io: Parameters<Command['run']>[1], path: string, what: string): string {
@@ -115,6 +116,7 @@ export const serveCommand: Command = {
                   [--log-level info]
                   [--approvers FILE] [--approvals-origin URL] [--passkeys FILE]
                   [--approval-webhook URL [--approval-webhook-key-file FILE]]
+                  [--witness URL=VKEY]…
 
 Runs the authority: agents POST proposed actions to /v1/decisions with their own
 bearer token and get a decision and its signed receipt; the identity in each
@@ -184,6 +186,8 @@ ${APPROVALS_PAGE_HELP}
                          also one at startup and one at shutdown)
   --drain-timeout S      how long decisions in flight may take to finish on
                          SIGTERM (default 10)
+  --witness URL=VKEY     a C2SP tlog-witness asked to cosign each checkpoint note
+                         (spec section 12); repeatable, or witnesses in the config
   --public-metrics       serve /metrics without a token (private networks only;
                          by default an operator token is required)
   --rate N               decisions per second per credential (default 50)
@@ -200,7 +204,7 @@ WRIT_DRAIN_TIMEOUT, WRIT_ACCEPT_AGENT_CONTEXT, WRIT_PUBLIC_METRICS, WRIT_RATE,
 WRIT_BURST, WRIT_MAX_IN_FLIGHT, WRIT_CONFIG), then the config file (policy, key,
 agents, store, storeUrlFile, chainId, issuer, host, port, checkpointInterval,
 checkpointDir, drainTimeout, acceptAgentContext, publicMetrics, rate, burst,
-maxInFlight; paths relative to the file), then defaults.
+maxInFlight, witnesses; paths relative to the file), then defaults.
 
 The policy, agents, key and config files must be writable by their owner only,
 and not sit in a directory anyone may write without the sticky bit: otherwise
@@ -340,6 +344,7 @@ function authorityFor(
     policyFile: resolvePath(io, inputs.policyPath),
     acceptAgentContext: settings.acceptAgentContext,
     checkpointIntervalMs: settings.checkpointIntervalSeconds * 1000,
+    witnesses: settings.witnesses.map(witnessEndpoint),
     logger: inputs.logger,
     ...(inputs.approvals?.page === undefined ? {} : { approvalsPage: inputs.approvals.page }),
   })
