@@ -5,6 +5,113 @@ import * as writ from '/assets/verify.js'
 
 const panel = document.getElementById('approvals')
 let shown = ''
+let passkeyCount = 0
+
+// Passkeys need a host name (WebAuthn refuses IP addresses): open the page at localhost.
+// Passkey approvals were made there, so that is the origin they are checked against.
+const passkeyOrigin = `${location.protocol}//localhost:${location.port}`
+const passkeysHere = location.hostname === 'localhost' && 'PublicKeyCredential' in window
+const toBase64Url = (buffer) =>
+  btoa(String.fromCharCode(...new Uint8Array(buffer)))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '')
+const fromBase64Url = (text) =>
+  Uint8Array.from(atob(text.replaceAll('-', '+').replaceAll('_', '/')), (character) =>
+    character.charCodeAt(0),
+  )
+
+async function registerPasskey(button) {
+  button.disabled = true
+  try {
+    const { ceremony, options } = await fetchJson('/api/approvals/passkeys/options', {
+      method: 'POST',
+      body: '{}',
+    })
+    const credential = await navigator.credentials.create({
+      publicKey: {
+        ...options,
+        challenge: fromBase64Url(options.challenge),
+        user: { ...options.user, id: fromBase64Url(options.user.id) },
+      },
+    })
+    await fetchJson('/api/approvals/passkeys', {
+      method: 'POST',
+      body: JSON.stringify({
+        ceremony,
+        credentialId: toBase64Url(credential.rawId),
+        authenticatorData: toBase64Url(credential.response.getAuthenticatorData()),
+        clientDataJSON: toBase64Url(credential.response.clientDataJSON),
+      }),
+    })
+  } catch (error) {
+    button.after(
+      element('p', {
+        class: 'approval-verdict bad',
+        text: `Passkey not registered: ${error.message}`,
+      }),
+    )
+  }
+  await refresh(true)
+}
+
+async function answerWithPasskey(id, verdict, item) {
+  for (const button of item.querySelectorAll('button')) button.disabled = true
+  try {
+    const { ceremony, options } = await fetchJson(`/api/approvals/${id}/passkey-challenge`, {
+      method: 'POST',
+      body: JSON.stringify({ verdict }),
+    })
+    const assertion = await navigator.credentials.get({
+      publicKey: {
+        ...options,
+        challenge: fromBase64Url(options.challenge),
+        allowCredentials: options.allowCredentials.map((entry) => ({
+          ...entry,
+          id: fromBase64Url(entry.id),
+        })),
+      },
+    })
+    await fetchJson(`/api/approvals/${id}/passkey-answer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        ceremony,
+        credentialId: toBase64Url(assertion.rawId),
+        authenticatorData: toBase64Url(assertion.response.authenticatorData),
+        clientDataJSON: toBase64Url(assertion.response.clientDataJSON),
+        signature: toBase64Url(assertion.response.signature),
+      }),
+    })
+  } catch (error) {
+    item.append(
+      element('p', { class: 'approval-verdict bad', text: `Not recorded: ${error.message}` }),
+    )
+  }
+  await refresh(true)
+}
+
+function passkeyLine() {
+  if (!passkeysHere) {
+    const url = `${location.protocol}//localhost:${location.port}/`
+    return element('p', {
+      class: 'small',
+      text: `To approve with a passkey, open ${url} (passkeys need a host name).`,
+    })
+  }
+  if (passkeyCount > 0)
+    return element('p', {
+      class: 'small',
+      'data-testid': 'passkey-ready',
+      text: 'Dana’s passkey is registered in this browser.',
+    })
+  const button = element('button', {
+    type: 'button',
+    'data-testid': 'register-passkey',
+    text: 'Register Dana’s passkey in this browser',
+  })
+  button.addEventListener('click', () => registerPasskey(button))
+  return element('div', { class: 'buttons' }, button)
+}
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag)
@@ -71,7 +178,24 @@ function holdItem(hold, now, approver) {
     })
     approve.addEventListener('click', () => answer(hold.id, 'approve', item))
     reject.addEventListener('click', () => answer(hold.id, 'reject', item))
-    item.append(element('div', { class: 'buttons' }, approve, reject))
+    const buttons = element('div', { class: 'buttons' }, approve, reject)
+    if (passkeysHere && passkeyCount > 0) {
+      const withPasskey = element('button', {
+        type: 'button',
+        'data-testid': 'approve-passkey',
+        text: 'Approve with passkey',
+      })
+      const rejectPasskey = element('button', {
+        type: 'button',
+        'data-testid': 'reject-passkey',
+        class: 'danger',
+        text: 'Reject with passkey',
+      })
+      withPasskey.addEventListener('click', () => answerWithPasskey(hold.id, 'approve', item))
+      rejectPasskey.addEventListener('click', () => answerWithPasskey(hold.id, 'reject', item))
+      buttons.prepend(withPasskey, rejectPasskey)
+    }
+    item.append(buttons)
   } else {
     item.append(element('p', { class: 'small', text: `State: ${hold.state}` }))
   }
@@ -100,7 +224,7 @@ const STEP_TITLES = {
 function stepLine(step) {
   if (step.kind === 'hold') return `SILENCE ${step.reason}: the payment waits.`
   if (step.kind === 'approval')
-    return `${step.by} ${step.verdict === 'approve' ? 'approves' : 'rejects'}, signed with her own key.`
+    return `${step.by} ${step.verdict === 'approve' ? 'approves' : 'rejects'}, signed with her own ${step.approval.startsWith('{') ? 'passkey' : 'key'}.`
   if (step.kind === 'decision')
     return `${step.decision ?? 'no decision'} ${step.reason ?? ''}`.trim()
   if (!step.service) return 'Never received the request: nothing ran.'
@@ -113,7 +237,7 @@ async function verifyStep(step, flow, output) {
   output.textContent = 'verifying…'
   if (step.kind === 'approval') {
     const approvers = await fetchJson('/.well-known/writ/approvers.json')
-    const verdict = await writ.verifyApprovalToken(step.approval, approvers)
+    const verdict = await writ.verifyApprovalToken(step.approval, approvers, passkeyOrigin)
     output.textContent = verdict.ok
       ? `✓ signed by ${verdict.claims.approver} (key ${verdict.kid.slice(0, 12)}…) for hold ${verdict.claims.hold}; digest ${verdict.digest.slice(0, 19)}…`
       : `✗ ${verdict.code}`
@@ -131,6 +255,7 @@ async function verifyStep(step, flow, output) {
       ? await writ.verifyApprovalToken(
           approval.approval,
           await fetchJson('/.well-known/writ/approvers.json'),
+          passkeyOrigin,
         )
       : undefined
     const named = verdict.claims.appr.map((entry) => entry.by).join(', ')
@@ -221,16 +346,17 @@ function askButtons() {
   return element('div', { class: 'buttons' }, ...buttons)
 }
 
-function render({ approver, holds, flows, now }) {
+function render({ approver, holds, flows, now, passkeys }) {
+  passkeyCount = passkeys
   const pending = holds.filter((hold) => hold.state === 'pending')
-  panel.replaceChildren(
+  const parts = [
     element(
       'div',
       { class: 'panel-head' },
       element('h2', { id: 'approvals-title', text: 'Approvals' }),
       element('span', {
         class: 'hint',
-        text: `${approver.name} approves large freight payments with her own signing key (a demo key: no passkey needed)`,
+        text: `${approver.name} approves large freight payments, signing with her own key: a demo key in one click, or a passkey`,
       }),
     ),
     element('p', {
@@ -238,6 +364,7 @@ function render({ approver, holds, flows, now }) {
       text: 'Freight invoices above 500 EUR wait for finance (rule payments-freight-needs-finance-approval). Ask the procurement agent to pay one; it is held until Dana answers.',
     }),
     askButtons(),
+    passkeyLine(),
     pending.length === 0
       ? element('p', {
           class: 'small',
@@ -253,7 +380,8 @@ function render({ approver, holds, flows, now }) {
     flows.length === 0
       ? undefined
       : element('ol', { class: 'approval-flows' }, ...flows.map(flowItem)),
-  )
+  ]
+  panel.replaceChildren(...parts.filter((part) => part !== undefined))
 }
 
 async function refresh(force = false) {
@@ -261,6 +389,7 @@ async function refresh(force = false) {
   const key = JSON.stringify({
     holds: state.holds.map((hold) => [hold.id, hold.state]),
     flows: state.flows.length,
+    passkeys: state.passkeys,
   })
   if (!force && key === shown) return
   shown = key

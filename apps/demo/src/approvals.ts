@@ -19,6 +19,11 @@ import {
 } from '@writ/core'
 import type { ApprovalVerdict, PublicJwk, ReceiptClaims } from '@writ/verify'
 import { base64UrlDecode, utf8Decode } from '@writ/verify/internal'
+import {
+  type BrowserCredential,
+  createDemoPasskeys,
+  type DemoPasskeys,
+} from './approval-passkeys.js'
 import type { ServiceOutcome, TimelineStep } from './timeline.js'
 import { sendAction, type Toolkit } from './tools.js'
 
@@ -72,8 +77,25 @@ export const PROCUREMENT_AGENT = 'procurement-agent'
 /** The demo's approvals: the approver, the held requests, and the one-click answers. */
 export interface DemoApprovals {
   readonly approver: DemoApprover
-  /** The approvers document for the gate (`createGate({ approvers })`). */
-  readonly directory: ReturnType<typeof parseApprovers>
+  /** The approvers for the gate (`createGate({ approvers })`): Dana's key and her passkeys. */
+  directory(): ReturnType<typeof parseApprovers>
+  /** Dana's passkeys (the WebAuthn form of approvals). */
+  readonly passkeys: DemoPasskeys
+  /** Keeps a passkey Dana registered in the browser, and gives the gate the new approvers. */
+  registerPasskey(gate: LocalGate, credential: BrowserCredential): void
+  /** The claims Dana's passkey must sign to answer `hold`, and the browser's options. */
+  passkeyChallenge(
+    gate: LocalGate,
+    hold: string,
+    verdict: ApprovalVerdict,
+  ): Promise<{ ceremony: string; options: unknown }>
+  /** Answers with the passkey assertion of a started challenge, then as {@link DemoApprovals.answer}. */
+  answerWithPasskey(
+    gate: LocalGate,
+    toolkit: Toolkit,
+    hold: string,
+    credential: BrowserCredential,
+  ): Promise<ApprovalFlow>
   /**
    * The procurement agent's tool call for a freight invoice: the gated fetch asks the gate,
    * which holds it. Returns the decision's hold id (or `null` when it was not held).
@@ -108,15 +130,44 @@ export function createDemoApprovals(): DemoApprovals {
   const key: PrivateSigningJwk = generateSigningKey()
   const publicJwk: PublicJwk = { kty: 'OKP', crv: 'Ed25519', x: key.x, kid: key.kid }
   const approver: DemoApprover = { id: 'dana', name: 'Dana Reyes (finance)', publicJwk }
-  const directory = parseApprovers({
-    groups: { [DEMO_APPROVER_GROUP]: [approver.id] },
-    approvers: [{ id: approver.id, name: approver.name, keys: [publicJwk] }],
-  })
+  const passkeys = createDemoPasskeys()
+  const directory = () =>
+    parseApprovers({
+      groups: { [DEMO_APPROVER_GROUP]: [approver.id] },
+      approvers: [
+        { id: approver.id, name: approver.name, keys: [publicJwk], passkeys: [...passkeys.list()] },
+      ],
+    })
   let held = new Map<string, ActionRequest>()
   let flows: ApprovalFlow[] = []
   return {
     approver,
     directory,
+    passkeys,
+    registerPasskey(gate, credential) {
+      passkeys.register(credential)
+      gate.setApprovers(directory())
+    },
+    async passkeyChallenge(gate, id, verdict) {
+      const view = await gate.holds.get(id)
+      if (view === undefined) throw new RangeError(`no hold ${id} to answer`)
+      return passkeys.approvalOptions(
+        approvalClaimsFor(claimsOf(view.receipt), approver.id, verdict, { note: noteFor(verdict) }),
+      )
+    },
+    async answerWithPasskey(gate, toolkit, id, credential) {
+      const approval = passkeys.approvalText(credential)
+      const verdict = (JSON.parse(approval) as { claims: { verdict: ApprovalVerdict } }).claims
+        .verdict
+      const flow = await runFlow(
+        { gate, toolkit, approver, request: held.get(id) },
+        id,
+        approval,
+        verdict,
+      )
+      flows = [flow, ...flows]
+      return flow
+    },
     async propose(toolkit, invoice) {
       const found = Object.hasOwn(FREIGHT_INVOICES, invoice) ? FREIGHT_INVOICES[invoice] : undefined
       if (found === undefined) throw new RangeError(`no freight invoice ${invoice}`)
@@ -141,12 +192,19 @@ export function createDemoApprovals(): DemoApprovals {
     },
     async list(gate) {
       const holds = await gate.holds.list({ limit: 50 })
-      return holds.filter((hold) => directory.inGroup(approver.id, hold.group))
+      return holds.filter((hold) => hold.group === DEMO_APPROVER_GROUP)
     },
     async answer(gate, toolkit, id, verdict) {
-      const flow = await answerHold(
-        { gate, toolkit, key, approver, request: held.get(id) },
+      const view = await gate.holds.get(id)
+      if (view === undefined) throw new RangeError(`no hold ${id} to answer`)
+      const claims = approvalClaimsFor(claimsOf(view.receipt), approver.id, verdict, {
+        note: noteFor(verdict),
+      })
+      const approval = signApproval(claims, key)
+      const flow = await runFlow(
+        { gate, toolkit, approver, request: held.get(id) },
         id,
+        approval,
         verdict,
       )
       flows = [flow, ...flows]
@@ -163,24 +221,26 @@ export function createDemoApprovals(): DemoApprovals {
 interface AnswerContext {
   readonly gate: LocalGate
   readonly toolkit: Toolkit
-  readonly key: PrivateSigningJwk
   readonly approver: DemoApprover
   readonly request: ActionRequest | undefined
 }
 
-async function answerHold(
+function noteFor(verdict: ApprovalVerdict): string {
+  return verdict === 'approve'
+    ? 'Checked against the purchase order.'
+    : 'No purchase order on file.'
+}
+
+/** Records `approval` (JWS or passkey form), lets the agent ask again, and reports each step. */
+async function runFlow(
   context: AnswerContext,
   id: string,
+  approval: string,
   verdict: ApprovalVerdict,
 ): Promise<ApprovalFlow> {
   const { gate, toolkit, approver, request } = context
   const view = await gate.holds.get(id)
   if (view === undefined || request === undefined) throw new RangeError(`no hold ${id} to answer`)
-  const claims = approvalClaimsFor(claimsOf(view.receipt), approver.id, verdict, {
-    note:
-      verdict === 'approve' ? 'Checked against the purchase order.' : 'No purchase order on file.',
-  })
-  const approval = signApproval(claims, context.key)
   await gate.holds.submit(approval, { hold: id })
   // The agent asks again: the same action, agent and request bytes as the held call.
   const before = toolkit.timeline.steps.length

@@ -4,6 +4,7 @@
  * import the module that starts it.
  */
 import type { HoldView, JwkSet, LocalGate, PublishedApprovers } from '@writ/core'
+import type { BrowserCredential } from './approval-passkeys.js'
 import type { ApprovalFlow, DemoApprover } from './approvals.js'
 import type { ServiceDirectory } from './routes.js'
 import type { ScenarioInfo } from './scenarios.js'
@@ -140,6 +141,15 @@ export interface Demo {
     /** The procurement agent asks to pay a freight invoice (`AF-2207`, `AF-2291`): held. */
     propose(invoice: string): Promise<string | null>
     answer(hold: string, verdict: 'approve' | 'reject'): Promise<ApprovalFlow>
+    /** Options for registering Dana's passkey in this browser (a demo shortcut). */
+    passkeyOptions(): { ceremony: string; options: unknown }
+    registerPasskey(credential: BrowserCredential): void
+    /** The WebAuthn options whose challenge binds Dana's answer to `hold`. */
+    passkeyChallenge(
+      hold: string,
+      verdict: 'approve' | 'reject',
+    ): Promise<{ ceremony: string; options: unknown }>
+    answerWithPasskey(hold: string, credential: BrowserCredential): Promise<ApprovalFlow>
     flows(): readonly ApprovalFlow[]
   }
   close(): Promise<void>

@@ -120,7 +120,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       store,
       chainId: 'demo',
       ttlSeconds: 120,
-      approvers: approvals.directory,
+      approvers: approvals.directory(),
+      webauthn: approvals.passkeys.verifier,
     })
     await writeFile(keysPath, `${JSON.stringify(await gate.keys())}\n`)
     const recorded = recordDecisions(gate, (decision: Decision, request) => {
@@ -305,7 +306,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     policyText,
     approvals: {
       approver: approvals.approver,
-      published: () => approvals.directory.publicDocument(),
+      published: () => approvals.directory().publicDocument(),
       list: () => approvals.list(world.gate),
       propose: (invoice) =>
         enqueue(async () => {
@@ -314,6 +315,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         }),
       answer: (hold, verdict) =>
         enqueue(() => approvals.answer(world.gate, world.toolkit, hold, verdict)),
+      passkeyOptions: () => approvals.passkeys.registrationOptions(approvals.approver),
+      registerPasskey: (credential) => approvals.registerPasskey(world.gate, credential),
+      passkeyChallenge: (hold, verdict) => approvals.passkeyChallenge(world.gate, hold, verdict),
+      answerWithPasskey: (hold, credential) =>
+        enqueue(() => approvals.answerWithPasskey(world.gate, world.toolkit, hold, credential)),
       flows: () => approvals.flows(),
     },
     close: async () => {
@@ -325,5 +331,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   }
 
   if (options.web !== false) web = await startWebServer(demo, options.port ?? 0)
+  // Passkeys need a host name: they work when the page is opened at localhost.
+  if (web !== undefined)
+    approvals.passkeys.allowOrigin(new URL(web.url).origin.replace('127.0.0.1', 'localhost'))
   return demo
 }

@@ -150,7 +150,7 @@ export async function startWebServer(
         sendJson(response, 200, { world: await demo.reset({ ifUsed }) })
         return
       }
-      if (await handleApprovalsRequest(demo, method, path, response)) return
+      if (await handleApprovalsRequest(demo, { method, path, request, response })) return
       const run = /^\/api\/scenarios\/([a-z0-9-]{1,64})\/run$/.exec(path)
       if (method === 'POST' && run !== null) {
         const id = run[1] ?? ''

@@ -106,4 +106,53 @@ describe('approvals in the demo', () => {
     expect(response).toBe(409)
     await expect(demo.gate.holds.get(id)).resolves.toMatchObject({ state: 'pending' })
   })
+
+  it('approves with a passkey at localhost: a real WebAuthn ceremony in Chromium, and the payment runs', async () => {
+    await demo.reset()
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } })
+    const phone = await context.newPage()
+    phone.setDefaultTimeout(15_000)
+    const cdp = await context.newCDPSession(phone)
+    await cdp.send('WebAuthn.enable')
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    })
+    // WebAuthn needs a host name: the same server, reached as localhost.
+    await phone.goto(demo.url.replace('127.0.0.1', 'localhost'))
+    await phone.click('[data-testid="register-passkey"]')
+    await phone.waitForSelector('[data-testid="passkey-ready"]')
+    await phone.click('[data-testid="pay-AF-2207"]')
+    const hold = phone.locator('[data-testid="approval-hold"]').filter({ hasText: 'AF-2207' })
+    const id = (await hold.getAttribute('data-hold')) as string
+    await hold.locator('[data-testid="approve-passkey"]').click()
+    const flow = phone.locator(`[data-testid="approval-flow"][data-hold="${id}"]`)
+    await flow.waitFor()
+    await expect(flow.textContent()).resolves.toContain('Approved: the payment ran.')
+    expect(await verified(flow, 'decision')).toContain('(the digest matches the approval above)')
+    const stored = await demo.gate.holds.get(id)
+    expect(stored).toMatchObject({ state: 'used', approvals: [{ by: 'dana', verdict: 'approve' }] })
+    const approval = await demo.gate.store.holds?.approval(
+      stored?.approvals[0]?.digest as `sha256:${string}`,
+    )
+    expect(JSON.parse(approval?.text ?? '{}')).toMatchObject({
+      type: 'webauthn',
+      claims: { hold: id },
+    })
+    expect(
+      demo.servicesState().bank.transfers.filter((transfer) => transfer.to === 'atlas-freight'),
+    ).toMatchObject([{ amount: 800 }])
+    // The approvals panel itself fits a phone's width (nothing in it scrolls sideways).
+    const overflow = await phone
+      .locator('[data-testid="approvals"]')
+      .evaluate((panel) => panel.scrollWidth - panel.clientWidth)
+    expect(overflow).toBeLessThanOrEqual(0)
+    await context.close()
+  })
 })

@@ -13,6 +13,7 @@ import {
   verifyCheckpoint,
   verifyReceipt,
   WritError,
+  webAuthnApprovalVerifier,
 } from '@writ/verify'
 import {
   base64UrlDecode,
@@ -99,20 +100,38 @@ export async function verifyReceiptToken(token: string, keys: JwkSet): Promise<V
  */
 export async function verifyApprovalToken(
   approval: string,
-  approvers: { approvers: readonly { id: string; keys: readonly PublicJwk[] }[] },
+  approvers: {
+    approvers: readonly {
+      id: string
+      keys: readonly PublicJwk[]
+      passkeys?: readonly { id: string; publicKey: string }[]
+    }[]
+  },
+  passkeyOrigin?: string,
 ): Promise<Verdict & { digest?: string }> {
   try {
+    // A passkey approval (WebAuthn form) is checked against the page's own origin.
+    const webauthn =
+      passkeyOrigin === undefined
+        ? undefined
+        : webAuthnApprovalVerifier({
+            rpId: new URL(passkeyOrigin).hostname,
+            origins: [passkeyOrigin],
+          })
     const verified = await verifyApproval(approval, {
       approver: (id) => {
         const entry = approvers.approvers.find((candidate) => candidate.id === id)
-        return entry === undefined ? undefined : { keys: { keys: entry.keys } }
+        return entry === undefined
+          ? undefined
+          : { keys: { keys: entry.keys }, passkeys: entry.passkeys ?? [] }
       },
+      ...(webauthn === undefined ? {} : { webauthn }),
     })
     return {
       ok: true,
       header: decodeToken(approval)?.header,
       claims: verified.claims,
-      kid: verified.key?.kid ?? '',
+      kid: verified.key?.kid ?? (verified.form === 'webauthn' ? 'passkey' : ''),
       backend: getEd25519Backend(),
       digest: approvalDigest(approval),
     }
