@@ -82,7 +82,12 @@ export function gateTool<T extends AnyFunctionTool>(
     const decided = (async () => gate.authorize(requestOf(input, callId)()))()
     const decision = await decided.catch(() => undefined)
     if (decision !== undefined && isHold(decision)) {
-      const held = { toolName: tool.name, callId, holdId: decision.claims.jti }
+      // A later answer about an open hold names it in `hold.id`; the opening receipt's jti is the id.
+      const holdId =
+        decision.decision === 'PERMIT'
+          ? decision.claims.jti
+          : (decision.hold?.id ?? decision.claims.jti)
+      const held = { toolName: tool.name, callId, holdId }
       notify(() => options.onHold?.({ ...held, receipt: decision.receipt }))
       return true
     }
@@ -186,17 +191,35 @@ function membersOf(value: unknown): number {
  * members it does not name; those would be signed and not run, so they are refused.
  */
 function checkClosedSchema(tool: Tool & { parameters?: unknown }, args: object): void {
-  const schema = tool.parameters as
-    | { additionalProperties?: unknown; properties?: object }
-    | undefined
-  if (schema?.additionalProperties !== false || typeof schema.properties !== 'object') return
-  const unknown = Object.keys(args).filter((key) => !Object.hasOwn(schema.properties!, key))
-  if (unknown.length === 0) return
-  throw new WritError(
-    'ARGS_MISMATCH',
-    `The tool ${JSON.stringify(tool.name)} has no parameter ${JSON.stringify(unknown[0])}.`,
-    {
-      details: { tool: tool.name },
-    },
-  )
+  const path = memberNotNamed(tool.parameters, args, '')
+  if (path === undefined) return
+  const message = `The tool ${JSON.stringify(tool.name)} has no parameter ${JSON.stringify(path)}.`
+  throw new WritError('ARGS_MISMATCH', message, { details: { tool: tool.name, path } })
+}
+
+type ObjectSchema = {
+  additionalProperties?: unknown
+  properties?: Record<string, unknown>
+  items?: unknown
+}
+
+/** The path of the first member of `value` that a closed object schema in `schema` does not name. */
+function memberNotNamed(schema: unknown, value: unknown, path: string): string | undefined {
+  if (typeof schema !== 'object' || schema === null || typeof value !== 'object' || value === null)
+    return undefined
+  const { additionalProperties, properties, items } = schema as ObjectSchema
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = memberNotNamed(items, item, `${path}[${index}]`)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  for (const [key, member] of Object.entries(value)) {
+    const named = properties !== undefined && Object.hasOwn(properties, key)
+    if (!named && additionalProperties === false) return `${path}/${key}`
+    const found = named ? memberNotNamed(properties[key], member, `${path}/${key}`) : undefined
+    if (found !== undefined) return found
+  }
+  return undefined
 }

@@ -136,6 +136,35 @@ describe.each([false, true])('gateTool in a run (stream: %s)', (stream) => {
     expect(calls).toHaveLength(0)
   })
 
+  it('refuses a nested member the strict schema would drop (ARGS_MISMATCH)', async () => {
+    const runs: unknown[] = []
+    const transfer = tool({
+      name: 'payments_transfer',
+      description: 'Transfer money.',
+      parameters: z.object({
+        to: z.string(),
+        amount: z.number(),
+        meta: z.object({ ref: z.string() }),
+      }),
+      execute: async (input) => runs.push(input),
+    })
+    const agent = new Agent({
+      name: 'teller',
+      tools: [gateTool(createPaymentsGate(), transfer, { actionName })],
+    })
+    const argsText = '{"to":"alice","amount":1,"meta":{"ref":"r1","approvedBy":"cfo"}}'
+    const model = new ScriptedModel([[call('c1', argsText)], 'done'])
+    const runner = new Runner({
+      modelProvider: new ScriptedModelProvider(model),
+      tracingDisabled: true,
+    })
+    const result = await runOnce(runner, agent, 'pay', stream)
+    expect(runs).toHaveLength(0)
+    expect(JSON.parse(outputsById(result.newItems).get('c1')!)).toMatchObject({
+      reason: 'ARGS_MISMATCH',
+    })
+  })
+
   it('with onRefusal throw, stops the run with the typed error and runs nothing', async () => {
     const runs: unknown[] = []
     const transfer = tool({
