@@ -207,6 +207,6 @@ export function readDecisionRequest(
     ...(context === undefined ? {} : { context }),
     ...(audience === undefined ? {} : { audience }),
     // The gate checks refs as input, as it does for a local caller.
-    ...(body['refs'] === undefined ? {} : { refs: body['refs'] as DecisionInput['refs'] }),
+    ...(body['refs'] === undefined ? {} : { refs: body['refs'] as NonNullable<DecisionInput['refs']> }),
   }
 }
