@@ -109,7 +109,9 @@ const held = await pay(20_000).catch((error) => error)
 assert.equal(held.decision.reason, 'APPROVAL_REQUIRED')
 const holdId = held.decision.hold.id
 await arrived
-log(`held: ${held.decision.decision} ${held.decision.reason}, hold ${holdId} for ${held.decision.hold.group}`)
+log(
+  `held: ${held.decision.decision} ${held.decision.reason}, hold ${holdId} for ${held.decision.hold.group}`,
+)
 log(
   `the bot verified the webhook: hold ${notices[0].hold}, ${notices[0].args.amount} EUR, group ${notices[0].group}`,
 )
