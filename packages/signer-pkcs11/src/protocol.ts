@@ -49,8 +49,9 @@ export interface KeyAttributes {
   readonly extractable: boolean
   /** `CKA_SENSITIVE`: true means the key's value is never revealed in plaintext. */
   readonly sensitive: boolean
-  /** `CKA_ALWAYS_SENSITIVE` and `CKA_NEVER_EXTRACTABLE`: true since the key was made. */
+  /** `CKA_ALWAYS_SENSITIVE`: sensitive ever since the key was made. */
   readonly alwaysSensitive: boolean
+  /** `CKA_NEVER_EXTRACTABLE`: never extractable since the key was made. */
   readonly neverExtractable: boolean
 }
 
