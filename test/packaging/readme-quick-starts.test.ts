@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const readmes = ['openai', 'langchain', 'mcp'] as const
+const readmes = ['openai', 'langchain', 'mcp', 'ai-sdk', 'openai-agents'] as const
 let directory = ''
 
 /** The first TypeScript block under "## Quick start". */
@@ -77,5 +77,15 @@ describe('README quick starts', () => {
     )
     expect(stdout).toContain('success Sent 250 to alice.')
     expect(stdout).toMatch(/error \{"writ":"refused","decision":"SILENCE"/)
+  }, 90_000)
+
+  it('AI SDK: runs, the permitted call succeeds and the other is refused', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(directory, 'ai-sdk.ts')],
+      { cwd: root, timeout: 60_000 },
+    )
+    expect(stdout).toContain('call_1 "Sent 250 to alice."')
+    expect(stdout).toMatch(/call_2 \{"writ":"refused","decision":"SILENCE"/)
   }, 90_000)
 })
