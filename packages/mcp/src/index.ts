@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { connectUpstream, type UpstreamLocation } from './connect-upstream.js'
 // The library form: a gated SDK Client
 export {
   type GatedCallParams,
@@ -30,4 +31,3 @@ export {
   type ToolDefinition,
   type ToolPins,
 } from './tool-pins.js'
-export { connectUpstream, type UpstreamLocation } from './upstream.js'
