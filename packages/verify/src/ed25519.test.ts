@@ -204,13 +204,17 @@ describe('the identity-key forgery', () => {
   forgedSignature[0] = 1 // R = identity, S = 0
   const message = utf8Encode('{"decision":"PERMIT","amount":1000000}')
 
-  it("is accepted by node:crypto's stock verify (so this test means something)", () => {
+  // OpenSSL 3.0 (Node 20 and 22) accepts the forgery, so Writ's own checks are what
+  // refuses it there; OpenSSL 3.5 (Node 24) refuses it too. CI runs both.
+  const stockAccepts = process.versions.openssl.startsWith('3.0.')
+
+  it(`is ${stockAccepts ? 'accepted' : 'refused'} by node:crypto's stock verify with OpenSSL ${process.versions.openssl}`, () => {
     const key = createPublicKey({
       key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), identity]),
       format: 'der',
       type: 'spki',
     })
-    expect(nodeVerify(null, message, key, forgedSignature)).toBe(true)
+    expect(nodeVerify(null, message, key, forgedSignature)).toBe(stockAccepts)
   })
 
   it.each(backends)('is rejected on the %s backend', async (backend) => {
