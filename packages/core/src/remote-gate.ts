@@ -344,24 +344,7 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
     return permit
   }
 
-  const holds: HoldReader = {
-    async get(id) {
-      const deadline = AbortSignal.timeout(timeoutMs)
-      const response = await call(
-        send,
-        `${base}/v1/holds/${encodeURIComponent(id)}`,
-        timeoutMs,
-        deadline,
-        {
-          headers: { authorization: `Bearer ${options.token}` },
-        },
-      )
-      if (response.status === 404) return undefined
-      // Read only to know when to ask again: the answer to that ask is verified as any other.
-      const view = (await readHold(response, deadline, timeoutMs)) as unknown as HoldView
-      return view.id === id ? view : undefined
-    },
-  }
+  const holds = remoteHoldReader(send, base, options.token, timeoutMs)
 
   const gate: Gate = {
     authorize,
@@ -371,6 +354,35 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
     keys: () => keys.published(AbortSignal.timeout(timeoutMs)),
   }
   return gate
+}
+
+/**
+ * Reads holds from the authority (`GET /v1/holds/:id`, with the agent's token), only to
+ * know when to ask again: the answer to that ask is verified like any other.
+ */
+function remoteHoldReader(
+  send: typeof fetch,
+  base: string,
+  token: string,
+  timeoutMs: number,
+): HoldReader {
+  return {
+    async get(id) {
+      const deadline = AbortSignal.timeout(timeoutMs)
+      const response = await call(
+        send,
+        `${base}/v1/holds/${encodeURIComponent(id)}`,
+        timeoutMs,
+        deadline,
+        {
+          headers: { authorization: `Bearer ${token}` },
+        },
+      )
+      if (response.status === 404) return undefined
+      const view = (await readHold(response, deadline, timeoutMs)) as unknown as HoldView
+      return view.id === id ? view : undefined
+    },
+  }
 }
 
 /**

@@ -69,14 +69,12 @@ export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}):
     handler: ToolCallHandler,
   ): Promise<ToolMessage | unknown> => {
     const { toolCall } = request
+    const reference = { id: toolCall.id, name: toolCall.name }
     const count = toolCallsInMessageOf(request.state?.messages, toolCall.id)
     if (count > maxToolCalls) {
       // All or nothing: running the first calls would let the model pick which ones count.
-      return refusalMessage(
-        refusalPayload(tooManyToolCallsError(count, maxToolCalls)),
-        { id: toolCall.id, name: toolCall.name },
-        options,
-      )
+      const refusal = refusalPayload(tooManyToolCallsError(count, maxToolCalls))
+      return refusalMessage(refusal, reference, options)
     }
     const tool = request.tool as (Partial<Invokable> & { name?: unknown }) | undefined
     if (tool === undefined) {
@@ -112,10 +110,7 @@ export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}):
           tool: pinned(request.tool, bound),
         } as ToolCallRequest),
       request.tool,
-      {
-        ...(options.approval === undefined ? {} : { approval: options.approval }),
-        toolCall: { id: toolCall.id, name: toolCall.name },
-      },
+      heldOptions(options, toolCall),
     )
     if (outcome.executed) return outcome.value
     return refusalMessage(outcome.refusal, { id: toolCall.id, name: toolCall.name }, options)
@@ -125,6 +120,14 @@ export function writMiddleware(gate: Gate, options: WritMiddlewareOptions = {}):
     name: options.name ?? 'WritMiddleware',
     wrapToolCall,
   } as unknown as AgentMiddleware
+}
+
+/** How a held call of `toolCall` is handled, and what it is called in an interrupt. */
+function heldOptions(options: WritMiddlewareOptions, toolCall: { id?: string; name: string }) {
+  return {
+    ...(options.approval === undefined ? {} : { approval: options.approval }),
+    toolCall: { id: toolCall.id, name: toolCall.name },
+  }
 }
 
 /**

@@ -88,14 +88,24 @@ function infoOf(hold: Pick<StoredHold, 'id' | 'group' | 'quorum' | 'exp'>): Hold
   return Object.freeze({ id: hold.id, group: hold.group, quorum: hold.quorum, exp: hold.exp })
 }
 
+/** One held decision in progress: the request, its draft receipt, the key, the gate's settings. */
+interface HeldCall {
+  readonly request: NormalizedRequest
+  readonly draft: ReceiptDraft
+  readonly signer: Signer
+  readonly settings: HeldSettings
+}
+
 /**
- * Decides `request`, which the approve rule of `step` holds, and appends the receipt.
+ * Decides `request`, which the approve rule of `step` holds (`step.approval`), and
+ * appends the receipt.
  *
- * @throws WritError `STORE_UNAVAILABLE` when the store keeps no holds (nothing may run).
+ * @throws WritError `STORE_UNAVAILABLE` when the store keeps no holds (nothing may run);
+ *   `GATE_ERROR` when `step` holds nothing.
  */
 export async function decideHeld(
   request: NormalizedRequest,
-  step: EvaluatedStep & { readonly approval: ApprovalRequirement },
+  step: EvaluatedStep,
   draft: ReceiptDraft,
   signer: Signer,
   settings: HeldSettings,
@@ -107,103 +117,73 @@ export async function decideHeld(
       'This store cannot keep holds: approvals need one that can.',
     )
   }
-  const now = draft.iat
+  const approval = step.approval
+  if (approval === undefined)
+    throw new WritError('GATE_ERROR', 'No approve rule holds this action.')
   const match = holdMatch(draft)
-  const standing = await standingOf(holds, match, step.approval, now, settings)
+  const standing = await standingOf(holds, match, approval, draft.iat, settings)
+  const call: HeldCall = { request, draft, signer, settings }
   const rule = step.outcome.rule
   switch (standing.kind) {
     case 'approved':
-      return permitOnHold(request, step, draft, signer, settings, standing)
-    case 'rejected':
-      return appendPlain(
-        request,
-        draft,
-        signer,
-        settings,
-        { decision: 'DENY', reason: 'APPROVAL_REJECTED', rule },
-        {},
-        infoOf(standing.hold),
-      )
-    case 'pending': {
-      const hold = {
-        id: standing.hold.id,
-        approvers: standing.hold.group,
-        quorum: standing.hold.quorum,
-        exp: standing.hold.exp,
-      }
-      const reason = standing.expiredApprovals ? 'APPROVAL_EXPIRED' : 'APPROVAL_REQUIRED'
-      return appendPlain(
-        request,
-        { ...draft, hold },
-        signer,
-        settings,
-        { decision: 'SILENCE', reason, rule },
-        {},
-        infoOf(standing.hold),
-      )
+      return permitOnHold(call, step, standing)
+    case 'rejected': {
+      const outcome: Outcome = { decision: 'DENY', reason: 'APPROVAL_REJECTED', rule }
+      return appendPlain(call, draft, outcome, {}, infoOf(standing.hold))
     }
-    case 'expired':
-      return appendPlain(
-        request,
-        draft,
-        signer,
-        settings,
-        { decision: 'SILENCE', reason: 'APPROVAL_EXPIRED', rule },
-        { closeHold: { id: standing.hold.id, close: 'expired' } },
-        undefined,
-      )
+    case 'pending': {
+      const { id, group, quorum, exp } = standing.hold
+      const reason = standing.expiredApprovals ? 'APPROVAL_EXPIRED' : 'APPROVAL_REQUIRED'
+      const outcome: Outcome = { decision: 'SILENCE', reason, rule }
+      const answered = { ...draft, hold: { id, approvers: group, quorum, exp } }
+      return appendPlain(call, answered, outcome, {}, infoOf(standing.hold))
+    }
+    case 'expired': {
+      const outcome: Outcome = { decision: 'SILENCE', reason: 'APPROVAL_EXPIRED', rule }
+      const closeHold = { id: standing.hold.id, close: 'expired' } as const
+      return appendPlain(call, draft, outcome, { closeHold }, undefined)
+    }
     case 'new':
-      return openHold(request, step, draft, signer, settings, match)
+      return openHold(call, approval, rule, match)
   }
 }
 
 async function appendPlain(
-  request: NormalizedRequest,
+  call: HeldCall,
   draft: ReceiptDraft,
-  signer: Signer,
-  settings: HeldSettings,
   outcome: Outcome,
   extra: Pick<AppendOptions, 'closeHold' | 'openHold'>,
   hold: HoldInfo | undefined,
 ): Promise<Decision> {
+  const { settings, signer } = call
   const stored = await settings.store.append(
     settings.chainId,
     { now: draft.iat, ...extra },
     (context) => issueReceipt(draft, outcome, context.position, signer),
   )
-  const decision = answerOf(stored, outcome, request)
+  const decision = answerOf(stored, outcome, call.request)
   return hold === undefined ? decision : (Object.freeze({ ...decision, hold }) as Decision)
 }
 
 async function openHold(
-  request: NormalizedRequest,
-  step: EvaluatedStep & { readonly approval: ApprovalRequirement },
-  draft: ReceiptDraft,
-  signer: Signer,
-  settings: HeldSettings,
+  call: HeldCall,
+  approval: ApprovalRequirement,
+  rule: string | null,
   match: `sha256:${string}`,
 ): Promise<Decision> {
-  const { group, quorum, ttlSeconds } = step.approval
-  const exp = draft.iat + ttlSeconds
-  const opening = {
-    id: draft.jti,
-    match,
-    group,
-    quorum,
-    exp,
-    args: canonicalize(request.args?.value ?? ({} as JsonObject)),
-  }
+  const { group, quorum, ttlSeconds } = approval
+  const exp = call.draft.iat + ttlSeconds
+  const args = canonicalize(call.request.args?.value ?? ({} as JsonObject))
+  const opening = { id: call.draft.jti, match, group, quorum, exp, args }
   const decision = await appendPlain(
-    request,
-    { ...draft, hold: { approvers: group, quorum, exp } },
-    signer,
-    settings,
-    { decision: 'SILENCE', reason: 'APPROVAL_REQUIRED', rule: step.outcome.rule },
+    call,
+    { ...call.draft, hold: { approvers: group, quorum, exp } },
+    { decision: 'SILENCE', reason: 'APPROVAL_REQUIRED', rule },
     { openHold: opening },
     infoOf(opening),
   )
   try {
-    settings.opened({ ...opening, receipt: decision.receipt, state: 'open', permit: null })
+    call.settings.opened({ ...opening, receipt: decision.receipt, state: 'open', permit: null })
   } catch {
     // A listener's failure (a webhook) never changes the decision already recorded.
   }
@@ -211,14 +191,12 @@ async function openHold(
 }
 
 async function permitOnHold(
-  request: NormalizedRequest,
+  call: HeldCall,
   step: EvaluatedStep,
-  draft: ReceiptDraft,
-  signer: Signer,
-  settings: HeldSettings,
   standing: { readonly hold: StoredHold; readonly appr: ApprovalReference[] },
 ): Promise<Decision> {
   const { hold, appr } = standing
+  const { draft, signer, settings } = call
   const rule = step.outcome.rule
   let signed: Outcome = { decision: 'PERMIT', reason: 'APPROVED', rule }
   const options: AppendOptions = {
@@ -240,8 +218,7 @@ async function permitOnHold(
       return issueReceipt(content, signed, context.position, signer)
     },
   )
-  const decision = answerOf(stored, signed, request)
-  return decision.decision === 'PERMIT'
-    ? decision
-    : (Object.freeze({ ...decision, hold: infoOf(hold) }) as Decision)
+  const decision = answerOf(stored, signed, call.request)
+  if (decision.decision === 'PERMIT') return decision
+  return Object.freeze({ ...decision, hold: infoOf(hold) }) as Decision
 }

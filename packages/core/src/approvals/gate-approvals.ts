@@ -8,7 +8,7 @@ import type { Store } from '../types.js'
 import { type ApproverDirectory, isApproverDirectory, parseApprovers } from './approvers.js'
 import type { HeldSettings } from './decide-held.js'
 import { createHoldDesk, type HoldDesk, holdView } from './hold-desk.js'
-import type { HoldView } from './hold-types.js'
+import type { HoldView, StoredHold } from './hold-types.js'
 
 /** The approval options of {@link createGate}. */
 export interface ApprovalGateOptions {
@@ -39,6 +39,29 @@ function directoryOf(value: unknown): ApproverDirectory | undefined {
   throw new WritError('GATE_ERROR', 'approvers must be a directory or an approvers document.', {
     details: { option: 'approvers' },
   })
+}
+
+/** Tells every listener of a newly opened hold, as approvers will see it; failures stay there. */
+function notifier(
+  listeners: ReadonlySet<(hold: HoldView) => void>,
+  clock: () => number,
+  deskSettings: Parameters<typeof holdView>[3],
+): (hold: StoredHold) => void {
+  return (hold) => {
+    if (listeners.size === 0) return
+    holdView(hold, [], Math.floor(clock() / 1000), deskSettings).then(
+      (view) => {
+        for (const listener of listeners) {
+          try {
+            listener(view)
+          } catch {
+            // A listener's failure never reaches the agent.
+          }
+        }
+      },
+      () => undefined,
+    )
+  }
 }
 
 /** Sets up approvals for a gate on `store`. */
@@ -74,22 +97,7 @@ export function createGateApprovals(
       return check.approvers
     },
     webauthn: options.webauthn,
-    opened(hold) {
-      if (listeners.size === 0) return
-      const now = Math.floor(clock() / 1000)
-      holdView(hold, [], now, deskSettings).then(
-        (view) => {
-          for (const listener of listeners) {
-            try {
-              listener(view)
-            } catch {
-              // A listener's failure never reaches the agent.
-            }
-          }
-        },
-        () => undefined,
-      )
-    },
+    opened: notifier(listeners, clock, deskSettings),
   }
   const desk: HoldDesk = {
     ...createHoldDesk(deskSettings),

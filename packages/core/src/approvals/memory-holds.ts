@@ -49,6 +49,38 @@ export function checkHoldClosing(
   }
 }
 
+/** What the memory store's append calls, inside its critical section. */
+function appendHooks(
+  holds: Map<string, StoredHold>,
+): Pick<MemoryHolds, 'stateFor' | 'check' | 'apply'> {
+  const stateFor = (options: AppendOptions) =>
+    options.closeHold === undefined ? undefined : (holds.get(options.closeHold.id)?.state ?? null)
+  return {
+    stateFor,
+    check: (options, issued) => checkHoldClosing(options, stateFor(options), issued),
+    apply(options, issued) {
+      const opening = options.openHold
+      if (opening !== undefined && issued.claims.jti === opening.id) {
+        const opened: StoredHold = {
+          ...opening,
+          receipt: issued.token,
+          state: 'open',
+          permit: null,
+        }
+        holds.set(opening.id, Object.freeze(opened))
+      }
+      const closing = options.closeHold
+      const hold = closing === undefined ? undefined : holds.get(closing.id)
+      if (closing === undefined || hold === undefined || hold.state !== 'open') return
+      if (closing.close === 'used' && issued.claims.decision === 'PERMIT') {
+        holds.set(hold.id, Object.freeze({ ...hold, state: 'used', permit: issued.claims.jti }))
+      } else if (closing.close === 'expired') {
+        holds.set(hold.id, Object.freeze({ ...hold, state: 'expired' }))
+      }
+    },
+  }
+}
+
 /** Creates the in-memory holds. */
 export function createMemoryHolds(ensureOpen: () => void): MemoryHolds {
   const holds = new Map<string, StoredHold>()
@@ -87,29 +119,6 @@ export function createMemoryHolds(ensureOpen: () => void): MemoryHolds {
         }
         return holds.get(approval.hold) as StoredHold
       }),
-    stateFor: (options) =>
-      options.closeHold === undefined
-        ? undefined
-        : (holds.get(options.closeHold.id)?.state ?? null),
-    check(options, issued) {
-      checkHoldClosing(options, this.stateFor(options), issued)
-    },
-    apply(options, issued) {
-      const opening = options.openHold
-      if (opening !== undefined && issued.claims.jti === opening.id) {
-        holds.set(
-          opening.id,
-          Object.freeze({ ...opening, receipt: issued.token, state: 'open', permit: null }),
-        )
-      }
-      const closing = options.closeHold
-      const hold = closing === undefined ? undefined : holds.get(closing.id)
-      if (closing === undefined || hold === undefined || hold.state !== 'open') return
-      if (closing.close === 'used' && issued.claims.decision === 'PERMIT') {
-        holds.set(hold.id, Object.freeze({ ...hold, state: 'used', permit: issued.claims.jti }))
-      } else if (closing.close === 'expired') {
-        holds.set(hold.id, Object.freeze({ ...hold, state: 'expired' }))
-      }
-    },
+    ...appendHooks(holds),
   }
 }

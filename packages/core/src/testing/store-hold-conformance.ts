@@ -31,8 +31,7 @@ function holdId(decision: object): string {
   return hold.id
 }
 
-/** Registers the approval cases; `withStore` hands each a fresh store. */
-export function describeHoldConformance(withStore: WithStore): void {
+function keepsHolds(withStore: WithStore): void {
   it('approvals: keeps a hold with its arguments, found by id, match and state', () =>
     withStore(async (store) => {
       expect(store.holds).toBeDefined()
@@ -50,7 +49,9 @@ export function describeHoldConformance(withStore: WithStore): void {
       ])
       expect(await store.holds?.get('no-such-hold')).toBeUndefined()
     }))
+}
 
+function recordsApprovalsOnce(withStore: WithStore): void {
   it('approvals: records each approval once, one per approver, and a reject closes the hold', () =>
     withStore(async (store) => {
       const fixture = createApprovalsFixture({ store, quorum: 2 })
@@ -75,7 +76,9 @@ export function describeHoldConformance(withStore: WithStore): void {
       const again = await fixture.gate.authorize(large)
       expect([again.decision, again.reason]).toEqual(['DENY', 'APPROVAL_REJECTED'])
     }))
+}
 
+function oneHoldOnePermit(withStore: WithStore): void {
   it('approvals: one hold yields at most one PERMIT, however many requests race', () =>
     withStore(async (store) => {
       const fixture = createApprovalsFixture({ store })
@@ -101,7 +104,9 @@ export function describeHoldConformance(withStore: WithStore): void {
         expect((await store.holds?.approval(entry.digest))?.approver).toBe(entry.by)
       }
     }))
+}
 
+function refusesPermitWithoutHold(withStore: WithStore): void {
   it('approvals: refuses to store a PERMIT that names a hold that is not open', () =>
     withStore(async (store) => {
       const ring = createKeyRing(generateSigningKey())
@@ -139,4 +144,12 @@ export function describeHoldConformance(withStore: WithStore): void {
       expect(await codeOf(attempt({ id: 'forged-hold', close: 'used' }))).toBe('STORE_CONFLICT')
       expect((await store.head('main')).seq).toBe(0)
     }))
+}
+
+/** Registers the approval cases; `withStore` hands each a fresh store. */
+export function describeHoldConformance(withStore: WithStore): void {
+  keepsHolds(withStore)
+  recordsApprovalsOnce(withStore)
+  oneHoldOnePermit(withStore)
+  refusesPermitWithoutHold(withStore)
 }
