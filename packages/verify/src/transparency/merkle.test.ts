@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { sha256 } from '../digest.js'
-import { bytesToHex } from '../encoding.js'
+import { bytesToHex, hexToBytes } from '../encoding.js'
 import {
   consistencyProofFrom,
   EMPTY_TREE_ROOT,
@@ -206,5 +206,55 @@ describe('RFC 9162 trees from stored subtrees', () => {
     expect(() =>
       verifyInclusion({ leaf: a, index: 0, size: 1, proof: [new Uint8Array(31)], root: a }),
     ).toThrow(expect.objectContaining({ code: 'PROOF_INVALID' }))
+  })
+})
+
+describe('the RFC 6962 reference tree (the test data Certificate Transparency logs share)', () => {
+  const inputs = [
+    '',
+    '00',
+    '10',
+    '2021',
+    '3031',
+    '40414243',
+    '5051525354555657',
+    '606162636465666768696a6b6c6d6e6f',
+  ]
+  const roots = [
+    '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+    'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
+    'aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77',
+    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    '4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4',
+    '76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef',
+    'ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c',
+    '5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328',
+  ]
+  const nodes = new Map<string, Uint8Array>()
+  const read = (subtrees: readonly Subtree[]) =>
+    subtrees.map((s) => nodes.get(`${s.level}/${s.index}`)!)
+  inputs.forEach((input, index) => {
+    const lefts = read(leftSiblingsOf(index))
+    for (const { subtree, hash } of subtreesAfterAppend(
+      index,
+      leafHash(hexToBytes(input)),
+      lefts,
+    )) {
+      nodes.set(`${subtree.level}/${subtree.index}`, hash)
+    }
+  })
+
+  it('gives the published root of every size 1 to 8', async () => {
+    for (let size = 1; size <= 8; size++) {
+      expect(bytesToHex(await treeRootFrom(read, size))).toBe(roots[size - 1])
+    }
+  })
+
+  it('gives the published consistency proof from 6 to 8', async () => {
+    expect(hex(await consistencyProofFrom(read, 6, 8))).toEqual([
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ])
   })
 })
