@@ -137,7 +137,8 @@ function checkApprovalClaims(record: Record<string, unknown>): void {
   const hasHold = Object.hasOwn(record, 'hold')
   const hasAppr = Object.hasOwn(record, 'appr')
   if (record['decision'] === 'PERMIT') {
-    if (hasHold !== hasAppr) throw invalid('/appr', 'a PERMIT carries both hold and appr, or neither')
+    if (hasHold !== hasAppr)
+      throw invalid('/appr', 'a PERMIT carries both hold and appr, or neither')
     if (!hasHold) return
     text(record['hold'], '/hold')
     const appr = record['appr']

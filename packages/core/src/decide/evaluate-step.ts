@@ -52,8 +52,7 @@ export function evaluateStep(
     return {
       outcome: { decision, reason, rule },
       // Limits only matter for a PERMIT (now, or once a hold is approved): a refusal reserves nothing.
-      limits:
-        decision === 'PERMIT' || held ? evaluation.limits.map((limit) => ({ ...limit })) : [],
+      limits: decision === 'PERMIT' || held ? evaluation.limits.map((limit) => ({ ...limit })) : [],
       ...(held ? { approval: { ...approval } } : {}),
     }
   } catch {

@@ -11,9 +11,9 @@ import {
   type ExpressionWarning,
 } from './cel.js'
 import { POLICY_REASONS, type PreparedLimit, type PreparedRule } from './evaluate.js'
-import type { ApprovalRequirement } from './policy-types.js'
 import type { ParsedSource } from './parse-source.js'
 import { formatPath, type PolicyErrorCode, type PolicyProblem } from './policy-problem.js'
+import type { ApprovalRequirement } from './policy-types.js'
 import {
   DEFAULT_HOLD_TTL_SECONDS,
   type PolicyLimit,
