@@ -230,6 +230,11 @@ describe('approvals that must not count', () => {
       ttlSeconds: 60,
     })
     expect(await codeOf(fixture.gate.holds.submit(stale))).toBe('APPROVAL_EXPIRED')
+    const backdated = fixture.approve(held.receipt, 'carol', 'approve', {
+      now: Math.floor(now / 1000) - 3600,
+      ttlSeconds: 86_400,
+    })
+    expect(await codeOf(fixture.gate.holds.submit(backdated))).toBe('APPROVAL_EXPIRED')
     now += 120_000
     const late = fixture.approve(held.receipt, 'bob', 'approve', { now: Math.floor(now / 1000) })
     expect(await codeOf(fixture.gate.holds.submit(late))).toBe('APPROVAL_EXPIRED')

@@ -17,6 +17,9 @@ import { base64UrlDecode, utf8Decode } from '@writ/verify/internal'
 import type { ApproverDirectory } from './approvers.js'
 import type { StoredApproval, StoredHold } from './hold-types.js'
 
+/** Clock skew allowed between an approver's machine and the authority, in seconds. */
+const APPROVAL_SKEW_SECONDS = 60
+
 /** What checking approvals needs from the authority. */
 export interface ApprovalCheckSettings {
   readonly approvers: ApproverDirectory | undefined
@@ -70,6 +73,16 @@ export async function checkApproval(
     throw new WritError('APPROVER_IS_AGENT', 'The agent cannot approve its own action.', {
       details: { approver: approval.approver },
     })
+  }
+  // Signed before the hold existed (beyond clock skew), or after it closed: not about this hold's life.
+  if (approval.iat + APPROVAL_SKEW_SECONDS < claims.iat || approval.iat > hold.exp) {
+    throw new WritError(
+      'APPROVAL_EXPIRED',
+      "The approval was not signed within the hold's lifetime.",
+      {
+        details: { iat: approval.iat },
+      },
+    )
   }
   if (approval.exp < now) {
     throw new WritError('APPROVAL_EXPIRED', 'The approval has expired.', {
