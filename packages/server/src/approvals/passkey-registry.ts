@@ -131,8 +131,15 @@ async function readPasskeys(file: string): Promise<StoredPasskey[]> {
       cause: error,
     })
   }
-  const parsed = JSON.parse(text) as { passkeys?: unknown }
-  if (!Array.isArray(parsed.passkeys)) {
+  let parsed: { passkeys?: unknown }
+  try {
+    parsed = JSON.parse(text) as { passkeys?: unknown }
+  } catch (error) {
+    throw new WritError('STORE_UNAVAILABLE', `The passkeys file ${file} is not JSON.`, {
+      cause: error,
+    })
+  }
+  if (!Array.isArray(parsed?.passkeys)) {
     throw new WritError('STORE_UNAVAILABLE', `The passkeys file ${file} has no passkeys list.`)
   }
   return parsed.passkeys.filter(
