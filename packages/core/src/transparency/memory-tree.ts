@@ -23,18 +23,37 @@ export interface MemoryTrees {
   latestNote(chainId: string): StoredCheckpointNote | undefined
 }
 
-/** Creates empty trees; levels[level][index] is a complete subtree's hash. */
+/**
+ * One level of a tree: its complete-subtree hashes back to back in one growing buffer, so a
+ * long chain costs 32 bytes a node rather than an object each.
+ */
+interface Level {
+  bytes: Uint8Array
+  count: number
+}
+
+function put(level: Level, index: number, hash: Uint8Array): void {
+  if ((index + 1) * 32 > level.bytes.length) {
+    const grown = new Uint8Array(Math.max(1024, level.bytes.length * 2))
+    grown.set(level.bytes)
+    level.bytes = grown
+  }
+  level.bytes.set(hash, index * 32)
+  level.count = Math.max(level.count, index + 1)
+}
+
+/** Creates empty trees. */
 export function createMemoryTrees(): MemoryTrees {
-  const trees = new Map<string, Uint8Array[][]>()
+  const trees = new Map<string, Level[]>()
   const notes = new Map<string, StoredCheckpointNote>()
-  const node = (levels: Uint8Array[][] | undefined, subtree: Subtree): Uint8Array => {
-    const hash = levels?.[subtree.level]?.[subtree.index]
-    if (hash === undefined) {
+  const node = (levels: Level[] | undefined, subtree: Subtree): Uint8Array => {
+    const level = levels?.[subtree.level]
+    if (level === undefined || subtree.index >= level.count) {
       throw new WritError('STORE_UNAVAILABLE', 'The tree has no such node', {
         details: { level: subtree.level, index: subtree.index },
       })
     }
-    return hash
+    return level.bytes.slice(subtree.index * 32, subtree.index * 32 + 32)
   }
   return {
     append(chainId, seq, token) {
@@ -46,9 +65,8 @@ export function createMemoryTrees(): MemoryTrees {
       const tree = levels
       const lefts = leftSiblingsOf(seq).map((subtree) => node(tree, subtree))
       for (const { subtree, hash } of subtreesAfterAppend(seq, leafHash(token), lefts)) {
-        const level = tree[subtree.level] ?? []
-        tree[subtree.level] = level
-        level[subtree.index] = hash
+        tree[subtree.level] ??= { bytes: new Uint8Array(0), count: 0 }
+        put(tree[subtree.level] as Level, subtree.index, hash)
       }
     },
     read(chainId, subtrees) {
