@@ -52,6 +52,12 @@ export interface GateOptions extends ApprovalGateOptions {
   readonly limits?: JsonLimits
   /** Clock in milliseconds since the epoch; `Date.now` by default. */
   readonly clock?: () => number
+  /**
+   * A candidate policy evaluated beside the enforcing one on every request (shadow mode).
+   * It never decides, signs or acts: where it would have decided otherwise, the store
+   * records the disagreement (see `PolicyRecords`). Its limits are simulated in memory.
+   */
+  readonly shadow?: CompiledPolicy
 }
 
 /** {@link GateOptions} checked, with every default filled in. */
@@ -67,6 +73,7 @@ export interface GateSettings {
   readonly signerTimeoutMs: number
   readonly jsonLimits: JsonLimits | undefined
   readonly clock: () => number
+  readonly shadow: CompiledPolicy | undefined
 }
 
 function configError(option: string, message: string): WritError {
@@ -109,6 +116,7 @@ export function resolveGateSettings(options: GateOptions): GateSettings {
     defaultAgent: checked('defaultAgent', options.defaultAgent ?? DEFAULT_AGENT),
     jsonLimits: checkJsonLimits(options.limits),
     store: options.store ?? createMemoryStore(),
+    shadow: options.shadow === undefined ? undefined : checkPolicy(options.shadow),
   }
 }
 

@@ -13,7 +13,7 @@ import { answerOf } from './decide/answer.js'
 import { applyLimits } from './decide/apply-limits.js'
 import { evaluateStep } from './decide/evaluate-step.js'
 import { draftReceipt, issueReceipt } from './decide/issue-receipt.js'
-import { normalizeRequest } from './decide/normalize-request.js'
+import { type NormalizedRequest, normalizeRequest } from './decide/normalize-request.js'
 import type { Outcome } from './decide/outcome.js'
 import { guardAction, wrapAction } from './gate-helpers.js'
 import {
@@ -23,6 +23,9 @@ import {
   resolveGateSettings,
 } from './gate-settings.js'
 import { isKeyRing, type KeyRing } from './key-ring.js'
+import { traceDecision } from './operations/decision-span.js'
+import { createDecisionObserver } from './operations/observe-decision.js'
+import type { ShadowStats } from './operations/shadow.js'
 import type { CompiledPolicy } from './policy/index.js'
 import { signCheckpoint } from './sign-checkpoint.js'
 import { createSigningLane, type LaneRequest, type SigningLane } from './signing-lane.js'
@@ -72,6 +75,8 @@ export interface LocalGate extends Gate {
   readonly approvers: ApproverDirectory | undefined
   /** Swaps the approvers atomically (for a reloaded file or a newly registered passkey). */
   setApprovers(next: ApproverDirectory | unknown): void
+  /** Counters of the shadow candidate, or `undefined` when the gate shadows nothing. */
+  shadowStats(): ShadowStats | undefined
 }
 
 /** One decision's receipt, ready to be signed and appended. */
@@ -108,6 +113,18 @@ function appendReceipt(
   )
 }
 
+/** Signs and appends a decision that holds nothing, and reads the answer from the store. */
+async function appendAndAnswer(
+  settings: Pick<GateSettings, 'store' | 'chainId' | 'signerTimeoutMs'>,
+  lane: SigningLane,
+  step: AppendStep,
+  normalized: NormalizedRequest,
+): Promise<Decision> {
+  const result = { signed: step.outcome }
+  const stored = await appendReceipt(settings, lane, step, result)
+  return answerOf(stored, result.signed, normalized)
+}
+
 /**
  * Creates a gate that decides in this process.
  *
@@ -132,6 +149,7 @@ export function createGate(options: GateOptions): LocalGate {
   const nextId = createUuidV7Generator(clock)
   const approvals = createGateApprovals(options, store, chainId, clock, () => policy)
   const lane = createSigningLane(store, chainId, () => performance.now())
+  const observer = createDecisionObserver(settings.shadow, store)
 
   /** Normalize → evaluate → issue (limits applied) → append → answer. */
   async function decide(request: ActionRequest): Promise<Decision> {
@@ -141,22 +159,14 @@ export function createGate(options: GateOptions): LocalGate {
     const iat = Math.floor(clock() / 1000)
     const normalized = normalizeRequest(request, { ...settings, nextId })
     const step = evaluateStep(current, normalized, iat)
-    const { outcome, limits } = step
     const draft = draftReceipt(normalized, { ...settings, jti: nextId(), iat, policy: current })
-    const active = ring.active
-    if (step.approval !== undefined) {
-      return decideHeld(
-        normalized,
-        { ...step, approval: step.approval },
-        draft,
-        active,
-        approvals.held,
-      )
-    }
-    const result = { signed: outcome }
-    const signing = { draft, outcome, limits, iat, signer: active }
-    const stored = await appendReceipt(settings, lane, signing, result)
-    return answerOf(stored, result.signed, normalized)
+    const signer = ring.active
+    const decision =
+      step.approval === undefined
+        ? await appendAndAnswer(settings, lane, { ...step, draft, iat, signer }, normalized)
+        : await decideHeld(normalized, step, draft, signer, approvals.held)
+    await observer.observe(normalized, decision) // after signing: it cannot change the decision
+    return decision
   }
 
   const gate: LocalGate = {
@@ -169,7 +179,7 @@ export function createGate(options: GateOptions): LocalGate {
     get keyRing() {
       return keyRing
     },
-    authorize: (request) => withTimeout(timeoutMs, () => decide(request)),
+    authorize: (request) => withTimeout(timeoutMs, () => traceDecision(() => decide(request))),
     guard: (request, execute, guardOptions) => guardAction(gate, request, execute, guardOptions),
     wrap: (name, fn, wrapOptions) => wrapAction(gate, name, fn, wrapOptions),
     keys: async (): Promise<JwkSet> => keyRing.jwks(),
@@ -178,6 +188,7 @@ export function createGate(options: GateOptions): LocalGate {
       return approvals.approvers()
     },
     setApprovers: (next) => approvals.setApprovers(next),
+    shadowStats: () => observer.shadow?.stats(),
     verifyKeys: () => createKeySet(keyRing.jwks()),
     setPolicy(next) {
       policy = checkPolicy(next)

@@ -101,7 +101,7 @@ export {
 } from './async-signer.js'
 
 // Stores: the interface a store implements, and the in-memory store
-export { createMemoryStore } from './memory-store.js'
+export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js'
 export type {
   AppendContext,
   AppendOptions,
@@ -113,6 +113,46 @@ export type {
   StoredCheckpointNote,
   StoredReceipt,
 } from './types.js'
+
+// Policy operations: shadow candidates, argument retention, replay, drift and decision spans
+export {
+  type DecisionRateOptions,
+  type DecisionRateRow,
+  type DecisionRates,
+  decisionRates,
+} from './operations/decision-rates.js'
+export { DECISION_SPAN_NAME, decisionSpanAttributes } from './operations/decision-span.js'
+export { inRange } from './operations/memory-records.js'
+export type {
+  DecisionSummary,
+  PolicyRecords,
+  RecordRange,
+  RetainedRequest,
+  RetentionRule,
+  RetentionRules,
+  ShadowDisagreement,
+} from './operations/records.js'
+export {
+  type ReplayChange,
+  type ReplayOptions,
+  type ReplayReport,
+  recordedDecisions,
+  replayDecisions,
+} from './operations/replay.js'
+export {
+  checkRetained,
+  compileRetention,
+  type RetainedStatus,
+  retainedCopy,
+} from './operations/retention.js'
+export type { ShadowStats } from './operations/shadow.js'
+export {
+  type DecisionTransition,
+  type ShadowReport,
+  shadowReport,
+  summarizeTransitions,
+  TRANSITION_EXAMPLES,
+} from './operations/transitions.js'
 
 // Auditing a store: one chain's receipts through verifyChain
 export { type VerifyStoreOptions, verifyStore } from './verify-store.js'

@@ -11,7 +11,10 @@ import {
 } from '@writ/verify'
 import { base64UrlDecode, utf8Decode } from '@writ/verify/internal'
 import { createMemoryHolds, type MemoryHolds } from './approvals/memory-holds.js'
+import { createMemoryRecords } from './operations/memory-records.js'
+import type { RetentionRule } from './operations/records.js'
 import type { StoreOrder } from './signing-lane.js'
+import { createMemoryTrees, type MemoryTrees } from './transparency/memory-tree.js'
 import type {
   AppendContext,
   AppendOptions,
@@ -22,7 +25,6 @@ import type {
   StoredCheckpoint,
   StoredReceipt,
 } from './types.js'
-import { createMemoryTrees, type MemoryTrees } from './transparency/memory-tree.js'
 
 // Only the compact tokens are kept: one string per receipt instead of a tree of
 // claim objects, so a long-running gate's heap (and its garbage collector) stays
@@ -226,13 +228,22 @@ function* receiptsOf(
   for (let seq = from; seq < end; seq += 1) yield stored(list[seq]!)
 }
 
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Keep the arguments and context of the requests these rules name, beside their
+   * receipts (off by default; see docs/policy-operations.md for the privacy trade-off).
+   */
+  readonly retention?: readonly RetentionRule[]
+}
+
 /**
  * Creates a store that keeps everything in memory. `append` runs its critical
  * section (read head, check limits, `issue`, write) synchronously, so appends to a
  * chain are serialised and limits are checked and reserved atomically across chains.
  * Nothing survives the process: use `@writ/store-sqlite` to keep receipts.
  */
-export function createMemoryStore(): Store {
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const state: MemoryState = {
     chains: new Map(),
     byJti: new Map(),
@@ -278,6 +289,7 @@ export function createMemoryStore(): Store {
     latestCheckpointNote: async (chainId) => open(() => state.trees.latestNote(chainId)),
     replay: createReplayCache(state),
     holds,
+    records: createMemoryRecords(options.retention, () => ensureOpen(state)),
     async close() {
       state.closed = true
     },

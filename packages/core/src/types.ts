@@ -277,6 +277,8 @@ export interface Store {
   readonly replay: ReplayCache
   /** Holds and approvals (spec section 11); a gate refuses to hold actions without them. */
   readonly holds?: HoldStore
+  /** Shadow disagreements and retained arguments (policy operations); optional. */
+  readonly records?: import('./operations/records.js').PolicyRecords
   close(): Promise<void>
 }
 
