@@ -45,6 +45,8 @@ describe('writ help', () => {
       ),
     ]
     expect(groups.sort()).toEqual([
+      'approvals',
+      'approver',
       'bundle',
       'chain',
       'keys',

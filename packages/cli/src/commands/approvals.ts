@@ -151,16 +151,20 @@ export const approvalsListCommand: Command = {
     state: { type: 'string' },
     json: { type: 'boolean' },
   },
-  help: `Usage: writ approvals list (--server URL | --store DB) [--state STATE] [--json]
+  help: `Usage: writ approvals list (--server URL [--token-file FILE] | --store DB |
+                          --store-url-file FILE) [--state STATE] [--json]
 
 Lists holds, newest first: the action, its arguments, the agent, the rule and who has
-answered. STATE is pending (the default), approved, rejected, used, expired or all.
+answered.
 
-  --server URL       the authority (writ serve); reading holds needs an operator token,
-                     from --token-file FILE (mode 0600) or WRIT_TOKEN
-  --store DB         read the store directly instead (SQLite file or postgres:// URL;
-                     for audits: what it shows is what the store holds)
-  --json             one JSON object per hold
+  --server URL           the authority (writ serve); reading holds needs an operator
+                         token, from --token-file FILE (mode 0600) or WRIT_TOKEN
+  --store DB             read the store directly instead (SQLite file or postgres://
+                         URL without a password; for audits: what it shows is what the
+                         store holds)
+  --store-url-file FILE  a file (mode 0600) with the PostgreSQL URL, password included
+  --state STATE          pending (the default), approved, rejected, used, expired or all
+  --json                 one JSON object per hold
 
 Exit codes: 0 listed, 2 usage error, 3 the server or store cannot be read.`,
   async run(input, io) {
@@ -280,7 +284,8 @@ export const approveCommand: Command = {
     ttl: { type: 'string' },
     json: { type: 'boolean' },
   },
-  help: `Usage: writ approve HOLD --key approver.json --server URL [--reject] [--note TEXT] [--json]
+  help: `Usage: writ approve HOLD --key approver.json --server URL [--token-file FILE]
+                    [--reject] [--note TEXT] [--ttl SECONDS] [--json]
 
 Reads the hold from the authority, shows what it would run, signs an approval (or,
 with --reject, a rejection) bound to exactly that hold (its action, arguments, HTTP
@@ -291,6 +296,7 @@ A rejection closes the hold: the action stays refused.
   --key FILE     your approver key file, from writ approver keygen (mode 0600)
   --server URL   the authority (writ serve); reading the hold needs an operator token,
                  from --token-file FILE or WRIT_TOKEN (posting the approval does not)
+  --reject       sign a rejection instead of an approval
   --note TEXT    a note kept with the approval (at most 1024 characters)
   --ttl SECONDS  how long the approval stays valid (default 900)
   --json         print the hold after the approval as JSON
