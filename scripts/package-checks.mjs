@@ -64,6 +64,13 @@ export function checkManifest({ name, directory, relativeDirectory, manifest }) 
   const version = manifest.version
   for (const field of ['dependencies', 'peerDependencies']) {
     for (const [dependency, range] of Object.entries(manifest[field] ?? {})) {
+      // An optional peer (a package only some commands load) may be "*": a peer range
+      // that a release leaves would make changesets bump the dependent a major version.
+      // The package checks the version it loads at run time instead.
+      const optionalPeer =
+        field === 'peerDependencies' &&
+        manifest.peerDependenciesMeta?.[dependency]?.optional === true
+      if (optionalPeer && range === '*') continue
       if (dependency.startsWith('@writ/') && range !== version && range !== `^${version}`)
         problem(
           `${field}.${dependency} is "${range}", expected the fixed release version "${version}"`,

@@ -4,9 +4,13 @@
  * peer dependencies of `@writ/cli`, loaded when first used, so that `writ keygen`,
  * `writ verify` or `writ chain verify` on a SQLite file install and start without
  * them. When one is missing, the command stops with `DEPENDENCY_MISSING` (exit 3),
- * naming what to install.
+ * naming what to install. The `@writ/*` ones are released together with the CLI: one
+ * of another version is refused the same way (their peer range is `*`, so the check is
+ * here), naming the version to install.
  */
+import { createRequire } from 'node:module'
 import { CliError } from './cli-error.js'
+import { cliVersion } from './version.js'
 
 /** What `@writ/server` offers, as the CLI uses it. */
 export type ServerPackage = typeof import('@writ/server')
@@ -45,9 +49,29 @@ async function importOptional<T>(
   }
 }
 
+/** Refuses a `@writ/*` package of another release than this CLI's. */
+function requireSameRelease(name: string, purpose: string): void {
+  const expected = cliVersion()
+  let found: unknown
+  try {
+    found = (createRequire(import.meta.url)(`${name}/package.json`) as { version?: unknown })
+      .version
+  } catch {
+    return // a package without a readable manifest: nothing to compare
+  }
+  if (found === expected || expected === 'unknown') return
+  throw new CliError(
+    'DEPENDENCY_MISSING',
+    `${purpose} needs ${name}@${expected}, the release of this writ, but ${name}@${String(found)} is installed: run npm install ${name}@${expected}`,
+    { details: { missing: name, found, install: [`${name}@${expected}`] } },
+  )
+}
+
 /** `@writ/server`, for `writ serve` and `writ token new`. */
-export function loadServerPackage(purpose: string): Promise<ServerPackage> {
-  return importOptional(() => import('@writ/server'), ['@writ/server'], purpose)
+export async function loadServerPackage(purpose: string): Promise<ServerPackage> {
+  const server = await importOptional(() => import('@writ/server'), ['@writ/server'], purpose)
+  requireSameRelease('@writ/server', purpose)
+  return server
 }
 
 /** `@writ/store-postgres` and `pg`, for a PostgreSQL store. */
@@ -58,6 +82,7 @@ export async function loadPostgresPackages(): Promise<{
   const purpose = 'a PostgreSQL store'
   const packages = ['@writ/store-postgres', 'pg']
   const store = await importOptional(() => import('@writ/store-postgres'), packages, purpose)
+  requireSameRelease('@writ/store-postgres', purpose)
   const pg = await importOptional(() => import('pg'), packages, purpose)
   return { store, pg: pg.default }
 }
