@@ -17,7 +17,7 @@ export interface ConformanceSigner {
 export async function signerFor(kind: 'pkcs11'): Promise<ConformanceSigner> {
   if (kind !== 'pkcs11') throw new Error(`unknown conformance signer ${String(kind)}`)
   const token = await createTestToken('writ-conformance')
-  const signer = await openPkcs11Signer({ uri: token.uri })
+  const signer = await openPkcs11Signer({ uri: token.uri, timeoutMs: 10_000 })
   return {
     signer,
     async close() {

@@ -73,7 +73,7 @@ describe('a gate with an asynchronous signer', () => {
 
   it('fails closed when the signer hangs past the deadline, and a late signature is dropped', async () => {
     const signer = createTestAsyncSigner()
-    const gate = createPaymentsGate({ keys: signer, signerTimeoutMs: 50 })
+    const gate = createPaymentsGate({ keys: signer, signerTimeoutMs: 300 })
     await gate.authorize(transfer(5))
     signer.mode = 'hang'
     const waiting = await Promise.allSettled(

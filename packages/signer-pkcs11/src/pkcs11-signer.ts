@@ -12,7 +12,7 @@ import { TokenProcess, tokenError } from './token-process.js'
 /** Default bound on one call to the token, in milliseconds. */
 export const DEFAULT_TOKEN_TIMEOUT_MS = 2000
 /** Bound on starting a session (a new process, the module loaded, the login), in milliseconds. */
-const START_TIMEOUT_MS = 15_000
+const START_TIMEOUT_MS = 30_000
 
 /** Options of {@link openPkcs11Signer}: where the key is, or its PKCS#11 URI. */
 export type Pkcs11SignerOptions = (Pkcs11KeyLocation | { readonly uri: string }) & {
@@ -166,8 +166,20 @@ class TokenSigner implements Pkcs11Signer {
 
   async sign(message: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     const token = await this.#session()
-    const signature = await token.call({ op: 'sign', data: message }, this.#timeoutMs, signal)
-    return signature as Uint8Array
+    try {
+      return (await token.call(
+        { op: 'sign', data: message },
+        this.#timeoutMs,
+        signal,
+      )) as Uint8Array
+    } catch (error) {
+      // The session died (killed after a timeout, or ended): log in again now, so the next
+      // decision does not wait for a new process to start.
+      if (token.dead && !this.#closed && this.#current === token) {
+        void this.#restart().catch(() => undefined)
+      }
+      throw error
+    }
   }
 
   async keyAttributes(): Promise<KeyAttributes> {
@@ -209,10 +221,11 @@ class TokenSigner implements Pkcs11Signer {
       },
     )
     // A failed start is not kept: the next signature tries again.
-    this.#token = next.catch(() => {
-      this.#token = undefined
-      return Promise.reject(signerUnavailable(this.kid, 'restarting'))
-    }) as Promise<TokenProcess>
+    this.#token = next.catch((error: unknown) => {
+      if (this.#token === failed) this.#token = undefined
+      throw error
+    })
+    const failed = this.#token
     void this.#token.catch(() => undefined)
     return next
   }

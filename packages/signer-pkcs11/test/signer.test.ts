@@ -120,12 +120,13 @@ describe('openPkcs11Signer with a SoftHSM2 token', () => {
   })
 
   it('fails closed when the token hangs (its process stopped), then recovers with a new session', async () => {
-    const signer = await open({ uri: token.uri, timeoutMs: 1000 })
+    const signer = await open({ uri: token.uri, timeoutMs: 3000 })
     const gate = createGate({
       policy: policy(),
       keys: signer,
       issuer: 'https://writ.test',
-      signerTimeoutMs: 2000,
+      signerTimeoutMs: 10_000,
+      timeoutMs: 30_000,
     })
     await expect(gate.authorize(transfer)).resolves.toMatchObject({ decision: 'PERMIT' })
     const pid = signer.processId
