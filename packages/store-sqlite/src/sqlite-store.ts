@@ -1,13 +1,17 @@
-import type {
-  AppendContext,
-  AppendOptions,
-  ChainPosition,
-  HoldStore,
-  IssuedReceipt,
-  Store,
-  StoredCheckpoint,
-  StoredCheckpointNote,
-  StoredReceipt,
+import {
+  type AppendContext,
+  type AppendOptions,
+  type ChainPosition,
+  compileRetention,
+  type HoldStore,
+  type IssuedReceipt,
+  type PolicyRecords,
+  type RetentionRule,
+  type RetentionRules,
+  type Store,
+  type StoredCheckpoint,
+  type StoredCheckpointNote,
+  type StoredReceipt,
 } from '@writ/core'
 import type { Subtree } from '@writ/verify'
 import { type Digest, type ReceiptClaims, type ReplayCache, WritError } from '@writ/verify'
@@ -17,6 +21,7 @@ import { type FileIdentity, fileIdentityOf, replacedStoreError } from './file-id
 import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
 import { holdStoreOn } from './hold-statements.js'
 import { type OpenDatabaseOptions, openDatabase, validOpenOptions } from './open-database.js'
+import { recordsOn } from './record-statements.js'
 import { prepareStatements, type ReceiptRow, type Statements } from './statements.js'
 import { closedStoreError, toStoreError } from './store-error.js'
 import { latestNote, readTreeNodes } from './tree-statements.js'
@@ -40,6 +45,12 @@ export interface SqliteStoreOptions {
   readonly groupCommit?: boolean | GroupCommitOptions
   /** Caps the file at this many pages (`PRAGMA max_page_count`), e.g. to test a full disk. */
   readonly maxPageCount?: number
+  /**
+   * Keep the arguments and context of the requests these rules name beside their receipts,
+   * for `writ policy replay`. Off by default; read docs/policy-operations.md on what it
+   * keeps before turning it on.
+   */
+  readonly retention?: readonly RetentionRule[]
 }
 
 /** Counters and sizes of a {@link SqliteStore}. */
@@ -117,6 +128,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       details: { operation: 'open', reason: 'options' },
     })
   }
+  // Checked before the file opens: a wrong rule leaves nothing open behind it.
+  const retention =
+    options.retention === undefined ? undefined : compileRetention(options.retention)
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const maxPageCount = options.maxPageCount
   if (!validOpenOptions(busyTimeoutMs, maxPageCount)) {
@@ -144,6 +158,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     prepared.statements,
     options.groupCommit,
     prepared.identity,
+    retention,
   )
 }
 
@@ -160,6 +175,7 @@ class SqliteStoreImplementation implements SqliteStore {
   readonly path: string
   readonly replay: ReplayCache
   readonly holds: HoldStore
+  readonly records: PolicyRecords
   readonly #database: Database.Database
   readonly #statements: Statements
   readonly #queue: GroupCommitQueue | undefined
@@ -178,6 +194,7 @@ class SqliteStoreImplementation implements SqliteStore {
     statements: Statements,
     groupCommit: boolean | GroupCommitOptions | undefined,
     identity: FileIdentity,
+    retention?: RetentionRules,
   ) {
     this.path = path
     this.#identity = identity
@@ -192,6 +209,9 @@ class SqliteStoreImplementation implements SqliteStore {
           )
     this.replay = { claim: (jti, expiresAt) => this.#claim(jti, expiresAt) }
     this.holds = holdStoreOn(statements.holds, (operation, run) => this.#read(operation, run))
+    this.records = recordsOn(statements.records, retention, (operation, run) =>
+      this.#read(operation, run),
+    )
   }
 
   append(

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3'
 import { type HoldStatements, prepareHoldStatements } from './hold-statements.js'
+import { prepareRecordStatements, type RecordStatements } from './record-statements.js'
 import { prepareTreeStatements, type TreeStatements } from './tree-statements.js'
 
 /** A row of the `receipts` table as read back. */
@@ -44,6 +45,8 @@ export interface Statements {
   readonly holds: HoldStatements
   /** The Merkle tree and checkpoint notes (spec section 12). */
   readonly tree: TreeStatements
+  /** Shadow disagreements and retained arguments (policy operations). */
+  readonly records: RecordStatements
 }
 
 /** Prepares {@link Statements} on `database`, whose schema must be current. */
@@ -93,5 +96,6 @@ export function prepareStatements(database: Database): Statements {
     countReceipts: database.prepare('SELECT count(*) AS count FROM receipts'),
     holds: prepareHoldStatements(database),
     tree: prepareTreeStatements(database),
+    records: prepareRecordStatements(database),
   }
 }
