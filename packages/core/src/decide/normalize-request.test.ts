@@ -39,6 +39,7 @@ describe('normalizeRequest', () => {
       request: 'r',
       context: { tenant: 't' },
       audience: 'api',
+      refs: { 'mcp.tool': `sha256:${'0'.repeat(64)}` },
     }
     const request = new Proxy(values, {
       get(target, key) {
@@ -50,7 +51,17 @@ describe('normalizeRequest', () => {
     expect(normalized.problem).toBeUndefined()
     for (const count of reads.values()) expect(count).toBe(1)
     expect([...reads.keys()].sort()).toEqual(
-      ['action', 'agent', 'args', 'audience', 'context', 'http', 'httpRequest', 'request'].sort(),
+      [
+        'action',
+        'agent',
+        'args',
+        'audience',
+        'context',
+        'http',
+        'httpRequest',
+        'refs',
+        'request',
+      ].sort(),
     )
   })
 
