@@ -51,6 +51,11 @@ function argsView(args) {
   )
 }
 
+/** `1 receipt`, `2 receipts`. */
+function count(number, noun) {
+  return `${number} ${noun}${number === 1 ? '' : 's'}`
+}
+
 /** A receipt id as the page shows it: its last characters (UUIDv7s share their time prefix). */
 function shortId(jti) {
   return `…${String(jti).slice(-8)}`
@@ -123,7 +128,22 @@ function stepsTable(result) {
           h(
             'td',
             {},
-            step.rule ? h('div', { className: 'mono small' }, step.rule) : null,
+            step.rule
+              ? h(
+                  'a',
+                  {
+                    className: 'mono small rule-link',
+                    href: '#policy',
+                    title: `rule ${step.rule}: show it in the policy`,
+                    'data-testid': `rule-${result.id}-${index}`,
+                    onclick: (event) => {
+                      event.preventDefault()
+                      showRule(step.rule)
+                    },
+                  },
+                  step.rule,
+                )
+              : null,
             step.reason ?? '',
           ),
           h(
@@ -332,6 +352,12 @@ function renderServices(services) {
 
 async function renderChain() {
   const chain = await api('/api/chain')
+  // A verdict is about the chain it checked: once the chain moves on, it is stale.
+  const changed =
+    state.chain !== undefined &&
+    (state.chain.receipts.length !== chain.receipts.length ||
+      state.chain.checkpoint !== chain.checkpoint)
+  if (changed) clearVerdict('chain-result')
   state.chain = chain
   $('chain').replaceChildren(
     ...chain.receipts.map((token, index) => {
@@ -359,7 +385,7 @@ async function renderChain() {
   )
   if (state.world) {
     $('chain-files').textContent =
-      `World #${state.world.generation} · receipts in ${state.world.storePath} · verify offline: node packages/cli/dist/bin.js chain verify --store ${state.world.storePath} --keys ${state.world.keysPath}`
+      `World #${state.world.generation} · receipts in ${state.world.storePath} · verify offline: npx writ chain verify --store ${state.world.storePath} --keys ${state.world.keysPath}`
   }
   if (chain.checkpoint) {
     const claims = writ.decodeToken(chain.checkpoint)?.claims ?? {}
@@ -391,8 +417,11 @@ async function refresh() {
 }
 
 function setBusy(busy) {
-  for (const button of document.querySelectorAll('button[data-testid^="run"], #reset'))
+  for (const button of document.querySelectorAll(
+    'button[data-testid^="run"], #reset, #verify-chain',
+  ))
     button.disabled = busy
+  if (busy) clearVerdict('chain-result')
   document.body.dataset.busy = String(busy)
 }
 
@@ -402,16 +431,19 @@ function notify(text) {
   notice.textContent = text ?? ''
 }
 
+/** Empties a verdict element: no text, no data attributes. */
+function clearVerdict(id) {
+  const element = $(id)
+  element.className = id === 'inspector-result' ? 'verdict big' : 'verdict'
+  element.textContent = ''
+  for (const key of ['ok', 'code', 'valid', 'size', 'backend', 'decision', 'keyStatus', 'expired'])
+    delete element.dataset[key]
+}
+
 /** Forgets what the page showed of the previous world: results, verdicts. */
 function clearWorldViews(world) {
   state.results = new Map()
-  for (const id of ['chain-result', 'inspector-result']) {
-    const element = $(id)
-    element.className = id === 'inspector-result' ? 'verdict big' : 'verdict'
-    element.textContent = ''
-    for (const key of ['ok', 'code', 'valid', 'size', 'backend', 'decision', 'keyStatus'])
-      delete element.dataset[key]
-  }
+  for (const id of ['chain-result', 'inspector-result']) clearVerdict(id)
   $('tamper-note').hidden = true
   showWorld(world)
 }
@@ -488,6 +520,7 @@ function showVerdict(element, verdict, okText) {
 }
 
 function inspect(token) {
+  state.signedToken = token
   state.returnTo = window.scrollY
   $('inspector-back').hidden = false
   $('inspector-token').value = token
@@ -520,11 +553,19 @@ async function verifyInspector() {
     key?.status === 'retired'
       ? ' Signed by a retired key (a world before a reset): authentic evidence, but the services no longer accept it.'
       : ''
+  const expired = typeof claims?.exp === 'number' && claims.exp * 1000 <= Date.now()
+  const authority =
+    claims?.decision !== 'PERMIT'
+      ? ' — evidence only: it authorizes nothing'
+      : expired
+        ? ` — but it expired at ${new Date(claims.exp * 1000).toISOString()}: a service refuses it now (EXPIRED); it stays evidence of what was decided`
+        : ''
   showVerdict(
     $('inspector-result'),
     verdict,
-    `✓ Valid signature (key ${verdict.ok ? verdict.kid.slice(0, 12) : ''}…, ${backend}). Decision ${claims?.decision} for ${claims?.act?.name}${claims?.decision === 'PERMIT' ? '' : ' — evidence only: it authorizes nothing'}.${retired}`,
+    `✓ Valid signature (key ${verdict.ok ? verdict.kid.slice(0, 12) : ''}…, ${backend}). Decision ${claims?.decision} for ${claims?.act?.name}${authority}.${retired}`,
   )
+  $('inspector-result').dataset.expired = String(expired)
   $('inspector-result').dataset.backend = backend
   $('inspector-result').dataset.decision = claims?.decision ?? ''
   $('inspector-result').dataset.keyStatus = key ? (key.status ?? 'active') : ''
@@ -539,17 +580,57 @@ const tamperNotes = {
     'Tampered: one bit of the Ed25519 signature flipped; the claims are untouched. A verifier must refuse it:',
 }
 
-function tamper(kind) {
+async function tamper(kind) {
   const token = $('inspector-token').value.trim()
-  if (!token) return
+  if (!token || writ.decodeToken(token) === null) {
+    $('tamper-note').textContent =
+      'Nothing to tamper with yet: click a receipt id in a result (or in the chain), or paste a receipt, then press a Tamper button.'
+    $('tamper-note').hidden = false
+    return
+  }
+  state.signedToken ??= token
   const before = writ.decodeToken(token)?.claims?.decision
   const forged = writ.tamperToken(token, kind)
   const after = writ.decodeToken(forged)?.claims?.decision
   $('inspector-token').value = forged
-  $('tamper-note').textContent = tamperNotes[kind](before, after)
-  $('tamper-note').hidden = false
   $('inspector-result').scrollIntoView({ behavior: 'smooth', block: 'nearest' })
-  verifyInspector()
+  await verifyInspector()
+  // Flipping twice puts back exactly what was signed: say so, not "tampered".
+  $('tamper-note').textContent =
+    forged === state.signedToken
+      ? 'Tampered back: the token is again exactly what was signed, so the signature verifies again.'
+      : tamperNotes[kind](before, after)
+  $('tamper-note').hidden = false
+  highlightChanges(state.signedToken, forged)
+}
+
+/** Marks the lines of the decoded token that differ from the receipt as it was signed. */
+function highlightChanges(signed, forged) {
+  const before = JSON.stringify(writ.decodeToken(signed), null, 2)?.split('\n') ?? []
+  const after = JSON.stringify(writ.decodeToken(forged), null, 2)?.split('\n') ?? []
+  const lines = after.map((line, index) =>
+    line === before[index]
+      ? `${line}\n`
+      : h('mark', { className: 'changed', 'data-testid': 'changed-claim' }, `${line}\n`),
+  )
+  $('inspector-claims').replaceChildren(...lines)
+}
+
+/** Opens the policy beside the scenarios at one rule, highlighted. */
+function showRule(ruleId) {
+  const details = $('policy')
+  details.open = true
+  const lines = state.policyText.split('\n')
+  let inside = false
+  const nodes = lines.map((line) => {
+    const start = /^\s*-\s+id:\s*(\S+)/.exec(line)
+    if (start) inside = start[1] === ruleId
+    return inside
+      ? h('mark', { className: 'rule', 'data-testid': 'policy-rule' }, `${line}\n`)
+      : `${line}\n`
+  })
+  $('policy-text').replaceChildren(...nodes)
+  $('policy-text').querySelector('mark')?.scrollIntoView({ behavior: 'smooth', block: 'center' })
 }
 
 async function verifyChainInBrowser() {
@@ -565,8 +646,13 @@ async function verifyChainInBrowser() {
   element.dataset.valid = String(report.valid)
   element.dataset.size = String(report.size ?? '')
   element.dataset.code = report.valid ? '' : report.code
+  if (report.valid && report.size === 0) {
+    element.className = 'verdict'
+    element.textContent = 'No receipts in this world yet: nothing to verify. Run a scenario first.'
+    return
+  }
   element.textContent = report.valid
-    ? `✓ Chain "${report.chainId}" verified in this browser: ${report.size} receipts, every signature and link, consistent with the checkpoint.`
+    ? `✓ Chain "${report.chainId}" verified in this browser: ${count(report.size, 'receipt')}, every signature and link${chain.checkpoint ? ', consistent with the checkpoint' : ''}.`
     : `✗ ${report.code} at seq ${report.seq}: ${report.message}`
 }
 
@@ -580,6 +666,7 @@ async function start() {
     ? 'model: scripted, offline'
     : 'model: OpenAI API'
   $('policy-text').textContent = policy
+  state.policyText = policy
   const info = await writ.backends()
   state.webcrypto = info.webcrypto
   if (!info.webcrypto) $('backend').value = 'noble'
