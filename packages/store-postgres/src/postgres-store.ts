@@ -1,23 +1,33 @@
-import type {
-  AppendContext,
-  AppendOptions,
-  ChainPosition,
-  IssuedReceipt,
-  LimitCheck,
-  Store,
-  StoredCheckpoint,
-  StoredReceipt,
+import {
+  type AppendContext,
+  type AppendOptions,
+  type ChainPosition,
+  compileRetention,
+  type IssuedReceipt,
+  type LimitCheck,
+  type RetentionRule,
+  type Store,
+  type StoredCheckpoint,
+  type StoredReceipt,
 } from '@writ/core'
 import { type Digest, type ReceiptClaims, tokenDigest, WritError } from '@writ/verify'
 import type pg from 'pg'
 import { latestCheckpointNote, putCheckpointNote } from './checkpoint-notes.js'
 import { type Connection, type ConnectionOptions, connect, inTransaction } from './connection.js'
 import { createHoldTables, holdStoreOn, lockHoldFor, writeHold } from './holds.js'
+import { createRecordTables, recordsOn } from './records.js'
 import { type ReplayClaimOptions, replayOn } from './replay-cache.js'
 import { readTreeNodes, writeTreeLeaf } from './tree.js'
 
 /** Options of {@link createPostgresStore}. */
-export interface PostgresStoreOptions extends ConnectionOptions, ReplayClaimOptions {}
+export interface PostgresStoreOptions extends ConnectionOptions, ReplayClaimOptions {
+  /**
+   * Keep the arguments and context of the requests these rules name beside their receipts,
+   * for `writ policy replay`. Off by default; read docs/policy-operations.md on what it
+   * keeps before turning it on.
+   */
+  readonly retention?: readonly RetentionRule[]
+}
 
 function decodeClaims(token: string): ReceiptClaims {
   const part = token.split('.')[1] ?? ''
@@ -53,8 +63,12 @@ type Table = Connection['table']
  * ```
  */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  // Checked before connecting: a wrong rule leaves no pool open behind it.
+  const retention =
+    options.retention === undefined ? undefined : compileRetention(options.retention)
   const connection = await connect(options)
   await createHoldTables(connection)
+  await createRecordTables(connection)
   return {
     append: (chainId, appendOptions, issue) =>
       connection.withClient('append', (client) =>
@@ -77,6 +91,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     latestCheckpointNote: (chainId) => latestCheckpointNote(connection, chainId),
     replay: replayOn(connection, options),
     holds: holdStoreOn(connection),
+    records: recordsOn(connection, retention),
     close: () => connection.close(),
   }
 }
