@@ -15,6 +15,7 @@ import { keysRevokeCommand, keysRotateCommand } from './keys-rotate.js'
 import { mcpProxyCommand } from './mcp-proxy.js'
 import { policyCheckCommand } from './policy-check.js'
 import { policyExplainCommand } from './policy-explain.js'
+import { policyReplayCommand, shadowReportCommand, statsCommand } from './policy-ops.js'
 import { policyTestCommand } from './policy-test.js'
 import { proofConsistencyCommand, proofInclusionCommand } from './proof.js'
 import { serveCommand, tokenNewCommand } from './serve.js'
@@ -30,6 +31,9 @@ export const COMMANDS: readonly Command[] = [
   policyCheckCommand,
   policyTestCommand,
   policyExplainCommand,
+  policyReplayCommand,
+  shadowReportCommand,
+  statsCommand,
   decideCommand,
   verifyCommand,
   chainVerifyCommand,
