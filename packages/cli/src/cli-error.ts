@@ -65,6 +65,7 @@ const failureCodes: ReadonlySet<string> = new Set<string>([
   ...VERIFY_ERROR_CODES.filter((code) => !inputCodes.has(code)),
   'POLICY_INVALID',
   'POLICY_UNSAFE',
+  'POLICY_SELF_TEST_FAILED',
 ])
 
 /** The code printed for an error: its own stable code, or `INTERNAL` for anything unexpected. */

@@ -9,7 +9,7 @@ import { isSignableString } from './decide/signable.js'
 import { createKeyRing, isKeyRing, type KeyRing } from './key-ring.js'
 import type { PrivateSigningJwk } from './keys.js'
 import { createMemoryStore } from './memory-store.js'
-import type { CompiledPolicy } from './policy/index.js'
+import { assertPolicySelfTests, type CompiledPolicy } from './policy/index.js'
 import type { Store } from './types.js'
 
 /** Longest receipt lifetime a gate accepts, in seconds (spec section 2: 300 s or less). */
@@ -90,6 +90,8 @@ export function checkPolicy(policy: unknown): CompiledPolicy {
   ) {
     throw new WritError('POLICY_INVALID', 'The gate needs a compiled policy (see compilePolicy).')
   }
+  // A policy whose own self-tests fail never decides (nor shadows).
+  if (candidate.document !== undefined) assertPolicySelfTests(candidate as CompiledPolicy)
   return candidate as CompiledPolicy
 }
 

@@ -2,11 +2,18 @@
  * `writ policy test FILE CASES`: decides each case under the policy, exactly as a
  * gate would, and compares with what the case expects (like `opa test`).
  */
-import { createGate, type Decision, generateSigningKey } from '@writ/core'
+import {
+  type CompiledPolicy,
+  compilePolicy,
+  createGate,
+  type Decision,
+  generateSigningKey,
+  runPolicySelfTests,
+} from '@writ/core'
 import { booleanFlag, type Command, jsonLine, positional } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
 import { readTextFile } from '../files.js'
-import { loadPolicy } from '../inputs.js'
+import type { CliIo } from '../io.js'
 import { type CaseExpectation, type PolicyCase, parsePolicyCases } from '../policy-cases.js'
 
 interface Outcome {
@@ -33,14 +40,18 @@ function describe(outcome: { decision: string; rule?: string | null; reason?: st
 /** `writ policy test`. */
 export const policyTestCommand: Command = {
   name: 'policy test',
-  summary: 'run a file of expected decisions against a policy (PASS/FAIL per case)',
-  positionals: { min: 2, max: 2, names: 'FILE CASES' },
+  summary: "run a policy's self-tests and a file of expected decisions (PASS/FAIL per case)",
+  positionals: { min: 1, max: 2, names: 'FILE [CASES]' },
   options: { json: { type: 'boolean' } },
-  help: `Usage: writ policy test FILE CASES [--json]
+  help: `Usage: writ policy test FILE [CASES] [--json]
 
-Decides every case of CASES under the policy FILE, through a real gate (input
-rules, conditions, limits; a fresh in-memory store and a throwaway key per case),
-and compares the outcome with the case's expectation. CASES is YAML or JSON:
+Runs the self-tests the policy FILE carries under \`tests:\` (the same ones every
+gate and writ serve run at start-up; see docs/policy.md, "Self-tests"), then
+decides every case of CASES under the policy, through a real gate (input rules,
+conditions, limits; a fresh in-memory store and a throwaway key per case), and
+compares the outcome with the case's expectation. Self-tests are listed as
+"self-test: NAME"; when one fails, CASES is not run (no gate takes the policy).
+CASES is YAML or JSON:
 
   - name: small transfer is permitted
     action: payments.transfer
@@ -58,45 +69,80 @@ Exit codes: 0 every case passed, 1 a case failed or the policy is invalid,
 2 usage error, 3 unreadable file or invalid cases file.`,
   async run(input, io) {
     const policyFile = positional(input, 0)
-    const casesFile = positional(input, 1)
-    const policy = loadPolicy(io, policyFile)
-    const cases = parsePolicyCases(readTextFile(io, casesFile, 'cases file'), casesFile)
-    const key = generateSigningKey()
-    const results: { name: string; pass: boolean; expected: CaseExpectation; actual: Outcome }[] =
-      []
-    for (const item of cases) {
-      const decision = await decideCase(policy, key, item)
-      const actual: Outcome = {
-        decision: decision.decision,
-        rule: decision.rule,
-        reason: decision.reason,
-      }
-      results.push({
-        name: item.name,
-        pass: matches(item.expect, actual),
-        expected: item.expect,
-        actual,
-      })
-    }
+    const casesFile = input.positionals[1]
+    const policy = compilePolicy(readTextFile(io, policyFile, 'policy file'), {
+      source: policyFile,
+      selfTests: false,
+    })
+    const results: CaseResult[] = runPolicySelfTests(policy).map((result) => ({
+      name: `self-test: ${result.name}`,
+      pass: result.pass,
+      expected: {
+        decision: result.expected.decision,
+        ...(result.expected.rule === undefined ? {} : { rule: result.expected.rule }),
+        ...(result.expected.reason === undefined ? {} : { reason: result.expected.reason }),
+      },
+      actual: result.actual,
+    }))
+    if (casesFile !== undefined && results.every((result) => result.pass))
+      results.push(...(await runCases(io, policy, casesFile)))
+    if (results.length === 0) io.stdout(`${policyFile}: no self-tests and no CASES file\n`)
+    printResults(io, results, booleanFlag(input, 'json'))
     const failed = results.filter((result) => !result.pass).length
-    if (booleanFlag(input, 'json')) {
-      io.stdout(jsonLine({ passed: results.length - failed, failed, cases: results }))
-    } else {
-      for (const result of results) {
-        io.stdout(
-          result.pass
-            ? `PASS  ${result.name}\n`
-            : `FAIL  ${result.name}: expected ${describe(result.expected)}, got ${describe(result.actual)}\n`,
-        )
-      }
-      io.stdout(`${results.length} case(s): ${results.length - failed} passed, ${failed} failed\n`)
-    }
     return failed === 0 ? EXIT_CODES.ok : EXIT_CODES.failed
   },
 }
 
+interface CaseResult {
+  readonly name: string
+  readonly pass: boolean
+  readonly expected: CaseExpectation
+  readonly actual: Outcome
+}
+
+async function runCases(
+  io: CliIo,
+  policy: CompiledPolicy,
+  casesFile: string,
+): Promise<CaseResult[]> {
+  const cases = parsePolicyCases(readTextFile(io, casesFile, 'cases file'), casesFile)
+  const key = generateSigningKey()
+  const results: CaseResult[] = []
+  for (const item of cases) {
+    const decision = await decideCase(policy, key, item)
+    const actual: Outcome = {
+      decision: decision.decision,
+      rule: decision.rule,
+      reason: decision.reason,
+    }
+    results.push({
+      name: item.name,
+      pass: matches(item.expect, actual),
+      expected: item.expect,
+      actual,
+    })
+  }
+  return results
+}
+
+function printResults(io: CliIo, results: readonly CaseResult[], json: boolean): void {
+  const failed = results.filter((result) => !result.pass).length
+  if (json) {
+    io.stdout(jsonLine({ passed: results.length - failed, failed, cases: results }))
+    return
+  }
+  for (const result of results) {
+    io.stdout(
+      result.pass
+        ? `PASS  ${result.name}\n`
+        : `FAIL  ${result.name}: expected ${describe(result.expected)}, got ${describe(result.actual)}\n`,
+    )
+  }
+  io.stdout(`${results.length} case(s): ${results.length - failed} passed, ${failed} failed\n`)
+}
+
 async function decideCase(
-  policy: ReturnType<typeof loadPolicy>,
+  policy: CompiledPolicy,
   key: ReturnType<typeof generateSigningKey>,
   item: PolicyCase,
 ): Promise<Decision> {

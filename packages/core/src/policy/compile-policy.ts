@@ -14,6 +14,7 @@ import {
   prepareRules,
 } from './prepare-rules.js'
 import { type PolicyDocument, policyDocumentSchema } from './schema.js'
+import { assertPolicySelfTests } from './self-test.js'
 
 /** Options of {@link compilePolicy}. */
 export interface CompilePolicyOptions {
@@ -35,6 +36,12 @@ export interface CompilePolicyOptions {
    * decision is DENY `EVAL_ERROR`. Default 10,000.
    */
   readonly maxIteratedSize?: number
+  /**
+   * Whether to run the document's self-tests (`tests:`) and throw `POLICY_SELF_TEST_FAILED`
+   * when one fails. Default true. Tools that report every test themselves (`writ policy
+   * test`) turn it off; a gate runs the self-tests again whatever this says.
+   */
+  readonly selfTests?: boolean
 }
 
 function positiveInteger(
@@ -101,7 +108,8 @@ function schemaProblems(
  * action. Throws a `WritError` `POLICY_INVALID` (malformed document, syntax or type
  * errors) or `POLICY_UNSAFE` (unknown variables, unsafe regular expressions, limits
  * exceeded) whose `details` carry `source`, `path`, `ruleId`, `line`, `column` and
- * every `problems` found.
+ * every `problems` found. Then runs the document's self-tests (`tests:`) and throws
+ * `POLICY_SELF_TEST_FAILED`, naming the failing test, when one does not decide as expected.
  *
  * @param input Policy text, or the document as JSON data.
  * @example
@@ -129,7 +137,7 @@ export function compilePolicy(
     limits,
     options.actionCacheSize === undefined ? {} : { cacheSize: options.actionCacheSize },
   )
-  return Object.freeze({
+  const compiled: CompiledPolicy = Object.freeze({
     id: document.id,
     digest,
     document,
@@ -138,6 +146,8 @@ export function compilePolicy(
     evaluate: (evaluationInput) => evaluator.evaluate(evaluationInput),
     explain: (evaluationInput) => evaluator.explain(evaluationInput),
   } satisfies CompiledPolicy)
+  if (options.selfTests !== false) assertPolicySelfTests(compiled)
+  return compiled
 }
 
 function expressionLimitsOf(options: CompilePolicyOptions): ExpressionLimits {

@@ -21,9 +21,16 @@ export {
   DEFAULT_HOLD_TTL_SECONDS,
   MAX_EXPRESSION_LENGTH,
   MAX_HOLD_TTL_SECONDS,
+  MAX_POLICY_TESTS,
   MAX_QUORUM,
   MAX_RULES,
   type PolicyDocument,
   type PolicyLimit,
   type PolicyRule,
+  type PolicyTest,
 } from './schema.js'
+export {
+  assertPolicySelfTests,
+  type PolicySelfTestResult,
+  runPolicySelfTests,
+} from './self-test.js'

@@ -115,14 +115,54 @@ export const limitSchema = z
     path: ['sum'],
   })
 
-/** A Writ policy document (RECEIPT-SPEC section 9 plus limits). Unknown members are errors. */
-export const policyDocumentSchema = z.strictObject({
-  writ: z.literal(1),
-  id,
-  description: description.optional(),
-  rules: z.array(ruleSchema).max(MAX_RULES),
-  limits: z.array(limitSchema).max(MAX_RULES).optional(),
+/** The most self-tests (`tests:`) one policy may carry. */
+export const MAX_POLICY_TESTS = 1000
+
+const jsonObject = z.record(z.string(), z.unknown())
+
+/** A start-up self-test: a request and the decision the policy must reach for it. */
+export const policyTestSchema = z.strictObject({
+  name: z.string().min(1, 'must not be empty').max(256),
+  action: z.string().min(1, 'must not be empty').max(1024),
+  args: jsonObject.optional(),
+  agent: z.string().min(1).max(1024).optional(),
+  context: jsonObject.optional(),
+  audience: z.string().min(1).max(1024).nullable().optional(),
+  now: z
+    .union([
+      z.number().int().nonnegative(),
+      z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 date'),
+    ])
+    .optional(),
+  expect: z.strictObject({
+    decision: z.enum(['PERMIT', 'DENY', 'SILENCE']),
+    rule: z.string().nullable().optional(),
+    reason: z.string().optional(),
+  }),
 })
+
+/** A Writ policy document (RECEIPT-SPEC section 9 plus limits). Unknown members are errors. */
+export const policyDocumentSchema = z
+  .strictObject({
+    writ: z.literal(1),
+    id,
+    description: description.optional(),
+    rules: z.array(ruleSchema).max(MAX_RULES),
+    limits: z.array(limitSchema).max(MAX_RULES).optional(),
+    tests: z.array(policyTestSchema).max(MAX_POLICY_TESTS).optional(),
+  })
+  .superRefine((document, context) => {
+    const names = new Set<string>()
+    document.tests?.forEach((test, index) => {
+      if (names.has(test.name))
+        context.addIssue({
+          code: 'custom',
+          path: ['tests', index, 'name'],
+          message: `duplicate test name "${test.name}"`,
+        })
+      names.add(test.name)
+    })
+  })
 
 /**
  * A rule of a {@link PolicyDocument}: when it applies (`actions`) and holds (`when`), it
@@ -163,6 +203,30 @@ export interface PolicyLimit {
   readonly description?: string | undefined
 }
 
+/**
+ * A start-up self-test of a {@link PolicyDocument} (`tests:`): a request and what the
+ * policy must decide for it. Every test runs whenever the policy is compiled.
+ */
+export interface PolicyTest {
+  /** Names the test in `POLICY_SELF_TEST_FAILED`; unique within the policy. */
+  readonly name: string
+  readonly action: string
+  /** The arguments (default `{}`). */
+  readonly args?: Readonly<Record<string, unknown>> | undefined
+  /** The agent (default `anonymous`, as the gate's). */
+  readonly agent?: string | undefined
+  readonly context?: Readonly<Record<string, unknown>> | undefined
+  readonly audience?: string | null | undefined
+  /** Decision time: whole seconds since the epoch or an ISO 8601 date (default: the time of loading). */
+  readonly now?: number | string | undefined
+  /** The decision expected; `rule` (null: no rule) and `reason` are compared when given. */
+  readonly expect: {
+    readonly decision: 'PERMIT' | 'DENY' | 'SILENCE'
+    readonly rule?: string | null | undefined
+    readonly reason?: string | undefined
+  }
+}
+
 /** A validated Writ policy document (RECEIPT-SPEC section 9 plus limits), frozen. */
 export interface PolicyDocument {
   readonly writ: 1
@@ -170,6 +234,8 @@ export interface PolicyDocument {
   readonly description?: string | undefined
   readonly rules: readonly PolicyRule[]
   readonly limits?: readonly PolicyLimit[] | undefined
+  /** Start-up self-tests, run whenever the policy is compiled or given to a gate. */
+  readonly tests?: readonly PolicyTest[] | undefined
 }
 
 const windowUnits: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 }
