@@ -53,6 +53,7 @@ describe('writ help', () => {
       'mcp',
       'policy',
       'proof',
+      'shadow',
       'token',
       'witness',
     ])

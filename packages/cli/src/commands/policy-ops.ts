@@ -45,13 +45,16 @@ export const shadowReportCommand: Command = {
     until: { type: 'string' },
     json: { type: 'boolean' },
   },
-  help: `Usage: writ shadow report --store DB [--since T] [--until T] [--json]
+  help: `Usage: writ shadow report (--store DB | --store-url-file FILE | WRIT_STORE_URL)
+                          [--since T] [--until T] [--json]
 
 Reads the disagreements that writ serve --shadow FILE (or a gate made with
 { shadow }) recorded in the store, and prints them grouped by old -> new decision
 and rule, with up to three example request ids each.
 
-  --store DB       SQLite file or postgres:// URL (or --store-url-file, WRIT_STORE_URL)
+  --store DB       the store: a SQLite file, or a postgres:// URL without a password
+  --store-url-file FILE
+                   a file (mode 0600) holding the PostgreSQL URL; or set WRIT_STORE_URL
   --since, --until ISO 8601 date or seconds since the epoch (inclusive)
   --json           print { disagreements, candidates, transitions }
 
@@ -90,7 +93,8 @@ export const policyReplayCommand: Command = {
     action: { type: 'string' },
     json: { type: 'boolean' },
   },
-  help: `Usage: writ policy replay --store DB --policy CANDIDATE [--since T] [--until T]
+  help: `Usage: writ policy replay (--store DB | --store-url-file FILE | WRIT_STORE_URL)
+                          --policy CANDIDATE [--since T] [--until T]
                           [--action GLOB] [--json]
 
 Decides every recorded request again with the CANDIDATE policy, at its original
@@ -99,7 +103,11 @@ simulated in that order. Only requests whose arguments the store retained (store
 option retention, writ serve --retain) can be replayed; a retained copy that does
 not match its receipt's act.args digest is reported and never used.
 
-  --policy FILE    the candidate policy (YAML or JSON)
+  --store DB       the store: a SQLite file, or a postgres:// URL without a password
+  --store-url-file FILE
+                   a file (mode 0600) holding the PostgreSQL URL; or set WRIT_STORE_URL
+  --policy CANDIDATE
+                   the candidate policy file (YAML or JSON)
   --since, --until ISO 8601 date or seconds since the epoch (inclusive)
   --action GLOB    only these actions (payments.*)
   --json           print the whole report, every change included
@@ -157,13 +165,17 @@ export const statsCommand: Command = {
     threshold: { type: 'string' },
     json: { type: 'boolean' },
   },
-  help: `Usage: writ stats --store DB [--by rule|action] [--around DIGEST] [--threshold N] [--json]
+  help: `Usage: writ stats (--store DB | --store-url-file FILE | WRIT_STORE_URL)
+                  [--by rule|action] [--around DIGEST] [--threshold N] [--json]
 
 Splits the store's decisions at the first one signed under policy DIGEST (the
 newest policy by default) and prints, per rule (or action), the share of
 decisions that were PERMITs by it before and after. A group whose share moved by
 more than the threshold is flagged.
 
+  --store DB         the store: a SQLite file, or a postgres:// URL without a password
+  --store-url-file FILE
+                     a file (mode 0600) holding the PostgreSQL URL; or set WRIT_STORE_URL
   --by rule|action   group by the deciding rule (default) or the action
   --around DIGEST    the policy digest (sha256:...) whose adoption splits the history
   --threshold N      0 to 1 (default 0.1: ten percentage points)
