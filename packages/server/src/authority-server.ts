@@ -110,6 +110,8 @@ export interface AuthorityServer {
  *
  * Routes: `POST /v1/decisions` (agents), `GET /.well-known/writ/keys.json` (public),
  * `GET /v1/checkpoints/latest` (public), `POST /v1/checkpoints` (operators),
+ * `GET /v1/chains/:id/checkpoint`, `GET /v1/chains/:id/proof/inclusion?seq=N&size=S` and
+ * `GET /v1/chains/:id/proof/consistency?from=A&to=B` (public, spec section 12),
  * `GET /v1/receipts/:jti` and `GET /v1/receipts?request=ID` (an agent its own, operators
  * all), `GET /healthz`, `GET /readyz`, `GET /metrics` (operators, unless made public).
  */
