@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import type { ShadowStats } from '@writ/core'
 import { INPUT_ERROR_CODES } from '@writ/verify'
 
 const MAX_SERIES = 2000
@@ -150,6 +151,8 @@ export const KNOWN_REFUSALS: Readonly<Record<string, readonly string[]>> = {
 export interface AuthorityMetrics {
   /** Decisions by outcome, reason, action and policy digest. */
   readonly decisions: Counter
+  /** Decisions by policy digest, deciding rule and outcome: the drift signal. */
+  readonly policyDecisions: Counter
   /** Decisions by outcome alone; every outcome is a series from the start. */
   readonly decisionOutcomes: Counter
   readonly latency: Histogram
@@ -168,6 +171,44 @@ export interface AuthorityMetrics {
 export interface MetricsOptions {
   readonly version?: string
   readonly nodeVersion?: string
+  /** The gate's shadow candidate counters (`LocalGate.shadowStats`), sampled at each scrape. */
+  readonly shadow?: () => ShadowStats | undefined
+}
+
+/** The shadow candidate's counters, one series each labelled with the candidate's digest. */
+class ShadowFamilies {
+  constructor(private readonly sample: () => ShadowStats | undefined) {}
+
+  render(): string {
+    const stats = this.sample()
+    const families = [
+      [
+        'writ_shadow_evaluations_total',
+        'Requests the shadow candidate policy evaluated.',
+        'evaluated',
+      ],
+      [
+        'writ_shadow_disagreements_total',
+        'Requests on which the shadow candidate decided otherwise than the enforcing policy.',
+        'disagreements',
+      ],
+      [
+        'writ_shadow_failures_total',
+        'Shadow evaluations or records that failed (the enforcing decision stood).',
+        'failures',
+      ],
+    ] as const
+    return families
+      .map(([name, help, member]) =>
+        [
+          ...header(name, help, 'counter'),
+          ...(stats === undefined
+            ? []
+            : [`${name}${labelText({ candidate_digest: stats.digest })} ${stats[member]}`]),
+        ].join('\n'),
+      )
+      .join('\n')
+  }
 }
 
 function serverVersion(): string {
@@ -272,6 +313,10 @@ function writFamilies() {
       'writ_decisions_total',
       'Decisions issued, by outcome, reason, action and policy digest.',
     ),
+    policyDecisions: new Counter(
+      'writ_policy_decisions_total',
+      'Decisions issued, by policy digest, deciding rule (none when no rule decided) and outcome.',
+    ),
     decisionOutcomes: new Counter(
       'writ_decision_outcomes_total',
       'Decisions issued, by outcome.',
@@ -327,6 +372,7 @@ export function createMetrics(options: MetricsOptions = {}): AuthorityMetrics {
       { version: options.version ?? serverVersion(), node: options.nodeVersion ?? process.version },
     ),
     ...Object.values(writ),
+    ...(options.shadow === undefined ? [] : [new ShadowFamilies(options.shadow)]),
     ...PROCESS_FAMILIES.map(([name, help, type, sample]) => new Sampled(name, help, type, sample)),
   ]
   return {

@@ -106,6 +106,11 @@ async function askGate(
       action: decision.claims.act.name,
       policy_digest: decision.claims.policy.digest,
     })
+    context.metrics.policyDecisions.inc({
+      policy_digest: decision.claims.policy.digest,
+      rule: decision.rule ?? 'none',
+      decision: decision.decision,
+    })
     return Response.json(decisionBody(decision))
   } catch (error) {
     const code = WritError.isInstance(error) ? error.code : 'GATE_ERROR'
