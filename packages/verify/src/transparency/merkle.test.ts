@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { sha256 } from '../digest.js'
-import { bytesToHex, hexToBytes } from '../encoding.js'
+import { bytesEqual, bytesToHex, hexToBytes } from '../encoding.js'
 import {
   consistencyProofFrom,
   EMPTY_TREE_ROOT,
@@ -76,6 +76,8 @@ function storedTree(count: number) {
 
 const tree = storedTree(300)
 const hex = (list: Uint8Array[]) => list.map(bytesToHex)
+const sameHashes = (a: readonly Uint8Array[], b: readonly Uint8Array[]) =>
+  a.length === b.length && a.every((hash, index) => bytesEqual(hash, b[index]!))
 
 function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
   const copy = Uint8Array.from(bytes)
@@ -105,17 +107,17 @@ describe('RFC 9162 trees from stored subtrees', () => {
       expect(bytesToHex(root)).toBe(bytesToHex(mth(leaves)))
       for (let index = 0; index < size; index++) {
         const proof = await inclusionProofFrom(tree.read, index, size)
-        expect(hex(proof)).toEqual(hex(path(index, leaves)))
+        expect(sameHashes(proof, path(index, leaves))).toBe(true)
         verifyInclusion({ leaf: leaves[index]!, index, size, proof, root })
       }
       for (let from = 1; from <= size; from++) {
         const proof = await consistencyProofFrom(tree.read, from, size)
-        expect(hex(proof)).toEqual(hex(from === size ? [] : subproof(from, leaves, true)))
+        expect(sameHashes(proof, from === size ? [] : subproof(from, leaves, true))).toBe(true)
         const fromRoot = mth(tree.leaves.slice(0, from))
         verifyConsistency({ fromSize: from, fromRoot, toSize: size, toRoot: root, proof })
       }
     }
-  })
+  }, 300_000)
 
   it('refuses every single-bit change of an inclusion proof, its leaf or its root', async () => {
     await fc.assert(
