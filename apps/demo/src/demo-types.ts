@@ -53,7 +53,7 @@ export interface DemoOptions {
   readonly port?: number
   /**
    * Where the SQLite store and the published keys go; a fresh temp folder by default.
-   * Each reset uses a new folder inside it (`reset-1`, `reset-2`…).
+   * Each reset uses a new folder inside it (`world-2`, `world-3`…, numbered as the page numbers worlds).
    */
   readonly dataDir?: string
   /** Serve the web page (default `true`); the terminal runner does not need it. */
@@ -80,7 +80,7 @@ export interface DemoWorld {
   readonly dataDir: string
   /** The SQLite store with every receipt and checkpoint of this world. */
   readonly storePath: string
-  /** The published JWK Set as it was when this world started, as a file. */
+  /** The published JWK Set as a file: as the world started, rewritten at the next reset (its key then retired). */
   readonly keysPath: string
   /** The `kid` of the key signing this world's receipts. */
   readonly activeKid: string

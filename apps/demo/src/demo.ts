@@ -108,7 +108,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const transport: Toolkit['transport'] = (request) => fetch(request)
 
   const buildWorld = async (generation: number): Promise<WorldParts> => {
-    const dataDir = generation === 1 ? rootDir : join(rootDir, `reset-${generation - 1}`)
+    // World N lives in world-N (world 1 in the folder itself), so the numbers match the page.
+    const dataDir = generation === 1 ? rootDir : join(rootDir, `world-${generation}`)
     await mkdir(dataDir, { recursive: true })
     const storePath = join(dataDir, 'receipts.db')
     const keysPath = join(dataDir, 'keys.json')
@@ -233,6 +234,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     if (ifUsed && !world.info.used) return world.info
     const previous = world
     keyRing.rotate()
+    // The previous world's keys.json now says its key is retired, as the published set does.
+    await writeFile(previous.info.keysPath, `${JSON.stringify(keyRing.jwks())}\n`)
     world = await buildWorld(previous.info.generation + 1)
     const trust = serviceTrust(keyRing.jwks())
     bank.reset(trust)
