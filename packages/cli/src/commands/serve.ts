@@ -43,6 +43,7 @@ import {
 } from '../serve-config.js'
 import type { EventLog } from '../serve-events.js'
 import { LOG_FLAGS, serveLogger } from '../serve-logger.js'
+import { loadPolicyOps, POLICY_OPS_FLAGS, type ServePolicyOps } from '../serve-policy-ops.js'
 import { shutDown } from '../serve-shutdown.js'
 import { witnessEndpoint } from './checkpoint-note.js'
 
@@ -83,11 +84,16 @@ async function bind(
   }
 }
 
-async function openStore(store: StoreSetting, io: CliIo): Promise<Store> {
+async function openStore(
+  store: StoreSetting,
+  io: CliIo,
+  { retention }: ServePolicyOps,
+): Promise<Store> {
+  const retained = retention === undefined ? {} : { retention }
   if (store.kind === 'sqlite')
-    return createSqliteStore({ path: resolvePath(io, store.path), groupCommit: true })
+    return createSqliteStore({ path: resolvePath(io, store.path), groupCommit: true, ...retained })
   const { store: postgres } = await loadPostgresPackages()
-  return postgres.createPostgresStore({ connectionString: store.url })
+  return postgres.createPostgresStore({ connectionString: store.url, ...retained })
 }
 
 const CHAIN_SOURCES: Record<string, string> = {
@@ -102,7 +108,12 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the authority as an HTTP service',
   positionals: { min: 0, max: 0, names: '' },
-  options: { ...SERVE_FLAGS, ...LOG_FLAGS, ...APPROVALS_PAGE_FLAGS },
+  options: {
+    ...SERVE_FLAGS,
+    ...LOG_FLAGS,
+    ...APPROVALS_PAGE_FLAGS,
+    ...POLICY_OPS_FLAGS,
+  },
   help: `Usage: writ serve --policy FILE (--key KEYFILE | --signer URI [--key KEYFILE])
                   --agents FILE
                   (--store DB | --postgres URL | --store-url-file FILE
@@ -117,6 +128,7 @@ export const serveCommand: Command = {
                   [--approvers FILE] [--approvals-origin URL] [--passkeys FILE]
                   [--approval-webhook URL [--approval-webhook-key-file FILE]]
                   [--witness URL=VKEY]…
+                  [--shadow FILE] [--retain GLOB]… [--redact PATH]…
 
 Runs the authority: agents POST proposed actions to /v1/decisions with their own
 bearer token and get a decision and its signed receipt; the identity in each
@@ -186,6 +198,14 @@ ${APPROVALS_PAGE_HELP}
                          also one at startup and one at shutdown)
   --drain-timeout S      how long decisions in flight may take to finish on
                          SIGTERM (default 10)
+  --shadow FILE          a candidate policy evaluated beside --policy on every
+                         request; it never decides. Where it would have decided
+                         otherwise, the store records it (writ shadow report)
+  --retain GLOB          keep the arguments and context of these actions beside
+                         their receipts, for writ policy replay (repeatable; off
+                         by default: read docs/policy-operations.md first)
+  --redact PATH          never keep this value as it is (args.card.number,
+                         context.user.email): its digest is kept instead
   --witness URL=VKEY     a C2SP tlog-witness asked to cosign each checkpoint note
                          (spec section 12); repeatable, or witnesses in the config
   --public-metrics       serve /metrics without a token (private networks only;
@@ -230,7 +250,7 @@ unsafe file, bad key or unreachable store, 5 PORT_IN_USE or ADDRESS_UNAVAILABLE,
     const listener = await bind(server, inputs.settings.host, inputs.settings.port, inputs.logger)
     let store: Store | undefined
     try {
-      store = await openStore(inputs.storeSetting, io)
+      store = await openStore(inputs.storeSetting, io, inputs.operations)
       const gate = await startGate(inputs, store, listener, io)
       const authority = authorityFor(server, inputs, gate, io)
       const keyReloader = reloaderFor(inputs, gate, io)
@@ -258,6 +278,8 @@ interface ServeInputs {
   readonly agents: ReturnType<typeof readAgentsFile>
   readonly storeSetting: StoreSetting
   readonly approvers: ApproverDirectory | undefined
+  /** The shadow candidate and argument retention (serve-policy-ops.ts). */
+  readonly operations: ServePolicyOps
   /** The approvals page and the hold webhook (serve-approvals.ts). */
   readonly approvals?: ServeApprovals
 }
@@ -281,6 +303,7 @@ function loadServeInputs(input: ParsedInput, io: CliIo, server: ServerPackage): 
     agents: readAgentsFile(readTextFile(io, agentsPath, 'agents file'), agentsPath),
     storeSetting: requireStore(settings),
     approvers: loadApproversFile(io, settings.approvers),
+    operations: loadPolicyOps(input, io, (path) => trustedFile(io, path, 'shadow policy file')),
   }
 }
 
@@ -300,7 +323,7 @@ function loadApproversFile(io: CliIo, path: string | undefined): ApproverDirecto
 
 /** Guards the chain against a lost history, creates the gate and checkpoints the chain as found. */
 async function startGate(
-  { settings, policy, keys, approvers, approvals }: ServeInputs,
+  { settings, policy, keys, approvers, approvals, operations }: ServeInputs,
   store: Store,
   listener: BoundAuthority,
   io: CliIo,
@@ -317,6 +340,7 @@ async function startGate(
     store: archive === undefined ? store : archivingStore(store, archive),
     chainId: settings.chainId,
     ...(approvers === undefined ? {} : { approvers }),
+    ...(operations.shadow === undefined ? {} : { shadow: operations.shadow }),
     ...approvals?.gate,
   })
   // Evidence from the start: a checkpoint of the chain as this instance found it.
