@@ -387,9 +387,7 @@ export function describeAdapterConformance(
       expect(result.outcome.text).toContain('INPUT_INVALID')
     })
 
-    // Approvals sign with the gate's key inside the store's transaction; a key in a token
-    // (an asynchronous signer) cannot, so held decisions fail closed there and are not run.
-    if (signer !== 'pkcs11') describeApprovalCases(makeHarness, prefix)
+    describeApprovalCases(makeHarness, prefix)
 
     it('refuses when the gate throws', async () => {
       const result = await callThrough(makeHarness, '{"to":"alice","amount":10}', explodingGate)

@@ -10,6 +10,7 @@ import {
   claimsOf,
   createApprovalsFixture,
 } from '../testing/approvals-fixture.js'
+import { createTestAsyncSigner } from '../testing/async-signer-fixture.js'
 import type { Decision } from '../types.js'
 import { parseApprovers } from './approvers.js'
 import { approvalSources } from './chain-sources.js'
@@ -467,5 +468,31 @@ ${extra}`
     expect(code('groups: { finance: [alice] }\napprovers: [{ id: alice, name: Alice }]\n')).toBe(
       'ok',
     )
+  })
+})
+
+describe('a key outside the process (asynchronous signer)', () => {
+  it('holds, unlocks one PERMIT under a race, and the chain verifies with its approvals', async () => {
+    const signer = createTestAsyncSigner({ delayMs: 2 })
+    const fixture = createApprovalsFixture({ keys: signer, dailyLimit: 100000 })
+    const held = await fixture.gate.authorize(large)
+    expect([held.decision, held.reason]).toEqual(['SILENCE', 'APPROVAL_REQUIRED'])
+    await fixture.gate.holds.submit(fixture.approve(held.receipt, 'alice'))
+    let runs = 0
+    await Promise.allSettled(
+      Array.from({ length: 12 }, () =>
+        fixture.gate.guard(large, () => {
+          runs += 1
+        }),
+      ),
+    )
+    expect(runs).toBe(1)
+    const tokens: string[] = []
+    for await (const receipt of fixture.gate.store.receipts(fixture.gate.chainId))
+      tokens.push(receipt.token)
+    const sources = approvalSources(fixture.gate.store, fixture.directory)
+    expect(
+      (await verifyChain(tokens, fixture.gate.verifyKeys(), { approvals: sources })).valid,
+    ).toBe(true)
   })
 })

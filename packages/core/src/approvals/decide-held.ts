@@ -14,21 +14,23 @@ import { canonicalize } from '@writ/verify/internal'
 import { answerOf } from '../decide/answer.js'
 import { applyLimits } from '../decide/apply-limits.js'
 import type { EvaluatedStep } from '../decide/evaluate-step.js'
-import { issueReceipt, type ReceiptDraft } from '../decide/issue-receipt.js'
+import type { ReceiptDraft } from '../decide/issue-receipt.js'
 import type { NormalizedRequest } from '../decide/normalize-request.js'
 import type { Outcome } from '../decide/outcome.js'
 import type { ApprovalRequirement } from '../policy/index.js'
-import type { AppendOptions, Decision, IssuedReceipt, Store } from '../types.js'
+import type { AppendOptions, Decision, Store } from '../types.js'
+import { appendHeld, type HeldAppend, type HeldSigner } from './held-append.js'
 import { type ApprovalCheckSettings, countingApprovals } from './hold-checks.js'
 import type { HoldInfo, HoldStore, StoredHold } from './hold-types.js'
 
-/** The key that signs, as the receipt issuer takes it. */
-type Signer = Parameters<typeof issueReceipt>[3]
+type Signer = HeldSigner
 
 /** What deciding a held action needs from the gate. */
 export interface HeldSettings extends ApprovalCheckSettings {
   readonly store: Store
   readonly chainId: string
+  /** How long a key outside the process may take to sign one receipt, in milliseconds. */
+  readonly signerTimeoutMs: number
   /** Told once a new hold is durably opened. */
   readonly opened: (hold: StoredHold) => void
 }
@@ -148,6 +150,12 @@ export async function decideHeld(
   }
 }
 
+function targetOf(call: HeldCall): HeldAppend {
+  const { settings, signer } = call
+  const { store, chainId, signerTimeoutMs } = settings
+  return { store, chainId, signer, signerTimeoutMs }
+}
+
 async function appendPlain(
   call: HeldCall,
   draft: ReceiptDraft,
@@ -155,12 +163,8 @@ async function appendPlain(
   extra: Pick<AppendOptions, 'closeHold' | 'openHold'>,
   hold: HoldInfo | undefined,
 ): Promise<Decision> {
-  const { settings, signer } = call
-  const stored = await settings.store.append(
-    settings.chainId,
-    { now: draft.iat, ...extra },
-    (context) => issueReceipt(draft, outcome, context.position, signer),
-  )
+  const options = { now: draft.iat, ...extra }
+  const { stored } = await appendHeld(targetOf(call), options, () => ({ outcome, draft }))
   const decision = answerOf(stored, outcome, call.request)
   return hold === undefined ? decision : (Object.freeze({ ...decision, hold }) as Decision)
 }
@@ -196,28 +200,22 @@ async function permitOnHold(
   standing: { readonly hold: StoredHold; readonly appr: ApprovalReference[] },
 ): Promise<Decision> {
   const { hold, appr } = standing
-  const { draft, signer, settings } = call
+  const { draft } = call
   const rule = step.outcome.rule
-  let signed: Outcome = { decision: 'PERMIT', reason: 'APPROVED', rule }
   const options: AppendOptions = {
     now: draft.iat,
     ...(step.limits.length === 0 ? {} : { limits: step.limits }),
     closeHold: { id: hold.id, close: 'used' },
   }
-  const stored = await settings.store.append(
-    settings.chainId,
-    options,
-    (context): IssuedReceipt => {
-      if (context.hold !== 'open') {
-        // Another request used this hold first: one hold, one PERMIT.
-        signed = { decision: 'DENY', reason: 'APPROVAL_USED', rule }
-        return issueReceipt(draft, signed, context.position, signer)
-      }
-      signed = applyLimits({ decision: 'PERMIT', reason: 'APPROVED', rule }, context.exceeded)
-      const content = signed.decision === 'PERMIT' ? { ...draft, hold: hold.id, appr } : draft
-      return issueReceipt(content, signed, context.position, signer)
-    },
-  )
+  const { stored, signed } = await appendHeld(targetOf(call), options, (context) => {
+    // Another request used this hold first: one hold, one PERMIT.
+    if (context.hold !== 'open') {
+      return { outcome: { decision: 'DENY', reason: 'APPROVAL_USED', rule }, draft }
+    }
+    const outcome = applyLimits({ decision: 'PERMIT', reason: 'APPROVED', rule }, context.exceeded)
+    const named = outcome.decision === 'PERMIT' ? { ...draft, hold: hold.id, appr } : draft
+    return { outcome, draft: named }
+  })
   const decision = answerOf(stored, signed, call.request)
   if (decision.decision === 'PERMIT') return decision
   return Object.freeze({ ...decision, hold: infoOf(hold) }) as Decision

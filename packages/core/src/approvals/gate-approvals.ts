@@ -12,6 +12,10 @@ import type { HoldView, StoredHold } from './hold-types.js'
 
 /** The approval options of {@link createGate}. */
 export interface ApprovalGateOptions {
+  /** See `GateOptions.signerTimeoutMs`: also bounds signing a held decision with a key outside the process. */
+  readonly signerTimeoutMs?: number
+  /** See `GateOptions.timeoutMs`. */
+  readonly timeoutMs?: number
   /**
    * The approvers this authority trusts (groups, names, public keys): a directory from
    * `parseApprovers`/`loadApprovers`, or the document itself. Never taken from a request.
@@ -93,6 +97,7 @@ export function createGateApprovals(
   const held: HeldSettings = {
     store,
     chainId,
+    signerTimeoutMs: options.signerTimeoutMs ?? (options.timeoutMs ?? 5000) / 2,
     get approvers() {
       return check.approvers
     },
