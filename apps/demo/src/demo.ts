@@ -214,7 +214,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       outcome.reason === expected.reason &&
       outcome.executed === expected.executed &&
       (expected.serviceCodes === undefined ||
-        (outcome.serviceCode !== null && expected.serviceCodes.includes(outcome.serviceCode)))
+        (outcome.serviceCode !== null && expected.serviceCodes.includes(outcome.serviceCode))) &&
+      // Every step as expected, where the scenario says (a rerun of the daily limit refuses all three).
+      (expected.decisions === undefined ||
+        JSON.stringify(steps.map((step) => step.decision ?? null)) ===
+          JSON.stringify(expected.decisions))
     const result: ScenarioResult = {
       id,
       title: scenario.title,

@@ -24,6 +24,11 @@ export interface ScenarioExpectation {
   readonly executed: boolean
   /** The refusal codes the service may answer with, when it refuses. */
   readonly serviceCodes?: readonly string[]
+  /**
+   * The gate's decision at every step, in order, when more than the last one matters
+   * (the daily limit: two permits, then the refusal).
+   */
+  readonly decisions?: readonly ('PERMIT' | 'DENY' | 'SILENCE' | null)[]
 }
 
 /** What the page and the terminal show about a scenario before it runs. */
@@ -148,7 +153,12 @@ export const SCENARIOS: readonly Scenario[] = [
         'Pay the three Northwind Consulting workshop invoices, 450 EUR each, to northwind-consulting (W-1, W-2, W-3).',
       explanation:
         'Each transfer is allowed on its own, but limit daily-spend-per-agent (1000 EUR / 24 h) is reserved atomically with each receipt: the third would reach 1350, so it is DENY LIMIT_EXCEEDED.',
-      expected: { decision: 'DENY', reason: 'LIMIT_EXCEEDED', executed: false },
+      expected: {
+        decision: 'DENY',
+        reason: 'LIMIT_EXCEEDED',
+        executed: false,
+        decisions: ['PERMIT', 'PERMIT', 'DENY'],
+      },
     },
     [
       [

@@ -26,4 +26,13 @@ describe('demo worlds', () => {
     expect(keys.keys.find((key) => key.kid === first.activeKid)?.status).toBe('retired')
     expect(keys.keys.find((key) => key.kid === second.activeKid)?.status ?? 'active').toBe('active')
   })
+
+  it('marks the daily-limit card failed when a rerun refuses all three transfers', async () => {
+    await demo.reset()
+    const first = await demo.runScenario('payment-daily-limit')
+    expect(first.passed).toBe(true)
+    const rerun = await demo.runScenario('payment-daily-limit')
+    expect(rerun.steps.map((step) => step.decision)).toEqual(['DENY', 'DENY', 'DENY'])
+    expect(rerun.passed).toBe(false)
+  }, 60_000)
 })
