@@ -4,6 +4,8 @@ import type { LocalGate, WitnessEndpoint } from '@writ/core'
 import { Hono } from 'hono'
 import { type AgentLimitOptions, createAgentLimits } from './agent-limits.js'
 import { type ApprovalsPageOptions, registerApprovalsPage } from './approvals/approvals-page.js'
+import { createCheckpointPublisher } from './checkpoint-publisher.js'
+import { type ConsoleOptions, registerConsole } from './console/console-page.js'
 import {
   type AgentCredential,
   createCredentialCheck,
@@ -11,18 +13,17 @@ import {
 } from './credentials.js'
 import { type AuthorityLogger, silentLogger } from './logging.js'
 import { type AuthorityMetrics, createMetrics } from './metrics.js'
-import { createCheckpointPublisher } from './checkpoint-publisher.js'
 import { startPeriodicCheckpoints } from './periodic-checkpoint.js'
 import { createPolicyReloader, type ReloadResult } from './policy-reload.js'
 import { internalError, requestLogging } from './request-log.js'
 import { registerCheckpointRoutes } from './routes/checkpoints.js'
-import { registerTransparencyRoutes } from './routes/transparency.js'
 import { registerDecisionRoutes } from './routes/decisions.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerHoldRoutes } from './routes/holds.js'
 import { registerKeyRoutes } from './routes/keys.js'
 import { registerReceiptRoutes } from './routes/receipts.js'
 import type { RouteContext } from './routes/route-context.js'
+import { registerTransparencyRoutes } from './routes/transparency.js'
 
 export type { ReloadResult } from './policy-reload.js'
 
@@ -86,6 +87,13 @@ export interface AuthorityServerOptions {
    * those links (`POST /v1/approvers/:id/enrollments`).
    */
   readonly approvalsPage?: ApprovalsPageOptions
+  /**
+   * Serve the operator's console (`/console`): the decision timeline with a receipt
+   * inspector that verifies in the browser, decision rates around policy changes, open
+   * holds and the newest checkpoints. Read-only, and for operators only (their token, or
+   * a session started with it on the page); an agent's token is refused.
+   */
+  readonly console?: ConsoleOptions | boolean
 }
 
 /** A running authority: the Hono app, its metrics and its controls. */
@@ -142,6 +150,11 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
   for (const register of ROUTES) register(app, context)
   if (options.approvalsPage !== undefined)
     registerApprovalsPage(app, context, options.approvalsPage)
+  if (options.console !== undefined && options.console !== false)
+    registerConsole(app, context, {
+      approvalsPage: options.approvalsPage !== undefined,
+      ...(options.console === true ? {} : options.console),
+    })
   const stop =
     options.checkpointIntervalMs === undefined
       ? () => {}

@@ -24,6 +24,13 @@ export {
   type ReloadResult,
   startAuthorityServer,
 } from './authority-server.js'
+// Transparency: checkpoint notes, and a C2SP tlog-witness (spec section 12)
+export {
+  type CheckpointPublisher,
+  createCheckpointPublisher,
+} from './checkpoint-publisher.js'
+// The operator's console
+export { CONSOLE_API_ROUTES, type ConsoleOptions } from './console/console-page.js'
 // Agent credentials
 export {
   type AgentCredential,
@@ -62,11 +69,6 @@ export type { AuthorityMetrics } from './metrics.js'
 export { signingKeyProblem } from './readiness.js'
 // Receipts as served
 export type { ReceiptView } from './receipt-view.js'
-// Transparency: checkpoint notes, and a C2SP tlog-witness (spec section 12)
-export {
-  type CheckpointPublisher,
-  createCheckpointPublisher,
-} from './checkpoint-publisher.js'
 export {
   createWitness,
   type WitnessAnswer,

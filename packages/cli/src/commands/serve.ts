@@ -113,6 +113,7 @@ export const serveCommand: Command = {
     ...LOG_FLAGS,
     ...APPROVALS_PAGE_FLAGS,
     ...POLICY_OPS_FLAGS,
+    console: { type: 'boolean' },
   },
   help: `Usage: writ serve --policy FILE (--key KEYFILE | --signer URI [--key KEYFILE])
                   --agents FILE
@@ -127,7 +128,7 @@ export const serveCommand: Command = {
                   [--log-level info]
                   [--approvers FILE] [--approvals-origin URL] [--passkeys FILE]
                   [--approval-webhook URL [--approval-webhook-key-file FILE]]
-                  [--witness URL=VKEY]…
+                  [--witness URL=VKEY]… [--console]
                   [--shadow FILE] [--retain GLOB]… [--redact PATH]…
 
 Runs the authority: agents POST proposed actions to /v1/decisions with their own
