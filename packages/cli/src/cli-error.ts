@@ -22,6 +22,7 @@ export type CliErrorCode =
   | 'DEPENDENCY_MISSING'
   | 'CHAIN_UNKNOWN'
   | 'CHAIN_EMPTY'
+  | 'TOOLS_INVALID'
 
 /** An error of the command line: a usage mistake or a file that cannot be read or written. */
 export class CliError extends Error {
@@ -97,7 +98,8 @@ export function exitCodeOf(error: unknown): ExitCode {
       error.code === 'FILE_UNSAFE' ||
       error.code === 'DEPENDENCY_MISSING' ||
       error.code === 'CHAIN_UNKNOWN' ||
-      error.code === 'CHAIN_EMPTY'
+      error.code === 'CHAIN_EMPTY' ||
+      error.code === 'TOOLS_INVALID'
     )
       return EXIT_CODES.input
     return EXIT_CODES.internal

@@ -28,6 +28,7 @@ export {
   type ExpressionWarning,
   MAX_MACRO_NESTING,
 } from './policy/cel.js'
+export { parseExpressionTree } from './policy/cel-tree.js'
 export { analyzeRegex, MAX_REGEX_LENGTH, type RegexVerdict } from './policy/regex-safety.js'
 export {
   ACTION_PATTERN_PATTERN,

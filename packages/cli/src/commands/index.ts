@@ -15,6 +15,7 @@ import { keysRevokeCommand, keysRotateCommand } from './keys-rotate.js'
 import { mcpProxyCommand } from './mcp-proxy.js'
 import { policyCheckCommand } from './policy-check.js'
 import { policyExplainCommand } from './policy-explain.js'
+import { policyLintCommand } from './policy-lint.js'
 import { policyReplayCommand, shadowReportCommand, statsCommand } from './policy-ops.js'
 import { policyTestCommand } from './policy-test.js'
 import { proofConsistencyCommand, proofInclusionCommand } from './proof.js'
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   keysRevokeCommand,
   policyCheckCommand,
   policyTestCommand,
+  policyLintCommand,
   policyExplainCommand,
   policyReplayCommand,
   shadowReportCommand,
