@@ -254,6 +254,13 @@ function refusalsList(refusals, testid) {
         'li',
         { 'data-code': refusal.code },
         `${refusal.status} ${refusal.code} — ${refusal.method} ${refusal.path}`,
+        refusal.sent && 'amount' in refusal.sent
+          ? h(
+              'span',
+              { className: 'sent', 'data-testid': 'refusal-sent' },
+              ` · was sent amount ${Number(refusal.sent.amount).toLocaleString('en')}${refusal.sent.to ? ` to ${refusal.sent.to}` : ''}`,
+            )
+          : null,
       ),
     ),
   )

@@ -82,6 +82,10 @@ describe.each(viewports)('the demo page at $width×$height', (viewport) => {
     expect(button!.x + button!.width).toBeLessThanOrEqual(viewport.width)
     expect(button!.y + button!.height).toBeLessThanOrEqual(viewport.height)
     await runAll(page)
+    // The changed-amount attack: the bank shows what it was sent, 4,900, not only the 50 decided.
+    expect(await page.locator('[data-testid="refusal-sent"]').allTextContents()).toContainEqual(
+      expect.stringContaining('4,900'),
+    )
     const rows = await page.locator('[data-testid="chain"] li').count()
     expect(rows).toBeGreaterThan(10)
     expect(await visibleChainRows(page)).toBeGreaterThanOrEqual(Math.min(rows, 10))

@@ -26,6 +26,24 @@ export interface Refusal {
   readonly code: string
   /** The `jti` the request's receipt claimed, unverified, or `null` when it had none. */
   readonly claimedReceiptId: string | null
+  /**
+   * The JSON body the service was sent, when it was a JSON object (unverified: what
+   * arrived, for instance an amount changed after the decision), else `null`.
+   */
+  readonly sent: Readonly<Record<string, unknown>> | null
+}
+
+/** The body as sent, when it is a JSON object; `null` otherwise. */
+function sentBody(body: Uint8Array | undefined): Readonly<Record<string, unknown>> | null {
+  if (body === undefined || body.length === 0 || body.length > 64 * 1024) return null
+  try {
+    const value = JSON.parse(new TextDecoder().decode(body)) as unknown
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null
+  } catch {
+    return null
+  }
 }
 
 /** What a permitted request asks the service to do. */
@@ -121,7 +139,13 @@ export async function startReceivingService(
       response.writeHead(status, { 'content-type': 'application/json', ...headers })
       response.end(JSON.stringify(body))
     }
-    const refuse = (status: number, code: string, body: unknown, headers = {}) => {
+    const refuse = (
+      status: number,
+      code: string,
+      body: unknown,
+      headers = {},
+      sent?: Uint8Array,
+    ) => {
       refusals.push({
         at: new Date().toISOString(),
         method,
@@ -129,6 +153,7 @@ export async function startReceivingService(
         status,
         code,
         claimedReceiptId: claimedReceiptId(message.headers['writ-receipt']),
+        sent: sentBody(sent),
       })
       answer(status, body, headers)
     }
@@ -158,7 +183,7 @@ export async function startReceivingService(
         result.response.headers.forEach((value, name) => {
           if (name !== 'content-length') refusalHeaders[name] = value
         })
-        refuse(result.response.status, result.error.code, problem, refusalHeaders)
+        refuse(result.response.status, result.error.code, problem, refusalHeaders, body)
         return
       }
       // Run exactly what the policy saw: the request's view, not a second parse of the bytes.
@@ -184,7 +209,8 @@ export async function startReceivingService(
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  // A new guard has a new in-memory replay cache: only a reset makes one. The guard
+  // A guard with replay 'memory' shares the process's replay cache for its audience, so
+  // a receipt used before a reset stays used after it. The guard
   // derives the request's view from this origin and the target as received (never the
   // Host header) and accepts only a permit whose `act.args` and `http` bind that view.
   const makeGuard = (keys: JwkSet | string) =>
