@@ -209,9 +209,16 @@ function tamper() {
 }
 
 async function loadRates() {
-  const rates = await api('/console/api/rates?bucket=60')
-  drawChart('#chart-decisions', rates.times, rates.decisions, rates.changes)
-  drawChart('#chart-rules', rates.times, rates.rules, rates.changes)
+  const rates = await api('/console/api/rates')
+  const moved = new Set(
+    rates.drift
+      ? [...rates.drift.permit, ...rates.drift.deny]
+          .filter((row) => row.flagged)
+          .map((row) => row.group)
+      : [],
+  )
+  drawChart('#chart-decisions', rates, rates.decisions, new Set())
+  drawChart('#chart-rules', rates, rates.rules, moved)
   const drift = $('#drift')
   drift.replaceChildren()
   if (!rates.drift || rates.drift.around === undefined) return
@@ -240,16 +247,17 @@ const pct = (value) => `${Math.round(value * 1000) / 10}%`
 const COLORS = ['#1b6e3a', '#b3261e', '#7a5c00', '#1f4e9c', '#6b2a8c', '#00636b', '#8c3b00', '#444']
 const charts = new Map()
 
-function drawChart(selector, times, groups, changes) {
+function drawChart(selector, rates, groups, moved) {
+  const { times, changes, bucket } = rates
   const target = $(selector)
   const names = Object.keys(groups)
   const fixed = { PERMIT: '#1b6e3a', DENY: '#b3261e', SILENCE: '#7a5c00' }
   const series = [
     {},
     ...names.map((name, index) => ({
-      label: name,
+      label: moved.has(name) ? `${name} (moved)` : name,
       stroke: fixed[name] ?? COLORS[index % COLORS.length],
-      width: 2,
+      width: moved.has(name) ? 4 : 1.5,
     })),
   ]
   const data = [times, ...names.map((name) => groups[name])]
@@ -265,7 +273,8 @@ function drawChart(selector, times, groups, changes) {
       width,
       height: 220,
       series,
-      axes: [{}, { label: 'per minute' }],
+      scales: { x: { time: true, range: (_u, min, max) => [min - bucket, max + bucket] } },
+      axes: [{}, { label: `decisions per ${bucket} s` }],
       hooks: {
         draw: [
           (u) => {

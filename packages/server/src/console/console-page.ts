@@ -104,7 +104,7 @@ async function rates(gate: LocalGate, http: Context) {
   const around = http.req.query('around')
   return rateSeries(gate.store, chain, {
     window: number('window', RATE_WINDOW, RATE_WINDOW),
-    bucket: number('bucket', 60, 86_400),
+    ...(http.req.query('bucket') === undefined ? {} : { bucket: number('bucket', 60, 86_400) }),
     threshold: number('threshold', 0.1, 1),
     ...(around ? { around } : {}),
   })

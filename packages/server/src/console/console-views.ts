@@ -20,8 +20,8 @@ export async function rateSeries(store: Store, chain: string, options: RateOptio
   }
   const claims = newest.reverse()
   const first = claims[0]?.iat ?? 0
-  const bucketOf = (iat: number) =>
-    first + Math.floor((iat - first) / options.bucket) * options.bucket
+  const bucket = options.bucket ?? bucketFor((claims[claims.length - 1]?.iat ?? first) - first)
+  const bucketOf = (iat: number) => first + Math.floor((iat - first) / bucket) * bucket
   const times: number[] = []
   const decisions: Record<string, number[]> = { PERMIT: [], DENY: [], SILENCE: [] }
   const rules: Record<string, number[]> = {}
@@ -45,7 +45,7 @@ export async function rateSeries(store: Store, chain: string, options: RateOptio
   }
   return {
     chain,
-    bucket: options.bucket,
+    bucket,
     times,
     decisions,
     rules,
@@ -54,10 +54,18 @@ export async function rateSeries(store: Store, chain: string, options: RateOptio
   }
 }
 
+const BUCKETS = [1, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86_400]
+
+/** A bucket width (seconds) that cuts `span` into at most about 60 buckets. */
+export function bucketFor(span: number): number {
+  return BUCKETS.find((width) => span / width <= 60) ?? 86_400
+}
+
 /** Options of {@link rateSeries}. */
 export interface RateOptions {
   readonly window: number
-  readonly bucket: number
+  /** Bucket width in seconds; by default one that gives at most about 60 buckets. */
+  readonly bucket?: number
   readonly threshold: number
   readonly around?: string
 }
