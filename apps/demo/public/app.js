@@ -425,7 +425,7 @@ async function refresh() {
 
 function setBusy(busy) {
   for (const button of document.querySelectorAll(
-    'button[data-testid^="run"], #reset, #verify-chain',
+    'button[data-testid^="run"], #reset, #verify-chain, #chain-delete, #chain-swap, #chain-truncate',
   ))
     button.disabled = busy
   if (busy) clearVerdict('chain-result')
@@ -640,11 +640,35 @@ function showRule(ruleId) {
   $('policy-text').querySelector('mark')?.scrollIntoView({ behavior: 'smooth', block: 'center' })
 }
 
-async function verifyChainInBrowser() {
+/** What each chain tampering does to the receipts as read from the store. */
+const chainTampering = {
+  delete: (receipts) => receipts.filter((_, index) => index !== 1),
+  swap: (receipts) => [receipts[0], receipts[2], receipts[1], ...receipts.slice(3)],
+  truncate: (receipts) => receipts.slice(0, -2),
+}
+
+const chainTamperingNotes = {
+  delete:
+    'Tampered: receipt seq 1 deleted from the list, as someone with the store could. Expected: CHAIN_GAP.',
+  swap: 'Tampered: receipts seq 1 and 2 swapped. Expected: CHAIN_PREV_MISMATCH (a reorder).',
+  truncate:
+    'Tampered: the last two receipts cut off. Every remaining link is intact; only the checkpoint kept outside shows it: CHECKPOINT_MISMATCH.',
+}
+
+/** Verifies the chain in this browser, as stored or with one tampering applied first. */
+async function verifyChainInBrowser(kind) {
   const chain = await api('/api/chain')
   await loadKeys()
+  const tampering = typeof kind === 'string' ? chainTampering[kind] : undefined
+  if (tampering && chain.receipts.length < 3) {
+    $('chain-result').className = 'verdict'
+    $('chain-result').textContent =
+      'Run a few scenarios first: tampering needs at least three receipts.'
+    return
+  }
+  const receipts = tampering ? tampering(chain.receipts) : chain.receipts
   const report = await writ.verifyChainTokens(
-    chain.receipts,
+    receipts,
     state.keys,
     chain.checkpoint ? [chain.checkpoint] : [],
   )
@@ -658,9 +682,10 @@ async function verifyChainInBrowser() {
     element.textContent = 'No receipts in this world yet: nothing to verify. Run a scenario first.'
     return
   }
+  element.dataset.tampered = tampering ? kind : ''
   element.textContent = report.valid
     ? `✓ Chain "${report.chainId}" verified in this browser: ${count(report.size, 'receipt')}, every signature and link${chain.checkpoint ? ', consistent with the checkpoint' : ''}.`
-    : `✗ ${report.code} at seq ${report.seq}: ${report.message}`
+    : `${tampering ? `${chainTamperingNotes[kind]} ` : ''}✗ ${report.code} at seq ${report.seq}: ${report.message}`
 }
 
 async function start() {
@@ -684,7 +709,9 @@ async function start() {
     window.scrollTo({ top: state.returnTo ?? 0, behavior: 'smooth' })
     $('inspector-back').hidden = true
   })
-  $('verify-chain').addEventListener('click', verifyChainInBrowser)
+  $('verify-chain').addEventListener('click', () => verifyChainInBrowser())
+  for (const kind of ['delete', 'swap', 'truncate'])
+    $(`chain-${kind}`).addEventListener('click', () => verifyChainInBrowser(kind))
   $('inspector-verify').addEventListener('click', verifyInspector)
   $('tamper-decision').addEventListener('click', () => tamper('decision'))
   $('tamper-args').addEventListener('click', () => tamper('args'))

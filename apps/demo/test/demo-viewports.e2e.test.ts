@@ -162,6 +162,21 @@ describe('the demo page verdicts and notes (1280×720)', () => {
     expect(await page.locator('[data-testid="changed-claim"]').count()).toBe(0)
   })
 
+  it.each([
+    ['delete', 'CHAIN_GAP'],
+    ['swap', 'CHAIN_PREV_MISMATCH'],
+    ['truncate', 'CHECKPOINT_MISMATCH'],
+  ])('detects a chain tampered on the page (%s): %s', async (kind, code) => {
+    for (const scenario of demo.scenarios().slice(0, 3)) {
+      await page.click(`[data-testid="run-${scenario.id}"]`)
+      await page.waitForSelector('body[data-busy="false"]')
+    }
+    await page.click(`[data-testid="chain-${kind}"]`)
+    const verdict = page.locator('[data-testid="chain-result"]')
+    await expect.poll(() => verdict.getAttribute('data-code')).toBe(code)
+    expect(await verdict.getAttribute('data-tampered')).toBe(kind)
+  })
+
   it("links a card's rule to the policy shown beside the scenarios", async () => {
     const rule = page.locator('[data-testid^="rule-"]').first()
     const ruleId = (await rule.textContent())?.trim()
