@@ -3,13 +3,7 @@
  * subtree in `tree_nodes`, written in the append transaction (one read of the left
  * siblings, one insert).
  */
-import {
-  leafHash,
-  leftSiblingsOf,
-  type Subtree,
-  subtreesAfterAppend,
-  WritError,
-} from '@writ/verify'
+import { type Subtree, WritError } from '@writ/verify'
 import type pg from 'pg'
 
 /** Qualifies a table name with the store's schema. */
@@ -44,7 +38,20 @@ export async function readTreeNodes(
   })
 }
 
-/** Adds `token` as leaf `seq` of `chainId`'s tree, inside the append transaction. */
+/** How many nodes appending leaf `seq` writes: the leaf and each subtree it completes. */
+function nodesWritten(seq: number): number {
+  let count = 1
+  for (let position = seq; position % 2 === 1; position = (position - 1) / 2) count++
+  return count
+}
+
+/**
+ * Adds `token` as leaf `seq` of `chainId`'s tree, inside the append transaction, in one
+ * statement: PostgreSQL hashes the leaf (`sha256(0x00 || token)`) and each parent it
+ * completes (`sha256(0x01 || left || right)`, RFC 9162) from the stored left siblings, and
+ * inserts them. A left sibling that is missing would leave the tree short: the count of rows
+ * written is checked, and the append fails (and rolls back) rather than store a broken tree.
+ */
 export async function writeTreeLeaf(
   client: Queryable,
   table: Table,
@@ -52,18 +59,24 @@ export async function writeTreeLeaf(
   seq: number,
   token: string,
 ): Promise<void> {
-  const lefts = await readTreeNodes(client, table, chainId, leftSiblingsOf(seq))
-  const nodes = subtreesAfterAppend(seq, leafHash(token), lefts)
-  await client.query(
-    `INSERT INTO ${table('tree_nodes')} (chain_id, level, idx, hash)
-     SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bytea[])`,
-    [
-      chainId,
-      nodes.map((node) => node.subtree.level),
-      nodes.map((node) => node.subtree.index),
-      nodes.map((node) => Buffer.from(node.hash)),
-    ],
+  const result = await client.query(
+    `WITH RECURSIVE up(level, idx, hash) AS (
+       SELECT 0, $2::bigint, sha256('\\x00'::bytea || convert_to($3, 'UTF8'))
+       UNION ALL
+       SELECT up.level + 1, (up.idx - 1) / 2, sha256('\\x01'::bytea || n.hash || up.hash)
+       FROM up JOIN ${table('tree_nodes')} n
+         ON n.chain_id = $1 AND n.level = up.level AND n.idx = up.idx - 1
+       WHERE up.idx % 2 = 1
+     )
+     INSERT INTO ${table('tree_nodes')} (chain_id, level, idx, hash)
+     SELECT $1, level, idx, hash FROM up`,
+    [chainId, seq, token],
   )
+  if (result.rowCount !== nodesWritten(seq)) {
+    throw new WritError('STORE_UNAVAILABLE', 'The tree is missing a node it should hold', {
+      details: { operation: 'append', chainId, seq },
+    })
+  }
 }
 
 /**
