@@ -95,6 +95,7 @@ export function describePolicyRecordsConformance(name: string, factory: RecordsS
   describe(`${name}: policy-operations records`, () => {
     describeShadowCases(factory)
     describeRetentionCases(factory)
+    describeReplayCases(factory)
   })
 }
 
@@ -203,7 +204,9 @@ function describeRetentionCases(factory: RecordsStoreFactory): void {
       await cleanup()
     }
   })
+}
 
+function describeReplayCases(factory: RecordsStoreFactory): void {
   it('replay agrees with shadow on the same history, limits in order', async () => {
     const { store, cleanup } = await factory([{ actions: '**' }])
     try {
