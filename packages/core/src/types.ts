@@ -39,6 +39,12 @@ export interface ActionRequest {
   /** The executor or service the permit is meant for (`aud`). */
   readonly audience?: string
   /**
+   * The session the request belongs to, 1 to 256 characters: `per: session` limits count
+   * within it. Set it from something the model cannot choose (your conversation or run
+   * id); never from tool arguments. Not signed into the receipt.
+   */
+  readonly session?: string
+  /**
    * Digests of further things the action depends on, signed into the receipt as its
    * `refs` claim (spec section 2), for example `{ 'mcp.tool': 'sha256:…' }`, the digest
    * of the tool definition being called. 1 to 16 names of `[A-Za-z0-9_.:-]`, 1 to 64

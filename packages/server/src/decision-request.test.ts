@@ -17,6 +17,7 @@ describe('readDecisionRequest', () => {
       ),
     ).toEqual({
       agent: 'agent-1',
+      session: `token:${'a'.repeat(64)}`,
       action: 'pay',
       args: '{"amount":1}',
       request: 'r-1',
@@ -83,5 +84,17 @@ describe('readDecisionRequest', () => {
       status,
       code,
     })
+  })
+
+  it('takes the session from the credential; a session in the body is refused, never used', () => {
+    expect(readDecisionRequest({ action: 'pay', args: '{}' }, agent, refuse)).toMatchObject({
+      session: `token:${'a'.repeat(64)}`,
+    })
+    const spoofed = readDecisionRequest(
+      { action: 'pay', args: '{}', session: 'fresh-session' } as JsonObject,
+      agent,
+      refuse,
+    )
+    expect(spoofed).toMatchObject({ status: 400, code: 'INPUT_SYNTAX' })
   })
 })

@@ -201,12 +201,17 @@ export function readDecisionRequest(
   const action = body['action']
   return {
     agent: credential.agent,
+    // The session `per: session` limits count in: the credential's, never the body's (a
+    // "session" member is refused above as unknown), so an agent cannot start afresh.
+    session: `token:${credential.tokenSha256}`,
     ...(typeof action === 'string' ? { action } : {}),
     ...(httpRequest === undefined ? { args: body['args'] } : { httpRequest }),
     ...(typeof body['request'] === 'string' ? { request: body['request'] } : {}),
     ...(context === undefined ? {} : { context }),
     ...(audience === undefined ? {} : { audience }),
     // The gate checks refs as input, as it does for a local caller.
-    ...(body['refs'] === undefined ? {} : { refs: body['refs'] as NonNullable<DecisionInput['refs']> }),
+    ...(body['refs'] === undefined
+      ? {}
+      : { refs: body['refs'] as NonNullable<DecisionInput['refs']> }),
   }
 }

@@ -45,6 +45,7 @@ export function evaluateStep(
         context: request.context,
         now,
         audience: request.audience ?? null,
+        session: request.session ?? null,
       }),
     )
     const { decision, reason, rule, approval } = evaluation

@@ -45,6 +45,8 @@ export interface NormalizedRequest {
   readonly req: string
   readonly context: Readonly<JsonObject>
   readonly audience: string | undefined
+  /** The session `per: session` limits count in, when the request names one. */
+  readonly session?: string | undefined
   /** The `refs` the receipt signs, frozen, or `undefined` when the request named none. */
   readonly refs: Readonly<Record<string, Digest>> | undefined
   /** The first problem found, in the order the members are checked. */
@@ -59,6 +61,7 @@ interface Members {
   readonly request: unknown
   readonly context: unknown
   readonly audience: unknown
+  readonly session: unknown
   readonly refs: unknown
   readonly httpRequest: unknown
 }
@@ -89,6 +92,7 @@ export function normalizeRequest(request: unknown, settings: NormalizeSettings):
   const req = readSignable(members.request, 'request', 256, problems) ?? settings.nextId()
   const context = readContext(members.context, settings.jsonLimits, problems)
   const audience = readSignable(members.audience, 'audience', 1024, problems)
+  const session = readSignable(members.session, 'session', 256, problems)
   const refs = readRefs(members.refs, problems)
   return {
     ...target,
@@ -98,6 +102,7 @@ export function normalizeRequest(request: unknown, settings: NormalizeSettings):
     req,
     context,
     audience,
+    session,
     refs,
     problem: problems.first,
   }
@@ -111,6 +116,7 @@ function readMembers(given: Partial<Record<keyof Members, unknown>>): Members {
     request: given.request,
     context: given.context,
     audience: given.audience,
+    session: given.session,
     refs: given.refs,
     httpRequest: given.httpRequest,
   }
@@ -146,12 +152,13 @@ const memberMessages: Readonly<Record<string, string>> = {
   agent: 'agent must be a string of 1 to 256 characters',
   request: 'request must be a string of 1 to 256 characters',
   audience: 'audience must be a non-empty string',
+  session: 'session must be a string of 1 to 256 characters',
 }
 
 /** A string member signed as given; an invalid one is noted and left out. */
 function readSignable(
   value: unknown,
-  path: 'agent' | 'request' | 'audience',
+  path: 'agent' | 'request' | 'audience' | 'session',
   max: number,
   problems: Problems,
 ): string | undefined {

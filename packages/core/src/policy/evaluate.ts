@@ -29,7 +29,7 @@ export interface PreparedLimit {
   readonly condition: CompiledCondition | undefined
   /** `undefined` for `count: true` (each request adds 1). */
   readonly amount: CompiledAmount | undefined
-  readonly per: 'agent' | 'global'
+  readonly per: 'agent' | 'session' | 'global'
   readonly windowSeconds: number
   readonly max: number
   /** The reason a refusal by this limit carries (`LIMIT_EXCEEDED` unless the policy names one). */
@@ -45,9 +45,23 @@ export const POLICY_REASONS = Object.freeze({
   EVAL_ERROR: 'EVAL_ERROR',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   APPROVAL_REQUIRED: 'APPROVAL_REQUIRED',
+  SESSION_REQUIRED: 'SESSION_REQUIRED',
 } as const)
 
 const NO_LIMITS: readonly LimitCheck[] = Object.freeze([])
+
+/** The counter a limit adds to for this request; `undefined` for a per-session limit without a session. */
+function limitKey(
+  limit: { id: string; per: 'agent' | 'session' | 'global' },
+  input: EvaluationInput,
+): string | undefined {
+  if (limit.per === 'agent') return `${limit.id}|agent:${input.agent}`
+  if (limit.per === 'global') return `${limit.id}|global`
+  const session = input.session
+  return typeof session === 'string' && session !== ''
+    ? `${limit.id}|session:${session}`
+    : undefined
+}
 const EPOCH = new Date(0)
 
 function outcome(
@@ -279,10 +293,13 @@ export class PolicyEvaluator {
       } catch (error) {
         return failedWith(limit.failed, error)
       }
+      const key = limitKey(limit, input)
+      // A per-session limit cannot count a request that names no session: fail closed.
+      if (key === undefined) return outcome('DENY', POLICY_REASONS.SESSION_REQUIRED, limit.id)
       checks.push(
         Object.freeze({
           id: limit.id,
-          key: limit.per === 'agent' ? `${limit.id}|agent:${input.agent}` : `${limit.id}|global`,
+          key,
           windowSeconds: limit.windowSeconds,
           max: limit.max,
           amount,

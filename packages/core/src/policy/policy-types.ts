@@ -21,6 +21,12 @@ export interface EvaluationInput {
    * `audience`, `null` when absent.
    */
   readonly audience?: string | null
+  /**
+   * The session the request belongs to (set by the application or the authority, never
+   * by the model); counts `per: session` limits. Without one such a limit refuses the
+   * request (DENY `SESSION_REQUIRED`).
+   */
+  readonly session?: string | null
 }
 
 /** What an `approve` rule asks for (spec section 11). */

@@ -100,7 +100,7 @@ export const limitSchema = z
     id,
     actions,
     when: expression.optional(),
-    per: z.enum(['agent', 'global']),
+    per: z.enum(['agent', 'session', 'global']),
     window: z
       .string()
       .regex(WINDOW_PATTERN, 'must be a positive integer followed by s, m, h or d (e.g. 24h)'),
@@ -190,8 +190,12 @@ export interface PolicyLimit {
   readonly id: string
   readonly actions: readonly string[]
   readonly when?: string | undefined
-  /** Counted per agent, or once for all. */
-  readonly per: 'agent' | 'global'
+  /**
+   * Counted per agent, per session (the request's `session`, set by the application or
+   * the authority, never by the model; a request without one is refused by the limit
+   * with `SESSION_REQUIRED`), or once for all.
+   */
+  readonly per: 'agent' | 'session' | 'global'
   /** The rolling window, e.g. `24h`. */
   readonly window: string
   /** A CEL expression for what each request adds (exactly one of `sum` and `count`). */

@@ -17,8 +17,8 @@ export interface LimitPresentation {
   readonly max: number
   /** The rolling window, as written in the policy (`24h`). */
   readonly window: string
-  /** Per agent or for everyone. */
-  readonly per: 'agent' | 'global'
+  /** Per agent, per session or for everyone. */
+  readonly per: 'agent' | 'session' | 'global'
   /** What this call would add, when the policy could compute it. */
   readonly amount: number | null
 }
