@@ -147,8 +147,8 @@ export function createGate(options: GateOptions): LocalGate {
   let policy = settings.policy
   let keyRing = settings.keyRing
   const nextId = createUuidV7Generator(clock)
-  const approvals = createGateApprovals(options, store, chainId, clock, () => policy)
   const lane = createSigningLane(store, chainId, () => performance.now())
+  const approvals = createGateApprovals(options, { store, chainId, lane }, clock, () => policy)
   const observer = createDecisionObserver(settings.shadow, store)
 
   /** Normalize → evaluate → issue (limits applied) → append → answer. */

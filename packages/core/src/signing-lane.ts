@@ -9,7 +9,11 @@
  * With a store that applies appends in call order (the in-memory and SQLite stores), the
  * next receipt is signed while the previous ones wait for their group commit, so many
  * appends are outstanding while the signer works. With another store, and for a decision
- * whose limits the store still has to check, the lane waits for the append to settle.
+ * whose limits or hold the store still has to check, the lane waits for the append to settle.
+ *
+ * Held decisions (approve rules) take the same lane as every other decision of the chain:
+ * their receipt is chosen for the state the lane predicts (position, limit verdict, the
+ * hold's state), so held and plain decisions never make each other sign again.
  */
 import { tokenDigest, WritError } from '@writ/verify'
 import { type AsyncSigner, signBefore, signerUnavailable } from './async-signer.js'
@@ -19,6 +23,7 @@ import type { Outcome } from './decide/outcome.js'
 import { joinSignature, receiptClaims, receiptSigningInput } from './receipt-issuer.js'
 import type {
   AppendContext,
+  AppendOptions,
   ChainPosition,
   IssuedReceipt,
   LimitCheck,
@@ -48,6 +53,21 @@ export interface LaneRequest {
   readonly deadline: number
 }
 
+/** The outcome and receipt content a held decision signs for one state of the store. */
+export type SignedFor = (context: AppendContext) => {
+  readonly outcome: Outcome
+  readonly draft: ReceiptDraft
+}
+
+/** One held decision to sign and append: what it signs depends on what the store will see. */
+export interface HeldLaneRequest {
+  readonly options: AppendOptions
+  readonly signedFor: SignedFor
+  readonly signer: AsyncSigner
+  /** Past this time (ms, on the lane's clock) the decision fails with `SIGNER_UNAVAILABLE`. */
+  readonly deadline: number
+}
+
 /** What the store appended, and the outcome that was signed into it. */
 export interface LaneResult {
   readonly stored: StoredReceipt
@@ -57,11 +77,22 @@ export interface LaneResult {
 /** The serial signer of one gate's chain. */
 export interface SigningLane {
   append(request: LaneRequest): Promise<LaneResult>
+  /** Appends a held decision's receipt, in turn with every other receipt of the chain. */
+  appendHeld(request: HeldLaneRequest): Promise<LaneResult>
 }
 
+/** Either kind of request, as the lane works on it. */
+interface Job {
+  readonly options: AppendOptions
+  readonly signedFor: SignedFor
+  readonly signer: AsyncSigner
+  readonly deadline: number
+}
+
+/** The state of the store a receipt is signed for, and what was signed for it. */
 interface Attempt {
-  readonly position: ChainPosition
-  readonly exceeded: LimitCheck | null
+  readonly context: AppendContext
+  readonly signed: Outcome
 }
 
 type AttemptResult =
@@ -77,7 +108,7 @@ export function createSigningLane(store: Store, chainId: string, now: () => numb
 function waitTurn(
   previous: Promise<void>,
   release: () => void,
-  request: LaneRequest,
+  request: Job,
   now: () => number,
 ): Promise<() => void> {
   return new Promise((resolve, reject) => {
@@ -96,22 +127,40 @@ function waitTurn(
   })
 }
 
-/** The receipt of `request` for `attempt`'s position and limits, signed before `request.deadline`. */
+/** The receipt `job` chooses for `context`, signed before `job.deadline`. */
 async function signFor(
-  request: LaneRequest,
-  attempt: Attempt,
+  job: Job,
+  context: AppendContext,
   now: () => number,
-): Promise<IssuedReceipt> {
-  const signed = applyLimits(request.outcome, attempt.exceeded)
-  const { position } = attempt
-  checkKeyValidAt(request.signer, request.iat)
+): Promise<{ readonly issued: IssuedReceipt; readonly signed: Outcome }> {
+  const chosen = job.signedFor(context)
+  const { position } = context
+  checkKeyValidAt(job.signer, chosen.draft.iat)
   const claims = receiptClaims(
-    { ...request.draft, ...signed },
+    { ...chosen.draft, ...chosen.outcome },
     { id: position.chainId, seq: position.seq, prev: position.prev },
   )
-  const input = receiptSigningInput(claims, request.signer)
-  const signature = await signBefore(request.signer, input.bytes, request.deadline, now)
-  return { token: joinSignature(input, signature), claims, reserve: signed.decision === 'PERMIT' }
+  const input = receiptSigningInput(claims, job.signer)
+  const signature = await signBefore(job.signer, input.bytes, job.deadline, now)
+  const issued = {
+    token: joinSignature(input, signature),
+    claims,
+    reserve: chosen.outcome.decision === 'PERMIT',
+  }
+  return { issued, signed: chosen.outcome }
+}
+
+/** A plain decision as a job: the limit verdict the store reports decides the outcome. */
+function plainJob(request: LaneRequest): Job {
+  return {
+    options: appendOptions(request),
+    signer: request.signer,
+    deadline: request.deadline,
+    signedFor: (context) => ({
+      outcome: applyLimits(request.outcome, context.exceeded),
+      draft: request.draft,
+    }),
+  }
 }
 
 class Lane implements SigningLane {
@@ -132,10 +181,18 @@ class Lane implements SigningLane {
     this.#pipelined = (store as Store & StoreOrder).appendsInOrder === true
   }
 
-  async append(request: LaneRequest): Promise<LaneResult> {
+  append(request: LaneRequest): Promise<LaneResult> {
+    return this.#run(plainJob(request))
+  }
+
+  appendHeld(request: HeldLaneRequest): Promise<LaneResult> {
+    return this.#run(request)
+  }
+
+  async #run(job: Job): Promise<LaneResult> {
     let hint: AppendContext | undefined
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const outcome = await this.#attempt(request, hint)
+      const outcome = await this.#attempt(job, hint)
       if (outcome.done) return outcome.result
       hint = outcome.retry
     }
@@ -150,7 +207,7 @@ class Lane implements SigningLane {
     this.#tail = undefined
   }
 
-  #enter(request: LaneRequest): Promise<() => void> {
+  #enter(request: Job): Promise<() => void> {
     let release!: () => void
     const turn = new Promise<void>((resolve) => {
       release = resolve
@@ -160,15 +217,15 @@ class Lane implements SigningLane {
     return waitTurn(previous, release, request, this.#now)
   }
 
-  /** Signs for the predicted position and hands the receipt to the store; the lane is held meanwhile. */
+  /** Signs for the predicted state and hands the receipt to the store; the lane is held meanwhile. */
   async #signAndAppend(
-    request: LaneRequest,
-    attempt: Attempt,
+    job: Job,
+    context: AppendContext,
     seen: number,
     conflict: WritError,
-  ): Promise<{ readonly appended: Promise<StoredReceipt> }> {
-    const issued = await signFor(request, attempt, this.#now)
-    const { position } = attempt
+  ): Promise<{ readonly appended: Promise<StoredReceipt>; readonly attempt: Attempt }> {
+    const { issued, signed } = await signFor(job, context, this.#now)
+    const { position } = context
     // A guess made before the lane last learnt it was wrong is not carried forward.
     if (seen === this.#generation) {
       this.#tail = {
@@ -177,17 +234,17 @@ class Lane implements SigningLane {
         prev: tokenDigest(issued.token),
       }
     }
-    const appended = this.#store.append(this.#chainId, appendOptions(request), (context) => {
-      if (matches(context, attempt)) return issued
-      throw Object.assign(conflict, { context })
+    const appended = this.#store.append(this.#chainId, job.options, (actual) => {
+      if (matches(actual, context)) return issued
+      throw Object.assign(conflict, { context: actual })
     })
     // Hold the lane while the store may still answer something the lane did not predict.
-    if (!this.#pipelined || request.limits.length > 0) await appended.catch(() => undefined)
-    return { appended }
+    if (!this.#pipelined || mayDiffer(job.options)) await appended.catch(() => undefined)
+    return { appended, attempt: { context, signed } }
   }
 
-  async #attempt(request: LaneRequest, hint: AppendContext | undefined): Promise<AttemptResult> {
-    const release = await this.#enter(request)
+  async #attempt(job: Job, hint: AppendContext | undefined): Promise<AttemptResult> {
+    const release = await this.#enter(job)
     const seen = this.#generation
     const conflict = new WritError(
       'STORE_CONFLICT',
@@ -197,8 +254,8 @@ class Lane implements SigningLane {
     let attempt: Attempt
     try {
       const position = this.#tail ?? (await this.#store.head(this.#chainId))
-      attempt = { position, exceeded: hint?.exceeded ?? null }
-      appended = (await this.#signAndAppend(request, attempt, seen, conflict)).appended
+      const context = predicted(position, job.options, hint)
+      ;({ appended, attempt } = await this.#signAndAppend(job, context, seen, conflict))
     } catch (error) {
       this.#forget(seen)
       throw error
@@ -207,8 +264,7 @@ class Lane implements SigningLane {
     }
     try {
       const stored = await appended
-      const signed = applyLimits(request.outcome, attempt.exceeded)
-      return { done: true, result: { stored, signed } }
+      return { done: true, result: { stored, signed: attempt.signed } }
     } catch (error) {
       this.#forget(seen)
       const context = contextOf(error, conflict)
@@ -218,19 +274,36 @@ class Lane implements SigningLane {
   }
 }
 
-function appendOptions(request: LaneRequest) {
+/** The state the store is expected to show: the last one it reported, or all limits fitting and the hold open. */
+function predicted(
+  position: ChainPosition,
+  options: AppendOptions,
+  hint: AppendContext | undefined,
+): AppendContext {
+  const exceeded = hint?.exceeded ?? null
+  if (options.closeHold === undefined) return { position, exceeded }
+  return { position, exceeded, hold: hint === undefined ? 'open' : (hint.hold ?? null) }
+}
+
+/** True when the store may see something other than predicted: limits to check or a hold to close. */
+function mayDiffer(options: AppendOptions): boolean {
+  return (options.limits?.length ?? 0) > 0 || options.closeHold !== undefined
+}
+
+function appendOptions(request: LaneRequest): AppendOptions {
   return request.limits.length === 0
     ? { now: request.iat }
     : { now: request.iat, limits: request.limits }
 }
 
-function matches(context: AppendContext, attempt: Attempt): boolean {
+function matches(actual: AppendContext, expected: AppendContext): boolean {
   return (
-    context.position.chainId === attempt.position.chainId &&
-    context.position.seq === attempt.position.seq &&
-    context.position.prev === attempt.position.prev &&
-    (context.exceeded?.id ?? null) === (attempt.exceeded?.id ?? null) &&
-    (context.exceeded?.key ?? null) === (attempt.exceeded?.key ?? null)
+    actual.position.chainId === expected.position.chainId &&
+    actual.position.seq === expected.position.seq &&
+    actual.position.prev === expected.position.prev &&
+    (actual.exceeded?.id ?? null) === (expected.exceeded?.id ?? null) &&
+    (actual.exceeded?.key ?? null) === (expected.exceeded?.key ?? null) &&
+    (actual.hold ?? undefined) === (expected.hold ?? undefined)
   )
 }
 

@@ -496,3 +496,46 @@ describe('a key outside the process (asynchronous signer)', () => {
     ).toBe(true)
   })
 })
+
+describe('held and plain decisions on one chain with a key outside the process', () => {
+  it('all succeed, concurrently, in one whole chain: the held ones sign in the chain lane too', async () => {
+    const signer = createTestAsyncSigner({ delayMs: 3 })
+    const fixture = createApprovalsFixture({ keys: signer, dailyLimit: 10_000_000 })
+    const approved = await fixture.gate.authorize(large)
+    await fixture.gate.holds.submit(fixture.approve(approved.receipt, 'alice'))
+    const small = (index: number) => ({
+      action: 'payments.transfer',
+      args: { to: `shop-${index}`, amount: 5 },
+    })
+    const heldNew = (index: number) => ({
+      action: 'payments.transfer',
+      args: { to: `vendor-${index}`, amount: 20000 },
+    })
+    const settled = await Promise.allSettled([
+      ...Array.from({ length: 12 }, (_, index) => fixture.gate.authorize(small(index))),
+      ...Array.from({ length: 12 }, (_, index) => fixture.gate.authorize(heldNew(index))),
+      ...Array.from({ length: 4 }, () => fixture.gate.authorize(large)),
+    ])
+    const failed = settled.filter((result) => result.status === 'rejected')
+    expect(failed.map((result) => (result as PromiseRejectedResult).reason?.code)).toEqual([])
+    const decisions = settled.map((result) => (result as PromiseFulfilledResult<Decision>).value)
+    expect(decisions.slice(0, 12).every((decision) => decision.decision === 'PERMIT')).toBe(true)
+    expect(
+      decisions.slice(12, 24).every((decision) => decision.reason === 'APPROVAL_REQUIRED'),
+    ).toBe(true)
+    // One hold, one PERMIT: the other three racers are told the approval was used.
+    const racers = decisions.slice(24).map((decision) => decision.reason)
+    expect(racers.filter((reason) => reason === 'APPROVED')).toHaveLength(1)
+    expect(racers.filter((reason) => reason === 'APPROVAL_USED')).toHaveLength(3)
+    const tokens: string[] = []
+    for await (const receipt of fixture.gate.store.receipts(fixture.gate.chainId))
+      tokens.push(receipt.token)
+    expect(tokens).toHaveLength(29)
+    const sources = approvalSources(fixture.gate.store, fixture.directory)
+    const report = await verifyChain(tokens, fixture.gate.verifyKeys(), { approvals: sources })
+    expect(report).toMatchObject({ valid: true, size: 29 })
+    // No receipt signed again for a position another decision took: only the three that
+    // found the hold already used sign twice (PERMIT predicted, APPROVAL_USED written).
+    expect(signer.calls).toBeLessThanOrEqual(29 + 3)
+  })
+})

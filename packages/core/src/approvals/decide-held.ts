@@ -18,6 +18,7 @@ import type { ReceiptDraft } from '../decide/issue-receipt.js'
 import type { NormalizedRequest } from '../decide/normalize-request.js'
 import type { Outcome } from '../decide/outcome.js'
 import type { ApprovalRequirement } from '../policy/index.js'
+import type { SigningLane } from '../signing-lane.js'
 import type { AppendOptions, Decision, Store } from '../types.js'
 import { appendHeld, type HeldAppend, type HeldSigner } from './held-append.js'
 import { type ApprovalCheckSettings, countingApprovals } from './hold-checks.js'
@@ -29,6 +30,8 @@ type Signer = HeldSigner
 export interface HeldSettings extends ApprovalCheckSettings {
   readonly store: Store
   readonly chainId: string
+  /** The chain's signing lane: held decisions sign in turn with the gate's other decisions. */
+  readonly lane: SigningLane
   /** How long a key outside the process may take to sign one receipt, in milliseconds. */
   readonly signerTimeoutMs: number
   /** Told once a new hold is durably opened. */
@@ -152,8 +155,8 @@ export async function decideHeld(
 
 function targetOf(call: HeldCall): HeldAppend {
   const { settings, signer } = call
-  const { store, chainId, signerTimeoutMs } = settings
-  return { store, chainId, signer, signerTimeoutMs }
+  const { store, chainId, lane, signerTimeoutMs } = settings
+  return { store, chainId, signer, lane, signerTimeoutMs }
 }
 
 async function appendPlain(

@@ -4,6 +4,7 @@
  */
 import { type WebAuthnApprovalVerifier, WritError } from '@writ/verify'
 import type { CompiledPolicy } from '../policy/index.js'
+import type { SigningLane } from '../signing-lane.js'
 import type { Store } from '../types.js'
 import { type ApproverDirectory, isApproverDirectory, parseApprovers } from './approvers.js'
 import type { HeldSettings } from './decide-held.js'
@@ -68,14 +69,14 @@ function notifier(
   }
 }
 
-/** Sets up approvals for a gate on `store`. */
+/** Sets up approvals for a gate on `store`; held decisions sign through the chain's `lane`. */
 export function createGateApprovals(
   options: ApprovalGateOptions,
-  store: Store,
-  chainId: string,
+  chain: { readonly store: Store; readonly chainId: string; readonly lane: SigningLane },
   clock: () => number,
   policy: () => CompiledPolicy,
 ): GateApprovals {
+  const { store, chainId, lane } = chain
   let directory = directoryOf(options.approvers)
   const check = {
     get approvers() {
@@ -97,6 +98,7 @@ export function createGateApprovals(
   const held: HeldSettings = {
     store,
     chainId,
+    lane,
     signerTimeoutMs: options.signerTimeoutMs ?? (options.timeoutMs ?? 5000) / 2,
     get approvers() {
       return check.approvers
