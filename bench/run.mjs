@@ -17,6 +17,8 @@ const suites = [
   // --expose-gc: the chain suite samples the heap after a forced GC to show it stays flat.
   { name: 'chain', flags: ['--expose-gc'] },
   { name: 'proofs', flags: [] },
+  // writ policy replay of 100,000 recorded decisions (target: under 30 s).
+  { name: 'replay', flags: [] },
   // Needs softhsm2: the SoftHSM2 signer beside the key in memory.
   { name: 'signers', flags: [] },
 ]
