@@ -25,7 +25,8 @@ import {
 } from '@writ/core'
 import { canonicalArgs, createKeySet, verifyReceipt } from '@writ/verify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ConformanceSigner, signerFor } from './signers.js'
+import { SOFTHSM_MODULE } from '../support/softhsm.js'
+import { type ConformanceSigner, signerFor, tokenSupport } from './signers.js'
 
 /** One tool call pushed through an adapter. */
 export interface HarnessCall {
@@ -98,8 +99,10 @@ export interface ConformanceOptions {
    */
   readonly decides?: 'tool' | 'http'
   /**
-   * Where the gates' key is: `'memory'` (default) or `'pkcs11'`, a key in a throwaway
-   * SoftHSM2 token. `WRIT_CONFORMANCE_SIGNER=pkcs11` runs every suite with the token.
+   * Where the gates' key is: `'memory'` or `'pkcs11'`, a key in a throwaway SoftHSM2
+   * token. Unset, the suite runs with both when SoftHSM2 is installed (always in CI, where
+   * a missing SoftHSM2 fails the suite) and with the key in memory otherwise.
+   * `WRIT_CONFORMANCE_SIGNER=memory|pkcs11` runs every suite with that one only.
    */
   readonly signer?: 'memory' | 'pkcs11'
 }
@@ -328,10 +331,34 @@ export function describeAdapterConformance(
   makeHarness: () => Promise<AdapterHarness>,
   options: ConformanceOptions = {},
 ): void {
+  const chosen = options.signer ?? process.env['WRIT_CONFORMANCE_SIGNER']
+  if (chosen === 'memory' || chosen === 'pkcs11') {
+    describeWith(name, makeHarness, options, chosen)
+    return
+  }
+  describeWith(name, makeHarness, options, 'memory')
+  const token = tokenSupport()
+  if (token === 'present') describeWith(name, makeHarness, options, 'pkcs11')
+  else if (token === 'required') {
+    describe(`${name}: adapter conformance (PKCS#11 token)`, () => {
+      it('has SoftHSM2 to run with a key in a token', () => {
+        throw new Error(
+          `SoftHSM2 is missing (${SOFTHSM_MODULE} or softhsm2-util): .ci/system-deps.sh installs the softhsm2 package for CI; set WRIT_CONFORMANCE_SIGNER=memory to run without it on purpose.`,
+        )
+      })
+    })
+  }
+}
+
+function describeWith(
+  name: string,
+  makeHarness: () => Promise<AdapterHarness>,
+  options: ConformanceOptions,
+  signer: 'memory' | 'pkcs11',
+): void {
   const http = options.decides === 'http'
   const prefix = http ? 'args.body' : 'args'
   const freshGate = () => recordingGate(newGate(prefix))
-  const signer = options.signer ?? process.env['WRIT_CONFORMANCE_SIGNER'] ?? 'memory'
   describe(`${name}: adapter conformance${signer === 'pkcs11' ? ' (PKCS#11 token)' : ''}`, () => {
     if (signer === 'pkcs11') {
       beforeAll(async () => {
