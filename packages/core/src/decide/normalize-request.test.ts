@@ -39,6 +39,7 @@ describe('normalizeRequest', () => {
       request: 'r',
       context: { tenant: 't' },
       audience: 'api',
+      session: 'run-1',
       refs: { 'mcp.tool': `sha256:${'0'.repeat(64)}` },
     }
     const request = new Proxy(values, {
@@ -61,6 +62,7 @@ describe('normalizeRequest', () => {
         'httpRequest',
         'refs',
         'request',
+        'session',
       ].sort(),
     )
   })
