@@ -377,6 +377,46 @@ async function loadEvidence() {
   }
 }
 
+/** Offers the passkey sign-in when the authority allows it (the approvals page's ceremony). */
+async function offerPasskey() {
+  const methods = await (await fetch('/console/api/sign-in-methods')).json()
+  if (!methods.passkey) return
+  await new Promise((resolve, reject) => {
+    const script = el('script', { src: '/approvals/assets/webauthn.js' })
+    script.addEventListener('load', resolve)
+    script.addEventListener('error', reject)
+    document.head.append(script)
+  })
+  $('#passkey-sign-in').hidden = false
+}
+
+async function post(path, body) {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  const answer = await response.json()
+  if (!response.ok) throw new Error(answer.code ?? String(response.status))
+  return answer
+}
+
+async function passkeySignIn() {
+  try {
+    const { ceremony, options } = await post('/approvals/api/sign-in/options', {})
+    const response = await window.SimpleWebAuthnBrowser.startAuthentication({
+      optionsJSON: options,
+    })
+    await post('/approvals/api/sign-in/verify', { ceremony, response })
+    await post('/approvals/api/console-session', {})
+    $('#sign-in-error').textContent = ''
+    await start()
+  } catch (error) {
+    $('#sign-in-error').textContent = `Refused: ${error.message}`
+  }
+}
+
+$('#passkey-button').addEventListener('click', passkeySignIn)
 $('#sign-in-form').addEventListener('submit', signIn)
 $('#sign-out').addEventListener('click', async () => {
   await fetch('/console/api/sign-out', { method: 'POST' })
@@ -394,3 +434,4 @@ $('#reverify').addEventListener('click', check)
 $('#tamper').addEventListener('click', tamper)
 $('#close-inspector').addEventListener('click', () => $('#inspector').close())
 start().catch(() => showSignIn())
+offerPasskey().catch(() => {})

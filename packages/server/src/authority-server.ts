@@ -148,13 +148,20 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
   app.use('*', requestLogging({ logger, metrics, identify: authenticate }))
   app.onError(internalError(logger))
   for (const register of ROUTES) register(app, context)
-  if (options.approvalsPage !== undefined)
-    registerApprovalsPage(app, context, options.approvalsPage)
+  const approvals =
+    options.approvalsPage === undefined
+      ? undefined
+      : registerApprovalsPage(app, context, options.approvalsPage)
   if (options.console !== undefined && options.console !== false)
-    registerConsole(app, context, {
-      approvalsPage: options.approvalsPage !== undefined,
-      ...(options.console === true ? {} : options.console),
-    })
+    registerConsole(
+      app,
+      context,
+      {
+        approvalsPage: approvals !== undefined,
+        ...(options.console === true ? {} : options.console),
+      },
+      approvals,
+    )
   const stop =
     options.checkpointIntervalMs === undefined
       ? () => {}

@@ -30,7 +30,11 @@ export {
   createCheckpointPublisher,
 } from './checkpoint-publisher.js'
 // The operator's console
-export { CONSOLE_API_ROUTES, type ConsoleOptions } from './console/console-page.js'
+export {
+  CONSOLE_API_ROUTES,
+  CONSOLE_PUBLIC_ROUTES,
+  type ConsoleOptions,
+} from './console/console-page.js'
 // Agent credentials
 export {
   type AgentCredential,

@@ -1,6 +1,6 @@
 import { createApprovalsFixture } from '@writ/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CONSOLE_API_ROUTES } from '../src/console/console-page.js'
+import { CONSOLE_API_ROUTES, CONSOLE_PUBLIC_ROUTES } from '../src/console/console-page.js'
 import { hashToken, type ListeningAuthority, startAuthorityServer } from '../src/index.js'
 
 const agentToken = 'agent-token-0123456789abcdef'
@@ -40,7 +40,12 @@ describe('console routes', () => {
     const mounted = server.app.routes
       .filter((route) => route.method === 'GET' && route.path.startsWith('/console/api'))
       .map((route) => route.path)
-    expect([...new Set(mounted)].sort()).toEqual([...CONSOLE_API_ROUTES].sort())
+    expect([...new Set(mounted)].sort()).toEqual(
+      [...CONSOLE_API_ROUTES, ...CONSOLE_PUBLIC_ROUTES].sort(),
+    )
+    // The one public route says how to sign in, and nothing else.
+    const methods = await fetch(`${server.url}${CONSOLE_PUBLIC_ROUTES[0]}`)
+    expect(await methods.json()).toEqual({ token: true, passkey: false })
     const posts = server.app.routes
       .filter((route) => route.method === 'POST' && route.path.startsWith('/console'))
       .map((route) => route.path)

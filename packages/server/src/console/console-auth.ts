@@ -20,6 +20,8 @@ export interface ConsoleAuth {
   operatorOf(http: Context): string | Response
   /** Mounts sign-in and sign-out. */
   register(app: Hono): void
+  /** Starts a console session for `operator` and sets its cookie. */
+  startSession(http: Context, operator: string): void
 }
 
 const now = (): number => Math.floor(Date.now() / 1000)
@@ -42,8 +44,17 @@ export function createConsoleAuth(context: RouteContext, secureCookie: boolean):
   }
   const sameOrigin = (http: Context): boolean =>
     http.req.header('origin') === new URL(http.req.url).origin
+  const startSession = (http: Context, operator: string): void => {
+    setCookie(http, CONSOLE_COOKIE, sessions.start(operator, now()), {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: secureCookie,
+      path: '/console',
+    })
+  }
   return {
     operatorOf,
+    startSession,
     register(app) {
       app.post('/console/api/sign-in', async (http) => {
         if (!sameOrigin(http))
@@ -54,13 +65,7 @@ export function createConsoleAuth(context: RouteContext, secureCookie: boolean):
         if (principal === undefined) return problem(401, 'UNAUTHENTICATED', 'Unknown token.')
         if (principal.kind !== 'operator')
           return problem(403, 'OPERATOR_REQUIRED', 'The console is for operators only.')
-        const cookie = sessions.start(principal.operator.name, now())
-        setCookie(http, CONSOLE_COOKIE, cookie, {
-          httpOnly: true,
-          sameSite: 'Strict',
-          secure: secureCookie,
-          path: '/console',
-        })
+        startSession(http, principal.operator.name)
         return http.json({ operator: principal.operator.name })
       })
       app.post('/console/api/sign-out', (http) => {

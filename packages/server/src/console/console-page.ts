@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url'
 import { exportAuditBundle, type LocalGate } from '@writ/core'
 import { type Digest, WritError } from '@writ/verify'
 import type { Context, Hono } from 'hono'
+import { approverOf, type PageContext } from '../approvals/page-context.js'
 import { problem, storeUnavailable } from '../problem.js'
 import type { RouteContext } from '../routes/route-context.js'
-import { createConsoleAuth, operatorOnly } from './console-auth.js'
+import { type ConsoleAuth, createConsoleAuth, operatorOnly } from './console-auth.js'
 import { decisionPage, parseDecisionQuery } from './console-decisions.js'
 import { evidence, openHolds, RATE_WINDOW, rateSeries, receiptDetail } from './console-views.js'
 
@@ -23,7 +24,16 @@ export interface ConsoleOptions {
   readonly secureCookie?: boolean
   /** Whether the approvals page is served, so the console links to it. */
   readonly approvalsPage?: boolean
+  /**
+   * Approvers (ids of the approvals page's configuration) who may open the console by
+   * signing in with their passkey on the page, as operators named `passkey:<id>`. Needs
+   * the approvals page. Default: none; operators sign in with their token.
+   */
+  readonly passkeyOperators?: readonly string[]
 }
+
+/** The console's routes that answer without an operator (they carry no data). */
+export const CONSOLE_PUBLIC_ROUTES = ['/console/api/sign-in-methods'] as const
 
 /** The console's data routes; every one needs an operator. */
 export const CONSOLE_API_ROUTES = [
@@ -39,11 +49,21 @@ export const CONSOLE_API_ROUTES = [
 type Handler = (http: Context, operator: string) => Promise<Response> | Response
 
 /** Mounts `/console`, its files and its API on `app`. */
-export function registerConsole(app: Hono, context: RouteContext, options: ConsoleOptions): void {
+export function registerConsole(
+  app: Hono,
+  context: RouteContext,
+  options: ConsoleOptions,
+  approvals?: PageContext,
+): void {
   const { gate } = context
   const auth = createConsoleAuth(context, options.secureCookie ?? true)
   auth.register(app)
   registerConsoleAssets(app)
+  const passkeys = approvals === undefined ? [] : (options.passkeyOperators ?? [])
+  app.get('/console/api/sign-in-methods', () =>
+    Response.json({ token: true, passkey: passkeys.length > 0 }),
+  )
+  if (approvals !== undefined && passkeys.length > 0) passkeyBridge(app, auth, approvals, passkeys)
   const policies = new Map<Digest, object>()
   const remember = () => policies.set(gate.policy.digest, gate.policy.document)
   remember()
@@ -76,6 +96,28 @@ export function registerConsole(app: Hono, context: RouteContext, options: Conso
     })
     app.get(route, operatorOnly(auth, handlers[route]))
   }
+}
+
+/**
+ * `POST /approvals/api/console-session`: an approver signed in with their passkey on the
+ * approvals page (its session cookie is scoped to `/approvals`, so this route sits there)
+ * and listed in `passkeyOperators` gets a console session. The approvals page's own
+ * middleware already refuses a POST from another origin.
+ */
+function passkeyBridge(
+  app: Hono,
+  auth: ConsoleAuth,
+  approvals: PageContext,
+  operators: readonly string[],
+): void {
+  app.post('/approvals/api/console-session', (http) => {
+    const approver = approverOf(http, approvals)
+    if (approver === undefined) return problem(401, 'UNAUTHENTICATED', 'Sign in with your passkey.')
+    if (!operators.includes(approver))
+      return problem(403, 'OPERATOR_REQUIRED', 'The console is for operators only.')
+    auth.startSession(http, `passkey:${approver}`)
+    return http.json({ operator: `passkey:${approver}` })
+  })
 }
 
 /** Runs a read; answers its result as JSON, a bad query as 400, a store failure as 503. */
