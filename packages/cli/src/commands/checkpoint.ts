@@ -54,6 +54,17 @@ async function requireChainWithReceipts(opened: ExistingStore, chainId: string):
   return head.seq
 }
 
+/** The `iss` of the chain's last receipt, the default issuer of its checkpoint. */
+async function lastIssuer(
+  opened: ExistingStore,
+  chainId: string,
+  size: number,
+): Promise<string | undefined> {
+  for await (const last of opened.store.receipts(chainId, { fromSeq: size - 1, limit: 1 }))
+    return last.claims.iss
+  return undefined
+}
+
 /** `writ checkpoint`. */
 export const checkpointCommand: Command = {
   name: 'checkpoint',
@@ -109,11 +120,7 @@ unreachable store, unknown or empty chain, bad key or store error.`,
     const { store } = opened
     try {
       const size = await requireChainWithReceipts(opened, chainId)
-      let issuer = stringFlag(input, 'issuer')
-      if (issuer === undefined) {
-        for await (const last of store.receipts(chainId, { fromSeq: size - 1, limit: 1 }))
-          issuer = last.claims.iss
-      }
+      const issuer = stringFlag(input, 'issuer') ?? (await lastIssuer(opened, chainId, size))
       const gate = createGate({
         policy: compilePolicy(NO_RULES, { source: 'writ-cli-checkpoint' }),
         keys,
