@@ -37,7 +37,14 @@ describe('postgres: several authority instances on one database', () => {
     const policy = compilePolicy(policyText, { source: 'limits.yaml' })
     const stores = await Promise.all(
       [0, 1, 2].map(() =>
-        createPostgresStore({ connectionString: url, schema, maxConnections: 20 }),
+        // 200 decisions queue on 20 connections per instance: give the queue the
+        // same patience as the gates, so a loaded machine tests limits, not latency.
+        createPostgresStore({
+          connectionString: url,
+          schema,
+          maxConnections: 20,
+          timeoutMs: 30_000,
+        }),
       ),
     )
     const gates = stores.map((store, index) =>
