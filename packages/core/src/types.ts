@@ -41,7 +41,8 @@ export interface ActionRequest {
   /**
    * The session the request belongs to, 1 to 256 characters: `per: session` limits count
    * within it. Set it from something the model cannot choose (your conversation or run
-   * id); never from tool arguments. Not signed into the receipt.
+   * id); never from tool arguments. Not signed into the receipt. A remote gate does not
+   * send it: `writ serve` takes the session from the agent's credential instead.
    */
   readonly session?: string
   /**
