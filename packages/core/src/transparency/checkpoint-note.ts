@@ -10,6 +10,7 @@ import {
   formatNote,
   formatVerifierKey,
   NOTE_ED25519,
+  type NoteSigner,
   type PublicJwk,
   parseCheckpointText,
   parseNote,
@@ -18,7 +19,7 @@ import {
   writOrigin,
 } from '@writ/verify'
 import { base64UrlDecode, bytesEqual } from '@writ/verify/internal'
-import type { AnySigner } from '../async-signer.js'
+import { type AnySigner, isAsyncSigner, signBefore } from '../async-signer.js'
 import type { Store, StoredCheckpointNote } from '../types.js'
 import { chainTree } from './chain-tree.js'
 
@@ -30,7 +31,16 @@ export interface CheckpointNoteOptions {
   readonly issuer: string
   /** The authority's active signing key. */
   readonly signer: AnySigner
+  /**
+   * How long a key outside the process (PKCS#11, a cloud KMS) may take to sign the note, in
+   * milliseconds (default 2500). Past it, or when the signer fails, nothing is kept and the
+   * call rejects with `SIGNER_UNAVAILABLE`.
+   */
+  readonly signerTimeoutMs?: number
 }
+
+/** Default of {@link CheckpointNoteOptions.signerTimeoutMs}. */
+const NOTE_SIGNER_TIMEOUT_MS = 2500
 
 /** A checkpoint note just signed (and kept in the store), with what names its log. */
 export interface SignedCheckpointNote extends StoredCheckpointNote {
@@ -58,7 +68,8 @@ export function logVerifierKey(issuer: string, chainId: string, publicJwk: Publi
  * returns it. Cosignatures already collected for the very same checkpoint are kept with it.
  *
  * @throws WritError `CHECKPOINT_ROLLBACK` when the store holds fewer receipts than the last
- *   note, `CHECKPOINT_INCONSISTENT` when its tree no longer leads to the last note's root.
+ *   note, `CHECKPOINT_INCONSISTENT` when its tree no longer leads to the last note's root,
+ *   `SIGNER_UNAVAILABLE` when a key outside the process fails or misses its deadline.
  */
 export async function signCheckpointNote(
   options: CheckpointNoteOptions,
@@ -75,7 +86,7 @@ export async function signCheckpointNote(
   const logLine = await signNoteText(text, {
     name,
     publicKey: publicKeyOf(signer.publicJwk),
-    sign: (message) => signer.sign(message),
+    sign: noteSign(signer, options.signerTimeoutMs ?? NOTE_SIGNER_TIMEOUT_MS),
   })
   const note = formatNote(text, [logLine, ...kept.filter((line) => line !== logLine)])
   const stored: StoredCheckpointNote = { chainId, size, note }
@@ -86,6 +97,12 @@ export async function signCheckpointNote(
     root,
     vkey: logVerifierKey(issuer, chainId, signer.publicJwk),
   })
+}
+
+/** Signs with `signer`; a key outside the process within `timeoutMs`, failing closed. */
+function noteSign(signer: AnySigner, timeoutMs: number): NoteSigner['sign'] {
+  if (!isAsyncSigner(signer)) return (message) => signer.sign(message)
+  return (message) => signBefore(signer, message, Date.now() + timeoutMs)
 }
 
 /**
