@@ -36,6 +36,10 @@ tests:
   - name: an export outside any session is refused
     action: records.export
     expect: { decision: DENY, rule: three-exports-per-session, reason: SESSION_REQUIRED }
+  - name: an export in a session is permitted
+    action: records.export
+    session: run-1
+    expect: { decision: PERMIT, rule: exports }
 `)
 
 const keys = generateSigningKey()

@@ -128,6 +128,7 @@ export const policyTestSchema = z.strictObject({
   agent: z.string().min(1).max(1024).optional(),
   context: jsonObject.optional(),
   audience: z.string().min(1).max(1024).nullable().optional(),
+  session: z.string().min(1).max(256).optional(),
   now: z
     .union([
       z.number().int().nonnegative(),
@@ -221,6 +222,8 @@ export interface PolicyTest {
   readonly agent?: string | undefined
   readonly context?: Readonly<Record<string, unknown>> | undefined
   readonly audience?: string | null | undefined
+  /** The session, for `per: session` limits (default: none). */
+  readonly session?: string | undefined
   /** Decision time: whole seconds since the epoch or an ISO 8601 date (default: the time of loading). */
   readonly now?: number | string | undefined
   /** The decision expected; `rule` (null: no rule) and `reason` are compared when given. */

@@ -71,6 +71,7 @@ export function runPolicySelfTests(
       context: (test.context ?? {}) as JsonObject,
       now: secondsOf(test.now, loadedAt),
       ...(test.audience === undefined ? {} : { audience: test.audience }),
+      ...(test.session === undefined ? {} : { session: test.session }),
     })
     const actual = outcomeOf(evaluation)
     return { name: test.name, pass: passes(test.expect, actual), expected: test.expect, actual }
