@@ -2,7 +2,9 @@
  * Policy-operations records in the SQLite file, beside the receipts: shadow disagreements
  * and (opt in) retained request arguments. Their tables are created when the file opens
  * (`CREATE TABLE IF NOT EXISTS`), apart from the receipt migrations. Each record is one
- * JSON document; nothing here is evidence, so each write is its own statement.
+ * JSON document; nothing here is evidence, so records are written apart from the append
+ * transaction, those of one turn of the event loop together in one commit (one fsync
+ * for a burst of decisions, not one each).
  */
 import type { PolicyRecords, RetainedRequest, RetentionRules, ShadowDisagreement } from '@writ/core'
 import type { Database, Statement } from 'better-sqlite3'
@@ -24,6 +26,7 @@ const PAGE_SIZE = 256
 
 /** The prepared statements of policy-operations records. */
 export interface RecordStatements {
+  readonly database: Database
   readonly insertDisagreement: Statement<[number, string]>
   readonly disagreementsPage: Statement<
     [number, number, number, number],
@@ -37,6 +40,7 @@ export interface RecordStatements {
 export function prepareRecordStatements(database: Database): RecordStatements {
   database.exec(TABLES)
   return {
+    database,
     insertDisagreement: database.prepare(
       'INSERT INTO shadow_disagreements (at, record) VALUES (?, ?)',
     ),
@@ -52,18 +56,50 @@ export function prepareRecordStatements(database: Database): RecordStatements {
   }
 }
 
+type Read = <T>(operation: string, run: () => T) => T
+
+/**
+ * Writes run together: the first write of a turn schedules one transaction for every
+ * write queued until it runs; each caller's promise settles with that commit.
+ */
+function writeQueue(database: Database, read: Read) {
+  let pending: { run: () => void; resolve: () => void; reject: (error: unknown) => void }[] = []
+  const flush = () => {
+    const batch = pending
+    pending = []
+    try {
+      read('records', () =>
+        database.transaction(() => {
+          for (const item of batch) item.run()
+        })(),
+      )
+      for (const item of batch) item.resolve()
+    } catch (error) {
+      for (const item of batch) item.reject(error)
+    }
+  }
+  const write = (run: () => void) =>
+    new Promise<void>((resolve, reject) => {
+      if (pending.length === 0) setImmediate(flush)
+      pending.push({ run, resolve, reject })
+    })
+  // Flushing twice is harmless: the timer finds nothing pending.
+  return { write, flush: () => pending.length > 0 && flush() }
+}
+
 /** The {@link PolicyRecords} of a store, each call run through `read` (fails closed). */
 export function recordsOn(
   statements: RecordStatements,
   retention: RetentionRules | undefined,
-  read: <T>(operation: string, run: () => T) => T,
-): PolicyRecords {
+  read: Read,
+): PolicyRecords & { flush(): void } {
+  const { write, flush } = writeQueue(statements.database, read)
   return {
+    flush,
     retention,
     async putDisagreement(record) {
-      read('putDisagreement', () =>
-        statements.insertDisagreement.run(record.at, JSON.stringify(record)),
-      )
+      const text = JSON.stringify(record)
+      await write(() => statements.insertDisagreement.run(record.at, text))
     },
     async *disagreements(range = {}) {
       const since = range.since ?? Number.MIN_SAFE_INTEGER
@@ -80,7 +116,8 @@ export function recordsOn(
       }
     },
     async putRetained(record) {
-      read('putRetained', () => statements.putRetained.run(record.receipt, JSON.stringify(record)))
+      const text = JSON.stringify(record)
+      await write(() => statements.putRetained.run(record.receipt, text))
     },
     async retained(receipt) {
       const row = read('retained', () => statements.retained.get(receipt))

@@ -90,6 +90,8 @@ export interface SqliteStore extends Store {
   checkpointWal(mode?: 'PASSIVE' | 'FULL' | 'RESTART' | 'TRUNCATE'): WalCheckpointResult
   /** Counters and sizes, for metrics. */
   stats(): SqliteStoreStats
+  /** Shadow disagreements and, when `retention` is set, retained arguments. */
+  readonly records: PolicyRecords
 }
 
 const REPLAY_PURGE_INTERVAL_SECONDS = 60
@@ -176,6 +178,7 @@ class SqliteStoreImplementation implements SqliteStore {
   readonly replay: ReplayCache
   readonly holds: HoldStore
   readonly records: PolicyRecords
+  readonly #flushRecords: () => void
   readonly #database: Database.Database
   readonly #statements: Statements
   readonly #queue: GroupCommitQueue | undefined
@@ -209,9 +212,11 @@ class SqliteStoreImplementation implements SqliteStore {
           )
     this.replay = { claim: (jti, expiresAt) => this.#claim(jti, expiresAt) }
     this.holds = holdStoreOn(statements.holds, (operation, run) => this.#read(operation, run))
-    this.records = recordsOn(statements.records, retention, (operation, run) =>
+    const records = recordsOn(statements.records, retention, (operation, run) =>
       this.#read(operation, run),
     )
+    this.records = records
+    this.#flushRecords = records.flush
   }
 
   append(
@@ -407,6 +412,7 @@ class SqliteStoreImplementation implements SqliteStore {
     if (this.#closed) return
     // Appends already accepted are written (and acknowledged) before the file closes.
     this.#queue?.flush()
+    this.#flushRecords()
     this.#closed = true
     try {
       this.#database.close()

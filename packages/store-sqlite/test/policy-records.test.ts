@@ -63,6 +63,30 @@ describe('sqlite: policy-operations records on disk', () => {
     }
   })
 
+  it('writes the records of one burst together, and those queued at close before closing', async () => {
+    const directory = temporaryDirectory()
+    const path = directory.file()
+    try {
+      const first = createSqliteStore({ path, retention: [{ actions: '**' }] })
+      const writes = Array.from({ length: 50 }, (_, index) =>
+        first.records.putRetained({
+          receipt: `jti-${index}`,
+          args: { index },
+          context: {},
+          redacted: [],
+        }),
+      )
+      // Closed before the queued writes had their turn: they are written first.
+      await first.close()
+      await Promise.all(writes)
+      const second = createSqliteStore({ path })
+      expect(await second.records.retained('jti-49')).toMatchObject({ args: { index: 49 } })
+      await second.close()
+    } finally {
+      directory.remove()
+    }
+  })
+
   it('refuses a retention rule that names no action before opening the file', () => {
     const directory = temporaryDirectory()
     try {
