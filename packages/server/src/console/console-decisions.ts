@@ -38,7 +38,7 @@ export interface DecisionRow {
 
 /** A page of the timeline. */
 export interface DecisionPage {
-  readonly chain: string | null
+  readonly chain: string
   readonly rows: readonly DecisionRow[]
   /** Pass as `before` for the next (older) page; `null` at the start of the chain. */
   readonly next: number | null
@@ -134,13 +134,13 @@ export async function* newestFirst(
   }
 }
 
-/** One page of the timeline of `chain` (the store's first chain by default). */
+/** One page of the timeline of `chain` (the authority's own chain by default). */
 export async function decisionPage(
   store: Store,
   options: ReturnType<typeof parseDecisionQuery>,
+  ownChain: string,
 ): Promise<DecisionPage> {
-  const chain = options.chain ?? (await store.chains()).sort()[0]
-  if (chain === undefined) return { chain: null, rows: [], next: null, scanned: 0 }
+  const chain = options.chain ?? ownChain
   const length = (await store.head(chain)).seq
   const before = Math.min(options.before ?? length, length)
   const rows: DecisionRow[] = []

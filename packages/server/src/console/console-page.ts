@@ -16,7 +16,15 @@ import { problem, storeUnavailable } from '../problem.js'
 import type { RouteContext } from '../routes/route-context.js'
 import { type ConsoleAuth, createConsoleAuth, operatorOnly } from './console-auth.js'
 import { decisionPage, parseDecisionQuery } from './console-decisions.js'
-import { evidence, openHolds, RATE_WINDOW, rateSeries, receiptDetail } from './console-views.js'
+import {
+  chainList,
+  evidence,
+  openHolds,
+  RATE_WINDOW,
+  RATE_WINDOW_MAX,
+  rateSeries,
+  receiptDetail,
+} from './console-views.js'
 
 /** Options of the console. */
 export interface ConsoleOptions {
@@ -64,6 +72,7 @@ export function registerConsole(
     Response.json({ token: true, passkey: passkeys.length > 0 }),
   )
   if (approvals !== undefined && passkeys.length > 0) passkeyBridge(app, auth, approvals, passkeys)
+  const chains = chainList(gate.store, gate.chainId)
   const policies = new Map<Digest, object>()
   const remember = () => policies.set(gate.policy.digest, gate.policy.document)
   remember()
@@ -75,7 +84,7 @@ export function registerConsole(
         approvalsPage: options.approvalsPage === true ? '/approvals' : null,
       }),
     '/console/api/decisions': (http) =>
-      guarded(() => decisionPage(gate.store, parseDecisionQuery(http.req.query()))),
+      guarded(() => decisionPage(gate.store, parseDecisionQuery(http.req.query()), gate.chainId)),
     '/console/api/receipts/:jti': async (http) => {
       const detail = await guarded(() => receiptDetail(gate.store, http.req.param('jti') ?? ''))
       return detail
@@ -83,7 +92,8 @@ export function registerConsole(
     '/console/api/rates': (http) => guarded(() => rates(gate, http)),
     '/console/api/holds': () =>
       guarded(async () => ({ holds: await openHolds(gate, Math.floor(Date.now() / 1000)) })),
-    '/console/api/evidence': () => guarded(async () => ({ chains: await evidence(gate.store) })),
+    '/console/api/evidence': () =>
+      guarded(async () => ({ chains: await evidence(gate.store, chains()) })),
     '/console/api/bundle': (http) => {
       remember()
       return bundle(gate, http, policies)
@@ -141,11 +151,10 @@ async function rates(gate: LocalGate, http: Context) {
       throw new WritError('INPUT_SYNTAX', `${name} is out of range.`)
     return value
   }
-  const chain = query.chain ?? (await gate.store.chains()).sort()[0]
-  if (chain === undefined) return { chain: null, times: [], decisions: {}, rules: {}, changes: [] }
+  const chain = query.chain ?? gate.chainId
   const around = http.req.query('around')
   return rateSeries(gate.store, chain, {
-    window: number('window', RATE_WINDOW, RATE_WINDOW),
+    window: number('window', RATE_WINDOW, RATE_WINDOW_MAX),
     ...(http.req.query('bucket') === undefined ? {} : { bucket: number('bucket', 60, 86_400) }),
     threshold: number('threshold', 0.1, 1),
     ...(around ? { around } : {}),

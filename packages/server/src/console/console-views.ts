@@ -7,8 +7,11 @@ import { decisionRates, type LocalGate, type Store } from '@writ/core'
 import { parseCheckpointText, parseNote, type ReceiptClaims } from '@writ/verify'
 import { newestFirst, rowOf } from './console-decisions.js'
 
-/** Decisions the rates chart reads at most, newest first. */
-export const RATE_WINDOW = 20_000
+/** Decisions the rates chart reads by default, newest first (`?window=` up to {@link RATE_WINDOW_MAX}). */
+export const RATE_WINDOW = 5_000
+
+/** The most decisions one rates answer reads. */
+export const RATE_WINDOW_MAX = 50_000
 
 /** Counts per time bucket, per decision and per rule, and the policy changes among them. */
 export async function rateSeries(store: Store, chain: string, options: RateOptions) {
@@ -119,9 +122,35 @@ export async function openHolds(gate: LocalGate, now: number) {
     }))
 }
 
+/**
+ * The chains of the store, for the evidence panel, read in the background at most once a
+ * minute: listing them reads every receipt of a SQLite store, which a page must not wait
+ * for. Until the first read ends, the authority's own chain stands alone.
+ */
+export function chainList(store: Store, ownChain: string): () => readonly string[] {
+  let known: readonly string[] = [ownChain]
+  let readAt = Number.NEGATIVE_INFINITY
+  let reading = false
+  return () => {
+    if (!reading && Date.now() - readAt > 60_000) {
+      reading = true
+      store
+        .chains()
+        .then((chains) => {
+          known = [...new Set([ownChain, ...chains])].sort()
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          reading = false
+          readAt = Date.now()
+        })
+    }
+    return known
+  }
+}
+
 /** The newest checkpoint note of each chain, its cosigners and the assurance it gives. */
-export async function evidence(store: Store) {
-  const chains = (await store.chains()).sort()
+export async function evidence(store: Store, chains: readonly string[]) {
   return Promise.all(
     chains.map(async (chain) => {
       const length = (await store.head(chain)).seq
