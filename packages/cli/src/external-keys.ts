@@ -15,8 +15,10 @@ import {
   WritError,
 } from '@writ/core'
 import { CliError, usageError } from './cli-error.js'
-import { requireFile } from './files.js'
+import { type ParsedInput, stringFlag } from './command.js'
+import { requireFile, resolvePath } from './files.js'
 import type { CliIo } from './io.js'
+import { loadSigningKeys } from './keys.js'
 
 /** What `@writ/signer-pkcs11` offers, as the CLI uses it. */
 export type SignerPackage = typeof import('@writ/signer-pkcs11')
@@ -127,4 +129,39 @@ export function keyFileNamesSigner(io: CliIo, keyPath: string): boolean {
       entry['d'] === undefined &&
       (entry['status'] === undefined || entry['status'] === 'active'),
   )
+}
+
+/** True when the active key is in a token: named by `--signer`, or by the key file. */
+export function keysInToken(
+  io: CliIo,
+  signerUri: string | undefined,
+  keyPath: string | undefined,
+): boolean {
+  return signerUri !== undefined || keyPath === undefined || keyFileNamesSigner(io, keyPath)
+}
+
+/**
+ * The signing keys of a command, as `writ serve` takes them: `--key KEYFILE` (private
+ * keys, or a ring of public keys whose active key names its token with `"signer":
+ * "pkcs11:…"`) and `--signer URI` (a key in a token, the active key). A key in memory is
+ * read from the file; a key in a token is opened, and `close` releases it.
+ *
+ * @throws CliError usage error when neither flag is given.
+ */
+export async function openCommandKeys(
+  io: CliIo,
+  input: ParsedInput,
+  keyFlag = 'key',
+): Promise<{ readonly ring: KeyRing; close(): Promise<void> }> {
+  const keyText = stringFlag(input, keyFlag)
+  const signerUri = stringFlag(input, 'signer')
+  if (keyText === undefined && signerUri === undefined) {
+    throw usageError(`missing required flag --${keyFlag} (or --signer)`)
+  }
+  const keyPath = keyText === undefined ? undefined : resolvePath(io, keyText)
+  if (!keysInToken(io, signerUri, keyPath)) {
+    return { ring: loadSigningKeys(io, keyPath as string), close: async () => undefined }
+  }
+  const keys = await loadExternalKeys(io, { keyPath, signerUri })
+  return { ring: keys.ring, close: keys.close }
 }

@@ -3,18 +3,19 @@
  * chain in a store (SQLite or PostgreSQL), stores the checkpoint and prints it, to be
  * kept somewhere else.
  */
-import { compilePolicy, createGate } from '@writ/core'
+import { compilePolicy, createGate, type StoredCheckpoint } from '@writ/core'
 import { CliError } from '../cli-error.js'
 import {
   booleanFlag,
   type Command,
   jsonLine,
-  requiredFlag,
+  type ParsedInput,
   stringFlag,
   stringFlags,
 } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
-import { loadSigningKeys } from '../keys.js'
+import { openCommandKeys } from '../external-keys.js'
+import type { CliIo } from '../io.js'
 import {
   type ExistingStore,
   openExistingStore,
@@ -73,12 +74,14 @@ export const checkpointCommand: Command = {
   options: {
     ...STORE_CHAIN_FLAGS,
     key: { type: 'string' },
+    signer: { type: 'string' },
     issuer: { type: 'string' },
     note: { type: 'boolean' },
     witness: { type: 'string', multiple: true },
   },
   help: `Usage: writ checkpoint (--store DB | --store-url-file FILE | WRIT_STORE_URL)
-                       --key KEYFILE [--chain ID] [--issuer ISS] [--json]
+                       (--key KEYFILE | --signer URI) [--chain ID] [--issuer ISS]
+                       [--json]
                        [--note [--witness URL=VKEY]…]
 
 Signs a checkpoint of the chain's current size and head digest, records it in the
@@ -93,7 +96,11 @@ history.
                  a file (mode 0600) holding the PostgreSQL URL, password included;
                  or set WRIT_STORE_URL (or WRIT_STORE_URL_FILE). A password in
                  --store is refused (SECRET_ON_COMMAND_LINE)
-  --key KEYFILE  private signing key or key ring (mode 0600; required)
+  --key KEYFILE  private signing key or key ring (mode 0600), or a ring of public
+                 keys whose active key names its token ("signer")
+  --signer URI   the active key in a PKCS#11 token (RFC 7512 URI), as writ serve
+                 takes it; a note it does not sign within 2.5 s is refused
+                 (SIGNER_UNAVAILABLE) and nothing is kept
   --chain ID     the chain (default ${DEFAULT_CHAIN}, the chain a gate writes to
                  when none is named); a chain the store does not hold, or one
                  without receipts, is refused (CHAIN_UNKNOWN, CHAIN_EMPTY)
@@ -114,57 +121,70 @@ unreachable store, unknown or empty chain, bad key or store error.`,
     const location = requireStoreLocation(input, io)
     // Malformed witnesses are refused before anything is signed.
     const witnesses = stringFlags(input, 'witness').map(witnessEndpoint)
-    const keys = loadSigningKeys(io, requiredFlag(input, 'key'))
     const chainId = stringFlag(input, 'chain') ?? DEFAULT_CHAIN
-    const opened = await openExistingStore(io, location)
-    const { store } = opened
+    const keys = await openCommandKeys(io, input)
+    let opened: ExistingStore | undefined
     try {
+      opened = await openExistingStore(io, location)
       const size = await requireChainWithReceipts(opened, chainId)
       const issuer = stringFlag(input, 'issuer') ?? (await lastIssuer(opened, chainId, size))
       const gate = createGate({
         policy: compilePolicy(NO_RULES, { source: 'writ-cli-checkpoint' }),
-        keys,
+        keys: keys.ring,
         issuer: issuer ?? DEFAULT_ISSUER,
-        store,
+        store: opened.store,
         chainId,
       })
       const checkpoint = await gate.checkpoint()
       if (booleanFlag(input, 'note')) {
-        const published = await publishNote(gate, witnesses, io)
-        io.stdout(
-          booleanFlag(input, 'json')
-            ? jsonLine({
-                chain: checkpoint.chainId,
-                size: published.size,
-                note: published.note,
-                vkey: published.vkey,
-              })
-            : published.note,
-        )
-        io.stderr(
-          `checkpoint note of chain ${checkpoint.chainId}: size ${published.size}; log key ${published.vkey}\n`,
-        )
-        return EXIT_CODES.ok
-      }
-      if (booleanFlag(input, 'json')) {
-        io.stdout(
-          jsonLine({
-            chain: checkpoint.chainId,
-            size: checkpoint.size,
-            head: checkpoint.head,
-            iat: checkpoint.iat,
-            token: checkpoint.token,
-          }),
-        )
-      } else {
-        io.stdout(`${checkpoint.token}\n`)
-        io.stderr(
-          `checkpoint of chain ${checkpoint.chainId}: size ${checkpoint.size}, head ${checkpoint.head ?? '(empty)'}\n`,
-        )
-      }
+        printNote(io, input, checkpoint.chainId, await publishNote(gate, witnesses, io))
+      } else printCheckpoint(io, input, checkpoint)
       return EXIT_CODES.ok
     } finally {
-      await opened.close()
+      await opened?.close()
+      await keys.close()
     }
   },
+}
+
+/** Prints a checkpoint note (or its JSON), and the log's verifier key on stderr. */
+function printNote(
+  io: CliIo,
+  input: ParsedInput,
+  chainId: string,
+  published: Awaited<ReturnType<typeof publishNote>>,
+): void {
+  io.stdout(
+    booleanFlag(input, 'json')
+      ? jsonLine({
+          chain: chainId,
+          size: published.size,
+          note: published.note,
+          vkey: published.vkey,
+        })
+      : published.note,
+  )
+  io.stderr(
+    `checkpoint note of chain ${chainId}: size ${published.size}; log key ${published.vkey}\n`,
+  )
+}
+
+/** Prints a checkpoint token (or its JSON), and a summary on stderr. */
+function printCheckpoint(io: CliIo, input: ParsedInput, checkpoint: StoredCheckpoint): void {
+  if (booleanFlag(input, 'json')) {
+    io.stdout(
+      jsonLine({
+        chain: checkpoint.chainId,
+        size: checkpoint.size,
+        head: checkpoint.head,
+        iat: checkpoint.iat,
+        token: checkpoint.token,
+      }),
+    )
+    return
+  }
+  io.stdout(`${checkpoint.token}\n`)
+  io.stderr(
+    `checkpoint of chain ${checkpoint.chainId}: size ${checkpoint.size}, head ${checkpoint.head ?? '(empty)'}\n`,
+  )
 }

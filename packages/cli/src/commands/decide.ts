@@ -5,8 +5,8 @@ import { createGate, MAX_TTL_SECONDS, type Store } from '@writ/core'
 import { usageError } from '../cli-error.js'
 import { booleanFlag, type Command, jsonLine, requiredFlag, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
+import { openCommandKeys } from '../external-keys.js'
 import { loadPolicy, requestFlags } from '../inputs.js'
-import { loadSigningKeys } from '../keys.js'
 import { describeReceipt } from '../receipt-summary.js'
 import { openStore, STORE_CHAIN_FLAGS, storeLocation } from '../store.js'
 
@@ -31,6 +31,7 @@ export const decideCommand: Command = {
   options: {
     policy: { type: 'string' },
     key: { type: 'string' },
+    signer: { type: 'string' },
     action: { type: 'string' },
     args: { type: 'string' },
     agent: { type: 'string' },
@@ -41,7 +42,7 @@ export const decideCommand: Command = {
     issuer: { type: 'string' },
     ttl: { type: 'string' },
   },
-  help: `Usage: writ decide --policy FILE --key KEYFILE --action NAME --args JSON|@FILE
+  help: `Usage: writ decide --policy FILE (--key KEYFILE | --signer URI) --action NAME --args JSON|@FILE
                    [--agent ID] [--request ID] [--context JSON|@FILE] [--audience AUD]
                    [(--store DB | --store-url-file FILE) [--chain ID]]
                    [--issuer ISS] [--ttl SECONDS] [--json]
@@ -52,7 +53,10 @@ arguments are not a usage error: they are decided DENY with reason INPUT_INVALID
 and that refusal gets a receipt too.
 
   --policy FILE       policy document, YAML or JSON (required)
-  --key KEYFILE       private signing key or key ring (mode 0600; required)
+  --key KEYFILE       private signing key or key ring (mode 0600), or a ring of
+                      public keys whose active key names its token ("signer")
+  --signer URI        the active key in a PKCS#11 token (RFC 7512 URI, PIN from
+                      its pin-source or WRIT_PKCS11_PIN), as writ serve takes it
   --action NAME       action name, e.g. payments.transfer (required)
   --args JSON|@FILE   the arguments as JSON text, or @file holding it (required)
   --agent ID          the agent (receipt sub)
@@ -73,7 +77,6 @@ Exit codes: 0 a receipt was issued (whatever the decision), 1 invalid policy,
 2 usage error, 3 unreadable file, bad key or store, 4 no receipt could be issued.`,
   async run(input, io) {
     const policy = loadPolicy(io, requiredFlag(input, 'policy'))
-    const keys = loadSigningKeys(io, requiredFlag(input, 'key'))
     const request = requestFlags(io, input)
     const requestId = stringFlag(input, 'request')
     const audience = stringFlag(input, 'audience')
@@ -81,11 +84,13 @@ Exit codes: 0 a receipt was issued (whatever the decision), 1 invalid policy,
     const chainId = stringFlag(input, 'chain')
     if (chainId !== undefined && location === undefined) throw usageError('--chain needs --store')
     const ttlSeconds = ttlFlag(stringFlag(input, 'ttl'))
-    const store: Store | undefined = location === undefined ? undefined : await openStore(location)
+    const keys = await openCommandKeys(io, input)
+    let store: Store | undefined
     try {
+      store = location === undefined ? undefined : await openStore(location)
       const gate = createGate({
         policy,
-        keys,
+        keys: keys.ring,
         issuer: stringFlag(input, 'issuer') ?? DEFAULT_ISSUER,
         ...(store === undefined ? {} : { store, chainId: chainId ?? DEFAULT_CHAIN }),
         ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
@@ -123,6 +128,7 @@ Exit codes: 0 a receipt was issued (whatever the decision), 1 invalid policy,
       return EXIT_CODES.ok
     } finally {
       await store?.close()
+      await keys.close()
     }
   },
 }

@@ -4,11 +4,11 @@
  */
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { KeyRing, RotateOptions } from '@writ/core'
+import { isAsyncSigner, type KeyRing, type RotateOptions } from '@writ/core'
 import { CliError, usageError } from '../cli-error.js'
 import { type Command, jsonLine, type ParsedInput, requiredFlag, stringFlag } from '../command.js'
 import { EXIT_CODES } from '../exit-codes.js'
-import { loadExternalKeys, loadSignerPackage } from '../external-keys.js'
+import { loadExternalKeys, loadSignerPackage, openCommandKeys } from '../external-keys.js'
 import { resolvePath } from '../files.js'
 import type { CliIo } from '../io.js'
 import { loadSigningKeys } from '../keys.js'
@@ -108,25 +108,39 @@ export const keysRevokeCommand: Command = {
   options: { key: { type: 'string' }, kid: { type: 'string' }, json: { type: 'boolean' } },
   help: `Usage: writ keys revoke --key KEYFILE --kid KID [--json]
 
-  --key KEYFILE  the private key ring, rewritten in place (required)
+  --key KEYFILE  the key ring, rewritten in place (required): private keys, or
+                 public keys whose private keys are in a token ("signer": URI)
   --kid KID      the key to revoke (required)
   --json         print { revoked, active }
 
 Marks KID revoked in KEYFILE. Every receipt it signed then fails verification with
 KEY_REVOKED, wherever the published key set is refreshed. Revoking the active key
-rotates first, so the authority can keep deciding.
+rotates first, so the authority can keep deciding; when the active key is in a
+token, rotate into the token first (writ keys rotate --signer URI), then revoke the
+key it retired: revoking it in place is refused.
 
 Exit codes: 0 revoked, 2 usage error, 3 unreadable key file or unknown kid.`,
   async run(input, io) {
     const path = resolvePath(io, requiredFlag(input, 'key'))
     const kid = requiredFlag(input, 'kid')
-    const ring = loadSigningKeys(io, path)
-    ring.revoke(kid)
-    writeRing(path, ring)
-    if (input.values['json'] === true)
-      io.stdout(jsonLine({ revoked: kid, active: ring.active.kid }))
-    else io.stdout(`${kid} revoked; active key ${ring.active.kid}\n`)
-    return EXIT_CODES.ok
+    // A ring naming a token opens it exactly as writ serve does (keys that sign only).
+    const keys = await openCommandKeys(io, input)
+    try {
+      const ring = keys.ring
+      if (kid === ring.active.kid && isAsyncSigner(ring.active)) {
+        throw usageError(
+          `${kid} is the active key, in a token: rotate into the token first (writ keys rotate --signer URI), then revoke ${kid}`,
+        )
+      }
+      ring.revoke(kid)
+      writeRing(path, ring)
+      if (input.values['json'] === true)
+        io.stdout(jsonLine({ revoked: kid, active: ring.active.kid }))
+      else io.stdout(`${kid} revoked; active key ${ring.active.kid}\n`)
+      return EXIT_CODES.ok
+    } finally {
+      await keys.close()
+    }
   },
 }
 

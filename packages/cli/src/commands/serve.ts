@@ -15,8 +15,8 @@ import { createSqliteStore } from '@writ/store-sqlite'
 import { readAgentsFile } from '../agents-file.js'
 import { archivingStore, checkpointArchive, guardChain } from '../chain-guard.js'
 import { CliError, usageError } from '../cli-error.js'
-import { type Command, jsonLine, type ParsedInput, stringFlag } from '../command.js'
-import { type ExternalKeys, keyFileNamesSigner, loadExternalKeys } from '../external-keys.js'
+import { booleanFlag, type Command, jsonLine, type ParsedInput, stringFlag } from '../command.js'
+import { type ExternalKeys, keysInToken, loadExternalKeys } from '../external-keys.js'
 import { requireOwnerWritable } from '../file-safety.js'
 import { readTextFile, requireFile, resolvePath } from '../files.js'
 import { loadPolicy } from '../inputs.js'
@@ -175,6 +175,10 @@ but not answered is logged as "decision-unanswered" with its jti.
                          name, keys: [Ed25519 public JWK] }] } (see writ approver
                          keygen). Approvals arrive at POST /v1/holds/ID/approvals
 ${APPROVALS_PAGE_HELP}
+  --console              serve the operator's console at /console: decisions,
+                         receipts verified in the browser, rates around policy
+                         changes, open holds, checkpoints and audit bundles.
+                         Read-only; operators sign in with their token
   --accept-agent-context also take "context" from agents' requests (untrusted; the
                          agents file's context wins). Refused (400) by default
   --store DB             SQLite store (one instance; concurrent decisions share
@@ -246,7 +250,7 @@ unsafe file, bad key or unreachable store, 5 PORT_IN_USE or ADDRESS_UNAVAILABLE,
       loaded.settings.approvers,
       server.openPasskeyRegistry,
     )
-    const inputs: ServeInputs = { ...loaded, approvals }
+    const inputs: ServeInputs = { ...loaded, approvals, console: booleanFlag(input, 'console') }
     // The port first: a port in use must not leave a store file or a checkpoint behind.
     const listener = await bind(server, inputs.settings.host, inputs.settings.port, inputs.logger)
     let store: Store | undefined
@@ -283,6 +287,8 @@ interface ServeInputs {
   readonly operations: ServePolicyOps
   /** The approvals page and the hold webhook (serve-approvals.ts). */
   readonly approvals?: ServeApprovals
+  /** `--console`: serve the operator's console. */
+  readonly console?: boolean
 }
 
 function loadServeInputs(input: ParsedInput, io: CliIo, server: ServerPackage): ServeInputs {
@@ -298,7 +304,7 @@ function loadServeInputs(input: ParsedInput, io: CliIo, server: ServerPackage): 
     keyPath,
     policy: loadPolicy(io, policyPath),
     // A key in a token is opened once the port is bound (startGate).
-    keys: external(io, settings.signer, keyPath)
+    keys: keysInToken(io, settings.signer, keyPath)
       ? undefined
       : loadSigningKeys(io, keyPath as string),
     agents: readAgentsFile(readTextFile(io, agentsPath, 'agents file'), agentsPath),
@@ -372,6 +378,10 @@ function authorityFor(
     witnesses: settings.witnesses.map(witnessEndpoint),
     logger: inputs.logger,
     ...(inputs.approvals?.page === undefined ? {} : { approvalsPage: inputs.approvals.page }),
+    // The session cookie is Secure except on a loopback address, where the page is plain http.
+    ...(inputs.console === true
+      ? { console: { secureCookie: !/^(127\.|localhost$|::1$)/.test(settings.host) } }
+      : {}),
   })
 }
 
@@ -498,11 +508,6 @@ serve. The server keeps only the hash.`,
     )
     return 0
   },
-}
-
-/** True when the active key is in a token: named by `--signer` or by the key file. */
-function external(io: CliIo, signer: string | undefined, keyPath: string | undefined): boolean {
-  return signer !== undefined || keyPath === undefined || keyFileNamesSigner(io, keyPath)
 }
 
 /** The ring of a key held in a token (`--signer`), with the key file's other keys. */
