@@ -97,7 +97,10 @@ try {
     [
       { name: 'first view: me, decisions, rates, holds, evidence', run: firstView },
       { name: 'decisions, newest 50', run: () => get(`${server.url}/console/api/decisions`) },
-      { name: 'rates of the newest 5,000 decisions', run: () => get(`${server.url}/console/api/rates`) },
+      {
+        name: 'rates of the newest 5,000 decisions',
+        run: () => get(`${server.url}/console/api/rates`),
+      },
       {
         name: 'filtered page: agent-3 PERMITs (matches often)',
         run: () => get(`${server.url}/console/api/decisions?agent=agent-3&decision=PERMIT`),
