@@ -7,13 +7,17 @@ import { join } from 'node:path'
 import { approvalSources, type Decision, type Store } from '@writ/core'
 import { createApprovalsFixture } from '@writ/core/testing'
 import { openPkcs11Signer, type Pkcs11Signer } from '@writ/signer-pkcs11'
+import { createPostgresStore } from '@writ/store-postgres'
 import { createSqliteStore } from '@writ/store-sqlite'
 import { verifyChain } from '@writ/verify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type PgCluster, startPgCluster } from '../support/pg-cluster.mjs'
 import { createTestToken, type TestToken } from '../support/softhsm.js'
 
 let token: TestToken
 let signer: Pkcs11Signer
+let cluster: PgCluster | undefined
+let url = process.env['WRIT_PG_URL'] ?? ''
 
 beforeAll(async () => {
   token = await createTestToken('writ-held')
@@ -22,7 +26,22 @@ beforeAll(async () => {
 afterAll(async () => {
   await signer.close()
   token.dispose()
+  cluster?.destroy()
 })
+
+/** The store of one case: the gate's memory store, a SQLite file, or a PostgreSQL schema. */
+async function storeFor(kind: 'memory' | 'sqlite' | 'postgres'): Promise<{ store?: Store }> {
+  if (kind === 'memory') return {}
+  if (kind === 'sqlite') {
+    return { store: createSqliteStore({ path: join(token.dir, 'held.db'), groupCommit: true }) }
+  }
+  if (!url) {
+    cluster = await startPgCluster()
+    url = cluster.url
+  }
+  const schema = `held_${process.pid}_${Date.now().toString(36)}`
+  return { store: await createPostgresStore({ connectionString: url, schema, maxConnections: 8 }) }
+}
 
 async function tokensOf(store: Store, chainId: string): Promise<string[]> {
   const tokens: string[] = []
@@ -36,13 +55,10 @@ const transfer = (to: string, amount: number) => ({
 })
 
 describe('held and plain decisions on one chain with a PKCS#11 signer', () => {
-  it.each([['memory'], ['sqlite']] as const)(
+  it.each([['memory'], ['sqlite'], ['postgres']] as const)(
     'all succeed at once and the %s chain verifies with its approvals',
     async (kind) => {
-      const store =
-        kind === 'sqlite'
-          ? { store: createSqliteStore({ path: join(token.dir, 'held.db'), groupCommit: true }) }
-          : {}
+      const store = await storeFor(kind)
       const fixture = createApprovalsFixture({
         keys: signer,
         dailyLimit: 10_000_000,
@@ -80,6 +96,7 @@ describe('held and plain decisions on one chain with a PKCS#11 signer', () => {
         approvals: approvalSources(gate.store, fixture.directory),
       })
       expect(report).toMatchObject({ valid: true, size: 20 })
+      if (kind !== 'memory') await gate.store.close?.()
     },
   )
 })
