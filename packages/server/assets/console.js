@@ -27,6 +27,8 @@ async function api(path) {
 }
 
 const time = (seconds) => new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19)
+/** The timeline's short form (UTC): month, day and time of day. */
+const shortTime = (seconds) => time(seconds).slice(5)
 
 function showSignIn() {
   $('#app').hidden = true
@@ -104,7 +106,7 @@ function rowElement(row) {
   const open = el('button', {
     type: 'button',
     class: 'link',
-    text: time(row.iat),
+    text: shortTime(row.iat),
     'aria-label': `Open receipt ${row.seq} from ${time(row.iat)}`,
   })
   open.addEventListener('click', () => inspect(row.jti))
