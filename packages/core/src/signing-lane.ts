@@ -21,6 +21,7 @@ import { applyLimits } from './decide/apply-limits.js'
 import { checkKeyValidAt, type ReceiptDraft } from './decide/issue-receipt.js'
 import type { Outcome } from './decide/outcome.js'
 import { joinSignature, receiptClaims, receiptSigningInput } from './receipt-issuer.js'
+import type { SessionAppend } from './session-history.js'
 import type {
   AppendContext,
   AppendOptions,
@@ -30,6 +31,9 @@ import type {
   Store,
   StoredReceipt,
 } from './types.js'
+
+/** How many used holds a lane remembers. */
+const USED_HOLDS_KEPT = 1024
 
 /** Times a receipt is signed again because the chain or the limits moved, before giving up. */
 const MAX_ATTEMPTS = 4
@@ -48,6 +52,8 @@ export interface LaneRequest {
   readonly outcome: Outcome
   readonly limits: readonly LimitCheck[]
   readonly iat: number
+  /** The session entry to write with the receipt, if any. */
+  readonly session?: SessionAppend
   readonly signer: AsyncSigner
   /** Past this time (ms, on the lane's clock) the decision fails with `SIGNER_UNAVAILABLE`. */
   readonly deadline: number
@@ -173,6 +179,8 @@ class Lane implements SigningLane {
   /** Bumped whenever the tail turns out wrong, so a stale failure does not reset a newer guess. */
   #generation = 0
   #queue: Promise<void> = Promise.resolve()
+  /** Holds this lane's PERMITs used lately, so a racer for the same hold is signed as refused at once. */
+  readonly #used = new Set<string>()
 
   constructor(store: Store, chainId: string, now: () => number) {
     this.#store = store
@@ -239,8 +247,30 @@ class Lane implements SigningLane {
       throw Object.assign(conflict, { context: actual })
     })
     // Hold the lane while the store may still answer something the lane did not predict.
-    if (!this.#pipelined || mayDiffer(job.options)) await appended.catch(() => undefined)
+    if (!this.#pipelined || mayDiffer(job.options)) {
+      await appended.then(
+        () => this.#remember(job.options, signed),
+        () => undefined,
+      )
+    }
     return { appended, attempt: { context, signed } }
+  }
+
+  /** Notes a hold this lane's PERMIT used (a guess for later racers; the store still checks). */
+  #remember(options: AppendOptions, signed: Outcome): void {
+    const close = options.closeHold
+    if (close?.close !== 'used' || signed.decision !== 'PERMIT') return
+    this.#used.add(close.id)
+    if (this.#used.size > USED_HOLDS_KEPT) {
+      const oldest = this.#used.values().next().value
+      if (oldest !== undefined) this.#used.delete(oldest)
+    }
+  }
+
+  /** True when this lane lately wrote the PERMIT that used the hold `options` closes. */
+  #usedHere(options: AppendOptions): boolean {
+    const id = options.closeHold?.id
+    return id !== undefined && this.#used.has(id)
   }
 
   async #attempt(job: Job, hint: AppendContext | undefined): Promise<AttemptResult> {
@@ -254,7 +284,7 @@ class Lane implements SigningLane {
     let attempt: Attempt
     try {
       const position = this.#tail ?? (await this.#store.head(this.#chainId))
-      const context = predicted(position, job.options, hint)
+      const context = predicted(position, job.options, hint, this.#usedHere(job.options))
       ;({ appended, attempt } = await this.#signAndAppend(job, context, seen, conflict))
     } catch (error) {
       this.#forget(seen)
@@ -274,26 +304,37 @@ class Lane implements SigningLane {
   }
 }
 
-/** The state the store is expected to show: the last one it reported, or all limits fitting and the hold open. */
+/**
+ * The state the store is expected to show: the last one it reported; else all limits
+ * fitting and the hold open, or used when this lane wrote the PERMIT that used it.
+ */
 function predicted(
   position: ChainPosition,
   options: AppendOptions,
   hint: AppendContext | undefined,
+  usedHere: boolean,
 ): AppendContext {
   const exceeded = hint?.exceeded ?? null
   if (options.closeHold === undefined) return { position, exceeded }
-  return { position, exceeded, hold: hint === undefined ? 'open' : (hint.hold ?? null) }
+  if (hint !== undefined) return { position, exceeded, hold: hint.hold ?? null }
+  return { position, exceeded, hold: usedHere ? 'used' : 'open' }
 }
 
 /** True when the store may see something other than predicted: limits to check or a hold to close. */
 function mayDiffer(options: AppendOptions): boolean {
-  return (options.limits?.length ?? 0) > 0 || options.closeHold !== undefined
+  return (
+    (options.limits?.length ?? 0) > 0 ||
+    options.closeHold !== undefined ||
+    options.session?.expect !== undefined
+  )
 }
 
 function appendOptions(request: LaneRequest): AppendOptions {
-  return request.limits.length === 0
-    ? { now: request.iat }
-    : { now: request.iat, limits: request.limits }
+  return {
+    now: request.iat,
+    ...(request.limits.length === 0 ? {} : { limits: request.limits }),
+    ...(request.session === undefined ? {} : { session: request.session }),
+  }
 }
 
 function matches(actual: AppendContext, expected: AppendContext): boolean {
