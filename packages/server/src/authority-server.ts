@@ -4,8 +4,9 @@ import type { LocalGate, WitnessEndpoint } from '@writ/core'
 import { Hono } from 'hono'
 import { type AgentLimitOptions, createAgentLimits } from './agent-limits.js'
 import { type ApprovalsPageOptions, registerApprovalsPage } from './approvals/approvals-page.js'
+import type { PageContext } from './approvals/page-context.js'
 import { createCheckpointPublisher } from './checkpoint-publisher.js'
-import { type ConsoleOptions, registerConsole } from './console/console-page.js'
+import { type ConsoleOptions, policyMemory, registerConsole } from './console/console-page.js'
 import {
   type AgentCredential,
   createCredentialCheck,
@@ -147,21 +148,15 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
   // First, so every response carries X-Request-Id and every request is logged and counted.
   app.use('*', requestLogging({ logger, metrics, identify: authenticate }))
   app.onError(internalError(logger))
+  // The console remembers policies before every route, so a decision under a reloaded
+  // policy finds it remembered for audit bundles.
+  const mountConsole = consoleMount(app, context, options.console)
   for (const register of ROUTES) register(app, context)
   const approvals =
     options.approvalsPage === undefined
       ? undefined
       : registerApprovalsPage(app, context, options.approvalsPage)
-  if (options.console !== undefined && options.console !== false)
-    registerConsole(
-      app,
-      context,
-      {
-        approvalsPage: approvals !== undefined,
-        ...(options.console === true ? {} : options.console),
-      },
-      approvals,
-    )
+  mountConsole?.(approvals)
   const stop =
     options.checkpointIntervalMs === undefined
       ? () => {}
@@ -177,6 +172,28 @@ export function createAuthorityServer(options: AuthorityServerOptions): Authorit
     readPolicyFile: options.readPolicyFile,
   })
   return { app, metrics, reloadPolicy, stop }
+}
+
+/** Starts the console's policy memory now; the returned function mounts its page. */
+function consoleMount(
+  app: Hono,
+  context: RouteContext,
+  option: ConsoleOptions | boolean | undefined,
+): ((approvals: PageContext | undefined) => void) | undefined {
+  if (option === undefined || option === false) return undefined
+  const policies = policyMemory(context.gate)
+  app.use('*', async (_http, next) => {
+    policies.remember()
+    await next()
+  })
+  return (approvals) =>
+    registerConsole(
+      app,
+      context,
+      { approvalsPage: approvals !== undefined, ...(option === true ? {} : option) },
+      approvals,
+      policies,
+    )
 }
 
 const ROUTES = [

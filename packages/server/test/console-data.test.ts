@@ -16,12 +16,14 @@ import {
 import { approvalsPolicyText, createApprovalsFixture } from '@writ/core/testing'
 import { createPostgresStore } from '@writ/store-postgres'
 import { createSqliteStore } from '@writ/store-sqlite'
+import { verifyBundle } from '@writ/verify'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type PgCluster, startPgCluster } from '../../../test/support/pg-cluster.mjs'
 import { hashToken, startAuthorityServer } from '../src/index.js'
 
 const operatorToken = 'operator-token-0123456789abcdef'
+const agentToken = 'agent-token-0123456789abcdef'
 let cluster: PgCluster
 let databases = 0
 
@@ -156,6 +158,65 @@ describe.each(Object.keys(stores))('the console over the %s store', (kind) => {
       await store.close()
     }
   }, 60_000)
+})
+
+describe('the audit bundle from the console', () => {
+  it('covers a range across a policy change and verifies offline; a forgotten policy is refused', async () => {
+    const store = createMemoryStore()
+    const fixture = createApprovalsFixture({ store })
+    const server = await startAuthorityServer({
+      gate: fixture.gate,
+      agents: [{ agent: 'agent-7', tokenSha256: hashToken(agentToken) }],
+      operators: [{ name: 'ops', tokenSha256: hashToken(operatorToken) }],
+      console: { secureCookie: false },
+    })
+    const decide = (amount: number) =>
+      fetch(`${server.url}/v1/decisions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${agentToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          action: 'payments.transfer',
+          args: JSON.stringify({ to: 'a', amount }),
+        }),
+      })
+    try {
+      for (let index = 0; index < 3; index++) await decide(400)
+      fixture.gate.setPolicy(
+        compilePolicy(approvalsPolicyText().replace('args.amount <= 1000', 'args.amount <= 100')),
+      )
+      for (let index = 0; index < 3; index++) await decide(400)
+      await fixture.gate.checkpoint()
+      const response = await fetch(`${server.url}/console/api/bundle?chain=main&from=1&to=6`, {
+        headers: { authorization: `Bearer ${operatorToken}` },
+      })
+      expect(response.headers.get('content-disposition')).toMatch(
+        /^attachment; filename="writ-bundle-main\.json"$/,
+      )
+      const report = await verifyBundle(await response.text(), { keys: await fixture.gate.keys() })
+      expect(report.problem).toBeUndefined()
+      expect([report.assurance, report.receipts]).toEqual(['signed', 5])
+    } finally {
+      await server.close()
+    }
+    // A console started later never served the first policy: it says so rather than guess.
+    const later = await startAuthorityServer({
+      gate: fixture.gate,
+      agents: [],
+      operators: [{ name: 'ops', tokenSha256: hashToken(operatorToken) }],
+      console: { secureCookie: false },
+    })
+    try {
+      const refused = await fetch(`${later.url}/console/api/bundle?chain=main`, {
+        headers: { authorization: `Bearer ${operatorToken}` },
+      })
+      expect([refused.status, ((await refused.json()) as { code: string }).code]).toEqual([
+        409,
+        'BUNDLE_INVALID',
+      ])
+    } finally {
+      await later.close()
+    }
+  })
 })
 
 describe('bad console queries', () => {

@@ -62,6 +62,7 @@ export function registerConsole(
   context: RouteContext,
   options: ConsoleOptions,
   approvals?: PageContext,
+  memory?: PolicyMemory,
 ): void {
   const { gate } = context
   const auth = createConsoleAuth(context, options.secureCookie ?? true)
@@ -73,9 +74,7 @@ export function registerConsole(
   )
   if (approvals !== undefined && passkeys.length > 0) passkeyBridge(app, auth, approvals, passkeys)
   const chains = chainList(gate.store, gate.chainId)
-  const policies = new Map<Digest, object>()
-  const remember = () => policies.set(gate.policy.digest, gate.policy.document)
-  remember()
+  const { policies, remember } = memory ?? policyMemory(gate)
   const handlers: Record<(typeof CONSOLE_API_ROUTES)[number], Handler> = {
     '/console/api/me': (_http, operator) =>
       Response.json({
@@ -99,13 +98,24 @@ export function registerConsole(
       return bundle(gate, http, policies)
     },
   }
-  for (const route of CONSOLE_API_ROUTES) {
-    app.use(route, async (_http, next) => {
-      remember()
-      await next()
-    })
-    app.get(route, operatorOnly(auth, handlers[route]))
+  for (const route of CONSOLE_API_ROUTES) app.get(route, operatorOnly(auth, handlers[route]))
+}
+
+/** The policies the authority has served since it started, by digest (for audit bundles). */
+export interface PolicyMemory {
+  readonly policies: Map<Digest, object>
+  /** Records the policy in force now. */
+  remember(): void
+}
+
+/** Remembers each policy the gate serves, from now on. */
+export function policyMemory(gate: LocalGate): PolicyMemory {
+  const policies = new Map<Digest, object>()
+  const remember = () => {
+    policies.set(gate.policy.digest, gate.policy.document)
   }
+  remember()
+  return { policies, remember }
 }
 
 /**
