@@ -10,6 +10,7 @@ import { createKeyRing, isKeyRing, type KeyRing } from './key-ring.js'
 import type { PrivateSigningJwk } from './keys.js'
 import { createMemoryStore } from './memory-store.js'
 import { assertPolicySelfTests, type CompiledPolicy } from './policy/index.js'
+import { type SessionBounds, type SessionHistoryOptions, sessionBounds } from './session-history.js'
 import type { Store } from './types.js'
 
 /** Longest receipt lifetime a gate accepts, in seconds (spec section 2: 300 s or less). */
@@ -58,6 +59,12 @@ export interface GateOptions extends ApprovalGateOptions {
    * records the disagreement (see `PolicyRecords`). Its limits are simulated in memory.
    */
   readonly shadow?: CompiledPolicy
+  /**
+   * Bounds of the session history conditions read as `history` (defaults: 256 entries,
+   * 24 hours). A session with more decisions in that time is refused by every rule that
+   * reads `history` (DENY `SESSION_HISTORY_EXCEEDED`).
+   */
+  readonly sessionHistory?: SessionHistoryOptions
 }
 
 /** {@link GateOptions} checked, with every default filled in. */
@@ -74,6 +81,7 @@ export interface GateSettings {
   readonly jsonLimits: JsonLimits | undefined
   readonly clock: () => number
   readonly shadow: CompiledPolicy | undefined
+  readonly sessionBounds: SessionBounds
 }
 
 function configError(option: string, message: string): WritError {
@@ -119,6 +127,7 @@ export function resolveGateSettings(options: GateOptions): GateSettings {
     jsonLimits: checkJsonLimits(options.limits),
     store: options.store ?? createMemoryStore(),
     shadow: options.shadow === undefined ? undefined : checkPolicy(options.shadow),
+    sessionBounds: sessionBounds(options.sessionHistory),
   }
 }
 

@@ -11,7 +11,7 @@ import type { HoldDesk } from './approvals/hold-desk.js'
 import { type AnySigner, isAsyncSigner } from './async-signer.js'
 import { answerOf } from './decide/answer.js'
 import { applyLimits } from './decide/apply-limits.js'
-import { evaluateStep } from './decide/evaluate-step.js'
+import { evaluateStep, refusedStep } from './decide/evaluate-step.js'
 import { draftReceipt, issueReceipt } from './decide/issue-receipt.js'
 import { type NormalizedRequest, normalizeRequest } from './decide/normalize-request.js'
 import type { Outcome } from './decide/outcome.js'
@@ -27,6 +27,14 @@ import { traceDecision } from './operations/decision-span.js'
 import { createDecisionObserver } from './operations/observe-decision.js'
 import type { ShadowStats } from './operations/shadow.js'
 import type { CompiledPolicy } from './policy/index.js'
+import {
+  createSessionQueue,
+  isSessionMoved,
+  type SessionAppend,
+  type SessionBounds,
+  type SessionView,
+  viewSession,
+} from './session-history.js'
 import { signCheckpoint } from './sign-checkpoint.js'
 import { createSigningLane, type LaneRequest, type SigningLane } from './signing-lane.js'
 import type {
@@ -93,7 +101,7 @@ function appendReceipt(
   step: AppendStep,
   result: { signed: Outcome },
 ): Promise<StoredReceipt> {
-  const { signer, outcome, limits, iat } = step
+  const { signer, outcome, limits, iat, session } = step
   if (isAsyncSigner(signer)) {
     // The key is outside the process: signed before the append, bounded by the deadline.
     // The deadline runs on a monotonic clock, whatever clock the gate has.
@@ -105,12 +113,39 @@ function appendReceipt(
   }
   return store.append(
     chainId,
-    limits.length === 0 ? { now: iat } : { now: iat, limits },
+    {
+      now: iat,
+      ...(limits.length === 0 ? {} : { limits }),
+      ...(session === undefined ? {} : { session }),
+    },
     (context) => {
       result.signed = applyLimits(outcome, context.exceeded)
       return issueReceipt(step.draft, result.signed, context.position, signer)
     },
   )
+}
+
+/** How many times a decision is judged again because its session moved, before it fails. */
+const SESSION_ATTEMPTS = 8
+
+/**
+ * What the append writes to the session: nothing without a session or a store that keeps
+ * them; with the version read when the decision was judged on the history.
+ */
+function sessionAppendOf(
+  store: Store,
+  normalized: NormalizedRequest,
+  tags: readonly string[],
+  view: SessionView,
+  bounds: SessionBounds,
+): SessionAppend | undefined {
+  if (store.sessions === undefined || normalized.session === undefined) return undefined
+  return {
+    id: normalized.session,
+    tags,
+    keepSeconds: bounds.maxAgeSeconds,
+    ...(view.kind === 'read' ? { expect: view.version } : {}),
+  }
 }
 
 /** Signs and appends a decision that holds nothing, and reads the answer from the store. */
@@ -123,6 +158,59 @@ async function appendAndAnswer(
   const result = { signed: step.outcome }
   const stored = await appendReceipt(settings, lane, step, result)
   return answerOf(stored, result.signed, normalized)
+}
+
+/** Decides once: reads the session (when a rule reads it), evaluates, signs and appends. */
+function createDecideOnce(
+  settings: GateSettings,
+  lane: SigningLane,
+  held: Parameters<typeof decideHeld>[4],
+  nextId: () => string,
+  now: () => { policy: CompiledPolicy; keyRing: KeyRing },
+): (normalized: NormalizedRequest) => Promise<Decision> {
+  const { store, clock, sessionBounds } = settings
+  return async (normalized) => {
+    // A decision finishes with the policy and ring it started with.
+    const { policy: current, keyRing: ring } = now()
+    const iat = Math.floor(clock() / 1000)
+    const view = await viewSession(current, store.sessions, normalized, sessionBounds, iat)
+    const step =
+      view.kind === 'refused'
+        ? refusedStep(view.reason, view.rule)
+        : evaluateStep(current, normalized, iat, view.kind === 'read' ? view.history : null)
+    const session = sessionAppendOf(store, normalized, step.tags, view, sessionBounds)
+    const draft = draftReceipt(normalized, { ...settings, jti: nextId(), iat, policy: current })
+    const signer = ring.active
+    const laid = { ...step, draft, iat, signer, ...(session === undefined ? {} : { session }) }
+    return step.approval === undefined
+      ? appendAndAnswer(settings, lane, laid, normalized)
+      : decideHeld(normalized, step, draft, signer, held, session)
+  }
+}
+
+/**
+ * Runs decisions whose action reads a session's history one at a time per session in
+ * this process, and judges one again when another process moved its session first.
+ */
+function createSessionRetry(
+  decideOnce: (normalized: NormalizedRequest) => Promise<Decision>,
+  policy: () => CompiledPolicy,
+): (normalized: NormalizedRequest) => Promise<Decision> {
+  const inSession = createSessionQueue()
+  const queueOf = ({ action, session }: NormalizedRequest): string | undefined =>
+    action === undefined || session === undefined || policy().readsHistory?.(action) === undefined
+      ? undefined
+      : session
+  return async (normalized) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await inSession(queueOf(normalized), () => decideOnce(normalized))
+      } catch (error) {
+        // The session gained a decision since it was read: judge again on the new history.
+        if (!isSessionMoved(error) || attempt >= SESSION_ATTEMPTS) throw error
+      }
+    }
+  }
 }
 
 /**
@@ -150,21 +238,16 @@ export function createGate(options: GateOptions): LocalGate {
   const lane = createSigningLane(store, chainId, () => performance.now())
   const approvals = createGateApprovals(options, { store, chainId, lane }, clock, () => policy)
   const observer = createDecisionObserver(settings.shadow, store)
+  const decideOnce = createDecideOnce(settings, lane, approvals.held, nextId, () => ({
+    policy,
+    keyRing,
+  }))
+  const decideInSession = createSessionRetry(decideOnce, () => policy)
 
-  /** Normalize → evaluate → issue (limits applied) → append → answer. */
+  /** Normalize → (read the session) → evaluate → issue (limits applied) → append → answer. */
   async function decide(request: ActionRequest): Promise<Decision> {
-    // A decision finishes with the policy and ring it started with.
-    const current = policy
-    const ring = keyRing
-    const iat = Math.floor(clock() / 1000)
     const normalized = normalizeRequest(request, { ...settings, nextId })
-    const step = evaluateStep(current, normalized, iat)
-    const draft = draftReceipt(normalized, { ...settings, jti: nextId(), iat, policy: current })
-    const signer = ring.active
-    const decision =
-      step.approval === undefined
-        ? await appendAndAnswer(settings, lane, { ...step, draft, iat, signer }, normalized)
-        : await decideHeld(normalized, step, draft, signer, approvals.held)
+    const decision = await decideInSession(normalized)
     await observer.observe(normalized, decision) // after signing: it cannot change the decision
     return decision
   }

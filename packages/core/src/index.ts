@@ -113,6 +113,19 @@ export type {
   StoredCheckpointNote,
   StoredReceipt,
 } from './types.js'
+// Session histories (`history` in conditions): bounds, and what a store keeps
+export {
+  DEFAULT_SESSION_HISTORY_MAX_AGE_SECONDS,
+  DEFAULT_SESSION_HISTORY_MAX_ENTRIES,
+  isSessionMoved,
+  MAX_SESSION_HISTORY_ENTRIES,
+  type SessionAppend,
+  type SessionHistoryOptions,
+  type SessionHistoryRead,
+  type SessionHistoryStore,
+  type StoredSessionEntry,
+  sessionMovedError,
+} from './session-history.js'
 
 // Policy operations: shadow candidates, argument retention, replay, drift and decision spans
 export {

@@ -11,6 +11,7 @@ import {
 } from '@writ/verify'
 import { base64UrlDecode, utf8Decode } from '@writ/verify/internal'
 import { createMemoryHolds, type MemoryHolds } from './approvals/memory-holds.js'
+import { createMemorySessions, type MemorySessions } from './memory-sessions.js'
 import { createMemoryRecords } from './operations/memory-records.js'
 import type { RetentionRule } from './operations/records.js'
 import type { StoreOrder } from './signing-lane.js'
@@ -168,8 +169,10 @@ function appendNow(
   options: AppendOptions,
   issue: (context: AppendContext) => IssuedReceipt,
   holds: MemoryHolds,
+  sessions: MemorySessions,
 ): StoredReceipt {
   ensureOpen(state)
+  sessions.check(options.session)
   const limits = options.limits ?? []
   for (const limit of limits) prune(state, limit.key, options.now, limit.windowSeconds)
   const next = positionOf(state, chainId)
@@ -183,6 +186,7 @@ function appendNow(
   write(state, chainId, issued)
   holds.apply(options, issued)
   if (issued.reserve) reserve(state, limits, options.now)
+  sessions.write(options.session, issued.claims, options.now)
   return Object.freeze({ token: issued.token, claims: issued.claims })
 }
 
@@ -255,6 +259,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     closed: false,
   }
   const holds = createMemoryHolds(() => ensureOpen(state))
+  const sessions = createMemorySessions(() => ensureOpen(state))
   // Each method checks that the store is open before anything else.
   const open = <T>(read: () => T): T => {
     ensureOpen(state)
@@ -263,7 +268,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const store: Store & StoreOrder = {
     // Appends run in call order: an asynchronous signer may sign ahead (see signing-lane.ts).
     appendsInOrder: true,
-    append: async (chainId, options, issue) => appendNow(state, chainId, options, issue, holds),
+    append: async (chainId, options, issue) =>
+      appendNow(state, chainId, options, issue, holds, sessions),
+    sessions: { read: (id, bounds) => sessions.read(id, bounds) },
     head: async (chainId) => open(() => positionOf(state, chainId)),
     async *receipts(chainId, options = {}) {
       ensureOpen(state)

@@ -235,6 +235,12 @@ export interface AppendOptions {
    * when it is open. A store must refuse a PERMIT naming a hold that is not open.
    */
   readonly closeHold?: HoldClosing
+  /**
+   * Record the receipt in a session's history (stores with {@link Store.sessions}), in
+   * the same transaction; with `expect`, first refuse (`STORE_CONFLICT`) a session whose
+   * version moved.
+   */
+  readonly session?: import('./session-history.js').SessionAppend
 }
 
 /**
@@ -286,6 +292,11 @@ export interface Store {
   readonly holds?: HoldStore
   /** Shadow disagreements and retained arguments (policy operations); optional. */
   readonly records?: import('./operations/records.js').PolicyRecords
+  /**
+   * Session histories, for conditions that read `history`; a gate refuses such
+   * conditions (DENY `SESSION_HISTORY_UNAVAILABLE`) on a store without them.
+   */
+  readonly sessions?: import('./session-history.js').SessionHistoryStore
   close(): Promise<void>
 }
 

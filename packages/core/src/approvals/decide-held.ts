@@ -18,6 +18,7 @@ import type { ReceiptDraft } from '../decide/issue-receipt.js'
 import type { NormalizedRequest } from '../decide/normalize-request.js'
 import type { Outcome } from '../decide/outcome.js'
 import type { ApprovalRequirement } from '../policy/index.js'
+import type { SessionAppend } from '../session-history.js'
 import type { SigningLane } from '../signing-lane.js'
 import type { AppendOptions, Decision, Store } from '../types.js'
 import { appendHeld, type HeldAppend, type HeldSigner } from './held-append.js'
@@ -99,6 +100,8 @@ interface HeldCall {
   readonly draft: ReceiptDraft
   readonly signer: Signer
   readonly settings: HeldSettings
+  /** The session entry each receipt of this decision writes, if any. */
+  readonly session: SessionAppend | undefined
 }
 
 /**
@@ -114,6 +117,7 @@ export async function decideHeld(
   draft: ReceiptDraft,
   signer: Signer,
   settings: HeldSettings,
+  session?: SessionAppend,
 ): Promise<Decision> {
   const holds = settings.store.holds
   if (holds === undefined) {
@@ -127,7 +131,7 @@ export async function decideHeld(
     throw new WritError('GATE_ERROR', 'No approve rule holds this action.')
   const match = holdMatch(draft)
   const standing = await standingOf(holds, match, approval, draft.iat, settings)
-  const call: HeldCall = { request, draft, signer, settings }
+  const call: HeldCall = { request, draft, signer, settings, session }
   const rule = step.outcome.rule
   switch (standing.kind) {
     case 'approved':
@@ -153,6 +157,10 @@ export async function decideHeld(
   }
 }
 
+function sessionOf(call: HeldCall): Pick<AppendOptions, 'session'> {
+  return call.session === undefined ? {} : { session: call.session }
+}
+
 function targetOf(call: HeldCall): HeldAppend {
   const { settings, signer } = call
   const { store, chainId, lane, signerTimeoutMs } = settings
@@ -166,7 +174,7 @@ async function appendPlain(
   extra: Pick<AppendOptions, 'closeHold' | 'openHold'>,
   hold: HoldInfo | undefined,
 ): Promise<Decision> {
-  const options = { now: draft.iat, ...extra }
+  const options = { now: draft.iat, ...extra, ...sessionOf(call) }
   const { stored } = await appendHeld(targetOf(call), options, () => ({ outcome, draft }))
   const decision = answerOf(stored, outcome, call.request)
   return hold === undefined ? decision : (Object.freeze({ ...decision, hold }) as Decision)
@@ -209,6 +217,7 @@ async function permitOnHold(
     now: draft.iat,
     ...(step.limits.length === 0 ? {} : { limits: step.limits }),
     closeHold: { id: hold.id, close: 'used' },
+    ...sessionOf(call),
   }
   const { stored, signed } = await appendHeld(targetOf(call), options, (context) => {
     // Another request used this hold first: one hold, one PERMIT.

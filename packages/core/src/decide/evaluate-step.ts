@@ -3,7 +3,9 @@
  * PERMIT must fit. Fails closed: refused input is a DENY `INPUT_INVALID`, and a policy
  * that throws or returns something malformed is a DENY `EVAL_ERROR`, never a PERMIT.
  */
+import type { HistoryEntry } from '../policy/cel.js'
 import type { ApprovalRequirement, CompiledPolicy, Evaluation } from '../policy/index.js'
+import { MAX_RULE_TAGS, TAG_PATTERN } from '../policy/schema.js'
 import type { LimitCheck } from '../types.js'
 import type { NormalizedRequest } from './normalize-request.js'
 import type { Outcome } from './outcome.js'
@@ -16,23 +18,38 @@ export interface EvaluatedStep {
   readonly limits: readonly LimitCheck[]
   /** Set when an approve rule holds the action (the outcome is then SILENCE `APPROVAL_REQUIRED`). */
   readonly approval?: ApprovalRequirement
+  /** The deciding rule's tags (for the session's history); empty when none. */
+  readonly tags: readonly string[]
 }
+
+const NONE: readonly never[] = Object.freeze([])
 
 const inputInvalid: EvaluatedStep = Object.freeze({
   outcome: Object.freeze({ decision: 'DENY', reason: 'INPUT_INVALID', rule: null }),
-  limits: Object.freeze([]),
+  limits: NONE,
+  tags: NONE,
 })
 
 const evalError: EvaluatedStep = Object.freeze({
   outcome: Object.freeze({ decision: 'DENY', reason: 'EVAL_ERROR', rule: null }),
-  limits: Object.freeze([]),
+  limits: NONE,
+  tags: NONE,
 })
 
-/** Evaluates `request` under `policy` at `now` (seconds since the epoch). */
+/** The step for a decision made before the policy runs (a session past its bounds). */
+export function refusedStep(reason: string, rule: string): EvaluatedStep {
+  return { outcome: { decision: 'DENY', reason, rule }, limits: NONE, tags: NONE }
+}
+
+/**
+ * Evaluates `request` under `policy` at `now` (seconds since the epoch), with the
+ * session's earlier decisions (`null` when none were read).
+ */
 export function evaluateStep(
   policy: CompiledPolicy,
   request: NormalizedRequest,
   now: number,
+  history: readonly HistoryEntry[] | null = null,
 ): EvaluatedStep {
   const { problem, action, args } = request
   if (problem !== undefined || action === undefined || args === undefined) return inputInvalid
@@ -46,6 +63,7 @@ export function evaluateStep(
         now,
         audience: request.audience ?? null,
         session: request.session ?? null,
+        history,
       }),
     )
     const { decision, reason, rule, approval } = evaluation
@@ -55,6 +73,7 @@ export function evaluateStep(
       // Limits only matter for a PERMIT (now, or once a hold is approved): a refusal reserves nothing.
       limits: decision === 'PERMIT' || held ? evaluation.limits.map((limit) => ({ ...limit })) : [],
       ...(held ? { approval: { ...approval } } : {}),
+      tags: evaluation.tags === undefined ? NONE : Object.freeze([...evaluation.tags]),
     }
   } catch {
     // Fail closed: an evaluation that cannot finish is a DENY, never a PERMIT.
@@ -78,6 +97,9 @@ export function checkEvaluation(value: unknown): Evaluation {
   for (const limit of evaluation.limits as readonly Partial<LimitCheck>[]) {
     if (!isLimitCheck(limit)) throw new TypeError('The policy returned a malformed limit.')
   }
+  if (evaluation.tags !== undefined && !isTagList(evaluation.tags)) {
+    throw new TypeError('The policy returned malformed tags.')
+  }
   if (evaluation.approval !== undefined && !isApproval(evaluation.approval)) {
     throw new TypeError('The policy returned a malformed approval requirement.')
   }
@@ -94,6 +116,14 @@ function isLimitCheck(limit: Partial<LimitCheck> | undefined): boolean {
     !Number.isNaN(limit.max) &&
     typeof limit.amount === 'number' &&
     Number.isFinite(limit.amount)
+  )
+}
+
+function isTagList(tags: unknown): boolean {
+  return (
+    Array.isArray(tags) &&
+    tags.length <= MAX_RULE_TAGS &&
+    tags.every((tag) => typeof tag === 'string' && TAG_PATTERN.test(tag))
   )
 }
 

@@ -22,6 +22,23 @@ export interface ConditionActivation {
   readonly now: Date
   /** The audience the request names (the receipt's `aud`), or `null` when it names none. */
   readonly audience: string | null
+  /**
+   * The decisions made earlier in the request's session, oldest first, within the
+   * gate's history bounds; empty when the policy reads no history.
+   */
+  readonly history: readonly HistoryEntry[]
+}
+
+/** One earlier decision of a session, as conditions see it in `history`. */
+export interface HistoryEntry {
+  readonly action: string
+  readonly decision: 'PERMIT' | 'DENY' | 'SILENCE'
+  /** The rule (or limit) named by the decision, or `null`. */
+  readonly rule: string | null
+  /** When it was decided. */
+  readonly time: Date
+  /** The tags of the rule that decided (empty when none). */
+  readonly tags: readonly string[]
 }
 
 /** Where an expression sits in its policy, for error details. */
@@ -41,6 +58,8 @@ export interface CompiledCondition {
   readonly source: string
   /** True when the expression reads `now`. */
   readonly usesNow: boolean
+  /** True when the expression reads `history`. */
+  readonly usesHistory: boolean
   /** Patterns whose cost may grow faster than their input, for `writ policy check`. */
   readonly warnings: readonly ExpressionWarning[]
   /**
@@ -54,12 +73,20 @@ export interface CompiledCondition {
 export interface CompiledAmount {
   readonly source: string
   readonly usesNow: boolean
+  readonly usesHistory: boolean
   readonly warnings: readonly ExpressionWarning[]
   evaluate(activation: ConditionActivation): number
 }
 
 /** The variables a Writ condition may read. */
-export const CONDITION_VARIABLES = ['args', 'agent', 'context', 'now', 'audience'] as const
+export const CONDITION_VARIABLES = [
+  'args',
+  'agent',
+  'context',
+  'now',
+  'audience',
+  'history',
+] as const
 
 /** A pattern in an expression that is allowed but may be slow on large arguments. */
 export interface ExpressionWarning {
@@ -92,6 +119,8 @@ function environment(): Environment {
     .registerVariable('now', 'google.protobuf.Timestamp')
     // A string, or null when the request names no audience: `dyn` so null is accepted.
     .registerVariable('audience', 'dyn')
+    // The session's earlier decisions: a list of maps (action, decision, rule, time, tags).
+    .registerVariable('history', 'list')
   return sharedEnvironment
 }
 
@@ -143,6 +172,7 @@ function readsArgs(value: unknown): boolean {
 
 interface Findings {
   usesNow: boolean
+  usesHistory: boolean
   readonly warnings: ExpressionWarning[]
 }
 
@@ -162,6 +192,7 @@ function inspect(
   overArgs: boolean,
 ): void {
   if (node.op === 'id' && node.args === 'now') found.usesNow = true
+  if (node.op === 'id' && node.args === 'history') found.usesHistory = true
   if (node.op === 'in' && overArgs && readsArgs((node.args as readonly unknown[])[1])) {
     warnAt(found, QUADRATIC_IN, node.start)
   }
@@ -254,13 +285,20 @@ function evaluateWithin(
   }
 }
 
+interface Compiled {
+  run: Evaluator
+  usesNow: boolean
+  usesHistory: boolean
+  warnings: readonly ExpressionWarning[]
+}
+
 function compile(
   source: string,
   location: ExpressionLocation,
   accepted: ReadonlySet<string>,
   kind: string,
   limits: EvaluationLimits,
-): { run: Evaluator; usesNow: boolean; warnings: readonly ExpressionWarning[] } {
+): Compiled {
   if (source.length > MAX_EXPRESSION_LENGTH)
     fail('POLICY_INVALID', location, `expression longer than ${MAX_EXPRESSION_LENGTH} characters`)
   const cel = environment()
@@ -301,16 +339,13 @@ function compile(
   if (checked.type === undefined || !accepted.has(checked.type)) {
     fail('POLICY_INVALID', location, `${kind} has type ${checked.type ?? 'unknown'}`)
   }
-  const found: Findings = { usesNow: false, warnings: [] }
+  const found: Findings = { usesNow: false, usesHistory: false, warnings: [] }
   inspect(parsed.ast as unknown as AstLike, location, 0, found, false)
   // From here on every step of the expression draws on the evaluation's budget.
   guardTree(parsed.ast)
   const evaluate = parsed as unknown as Evaluator
-  return {
-    run: (activation) => evaluateWithin(limits, evaluate, activation),
-    usesNow: found.usesNow,
-    warnings: Object.freeze(found.warnings),
-  }
+  const run: Evaluator = (activation) => evaluateWithin(limits, evaluate, activation)
+  return { run, ...found, warnings: Object.freeze(found.warnings) }
 }
 
 /**
@@ -382,17 +417,24 @@ function compileChecked<T>(
 ): {
   readonly source: string
   readonly usesNow: boolean
+  readonly usesHistory: boolean
   readonly warnings: readonly ExpressionWarning[]
   evaluate(activation: ConditionActivation): T
 } {
-  const { run, usesNow, warnings } = compile(
+  const { run, usesNow, usesHistory, warnings } = compile(
     source,
     where,
     types,
     typeMessage,
     evaluationLimits(limits),
   )
-  return { source, usesNow, warnings, evaluate: (activation) => check(run(activation)) }
+  return {
+    source,
+    usesNow,
+    usesHistory,
+    warnings,
+    evaluate: (activation) => check(run(activation)),
+  }
 }
 
 /**

@@ -145,6 +145,7 @@ export function compilePolicy(
     warnings: Object.freeze(findings.warnings),
     evaluate: (evaluationInput) => evaluator.evaluate(evaluationInput),
     explain: (evaluationInput) => evaluator.explain(evaluationInput),
+    readsHistory: (action) => evaluator.readsHistory(action),
   } satisfies CompiledPolicy)
   if (options.selfTests !== false) assertPolicySelfTests(compiled)
   return compiled

@@ -1,6 +1,6 @@
 import type { LimitCheck } from '../types.js'
 import { ActionIndex } from './action-index.js'
-import type { CompiledAmount, CompiledCondition, ConditionActivation } from './cel.js'
+import type { CompiledAmount, CompiledCondition, ConditionActivation, HistoryEntry } from './cel.js'
 import { type ConditionErrorCode, conditionErrorCode } from './cel-guard.js'
 import type {
   ApprovalRequirement,
@@ -18,6 +18,8 @@ export interface PreparedRule {
   readonly reason: string
   readonly actions: readonly string[]
   readonly condition: CompiledCondition | undefined
+  /** Tags attached to the decisions this rule makes (sorted, no repeats). */
+  readonly tags?: readonly string[]
   /** For an approve rule: who must approve, and for how long. */
   readonly approval?: ApprovalRequirement
 }
@@ -46,9 +48,11 @@ export const POLICY_REASONS = Object.freeze({
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   APPROVAL_REQUIRED: 'APPROVAL_REQUIRED',
   SESSION_REQUIRED: 'SESSION_REQUIRED',
+  SESSION_HISTORY_EXCEEDED: 'SESSION_HISTORY_EXCEEDED',
 } as const)
 
 const NO_LIMITS: readonly LimitCheck[] = Object.freeze([])
+const NO_HISTORY: readonly HistoryEntry[] = Object.freeze([])
 
 /** The counter a limit adds to for this request; `undefined` for a per-session limit without a session. */
 function limitKey(
@@ -123,7 +127,30 @@ function firstHolding(
 
 /** What a rule decides when it holds: DENY for a deny rule, PERMIT (no limits) otherwise. */
 function decidedBy(rule: PreparedRule): Evaluation {
-  return outcome(rule.effect === 'deny' ? 'DENY' : 'PERMIT', rule.reason, rule.id)
+  const decided = outcome(rule.effect === 'deny' ? 'DENY' : 'PERMIT', rule.reason, rule.id)
+  return withTags(decided, rule.tags)
+}
+
+/** `evaluation` carrying the deciding rule's tags (unchanged when it has none). */
+function withTags(evaluation: Evaluation, tags: readonly string[] | undefined): Evaluation {
+  if (tags === undefined || tags.length === 0) return evaluation
+  return Object.freeze({ ...evaluation, tags })
+}
+
+/** The smallest-id rule or limit among `lists` whose condition reads `history`. */
+function firstReadingHistory(
+  lists: readonly (readonly (IndexedRule | IndexedLimit)[])[],
+): string | undefined {
+  let first: string | undefined
+  for (const list of lists) {
+    for (const item of list) {
+      const reads =
+        item.condition?.usesHistory === true ||
+        ('amount' in item && item.amount?.usesHistory === true)
+      if (reads && (first === undefined || item.id < first)) first = item.id
+    }
+  }
+  return first
 }
 
 const byId = <T extends { readonly id: string }>(left: T, right: T): number =>
@@ -222,7 +249,21 @@ export class PolicyEvaluator {
       context: input.context,
       now,
       audience: typeof input.audience === 'string' ? input.audience : null,
+      history: Array.isArray(input.history) ? input.history : NO_HISTORY,
     }
+  }
+
+  /**
+   * The rule or limit applying to `action` that reads `history` (smallest id), or
+   * `undefined`: a gate reads the session's history only when one does.
+   */
+  readsHistory(action: string): string | undefined {
+    return firstReadingHistory([
+      this.#denies.lookup(action),
+      this.#permits.lookup(action),
+      this.#approves.lookup(action),
+      this.#limits.lookup(action),
+    ])
   }
 
   /** Decides for one input. Never throws. */
@@ -243,6 +284,11 @@ export class PolicyEvaluator {
       return NO_APPLICABLE_RULE
     const activation = this.#activation(input)
     if (activation === undefined) return EVAL_ERROR_NO_RULE
+    if (!Array.isArray(input.history)) {
+      // A condition over the session's history cannot judge a request without one: fail closed.
+      const reader = this.readsHistory(input.action)
+      if (reader !== undefined) return outcome('DENY', POLICY_REASONS.SESSION_REQUIRED, reader)
+    }
 
     const failure: Failure = { rule: undefined, error: undefined }
     // Denies are sorted by id: the first that holds is the smallest holding deny.
@@ -273,6 +319,7 @@ export class PolicyEvaluator {
       rule: rule.id,
       limits: asPermit.limits,
       ...(rule.approval === undefined ? {} : { approval: rule.approval }),
+      ...(rule.tags === undefined || rule.tags.length === 0 ? {} : { tags: rule.tags }),
     })
   }
 
@@ -313,6 +360,9 @@ export class PolicyEvaluator {
       reason: permitted.reason,
       rule: permitted.id,
       limits: Object.freeze(checks),
+      ...(permitted.tags === undefined || permitted.tags.length === 0
+        ? {}
+        : { tags: permitted.tags }),
     })
   }
 

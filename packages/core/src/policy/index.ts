@@ -2,7 +2,11 @@
 // and the bounds they are checked against. Internals (conditions, patterns, the schema)
 // are reached through `src/internal.ts`.
 
-export { DEFAULT_MAX_EVALUATION_COST, DEFAULT_MAX_ITERATED_SIZE } from './cel.js'
+export {
+  DEFAULT_MAX_EVALUATION_COST,
+  DEFAULT_MAX_ITERATED_SIZE,
+  type HistoryEntry,
+} from './cel.js'
 export type { ConditionErrorCode } from './cel-guard.js'
 export { type CompilePolicyOptions, compilePolicy, loadPolicyFile } from './compile-policy.js'
 export { POLICY_REASONS } from './evaluate.js'
@@ -23,6 +27,7 @@ export {
   MAX_HOLD_TTL_SECONDS,
   MAX_POLICY_TESTS,
   MAX_QUORUM,
+  MAX_RULE_TAGS,
   MAX_RULES,
   type PolicyDocument,
   type PolicyLimit,

@@ -1,5 +1,6 @@
 import type { DecisionKind, Digest, JsonObject } from '@writ/verify'
 import type { LimitCheck } from '../types.js'
+import type { HistoryEntry } from './cel.js'
 import type { ConditionErrorCode } from './cel-guard.js'
 import type { PolicyProblem } from './policy-problem.js'
 import type { PolicyDocument } from './schema.js'
@@ -27,6 +28,12 @@ export interface EvaluationInput {
    * request (DENY `SESSION_REQUIRED`).
    */
   readonly session?: string | null
+  /**
+   * The decisions made earlier in the session, oldest first (conditions see them as
+   * `history`). `null` or absent when the request has no session: a rule or limit whose
+   * condition reads `history` then refuses the request (DENY `SESSION_REQUIRED`).
+   */
+  readonly history?: readonly HistoryEntry[] | null
 }
 
 /** What an `approve` rule asks for (spec section 11). */
@@ -56,6 +63,8 @@ export interface Evaluation {
    * `APPROVAL_REQUIRED` and `rule` the approve rule): who must approve, and for how long.
    */
   readonly approval?: ApprovalRequirement
+  /** The deciding rule's tags, when it has any; a session's history records them. */
+  readonly tags?: readonly string[]
   /**
    * Why the condition failed, when `reason` is `EVAL_ERROR` because a rule or limit
    * failed to evaluate: `EVAL_BUDGET_EXCEEDED`, `EVAL_SIZE_LIMIT`, `EVAL_TYPE_MISMATCH`
@@ -121,4 +130,9 @@ export interface CompiledPolicy {
   evaluate(input: EvaluationInput): Evaluation
   /** Evaluates every rule and limit, for people and for `writ policy explain`. */
   explain(input: EvaluationInput): Explanation
+  /**
+   * The id of a rule or limit applying to `action` whose condition reads `history`
+   * (the smallest), or `undefined` when none does. Absent on a policy that reads none.
+   */
+  readsHistory?(action: string): string | undefined
 }

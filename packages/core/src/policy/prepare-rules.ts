@@ -141,6 +141,7 @@ export function prepareRules(
       reason: rule.reason ?? defaultReasons[rule.effect],
       actions: rule.actions,
       condition,
+      tags: Object.freeze([...new Set(rule.tags ?? [])].sort()),
       ...(rule.effect === 'approve' ? { approval: approvalOf(rule) } : {}),
     }
   })

@@ -52,6 +52,12 @@ export const DEFAULT_HOLD_TTL_SECONDS = 900
 /** The longest a hold may stay open: 24 hours, in seconds. */
 export const MAX_HOLD_TTL_SECONDS = 86_400
 
+/** What a rule tag looks like: a short lower-case identifier. */
+export const TAG_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/
+
+/** The most tags one rule may attach to its decisions. */
+export const MAX_RULE_TAGS = 8
+
 /**
  * A rule: when it applies (`actions`) and holds (`when`), it permits, denies, or holds the
  * action for approval (`effect: approve`, with `approvers`, `quorum` and `ttl`).
@@ -64,6 +70,10 @@ export const ruleSchema = z
     when: expression.optional(),
     reason: reason.optional(),
     description: description.optional(),
+    tags: z
+      .array(z.string().regex(TAG_PATTERN, 'must match [a-z][a-z0-9_-]{0,31}'))
+      .max(MAX_RULE_TAGS)
+      .optional(),
     approvers: z.string().regex(GROUP_ID_PATTERN, 'must match [A-Za-z0-9_.:@-]{1,128}').optional(),
     quorum: z.number().int().min(1).max(MAX_QUORUM).optional(),
     ttl: z
@@ -178,6 +188,11 @@ export interface PolicyRule {
   readonly when?: string | undefined
   readonly reason?: string | undefined
   readonly description?: string | undefined
+  /**
+   * Short identifiers (`[a-z][a-z0-9_-]{0,31}`, at most 8) attached to the decisions this
+   * rule makes; later requests of the same session see them in `history[i].tags`.
+   */
+  readonly tags?: readonly string[] | undefined
   /** For `effect: approve`: the approver group (defined by the authority, never the request). */
   readonly approvers?: string | undefined
   /** For `effect: approve`: how many distinct approvers must approve (default 1). */

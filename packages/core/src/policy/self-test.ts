@@ -71,7 +71,8 @@ export function runPolicySelfTests(
       context: (test.context ?? {}) as JsonObject,
       now: secondsOf(test.now, loadedAt),
       ...(test.audience === undefined ? {} : { audience: test.audience }),
-      ...(test.session === undefined ? {} : { session: test.session }),
+      // A named session starts empty: its `history` has no earlier decisions.
+      ...(test.session === undefined ? {} : { session: test.session, history: [] }),
     })
     const actual = outcomeOf(evaluation)
     return { name: test.name, pass: passes(test.expect, actual), expected: test.expect, actual }
