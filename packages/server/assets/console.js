@@ -64,7 +64,7 @@ async function start() {
     `Signed in as ${me.operator} · policy ${me.policy.id} ${me.policy.digest.slice(0, 19)}…`
   state.approvals = me.approvalsPage
   state.keys = await (await fetch('/.well-known/writ/keys.json')).json()
-  await Promise.all([loadDecisions(true), loadRates(), loadHolds(), loadEvidence()])
+  await Promise.all([loadDecisions(true), loadRates(), loadHolds(), loadEvidence(), loadShadow()])
   clearInterval(state.timer)
   state.timer = setInterval(() => {
     if ($('#live').checked && !$('#inspector').open) refresh()
@@ -72,9 +72,13 @@ async function start() {
 }
 
 function refresh() {
-  return Promise.all([loadDecisions(true), loadRates(), loadHolds(), loadEvidence()]).catch(
-    () => {},
-  )
+  return Promise.all([
+    loadDecisions(true),
+    loadRates(),
+    loadHolds(),
+    loadEvidence(),
+    loadShadow(),
+  ]).catch(() => {})
 }
 
 function filterFrom(form) {
@@ -302,6 +306,29 @@ function drawChart(selector, rates, groups, moved) {
   )
   charts.set(selector, chart)
   target.setAttribute('data-changes', String(changes.length))
+}
+
+async function loadShadow() {
+  const shadow = await api('/console/api/shadow')
+  const target = $('#shadow')
+  target.replaceChildren()
+  if (!shadow.available) {
+    target.append(el('p', { text: 'This store keeps no shadow records.' }))
+    return
+  }
+  target.append(
+    el('p', {
+      text: `${shadow.total}${shadow.capped ? '+' : ''} disagreement${shadow.total === 1 ? '' : 's'} with the shadow candidate in the last ${shadow.days} days.`,
+    }),
+  )
+  const list = el('ul')
+  for (const record of shadow.newest)
+    list.append(
+      el('li', {
+        text: `${time(record.at)} ${record.action}: enforced ${record.enforcing.decision} (${record.enforcing.rule ?? '(none)'}), candidate ${record.candidate.decision} (${record.candidate.rule ?? '(none)'})`,
+      }),
+    )
+  if (shadow.newest.length > 0) target.append(list)
 }
 
 async function loadHolds() {

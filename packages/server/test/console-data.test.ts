@@ -219,6 +219,40 @@ describe('the audit bundle from the console', () => {
   })
 })
 
+describe('shadow disagreements in the console', () => {
+  it('counts those of the last week and lists the newest, from the store records', async () => {
+    const store = createMemoryStore()
+    const { server, get } = await fill(store)
+    try {
+      expect((await get('/console/api/shadow')).body).toMatchObject({ available: true, total: 0 })
+      const now = Math.floor(Date.now() / 1000)
+      const summary = (decision: 'PERMIT' | 'DENY', rule: string) => ({
+        decision,
+        rule,
+        reason: decision === 'PERMIT' ? 'RULE_PERMIT' : 'RULE_DENY',
+        digest: `sha256:${'0'.repeat(64)}` as const,
+      })
+      for (const [index, at] of [now - 30 * 86_400, now - 60, now - 1].entries())
+        await store.records?.putDisagreement({
+          request: `req-${index}`,
+          receipt: `jti-${index}`,
+          at,
+          action: 'payments.transfer',
+          enforcing: summary('PERMIT', 'small'),
+          candidate: summary('DENY', 'mid'),
+        })
+      const shadow = (await get('/console/api/shadow')).body as {
+        total: number
+        newest: { receipt: string }[]
+      }
+      expect(shadow.total).toBe(2)
+      expect(shadow.newest.map((record) => record.receipt)).toEqual(['jti-2', 'jti-1'])
+    } finally {
+      await server.close()
+    }
+  })
+})
+
 describe('bad console queries', () => {
   it('are refused with INPUT_SYNTAX, and an unknown receipt with RECEIPT_MISSING', async () => {
     const { server, get } = await fill(createMemoryStore())

@@ -24,6 +24,7 @@ import {
   RATE_WINDOW_MAX,
   rateSeries,
   receiptDetail,
+  shadowSummary,
 } from './console-views.js'
 
 /** Options of the console. */
@@ -52,6 +53,7 @@ export const CONSOLE_API_ROUTES = [
   '/console/api/holds',
   '/console/api/evidence',
   '/console/api/bundle',
+  '/console/api/shadow',
 ] as const
 
 type Handler = (http: Context, operator: string) => Promise<Response> | Response
@@ -93,6 +95,8 @@ export function registerConsole(
       guarded(async () => ({ holds: await openHolds(gate, Math.floor(Date.now() / 1000)) })),
     '/console/api/evidence': () =>
       guarded(async () => ({ chains: await evidence(gate.store, chains()) })),
+    '/console/api/shadow': () =>
+      guarded(() => shadowSummary(gate.store, Math.floor(Date.now() / 1000))),
     '/console/api/bundle': (http) => {
       remember()
       return bundle(gate, http, policies)

@@ -3,7 +3,7 @@
  * the policy changed and the rules whose rates moved, computed as `writ stats` does), the
  * open holds, the newest checkpoints, and one receipt with its neighbours in the chain.
  */
-import { decisionRates, type LocalGate, type Store } from '@writ/core'
+import { decisionRates, type LocalGate, type ShadowDisagreement, type Store } from '@writ/core'
 import { parseCheckpointText, parseNote, type ReceiptClaims } from '@writ/verify'
 import { newestFirst, rowOf } from './console-decisions.js'
 
@@ -189,4 +189,25 @@ export async function receiptDetail(store: Store, jti: string) {
     .map(rowOf)
   const length = (await store.head(chain.id)).seq
   return { receipt: rowOf(stored), length, ...neighbours, related }
+}
+
+/** Disagreements the shadow panel reads at most, and shows. */
+const SHADOW_READ = 10_000
+const SHADOW_SHOWN = 20
+
+/**
+ * Shadow-policy disagreements of the last `days` days: how many, and the newest few.
+ * `available: false` when the store keeps no policy-operations records.
+ */
+export async function shadowSummary(store: Store, now: number, days = 7) {
+  if (store.records === undefined) return { available: false, total: 0, newest: [] }
+  const newest: ShadowDisagreement[] = []
+  let total = 0
+  for await (const record of store.records.disagreements({ since: now - days * 86_400 })) {
+    total++
+    newest.push(record)
+    if (newest.length > SHADOW_SHOWN) newest.shift()
+    if (total >= SHADOW_READ) break
+  }
+  return { available: true, days, total, capped: total >= SHADOW_READ, newest: newest.reverse() }
 }
