@@ -186,7 +186,9 @@ describe('approvals that must not count', () => {
       await submit(fixture.approve(held.receipt, 'zed', 'approve', { key: generateSigningKey() })),
     ).toBe('APPROVER_UNKNOWN')
     expect(
-      await submit(fixture.approve(held.receipt, 'alice', 'approve', { key: fixture.keys['bob']! })),
+      await submit(
+        fixture.approve(held.receipt, 'alice', 'approve', { key: fixture.keys['bob']! }),
+      ),
     ).toBe('KEY_UNKNOWN')
     const good = fixture.approve(held.receipt, 'alice')
     const [header, payload, signature] = good.split('.') as [string, string, string]
