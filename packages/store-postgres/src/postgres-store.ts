@@ -17,6 +17,7 @@ import { type Connection, type ConnectionOptions, connect, inTransaction } from 
 import { createHoldTables, holdStoreOn, lockHoldFor, writeHold } from './holds.js'
 import { createRecordTables, recordsOn } from './records.js'
 import { type ReplayClaimOptions, replayOn } from './replay-cache.js'
+import { createSessionTables, lockSession, sessionsOn, writeSession } from './sessions.js'
 import { readTreeNodes, writeTreeLeaf } from './tree.js'
 
 /** Options of {@link createPostgresStore}. */
@@ -69,6 +70,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const connection = await connect(options)
   await createHoldTables(connection)
   await createRecordTables(connection)
+  await createSessionTables(connection)
   return {
     append: (chainId, appendOptions, issue) =>
       connection.withClient('append', (client) =>
@@ -92,6 +94,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     replay: replayOn(connection, options),
     holds: holdStoreOn(connection),
     records: recordsOn(connection, retention),
+    sessions: sessionsOn(connection),
     close: () => connection.close(),
   }
 }
@@ -116,11 +119,13 @@ async function appendIn(
   const limits = sortedLimits(appendOptions.limits ?? [])
   const exceeded = await firstExceeded(client, table, limits, appendOptions.now)
   const hold = await lockHoldFor(client, table, appendOptions)
+  await lockSession(client, table, appendOptions)
   const issued = issue(hold === undefined ? { position, exceeded } : { position, exceeded, hold })
   checkIssued(issued, position, exceeded)
   await writeReceipt(client, table, position, issued)
   await writeHold(client, table, appendOptions, hold, issued)
   await writeTreeLeaf(client, table, chainId, position.seq, issued.token)
+  await writeSession(client, table, appendOptions, issued.claims)
   if (issued.reserve && exceeded === null)
     await reserve(client, table, limits, appendOptions.now, issued.claims.jti)
   return { token: issued.token, claims: issued.claims }

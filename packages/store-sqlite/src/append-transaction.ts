@@ -9,6 +9,7 @@ import { type Digest, tokenDigest, WritError } from '@writ/verify'
 import type { Database } from 'better-sqlite3'
 import { checkHold, holdStateFor, writeHold } from './hold-statements.js'
 import type { PendingAppend } from './pending-append.js'
+import { checkSession, writeSession } from './session-statements.js'
 import type { Statements } from './statements.js'
 import { toStoreError } from './store-error.js'
 import { writeTreeLeaf } from './tree-statements.js'
@@ -252,6 +253,7 @@ function prepareOne(
     }
   }
 
+  checkSession(statements.sessions, options)
   const hold = holdStateFor(statements.holds, options)
   if (
     earlier !== undefined &&
@@ -288,6 +290,7 @@ function writeOne(statements: Statements, item: PendingAppend, prepared: Prepare
   )
   writeTreeLeaf(statements.tree, item.chainId, context.position.seq, token)
   writeHold(statements.holds, item.options, issued)
+  writeSession(statements.sessions, item.options, claims)
   if (issued.reserve) {
     for (const limit of limits) {
       statements.insertReservation.run(limit.key, now, limit.amount, limit.id, claims.jti)

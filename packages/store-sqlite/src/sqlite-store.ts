@@ -8,6 +8,7 @@ import {
   type PolicyRecords,
   type RetentionRule,
   type RetentionRules,
+  type SessionHistoryStore,
   type Store,
   type StoredCheckpoint,
   type StoredCheckpointNote,
@@ -22,6 +23,7 @@ import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
 import { holdStoreOn } from './hold-statements.js'
 import { type OpenDatabaseOptions, openDatabase, validOpenOptions } from './open-database.js'
 import { recordsOn } from './record-statements.js'
+import { sessionsOn } from './session-statements.js'
 import { prepareStatements, type ReceiptRow, type Statements } from './statements.js'
 import { closedStoreError, toStoreError } from './store-error.js'
 import { latestNote, readTreeNodes } from './tree-statements.js'
@@ -92,6 +94,8 @@ export interface SqliteStore extends Store {
   stats(): SqliteStoreStats
   /** Shadow disagreements and, when `retention` is set, retained arguments. */
   readonly records: PolicyRecords
+  /** Session histories, written with the receipts (`history` in policy conditions). */
+  readonly sessions: SessionHistoryStore
 }
 
 const REPLAY_PURGE_INTERVAL_SECONDS = 60
@@ -178,6 +182,7 @@ class SqliteStoreImplementation implements SqliteStore {
   readonly replay: ReplayCache
   readonly holds: HoldStore
   readonly records: PolicyRecords
+  readonly sessions: SessionHistoryStore
   readonly #flushRecords: () => void
   readonly #database: Database.Database
   readonly #statements: Statements
@@ -216,6 +221,7 @@ class SqliteStoreImplementation implements SqliteStore {
       this.#read(operation, run),
     )
     this.records = records
+    this.sessions = sessionsOn(statements.sessions, (operation, run) => this.#read(operation, run))
     this.#flushRecords = records.flush
   }
 

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3'
 import { type HoldStatements, prepareHoldStatements } from './hold-statements.js'
 import { prepareRecordStatements, type RecordStatements } from './record-statements.js'
+import { prepareSessionStatements, type SessionStatements } from './session-statements.js'
 import { prepareTreeStatements, type TreeStatements } from './tree-statements.js'
 
 /** A row of the `receipts` table as read back. */
@@ -47,6 +48,7 @@ export interface Statements {
   readonly tree: TreeStatements
   /** Shadow disagreements and retained arguments (policy operations). */
   readonly records: RecordStatements
+  readonly sessions: SessionStatements
 }
 
 /** Prepares {@link Statements} on `database`, whose schema must be current. */
@@ -97,5 +99,6 @@ export function prepareStatements(database: Database): Statements {
     holds: prepareHoldStatements(database),
     tree: prepareTreeStatements(database),
     records: prepareRecordStatements(database),
+    sessions: prepareSessionStatements(database),
   }
 }
