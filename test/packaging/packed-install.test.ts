@@ -170,6 +170,13 @@ describe('packed tarballs', () => {
     }
   })
 
+  it("ships the console's browser verifier, which the server's build bundles and git ignores", () => {
+    const server = packed.find((entry) => entry.name === '@writ/server')
+    const paths = server?.files.map((file) => file.path) ?? []
+    expect(paths).toContain('assets/console-verify.js')
+    expect(paths).toContain('assets/console.js')
+  })
+
   it('installs every package with its declared dependencies only', () => {
     for (const entry of packages) {
       const installed = JSON.parse(

@@ -1,6 +1,6 @@
 /**
  * What the console runs in the browser: `@writ/verify`, bundled with esbuild into
- * `assets/console-verify.js` (`node scripts/bundle-console.mjs`). A receipt is verified
+ * `assets/console-verify.js` by the package's build (`scripts/bundle-console.mjs`). A receipt is verified
  * here with the published key set alone, never by asking the server to vouch for it.
  */
 import { type JwkSet, tokenDigest, verifyReceipt, WritError } from '@writ/verify'

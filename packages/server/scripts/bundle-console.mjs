@@ -1,7 +1,8 @@
 // Bundles the console's browser verifier (browser/console-verify.ts + @writ/verify) into
-// assets/console-verify.js with esbuild, the way apps/demo bundles its own. The bundle is
-// kept in the repository so the package needs no bundler at install or build time; run
-// this again after @writ/verify changes.
+// assets/console-verify.js with esbuild, the way apps/demo bundles its own. It is the second
+// half of the package's `build` (after tsc), so the bundle is made from the @writ/verify
+// being built alongside it, never kept in the repository where it would go stale; the
+// package's `files` ships it.
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
