@@ -154,7 +154,12 @@ export async function openExistingStore(
   location: StoreLocation,
 ): Promise<ExistingStore> {
   if (location.kind === 'postgres') return openExistingPostgres(location.url)
-  const store = createSqliteStore({ path: requireFile(io, location.path, 'store') })
+  // better-sqlite3, like the row checks of store-rows.ts: one copy of SQLite per process,
+  // or the two would not see each other's locks on the file.
+  const store = createSqliteStore({
+    path: requireFile(io, location.path, 'store'),
+    driver: 'better-sqlite3',
+  })
   const recordedKeys = recordedKeysOf(store)
   return {
     store,
@@ -170,7 +175,8 @@ export async function openExistingStore(
  * a PostgreSQL database gets Writ's tables when it has none.
  */
 export async function openStore(location: StoreLocation): Promise<Store> {
-  if (location.kind === 'sqlite') return createSqliteStore({ path: location.path })
+  if (location.kind === 'sqlite')
+    return createSqliteStore({ path: location.path, driver: 'better-sqlite3' })
   const { store } = await loadPostgresPackages()
   return store.createPostgresStore({ connectionString: location.url })
 }

@@ -6,7 +6,7 @@ import type {
   StoredReceipt,
 } from '@writ/core'
 import { type Digest, tokenDigest, WritError } from '@writ/verify'
-import type { Database } from 'better-sqlite3'
+import type { Database } from './driver.js'
 import { checkHold, holdStateFor, writeHold } from './hold-statements.js'
 import type { PendingAppend } from './pending-append.js'
 import { checkSession, writeSession } from './session-statements.js'

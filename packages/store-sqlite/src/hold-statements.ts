@@ -16,7 +16,7 @@ import {
   type StoredHoldState,
 } from '@writ/core'
 import type { Digest } from '@writ/verify'
-import type { Database, Statement } from 'better-sqlite3'
+import type { Database, Statement } from './driver.js'
 
 const TABLES = `
   CREATE TABLE IF NOT EXISTS holds (

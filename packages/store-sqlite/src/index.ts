@@ -1,5 +1,6 @@
 // The store
 
+export type { SqliteDriverName } from './driver.js'
 export type { GroupCommitOptions } from './group-commit.js'
 // A replay cache for receiving services (no authority needed)
 export {

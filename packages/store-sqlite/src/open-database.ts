@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3'
+import { type Database, openWithDriver } from './driver.js'
 import { createPrivateFile, tightenCompanionFiles } from './private-file.js'
 import { migrate } from './schema.js'
 
@@ -7,6 +7,8 @@ export interface OpenDatabaseOptions {
   readonly busyTimeoutMs: number
   readonly synchronous: 'FULL' | 'NORMAL'
   readonly maxPageCount: number | undefined
+  /** The driver, already resolved from `auto`. */
+  readonly driver: 'node' | 'better-sqlite3'
 }
 
 /** Whether the busy timeout and page cap are usable: non-negative and positive integers. */
@@ -26,13 +28,13 @@ export function validOpenOptions(busyTimeoutMs: number, maxPageCount: number | u
 export function openDatabase<T>(
   path: string,
   options: OpenDatabaseOptions,
-  prepare: (database: Database.Database) => T,
-): { readonly database: Database.Database; readonly prepared: T } {
-  let database: Database.Database | undefined
+  prepare: (database: Database) => T,
+): { readonly database: Database; readonly prepared: T } {
+  let database: Database | undefined
   try {
     // Created 0600 before SQLite opens it; SQLite gives -wal and -shm the same mode.
     createPrivateFile(path)
-    database = new Database(path, { timeout: options.busyTimeoutMs })
+    database = openWithDriver(options.driver, path, options.busyTimeoutMs)
     database.pragma('journal_mode = WAL')
     database.pragma(`synchronous = ${options.synchronous}`)
     if (options.maxPageCount !== undefined)

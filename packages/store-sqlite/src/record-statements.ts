@@ -7,7 +7,7 @@
  * for a burst of decisions, not one each).
  */
 import type { PolicyRecords, RetainedRequest, RetentionRules, ShadowDisagreement } from '@writ/core'
-import type { Database, Statement } from 'better-sqlite3'
+import type { Database, Statement } from './driver.js'
 
 const TABLES = `
   CREATE TABLE IF NOT EXISTS shadow_disagreements (

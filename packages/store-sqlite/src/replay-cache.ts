@@ -1,4 +1,5 @@
 import { type ReplayCache, WritError } from '@writ/verify'
+import { isDriverName, resolveDriver, type SqliteDriverName } from './driver.js'
 import { openDatabase, validOpenOptions } from './open-database.js'
 import { toStoreError } from './store-error.js'
 
@@ -20,6 +21,8 @@ export interface SqliteReplayCacheOptions {
   readonly now?: () => number
   /** Caps the file at this many pages (`PRAGMA max_page_count`), e.g. to test a full disk. */
   readonly maxPageCount?: number
+  /** The SQLite driver, as for `createSqliteStore` (default `auto`). */
+  readonly driver?: SqliteDriverName
 }
 
 /** A {@link ReplayCache} in one SQLite file, shared by every process on one host. */
@@ -68,7 +71,8 @@ export function createSqliteReplayCache(options: SqliteReplayCacheOptions): Sqli
     path.length === 0 ||
     !validOpenOptions(busyTimeoutMs, options.maxPageCount) ||
     !Number.isSafeInteger(graceSeconds) ||
-    graceSeconds < 0
+    graceSeconds < 0 ||
+    !isDriverName(options.driver ?? 'auto')
   ) {
     throw new WritError(
       'REPLAY_CACHE_UNAVAILABLE',
@@ -78,15 +82,27 @@ export function createSqliteReplayCache(options: SqliteReplayCacheOptions): Sqli
   }
   let opened: ReturnType<typeof openReplayFile>
   try {
-    opened = openReplayFile(path, busyTimeoutMs, options.maxPageCount)
+    opened = openReplayFile(path, busyTimeoutMs, options.maxPageCount, options.driver ?? 'auto')
   } catch (error) {
+    if (WritError.isInstance(error) && error.code === 'DEPENDENCY_MISSING') throw error
     throw unavailable('open', error)
   }
   return replayCacheOn(path, opened, { graceSeconds, now })
 }
 
-function openReplayFile(path: string, busyTimeoutMs: number, maxPageCount: number | undefined) {
-  return openDatabase(path, { busyTimeoutMs, synchronous: 'FULL', maxPageCount }, (database) => ({
+function openReplayFile(
+  path: string,
+  busyTimeoutMs: number,
+  maxPageCount: number | undefined,
+  driver: SqliteDriverName,
+) {
+  const options = {
+    busyTimeoutMs,
+    synchronous: 'FULL',
+    maxPageCount,
+    driver: resolveDriver(driver),
+  } as const
+  return openDatabase(path, options, (database) => ({
     claim: database.prepare<[string, number]>(
       'INSERT INTO replay (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
     ),

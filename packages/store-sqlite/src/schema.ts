@@ -1,5 +1,5 @@
 import { WritError } from '@writ/verify'
-import type { Database } from 'better-sqlite3'
+import type { Database } from './driver.js'
 import { migrations, SCHEMA_VERSION } from './migrations.js'
 import { backfillTrees } from './tree-statements.js'
 

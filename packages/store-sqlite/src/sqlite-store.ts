@@ -16,8 +16,8 @@ import {
 } from '@writ/core'
 import type { Subtree } from '@writ/verify'
 import { type Digest, type ReceiptClaims, type ReplayCache, WritError } from '@writ/verify'
-import type Database from 'better-sqlite3'
 import { type PendingAppend, runAppendBatch } from './append-transaction.js'
+import { type Database, isDriverName, resolveDriver, type SqliteDriverName } from './driver.js'
 import { type FileIdentity, fileIdentityOf, replacedStoreError } from './file-identity.js'
 import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
 import { holdStoreOn } from './hold-statements.js'
@@ -53,6 +53,13 @@ export interface SqliteStoreOptions {
    * keeps before turning it on.
    */
   readonly retention?: readonly RetentionRule[]
+  /**
+   * The SQLite driver. `auto` (default): Node's built-in `node:sqlite` on Node 22.16 and
+   * later, better-sqlite3 before. `node` or `better-sqlite3` picks one; a driver that is
+   * not there (better-sqlite3 not installed, or no `node:sqlite`) fails the open with
+   * `DEPENDENCY_MISSING`. Both write the same file format.
+   */
+  readonly driver?: SqliteDriverName
 }
 
 /** Counters and sizes of a {@link SqliteStore}. */
@@ -70,6 +77,8 @@ export interface SqliteStoreStats {
   /** The connection's journal mode (`wal`) and synchronous level, as SQLite reports them. */
   readonly journalMode: string
   readonly synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'
+  /** The driver the file was opened with. */
+  readonly driver: 'node' | 'better-sqlite3'
 }
 
 /** Result of {@link SqliteStore.checkpointWal}, as SQLite reports it. */
@@ -139,16 +148,22 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     options.retention === undefined ? undefined : compileRetention(options.retention)
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const maxPageCount = options.maxPageCount
-  if (!validOpenOptions(busyTimeoutMs, maxPageCount)) {
+  const driver = options.driver ?? 'auto'
+  if (!validOpenOptions(busyTimeoutMs, maxPageCount) || !isDriverName(driver)) {
     throw new WritError(
       'STORE_UNAVAILABLE',
-      'busyTimeoutMs and maxPageCount must be non-negative integers',
+      "busyTimeoutMs and maxPageCount must be non-negative integers, driver 'auto', 'node' or 'better-sqlite3'",
       { details: { operation: 'open', reason: 'options' } },
     )
   }
   let opened: ReturnType<typeof openStoreFile>
   try {
-    opened = openStoreFile(path, { busyTimeoutMs, synchronous, maxPageCount })
+    opened = openStoreFile(path, {
+      busyTimeoutMs,
+      synchronous,
+      maxPageCount,
+      driver: resolveDriver(driver),
+    })
   } catch (error) {
     const mapped = toStoreError(error, 'open')
     if (WritError.isInstance(mapped)) throw mapped
@@ -164,6 +179,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     prepared.statements,
     options.groupCommit,
     prepared.identity,
+    prepared.driver,
     retention,
   )
 }
@@ -172,6 +188,7 @@ function openStoreFile(path: string, options: OpenDatabaseOptions) {
   return openDatabase(path, options, (database) => ({
     statements: prepareStatements(database),
     identity: fileIdentityOf(path) ?? ({ dev: -1, ino: -1 } as FileIdentity),
+    driver: options.driver,
   }))
 }
 
@@ -184,7 +201,8 @@ class SqliteStoreImplementation implements SqliteStore {
   readonly records: PolicyRecords
   readonly sessions: SessionHistoryStore
   readonly #flushRecords: () => void
-  readonly #database: Database.Database
+  readonly #database: Database
+  readonly #driver: 'node' | 'better-sqlite3'
   readonly #statements: Statements
   readonly #queue: GroupCommitQueue | undefined
   #closed = false
@@ -198,13 +216,15 @@ class SqliteStoreImplementation implements SqliteStore {
 
   constructor(
     path: string,
-    database: Database.Database,
+    database: Database,
     statements: Statements,
     groupCommit: boolean | GroupCommitOptions | undefined,
     identity: FileIdentity,
+    driver: 'node' | 'better-sqlite3',
     retention?: RetentionRules,
   ) {
     this.path = path
+    this.#driver = driver
     this.#identity = identity
     this.#database = database
     this.#statements = statements
@@ -411,6 +431,7 @@ class SqliteStoreImplementation implements SqliteStore {
       synchronous:
         SYNCHRONOUS_LEVELS[this.#database.pragma('synchronous', { simple: true }) as number] ??
         'OFF',
+      driver: this.#driver,
     }))
   }
 

@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3'
+import type { Database, Statement } from './driver.js'
 import { type HoldStatements, prepareHoldStatements } from './hold-statements.js'
 import { prepareRecordStatements, type RecordStatements } from './record-statements.js'
 import { prepareSessionStatements, type SessionStatements } from './session-statements.js'

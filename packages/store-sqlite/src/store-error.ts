@@ -1,5 +1,5 @@
 import { WritError } from '@writ/verify'
-import Database from 'better-sqlite3'
+import { sqliteCodeOf } from './driver.js'
 
 /**
  * Turns a failure of SQLite into the {@link WritError} a caller can act on. Every
@@ -18,8 +18,8 @@ import Database from 'better-sqlite3'
  */
 export function toStoreError(error: unknown, operation: string): unknown {
   if (WritError.isInstance(error)) return error
-  if (!(error instanceof Database.SqliteError)) return error
-  const sqliteCode = error.code
+  const sqliteCode = sqliteCodeOf(error)
+  if (sqliteCode === undefined) return error
   if (sqliteCode === 'SQLITE_FULL') {
     return new WritError('STORE_FULL', `The store is full (${operation})`, {
       cause: error,
@@ -37,7 +37,7 @@ export function toStoreError(error: unknown, operation: string): unknown {
     )
   }
   if (sqliteCode === 'SQLITE_CONSTRAINT_PRIMARYKEY' || sqliteCode === 'SQLITE_CONSTRAINT_UNIQUE') {
-    const target = error.message.includes('jti') ? 'jti' : 'chain-position'
+    const target = String((error as Error).message).includes('jti') ? 'jti' : 'chain-position'
     return new WritError('STORE_CONFLICT', `The store refused a conflicting write (${operation})`, {
       cause: error,
       details: { operation, sqliteCode, reason: target },

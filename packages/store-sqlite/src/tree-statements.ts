@@ -11,7 +11,7 @@ import {
   subtreesAfterAppend,
   WritError,
 } from '@writ/verify'
-import type { Database, Statement } from 'better-sqlite3'
+import type { Database, Statement } from './driver.js'
 
 /** The statements of the tree and its checkpoint notes, prepared once per open file. */
 export interface TreeStatements {

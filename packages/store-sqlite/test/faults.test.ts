@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StoredReceipt } from '@writ/core'
 import { tokenDigest, WritError } from '@writ/verify'
-import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import { openWithDriver, resolveDriver } from '../src/driver.js'
 import { createSqliteStore, type SqliteStore } from '../src/index.js'
 import { collect, fakeIssuer, rejectionCode, thrownCode, useTemporaryDirectory } from './helpers.js'
 
@@ -107,7 +107,8 @@ describe('faults fail closed', () => {
   it('a lock held past the busy timeout is STORE_UNAVAILABLE (locked), and the store recovers', async () => {
     const store = createSqliteStore({ path: directory.file(), busyTimeoutMs: 100 })
     const first = await store.append('c', { now: 1 }, fakeIssuer())
-    const other = new Database(directory.file())
+    // The store's own driver: two copies of SQLite in one process do not see each other's locks.
+    const other = openWithDriver(resolveDriver('auto'), directory.file(), 0)
     other.exec('BEGIN IMMEDIATE')
     try {
       let issued = false

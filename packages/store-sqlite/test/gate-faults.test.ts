@@ -6,8 +6,8 @@ import {
   type LocalGate,
 } from '@writ/core'
 import { verifyChain, WritError } from '@writ/verify'
-import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openWithDriver, resolveDriver } from '../src/driver.js'
 import { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../src/index.js'
 import { TRANSFER_POLICY } from './fixtures/policy.js'
 import { collect, temporaryDirectory } from './helpers.js'
@@ -69,7 +69,8 @@ describe('a gate on a failing store never executes', () => {
   it('locked past the busy timeout: STORE_UNAVAILABLE', async () => {
     open({ busyTimeoutMs: 50 })
     await transfer()
-    const other = new Database(directory.file())
+    // The store's own driver: two copies of SQLite in one process do not see each other's locks.
+    const other = openWithDriver(resolveDriver('auto'), directory.file(), 0)
     other.exec('BEGIN IMMEDIATE')
     try {
       const error = await transfer().catch((caught) => caught)
