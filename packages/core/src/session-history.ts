@@ -31,10 +31,15 @@ export interface SessionHistoryOptions {
 
 /** One decision of a session as a store keeps it (`time` in seconds since the epoch). */
 export interface StoredSessionEntry {
+  /** The receipt's action name. */
   readonly action: string
+  /** The receipt's decision. */
   readonly decision: 'PERMIT' | 'DENY' | 'SILENCE'
+  /** The receipt's rule, or `null`. */
   readonly rule: string | null
+  /** Decision time, seconds since the epoch. */
   readonly time: number
+  /** The deciding rule's tags. */
   readonly tags: readonly string[]
 }
 
@@ -48,6 +53,7 @@ export interface SessionHistoryRead {
 
 /** The session side of a store: reads a session's recent decisions. */
 export interface SessionHistoryStore {
+  /** The entries of `session` decided at or after `since`: the newest `max + 1` at most. */
   read(session: string, options: { since: number; max: number }): Promise<SessionHistoryRead>
 }
 
@@ -58,9 +64,13 @@ export interface SessionHistoryStore {
  * still `expect`. Entries older than `keepSeconds` may be dropped.
  */
 export interface SessionAppend {
+  /** The session. */
   readonly id: string
+  /** The deciding rule's tags. */
   readonly tags: readonly string[]
+  /** The version the decision was judged on; absent when it read no history. */
   readonly expect?: number
+  /** How long entries are kept, in seconds. */
   readonly keepSeconds: number
 }
 

@@ -31,7 +31,9 @@ export interface ConditionActivation {
 
 /** One earlier decision of a session, as conditions see it in `history`. */
 export interface HistoryEntry {
+  /** The action decided. */
   readonly action: string
+  /** What was decided. */
   readonly decision: 'PERMIT' | 'DENY' | 'SILENCE'
   /** The rule (or limit) named by the decision, or `null`. */
   readonly rule: string | null
