@@ -115,9 +115,34 @@ async function checkRace(first: Store, second: Store = first): Promise<void> {
   for (const gate of gates) expect((await mailIn(gate, session)).decision).toBe('DENY')
 }
 
+// Another instance decides in the session between this gate's read and its append:
+// the store refuses the append judged on the stale history, and the gate judges again.
+async function checkStaleRead(store: Store, other: Store = store): Promise<void> {
+  const session = `stale-${Math.random().toString(36).slice(2)}`
+  const sessions = store.sessions
+  if (sessions === undefined) throw new Error('the store keeps no sessions')
+  let reads = 0
+  const racing: Store = {
+    ...store,
+    append: (chainId, options, issue) => store.append(chainId, options, issue),
+    sessions: {
+      async read(id, bounds) {
+        const snapshot = await sessions.read(id, bounds)
+        if (reads++ === 0) await fetchIn(gateOn(other), session)
+        return snapshot
+      },
+    },
+  }
+  const decision = await mailIn(gateOn(racing), session)
+  expect(verdict(decision)).toEqual(['DENY', 'SESSION_TAINTED', 'no-outside-mail-after-untrusted'])
+  expect(reads).toBe(2)
+}
+
 describe('session history', () => {
   it('memory store: taint', () => checkTaint(createMemoryStore()))
   it('memory store: concurrent decisions of one session', () => checkRace(createMemoryStore()))
+  it('memory store: a decision judged on a stale history is judged again', () =>
+    checkStaleRead(createMemoryStore()))
 
   it('SQLite store (a real file)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'writ-history-'))
@@ -126,6 +151,7 @@ describe('session history', () => {
     try {
       await checkTaint(store)
       await checkRace(store)
+      await checkStaleRead(store)
     } finally {
       await store.close()
     }
@@ -164,6 +190,7 @@ describe('session history', () => {
       try {
         await checkTaint(one, two)
         await checkRace(one, two)
+        await checkStaleRead(one, two)
       } finally {
         await one.close()
         await two.close()
