@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { handleApprovalsRequest } from './approvals-routes.js'
 import { handleBundleRoute } from './bundle-routes.js'
 import type { Demo } from './demo-types.js'
+import { handleEvidenceRoute } from './evidence-routes.js'
 import { BROWSER_BUNDLE_PATH, PACKAGE_ROOT } from './paths.js'
 
 /** The running web server. */
@@ -65,6 +66,7 @@ const staticFiles: Readonly<Record<string, { file: string; type: string }>> = Ob
     },
     '/assets/verify.js': { file: BROWSER_BUNDLE_PATH, type: 'text/javascript' },
     '/bundle.js': { file: join(PACKAGE_ROOT, 'public', 'bundle.js'), type: 'text/javascript' },
+    '/evidence.js': { file: join(PACKAGE_ROOT, 'public', 'evidence.js'), type: 'text/javascript' },
   },
 )
 
@@ -118,6 +120,7 @@ export async function startWebServer(
         return
       }
       if (await handleBundleRoute(demo, method, path, response)) return
+      if (await handleEvidenceRoute(demo, method, path, response)) return
       if (method === 'GET' && path === '/policy.yaml') {
         response.writeHead(200, { 'content-type': 'text/yaml; charset=utf-8' })
         response.end(demo.policyText)
