@@ -48,7 +48,8 @@ async function start(
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'writ-server-sec-'))
   const path = join(dir, 'authority.db')
-  const sqlite = createSqliteStore({ path })
+  // better-sqlite3, as the test edits the file with it: one copy of SQLite per process.
+  const sqlite = createSqliteStore({ path, driver: 'better-sqlite3' })
   const store = overrides.wrapStore ? overrides.wrapStore(sqlite) : sqlite
   const gate = createGate({
     policy: compilePolicy(HTTP_POLICY, { source: 'policy.yaml' }),
