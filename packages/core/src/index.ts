@@ -102,6 +102,7 @@ export {
 
 // Stores: the interface a store implements, and the in-memory store
 export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js'
+export type { ReceiptFilter, ReceiptQuery } from './receipt-query.js'
 export type {
   AppendContext,
   AppendOptions,

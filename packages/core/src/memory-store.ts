@@ -14,6 +14,7 @@ import { createMemoryHolds, type MemoryHolds } from './approvals/memory-holds.js
 import { createMemorySessions, type MemorySessions } from './memory-sessions.js'
 import { createMemoryRecords } from './operations/memory-records.js'
 import type { RetentionRule } from './operations/records.js'
+import { type ReceiptQuery, scanReceipts } from './receipt-query.js'
 import type { StoreOrder } from './signing-lane.js'
 import { createMemoryTrees, type MemoryTrees } from './transparency/memory-tree.js'
 import type {
@@ -218,6 +219,11 @@ function keepCheckpoint(state: MemoryState, checkpoint: StoredCheckpoint): void 
   }
 }
 
+function queryChain(state: MemoryState, query: ReceiptQuery): StoredReceipt[] {
+  const tokens = state.chains.get(query.chain)?.tokens ?? []
+  return scanReceipts(tokens.length, (seq) => stored(tokens[seq] as string), query)
+}
+
 function* receiptsOf(
   state: MemoryState,
   chainId: string,
@@ -276,6 +282,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       ensureOpen(state)
       yield* receiptsOf(state, chainId, options)
     },
+    queryReceipts: async (query) => open(() => queryChain(state, query)),
     receipt: async (jti) =>
       open(() => {
         const token = state.byJti.get(jti)

@@ -262,6 +262,11 @@ export interface Store {
     chainId: string,
     options?: { fromSeq?: number; limit?: number },
   ): AsyncIterable<StoredReceipt>
+  /**
+   * The receipts of a chain that pass a filter, newest first, answered from the store's
+   * indexes; optional: without it a reader walks {@link Store.receipts}.
+   */
+  queryReceipts?(query: import('./receipt-query.js').ReceiptQuery): Promise<StoredReceipt[]>
   /** A receipt by its `jti`. */
   receipt(jti: string): Promise<StoredReceipt | undefined>
   /** Receipts carrying request id `req`. */

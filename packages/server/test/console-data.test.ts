@@ -35,6 +35,11 @@ afterAll(() => cluster?.destroy())
 
 const stores: Record<string, () => Promise<Store>> = {
   memory: async () => createMemoryStore(),
+  // A store without queryReceipts: the console walks the chain instead.
+  'memory, walked': async () => {
+    const { queryReceipts: _, ...walked } = createMemoryStore()
+    return walked
+  },
   sqlite: async () =>
     createSqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'writ-console-')), 'writ.db') }),
   postgres: async () => {
@@ -114,6 +119,15 @@ describe.each(Object.keys(stores))('the console over the %s store', (kind) => {
         rows: Row[]
       }
       expect(byRule.rows.map((row) => row.rule)).toEqual(['large'])
+      const noRule = (await get('/console/api/decisions?rule=(none)&limit=200')).body as {
+        rows: Row[]
+      }
+      expect(noRule.rows.map((row) => row.seq)).toEqual(
+        all
+          .filter((row) => row.rule === null)
+          .map((row) => row.seq)
+          .reverse(),
+      )
     } finally {
       await server.close()
       await store.close()

@@ -1,10 +1,10 @@
 /**
  * The console's decision timeline: receipts newest first, filtered on the server, paged by
- * a `seq` cursor. It reads through the store's own interface (memory, SQLite, PostgreSQL
- * alike), walking a chain backwards in windows, and stops after a scan budget so a filter
- * that matches nothing answers quickly with a cursor to continue from.
+ * a `seq` cursor. A store with `queryReceipts` answers from its indexes; any other is read
+ * through `receipts`, walking a chain backwards in windows, stopping after a scan budget so
+ * a filter that matches nothing answers quickly with a cursor to continue from.
  */
-import type { Store, StoredReceipt } from '@writ/core'
+import type { ReceiptFilter, Store, StoredReceipt } from '@writ/core'
 import type { ReceiptClaims } from '@writ/verify'
 import { WritError } from '@writ/verify'
 
@@ -134,6 +134,12 @@ export async function* newestFirst(
   }
 }
 
+/** The console's filter as a store query's: the rule `(none)` is a receipt without one. */
+function storeFilter(filter: DecisionFilter): ReceiptFilter {
+  const { rule, ...rest } = filter
+  return rule === undefined ? rest : { ...rest, rule: rule === '(none)' ? null : rule }
+}
+
 /** One page of the timeline of `chain` (the authority's own chain by default). */
 export async function decisionPage(
   store: Store,
@@ -143,6 +149,18 @@ export async function decisionPage(
   const chain = options.chain ?? ownChain
   const length = (await store.head(chain)).seq
   const before = Math.min(options.before ?? length, length)
+  if (store.queryReceipts !== undefined) {
+    // The store answers from its indexes: a full page means there may be more below it.
+    const found = await store.queryReceipts({
+      chain,
+      filter: storeFilter(options.filter),
+      before,
+      limit: options.limit,
+    })
+    const last = found[found.length - 1]
+    const next = found.length === options.limit && last !== undefined ? last.claims.chain.seq : 0
+    return { chain, rows: found.map(rowOf), next: next > 0 ? next : null, scanned: found.length }
+  }
   const rows: DecisionRow[] = []
   let scanned = 0
   let lowest = before
