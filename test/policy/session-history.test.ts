@@ -15,6 +15,7 @@ import {
   generateSigningKey,
   type Store,
 } from '@writ/core'
+import { createTestAsyncSigner } from '@writ/core/testing'
 import { createPostgresStore } from '@writ/store-postgres'
 import { createSqliteStore } from '@writ/store-sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -196,6 +197,32 @@ describe('session history', () => {
         await two.close()
       }
     }, 60_000)
+  })
+
+  it('with a key outside the process (the signing lane) the history is written and read the same way', async () => {
+    const store = createMemoryStore()
+    const gate = createGate({
+      policy,
+      keys: createTestAsyncSigner({ key: keys, delayMs: 2 }),
+      issuer: 'https://w.example',
+      store,
+    })
+    const session = 'lane'
+    const decisions = await Promise.all([
+      mailIn(gate, session),
+      fetchIn(gate, session),
+      mailIn(gate, session),
+    ])
+    // Each mail is judged on what precedes it in the chain: denied exactly when the fetch does.
+    const fetchSeq = decisions[1]!.claims.chain.seq
+    for (const mail of [decisions[0]!, decisions[2]!]) {
+      expect(mail.decision).toBe(mail.claims.chain.seq > fetchSeq ? 'DENY' : 'PERMIT')
+    }
+    expect(verdict(await mailIn(gate, session))).toEqual([
+      'DENY',
+      'SESSION_TAINTED',
+      'no-outside-mail-after-untrusted',
+    ])
   })
 
   it('the model cannot clear or spoof its session: arguments and context naming another session change nothing', async () => {
