@@ -15,6 +15,7 @@ import type pg from 'pg'
 import { latestCheckpointNote, putCheckpointNote } from './checkpoint-notes.js'
 import { type Connection, type ConnectionOptions, connect, inTransaction } from './connection.js'
 import { createHoldTables, holdStoreOn, lockHoldFor, writeHold } from './holds.js'
+import { queryReceiptTokens } from './receipt-query.js'
 import { createRecordTables, recordsOn } from './records.js'
 import { type ReplayClaimOptions, replayOn } from './replay-cache.js'
 import { createSessionTables, lockSession, sessionsOn, writeSession } from './sessions.js'
@@ -82,6 +83,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     receipts: (chainId, range = {}) => receiptPages(connection, chainId, range),
     receipt: (jti) => receiptById(connection, jti),
     receiptsByRequest: (req) => receiptsByRequest(connection, req),
+    queryReceipts: async (query) => (await queryReceiptTokens(connection, query)).map(stored),
     chains: () => chainIds(connection),
     putCheckpoint: (checkpoint) => putCheckpoint(connection, checkpoint),
     latestCheckpoint: (chainId) => latestCheckpoint(connection, chainId),
@@ -206,7 +208,7 @@ async function writeReceipt(
   const { claims } = issued
   const digest = tokenDigest(issued.token)
   await client.query(
-    `INSERT INTO ${table('receipts')} (chain_id, seq, jti, req, decision, iat, digest, prev, token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `INSERT INTO ${table('receipts')} (chain_id, seq, jti, req, decision, iat, digest, prev, token, agent, action, rule, reason, policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
     [
       position.chainId,
       position.seq,
@@ -217,6 +219,11 @@ async function writeReceipt(
       digest,
       position.prev,
       issued.token,
+      claims.sub,
+      claims.act.name,
+      claims.rule ?? null,
+      claims.reason,
+      claims.policy.digest,
     ],
   )
   await client.query(

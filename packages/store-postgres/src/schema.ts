@@ -62,4 +62,30 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (chain_id, size)
   );
   `,
+  // Filtered reads (queryReceipts): the claims the console filters on, as columns with
+  // indexes; receipts already stored get theirs from their tokens' payloads.
+  `
+  ALTER TABLE {schema}.receipts
+    ADD COLUMN IF NOT EXISTS agent TEXT,
+    ADD COLUMN IF NOT EXISTS action TEXT,
+    ADD COLUMN IF NOT EXISTS rule TEXT,
+    ADD COLUMN IF NOT EXISTS reason TEXT,
+    ADD COLUMN IF NOT EXISTS policy TEXT;
+  UPDATE {schema}.receipts AS r
+    SET agent = c.claims->>'sub', action = c.claims->'act'->>'name', rule = c.claims->>'rule',
+      reason = c.claims->>'reason', policy = c.claims->'policy'->>'digest'
+    FROM (
+      SELECT chain_id, seq, convert_from(decode(rpad(translate(p, '-_', '+/'),
+        (length(p) + 3) / 4 * 4, '='), 'base64'), 'UTF8')::jsonb AS claims
+      FROM (SELECT chain_id, seq, split_part(token, '.', 2) AS p FROM {schema}.receipts) t
+    ) AS c
+    WHERE r.chain_id = c.chain_id AND r.seq = c.seq AND r.agent IS NULL;
+  CREATE INDEX IF NOT EXISTS receipts_agent ON {schema}.receipts (chain_id, agent, seq);
+  CREATE INDEX IF NOT EXISTS receipts_action ON {schema}.receipts (chain_id, action, seq);
+  CREATE INDEX IF NOT EXISTS receipts_decision ON {schema}.receipts (chain_id, decision, seq);
+  CREATE INDEX IF NOT EXISTS receipts_rule ON {schema}.receipts (chain_id, rule, seq);
+  CREATE INDEX IF NOT EXISTS receipts_reason ON {schema}.receipts (chain_id, reason, seq);
+  CREATE INDEX IF NOT EXISTS receipts_policy ON {schema}.receipts (chain_id, policy, seq);
+  CREATE INDEX IF NOT EXISTS receipts_iat ON {schema}.receipts (chain_id, iat);
+  `,
 ]

@@ -65,6 +65,17 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (chain_id, size)
   ) WITHOUT ROWID;
   `,
+  // Filtered reads (queryReceipts): indexes on the claims the console filters on. They are
+  // on expressions of the stored claims, so receipts already in the file are covered.
+  `
+  CREATE INDEX IF NOT EXISTS receipts_agent ON receipts (chain_id, json_extract(claims, '$.sub'), seq);
+  CREATE INDEX IF NOT EXISTS receipts_action ON receipts (chain_id, json_extract(claims, '$.act.name'), seq);
+  CREATE INDEX IF NOT EXISTS receipts_decision ON receipts (chain_id, decision, seq);
+  CREATE INDEX IF NOT EXISTS receipts_rule ON receipts (chain_id, json_extract(claims, '$.rule'), seq);
+  CREATE INDEX IF NOT EXISTS receipts_reason ON receipts (chain_id, json_extract(claims, '$.reason'), seq);
+  CREATE INDEX IF NOT EXISTS receipts_policy ON receipts (chain_id, json_extract(claims, '$.policy.digest'), seq);
+  CREATE INDEX IF NOT EXISTS receipts_iat ON receipts (chain_id, iat);
+  `,
 ]
 
 /** The schema version this code writes. */

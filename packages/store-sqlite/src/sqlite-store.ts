@@ -6,6 +6,7 @@ import {
   type HoldStore,
   type IssuedReceipt,
   type PolicyRecords,
+  type ReceiptQuery,
   type RetentionRule,
   type RetentionRules,
   type SessionHistoryStore,
@@ -22,6 +23,7 @@ import { type FileIdentity, fileIdentityOf, replacedStoreError } from './file-id
 import { type GroupCommitOptions, GroupCommitQueue } from './group-commit.js'
 import { holdStoreOn } from './hold-statements.js'
 import { type OpenDatabaseOptions, openDatabase, validOpenOptions } from './open-database.js'
+import { type QueryCache, queryReceiptRows } from './receipt-query.js'
 import { recordsOn } from './record-statements.js'
 import { sessionsOn } from './session-statements.js'
 import { prepareStatements, type ReceiptRow, type Statements } from './statements.js'
@@ -204,6 +206,7 @@ class SqliteStoreImplementation implements SqliteStore {
   readonly #database: Database
   readonly #driver: 'node' | 'better-sqlite3'
   readonly #statements: Statements
+  readonly #queries: QueryCache = new Map()
   readonly #queue: GroupCommitQueue | undefined
   #closed = false
   readonly #identity: FileIdentity
@@ -329,6 +332,12 @@ class SqliteStoreImplementation implements SqliteStore {
   async receipt(jti: string): Promise<StoredReceipt | undefined> {
     const row = this.#read('receipt', () => this.#statements.receiptByJti.get(jti))
     return row === undefined ? undefined : toStoredReceipt(row)
+  }
+
+  async queryReceipts(query: ReceiptQuery): Promise<StoredReceipt[]> {
+    return this.#read('queryReceipts', () =>
+      queryReceiptRows(this.#database, this.#queries, query),
+    ).map(toStoredReceipt)
   }
 
   async receiptsByRequest(req: string): Promise<StoredReceipt[]> {
