@@ -12,9 +12,11 @@ export interface ReceiptFilter {
   readonly agent?: string
   /** The action's name (`act.name`). */
   readonly action?: string
+  /** The decision. */
   readonly decision?: 'PERMIT' | 'DENY' | 'SILENCE'
   /** The rule that decided; `null` selects receipts no rule decided. */
   readonly rule?: string | null
+  /** The reason code. */
   readonly reason?: string
   /** The policy's digest (`policy.digest`). */
   readonly policy?: string
@@ -26,7 +28,9 @@ export interface ReceiptFilter {
 
 /** A page of a chain's receipts that pass a filter, newest first. */
 export interface ReceiptQuery {
+  /** The chain to read. */
   readonly chain: string
+  /** What the receipts must match. */
   readonly filter: ReceiptFilter
   /** Only receipts with a smaller `seq` (the next page starts below the last one read). */
   readonly before?: number
