@@ -1,7 +1,6 @@
 // Filtered reads of a chain, newest first: what a store with indexes answers directly
 // (Store.queryReceipts) and what the in-memory store answers with a scan.
 import type { ReceiptClaims } from '@writ/verify'
-import type { StoredReceipt } from './types.js'
 
 /**
  * What {@link ReceiptQuery} selects: every field given must match exactly; times are
@@ -53,12 +52,12 @@ export function passesFilter(claims: ReceiptClaims, filter: ReceiptFilter): bool
 }
 
 /** Answers `query` by reading a chain backwards: for stores without indexes. */
-export function scanReceipts(
+export function scanReceipts<T extends { readonly claims: ReceiptClaims }>(
   length: number,
-  at: (seq: number) => StoredReceipt,
+  at: (seq: number) => T,
   query: ReceiptQuery,
-): StoredReceipt[] {
-  const found: StoredReceipt[] = []
+): T[] {
+  const found: T[] = []
   const before = Math.min(query.before ?? length, length)
   for (let seq = before - 1; seq >= 0 && found.length < query.limit; seq--) {
     const stored = at(seq)
