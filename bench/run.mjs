@@ -21,6 +21,8 @@ const suites = [
   { name: 'replay', flags: [] },
   // Needs softhsm2: the SoftHSM2 signer beside the key in memory.
   { name: 'signers', flags: [] },
+  // The operator's console's first view and filtered pages on a large SQLite store.
+  { name: 'console', flags: [] },
 ]
 const argv = process.argv.slice(2)
 const smoke = argv.includes('--smoke')

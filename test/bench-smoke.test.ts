@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 // the built packages, so this needs `turbo run build` first (`npm test` does it). It
 // asserts that the suites ran and wrote their results, never how fast anything was.
 const root = fileURLToPath(new URL('..', import.meta.url))
-const suites = ['decisions', 'scale', 'verify', 'server', 'chain', 'signers'] as const
+const suites = ['decisions', 'scale', 'verify', 'server', 'chain', 'signers', 'console'] as const
 
 function results(suite: string): Record<string, unknown> {
   return JSON.parse(readFileSync(`${root}bench/results/${suite}-smoke.json`, 'utf8')) as Record<
