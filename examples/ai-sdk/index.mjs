@@ -33,7 +33,7 @@ rules:
   - id: small-transfers
     effect: permit
     actions: [payments.transfer]
-    when: args.amount <= 1000
+    when: args.amount > 0 && args.amount <= 1000
   - id: large-transfers
     effect: approve
     actions: [payments.transfer]

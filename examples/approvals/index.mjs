@@ -72,7 +72,7 @@ rules:
   - id: small-transfers
     effect: permit
     actions: [payments.transfer]
-    when: args.amount <= 10000
+    when: args.amount > 0 && args.amount <= 10000
   - id: large-transfers-need-finance
     effect: approve
     actions: [payments.transfer]
