@@ -112,7 +112,9 @@ beforeAll(async () => {
         module: 'NodeNext',
         moduleResolution: 'NodeNext',
         strict: true,
-        exactOptionalPropertyTypes: true,
+        // Not exactOptionalPropertyTypes: LangChain's and LangSmith's own declarations
+        // do not compile under it, and the workspace's typecheck already holds Writ's
+        // sources to it.
         noUncheckedIndexedAccess: true,
         verbatimModuleSyntax: true,
         // The published declarations themselves are checked: a .d.ts that imports a
@@ -136,6 +138,8 @@ beforeAll(async () => {
       ...packed.map((entry) => join(tarballs, entry.filename)),
       'openai@6',
       '@langchain/core@1',
+      // The optional peer behind @writ/langchain's middleware, as its users install it.
+      'langchain@1',
       'zod@4',
     ],
     project,
