@@ -55,7 +55,9 @@ describe('langchain: holds', () => {
     expect(calls).toHaveLength(0)
     expect(held?.hold.group).toBe('finance')
     expect(held?.toolCall.id).toBe(callId)
-    expect(await fixture.gate.holds.get(held?.hold.id as string)).toMatchObject({ state: 'pending' })
+    expect(await fixture.gate.holds.get(held?.hold.id as string)).toMatchObject({
+      state: 'pending',
+    })
     const view = await fixture.gate.holds.get(held?.hold.id as string)
     await fixture.gate.holds.submit(fixture.approve(view?.receipt as string, 'alice'))
     const resumed = await agent.invoke(new Command({ resume: 'approved' }), config)

@@ -8,7 +8,6 @@
 
 // Receipts, checkpoints and chains (spec sections 5 and 8)
 
-export { type ChainApprovalSources, checkPermitApprovals } from './chain-approvals.js'
 export {
   type ChainReport,
   type InvalidChainReport,
@@ -16,6 +15,7 @@ export {
   type VerifyChainOptions,
   verifyChain,
 } from './chain.js'
+export { type ChainApprovalSources, checkPermitApprovals } from './chain-approvals.js'
 export { type VerifiedCheckpoint, verifyCheckpoint } from './checkpoint.js'
 export { type VerifiedReceipt, verifyReceipt } from './receipt.js'
 

@@ -17,6 +17,7 @@ const activation = (
   context: { tenant: 'acme' },
   now: new Date(Date.UTC(2025, 0, 15, 12)),
   audience: null,
+  history: [],
   ...extra,
 })
 
