@@ -5,7 +5,7 @@
  * host, many processes) or one PostgreSQL database (many hosts) accepts it exactly once.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -90,8 +90,12 @@ describe('single use across replicas: SQLite (one host)', () => {
   it('a cache that cannot write refuses with REPLAY_CACHE_UNAVAILABLE, never a pass', async () => {
     const path = temporaryFile()
     const { gate, receipt } = await permitted()
-    // Room for the schema and little more: claims fill the file.
-    const replay = createSqliteReplayCache({ path, maxPageCount: 16 })
+    // Room for the schema and little more: claims fill the file. The schema's own size
+    // is read off an empty cache, so the test follows the schema as it grows.
+    const probe = temporaryFile()
+    await createSqliteReplayCache({ path: probe }).close()
+    const schemaPages = Math.ceil(statSync(probe).size / 4096)
+    const replay = createSqliteReplayCache({ path, maxPageCount: schemaPages + 4 })
     try {
       const expiresAt = Math.floor(Date.now() / 1000) + 300
       // Long ids first, then ids shorter than a receipt's: no room is left for any jti.
