@@ -7,6 +7,8 @@ export interface PgCluster {
   readonly version: string
   /** Stops the server at once (`-m immediate`), as a crash would. */
   stop(): void
+  /** SIGKILLs the server and its backends (no shutdown at all); `start` then recovers from the WAL. */
+  kill(): void
   /** Starts it again; returns once it accepts connections. */
   start(): void
   /** Stops it if running and removes its files. */

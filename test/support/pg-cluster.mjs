@@ -4,7 +4,15 @@
 // user when running as root (PostgreSQL refuses to run as root). fsync stays on: a
 // benchmark of durable decisions must pay for durability. Types: pg-cluster.d.mts.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -40,6 +48,55 @@ function runner(bin, asRoot) {
       return execFileSync('runuser', ['-u', 'postgres', '--', full, ...args], { stdio: 'pipe' })
     return execFileSync(full, args, { stdio: 'pipe' })
   }
+}
+
+/** The processes whose parent is `pid`, read from /proc. */
+function childrenOf(pid) {
+  const children = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue
+    try {
+      // The parent pid is the 4th field, after the command name in parentheses.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (parent === pid) children.push(Number(entry))
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return children
+}
+
+/** Whether `pid` still runs (a zombie waiting for its parent does not). */
+function alive(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+/** SIGKILL for the server and every backend, as a power cut would: no shutdown, no checkpoint. */
+function killServer(data, socketLock) {
+  const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
+  const backends = childrenOf(pid)
+  for (const each of [pid, ...backends]) {
+    try {
+      process.kill(each, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  // Wait until they are gone, so a restart finds the port and shared memory free.
+  for (const each of [pid, ...backends]) {
+    while (alive(each)) execFileSync('sleep', ['0.05'])
+  }
+  // A killed server leaves its lock files naming its pid; where nothing reaps the dead
+  // (a container's init may not), that pid lingers as a zombie and PostgreSQL would
+  // refuse to start over it. The server is gone: remove them, as an operator would.
+  rmSync(join(data, 'postmaster.pid'), { force: true })
+  rmSync(socketLock, { force: true })
 }
 
 function handOverToPostgres(root) {
@@ -78,6 +135,7 @@ export async function startPgCluster() {
     version: run('postgres', ['--version']).toString().trim(),
     start,
     stop,
+    kill: () => killServer(data, join(root, `.s.PGSQL.${port}.lock`)),
     destroy() {
       try {
         stop()

@@ -12,6 +12,8 @@ import {
 } from '@writ/core'
 import { type Digest, type ReceiptClaims, tokenDigest, WritError } from '@writ/verify'
 import type pg from 'pg'
+import { checkIssued, sortedLimits, writeBatch } from './append-batch.js'
+import { ChainQueues } from './chain-queue.js'
 import { latestCheckpointNote, putCheckpointNote } from './checkpoint-notes.js'
 import { type Connection, type ConnectionOptions, connect, inTransaction } from './connection.js'
 import { createHoldTables, holdStoreOn, lockHoldFor, writeHold } from './holds.js'
@@ -20,6 +22,8 @@ import { createRecordTables, recordsOn } from './records.js'
 import { type ReplayClaimOptions, replayOn } from './replay-cache.js'
 import { createSessionTables, lockSession, sessionsOn, writeSession } from './sessions.js'
 import { readTreeNodes, writeTreeLeaf } from './tree.js'
+
+export { checkIssued, sortedLimits } from './append-batch.js'
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions extends ConnectionOptions, ReplayClaimOptions {
@@ -51,12 +55,13 @@ type Table = Connection['table']
  * database. Each instance appends to its own chain; limits and the replay cache
  * are shared, so a daily limit holds across every instance.
  *
- * `append` runs in one transaction: it locks the chain's head row, takes a
+ * `append` runs in one transaction, shared with the other appends to the same
+ * chain that were waiting (group commit): it locks the chain's head row, takes a
  * transaction-scoped advisory lock per limit key (in sorted order, so instances
- * never deadlock), sums the rolling window, lets the issuer sign, writes the
- * receipt and its reservations, and commits before it resolves. Every failure
- * rolls back and surfaces as a `WritError` (`STORE_UNAVAILABLE`, `STORE_FULL`,
- * `STORE_CONFLICT`); nothing committed earlier is touched.
+ * never deadlock), sums each rolling window, lets the issuer sign, writes the
+ * receipts and their reservations, and commits before any of them resolves. Every
+ * failure rolls back and surfaces as a `WritError` (`STORE_UNAVAILABLE`,
+ * `STORE_FULL`, `STORE_CONFLICT`); nothing committed earlier is touched.
  *
  * @example
  * ```ts
@@ -72,12 +77,20 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   await createHoldTables(connection)
   await createRecordTables(connection)
   await createSessionTables(connection)
+  // One append alone in its transaction: the way back when a batch's statement fails.
+  const single = (request: AppendRequest) =>
+    connection.withClient('append', (client) =>
+      inTransaction(client, () => appendIn(client, connection.table, request)),
+    )
+  const queues = new ChainQueues((chainId, batch) =>
+    writeBatch(connection, chainId, batch, (item) =>
+      single({ chainId, appendOptions: item.options, issue: item.issue }),
+    ),
+  )
   return {
     append: (chainId, appendOptions, issue) =>
-      connection.withClient('append', (client) =>
-        inTransaction(client, () =>
-          appendIn(client, connection.table, { chainId, appendOptions, issue }),
-        ),
+      new Promise((resolve, reject) =>
+        queues.push({ chainId, options: appendOptions, issue, resolve, reject }),
       ),
     head: (chainId) => headOf(connection, chainId),
     receipts: (chainId, range = {}) => receiptPages(connection, chainId, range),
@@ -152,11 +165,6 @@ async function lockHead(
   return { chainId, seq: Number(row.next_seq), prev: row.head as Digest | null }
 }
 
-/** Limits in key order, so instances take their advisory locks in one order and never deadlock. */
-export function sortedLimits(limits: readonly LimitCheck[]): LimitCheck[] {
-  return [...limits].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-}
-
 /** Locks each limit's key and sums its window; the first limit the request would pass, or null. */
 async function firstExceeded(
   client: pg.PoolClient,
@@ -177,26 +185,6 @@ async function firstExceeded(
     if (exceeded === null && total + limit.amount > limit.max) exceeded = limit
   }
   return exceeded
-}
-
-/**
- * The store is the last line of defence for the chain and the limits: a receipt for
- * another position, or a PERMIT past an exceeded limit, is refused `STORE_CONFLICT`.
- */
-export function checkIssued(
-  issued: IssuedReceipt,
-  position: ChainPosition,
-  exceeded: LimitCheck | null,
-): void {
-  const { chain } = issued.claims
-  if (chain.id !== position.chainId || chain.seq !== position.seq || chain.prev !== position.prev) {
-    throw new WritError(
-      'STORE_CONFLICT',
-      `The receipt was issued for ${chain.id}#${chain.seq}, not ${position.chainId}#${position.seq}`,
-    )
-  }
-  if (exceeded !== null && (issued.reserve || issued.claims.decision === 'PERMIT'))
-    throw new WritError('STORE_CONFLICT', `A PERMIT cannot pass the exceeded limit ${exceeded.id}`)
 }
 
 async function writeReceipt(

@@ -1,0 +1,420 @@
+/**
+ * Group commit on PostgreSQL: the appends waiting for one chain are recorded in ONE
+ * transaction, and each caller learns of its receipt only once that transaction has
+ * committed (with `synchronous_commit` on, once its WAL is on disk).
+ *
+ * The transaction, in a fixed number of round trips whatever the batch's size:
+ * lock the chain's head row → take the advisory lock of every limit key the batch
+ * checks (in key order, so instances never deadlock) → sum each window once → for
+ * each item in call order: its hold and session (if any), the issuer's signature, the
+ * checks → one statement that writes every receipt, tree node and reservation and
+ * moves the head → COMMIT.
+ *
+ * Windows stay exact: each item's total is the stored sum of its window (read under
+ * the key's lock, after every earlier transaction on that key committed) plus the
+ * reservations made by the items before it in the batch that fall in its window.
+ *
+ * An item refused before anything of it is written (bad input, `issue()` throws, a
+ * session that moved, a receipt that does not fit its position or limits) is left out
+ * and the next item takes its position. If a statement fails, PostgreSQL aborts the
+ * whole transaction: it is rolled back and each item is then appended alone, in its own
+ * transaction, so one bad item costs the others nothing but time. If COMMIT fails,
+ * nothing of the batch is acknowledged.
+ */
+import type {
+  AppendContext,
+  ChainPosition,
+  IssuedReceipt,
+  LimitCheck,
+  StoredReceipt,
+} from '@writ/core'
+import {
+  type Digest,
+  leafHash,
+  leftSiblingsOf,
+  type Subtree,
+  subtreesAfterAppend,
+  tokenDigest,
+  WritError,
+} from '@writ/verify'
+import type pg from 'pg'
+import type { PendingAppend } from './chain-queue.js'
+import type { Connection } from './connection.js'
+import { toStoreError } from './errors.js'
+import { lockHoldFor, writeHold } from './holds.js'
+import { lockSession, writeSession } from './sessions.js'
+import { readTreeNodes } from './tree.js'
+
+type Table = Connection['table']
+
+/** An item the batch will write. */
+interface Prepared {
+  readonly item: PendingAppend
+  readonly position: ChainPosition
+  readonly issued: IssuedReceipt
+  readonly digest: Digest
+  readonly reserved: readonly LimitCheck[]
+}
+
+type Outcome =
+  | { readonly ok: true; readonly receipt: StoredReceipt }
+  | { readonly ok: false; readonly error: unknown }
+
+/** A statement of the batch failed: PostgreSQL has aborted the transaction. */
+class BatchAborted {
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * Records `batch` (appends to `chainId`, in call order) and settles every item: in one
+ * transaction, or, when a statement of it fails, each alone through `single`.
+ */
+export async function writeBatch(
+  connection: Connection,
+  chainId: string,
+  batch: readonly PendingAppend[],
+  single: (item: PendingAppend) => Promise<StoredReceipt>,
+): Promise<void> {
+  let outcomes: Outcome[]
+  try {
+    outcomes = await connection.withClient('append', (client) =>
+      runInTransaction(client, connection.table, chainId, batch),
+    )
+  } catch (error) {
+    if (!(error instanceof BatchAborted) || batch.length === 1) {
+      const refusal = toStoreError(error instanceof BatchAborted ? error.error : error, 'append')
+      for (const item of batch) item.reject(refusal)
+      return
+    }
+    for (const item of batch) await single(item).then(item.resolve, item.reject)
+    return
+  }
+  // Committed: only now does any caller learn of its receipt.
+  for (const [index, item] of batch.entries()) {
+    const outcome = outcomes[index] as Outcome
+    if (outcome.ok) item.resolve(outcome.receipt)
+    else item.reject(outcome.error)
+  }
+}
+
+async function runInTransaction(
+  client: pg.PoolClient,
+  table: Table,
+  chainId: string,
+  batch: readonly PendingAppend[],
+): Promise<Outcome[]> {
+  let aborted = false
+  // Every statement goes through here, so a failed one is told apart from an item's own refusal.
+  const guarded = {
+    query: (text: string, values?: unknown[]) =>
+      client.query(text, values).catch((error: unknown) => {
+        aborted = true
+        throw error
+      }),
+  } as unknown as pg.PoolClient
+  await client.query('BEGIN')
+  try {
+    const outcomes = await runBatch(guarded, table, chainId, batch, () => aborted)
+    await client.query('COMMIT')
+    return outcomes
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw aborted && !(error instanceof BatchAborted) ? new BatchAborted(error) : error
+  }
+}
+
+async function runBatch(
+  client: pg.PoolClient,
+  table: Table,
+  chainId: string,
+  batch: readonly PendingAppend[],
+  isAborted: () => boolean,
+): Promise<Outcome[]> {
+  const head = await lockHead(client, table, chainId)
+  const windows = await lockWindows(client, table, batch)
+  const outcomes: Outcome[] = []
+  const written: Prepared[] = []
+  let position = head
+  for (const item of batch) {
+    try {
+      const prepared = await prepareOne(client, table, item, position, windows)
+      written.push(prepared)
+      position = { chainId, seq: position.seq + 1, prev: prepared.digest }
+      outcomes.push({
+        ok: true,
+        receipt: { token: prepared.issued.token, claims: prepared.issued.claims },
+      })
+    } catch (error) {
+      if (isAborted()) throw new BatchAborted(error)
+      // Nothing of this item was written: it is left out, the next takes its place.
+      outcomes.push({ ok: false, error: toStoreError(error, 'append') })
+    }
+  }
+  if (written.length > 0) await writeAll(client, table, head, written)
+  return outcomes
+}
+
+/** Creates the chain's head row if needed and locks it until the transaction ends, in one statement. */
+async function lockHead(
+  client: pg.PoolClient,
+  table: Table,
+  chainId: string,
+): Promise<ChainPosition> {
+  const result = await client.query<{ next_seq: string; head: string | null }>(
+    `INSERT INTO ${table('chains')} AS c (chain_id, next_seq, head) VALUES ($1, 0, NULL)
+     ON CONFLICT (chain_id) DO UPDATE SET next_seq = c.next_seq RETURNING next_seq, head`,
+    [chainId],
+  )
+  const row = result.rows[0]
+  if (!row) throw new WritError('STORE_UNAVAILABLE', `Chain ${chainId} vanished during append`)
+  return { chainId, seq: Number(row.next_seq), prev: row.head as Digest | null }
+}
+
+/** The stored window sums of a batch, and the reservations its items made so far. */
+interface Windows {
+  readonly stored: Map<string, number>
+  readonly added: Map<string, { at: number; amount: number }[]>
+}
+
+const windowKey = (key: string, since: number) => `${since}|${key}`
+
+/**
+ * Takes the advisory lock of every limit key of the batch, in key order, then (in a
+ * second statement, so its snapshot sees every transaction that held those locks
+ * before) sums each distinct window once.
+ */
+async function lockWindows(
+  client: pg.PoolClient,
+  table: Table,
+  batch: readonly PendingAppend[],
+): Promise<Windows> {
+  const windows: Windows = { stored: new Map(), added: new Map() }
+  const keys = new Set<string>()
+  const sums = new Map<string, { key: string; since: number }>()
+  for (const item of batch) {
+    for (const limit of item.options.limits ?? []) {
+      if (!validLimit(limit) || !Number.isFinite(item.options.now)) continue
+      keys.add(limit.key)
+      const since = item.options.now - limit.windowSeconds
+      sums.set(windowKey(limit.key, since), { key: limit.key, since })
+    }
+  }
+  if (keys.size === 0) return windows
+  const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  await client.query(
+    `SELECT count(pg_advisory_xact_lock(hashtextextended('writ-limit:' || k, 0)))
+     FROM (SELECT k FROM unnest($1::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i) AS ordered`,
+    [sorted],
+  )
+  const wanted = [...sums.values()]
+  const result = await client.query<{ total: number }>(
+    `SELECT coalesce(sum(r.amount), 0)::float8 AS total
+     FROM unnest($1::text[], $2::float8[]) WITH ORDINALITY AS w(key, since, i)
+     LEFT JOIN ${table('reservations')} r ON r.key = w.key AND r.at > w.since
+     GROUP BY w.i ORDER BY w.i`,
+    [wanted.map((window) => window.key), wanted.map((window) => window.since)],
+  )
+  for (const [index, window] of wanted.entries()) {
+    windows.stored.set(windowKey(window.key, window.since), Number(result.rows[index]?.total ?? 0))
+  }
+  return windows
+}
+
+/** The first limit (in key order) this item would pass, counting the batch's earlier reservations. */
+function firstExceeded(
+  windows: Windows,
+  limits: readonly LimitCheck[],
+  now: number,
+): LimitCheck | null {
+  for (const limit of limits) {
+    const since = now - limit.windowSeconds
+    let total = windows.stored.get(windowKey(limit.key, since)) ?? 0
+    for (const added of windows.added.get(limit.key) ?? [])
+      if (added.at > since) total += added.amount
+    if (total + limit.amount > limit.max) return limit
+  }
+  return null
+}
+
+/** Everything of one item short of writing its receipt; holds and sessions are written here. */
+async function prepareOne(
+  client: pg.PoolClient,
+  table: Table,
+  item: PendingAppend,
+  position: ChainPosition,
+  windows: Windows,
+): Promise<Prepared> {
+  const { options } = item
+  if (typeof options.now !== 'number' || !Number.isFinite(options.now))
+    throw invalidInput('`now` must be a finite number of seconds')
+  const limits = sortedLimits(options.limits ?? [])
+  if (!limits.every(validLimit)) throw invalidInput('A limit check is malformed')
+  const exceeded = firstExceeded(windows, limits, options.now)
+  const hold = await lockHoldFor(client, table, options)
+  await lockSession(client, table, options)
+  const context: AppendContext =
+    hold === undefined ? { position, exceeded } : { position, exceeded, hold }
+  const issued = item.issue(context)
+  checkIssued(issued, position, exceeded)
+  await writeHold(client, table, options, hold, issued)
+  await writeSession(client, table, options, issued.claims)
+  const reserved = issued.reserve && exceeded === null ? limits : []
+  for (const limit of reserved) {
+    const list = windows.added.get(limit.key) ?? []
+    list.push({ at: options.now, amount: limit.amount })
+    windows.added.set(limit.key, list)
+  }
+  return { item, position, issued, digest: tokenDigest(issued.token), reserved }
+}
+
+/**
+ * Writes every receipt, tree node and reservation of the batch and moves the chain's
+ * head, in one statement. The tree's new nodes are hashed here, from the left siblings
+ * already stored (read in one query) and those of the batch.
+ */
+async function writeAll(
+  client: pg.PoolClient,
+  table: Table,
+  head: ChainPosition,
+  written: readonly Prepared[],
+): Promise<void> {
+  const nodes = await treeNodesOf(client, table, head, written)
+  const receipts = written.map(({ position, issued, digest }) => {
+    const { claims } = issued
+    return [
+      position.seq,
+      claims.jti,
+      claims.req,
+      claims.decision,
+      claims.iat,
+      digest,
+      position.prev,
+      issued.token,
+      claims.sub,
+      claims.act.name,
+      claims.rule ?? null,
+      claims.reason,
+      claims.policy.digest,
+    ]
+  })
+  const reservations = written.flatMap(({ item, issued, reserved }) =>
+    reserved.map((limit) => [
+      limit.key,
+      item.options.now,
+      limit.amount,
+      limit.id,
+      issued.claims.jti,
+    ]),
+  )
+  const last = written[written.length - 1] as Prepared
+  await client.query(
+    `WITH receipts AS (
+       INSERT INTO ${table('receipts')} (chain_id, seq, jti, req, decision, iat, digest, prev, token, agent, action, rule, reason, policy)
+       SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+     ), nodes AS (
+       INSERT INTO ${table('tree_nodes')} (chain_id, level, idx, hash)
+       SELECT $1, * FROM unnest($15::int[], $16::bigint[], $17::bytea[])
+     ), reserved AS (
+       INSERT INTO ${table('reservations')} (key, at, amount, limit_id, jti)
+       SELECT * FROM unnest($18::text[], $19::bigint[], $20::float8[], $21::text[], $22::text[])
+     )
+     UPDATE ${table('chains')} SET next_seq = $23, head = $24 WHERE chain_id = $1`,
+    [
+      head.chainId,
+      ...columns(receipts, 13),
+      nodes.map((node) => node.subtree.level),
+      nodes.map((node) => node.subtree.index),
+      nodes.map((node) => node.hash),
+      ...columns(reservations, 5),
+      last.position.seq + 1,
+      last.digest,
+    ],
+  )
+}
+
+/** Rows to one array per column, for `unnest`. */
+function columns(rows: readonly unknown[][], width: number): unknown[][] {
+  return Array.from({ length: width }, (_, column) => rows.map((row) => row[column]))
+}
+
+/** The subtrees the batch completes, with their hashes, in order. */
+async function treeNodesOf(
+  client: pg.PoolClient,
+  table: Table,
+  head: ChainPosition,
+  written: readonly Prepared[],
+): Promise<{ readonly subtree: Subtree; readonly hash: Uint8Array }[]> {
+  // A left sibling whose last leaf comes before this batch is stored; any other is the batch's own.
+  const before = (subtree: Subtree) => (subtree.index + 1) * 2 ** subtree.level - 1 < head.seq
+  const stored: Subtree[] = []
+  const seen = new Set<string>()
+  for (const { position } of written) {
+    for (const sibling of leftSiblingsOf(position.seq)) {
+      const id = `${sibling.level}/${sibling.index}`
+      if (before(sibling) && !seen.has(id)) {
+        seen.add(id)
+        stored.push(sibling)
+      }
+    }
+  }
+  const known = new Map<string, Uint8Array>()
+  const hashes = await readTreeNodes(client, table, head.chainId, stored)
+  for (const [index, subtree] of stored.entries())
+    known.set(`${subtree.level}/${subtree.index}`, hashes[index] as Uint8Array)
+  const nodes: { subtree: Subtree; hash: Uint8Array }[] = []
+  for (const { position, issued } of written) {
+    const lefts = leftSiblingsOf(position.seq).map(
+      (sibling) => known.get(`${sibling.level}/${sibling.index}`) as Uint8Array,
+    )
+    for (const node of subtreesAfterAppend(position.seq, leafHash(issued.token), lefts)) {
+      known.set(`${node.subtree.level}/${node.subtree.index}`, node.hash)
+      nodes.push(node)
+    }
+  }
+  return nodes
+}
+
+/** Limits in key order, so instances take their advisory locks in one order and never deadlock. */
+export function sortedLimits(limits: readonly LimitCheck[]): LimitCheck[] {
+  return [...limits].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+}
+
+function validLimit(limit: LimitCheck): boolean {
+  // A NaN amount or window would make every comparison false, and so never exceed: that
+  // is an open door, so such a limit is refused outright.
+  return (
+    typeof limit === 'object' &&
+    limit !== null &&
+    typeof limit.id === 'string' &&
+    typeof limit.key === 'string' &&
+    Number.isFinite(limit.windowSeconds) &&
+    limit.windowSeconds > 0 &&
+    Number.isFinite(limit.max) &&
+    Number.isFinite(limit.amount) &&
+    limit.amount >= 0
+  )
+}
+
+function invalidInput(message: string): WritError {
+  return new WritError('GATE_ERROR', message, { details: { operation: 'append' } })
+}
+
+/**
+ * The store is the last line of defence for the chain and the limits: a receipt for
+ * another position, or a PERMIT past an exceeded limit, is refused `STORE_CONFLICT`.
+ */
+export function checkIssued(
+  issued: IssuedReceipt,
+  position: ChainPosition,
+  exceeded: LimitCheck | null,
+): void {
+  const { chain } = issued.claims
+  if (chain.id !== position.chainId || chain.seq !== position.seq || chain.prev !== position.prev) {
+    throw new WritError(
+      'STORE_CONFLICT',
+      `The receipt was issued for ${chain.id}#${chain.seq}, not ${position.chainId}#${position.seq}`,
+    )
+  }
+  if (exceeded !== null && (issued.reserve || issued.claims.decision === 'PERMIT'))
+    throw new WritError('STORE_CONFLICT', `A PERMIT cannot pass the exceeded limit ${exceeded.id}`)
+}
