@@ -6,6 +6,7 @@
  *         tokenSha256: <64 hex>            # from writ token new
  *         context: { team: treasury }      # optional: facts the operator vouches for
  *         audiences: [https://bank.internal]  # optional: the only aud it may ask for
+ *         sessionKey: <base64url>          # optional: signs Writ-Session headers
  *     operators:                           # optional
  *       - name: ops                        # checkpoints, every receipt, /metrics
  *         tokenSha256: <64 hex>
@@ -13,6 +14,7 @@
  * Unknown members are refused, not ignored: a misspelled `audiences` would otherwise
  * leave an agent unrestricted.
  */
+import { decodeSessionKey } from '@writ/core/internal'
 import type { AgentCredential, OperatorCredential } from '@writ/server'
 import type { JsonObject } from '@writ/verify'
 import { parseJson } from '@writ/verify/internal'
@@ -61,12 +63,21 @@ function entryObject(
 type HashCheck = ReturnType<typeof hashChecker>
 
 function readAgent(value: unknown, where: string, fail: Fail, hash: HashCheck): AgentCredential {
-  const entry = entryObject(value, where, ['agent', 'tokenSha256', 'context', 'audiences'], fail)
+  const entry = entryObject(
+    value,
+    where,
+    ['agent', 'tokenSha256', 'context', 'audiences', 'sessionKey'],
+    fail,
+  )
   if (typeof entry['agent'] !== 'string' || entry['agent'] === '')
     throw fail(`${where} needs "agent"`)
   const tokenSha256 = hash(entry['tokenSha256'], where)
-  const { context, audiences } = entry
+  const { context, audiences, sessionKey } = entry
   if (context !== undefined && !isObject(context)) throw fail(`${where}.context must be an object`)
+  if (sessionKey !== undefined && decodeSessionKey(sessionKey) === undefined)
+    throw fail(
+      `${where}.sessionKey must be base64url of 32 or more random bytes (see writ token new --session-key)`,
+    )
   if (
     audiences !== undefined &&
     (!Array.isArray(audiences) ||
@@ -79,6 +90,7 @@ function readAgent(value: unknown, where: string, fail: Fail, hash: HashCheck): 
     tokenSha256,
     ...(context === undefined ? {} : { context: context as JsonObject }),
     ...(audiences === undefined ? {} : { audiences: audiences as string[] }),
+    ...(sessionKey === undefined ? {} : { sessionKey: sessionKey as string }),
   }
 }
 

@@ -114,11 +114,38 @@ describe('writ serve: the agents file', () => {
       { agents: [{ agent: 'a', tokenSha256: HASH_A }], operators: [{ tokenSha256: HASH_B }] },
     ],
     ['an unknown top-level member', { agents: [{ agent: 'a', tokenSha256: HASH_A }], admins: [] }],
+    [
+      'a session key shorter than 32 bytes',
+      { agents: [{ agent: 'a', tokenSha256: HASH_A, sessionKey: 'A'.repeat(42) }] },
+    ],
+    [
+      'a session key in padded base64',
+      { agents: [{ agent: 'a', tokenSha256: HASH_A, sessionKey: `${'A'.repeat(43)}=` }] },
+    ],
   ])('refuses %s: IO_ERROR, exit 3', async (_, document) => {
     ws.write('agents.json', JSON.stringify(document), 0o644)
     const result = await serve()
     expect(result.stderr).toMatch(/^writ: IO_ERROR: /)
     expect(result.code).toBe(3)
+  })
+
+  it('writ token new --session-key makes a session key the agents file accepts', async () => {
+    const result = await ws.writ('token', 'new', '--agent', 'agent:bot', '--session-key')
+    expect(result.code).toBe(0)
+    const line = JSON.parse(result.stdout) as Record<string, string>
+    expect(line['sessionKey']).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    ws.write(
+      'agents.json',
+      JSON.stringify({
+        agents: [
+          { agent: 'agent:bot', tokenSha256: line['tokenSha256'], sessionKey: line['sessionKey'] },
+        ],
+      }),
+      0o644,
+    )
+    expect((await serve()).stderr).toMatch(/^writ: USAGE: /)
+    const operator = await ws.writ('token', 'new', '--operator', 'ops', '--session-key')
+    expect(operator.code).toBe(2)
   })
 
   it('writ token new makes operator tokens too', async () => {

@@ -61,7 +61,12 @@ export { checkHoldClosing, refuseApproval } from './approvals/memory-holds.js'
 export { approvalSources } from './approvals/chain-sources.js'
 
 // A remote authority (`writ serve`) as a gate
-export { createRemoteGate, type RemoteGateOptions } from './remote-gate.js'
+export {
+  createRemoteGate,
+  type RemoteGateOptions,
+  type RemoteSessionOptions,
+} from './remote-gate.js'
+export { SESSION_HEADER, type SessionHeaderInput, sessionHeader } from './session-header.js'
 
 // Policies: compiling, loading, what they decide, and their bounds
 export * from './policy/index.js'

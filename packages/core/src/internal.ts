@@ -54,7 +54,13 @@ export {
 
 // The remote gate's rule for where keys may be fetched from
 export { isTrustedKeyLocation } from './remote-gate.js'
-
+// The signed session header of writ serve, as the server checks it
+export {
+  decodeSessionKey,
+  SESSION_HEADER_PATTERN,
+  SESSION_ID_PATTERN,
+  sessionMacInput,
+} from './session-header.js'
 // The signer behind a key ring, and the UUIDv7 ids of receipts and requests
 export {
   createSigner,

@@ -19,6 +19,7 @@ import { base64UrlEncode, isKeySet } from '@writ/verify/internal'
 import type { HoldInfo, HoldView } from './approvals/hold-types.js'
 import { guardAction, issuedPermits, wrapAction } from './gate-helpers.js'
 import { defaultHttpAction } from './http-action-name.js'
+import { decodeSessionKey, SESSION_ID_PATTERN, sessionHeader } from './session-header.js'
 import type {
   ActionRequest,
   Decision,
@@ -48,6 +49,25 @@ export interface RemoteGateOptions {
   readonly fetch?: typeof fetch
   /** Clock in milliseconds, to check that a PERMIT is current. Default `Date.now`. */
   readonly clock?: () => number
+  /**
+   * Lets one credential run many sessions: with it, a request's
+   * {@link ActionRequest.session} (or `id` here, for requests that name none) is sent as
+   * a signed `Writ-Session` header (see {@link sessionHeader}), and the authority counts
+   * `per: session` limits and `history` in that session. Without it, or for a request
+   * without a session, the authority uses the credential's own session. A session id
+   * the header cannot carry is refused with `SESSION_INVALID`, nothing sent.
+   */
+  readonly session?: RemoteSessionOptions
+}
+
+/** How a remote gate signs the sessions of its requests ({@link RemoteGateOptions.session}). */
+export interface RemoteSessionOptions {
+  /** The agent id the authority knows this token as (its `agent` in the agents file). */
+  readonly agentId: string
+  /** The agent's `sessionKey` from the agents file. Keep it from the model, as the token. */
+  readonly sessionKey: string
+  /** The session of requests that name none. Default: none (the credential's session). */
+  readonly id?: string
 }
 
 /** Error codes the authority answers with that keep their meaning on this side. */
@@ -62,6 +82,8 @@ const knownCodes = new Set<string>([
   'UNAUTHENTICATED',
   'CONTEXT_NOT_ACCEPTED',
   'AUDIENCE_NOT_ALLOWED',
+  'SESSION_INVALID',
+  'SESSION_NOT_ACCEPTED',
   'RATE_LIMITED',
   'CONCURRENCY_LIMITED',
   'BODY_TOO_LARGE',
@@ -117,6 +139,7 @@ function checkOptions(options: RemoteGateOptions): void {
     throw optionError('fetch', 'fetch must be a function.')
   if (clock !== undefined && typeof clock !== 'function')
     throw optionError('clock', 'clock must be a function.')
+  checkSessionOption(options.session)
   if (keys === undefined && !isTrustedKeyLocation(options.url)) {
     throw new WritError(
       'KEY_MISSING',
@@ -124,6 +147,39 @@ function checkOptions(options: RemoteGateOptions): void {
       { details: { option: 'keys', url: options.url } },
     )
   }
+}
+
+/** The session signing material: a key that decodes, an agent id, a well-formed default id. */
+function checkSessionOption(session: RemoteSessionOptions | undefined): void {
+  if (session === undefined) return
+  if (typeof session !== 'object' || session === null)
+    throw optionError('session', 'session must be { agentId, sessionKey, id? }.')
+  if (typeof session.agentId !== 'string' || session.agentId === '')
+    throw optionError('session', 'session.agentId must be the agent id of the token.')
+  if (decodeSessionKey(session.sessionKey) === undefined)
+    throw optionError('session', 'session.sessionKey must be base64url of 32 or more bytes.')
+  if (session.id !== undefined && !SESSION_ID_PATTERN.test(session.id))
+    throw optionError('session', 'session.id must be 1 to 128 of A-Z a-z 0-9 . _ -.')
+}
+
+/** The headers of a decision request: the token, and the signed session when there is one. */
+async function decisionHeaders(
+  options: RemoteGateOptions,
+  request: ActionRequest,
+): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    authorization: `Bearer ${options.token}`,
+  }
+  const signing = options.session
+  const id = request.session ?? signing?.id
+  if (signing === undefined || id === undefined) return headers
+  headers['writ-session'] = await sessionHeader({
+    agentId: signing.agentId,
+    sessionKey: signing.sessionKey,
+    id,
+  })
+  return headers
 }
 
 /** Standard base64 with padding (RFC 4648 section 4), as the decision API takes bodies. */
@@ -213,7 +269,7 @@ function wireBody(request: ActionRequest, local: LocalBinding, requestId: string
  */
 function snapshotRequest(given: ActionRequest): ActionRequest {
   const source: Partial<ActionRequest> = typeof given === 'object' && given !== null ? given : {}
-  const { action, args, agent, request, context, audience, refs, httpRequest } = source
+  const { action, args, agent, request, context, audience, refs, httpRequest, session } = source
   let http: HttpRequestInput | undefined
   if (typeof httpRequest === 'object' && httpRequest !== null) {
     const { method, uri, contentType, headers, body } = httpRequest
@@ -230,6 +286,7 @@ function snapshotRequest(given: ActionRequest): ActionRequest {
     ...(audience === undefined ? {} : { audience }),
     ...(refs === undefined ? {} : { refs }),
     ...(http === undefined ? {} : { httpRequest: http }),
+    ...(session === undefined ? {} : { session }),
   }
 }
 
@@ -317,12 +374,13 @@ export function createRemoteGate(options: RemoteGateOptions): Gate {
         { details: { path: 'agent' } },
       )
     }
+    const headers = await decisionHeaders(options, request)
     const deadline = AbortSignal.timeout(timeoutMs)
     const local = bindLocally(request)
     const requestId = request.request ?? nextRequestId()
     const response = await call(send, `${base}/v1/decisions`, timeoutMs, deadline, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
+      headers,
       body: wireBody(request, local, requestId),
     })
     const answer = await readAnswer(response, deadline, timeoutMs)

@@ -41,8 +41,9 @@ export interface ActionRequest {
   /**
    * The session the request belongs to, 1 to 256 characters: `per: session` limits count
    * within it. Set it from something the model cannot choose (your conversation or run
-   * id); never from tool arguments. Not signed into the receipt. A remote gate does not
-   * send it: `writ serve` takes the session from the agent's credential instead.
+   * id); never from tool arguments. Not signed into the receipt. A remote gate sends it
+   * only when given the agent's session key (`createRemoteGate({ session })`), as a signed
+   * `Writ-Session` header; otherwise `writ serve` counts in the credential's own session.
    */
   readonly session?: string
   /**

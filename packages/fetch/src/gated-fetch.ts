@@ -41,6 +41,13 @@ export interface GatedFetchOptions {
   readonly agent?: string
   /** Extra facts for policy conditions (`context`). */
   readonly context?: PerRequest<JsonObject>
+  /**
+   * The session the request belongs to (`ActionRequest.session`), fixed or per request:
+   * `per: session` limits and `history` count within it. Set it from your run or
+   * conversation id, never from anything the model writes. A remote gate sends it as a
+   * signed `Writ-Session` header when created with `session` signing options.
+   */
+  readonly session?: PerRequest<string>
   /** The service the receipt is meant for (`aud`). Default: the target URL's origin. */
   readonly audience?: PerRequest<string>
   /** The most body bytes read and hashed; a larger body is refused with `BODY_TOO_LARGE`. Default 1 MiB. */
@@ -203,10 +210,13 @@ function actionRequestOf(
       : typeof options.context === 'function'
         ? options.context(request, input)
         : options.context
+  const session =
+    typeof options.session === 'function' ? options.session(request, input) : options.session
   const headers = allowListedHeaders((name) => request.headers.get(name), options.allowHeaders)
   return {
     action,
     audience,
+    ...(session === undefined ? {} : { session }),
     httpRequest: {
       method: input.method,
       uri: input.url.href,

@@ -452,3 +452,15 @@ describe('createGatedFetch: refusals never send', () => {
     expect(capture.requests).toHaveLength(0)
   })
 })
+
+describe('createGatedFetch: session', () => {
+  it('asks the gate in the session the option names, fixed or per request', async () => {
+    const gate = recordingGate(newGate())
+    await createGatedFetch(gate, { session: 'run-1' })(`${server.origin}/a`, jsonPost({}))
+    await createGatedFetch(gate, {
+      session: (request) => `run-${new URL(request.url).pathname.slice(1)}`,
+    })(`${server.origin}/b`, jsonPost({}))
+    await createGatedFetch(gate)(`${server.origin}/c`, jsonPost({}))
+    expect(gate.requests.map((request) => request.session)).toEqual(['run-1', 'run-b', undefined])
+  })
+})

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { decodeSessionKey } from '@writ/core/internal'
 import type { JsonObject } from '@writ/verify'
 
 /** One agent allowed to call the authority: its identity and the SHA-256 of its bearer token. */
@@ -19,6 +20,13 @@ export interface AgentCredential {
    * every service, so it is refused too. When absent, any audience is allowed.
    */
   readonly audiences?: readonly string[]
+  /**
+   * The key (base64url of 32 or more random bytes) that lets this agent's runtime name
+   * its sessions with a signed `Writ-Session` header (see `sessionHeader` in
+   * `@writ/core`). Without it the agent has one session, its token's; a request with the
+   * header is refused with 400 `SESSION_NOT_ACCEPTED`.
+   */
+  readonly sessionKey?: string
 }
 
 /**
@@ -46,7 +54,7 @@ export function hashToken(token: string): string {
 /**
  * Looks up who presented an `Authorization: Bearer …` header: an agent, an operator, or
  * nobody. Compares hashes in constant time, and walks every credential so timing does
- * not reveal which one matched. Throws a `TypeError` for a malformed hash, and for one
+ * not reveal which one matched. Throws a `TypeError` for a malformed hash or session key, and for one
  * token hash listed twice (as two agents, or as an agent and an operator), which would
  * make the identity depend on list order.
  */
@@ -64,9 +72,16 @@ export function createCredentialCheck(
     return { principal, hash: Buffer.from(tokenSha256, 'hex') }
   }
   const table = [
-    ...agents.map((credential) =>
-      entry(credential.tokenSha256, credential.agent, { kind: 'agent', credential }),
-    ),
+    ...agents.map((credential) => {
+      if (
+        credential.sessionKey !== undefined &&
+        decodeSessionKey(credential.sessionKey) === undefined
+      )
+        throw new TypeError(
+          `Credential for ${credential.agent} needs a sessionKey of 32 or more bytes in base64url`,
+        )
+      return entry(credential.tokenSha256, credential.agent, { kind: 'agent', credential })
+    }),
     ...operators.map((operator) =>
       entry(operator.tokenSha256, operator.name, { kind: 'operator', operator }),
     ),

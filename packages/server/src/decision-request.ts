@@ -183,7 +183,11 @@ function readContext(
 export function readDecisionRequest(
   body: JsonObject,
   credential: AgentCredential,
-  options: { readonly acceptAgentContext: boolean },
+  options: {
+    readonly acceptAgentContext: boolean
+    /** The session from the signed `Writ-Session` header; default: the credential's. */
+    readonly session?: string
+  },
 ): DecisionInput | WireProblem {
   const members = checkMembers(body)
   if (members !== undefined) return members
@@ -201,9 +205,10 @@ export function readDecisionRequest(
   const action = body['action']
   return {
     agent: credential.agent,
-    // The session `per: session` limits count in: the credential's, never the body's (a
-    // "session" member is refused above as unknown), so an agent cannot start afresh.
-    session: `token:${credential.tokenSha256}`,
+    // The session `per: session` limits and `history` count in: the credential's, or one
+    // its runtime signed with the agent's session key; never the body's (a "session"
+    // member is refused above as unknown), so the model cannot start afresh.
+    session: options.session ?? `token:${credential.tokenSha256}`,
     ...(typeof action === 'string' ? { action } : {}),
     ...(httpRequest === undefined ? { args: body['args'] } : { httpRequest }),
     ...(typeof body['request'] === 'string' ? { request: body['request'] } : {}),

@@ -35,6 +35,7 @@ export interface AuthorityLoggerOptions {
 const REDACTED_KEYS = [
   'authorization',
   'token',
+  'sessionKey',
   'password',
   'pin',
   'args',

@@ -130,8 +130,9 @@ export const KNOWN_REFUSALS: Readonly<Record<string, readonly string[]>> = {
   '400': [
     ...INPUT_ERROR_CODES.filter((code) => code !== 'INPUT_TOO_LARGE'),
     'CONTEXT_NOT_ACCEPTED',
+    'SESSION_NOT_ACCEPTED',
   ],
-  '401': ['UNAUTHENTICATED'],
+  '401': ['UNAUTHENTICATED', 'SESSION_INVALID'],
   '403': ['AGENT_REQUIRED', 'OPERATOR_REQUIRED', 'AUDIENCE_NOT_ALLOWED'],
   '413': ['BODY_TOO_LARGE'],
   '429': ['RATE_LIMITED', 'CONCURRENCY_LIMITED'],

@@ -165,11 +165,13 @@ but not answered is logged as "decision-unanswered" with its jti.
                          command line; env:WRIT_PKCS11_PIN by default). With
                          --key too, the key file adds the retired keys. A new
                          key in the token takes effect on restart
-  --agents FILE          { agents: [{ agent, tokenSha256, context?, audiences? }],
-                         operators?: [{ name, tokenSha256 }] } (see writ token
-                         new); context holds facts the operator vouches for;
-                         audiences lists the only aud values the agent may ask
-                         permits for (exact strings; then aud is required)
+  --agents FILE          { agents: [{ agent, tokenSha256, context?, audiences?,
+                         sessionKey? }], operators?: [{ name, tokenSha256 }] }
+                         (see writ token new); context holds facts the operator
+                         vouches for; audiences lists the only aud values the
+                         agent may ask permits for (exact strings; then aud is
+                         required); sessionKey lets the agent's runtime name
+                         sessions with a signed Writ-Session header
   --approvers FILE       groups of approvers and their public keys, for approve
                          rules: { groups: { finance: [alice] }, approvers: [{ id,
                          name, keys: [Ed25519 public JWK] }] } (see writ approver
@@ -482,21 +484,31 @@ export const tokenNewCommand: Command = {
   name: 'token new',
   summary: 'create a bearer token for an agent or operator of writ serve',
   positionals: { min: 0, max: 0, names: '' },
-  options: { agent: { type: 'string' }, operator: { type: 'string' } },
-  help: `Usage: writ token new (--agent ID | --operator NAME)
+  options: {
+    agent: { type: 'string' },
+    operator: { type: 'string' },
+    'session-key': { type: 'boolean' },
+  },
+  help: `Usage: writ token new (--agent ID [--session-key] | --operator NAME)
 
   --agent ID       a token for this agent (the sub of its receipts)
+  --session-key    also a session key, so the agent's runtime can name its
+                   sessions with a signed Writ-Session header
   --operator NAME  a token for this operator (checkpoints, all receipts, metrics)
 
-Prints { agent, token, tokenSha256 } (or { operator, ... }) as one JSON line.
-Give the token to the agent or operator; put { agent, tokenSha256 } under
+Prints { agent, token, tokenSha256, sessionKey? } (or { operator, ... }) as one
+JSON line. Give the token (and session key) to the agent's runtime or the
+operator, never to a model; put { agent, tokenSha256, sessionKey? } under
 agents, or { name, tokenSha256 } under operators, in the agents file of writ
-serve. The server keeps only the hash.`,
+serve. The server keeps only the token's hash; it needs the session key itself.`,
   async run(input, io) {
     const agent = stringFlag(input, 'agent')
     const operator = stringFlag(input, 'operator')
     if ((agent === undefined) === (operator === undefined))
       throw usageError('give exactly one of --agent ID or --operator NAME')
+    const withSessionKey = booleanFlag(input, 'session-key')
+    if (withSessionKey && agent === undefined)
+      throw usageError('--session-key is for agents: give --agent ID')
     const { hashToken } = await loadServerPackage('writ token new')
     const token = `writ_${randomBytes(32).toString('base64url')}`
     io.stdout(
@@ -504,6 +516,7 @@ serve. The server keeps only the hash.`,
         ...(agent === undefined ? { operator } : { agent }),
         token,
         tokenSha256: hashToken(token),
+        ...(withSessionKey ? { sessionKey: randomBytes(32).toString('base64url') } : {}),
       }),
     )
     return 0

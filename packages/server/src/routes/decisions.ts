@@ -1,4 +1,4 @@
-import type { ActionRequest, Decision } from '@writ/core'
+import { type ActionRequest, type Decision, SESSION_HEADER } from '@writ/core'
 import { type JsonObject, WritError } from '@writ/verify'
 import { parseJson } from '@writ/verify/internal'
 import type { Hono } from 'hono'
@@ -8,6 +8,7 @@ import { type DecisionInput, readDecisionRequest } from '../decision-request.js'
 import { problem, statusOf, unauthenticated } from '../problem.js'
 import { readBodyWithin } from '../request-body.js'
 import { noteDecision } from '../request-log.js'
+import { sessionOf } from '../session-check.js'
 import type { RouteContext } from './route-context.js'
 
 /** `POST /v1/decisions`: an agent asks for a decision on one proposed action. */
@@ -46,10 +47,13 @@ async function decide(
   raw: Request,
   credential: AgentCredential,
 ): Promise<Response> {
+  const session = sessionOf(raw.headers.get(SESSION_HEADER), credential)
+  if ('status' in session) return problem(session.status, session.code, session.detail)
   const body = await readJsonObject(raw, context.maxBodyBytes)
   if (body instanceof Response) return body
   const request = readDecisionRequest(body, credential, {
     acceptAgentContext: context.acceptAgentContext,
+    session: session.session,
   })
   if ('status' in request) return problem(request.status, request.code, request.detail)
   return askGate(context, raw, request)
