@@ -175,6 +175,8 @@ const memory64 = rows.find((row) => row.name === names.memory64).opsPerSecond.mi
 const offered = Math.max(200, Math.round(memory64 * 0.25))
 const durationMs = smoke ? 300 : 4000
 const openLoopResults = {
+  // The harness alone (an empty call on the same schedule): the floor of every open-loop p99.
+  harness: await openLoop(async () => {}, { callers: 64, rate: offered, durationMs }),
   memory: await openLoop(() => memoryGate.authorize(request), {
     callers: 64,
     rate: offered,
@@ -232,6 +234,18 @@ console.log(table(rows, names.sign))
 console.log(
   `\nopen loop, 64 callers at ${offered}/s: memory p99 ${openLoopResults.memory.latencyMs.p99.toFixed(2)} ms, group commit p99 ${openLoopResults.groupCommit.latencyMs.p99.toFixed(2)} ms`,
 )
+for (const [name, result] of Object.entries(openLoopResults)) {
+  const { stalls } = result
+  const kinds = Object.entries(stalls.gc.byKind)
+    .map(
+      ([kind, gc]) =>
+        `${kind} ${gc.count}× ${gc.totalMs.toFixed(0)} ms (max ${gc.maxMs.toFixed(1)})`,
+    )
+    .join(', ')
+  console.log(
+    `  ${name}: p50 ${result.latencyMs.p50.toFixed(2)} p99 ${result.latencyMs.p99.toFixed(2)} ms; loop delay p99 ${stalls.eventLoopDelayMs.p99.toFixed(2)} max ${stalls.eventLoopDelayMs.max.toFixed(1)} ms; GC ${(stalls.gc.shareOfWallTime * 100).toFixed(1)}% of wall time (${kinds}); ${(stalls.slowerThan1msBehindGc * 100).toFixed(0)}% of calls over 1 ms waited behind a GC; p99 without GC ${stalls.latencyWithoutGcMs.p99.toFixed(2)} ms`,
+  )
+}
 console.log(
   `group commit: ${groupStats.appends} appends in ${groupStats.batches} transactions (largest ${groupStats.largestBatch})`,
 )

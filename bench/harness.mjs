@@ -9,7 +9,7 @@
 //   ratios, so a reader sees how much a number moved during the run.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks'
 
 /** `--smoke` on the command line: every suite runs briefly, so CI catches a rotten benchmark. */
 export const smoke = process.argv.includes('--smoke')
@@ -118,10 +118,17 @@ async function timed(c, context, ms, latencies) {
  * Open loop: `callers` callers issue `rate` operations per second in total, each on its
  * own fixed schedule, for `durationMs`. Latency is measured from the scheduled start, so
  * a stall is charged to every operation that waited behind it (no coordinated omission).
+ *
+ * Beside the latencies, `stalls` tells what held the event loop meanwhile: the loop's own
+ * delay (`monitorEventLoopDelay`), every garbage collection pause (`gc` performance
+ * entries, by kind), and the latencies of the operations that overlapped no collection at
+ * all, so the share of the tail that is GC can be read off directly.
  */
 export async function openLoop(run, { callers, rate, durationMs }) {
-  const latencies = []
+  const starts = []
+  const ends = []
   const interval = (callers * 1000) / rate
+  const watch = watchStalls()
   const started = performance.now()
   const end = started + durationMs
   let late = 0
@@ -131,27 +138,122 @@ export async function openLoop(run, { callers, rate, durationMs }) {
       const wait = scheduled - performance.now()
       if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
       else if (wait < -interval) late++
+      // A timer cannot wait less than 1 ms, so a call may start up to 1 ms early: it is
+      // charged from when it started then, and from its schedule whenever it starts late.
+      const start = Math.min(scheduled, performance.now())
       await run()
-      latencies.push(performance.now() - scheduled)
+      starts.push(start)
+      ends.push(performance.now())
       scheduled += interval
     }
   }
   await Promise.all(Array.from({ length: callers }, (_, index) => caller(index)))
   const elapsed = performance.now() - started
-  const sorted = latencies.sort((a, b) => a - b)
+  const pauses = await watch.stop()
+  const latencies = starts.map((start, index) => ends[index] - start)
+  const sorted = [...latencies].sort((a, b) => a - b)
   return {
     callers,
     offeredPerSecond: rate,
     achievedPerSecond: (sorted.length * 1000) / elapsed,
-    latencyMs: {
-      p50: quantile(sorted, 0.5),
-      p90: quantile(sorted, 0.9),
-      p99: quantile(sorted, 0.99),
-      max: sorted[sorted.length - 1],
-    },
+    latencyMs: latencySummary(sorted),
     samples: sorted.length,
     lateStarts: late,
+    stalls: stallsOf(pauses, watch.loopDelay, starts, ends, latencies, elapsed),
   }
+}
+
+const latencySummary = (sorted) => ({
+  p50: quantile(sorted, 0.5),
+  p90: quantile(sorted, 0.9),
+  p99: quantile(sorted, 0.99),
+  max: sorted[sorted.length - 1],
+})
+
+// `detail.kind` of a gc performance entry (perf_hooks constants NODE_PERFORMANCE_GC_*).
+const GC_KINDS = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' }
+
+/** Starts watching the event loop's delay and GC pauses; `stop()` returns the pauses. */
+function watchStalls() {
+  const pauses = []
+  const take = (list) => {
+    for (const entry of list.getEntries?.() ?? list) {
+      pauses.push({
+        start: entry.startTime,
+        duration: entry.duration,
+        kind: GC_KINDS[entry.detail?.kind ?? entry.kind] ?? 'other',
+      })
+    }
+  }
+  const observer = new PerformanceObserver(take)
+  observer.observe({ entryTypes: ['gc'] })
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 })
+  loopDelay.enable()
+  return {
+    loopDelay,
+    async stop() {
+      loopDelay.disable()
+      // GC entries are delivered after the fact: give them a turn, then take what is left.
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      take(observer.takeRecords?.() ?? [])
+      observer.disconnect()
+      return pauses
+    },
+  }
+}
+
+/** The stall breakdown of one open-loop run (all times in ms). */
+function stallsOf(pauses, loopDelay, starts, ends, latencies, elapsed) {
+  pauses.sort((a, b) => a.start - b.start)
+  const byKind = {}
+  let total = 0
+  for (const pause of pauses) {
+    byKind[pause.kind] ??= { count: 0, totalMs: 0, maxMs: 0 }
+    const kind = byKind[pause.kind]
+    kind.count++
+    kind.totalMs += pause.duration
+    kind.maxMs = Math.max(kind.maxMs, pause.duration)
+    total += pause.duration
+  }
+  // Operations whose wait overlapped no GC pause: their tail is what is left without GC.
+  const clean = []
+  let behindGc = 0
+  let slowBehindGc = 0
+  let slow = 0
+  for (let index = 0; index < latencies.length; index++) {
+    const overlapped = overlaps(pauses, starts[index], ends[index])
+    const isSlow = latencies[index] > 1
+    if (isSlow) slow++
+    if (overlapped) {
+      behindGc++
+      if (isSlow) slowBehindGc++
+    } else clean.push(latencies[index])
+  }
+  clean.sort((a, b) => a - b)
+  const ms = (ns) => ns / 1e6
+  return {
+    eventLoopDelayMs: {
+      p50: ms(loopDelay.percentile(50)),
+      p99: ms(loopDelay.percentile(99)),
+      max: ms(loopDelay.max),
+    },
+    gc: { pauses: pauses.length, totalMs: total, shareOfWallTime: total / elapsed, byKind },
+    operationsBehindGc: behindGc / Math.max(1, latencies.length),
+    slowerThan1msBehindGc: slow === 0 ? 0 : slowBehindGc / slow,
+    latencyWithoutGcMs: latencySummary(clean),
+  }
+}
+
+/** True when a pause in `pauses` (sorted by start) overlaps [from, to]. */
+function overlaps(pauses, from, to) {
+  let low = 0
+  let high = pauses.length
+  while (low < high) {
+    const mid = (low + high) >> 1
+    if (pauses[mid].start + pauses[mid].duration < from) low = mid + 1
+    else high = mid
+  }
+  return low < pauses.length && pauses[low].start <= to
 }
 
 /**

@@ -9,8 +9,9 @@ import type {
   JsonObject,
   ReceiptClaims,
 } from '@writ/verify'
-import { base64UrlEncode, deepFreeze } from '@writ/verify/internal'
+import { base64UrlEncode } from '@writ/verify/internal'
 import { type AnySigner, isAsyncSigner, signerUnavailable } from './async-signer.js'
+import { freezeMembers, receiptJson } from './receipt-json.js'
 
 /** `typ` of a receipt's protected header. */
 export const RECEIPT_TYPE = 'writ-receipt+jwt'
@@ -18,6 +19,8 @@ export const RECEIPT_TYPE = 'writ-receipt+jwt'
 export const CHECKPOINT_TYPE = 'writ-checkpoint+jwt'
 
 const encoder = new TextEncoder()
+/** Claims objects {@link receiptClaims} built (frozen): their member order is the template's. */
+const builtClaims = new WeakSet<object>()
 const receiptHeaders = new WeakMap<AnySigner, string>()
 const checkpointHeaders = new WeakMap<AnySigner, string>()
 
@@ -53,7 +56,7 @@ const nodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer
 function sign(signer: AnySigner, header: string, claims: unknown): string {
   // An asynchronous signer cannot answer here; the gate signs it before the append.
   if (isAsyncSigner(signer)) throw signerUnavailable(signer.kid, 'asynchronous')
-  const json = JSON.stringify(claims)
+  const json = claimsJson(claims)
   if (nodeBuffer !== undefined) {
     const payload = nodeBuffer.from(json, 'utf8').toString('base64url')
     const signingInput = `${header}.${payload}`
@@ -81,7 +84,7 @@ export interface SigningInput {
 }
 
 function signingInputOf(header: string, claims: unknown): SigningInput {
-  const json = JSON.stringify(claims)
+  const json = claimsJson(claims)
   if (nodeBuffer !== undefined) {
     const text = `${header}.${nodeBuffer.from(json, 'utf8').toString('base64url')}`
     return { text, bytes: nodeBuffer.from(text, 'latin1') }
@@ -121,6 +124,13 @@ export type ReceiptContent = Omit<ReceiptClaims, 'v' | 'aud' | 'http' | 'refs' |
   readonly refs?: ReceiptClaims['refs'] | undefined
 }
 
+/** The JSON text of claims: from the receipt template when {@link receiptClaims} built them. */
+function claimsJson(claims: unknown): string {
+  return builtClaims.has(claims as object)
+    ? receiptJson(claims as ReceiptClaims)
+    : JSON.stringify(claims)
+}
+
 /**
  * Builds the claims of a receipt in the spec's member order (v, iss, jti, iat, exp,
  * sub, aud?, req, decision, reason, rule, policy, act, http?, refs?, chain), frozen.
@@ -153,8 +163,11 @@ export function receiptClaims(content: ReceiptContent, chain: ChainLink): Receip
     claims['appr'] = content.appr.map((entry) => ({ by: entry.by, digest: entry.digest }))
   }
   claims['chain'] = { id: chain.id, seq: chain.seq, prev: chain.prev }
-  // Frozen, nested objects included: a receipt never changes once signed.
-  return deepFreeze(claims) as unknown as ReceiptClaims
+  // Frozen, nested objects included: a receipt never changes once signed. Every member
+  // is a fresh copy made above, so freezing each one (no general walk) covers them all.
+  freezeMembers(claims)
+  builtClaims.add(claims)
+  return claims as unknown as ReceiptClaims
 }
 
 /**

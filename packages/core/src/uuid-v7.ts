@@ -23,20 +23,21 @@ export function createUuidV7Generator(clock: () => number = Date.now): UuidV7Gen
   // 409 ids instead of one per id, which matters on the decision hot path.
   const pool = new Uint8Array(4090)
   let offset = pool.length
-  const random = new Uint8Array(10)
+  // Written in place for every id: no per-id arrays, one string built from five groups.
+  const bytes = new Uint8Array(16)
   return () => {
     if (offset === pool.length) {
       crypto.getRandomValues(pool)
       offset = 0
     }
-    random.set(pool.subarray(offset, offset + 10))
+    const at = offset
     offset += 10
     let ms = Math.floor(clock())
     if (!Number.isSafeInteger(ms) || ms < 0) ms = 0
     if (ms > lastMs) {
       lastMs = ms
       // Top bit clear so at least 2048 ids fit in one millisecond before carrying.
-      counter = ((random[0]! << 8) | random[1]!) & 0x7ff
+      counter = ((pool[at]! << 8) | pool[at + 1]!) & 0x7ff
     } else {
       counter += 1
       if (counter > 0xfff) {
@@ -44,7 +45,6 @@ export function createUuidV7Generator(clock: () => number = Date.now): UuidV7Gen
         counter = 0
       }
     }
-    const bytes = new Uint8Array(16)
     let time = lastMs
     for (let index = 5; index >= 0; index -= 1) {
       bytes[index] = time % 256
@@ -52,15 +52,16 @@ export function createUuidV7Generator(clock: () => number = Date.now): UuidV7Gen
     }
     bytes[6] = 0x70 | (counter >> 8)
     bytes[7] = counter & 0xff
-    bytes[8] = 0x80 | (random[2]! & 0x3f)
-    for (let index = 9; index < 16; index += 1) bytes[index] = random[index - 6]!
-    let text = ''
-    for (let index = 0; index < 16; index += 1) {
-      if (index === 4 || index === 6 || index === 8 || index === 10) text += '-'
-      text += hex[bytes[index]!]
-    }
-    return text
+    bytes[8] = 0x80 | (pool[at + 2]! & 0x3f)
+    for (let index = 9; index < 16; index += 1) bytes[index] = pool[at + index - 6]!
+    return `${hexOf(bytes, 0, 4)}-${hexOf(bytes, 4, 6)}-${hexOf(bytes, 6, 8)}-${hexOf(bytes, 8, 10)}-${hexOf(bytes, 10, 16)}`
   }
+}
+
+function hexOf(bytes: Uint8Array, from: number, to: number): string {
+  let text = ''
+  for (let index = from; index < to; index += 1) text += hex[bytes[index]!]
+  return text
 }
 
 const shared = createUuidV7Generator()

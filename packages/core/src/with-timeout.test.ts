@@ -11,9 +11,38 @@ describe('withTimeout', () => {
     vi.useRealTimers()
   })
 
-  it('resolves with the work and leaves no timer behind', async () => {
+  it('resolves with the work, and many decisions share one timer', async () => {
     await expect(withTimeout(100, async () => 'done')).resolves.toBe('done')
+    const many = Array.from({ length: 50 }, (_, index) => withTimeout(100, async () => index))
+    expect(vi.getTimerCount()).toBeLessThanOrEqual(1)
+    expect(await Promise.all(many)).toHaveLength(50)
+    // Once every decision is answered the shared timer fires at most once and is gone.
+    await vi.advanceTimersByTimeAsync(100)
     expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('times out each decision at its own deadline, not at the oldest one', async () => {
+    const first = rejectionCode(withTimeout(100, () => new Promise(() => {})))
+    await vi.advanceTimersByTimeAsync(60)
+    let secondCode: string | undefined
+    const second = rejectionCode(withTimeout(100, () => new Promise(() => {}))).then((code) => {
+      secondCode = code
+      return code
+    })
+    const answered = withTimeout(100, async () => 'fast')
+    await vi.advanceTimersByTimeAsync(40)
+    expect(await first).toBe('GATE_TIMEOUT')
+    expect(await answered).toBe('fast')
+    expect(secondCode).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(60)
+    expect(await second).toBe('GATE_TIMEOUT')
+  })
+
+  it('turns a synchronous throw into GATE_ERROR', async () => {
+    const thrown = withTimeout(100, () => {
+      throw new Error('sync')
+    })
+    expect(await rejectionCode(thrown)).toBe('GATE_ERROR')
   })
 
   it('rejects with GATE_TIMEOUT once the time is up, whatever the work does later', async () => {
