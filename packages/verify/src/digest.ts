@@ -22,7 +22,13 @@ export function sha256(input: Uint8Array | string): Uint8Array {
 
 /** The wire digest of bytes or of a string's UTF-8 bytes: `sha256:` + lowercase hex. */
 export function digestOf(input: Uint8Array | string): Digest {
-  return `sha256:${bytesToHex(sha256(input))}`
+  const nodeCrypto = getNodeCrypto()
+  if (nodeCrypto !== undefined) {
+    // Node hashes a string's UTF-8 bytes without a copy here (lone surrogates as U+FFFD,
+    // as TextEncoder writes them) and writes the hex itself.
+    return `sha256:${nodeCrypto.createHash('sha256').update(input).digest('hex')}`
+  }
+  return `sha256:${bytesToHex(nobleSha256(typeof input === 'string' ? utf8Encode(input) : input))}`
 }
 
 /**

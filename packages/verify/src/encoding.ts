@@ -193,3 +193,16 @@ export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8
   }
   return bytes
 }
+
+/** `String.prototype.isWellFormed` where the runtime has it (ES2024), else `undefined`. */
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean })
+  .isWellFormed
+
+/**
+ * True when `text` is well-formed UTF-16 (no lone surrogate). Uses the runtime's native
+ * check where there is one, else {@link findLoneSurrogate}. @internal
+ */
+export const isWellFormedText: (text: string) => boolean =
+  typeof nativeIsWellFormed === 'function'
+    ? (text) => nativeIsWellFormed.call(text)
+    : (text) => findLoneSurrogate(text) === -1

@@ -5,7 +5,12 @@
 
 /** The part of `node:crypto` Writ uses. */
 export interface NodeCryptoLike {
-  createHash(algorithm: string): { update(data: Uint8Array): { digest(): Uint8Array } }
+  createHash(algorithm: string): {
+    update(data: Uint8Array | string): {
+      digest(): Uint8Array
+      digest(encoding: 'hex'): string
+    }
+  }
   createPublicKey(options: { key: Uint8Array; format: 'der'; type: 'spki' }): unknown
   verify(algorithm: null, data: Uint8Array, key: unknown, signature: Uint8Array): boolean
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { canonicalArgs } from '../src/canonical-args.js'
 import { createKeySet } from '../src/key-set.js'
 import { buildChain, createTestKey, signCheckpoint } from './helpers.js'
 import { readVector } from './vectors.js'
@@ -109,6 +110,17 @@ describe('in headless Chromium', () => {
           ({ input, output }: { input: string; output: string }) =>
             writ.canonicalize(JSON.parse(input)) === output,
         )
+        // Arguments (one-pass canonicalization, noble SHA-256 here), as text and as values.
+        const args = jcs.flatMap(({ input }: { input: string }) =>
+          [`{"v":${input}}`, { v: JSON.parse(input) }].map((value) => {
+            try {
+              const { canonical, digest } = writ.canonicalArgs(value)
+              return `${canonical} ${digest}`
+            } catch (error) {
+              return (error as { code: string }).code
+            }
+          }),
+        )
         let duplicate = ''
         try {
           writ.canonicalArgs('{"a":1,"a":2}')
@@ -124,6 +136,7 @@ describe('in headless Chromium', () => {
           truncated: truncated.code,
           decision: receipt.claims.decision,
           jcsOk,
+          args,
           duplicate,
         }
       },
@@ -139,6 +152,18 @@ describe('in headless Chromium', () => {
     expect(result.truncated).toBe('CHECKPOINT_MISMATCH')
     expect(result.decision).toBe('PERMIT')
     expect(result.jcsOk).toBe(true)
+    expect(result.args).toEqual(
+      jcs.flatMap(({ input }) =>
+        [`{"v":${input}}`, { v: JSON.parse(input) as unknown }].map((value) => {
+          try {
+            const { canonical, digest } = canonicalArgs(value)
+            return `${canonical} ${digest}`
+          } catch (error) {
+            return (error as { code: string }).code
+          }
+        }),
+      ),
+    )
     expect(result.duplicate).toBe('INPUT_DUPLICATE_KEY')
     await page.close()
   })
