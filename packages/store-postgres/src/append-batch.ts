@@ -21,12 +21,13 @@
  * transaction, so one bad item costs the others nothing but time. If COMMIT fails,
  * nothing of the batch is acknowledged.
  */
-import type {
-  AppendContext,
-  ChainPosition,
-  IssuedReceipt,
-  LimitCheck,
-  StoredReceipt,
+import {
+  type AppendContext,
+  type ChainPosition,
+  type IssuedReceipt,
+  type LimitCheck,
+  type StoredReceipt,
+  sessionMovedError,
 } from '@writ/core'
 import {
   type Digest,
@@ -42,7 +43,6 @@ import type { PendingAppend } from './chain-queue.js'
 import type { Connection } from './connection.js'
 import { toStoreError } from './errors.js'
 import { lockHoldFor, writeHold } from './holds.js'
-import { lockSession, writeSession } from './sessions.js'
 import { readTreeNodes } from './tree.js'
 
 type Table = Connection['table']
@@ -54,6 +54,16 @@ interface Prepared {
   readonly issued: IssuedReceipt
   readonly digest: Digest
   readonly reserved: readonly LimitCheck[]
+  /** The session entry this item writes, when it has a session. */
+  readonly entry?: SessionEntry
+}
+
+/** One row of `session_entries`, and how far back its session keeps entries. */
+interface SessionEntry {
+  readonly session: string
+  readonly version: number
+  readonly tags: string
+  readonly before: number
 }
 
 type Outcome =
@@ -132,12 +142,13 @@ async function runBatch(
 ): Promise<Outcome[]> {
   const head = await lockHead(client, table, chainId)
   const windows = await lockWindows(client, table, batch)
+  const sessions = await lockSessions(client, table, batch)
   const outcomes: Outcome[] = []
   const written: Prepared[] = []
   let position = head
   for (const item of batch) {
     try {
-      const prepared = await prepareOne(client, table, item, position, windows)
+      const prepared = await prepareOne(client, table, item, position, { windows, sessions })
       written.push(prepared)
       position = { chainId, seq: position.seq + 1, prev: prepared.digest }
       outcomes.push({
@@ -236,13 +247,55 @@ function firstExceeded(
   return null
 }
 
-/** Everything of one item short of writing its receipt; holds and sessions are written here. */
+/**
+ * Locks the row of every session the batch writes to (creating it), in id order, in one
+ * statement, and reads their versions. The batch then moves them in memory.
+ */
+async function lockSessions(
+  client: pg.PoolClient,
+  table: Table,
+  batch: readonly PendingAppend[],
+): Promise<Map<string, number>> {
+  const ids = new Set<string>()
+  for (const item of batch) if (item.options.session !== undefined) ids.add(item.options.session.id)
+  const versions = new Map<string, number>()
+  if (ids.size === 0) return versions
+  const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const result = await client.query<{ id: string; version: string }>(
+    `INSERT INTO ${table('sessions')} AS s (id, version)
+     SELECT id, 0 FROM unnest($1::text[]) WITH ORDINALITY AS u(id, i) ORDER BY i
+     ON CONFLICT (id) DO UPDATE SET version = s.version RETURNING id, version`,
+    [sorted],
+  )
+  for (const row of result.rows) versions.set(row.id, Number(row.version))
+  return versions
+}
+
+/** An item's session entry at the session's next version; refuses a session that moved past `expect`. */
+function sessionEntryOf(
+  versions: Map<string, number>,
+  item: PendingAppend,
+): SessionEntry | undefined {
+  const session = item.options.session
+  if (session === undefined) return undefined
+  const version = versions.get(session.id) ?? 0
+  if (session.expect !== undefined && version !== session.expect)
+    throw sessionMovedError(session.id)
+  return {
+    session: session.id,
+    version: version + 1,
+    tags: JSON.stringify([...session.tags]),
+    before: item.options.now - session.keepSeconds,
+  }
+}
+
+/** Everything of one item short of writing its receipt and session entry; holds are written here. */
 async function prepareOne(
   client: pg.PoolClient,
   table: Table,
   item: PendingAppend,
   position: ChainPosition,
-  windows: Windows,
+  { windows, sessions }: { windows: Windows; sessions: Map<string, number> },
 ): Promise<Prepared> {
   const { options } = item
   if (typeof options.now !== 'number' || !Number.isFinite(options.now))
@@ -251,26 +304,30 @@ async function prepareOne(
   if (!limits.every(validLimit)) throw invalidInput('A limit check is malformed')
   const exceeded = firstExceeded(windows, limits, options.now)
   const hold = await lockHoldFor(client, table, options)
-  await lockSession(client, table, options)
+  const entry = sessionEntryOf(sessions, item)
   const context: AppendContext =
     hold === undefined ? { position, exceeded } : { position, exceeded, hold }
   const issued = item.issue(context)
   checkIssued(issued, position, exceeded)
   await writeHold(client, table, options, hold, issued)
-  await writeSession(client, table, options, issued.claims)
+  if (entry !== undefined) sessions.set(entry.session, entry.version)
   const reserved = issued.reserve && exceeded === null ? limits : []
   for (const limit of reserved) {
     const list = windows.added.get(limit.key) ?? []
     list.push({ at: options.now, amount: limit.amount })
     windows.added.set(limit.key, list)
   }
-  return { item, position, issued, digest: tokenDigest(issued.token), reserved }
+  const digest = tokenDigest(issued.token)
+  return entry === undefined
+    ? { item, position, issued, digest, reserved }
+    : { item, position, issued, digest, reserved, entry }
 }
 
 /**
- * Writes every receipt, tree node and reservation of the batch and moves the chain's
- * head, in one statement. The tree's new nodes are hashed here, from the left siblings
- * already stored (read in one query) and those of the batch.
+ * Writes every receipt, tree node, reservation and session entry of the batch, moves the
+ * chain's head and the sessions' versions, and drops session entries past their age, in
+ * one statement. The tree's new nodes are hashed here, from the left siblings already
+ * stored (read in one query) and those of the batch.
  */
 async function writeAll(
   client: pg.PoolClient,
@@ -279,33 +336,6 @@ async function writeAll(
   written: readonly Prepared[],
 ): Promise<void> {
   const nodes = await treeNodesOf(client, table, head, written)
-  const receipts = written.map(({ position, issued, digest }) => {
-    const { claims } = issued
-    return [
-      position.seq,
-      claims.jti,
-      claims.req,
-      claims.decision,
-      claims.iat,
-      digest,
-      position.prev,
-      issued.token,
-      claims.sub,
-      claims.act.name,
-      claims.rule ?? null,
-      claims.reason,
-      claims.policy.digest,
-    ]
-  })
-  const reservations = written.flatMap(({ item, issued, reserved }) =>
-    reserved.map((limit) => [
-      limit.key,
-      item.options.now,
-      limit.amount,
-      limit.id,
-      issued.claims.jti,
-    ]),
-  )
   const last = written[written.length - 1] as Prepared
   await client.query(
     `WITH receipts AS (
@@ -317,19 +347,91 @@ async function writeAll(
      ), reserved AS (
        INSERT INTO ${table('reservations')} (key, at, amount, limit_id, jti)
        SELECT * FROM unnest($18::text[], $19::bigint[], $20::float8[], $21::text[], $22::text[])
+     ), entries AS (
+       INSERT INTO ${table('session_entries')} (session, version, action, decision, rule, time, tags)
+       SELECT * FROM unnest($25::text[], $26::bigint[], $27::text[], $28::text[], $29::text[], $30::bigint[], $31::text[])
+     ), versions AS (
+       UPDATE ${table('sessions')} AS s SET version = v.version
+       FROM unnest($32::text[], $33::bigint[]) AS v(id, version) WHERE s.id = v.id
+     ), pruned AS (
+       DELETE FROM ${table('session_entries')} AS e
+       USING unnest($34::text[], $35::float8[]) AS p(id, before)
+       WHERE e.session = p.id AND e.time < p.before
      )
      UPDATE ${table('chains')} SET next_seq = $23, head = $24 WHERE chain_id = $1`,
     [
       head.chainId,
-      ...columns(receipts, 13),
+      ...columns(written.map(receiptRow), 13),
       nodes.map((node) => node.subtree.level),
       nodes.map((node) => node.subtree.index),
       nodes.map((node) => node.hash),
-      ...columns(reservations, 5),
+      ...columns(written.flatMap(reservationRows), 5),
       last.position.seq + 1,
       last.digest,
+      ...sessionColumns(written),
     ],
   )
+}
+
+function receiptRow({ position, issued, digest }: Prepared): unknown[] {
+  const { claims } = issued
+  return [
+    position.seq,
+    claims.jti,
+    claims.req,
+    claims.decision,
+    claims.iat,
+    digest,
+    position.prev,
+    issued.token,
+    claims.sub,
+    claims.act.name,
+    claims.rule ?? null,
+    claims.reason,
+    claims.policy.digest,
+  ]
+}
+
+function reservationRows({ item, issued, reserved }: Prepared): unknown[][] {
+  return reserved.map((limit) => [
+    limit.key,
+    item.options.now,
+    limit.amount,
+    limit.id,
+    issued.claims.jti,
+  ])
+}
+
+/**
+ * The session entries (7 columns), each session's last version (2) and the age before
+ * which its entries go (2: the latest cut-off any entry of the batch asked for).
+ */
+function sessionColumns(written: readonly Prepared[]): unknown[][] {
+  const entries: unknown[][] = []
+  const versions = new Map<string, number>()
+  const cutoffs = new Map<string, number>()
+  for (const { entry, issued, item } of written) {
+    if (entry === undefined) continue
+    const { claims } = issued
+    entries.push([
+      entry.session,
+      entry.version,
+      claims.act.name,
+      claims.decision,
+      claims.rule ?? null,
+      item.options.now,
+      entry.tags,
+    ])
+    versions.set(entry.session, entry.version)
+    cutoffs.set(entry.session, Math.max(cutoffs.get(entry.session) ?? -Infinity, entry.before))
+  }
+  return [
+    ...columns(entries, 7),
+    [...versions.keys()],
+    [...versions.values()],
+    [...cutoffs.keys()],
+    [...cutoffs.values()],
+  ]
 }
 
 /** Rows to one array per column, for `unnest`. */
