@@ -354,6 +354,41 @@ function renderServices(services) {
       ),
       refusalsList(ehr.refusals, 'ehr-refusals'),
     ),
+    gatewayPanel(services.gateway),
+  )
+}
+
+function gatewayPanel(gateway) {
+  return h(
+    'div',
+    { className: 'service' },
+    h(
+      'h3',
+      {},
+      'Internet gateway (web, email)',
+      h('span', { className: 'small mono' }, gateway.origin),
+    ),
+    h(
+      'ul',
+      { className: 'plain', 'data-testid': 'gateway-pages' },
+      gateway.pages.map((page) =>
+        h('li', { 'data-url': page.url }, `read ${page.url} (${page.agent})`),
+      ),
+    ),
+    gateway.mail.length
+      ? h(
+          'ul',
+          { className: 'plain', 'data-testid': 'gateway-mail' },
+          gateway.mail.map((entry) =>
+            h(
+              'li',
+              { 'data-to': entry.to },
+              `mail to ${entry.to}: ${entry.subject} (${entry.agent}, receipt ${shortId(entry.receiptId)})`,
+            ),
+          ),
+        )
+      : h('p', { className: 'small', 'data-testid': 'gateway-mail' }, 'No email sent yet.'),
+    refusalsList(gateway.refusals, 'gateway-refusals'),
   )
 }
 

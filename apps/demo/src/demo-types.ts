@@ -10,6 +10,7 @@ import type { ServiceDirectory } from './routes.js'
 import type { ScenarioInfo } from './scenarios.js'
 import type { BankState } from './services/bank.js'
 import type { EhrState } from './services/ehr.js'
+import type { GatewayState } from './services/gateway.js'
 import type { Refusal } from './services/service-host.js'
 import type { WarehouseState } from './services/warehouse.js'
 import type { TimelineStep } from './timeline.js'
@@ -42,6 +43,10 @@ export interface ServicesState {
     readonly origin: string
   }
   readonly ehr: EhrState & { readonly refusals: readonly Refusal[]; readonly origin: string }
+  readonly gateway: GatewayState & {
+    readonly refusals: readonly Refusal[]
+    readonly origin: string
+  }
 }
 
 /** Options of `startDemo`. */

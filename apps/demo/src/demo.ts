@@ -1,6 +1,6 @@
 /**
  * Starts the whole demo in this process: the authority (policy, key, SQLite chain),
- * the three receiving services (public keys only), the scripted model (or the real
+ * the four receiving services (public keys only), the scripted model (or the real
  * OpenAI API), and the web page. `main.ts` and the tests call {@link startDemo}.
  */
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
@@ -30,6 +30,7 @@ import { SCENARIOS, scenarioById, scenarioInfos } from './scenarios.js'
 import { type ScriptedModel, startScriptedModel } from './scripted-model.js'
 import { type Bank, startBank } from './services/bank.js'
 import { type Ehr, startEhr } from './services/ehr.js'
+import { type Gateway, startGateway } from './services/gateway.js'
 import { startWarehouse, type Warehouse } from './services/warehouse.js'
 import { Timeline } from './timeline.js'
 import type { Toolkit } from './tools.js'
@@ -91,15 +92,17 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const keyRing: KeyRing = createKeyRing(generateSigningKey())
 
   // The services get the published JWK Set, as text: never the gate or a private key.
-  const [bank, warehouse, ehr]: [Bank, Warehouse, Ehr] = await Promise.all([
+  const [bank, warehouse, ehr, gateway]: [Bank, Warehouse, Ehr, Gateway] = await Promise.all([
     startBank(serviceTrust(keyRing.jwks())),
     startWarehouse(serviceTrust(keyRing.jwks())),
     startEhr(serviceTrust(keyRing.jwks())),
+    startGateway(serviceTrust(keyRing.jwks())),
   ])
   const services: ServiceDirectory = {
     bank: bank.origin,
     warehouse: warehouse.origin,
     ehr: ehr.origin,
+    gateway: gateway.origin,
   }
 
   const timeline = new Timeline()
@@ -245,6 +248,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     bank.reset(trust)
     warehouse.reset(trust)
     ehr.reset(trust)
+    gateway.reset(trust)
     latest = new Map()
     timeline.reset()
     approvals.reset()
@@ -272,6 +276,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       origin: warehouse.origin,
     },
     ehr: { ...ehr.state(), refusals: [...ehr.refusals], origin: ehr.origin },
+    gateway: { ...gateway.state(), refusals: [...gateway.refusals], origin: gateway.origin },
   })
 
   let web: WebServer | undefined
@@ -332,7 +337,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     close: async () => {
       await queue
       await web?.close()
-      await Promise.all([bank.close(), warehouse.close(), ehr.close(), scriptedModel?.close()])
+      await Promise.all([
+        bank.close(),
+        warehouse.close(),
+        ehr.close(),
+        gateway.close(),
+        scriptedModel?.close(),
+      ])
       await world.store.close()
     },
   }

@@ -3,6 +3,7 @@
  * call is carried out as one HTTP request that Writ decides before it leaves
  * (`createGatedFetch`, see `sendAction`).
  */
+import { randomUUID } from 'node:crypto'
 import type { JsonObject } from '@writ/core'
 import type OpenAI from 'openai'
 import type {
@@ -27,6 +28,8 @@ export interface AgentRun {
   readonly prompt: string
   /** Facts the application adds for the policy (`context`). */
   readonly context?: JsonObject
+  /** The session of the run (its `history`). Default: a fresh one for every run. */
+  readonly session?: string
 }
 
 const SYSTEM_PROMPT =
@@ -64,6 +67,9 @@ export async function runOpenAiAgent(
     { role: 'user', content: run.prompt },
   ]
   const tools = openAiTools()
+  // One session per run, chosen here and never by the model: a rule reading `history`
+  // sees what this run did before, and nothing of other runs.
+  const session = run.session ?? `run-${randomUUID()}`
   for (let turn = 0; turn < MAX_TURNS; turn += 1) {
     const completion = await connection.client.chat.completions.create({
       model: connection.model,
@@ -83,6 +89,7 @@ export async function runOpenAiAgent(
               action: actionOfTool(call.function.name),
               argsText: call.function.arguments,
               agent: run.agent,
+              session,
               ...(run.context === undefined ? {} : { context: run.context }),
             })
           : { service: null, status: 400, body: { error: 'not a function call' }, refused: true }

@@ -4,8 +4,8 @@
  * table to name the action a request must have been permitted for.
  */
 
-/** The three receiving services of the demo. */
-export type ServiceName = 'bank' | 'warehouse' | 'ehr'
+/** The receiving services of the demo. */
+export type ServiceName = 'bank' | 'warehouse' | 'ehr' | 'gateway'
 
 /** Where each service listens: its origin, e.g. `http://127.0.0.1:41234`. */
 export type ServiceDirectory = Readonly<Record<ServiceName, string>>
@@ -58,6 +58,16 @@ const routes: Readonly<Record<string, RouteDefinition>> = Object.assign(Object.c
       return patient === undefined ? undefined : `/patients/${patient}/record`
     },
     pattern: /^\/patients\/[a-z0-9-]{1,64}\/record$/,
+  },
+  'web.fetch': {
+    service: 'gateway',
+    path: () => '/pages',
+    pattern: /^\/pages$/,
+  },
+  'email.send': {
+    service: 'gateway',
+    path: () => '/mail',
+    pattern: /^\/mail$/,
   },
 } satisfies Record<string, RouteDefinition>)
 

@@ -76,6 +76,32 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       additionalProperties: false,
     },
   },
+  {
+    name: 'web_fetch',
+    action: 'web.fetch',
+    description: 'Fetch a web page and return its text.',
+    parameters: {
+      type: 'object',
+      properties: { url: { type: 'string', description: 'the https URL of the page' } },
+      required: ['url'],
+      additionalProperties: false,
+    },
+  },
+  {
+    name: 'email_send',
+    action: 'email.send',
+    description: 'Send an email from the operations mailbox.',
+    parameters: {
+      type: 'object',
+      properties: {
+        to: { type: 'string', description: 'one email address' },
+        subject: { type: 'string' },
+        text: { type: 'string' },
+      },
+      required: ['to', 'subject', 'text'],
+      additionalProperties: false,
+    },
+  },
 ]
 
 const actionsByTool: Readonly<Record<string, string>> = Object.assign(
@@ -119,6 +145,11 @@ export interface ToolCallInput {
   readonly agent: string
   /** Facts the application adds for the policy (`context`). */
   readonly context?: JsonObject
+  /**
+   * The agent run the call belongs to: its `history` and `per: session` limits. Set by
+   * the application (one per run), never by the model.
+   */
+  readonly session?: string
 }
 
 /**
@@ -154,6 +185,7 @@ export async function sendAction(toolkit: Toolkit, call: ToolCallInput): Promise
     actionName: call.action,
     agent: call.agent,
     ...(call.context === undefined ? {} : { context: call.context }),
+    ...(call.session === undefined ? {} : { session: call.session }),
     fetch: (input, init) => recordingFetch(toolkit, route.service, input, init),
   })
   const response = await gatedFetch(route.url, {

@@ -44,7 +44,7 @@ const attribute = (selector: string, name: string) =>
 describe('the demo page', () => {
   it('lists every scenario and publishes the keys', async () => {
     const scenarios = demo.scenarios()
-    expect(scenarios.length).toBe(13)
+    expect(scenarios.length).toBe(15)
     for (const scenario of scenarios) {
       await expect(page.locator(`[data-testid="scenario-${scenario.id}"]`).count()).resolves.toBe(1)
     }
@@ -102,6 +102,17 @@ describe('the demo page', () => {
     expect(await attribute(`[data-testid="${split}-2"]`, 'data-service-code')).toBe(
       'ACTION_MISMATCH',
     )
+    // The session taint: the page read (PERMIT), the summary to ops@corp.example sent,
+    // the outside email refused by the history rule; in a clean run the same kind of
+    // email goes out.
+    const taint = 'step-email-after-untrusted-page'
+    expect(await attribute(`[data-testid="${taint}-0"]`, 'data-reason')).toBe('WEB_PAGE')
+    expect(await attribute(`[data-testid="${taint}-1"]`, 'data-decision')).toBe('PERMIT')
+    expect(await attribute(`[data-testid="${taint}-2"]`, 'data-decision')).toBe('DENY')
+    expect(await attribute(`[data-testid="${taint}-2"]`, 'data-reason')).toBe('SESSION_TAINTED')
+    expect(await attribute('[data-testid="step-email-outside-clean-run-0"]', 'data-decision')).toBe(
+      'PERMIT',
+    )
   })
 
   it('shows what each receiving service did, and only that', async () => {
@@ -155,6 +166,28 @@ describe('the demo page', () => {
     expect(
       state.ehr.patients.find((patient) => patient.patient === 'p-100')?.versions.at(-1)?.field,
     ).toBe('progress_note')
+
+    // Gateway: the status page read, and mail only to ops and to the partner of the
+    // clean run; the outside address planted in the page got nothing.
+    const mailTo = await page
+      .locator('[data-testid="gateway-mail"] li')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-to')))
+    expect(mailTo).toEqual(['ops@corp.example', 'partner@northwind-consulting.example'])
+    expect(state.gateway.mail.map((entry) => entry.to)).toEqual(mailTo)
+    expect(state.gateway.pages.map((entry) => entry.url)).toEqual([
+      'https://status.acme-supplies.example/',
+    ])
+    expect(state.gateway.refusals).toEqual([])
+  })
+
+  it('verifies the session-taint refusal in the browser', async () => {
+    await page.click('[data-testid="receipt-email-after-untrusted-page-2"]')
+    await page.waitForSelector(
+      '[data-testid="inspector-result"][data-ok="true"][data-decision="DENY"]',
+    )
+    const claims = await page.locator('[data-testid="inspector-claims"]').textContent()
+    expect(claims).toContain('"reason": "SESSION_TAINTED"')
+    expect(claims).toContain('"rule": "email-outside-after-untrusted-content"')
   })
 
   it('verifies a receipt in the browser, on both backends', async () => {
@@ -210,9 +243,9 @@ describe('the demo page', () => {
     expect(await attribute('[data-testid="chain-result"]', 'data-size')).toBe(
       String(chain.receipts.length),
     )
-    // 11 decisions of the nine agent scenarios, + 1 before the replay, + 1 before the
+    // 15 decisions of the eleven agent scenarios, + 1 before the replay, + 1 before the
     // tampering, + 2 of the args/http split (its DENY and the permit it moves).
-    expect(chain.receipts.length).toBe(15)
+    expect(chain.receipts.length).toBe(19)
 
     mkdirSync(join(REPO_ROOT, 'test-output'), { recursive: true })
     await page.screenshot({ path: join(REPO_ROOT, 'test-output', 'demo.png'), fullPage: true })
@@ -234,7 +267,7 @@ describe('the demo page', () => {
     expect(report.valid).toBe(true)
     expect(report.keysFrom).toBe('keys')
     expect(report.chains).toEqual([
-      expect.objectContaining({ chain: 'demo', valid: true, size: 15 }),
+      expect.objectContaining({ chain: 'demo', valid: true, size: 19 }),
     ])
   })
 
@@ -341,6 +374,11 @@ function comparable(state: ServicesState) {
       })),
       refusals: refusals(state.ehr.refusals),
     },
+    gateway: {
+      pages: state.gateway.pages.map(({ receiptId: _receiptId, ...entry }) => entry),
+      mail: state.gateway.mail.map(({ receiptId: _receiptId, ...entry }) => entry),
+      refusals: refusals(state.gateway.refusals),
+    },
   }
 }
 
@@ -376,7 +414,7 @@ describe('reset: the demo world back to its start', () => {
     ])
     const firstWorld = world.world()
     const firstKid = firstWorld.activeKid
-    expect((await world.chain()).receipts.length).toBe(15)
+    expect((await world.chain()).receipts.length).toBe(19)
     const small = world.results().find((result) => result.id === 'payment-small')?.steps[0]
     expect(small?.decision).toBe('PERMIT')
     earlierPermit = {
@@ -414,14 +452,14 @@ describe('reset: the demo world back to its start', () => {
     expect(await outcomesOnPage(tab)).toEqual(firstOutcomes)
     expect(comparable(world.servicesState())).toEqual(firstServices)
     expect(world.world().generation).toBe(2)
-    expect((await world.chain()).receipts.length).toBe(15)
+    expect((await world.chain()).receipts.length).toBe(19)
 
     await tab.click('[data-testid="verify-chain"]')
     await tab.waitForSelector('[data-testid="chain-result"][data-valid]')
     expect(await tab.locator('[data-testid="chain-result"]').getAttribute('data-valid')).toBe(
       'true',
     )
-    expect(await tab.locator('[data-testid="chain-result"]').getAttribute('data-size')).toBe('15')
+    expect(await tab.locator('[data-testid="chain-result"]').getAttribute('data-size')).toBe('19')
   })
 
   it('run all twice in a row starts from a fresh world each time', async () => {

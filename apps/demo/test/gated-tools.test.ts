@@ -36,7 +36,12 @@ beforeAll(async () => {
     store: createMemoryStore(),
   })
   bank = await startBank(JSON.stringify(await gate.keys()))
-  services = { bank: bank.origin, warehouse: 'http://127.0.0.1:9', ehr: 'http://127.0.0.1:9' }
+  services = {
+    bank: bank.origin,
+    warehouse: 'http://127.0.0.1:9',
+    ehr: 'http://127.0.0.1:9',
+    gateway: 'http://127.0.0.1:9',
+  }
   toolkit = {
     gate: recordDecisions(gate, (decision) => decisions.push(decision)),
     services,
