@@ -140,6 +140,21 @@ out.push(
     (v) => `${fixed(v)}×`,
   ),
 )
+for (const size of ['1KB', '100KB', '1MB']) {
+  const label = size.replace('KB', ' KB').replace('MB', ' MB')
+  out.push(
+    targetLine(
+      `\`canonicalArgs\` (object) / \`JSON.stringify\` + SHA-256, ${label} (cost)`,
+      s?.targets[`canonicalObjectVsStringify${size}`],
+      (v) => `${fixed(v)}×`,
+    ),
+    targetLine(
+      `\`canonicalArgs\` (raw JSON text) / \`JSON.parse\` + \`JSON.stringify\` + SHA-256, ${label} (cost)`,
+      s?.targets[`canonicalTextVsParseStringify${size}`],
+      (v) => `${fixed(v)}×`,
+    ),
+  )
+}
 const chainTarget = (results['chain-1m'] ?? results.chain)?.targets.heapFlatOverChain
 out.push(
   targetLine(

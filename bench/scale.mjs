@@ -3,7 +3,9 @@
 //   request's applicable rules are the same at every size (the two payment rules), so any
 //   growth is the cost of finding them among the others;
 // - argument size: 1 KB to 1 MB (canonicalization + SHA-256 digest), beside the naive
-//   baseline `JSON.stringify` + SHA-256 of the same object.
+//   baselines `JSON.stringify` + SHA-256 of the same object (for `canonicalArgs` of the
+//   object) and `JSON.parse` + `JSON.stringify` + SHA-256 of the same text (for
+//   `canonicalArgs` of raw JSON text, which is parsed strictly).
 import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { compilePolicy, createGate, generateSigningKey } from '@writ/core'
@@ -119,6 +121,13 @@ for (const bytes of argumentSizes) {
       name: `baseline: JSON.stringify + sha256, ${label}`,
       run: () => createHash('sha256').update(JSON.stringify(value)).digest('hex'),
     },
+    {
+      name: `baseline: JSON.parse + JSON.stringify + sha256, ${label}`,
+      run: () =>
+        createHash('sha256')
+          .update(JSON.stringify(JSON.parse(text)))
+          .digest('hex'),
+    },
     { name: `canonicalArgs (object), ${label}`, run: () => canonicalArgs(value) },
     { name: `canonicalArgs (raw JSON text), ${label}`, run: () => canonicalArgs(text) },
     { name: `authorize (object args), ${label}`, run: () => gates[10].authorize(gateRequest) },
@@ -136,7 +145,36 @@ const evaluateScale = roundRatio(
   'policy.evaluate only, 10 rules',
   'policy.evaluate only, 10000 rules',
 )
+/** Cost of canonicalArgs over its naive baseline, per round, at the sizes of issue #16. */
+function canonicalTargets() {
+  const found = Object.create(null)
+  for (const label of ['1 KB', '100 KB', '1 MB']) {
+    if (!argumentRows.some((row) => row.name === `canonicalArgs (object), ${label}`)) continue
+    const key = label.replace(' ', '')
+    const object = roundRatio(
+      argumentRows,
+      `baseline: JSON.stringify + sha256, ${label}`,
+      `canonicalArgs (object), ${label}`,
+    )
+    found[`canonicalObjectVsStringify${key}`] = target(object.median, '<=', 2, {
+      meaning: `cost of canonicalArgs(object) / JSON.stringify + SHA-256 of the same object, ${label}`,
+      perRound: object,
+    })
+    const text = roundRatio(
+      argumentRows,
+      `baseline: JSON.parse + JSON.stringify + sha256, ${label}`,
+      `canonicalArgs (raw JSON text), ${label}`,
+    )
+    found[`canonicalTextVsParseStringify${key}`] = target(text.median, '<=', 3, {
+      meaning: `cost of canonicalArgs(raw JSON text) / JSON.parse + JSON.stringify + SHA-256 of the same text, ${label}`,
+      perRound: text,
+    })
+  }
+  return found
+}
+
 const targets = {
+  ...canonicalTargets(),
   tenThousandRulesVsTen: target(scale.median, '<=', 1.2, {
     meaning:
       'cost of one decision with a 10,000-rule policy / with a 10-rule policy (whole gate, memory store)',

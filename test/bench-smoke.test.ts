@@ -52,6 +52,16 @@ describe('npm run bench -- --smoke', () => {
     }
     const scale = results('scale')['targets'] as Record<string, { measured: number; met?: boolean }>
     expect(Number.isFinite(scale['tenThousandRulesVsTen']?.measured)).toBe(true)
+    // The smoke run's argument sizes stop at 100 KB; the full run adds 1 MB.
+    for (const name of [
+      'canonicalObjectVsStringify1KB',
+      'canonicalObjectVsStringify100KB',
+      'canonicalTextVsParseStringify1KB',
+      'canonicalTextVsParseStringify100KB',
+    ]) {
+      expect(Number.isFinite(scale[name]?.measured)).toBe(true)
+      expect(typeof scale[name]?.met).toBe('boolean')
+    }
     const chain = results('chain') as {
       memory: { marks: unknown[] }
       targets: Record<string, { measured: number }>
