@@ -58,6 +58,9 @@ class Copier {
   indexKeys = false
   /** `tokens[d]`: the member name or index being walked in the container at depth `d`. */
   readonly tokens: (string | number)[] = []
+  /** Member names of the last object copied, as listed, and sorted (and checked). */
+  lastNames: readonly string[] = []
+  lastSorted: string[] = []
 
   constructor(
     readonly maxDepth: number,
@@ -128,8 +131,12 @@ class Copier {
 
   copyObject(value: Record<string, unknown>, depth: number): JsonValue {
     // Own enumerable string keys only (symbol keys are not JSON), walked in canonical order.
-    const keys = Object.keys(value)
-    sortKeys(keys)
+    const own = Object.keys(value)
+    // Objects in a list mostly share their member names: the names of the last object
+    // copied are already sorted and checked.
+    const known = sameNames(own, this.lastNames)
+    const keys = known ? this.lastSorted : own
+    if (!known) sortKeys(keys)
     // No prototype: a polluted Object.prototype must not add members the receipt never bound.
     const copy = nullPrototypeObject()
     const tokens = this.tokens
@@ -138,8 +145,18 @@ class Copier {
       // A member costs at least its name's length, two quotes and a colon.
       this.charge(key.length + 3)
       tokens[depth] = key
-      this.checkKey(key, depth)
-      copy[key] = this.copy(this.readMember(value, key, depth), depth + 1)
+      if (!known) this.checkKey(key, depth)
+      let member: unknown
+      try {
+        member = value[key]
+      } catch (error) {
+        throw this.unreadable(error, depth)
+      }
+      copy[key] = this.copy(member, depth + 1)
+    }
+    if (!known) {
+      this.lastNames = Object.keys(value)
+      this.lastSorted = keys
     }
     return Object.freeze(copy)
   }
@@ -158,16 +175,12 @@ class Copier {
     if (!this.indexKeys && isIndexKey(key)) this.indexKeys = true
   }
 
-  /** Reads one member; a getter that throws is refused, never skipped. */
-  readMember(value: Record<string, unknown>, key: string, depth: number): unknown {
-    try {
-      return value[key]
-    } catch (error) {
-      throw new WritError('INPUT_UNSUPPORTED_TYPE', 'a property could not be read', {
-        cause: error,
-        details: { path: pointerOf(this.tokens, depth + 1), type: 'unreadable property' },
-      })
-    }
+  /** A getter that throws is refused, never skipped. */
+  unreadable(error: unknown, depth: number): WritError {
+    return new WritError('INPUT_UNSUPPORTED_TYPE', 'a property could not be read', {
+      cause: error,
+      details: { path: pointerOf(this.tokens, depth + 1), type: 'unreadable property' },
+    })
   }
 
   unsupported(depth: number, what: string): WritError {
@@ -175,4 +188,12 @@ class Copier {
       details: { path: pointerOf(this.tokens, depth), type: what },
     })
   }
+}
+
+/** True when two lists of member names are the same, in the same order. */
+function sameNames(names: readonly string[], last: readonly string[]): boolean {
+  const length = names.length
+  if (length !== last.length || length === 0) return false
+  for (let index = 0; index < length; index++) if (names[index] !== last[index]) return false
+  return true
 }
