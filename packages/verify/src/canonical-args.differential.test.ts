@@ -439,3 +439,35 @@ describe('canonicalArgs (one pass) on raw JSON text', () => {
     )
   })
 })
+
+describe('canonicalArgs (one pass) in a polluted process', () => {
+  const value = { b: [1, { d: 'x', c: [] }], a: { z: 3, y: [] } }
+  const text = JSON.stringify(value)
+  const expected = '{"a":{"y":[],"z":3},"b":[1,{"c":[],"d":"x"}]}'
+
+  it('writes the canonical text whatever toJSON a prototype carries', () => {
+    const prototypes = [Array.prototype, Object.prototype] as Record<string, unknown>[]
+    const plants: PropertyDescriptor[] = [
+      { value: () => 'polluted', configurable: true, writable: true },
+      { value: 'not a function', configurable: true, writable: true },
+      {
+        get() {
+          throw new Error('no')
+        },
+        configurable: true,
+      },
+    ]
+    for (const prototype of prototypes) {
+      for (const plant of plants) {
+        Object.defineProperty(prototype, 'toJSON', plant)
+        try {
+          expect(canonicalArgs(value).canonical).toBe(expected)
+          expect(canonicalArgs(text).canonical).toBe(expected)
+        } finally {
+          delete prototype['toJSON']
+        }
+      }
+    }
+    expect(canonicalArgs(value).canonical).toBe(expected)
+  })
+})

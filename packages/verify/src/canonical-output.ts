@@ -61,10 +61,18 @@ export function sortKeys(keys: string[]): void {
  * `indexKeys`: some object of the copy has a member name that is an array index.
  */
 export function canonicalTextOf(copy: JsonValue, indexKeys: boolean): string {
-  if (indexKeys || (Array.prototype as { toJSON?: unknown }).toJSON !== undefined) {
-    return canonicalize(copy)
-  }
+  if (indexKeys || !stringifyIsPlain()) return canonicalize(copy)
   return JSON.stringify(copy)
+}
+
+/** True when no `toJSON` is reachable from an array (nothing polluted the prototypes). */
+function stringifyIsPlain(): boolean {
+  try {
+    return (Array.prototype as { toJSON?: unknown }).toJSON === undefined
+  } catch {
+    // A getter planted on a prototype that throws.
+    return false
+  }
 }
 
 /** A fresh object with a `null` prototype that stays in the engine's fast property mode. */
