@@ -78,6 +78,19 @@ function sortMembers(names: string[], values: JsonValue[], base: number, end: nu
   }
 }
 
+/**
+ * The value of an integer literal of at most 15 characters (sign included): exact, and
+ * always within ±(2^53−1). `-0` is 0.
+ */
+function smallInteger(text: string, start: number, end: number): number {
+  const negative = text.charCodeAt(start) === 0x2d
+  let value = 0
+  for (let index = negative ? start + 1 : start; index < end; index++) {
+    value = value * 10 + (text.charCodeAt(index) - 0x30)
+  }
+  return negative && value !== 0 ? -value : value
+}
+
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff
 }
@@ -411,7 +424,11 @@ class Parser {
     if (first === 0x30) this.position++
     else if (first >= 0x31 && first <= 0x39) this.skipDigits()
     else this.fail('invalid number', depth)
-    if (text.charCodeAt(this.position) === 0x2e) {
+    const next = text.charCodeAt(this.position)
+    if (next !== 0x2e && next !== 0x65 && next !== 0x45 && this.position - start <= 15) {
+      return smallInteger(text, start, this.position)
+    }
+    if (next === 0x2e) {
       this.position++
       if (!this.skipDigits()) this.fail('invalid number: digits expected after "."', depth)
     }
