@@ -70,6 +70,17 @@ type Outcome =
   | { readonly ok: true; readonly receipt: StoredReceipt }
   | { readonly ok: false; readonly error: unknown }
 
+/**
+ * The right edge of a chain's tree after a batch this instance committed: the hashes of
+ * the complete subtrees that make up its first `seq` leaves. Valid for the next batch only
+ * when the chain's head is still (`seq`, `prev`): nobody else appended in between.
+ */
+export interface Frontier {
+  readonly seq: number
+  readonly prev: Digest | null
+  readonly nodes: ReadonlyMap<string, Uint8Array>
+}
+
 /** A statement of the batch failed: PostgreSQL has aborted the transaction. */
 class BatchAborted {
   constructor(readonly error: unknown) {}
@@ -84,12 +95,17 @@ export async function writeBatch(
   chainId: string,
   batch: readonly PendingAppend[],
   single: (item: PendingAppend) => Promise<StoredReceipt>,
+  frontiers: Map<string, Frontier>,
 ): Promise<void> {
   let outcomes: Outcome[]
+  const cached = frontiers.get(chainId)
+  frontiers.delete(chainId)
   try {
-    outcomes = await connection.withClient('append', (client) =>
-      runInTransaction(client, connection.table, chainId, batch),
+    const result = await connection.withClient('append', (client) =>
+      runInTransaction(client, connection.table, { chainId, batch, cached }),
     )
+    outcomes = result.outcomes
+    if (result.frontier !== undefined) frontiers.set(chainId, result.frontier)
   } catch (error) {
     if (!(error instanceof BatchAborted) || batch.length === 1) {
       const refusal = toStoreError(error instanceof BatchAborted ? error.error : error, 'append')
@@ -107,12 +123,23 @@ export async function writeBatch(
   }
 }
 
+/** One batch of one chain, and the frontier its last batch left, if any. */
+interface BatchRequest {
+  readonly chainId: string
+  readonly batch: readonly PendingAppend[]
+  readonly cached: Frontier | undefined
+}
+
+interface BatchResult {
+  readonly outcomes: Outcome[]
+  readonly frontier: Frontier | undefined
+}
+
 async function runInTransaction(
   client: pg.PoolClient,
   table: Table,
-  chainId: string,
-  batch: readonly PendingAppend[],
-): Promise<Outcome[]> {
+  request: BatchRequest,
+): Promise<BatchResult> {
   let aborted = false
   // Every statement goes through here, so a failed one is told apart from an item's own refusal.
   const guarded = {
@@ -124,9 +151,9 @@ async function runInTransaction(
   } as unknown as pg.PoolClient
   await client.query('BEGIN')
   try {
-    const outcomes = await runBatch(guarded, table, chainId, batch, () => aborted)
+    const result = await runBatch(guarded, table, request, () => aborted)
     await client.query('COMMIT')
-    return outcomes
+    return result
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {})
     throw aborted && !(error instanceof BatchAborted) ? new BatchAborted(error) : error
@@ -136,13 +163,11 @@ async function runInTransaction(
 async function runBatch(
   client: pg.PoolClient,
   table: Table,
-  chainId: string,
-  batch: readonly PendingAppend[],
+  { chainId, batch, cached }: BatchRequest,
   isAborted: () => boolean,
-): Promise<Outcome[]> {
-  const head = await lockHead(client, table, chainId)
-  const windows = await lockWindows(client, table, batch)
-  const sessions = await lockSessions(client, table, batch)
+): Promise<BatchResult> {
+  const { head, sessions } = await lockAll(client, table, chainId, batch)
+  const windows = await sumWindows(client, table, batch)
   const outcomes: Outcome[] = []
   const written: Prepared[] = []
   let position = head
@@ -161,24 +186,68 @@ async function runBatch(
       outcomes.push({ ok: false, error: toStoreError(error, 'append') })
     }
   }
-  if (written.length > 0) await writeAll(client, table, head, written)
-  return outcomes
+  if (written.length === 0) return { outcomes, frontier: cached }
+  const frontier = await writeAll(client, table, { head, written, cached })
+  return { outcomes, frontier }
 }
 
-/** Creates the chain's head row if needed and locks it until the transaction ends, in one statement. */
-async function lockHead(
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/** The limit keys (valid ones, in key order) and session ids (in id order) a batch touches. */
+function lockedBy(batch: readonly PendingAppend[]): { keys: string[]; sessions: string[] } {
+  const keys = new Set<string>()
+  const sessions = new Set<string>()
+  for (const { options } of batch) {
+    if (options.session !== undefined) sessions.add(options.session.id)
+    if (!Number.isFinite(options.now)) continue
+    for (const limit of options.limits ?? []) if (validLimit(limit)) keys.add(limit.key)
+  }
+  return { keys: [...keys].sort(byKey), sessions: [...sessions].sort(byKey) }
+}
+
+/**
+ * Takes every lock of the batch in one statement, in the order a single append takes
+ * them: the chain's head row (created if needed), the advisory lock of each limit key
+ * (in key order, so instances never deadlock), then each session's row (created if
+ * needed, in id order). Returns the head and the sessions' versions.
+ */
+async function lockAll(
   client: pg.PoolClient,
   table: Table,
   chainId: string,
-): Promise<ChainPosition> {
-  const result = await client.query<{ next_seq: string; head: string | null }>(
-    `INSERT INTO ${table('chains')} AS c (chain_id, next_seq, head) VALUES ($1, 0, NULL)
-     ON CONFLICT (chain_id) DO UPDATE SET next_seq = c.next_seq RETURNING next_seq, head`,
-    [chainId],
+  batch: readonly PendingAppend[],
+): Promise<{ head: ChainPosition; sessions: Map<string, number> }> {
+  const { keys, sessions: ids } = lockedBy(batch)
+  const result = await client.query<{
+    kind: string
+    id: string | null
+    n: string
+    head: string | null
+  }>(
+    `WITH head AS (
+       INSERT INTO ${table('chains')} AS c (chain_id, next_seq, head) VALUES ($1, 0, NULL)
+       ON CONFLICT (chain_id) DO UPDATE SET next_seq = c.next_seq RETURNING next_seq, head
+     ), limits AS (
+       SELECT count(pg_advisory_xact_lock(hashtextextended('writ-limit:' || k, 0))) AS n
+       FROM (SELECT k FROM unnest($2::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i) AS ordered
+     ), sessions AS (
+       INSERT INTO ${table('sessions')} AS s (id, version)
+       SELECT id, 0 FROM unnest($3::text[]) WITH ORDINALITY AS u(id, i) ORDER BY i
+       ON CONFLICT (id) DO UPDATE SET version = s.version RETURNING id, version
+     )
+     SELECT 'head' AS kind, NULL::text AS id, next_seq AS n, head FROM head
+     UNION ALL SELECT 'limits', NULL, n, NULL FROM limits
+     UNION ALL SELECT 'session', id, version, NULL FROM sessions`,
+    [chainId, keys, ids],
   )
-  const row = result.rows[0]
-  if (!row) throw new WritError('STORE_UNAVAILABLE', `Chain ${chainId} vanished during append`)
-  return { chainId, seq: Number(row.next_seq), prev: row.head as Digest | null }
+  let head: ChainPosition | undefined
+  const sessions = new Map<string, number>()
+  for (const row of result.rows) {
+    if (row.kind === 'head') head = { chainId, seq: Number(row.n), prev: row.head as Digest | null }
+    else if (row.kind === 'session') sessions.set(row.id as string, Number(row.n))
+  }
+  if (!head) throw new WritError('STORE_UNAVAILABLE', `Chain ${chainId} vanished during append`)
+  return { head, sessions }
 }
 
 /** The stored window sums of a batch, and the reservations its items made so far. */
@@ -190,33 +259,24 @@ interface Windows {
 const windowKey = (key: string, since: number) => `${since}|${key}`
 
 /**
- * Takes the advisory lock of every limit key of the batch, in key order, then (in a
- * second statement, so its snapshot sees every transaction that held those locks
- * before) sums each distinct window once.
+ * Sums each distinct window of the batch once, in a statement of its own after the locks
+ * (so its snapshot sees every transaction that held those keys before).
  */
-async function lockWindows(
+async function sumWindows(
   client: pg.PoolClient,
   table: Table,
   batch: readonly PendingAppend[],
 ): Promise<Windows> {
   const windows: Windows = { stored: new Map(), added: new Map() }
-  const keys = new Set<string>()
   const sums = new Map<string, { key: string; since: number }>()
   for (const item of batch) {
     for (const limit of item.options.limits ?? []) {
       if (!validLimit(limit) || !Number.isFinite(item.options.now)) continue
-      keys.add(limit.key)
       const since = item.options.now - limit.windowSeconds
       sums.set(windowKey(limit.key, since), { key: limit.key, since })
     }
   }
-  if (keys.size === 0) return windows
-  const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-  await client.query(
-    `SELECT count(pg_advisory_xact_lock(hashtextextended('writ-limit:' || k, 0)))
-     FROM (SELECT k FROM unnest($1::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i) AS ordered`,
-    [sorted],
-  )
+  if (sums.size === 0) return windows
   const wanted = [...sums.values()]
   const result = await client.query<{ total: number }>(
     `SELECT coalesce(sum(r.amount), 0)::float8 AS total
@@ -245,30 +305,6 @@ function firstExceeded(
     if (total + limit.amount > limit.max) return limit
   }
   return null
-}
-
-/**
- * Locks the row of every session the batch writes to (creating it), in id order, in one
- * statement, and reads their versions. The batch then moves them in memory.
- */
-async function lockSessions(
-  client: pg.PoolClient,
-  table: Table,
-  batch: readonly PendingAppend[],
-): Promise<Map<string, number>> {
-  const ids = new Set<string>()
-  for (const item of batch) if (item.options.session !== undefined) ids.add(item.options.session.id)
-  const versions = new Map<string, number>()
-  if (ids.size === 0) return versions
-  const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-  const result = await client.query<{ id: string; version: string }>(
-    `INSERT INTO ${table('sessions')} AS s (id, version)
-     SELECT id, 0 FROM unnest($1::text[]) WITH ORDINALITY AS u(id, i) ORDER BY i
-     ON CONFLICT (id) DO UPDATE SET version = s.version RETURNING id, version`,
-    [sorted],
-  )
-  for (const row of result.rows) versions.set(row.id, Number(row.version))
-  return versions
 }
 
 /** An item's session entry at the session's next version; refuses a session that moved past `expect`. */
@@ -332,10 +368,14 @@ async function prepareOne(
 async function writeAll(
   client: pg.PoolClient,
   table: Table,
-  head: ChainPosition,
-  written: readonly Prepared[],
-): Promise<void> {
-  const nodes = await treeNodesOf(client, table, head, written)
+  {
+    head,
+    written,
+    cached,
+  }: { head: ChainPosition; written: readonly Prepared[]; cached: Frontier | undefined },
+): Promise<Frontier> {
+  const known = await frontierAt(client, table, head, cached)
+  const nodes = treeNodesOf(known, written)
   const last = written[written.length - 1] as Prepared
   await client.query(
     `WITH receipts AS (
@@ -371,6 +411,13 @@ async function writeAll(
       ...sessionColumns(written),
     ],
   )
+  const seq = last.position.seq + 1
+  const frontier = new Map<string, Uint8Array>()
+  for (const subtree of frontierSubtrees(seq)) {
+    const id = `${subtree.level}/${subtree.index}`
+    frontier.set(id, known.get(id) as Uint8Array)
+  }
+  return { seq, prev: last.digest, nodes: frontier }
 }
 
 function receiptRow({ position, issued, digest }: Prepared): unknown[] {
@@ -439,30 +486,42 @@ function columns(rows: readonly unknown[][], width: number): unknown[][] {
   return Array.from({ length: width }, (_, column) => rows.map((row) => row[column]))
 }
 
-/** The subtrees the batch completes, with their hashes, in order. */
-async function treeNodesOf(
+/**
+ * The complete subtrees that make up the first `size` leaves, one per bit of `size`. Every
+ * left sibling a later leaf needs from before `size` is one of them.
+ */
+function frontierSubtrees(size: number): Subtree[] {
+  const subtrees: Subtree[] = []
+  for (let level = 0, rest = size; rest > 0; level++, rest = Math.floor(rest / 2))
+    if (rest % 2 === 1) subtrees.push({ level, index: rest - 1 })
+  return subtrees
+}
+
+/**
+ * The frontier before this batch, by `level/index`: the one this instance kept after its
+ * last batch when the head has not moved since, else read from the store in one query.
+ */
+async function frontierAt(
   client: pg.PoolClient,
   table: Table,
   head: ChainPosition,
-  written: readonly Prepared[],
-): Promise<{ readonly subtree: Subtree; readonly hash: Uint8Array }[]> {
-  // A left sibling whose last leaf comes before this batch is stored; any other is the batch's own.
-  const before = (subtree: Subtree) => (subtree.index + 1) * 2 ** subtree.level - 1 < head.seq
-  const stored: Subtree[] = []
-  const seen = new Set<string>()
-  for (const { position } of written) {
-    for (const sibling of leftSiblingsOf(position.seq)) {
-      const id = `${sibling.level}/${sibling.index}`
-      if (before(sibling) && !seen.has(id)) {
-        seen.add(id)
-        stored.push(sibling)
-      }
-    }
-  }
+  cached: Frontier | undefined,
+): Promise<Map<string, Uint8Array>> {
+  if (cached !== undefined && cached.seq === head.seq && cached.prev === head.prev)
+    return new Map(cached.nodes)
+  const subtrees = frontierSubtrees(head.seq)
+  const hashes = await readTreeNodes(client, table, head.chainId, subtrees)
   const known = new Map<string, Uint8Array>()
-  const hashes = await readTreeNodes(client, table, head.chainId, stored)
-  for (const [index, subtree] of stored.entries())
+  for (const [index, subtree] of subtrees.entries())
     known.set(`${subtree.level}/${subtree.index}`, hashes[index] as Uint8Array)
+  return known
+}
+
+/** The subtrees the batch completes, with their hashes, in order; adds them to `known`. */
+function treeNodesOf(
+  known: Map<string, Uint8Array>,
+  written: readonly Prepared[],
+): { readonly subtree: Subtree; readonly hash: Uint8Array }[] {
   const nodes: { subtree: Subtree; hash: Uint8Array }[] = []
   for (const { position, issued } of written) {
     const lefts = leftSiblingsOf(position.seq).map(

@@ -12,7 +12,7 @@ import {
 } from '@writ/core'
 import { type Digest, type ReceiptClaims, tokenDigest, WritError } from '@writ/verify'
 import type pg from 'pg'
-import { checkIssued, sortedLimits, writeBatch } from './append-batch.js'
+import { checkIssued, type Frontier, sortedLimits, writeBatch } from './append-batch.js'
 import { ChainQueues } from './chain-queue.js'
 import { latestCheckpointNote, putCheckpointNote } from './checkpoint-notes.js'
 import { type Connection, type ConnectionOptions, connect, inTransaction } from './connection.js'
@@ -82,9 +82,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     connection.withClient('append', (client) =>
       inTransaction(client, () => appendIn(client, connection.table, request)),
     )
+  // The tree's right edge after this instance's last batch on each chain (a few hashes).
+  const frontiers = new Map<string, Frontier>()
   const queues = new ChainQueues((chainId, batch) =>
-    writeBatch(connection, chainId, batch, (item) =>
-      single({ chainId, appendOptions: item.options, issue: item.issue }),
+    writeBatch(
+      connection,
+      chainId,
+      batch,
+      (item) => single({ chainId, appendOptions: item.options, issue: item.issue }),
+      frontiers,
     ),
   )
   return {
