@@ -471,3 +471,33 @@ describe('canonicalArgs (one pass) in a polluted process', () => {
     expect(canonicalArgs(value).canonical).toBe(expected)
   })
 })
+
+describe('canonicalArgs (one pass) on lists of records in raw text', () => {
+  it('reads names repeated from the record before exactly as written', () => {
+    const records = [
+      '{"sku":"a","qty":1}',
+      '{"sku":"b","qty":2}',
+      '{"sk":"c","qty":3}',
+      '{"skus":"d","qty":4}',
+      '{"\\u0073ku":"e","qty":5}',
+      '{"sku":"f","qty":6,"sku":7}',
+      '{"sku":"g","sku":8}',
+      '{"sku":"h","qty":9,"__proto__":{}}',
+      '{"sku" : "i","qty":10}',
+      '{"sku":"j","qty":11,"é":12}',
+      '{"sku":"k","qty\\"":13}',
+      '{"sku":"l","qty":14}',
+      '{"":1,"sku":15}',
+      '{"":2,"sku":16}',
+    ]
+    for (let first = 0; first < records.length; first++) {
+      for (let second = 0; second < records.length; second++) {
+        const text = `{"items":[${records[first]},${records[second]},${records[second]}]}`
+        expectSame(
+          outcome(() => canonicalArgs(text)),
+          outcome(() => oracleCanonicalArgs(text)),
+        )
+      }
+    }
+  })
+})

@@ -95,6 +95,9 @@ function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff
 }
 
+/** A member name written in JSON exactly as it is: printable ASCII but `"` and `\`. */
+const PLAIN_NAME = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+
 /** Objects with more members than this find duplicates with a `Set`, not a scan. */
 const SCAN_LIMIT = 8
 
@@ -106,6 +109,8 @@ class Parser {
   indexKeys = false
   /** `tokens[d]`: the member name or index being parsed in the container at depth `d`. */
   readonly tokens: (string | number)[] = []
+  /** Member names of the last object closed, in document order (see rememberShape). */
+  shape: (string | undefined)[] = []
   /** Members of the objects being parsed, innermost last (names and values side by side). */
   readonly names: string[] = []
   readonly values: JsonValue[] = []
@@ -199,7 +204,7 @@ class Parser {
     let seen: Set<string> | undefined
     for (;;) {
       this.skipWhitespace()
-      const key = this.parseMemberName(depth, base, seen)
+      const key = this.parseMemberName(depth, base, seen, this.top - base)
       const slot = this.top
       if (slot > base && sorted && !(this.names[slot - 1]! < key)) sorted = false
       if (seen !== undefined) seen.add(key)
@@ -227,10 +232,27 @@ class Parser {
   }
 
   /** Parses and checks one member name; records it as the current token. */
-  parseMemberName(depth: number, base: number, seen: Set<string> | undefined): string {
-    if (this.text.charCodeAt(this.position) !== 0x22) this.fail('expected a member name', depth)
+  parseMemberName(
+    depth: number,
+    base: number,
+    seen: Set<string> | undefined,
+    member: number,
+  ): string {
+    const text = this.text
+    if (text.charCodeAt(this.position) !== 0x22) this.fail('expected a member name', depth)
     const offset = this.position
-    const key = this.parseString(depth)
+    // Objects in a list mostly repeat the names of the one before: the same name, written
+    // without escapes, is the same string (already known to the engine).
+    const known = this.shape[member]
+    let key: string
+    if (
+      known !== undefined &&
+      text.startsWith(known, offset + 1) &&
+      text.charCodeAt(offset + 1 + known.length) === 0x22
+    ) {
+      key = known
+      this.position = offset + known.length + 2
+    } else key = this.parseString(depth)
     this.tokens[depth] = key
     if (isForbiddenKey(key)) {
       throw new WritError('INPUT_FORBIDDEN_KEY', `key "${key}" is not allowed`, {
@@ -246,6 +268,19 @@ class Parser {
     return key
   }
 
+  /**
+   * Keeps the member names in `[base, end)`, in document order, for the next object; a
+   * name that needs an escape in JSON or is not ASCII is kept as `undefined` (never reused).
+   */
+  rememberShape(base: number, end: number): void {
+    const names = this.names
+    const shape = this.shape
+    let same = shape.length === end - base
+    for (let index = base; same && index < end; index++) same = names[index] === shape[index - base]
+    if (same) return
+    this.shape = names.slice(base, end).map((name) => (PLAIN_NAME.test(name) ? name : undefined))
+  }
+
   /** True when `key` is among the member names parsed since `base`. */
   scanFor(key: string, base: number): boolean {
     const names = this.names
@@ -258,6 +293,7 @@ class Parser {
     const names = this.names
     const values = this.values
     const end = this.top
+    this.rememberShape(base, end)
     const object = nullPrototypeObject()
     if (sorted || end - base <= 16) {
       if (!sorted) sortMembers(names, values, base, end)
