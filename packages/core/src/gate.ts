@@ -24,8 +24,8 @@ import {
 } from './gate-settings.js'
 import { isKeyRing, type KeyRing } from './key-ring.js'
 import { traceDecision } from './operations/decision-span.js'
-import { createDecisionObserver } from './operations/observe-decision.js'
-import type { ShadowStats } from './operations/shadow.js'
+import { createDecisionObserver, type DecisionSight } from './operations/observe-decision.js'
+import type { CandidateView, ShadowStats } from './operations/shadow.js'
 import type { CompiledPolicy } from './policy/index.js'
 import {
   createSessionQueue,
@@ -85,6 +85,15 @@ export interface LocalGate extends Gate {
   setApprovers(next: ApproverDirectory | unknown): void
   /** Counters of the shadow candidate, or `undefined` when the gate shadows nothing. */
   shadowStats(): ShadowStats | undefined
+  /**
+   * Swaps the shadow candidate atomically (`undefined` stops shadowing): a decision in
+   * progress is compared with the candidate it started with. The same candidate (same id
+   * and digest) keeps its counters and simulated limits.
+   *
+   * @throws WritError `POLICY_INVALID` for something that is not a compiled policy, or
+   * `POLICY_SELF_TEST_FAILED` for a candidate whose own tests fail (nothing is swapped).
+   */
+  setShadow(candidate: CompiledPolicy | undefined): void
 }
 
 /** One decision's receipt, ready to be signed and appended. */
@@ -160,6 +169,29 @@ async function appendAndAnswer(
   return answerOf(stored, result.signed, normalized)
 }
 
+/**
+ * The session history a shadow candidate is judged on: the enforcing decision's own read
+ * when it made one, else a read for the candidate alone (before the append, so it holds
+ * the same enforced decisions), `unread` when that read fails. The candidate never
+ * changes what the enforcing decision reads or how it is appended.
+ */
+async function candidateView(
+  sight: DecisionSight,
+  enforcing: SessionView,
+  { store, sessionBounds }: Pick<GateSettings, 'store' | 'sessionBounds'>,
+  normalized: NormalizedRequest,
+  iat: number,
+): Promise<CandidateView | undefined> {
+  const candidate = sight.shadow?.candidate
+  if (candidate === undefined) return undefined
+  if (enforcing.kind === 'read') return enforcing
+  try {
+    return await viewSession(candidate, store.sessions, normalized, sessionBounds, iat)
+  } catch {
+    return { kind: 'unread' }
+  }
+}
+
 /** Decides once: reads the session (when a rule reads it), evaluates, signs and appends. */
 function createDecideOnce(
   settings: GateSettings,
@@ -167,9 +199,9 @@ function createDecideOnce(
   held: Parameters<typeof decideHeld>[4],
   nextId: () => string,
   now: () => { policy: CompiledPolicy; keyRing: KeyRing },
-): (normalized: NormalizedRequest) => Promise<Decision> {
+): (normalized: NormalizedRequest, sight: DecisionSight) => Promise<Decision> {
   const { store, clock, sessionBounds } = settings
-  return async (normalized) => {
+  return async (normalized, sight) => {
     // A decision finishes with the policy and ring it started with.
     const { policy: current, keyRing: ring } = now()
     const iat = Math.floor(clock() / 1000)
@@ -178,6 +210,8 @@ function createDecideOnce(
       view.kind === 'refused'
         ? refusedStep(view.reason, view.rule)
         : evaluateStep(current, normalized, iat, view.kind === 'read' ? view.history : null)
+    sight.view = await candidateView(sight, view, settings, normalized, iat)
+    sight.tags = step.tags
     const session = sessionAppendOf(store, normalized, step.tags, view, sessionBounds)
     const draft = draftReceipt(normalized, { ...settings, jti: nextId(), iat, policy: current })
     const signer = ring.active
@@ -193,18 +227,21 @@ function createDecideOnce(
  * this process, and judges one again when another process moved its session first.
  */
 function createSessionRetry(
-  decideOnce: (normalized: NormalizedRequest) => Promise<Decision>,
+  decideOnce: (normalized: NormalizedRequest, sight: DecisionSight) => Promise<Decision>,
   policy: () => CompiledPolicy,
-): (normalized: NormalizedRequest) => Promise<Decision> {
+): (normalized: NormalizedRequest, sight: DecisionSight) => Promise<Decision> {
   const inSession = createSessionQueue()
-  const queueOf = ({ action, session }: NormalizedRequest): string | undefined =>
-    action === undefined || session === undefined || policy().readsHistory?.(action) === undefined
+  // A session the shadow candidate reads is queued too, so it sees the history in order.
+  const reads = (action: string, sight: DecisionSight) =>
+    policy().readsHistory?.(action) ?? sight.shadow?.candidate.readsHistory?.(action)
+  const queueOf = ({ action, session }: NormalizedRequest, sight: DecisionSight) =>
+    action === undefined || session === undefined || reads(action, sight) === undefined
       ? undefined
       : session
-  return async (normalized) => {
+  return async (normalized, sight) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await inSession(queueOf(normalized), () => decideOnce(normalized))
+        return await inSession(queueOf(normalized, sight), () => decideOnce(normalized, sight))
       } catch (error) {
         // The session gained a decision since it was read: judge again on the new history.
         if (!isSessionMoved(error) || attempt >= SESSION_ATTEMPTS) throw error
@@ -247,8 +284,9 @@ export function createGate(options: GateOptions): LocalGate {
   /** Normalize → (read the session) → evaluate → issue (limits applied) → append → answer. */
   async function decide(request: ActionRequest): Promise<Decision> {
     const normalized = normalizeRequest(request, { ...settings, nextId })
-    const decision = await decideInSession(normalized)
-    await observer.observe(normalized, decision) // after signing: it cannot change the decision
+    const sight = observer.sight()
+    const decision = await decideInSession(normalized, sight)
+    await observer.observe(normalized, decision, sight) // after signing: it cannot change the decision
     return decision
   }
 
@@ -272,6 +310,9 @@ export function createGate(options: GateOptions): LocalGate {
     },
     setApprovers: (next) => approvals.setApprovers(next),
     shadowStats: () => observer.shadow?.stats(),
+    setShadow(next) {
+      observer.setShadow(next === undefined ? undefined : checkPolicy(next))
+    },
     verifyKeys: () => createKeySet(keyRing.jwks()),
     setPolicy(next) {
       policy = checkPolicy(next)

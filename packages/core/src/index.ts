@@ -152,6 +152,8 @@ export type {
   ShadowDisagreement,
 } from './operations/records.js'
 export {
+  type NotReplayable,
+  type NotReplayableReason,
   type ReplayChange,
   type ReplayOptions,
   type ReplayReport,

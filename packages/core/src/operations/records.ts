@@ -39,6 +39,14 @@ export interface RetainedRequest {
   readonly context: JsonObject
   /** The redacted paths that were present (`args.card.number`, `context.user`). */
   readonly redacted: readonly string[]
+  /**
+   * The request's session (`null` when it named none), so a replay can rebuild each
+   * session's history in order. Absent from copies kept before Writ recorded it: such a
+   * copy cannot be replayed by a candidate that reads the session.
+   */
+  readonly session?: string | null
+  /** The tags of the rule that decided (the session's history records them). */
+  readonly tags?: readonly string[]
 }
 
 /** Bounds of a read of {@link PolicyRecords.disagreements}, in seconds since the epoch. */

@@ -5,10 +5,11 @@
  * and never changes the enforcing decision.
  */
 
-import { evaluateStep } from '../decide/evaluate-step.js'
+import { evaluateStep, refusedStep } from '../decide/evaluate-step.js'
 import type { NormalizedRequest } from '../decide/normalize-request.js'
 import type { Outcome } from '../decide/outcome.js'
 import type { CompiledPolicy } from '../policy/index.js'
+import type { SessionView } from '../session-history.js'
 import type { Decision } from '../types.js'
 import { createLimitSimulator } from './limit-simulator.js'
 import type { DecisionSummary, PolicyRecords, ShadowDisagreement } from './records.js'
@@ -26,11 +27,20 @@ export interface ShadowStats {
   readonly failures: number
 }
 
+/**
+ * The session history a candidate is judged on: the history the enforcing decision read
+ * (or the same read made for the candidate alone), or `unread` when that read failed,
+ * which is counted as a failure rather than judged on a guess.
+ */
+export type CandidateView = SessionView | { readonly kind: 'unread' }
+
 /** A shadow candidate running beside a gate. */
 export interface ShadowRunner {
+  /** The candidate policy. */
+  readonly candidate: CompiledPolicy
   stats(): ShadowStats
-  /** Evaluates the candidate for a decided request; never throws. */
-  observe(request: NormalizedRequest, decision: Decision): Promise<void>
+  /** Evaluates the candidate for a decided request, on `view` of its session; never throws. */
+  observe(request: NormalizedRequest, decision: Decision, view?: CandidateView): Promise<void>
 }
 
 /** True when two answers differ in decision, rule or reason. */
@@ -40,14 +50,23 @@ export function outcomesDiffer(left: Outcome, right: Outcome): boolean {
   )
 }
 
-/** The candidate's answer for one request at `now`, limits simulated in order. */
+const NO_VIEW: SessionView = Object.freeze({ kind: 'none' })
+
+/**
+ * The candidate's answer for one request at `now` on `view` of its session (a history
+ * of enforced decisions, as the gate reads it), limits simulated in order.
+ */
 export function candidateOutcome(
   candidate: CompiledPolicy,
   request: NormalizedRequest,
   now: number,
   settle: ReturnType<typeof createLimitSimulator>['settle'],
+  view: SessionView = NO_VIEW,
 ): Outcome {
-  const step = evaluateStep(candidate, request, now)
+  const step =
+    view.kind === 'refused'
+      ? refusedStep(view.reason, view.rule)
+      : evaluateStep(candidate, request, now, view.kind === 'read' ? view.history : null)
   return settle(step.outcome, step.limits, now)
 }
 
@@ -59,11 +78,13 @@ export function createShadowRunner(
   const simulator = createLimitSimulator()
   const counts = { evaluated: 0, disagreements: 0, failures: 0 }
   return {
+    candidate,
     stats: () => ({ id: candidate.id, digest: candidate.digest, ...counts }),
-    async observe(request, decision) {
+    async observe(request, decision, view = NO_VIEW) {
       try {
+        if (view.kind === 'unread') throw new Error('the session could not be read')
         const claims = decision.claims
-        const outcome = candidateOutcome(candidate, request, claims.iat, simulator.settle)
+        const outcome = candidateOutcome(candidate, request, claims.iat, simulator.settle, view)
         counts.evaluated++
         if (!outcomesDiffer(outcome, decision)) return
         counts.disagreements++

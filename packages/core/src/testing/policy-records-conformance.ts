@@ -12,6 +12,7 @@ import { checkRetained } from '../operations/retention.js'
 import { type CompiledPolicy, compilePolicy } from '../policy/index.js'
 import type { Store } from '../types.js'
 import { paymentsPolicyTextWith } from './payments-fixture.js'
+import { describeSessionReplayCases } from './session-replay-conformance.js'
 import type { StoreUnderTest } from './store-conformance.js'
 
 /** Builds a fresh, empty store with these retention rules (none: retention off). */
@@ -96,6 +97,7 @@ export function describePolicyRecordsConformance(name: string, factory: RecordsS
     describeShadowCases(factory)
     describeRetentionCases(factory)
     describeReplayCases(factory)
+    describeSessionReplayCases(factory)
   })
 }
 
@@ -191,6 +193,8 @@ function describeRetentionCases(factory: RecordsStoreFactory): void {
         args: { to: 'bob', amount: 400 },
         context: { ip: '10.0.0.1' },
         redacted: [],
+        session: null,
+        tags: [],
       })
       expect(checkRetained(kept!, transfer.claims)).toBe('verified')
       const redacted = await store.records!.retained(lookup.claims.jti)
