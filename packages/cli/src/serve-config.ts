@@ -52,6 +52,25 @@ export interface ServeSettings {
   readonly approvers: string | undefined
   /** Witnesses asked to cosign each checkpoint note, as `URL=VKEY` (spec section 12). */
   readonly witnesses: readonly string[]
+  /** The shadow candidate and argument retention; reloaded on SIGHUP. */
+  readonly operations: OperationsSettings
+}
+
+/**
+ * The policy-operations settings of `writ serve`: a shadow candidate and argument
+ * retention, each from its flags when any is given, else from the config file.
+ */
+export interface OperationsSettings {
+  /** The shadow candidate's file (`--shadow`, else `shadow` in the config file). */
+  readonly shadow: string | undefined
+  /** Actions whose arguments are kept (`--retain`, else `retain`); empty: none. */
+  readonly retain: readonly string[]
+  /** Paths kept only as their digest (`--redact`, else `redact`). */
+  readonly redact: readonly string[]
+  /** The shadow candidate was named by a flag: a reload keeps that file. */
+  readonly shadowFromFlag: boolean
+  /** Retention was set by flags: a reload keeps it. */
+  readonly retentionFromFlag: boolean
 }
 
 /** The `WRIT_*` variables `writ serve` reads, and the setting each one sets. */
@@ -104,6 +123,9 @@ const configSchema = z.strictObject({
   maxInFlight: z.number().int().min(1).max(9_999_999).optional(),
   approvers: z.string().min(1).optional(),
   witnesses: z.array(z.string().min(1)).max(64).optional(),
+  shadow: z.string().min(1).optional(),
+  retain: z.array(z.string().min(1).max(256)).max(64).optional(),
+  redact: z.array(z.string().min(1).max(256)).max(64).optional(),
 })
 type ConfigFile = z.infer<typeof configSchema>
 
@@ -473,7 +495,46 @@ export function resolveServeSettings(input: ParsedInput, io: CliIo): ServeSettin
       stringFlags(input, 'witness').length > 0
         ? stringFlags(input, 'witness')
         : (sources.config.witnesses ?? []),
+    operations: resolveOperations(sources),
   }
+}
+
+/**
+ * The policy-operations settings: `--shadow` wins over `shadow`, and `--retain` (with
+ * `--redact`) over `retain` and `redact` in the config file, as a pair.
+ *
+ * @throws CliError `USAGE` for `--redact` without `--retain`; `CONFIG_INVALID` for
+ * `redact` without `retain` in the config file.
+ */
+function resolveOperations({ input, io, config, fromFile }: SettingSources): OperationsSettings {
+  const shadowFlag = stringFlag(input, 'shadow')
+  const retain = stringFlags(input, 'retain')
+  const redact = stringFlags(input, 'redact')
+  if (redact.length > 0 && retain.length === 0)
+    throw usageError('--redact applies to retained arguments: give --retain GLOB too')
+  if ((config.redact?.length ?? 0) > 0 && (config.retain?.length ?? 0) === 0)
+    throw configError('redact applies to retained arguments: give retain too', {
+      member: 'redact',
+    })
+  const fromFlags = retain.length > 0
+  return {
+    shadow: shadowFlag !== undefined ? resolvePath(io, shadowFlag) : fromFile(config.shadow),
+    retain: fromFlags ? retain : (config.retain ?? []),
+    redact: fromFlags ? redact : (config.redact ?? []),
+    shadowFromFlag: shadowFlag !== undefined,
+    retentionFromFlag: fromFlags,
+  }
+}
+
+/**
+ * The policy-operations settings as they are now: the config file read again (for a
+ * reload on SIGHUP), flags still winning.
+ *
+ * @throws CliError `CONFIG_INVALID` or `FILE_UNSAFE` for a config file that is no
+ * longer valid or safe.
+ */
+export function reloadOperationsSettings(input: ParsedInput, io: CliIo): OperationsSettings {
+  return resolveOperations(settingSources(input, io))
 }
 
 function resolveStore({ input, io, config, fromFile }: SettingSources): StoreSetting | undefined {

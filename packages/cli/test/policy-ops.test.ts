@@ -144,6 +144,37 @@ describe('writ shadow report and writ policy replay', () => {
     expect(replay.output.changes.map(keyOf)).not.toContain(expect.stringMatching(/^req-1 /))
   })
 
+  it('lists requests whose session it cannot rebuild as not replayable, and exits 1', async () => {
+    const jtis = await recordHistory({ shadow: false })
+    // A copy kept before Writ recorded sessions carries none.
+    const database = new Database(ws.path('writ.db'))
+    database
+      .prepare(
+        "UPDATE retained_requests SET record = json_remove(record, '$.session') WHERE jti = ?",
+      )
+      .run(jtis[0])
+    database.close()
+    ws.write(
+      'reads-history.yaml',
+      `${candidatePaymentsPolicyText.replace(
+        'limits:',
+        `  - id: busy-session
+    effect: deny
+    actions: [payments.transfer]
+    when: history.size() > 100
+limits:`,
+      )}`,
+    )
+    const argv = ['policy', 'replay', '--store', 'writ.db', '--policy', 'reads-history.yaml']
+    const replay = await writJson(ws, ...argv)
+    expect(replay.code).toBe(1)
+    expect(replay.output.notReplayable).toEqual([
+      { receipt: jtis[0], reason: 'session-not-retained' },
+    ])
+    const text = await ws.writ(...argv)
+    expect(text.stdout).toContain(`not replayable: ${jtis[0]} (session-not-retained)`)
+  })
+
   it('refuses a store that does not exist', async () => {
     const missing = await ws.writ('shadow', 'report', '--store', 'missing.db')
     expect(missing.code).toBe(3)

@@ -160,6 +160,8 @@ export interface AuthorityMetrics {
   readonly storeErrors: Counter
   readonly authFailures: Counter
   readonly policyReloads: Counter
+  /** Reloads of the shadow candidate and retention settings (`writ serve` on SIGHUP), by result. */
+  readonly operationsReloads: Counter
   readonly limited: Counter
   /** HTTP requests answered, by route pattern and status. */
   readonly httpRequests: Counter
@@ -341,6 +343,11 @@ function writFamilies() {
       'writ_policy_reloads_total',
       'Policy reloads, by result.',
       seeded('result', ['ok', 'kept-previous', 'superseded']),
+    ),
+    operationsReloads: new Counter(
+      'writ_policy_operations_reloads_total',
+      'Reloads of the shadow candidate and argument retention settings, by result.',
+      seeded('result', ['ok', 'kept-previous']),
     ),
     limited: new Counter(
       'writ_limited_total',

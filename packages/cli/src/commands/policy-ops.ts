@@ -103,6 +103,13 @@ simulated in that order. Only requests whose arguments the store retained (store
 option retention, writ serve --retain) can be replayed; a retained copy that does
 not match its receipt's act.args digest is reported and never used.
 
+A candidate that reads the session (history in a condition) is given each
+session's history rebuilt from the retained copies in decision order: the
+enforced decisions, as the gate and a shadow candidate saw them. Decisions up to
+24 hours before --since are read for it. A request whose history cannot be
+rebuilt (an earlier decision in its window was not retained, or its copy predates
+session retention) is listed as not replayable, with the reason, never guessed.
+
   --store DB       the store: a SQLite file, or a postgres:// URL without a password
   --store-url-file FILE
                    a file (mode 0600) holding the PostgreSQL URL; or set WRIT_STORE_URL
@@ -112,8 +119,9 @@ not match its receipt's act.args digest is reported and never used.
   --action GLOB    only these actions (payments.*)
   --json           print the whole report, every change included
 
-Exit codes: 0 nothing changed, 1 a decision changed or a retained copy did not
-match its receipt, 2 usage error, 3 unreadable store or policy.`,
+Exit codes: 0 nothing changed, 1 a decision changed, a retained copy did not
+match its receipt or a request was not replayable, 2 usage error, 3 unreadable
+store or policy.`,
   async run(input, io) {
     const candidate = loadPolicy(io, resolvePath(io, requiredFlag(input, 'policy')))
     const since = timeFlag(input, 'since')
@@ -132,7 +140,13 @@ match its receipt, 2 usage error, 3 unreadable store or policy.`,
         io.stderr(
           `writ: ${report.notRetained} decision(s) had no retained arguments and were not replayed\n`,
         )
-      return report.changed === 0 && report.mismatched.length === 0
+      if (report.notReplayable.length > 0)
+        io.stderr(
+          `writ: ${report.notReplayable.length} decision(s) could not be replayed: their session history is not retained\n`,
+        )
+      return report.changed === 0 &&
+        report.mismatched.length === 0 &&
+        report.notReplayable.length === 0
         ? EXIT_CODES.ok
         : EXIT_CODES.failed
     })
@@ -150,6 +164,8 @@ function printReplay(io: CliIo, report: Awaited<ReturnType<typeof replayDecision
     io.stdout(
       `retained copies that do not match their receipt (not used): ${report.mismatched.join(', ')}\n`,
     )
+  for (const { receipt, reason } of report.notReplayable)
+    io.stdout(`not replayable: ${receipt} (${reason})\n`)
   io.stdout(transitionTable(report.transitions))
 }
 

@@ -35,6 +35,7 @@ import {
   serveApprovals,
 } from '../serve-approvals.js'
 import {
+  reloadOperationsSettings,
   requireStore,
   resolveServeSettings,
   SERVE_FLAGS,
@@ -43,7 +44,15 @@ import {
 } from '../serve-config.js'
 import type { EventLog } from '../serve-events.js'
 import { LOG_FLAGS, serveLogger } from '../serve-logger.js'
-import { loadPolicyOps, POLICY_OPS_FLAGS, type ServePolicyOps } from '../serve-policy-ops.js'
+import {
+  loadPolicyOps,
+  type OperationsReload,
+  POLICY_OPS_FLAGS,
+  type RetentionSwitch,
+  reloadPolicyOps,
+  retentionSwitch,
+  type ServePolicyOps,
+} from '../serve-policy-ops.js'
 import { shutDown } from '../serve-shutdown.js'
 import { witnessEndpoint } from './checkpoint-note.js'
 
@@ -146,7 +155,11 @@ action, decision, rule, reason, jti, status, latencyMs, and code for refusals.
 Argument values, bodies, tokens and receipts are never logged.
 
 SIGHUP reloads the policy file and the key ring; a broken policy is reported and
-the last valid one keeps serving. The key file is also watched: after
+the last valid one keeps serving. It also reads the config file again for shadow,
+retain and redact, and the shadow candidate's file: a new candidate and new
+retention rules apply to later decisions, together; when either is broken both
+stay as they were (logged as policy-operations-reload-failed and counted in
+writ_policy_operations_reloads_total). Other settings change on restart. The key file is also watched: after
 \`writ keys rotate\` the new ring is loaded without a restart. A ring that drops a
 key of the current ring is refused (logged; the current ring keeps signing).
 
@@ -231,7 +244,9 @@ WRIT_DRAIN_TIMEOUT, WRIT_ACCEPT_AGENT_CONTEXT, WRIT_PUBLIC_METRICS, WRIT_RATE,
 WRIT_BURST, WRIT_MAX_IN_FLIGHT, WRIT_CONFIG), then the config file (policy, key,
 agents, store, storeUrlFile, chainId, issuer, host, port, checkpointInterval,
 checkpointDir, drainTimeout, acceptAgentContext, publicMetrics, rate, burst,
-maxInFlight, witnesses; paths relative to the file), then defaults.
+maxInFlight, witnesses, shadow, retain, redact; paths relative to the file), then
+defaults. --shadow wins over shadow, and --retain (with --redact) over retain and
+redact, also on SIGHUP.
 
 The policy, agents, key and config files must be writable by their owner only,
 and not sit in a directory anyone may write without the sticky bit: otherwise
@@ -258,12 +273,15 @@ unsafe file, bad key or unreachable store, 5 PORT_IN_USE or ADDRESS_UNAVAILABLE,
     let store: Store | undefined
     try {
       store = await openStore(inputs.storeSetting, io, inputs.operations)
-      const gate = await startGate(inputs, store, listener, io)
+      const retention = retentionSwitch(store, inputs.operations.rules)
+      const gate = await startGate(inputs, retention.store, listener, io)
       const authority = authorityFor(server, inputs, gate, io)
       const keyReloader = reloaderFor(inputs, gate, io)
       keyReloader.watch()
       listener.serve(authority.app)
-      return await serveUntilSignal({ inputs, listener, authority, gate, store, keyReloader, io })
+      const operations = operationsReloader(input, gate, retention, io)
+      const running = { inputs, listener, authority, gate, store, keyReloader, operations, io }
+      return await serveUntilSignal(running)
     } catch (error) {
       await listener.drain(0)
       await store?.close().catch(() => undefined)
@@ -312,8 +330,27 @@ function loadServeInputs(input: ParsedInput, io: CliIo, server: ServerPackage): 
     agents: readAgentsFile(readTextFile(io, agentsPath, 'agents file'), agentsPath),
     storeSetting: requireStore(settings),
     approvers: loadApproversFile(io, settings.approvers),
-    operations: loadPolicyOps(input, io, (path) => trustedFile(io, path, 'shadow policy file')),
+    operations: loadPolicyOps(settings.operations, io, (path) =>
+      trustedFile(io, path, 'shadow policy file'),
+    ),
   }
+}
+
+/** Reads the shadow candidate and retention settings again, for SIGHUP. */
+function operationsReloader(
+  input: ParsedInput,
+  gate: LocalGate,
+  retention: RetentionSwitch,
+  io: CliIo,
+): () => OperationsReload {
+  return () =>
+    reloadPolicyOps({
+      read: () => reloadOperationsSettings(input, io),
+      load: (next) =>
+        loadPolicyOps(next, io, (path) => trustedFile(io, path, 'shadow policy file')),
+      gate,
+      retention,
+    })
 }
 
 /** The approvers file (`--approvers`), checked like the other trusted files. */
@@ -387,15 +424,37 @@ function authorityFor(
   })
 }
 
-/** Reloads the key ring and the policy (on SIGHUP), logging what the policy reload did. */
-function reloader(
-  authority: AuthorityServer,
-  gate: LocalGate,
-  keyReloader: KeyReloader,
-  log: EventLog,
-) {
+/** Reloads the shadow candidate and retention, logging and counting what it did. */
+function reloadOperations(running: Running, log: EventLog): void {
+  const result = running.operations()
+  const { operationsReloads } = running.authority.metrics
+  if (result.status === 'applied') {
+    operationsReloads.inc({ result: 'ok' })
+    const shadow = result.shadow
+    log.info(
+      { event: 'policy-operations-reloaded', shadow: shadow ?? null, retain: result.retain },
+      `shadow ${shadow === undefined ? 'off' : `${shadow.id} ${shadow.digest}`}, retaining ${result.retain.length === 0 ? 'nothing' : result.retain.join(', ')}`,
+    )
+    return
+  }
+  operationsReloads.inc({ result: 'kept-previous' })
+  const stats = running.gate.shadowStats()
+  log.error(
+    {
+      event: 'policy-operations-reload-failed',
+      code: result.error.code,
+      shadow: stats === undefined ? null : { id: stats.id, digest: stats.digest },
+    },
+    `shadow and retention reload failed, keeping the running ones: ${result.error.message}`,
+  )
+}
+
+/** Reloads the key ring, the policy and the policy operations (on SIGHUP), logging what it did. */
+function reloader(running: Running, log: EventLog) {
+  const { authority, gate, keyReloader } = running
   return () => {
     keyReloader.reload('signal')
+    reloadOperations(running, log)
     void authority.reloadPolicy().then((result) => {
       if (result.status === 'applied')
         log.info(
@@ -425,6 +484,8 @@ interface Running {
   readonly gate: LocalGate
   readonly store: Store
   readonly keyReloader: KeyReloader
+  /** Reloads the shadow candidate and retention (serve-policy-ops.ts). */
+  readonly operations: () => OperationsReload
   readonly io: CliIo
 }
 
@@ -433,7 +494,7 @@ function serveUntilSignal(running: Running): Promise<number> {
   const { inputs, listener, authority, gate, store, keyReloader } = running
   const log: EventLog = inputs.logger
   return new Promise<number>((resolve) => {
-    const reload = reloader(authority, gate, keyReloader, log)
+    const reload = reloader(running, log)
     const stop = (signal: NodeJS.Signals) => {
       process.off('SIGHUP', reload)
       process.off('SIGINT', stop)
