@@ -213,7 +213,13 @@ function createDecideOnce(
     sight.view = await candidateView(sight, view, settings, normalized, iat)
     sight.tags = step.tags
     const session = sessionAppendOf(store, normalized, step.tags, view, sessionBounds)
-    const draft = draftReceipt(normalized, { ...settings, jti: nextId(), iat, policy: current })
+    const draft = draftReceipt(normalized, {
+      issuer: settings.issuer,
+      ttlSeconds: settings.ttlSeconds,
+      jti: nextId(),
+      iat,
+      policy: current,
+    })
     const signer = ring.active
     const laid = { ...step, draft, iat, signer, ...(session === undefined ? {} : { session }) }
     return step.approval === undefined
@@ -279,11 +285,17 @@ export function createGate(options: GateOptions): LocalGate {
     policy,
     keyRing,
   }))
+  // Built once: a decision reads these settings, it does not copy them.
+  const normalizeSettings = {
+    defaultAgent: settings.defaultAgent,
+    jsonLimits: settings.jsonLimits,
+    nextId,
+  }
   const decideInSession = createSessionRetry(decideOnce, () => policy)
 
   /** Normalize → (read the session) → evaluate → issue (limits applied) → append → answer. */
   async function decide(request: ActionRequest): Promise<Decision> {
-    const normalized = normalizeRequest(request, { ...settings, nextId })
+    const normalized = normalizeRequest(request, normalizeSettings)
     const sight = observer.sight()
     const decision = await decideInSession(normalized, sight)
     await observer.observe(normalized, decision, sight) // after signing: it cannot change the decision
