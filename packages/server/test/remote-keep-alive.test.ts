@@ -1,8 +1,9 @@
 /**
  * createRemoteGate against a real `writ serve` over TCP: one caller's decisions reuse
  * kept-alive connections (the default `fetch` pools them) instead of paying a TCP
- * handshake each.
+ * handshake each; and decision bodies read from Node’s own request stream.
  */
+import { request as httpRequest } from 'node:http'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { createRemoteGate } from '@writ/core'
 import { createPaymentsGate } from '@writ/core/testing'
@@ -56,5 +57,45 @@ describe('createRemoteGate keep-alive', () => {
     // Without keep-alive every decision opens its own connection (20). The pool may open a
     // second one while the first is being handed back, but not one per decision.
     expect(relay.connections()).toBeLessThanOrEqual(4)
+  })
+})
+
+describe('writ serve reads decision bodies from Node’s stream', () => {
+  it('refuses a declared length over the limit with 413 before reading, and decides nothing', async () => {
+    const gate = createPaymentsGate()
+    authority = await startAuthorityServer({
+      gate,
+      agents: [{ agent: 'agent:payer', tokenSha256: hashToken(token) }],
+      maxBodyBytes: 1024,
+    })
+    const target = new URL(`${authority.url}/v1/decisions`)
+    const answer = await new Promise<{ status: number; code: string }>((resolve, reject) => {
+      const request = httpRequest(
+        target,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': String(10 * 1024 * 1024),
+          },
+        },
+        (response) => {
+          let text = ''
+          response.on('data', (chunk: Buffer) => {
+            text += chunk.toString()
+          })
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, code: JSON.parse(text).code }),
+          )
+        },
+      )
+      request.on('error', reject)
+      request.write('{"action":"payments.transfer","args":{"amount":1,"to":"bob"}')
+    })
+    expect(answer).toEqual({ status: 413, code: 'BODY_TOO_LARGE' })
+    const chain: string[] = []
+    for await (const stored of gate.store.receipts(gate.chainId)) chain.push(stored.token)
+    expect(chain).toEqual([])
   })
 })

@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http'
 import { type ActionRequest, type Decision, SESSION_HEADER } from '@writ/core'
 import { type JsonObject, WritError } from '@writ/verify'
 import { parseJson } from '@writ/verify/internal'
@@ -21,7 +22,7 @@ export function registerDecisionRoutes(app: Hono, context: RouteContext): void {
     const slot = context.limits.acquire(principal.credential.tokenSha256)
     if (!('release' in slot)) return limited(context, slot)
     try {
-      return await decide(context, http.req.raw, principal.credential)
+      return await decide(context, http.req.raw, principal.credential, nodeRequestOf(http.env))
     } finally {
       slot.release()
     }
@@ -41,15 +42,22 @@ function limited(context: RouteContext, refusal: LimitRefusal): Response {
   )
 }
 
+/** Node's request, when the app is served by Node (`@hono/node-server` hands it over as `env`). */
+export function nodeRequestOf(env: unknown): IncomingMessage | undefined {
+  const incoming = (env as { incoming?: unknown } | undefined)?.incoming
+  return incoming instanceof IncomingMessage ? incoming : undefined
+}
+
 /** Reads the body → the gate's input → a decision, refusing at the first step that fails. */
 async function decide(
   context: RouteContext,
   raw: Request,
   credential: AgentCredential,
+  incoming: IncomingMessage | undefined,
 ): Promise<Response> {
   const session = sessionOf(raw.headers.get(SESSION_HEADER), credential)
   if ('status' in session) return problem(session.status, session.code, session.detail)
-  const body = await readJsonObject(raw, context.maxBodyBytes)
+  const body = await readJsonObject(raw, context.maxBodyBytes, incoming)
   if (body instanceof Response) return body
   const request = readDecisionRequest(body, credential, {
     acceptAgentContext: context.acceptAgentContext,
@@ -66,10 +74,11 @@ async function decide(
 export async function readJsonObject(
   raw: Request,
   maxBodyBytes: number,
+  incoming?: IncomingMessage,
 ): Promise<JsonObject | Response> {
   let bytes: Uint8Array
   try {
-    bytes = await readBodyWithin(raw, maxBodyBytes)
+    bytes = await readBodyWithin(raw, maxBodyBytes, incoming)
   } catch (error) {
     if (WritError.isInstance(error) && error.code === 'BODY_TOO_LARGE')
       return problem(413, 'BODY_TOO_LARGE', error.message)
