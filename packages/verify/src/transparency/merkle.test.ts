@@ -96,6 +96,18 @@ describe('RFC 9162 trees from stored subtrees', () => {
     await expect(treeRootFrom(tree.read, 0)).resolves.toEqual(EMPTY_TREE_ROOT)
   })
 
+  it('hashes a token string exactly as its UTF-8 bytes behind the 0x00 prefix', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const bytes = new TextEncoder().encode(text)
+        const prefixed = new Uint8Array(bytes.length + 1)
+        prefixed.set(bytes, 1)
+        expect(bytesToHex(leafHash(text))).toBe(bytesToHex(sha256(prefixed)))
+        expect(bytesToHex(leafHash(text))).toBe(bytesToHex(leafHash(bytes)))
+      }),
+    )
+  })
+
   it('keeps about two nodes per leaf', () => {
     expect(tree.nodes.size).toBeLessThan(2 * 300)
   })

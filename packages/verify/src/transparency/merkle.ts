@@ -9,7 +9,7 @@
  * proof, for any past tree size, with O(log n) reads.
  */
 import { sha256 } from '../digest.js'
-import { bytesEqual, concatBytes, utf8Encode } from '../encoding.js'
+import { bytesEqual, concatBytes } from '../encoding.js'
 import { WritError } from '../errors.js'
 
 /** Bytes in a tree hash (SHA-256). */
@@ -25,8 +25,10 @@ const LEAF_PREFIX = new Uint8Array([0])
 
 /** The leaf hash of a receipt: SHA-256(0x00 || the ASCII bytes of its compact token). */
 export function leafHash(leaf: Uint8Array | string): Uint8Array {
-  const bytes = typeof leaf === 'string' ? utf8Encode(leaf) : leaf
-  return sha256(concatBytes([LEAF_PREFIX, bytes], bytes.length + 1))
+  // U+0000 is the single byte 0x00 in UTF-8, so a token is hashed with its prefix in one
+  // encoding, without a second copy of its bytes.
+  if (typeof leaf === 'string') return sha256(`\u0000${leaf}`)
+  return sha256(concatBytes([LEAF_PREFIX, leaf], leaf.length + 1))
 }
 
 /** An interior node: SHA-256(0x01 || left || right). */
