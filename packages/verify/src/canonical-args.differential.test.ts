@@ -501,3 +501,25 @@ describe('canonicalArgs (one pass) on lists of records in raw text', () => {
     }
   })
 })
+
+describe('canonicalArgs (one pass) on hostile objects', () => {
+  it('lists the members of each object once, so a proxy cannot swap the names checked', () => {
+    let listings = 0
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys: () => (listings++ === 0 ? ['x'] : ['__proto__']),
+        getOwnPropertyDescriptor: () => ({ value: 1, enumerable: true, configurable: true }),
+        get: () => 1,
+      },
+    )
+    const value = { list: [hostile, JSON.parse('{"__proto__":1}') as unknown] }
+    const fresh = outcome(() => canonicalArgs(value))
+    listings = 0
+    expectSame(
+      fresh,
+      outcome(() => oracleCanonicalArgs(value)),
+    )
+    expect(fresh.ok ? undefined : fresh.code).toBe('INPUT_FORBIDDEN_KEY')
+  })
+})

@@ -135,7 +135,8 @@ class Copier {
     // Objects in a list mostly share their member names: the names of the last object
     // copied are already sorted and checked.
     const known = sameNames(own, this.lastNames)
-    const keys = known ? this.lastSorted : own
+    // Sorted apart from the listed names, so that the pair remembered is one listing.
+    const keys = known ? this.lastSorted : own.slice()
     if (!known) sortKeys(keys)
     // No prototype: a polluted Object.prototype must not add members the receipt never bound.
     const copy = nullPrototypeObject()
@@ -155,7 +156,7 @@ class Copier {
       copy[key] = this.copy(member, depth + 1)
     }
     if (!known) {
-      this.lastNames = Object.keys(value)
+      this.lastNames = own
       this.lastSorted = keys
     }
     return Object.freeze(copy)
