@@ -9,7 +9,12 @@
 //   ratios, so a reader sees how much a number moved during the run.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks'
+import {
+  monitorEventLoopDelay,
+  PerformanceObserver,
+  constants as perfConstants,
+  performance,
+} from 'node:perf_hooks'
 
 /** `--smoke` on the command line: every suite runs briefly, so CI catches a rotten benchmark. */
 export const smoke = process.argv.includes('--smoke')
@@ -170,8 +175,13 @@ const latencySummary = (sorted) => ({
   max: sorted[sorted.length - 1],
 })
 
-// `detail.kind` of a gc performance entry (perf_hooks constants NODE_PERFORMANCE_GC_*).
-const GC_KINDS = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' }
+// `detail.kind` of a gc performance entry, named after perf_hooks' NODE_PERFORMANCE_GC_* constants.
+const GC_KINDS = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+}
 
 /** Starts watching the event loop's delay and GC pauses; `stop()` returns the pauses. */
 function watchStalls() {
