@@ -139,8 +139,9 @@ async function appendIn(
   const position = await lockHead(client, table, chainId)
   const limits = sortedLimits(appendOptions.limits ?? [])
   const exceeded = await firstExceeded(client, table, limits, appendOptions.now)
-  const hold = await lockHoldFor(client, table, appendOptions)
+  // Sessions before holds, as a batch takes them, so the two never wait on each other in a circle.
   await lockSession(client, table, appendOptions)
+  const hold = await lockHoldFor(client, table, appendOptions)
   const issued = issue(hold === undefined ? { position, exceeded } : { position, exceeded, hold })
   checkIssued(issued, position, exceeded)
   await writeReceipt(client, table, position, issued)
