@@ -13,7 +13,11 @@ import { answerOf } from './decide/answer.js'
 import { applyLimits } from './decide/apply-limits.js'
 import { evaluateStep, refusedStep } from './decide/evaluate-step.js'
 import { draftReceipt, issueReceipt } from './decide/issue-receipt.js'
-import { type NormalizedRequest, normalizeRequest } from './decide/normalize-request.js'
+import {
+  type NormalizedRequest,
+  type NormalizeSettings,
+  normalizeRequest,
+} from './decide/normalize-request.js'
 import type { Outcome } from './decide/outcome.js'
 import { guardAction, wrapAction } from './gate-helpers.js'
 import {
@@ -256,6 +260,11 @@ function createSessionRetry(
   }
 }
 
+/** What normalizing a request reads, built once per gate: a decision does not copy settings. */
+function normalizeSettingsOf(settings: GateSettings, nextId: () => string): NormalizeSettings {
+  return { defaultAgent: settings.defaultAgent, jsonLimits: settings.jsonLimits, nextId }
+}
+
 /**
  * Creates a gate that decides in this process.
  *
@@ -285,12 +294,7 @@ export function createGate(options: GateOptions): LocalGate {
     policy,
     keyRing,
   }))
-  // Built once: a decision reads these settings, it does not copy them.
-  const normalizeSettings = {
-    defaultAgent: settings.defaultAgent,
-    jsonLimits: settings.jsonLimits,
-    nextId,
-  }
+  const normalizeSettings = normalizeSettingsOf(settings, nextId)
   const decideInSession = createSessionRetry(decideOnce, () => policy)
 
   /** Normalize → (read the session) → evaluate → issue (limits applied) → append → answer. */
