@@ -35,13 +35,6 @@ function writSources(): Plugin {
  */
 const nodeMajor = Number(process.versions.node.split('.')[0])
 const needsNewerNode = nodeMajor < 22 ? ['packages/openai-agents/**'] : []
-/**
- * Known gap on Node 22+: in the packed-install test the installed `writ` bin cannot open a
- * SQLite store (STORE_UNAVAILABLE) under Node 24; the suite runs on the Node 20 lane only
- * until that is fixed (README, "Tested Node versions").
- */
-const failsOnNewerNode = nodeMajor >= 22 ? ['test/packaging/packed-install.test.ts'] : []
-
 export default defineConfig({
   plugins: [writSources()],
   test: {
@@ -53,7 +46,7 @@ export default defineConfig({
       'examples/*/*.test.ts',
       'test/**/*.test.ts',
     ],
-    exclude: [...configDefaults.exclude, ...needsNewerNode, ...failsOnNewerNode],
+    exclude: [...configDefaults.exclude, ...needsNewerNode],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

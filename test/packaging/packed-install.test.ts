@@ -3,8 +3,13 @@
 // registry (npm cache first). Workspace links hide a file missing from `files`, an
 // undeclared dependency or a broken `bin`; this install does not.
 //
-// One install for every check (better-sqlite3 may compile from source there). The
-// packages must be built first: `npm test` builds them; alone, run `npm run build`.
+// One install for every check. The SQLite store needs no native module where Node has a
+// usable `node:sqlite` (22.16+): there the consumer installs no better-sqlite3 at all, and
+// the test checks that none arrived. On older Node it installs better-sqlite3 itself, as
+// the store's README tells users to; its native build is taken from the workspace's own
+// (same version, same Node) through prebuild-install's local prebuilds, so the test spends
+// its time on Writ's packages rather than on compiling SQLite again. The packages must be
+// built first: `npm test` builds them; alone, run `npm run build`.
 import { execFile } from 'node:child_process'
 import {
   copyFileSync,
@@ -46,13 +51,41 @@ const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url))
 const programs = fileURLToPath(new URL('./programs/', import.meta.url))
 const packages = (publishedPackages as () => PublishedPackage[])()
 
-async function command(file: string, args: readonly string[], cwd: string, timeout = 240_000) {
+async function command(
+  file: string,
+  args: readonly string[],
+  cwd: string,
+  timeout = 240_000,
+  extraEnvironment: NodeJS.ProcessEnv = {},
+) {
   return execFileAsync(file, args, {
     cwd,
-    env: cleanEnvironment(),
+    env: { ...cleanEnvironment(), ...extraEnvironment },
     timeout,
     maxBuffer: 64 * 1024 * 1024,
   })
+}
+
+/** True when the store's `auto` driver is `node:sqlite` here (Node 22.16 or later). */
+const nodeSqliteUsable = (() => {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+  return major > 22 || (major === 22 && minor >= 16)
+})()
+
+/**
+ * A folder of prebuild-install "local prebuilds" holding the workspace's own build of
+ * better-sqlite3 for this Node, and the exact version to install against it.
+ */
+async function localBetterSqlite3(into: string): Promise<{ version: string; folder: string }> {
+  const source = join(repositoryRoot, 'node_modules', 'better-sqlite3')
+  const { version } = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as {
+    version: string
+  }
+  const folder = join(into, 'prebuilds')
+  mkdirSync(folder)
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`
+  await command('tar', ['czf', join(folder, name), 'build/Release/better_sqlite3.node'], source)
+  return { version, folder }
 }
 
 let workDirectory = ''
@@ -127,6 +160,7 @@ beforeAll(async () => {
     }),
   )
 
+  const sqlite = nodeSqliteUsable ? undefined : await localBetterSqlite3(workDirectory)
   await command(
     'npm',
     [
@@ -141,9 +175,12 @@ beforeAll(async () => {
       // The optional peer behind @writ/langchain's middleware, as its users install it.
       'langchain@1',
       'zod@4',
+      // The SQLite driver a Node without node:sqlite needs, as the store's README says.
+      ...(sqlite === undefined ? [] : [`better-sqlite3@${sqlite.version}`]),
     ],
     project,
     400_000,
+    sqlite === undefined ? {} : { npm_config_better_sqlite3_local_prebuilds: sqlite.folder },
   )
 }, 420_000)
 
@@ -179,6 +216,12 @@ describe('packed tarballs', () => {
     const paths = server?.files.map((file) => file.path) ?? []
     expect(paths).toContain('assets/console-verify.js')
     expect(paths).toContain('assets/console.js')
+  })
+
+  it('installs no native SQLite module where node:sqlite serves the store', () => {
+    // On Node 22.16+ nothing in Writ's dependency tree pulls better-sqlite3 in: the store
+    // and the CLI name it as an optional peer only.
+    expect(existsSync(join(project, 'node_modules', 'better-sqlite3'))).toBe(!nodeSqliteUsable)
   })
 
   it('installs every package with its declared dependencies only', () => {

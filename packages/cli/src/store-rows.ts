@@ -8,7 +8,6 @@
  */
 import { tokenDigest } from '@writ/verify'
 import { canonicalize, decodeJws } from '@writ/verify/internal'
-import Database from 'better-sqlite3'
 import type pg from 'pg'
 
 /** One stored row, as either backend returns it (PostgreSQL returns BIGINT as text). */
@@ -73,25 +72,16 @@ function differingColumns(row: Row): string[] {
 }
 
 /**
- * Reads the rows of `chainId` in a SQLite store in `seq` order, read-only, and returns
- * the first whose columns disagree with what its token says.
+ * Reads the rows of one chain of a SQLite store in `seq` order, through the store's own
+ * connection (one copy of SQLite in the process, whichever driver the store uses), and
+ * returns the first whose columns disagree with what its token says.
  */
-export function findRowMismatch(path: string, chainId: string): RowMismatch | undefined {
-  const database = new Database(path, { readonly: true, fileMustExist: true })
-  try {
-    const rows = database
-      .prepare(
-        'SELECT chain_id, seq, jti, req, decision, iat, digest, prev, token, claims FROM receipts WHERE chain_id = ? ORDER BY seq',
-      )
-      .iterate(chainId) as IterableIterator<Row>
-    for (const row of rows) {
-      const differing = differingColumns(row)
-      if (differing.length > 0) return { seq: Number(row.seq), columns: differing }
-    }
-    return undefined
-  } finally {
-    database.close()
+export async function findRowMismatch(rows: AsyncIterable<Row>): Promise<RowMismatch | undefined> {
+  for await (const row of rows) {
+    const differing = differingColumns(row)
+    if (differing.length > 0) return { seq: Number(row.seq), columns: differing }
   }
+  return undefined
 }
 
 const PAGE = 1000

@@ -154,17 +154,12 @@ export async function openExistingStore(
   location: StoreLocation,
 ): Promise<ExistingStore> {
   if (location.kind === 'postgres') return openExistingPostgres(location.url)
-  // better-sqlite3, like the row checks of store-rows.ts: one copy of SQLite per process,
-  // or the two would not see each other's locks on the file.
-  const store = createSqliteStore({
-    path: requireFile(io, location.path, 'store'),
-    driver: 'better-sqlite3',
-  })
+  const store = createSqliteStore({ path: requireFile(io, location.path, 'store') })
   const recordedKeys = recordedKeysOf(store)
   return {
     store,
     chains: () => store.chains(),
-    rowMismatch: async (chainId) => findRowMismatch(store.path, chainId),
+    rowMismatch: (chainId) => findRowMismatch(store.rows(chainId)),
     ...(recordedKeys === undefined ? {} : { recordedKeys }),
     close: () => store.close(),
   }
@@ -175,8 +170,7 @@ export async function openExistingStore(
  * a PostgreSQL database gets Writ's tables when it has none.
  */
 export async function openStore(location: StoreLocation): Promise<Store> {
-  if (location.kind === 'sqlite')
-    return createSqliteStore({ path: location.path, driver: 'better-sqlite3' })
+  if (location.kind === 'sqlite') return createSqliteStore({ path: location.path })
   const { store } = await loadPostgresPackages()
   return store.createPostgresStore({ connectionString: location.url })
 }

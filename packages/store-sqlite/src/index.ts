@@ -17,3 +17,4 @@ export {
   type SqliteStoreStats,
   type WalCheckpointResult,
 } from './sqlite-store.js'
+export type { SqliteReceiptColumns } from './statements.js'

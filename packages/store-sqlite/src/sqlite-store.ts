@@ -26,7 +26,12 @@ import { type OpenDatabaseOptions, openDatabase, validOpenOptions } from './open
 import { type QueryCache, queryReceiptRows } from './receipt-query.js'
 import { recordsOn } from './record-statements.js'
 import { sessionsOn } from './session-statements.js'
-import { prepareStatements, type ReceiptRow, type Statements } from './statements.js'
+import {
+  prepareStatements,
+  type ReceiptRow,
+  type SqliteReceiptColumns,
+  type Statements,
+} from './statements.js'
 import { closedStoreError, toStoreError } from './store-error.js'
 import { latestNote, readTreeNodes } from './tree-statements.js'
 
@@ -103,6 +108,11 @@ export interface SqliteStore extends Store {
   checkpointWal(mode?: 'PASSIVE' | 'FULL' | 'RESTART' | 'TRUNCATE'): WalCheckpointResult
   /** Counters and sizes, for metrics. */
   stats(): SqliteStoreStats
+  /**
+   * Every receipt row of a chain in `seq` order, with the columns kept beside each token
+   * exactly as stored, for audit tools that hold the columns against the token.
+   */
+  rows(chainId: string): AsyncIterable<SqliteReceiptColumns>
   /** Shadow disagreements and, when `retention` is set, retained arguments. */
   readonly records: PolicyRecords
   /** Session histories, written with the receipts (`history` in policy conditions). */
@@ -326,6 +336,22 @@ class SqliteStoreImplementation implements SqliteStore {
       if (rows.length < size) return
       remaining -= rows.length
       next = (rows[rows.length - 1] as { seq: number }).seq + 1
+    }
+  }
+
+  /**
+   * Every receipt row of `chainId` in `seq` order, with the columns the store keeps beside
+   * each token exactly as they are on disk. The columns are what queries filter on, and
+   * anyone who can write the file can edit them without touching a signature: audit tools
+   * (`writ chain verify`) hold each row against its token with this.
+   */
+  async *rows(chainId: string): AsyncIterable<SqliteReceiptColumns> {
+    let next = 0
+    for (;;) {
+      const page = this.#read('rows', () => this.#statements.rowsPage.all(chainId, next, PAGE_SIZE))
+      yield* page
+      if (page.length < PAGE_SIZE) return
+      next = (page[page.length - 1] as SqliteReceiptColumns).seq + 1
     }
   }
 

@@ -10,6 +10,24 @@ export interface ReceiptRow {
   readonly claims: string
 }
 
+/**
+ * A receipt row with every column the store keeps beside the token, exactly as stored.
+ * The columns are copies of what the token says; an audit tool holds them against it.
+ */
+export interface SqliteReceiptColumns {
+  readonly chain_id: string
+  readonly seq: number
+  readonly jti: string
+  readonly req: string
+  readonly decision: string
+  readonly iat: number
+  readonly digest: string
+  readonly prev: string | null
+  readonly token: string
+  /** The decoded claims as JSON text. */
+  readonly claims: string
+}
+
 /** A row of the `checkpoints` table as read back. */
 export interface CheckpointRow {
   readonly chain_id: string
@@ -36,6 +54,7 @@ export interface Statements {
   readonly receiptByJti: Statement<[string], ReceiptRow>
   readonly receiptsByRequest: Statement<[string], ReceiptRow>
   readonly receiptsPage: Statement<[string, number, number], ReceiptRow & { seq: number }>
+  readonly rowsPage: Statement<[string, number, number], SqliteReceiptColumns>
   readonly chains: Statement<[], { chain_id: string }>
   readonly insertCheckpoint: Statement<[string, number, string | null, number, string]>
   readonly latestCheckpoint: Statement<[string], CheckpointRow>
@@ -79,6 +98,10 @@ export function prepareStatements(database: Database): Statements {
     ),
     receiptsPage: database.prepare(
       'SELECT seq, token, claims FROM receipts WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?',
+    ),
+    rowsPage: database.prepare(
+      `SELECT chain_id, seq, jti, req, decision, iat, digest, prev, token, claims FROM receipts
+       WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`,
     ),
     chains: database.prepare(
       'SELECT chain_id FROM receipts UNION SELECT chain_id FROM checkpoints ORDER BY chain_id',
