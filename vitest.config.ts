@@ -50,5 +50,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores, so one on a 2-core CI machine;
+    // most test files wait on child processes, servers and databases rather than on the
+    // CPU, so two keep both cores busy. WRIT_TEST_WORKERS overrides it.
+    maxWorkers: Number(process.env['WRIT_TEST_WORKERS'] ?? 2),
   },
 })
