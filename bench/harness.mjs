@@ -349,14 +349,23 @@ export function machine() {
 }
 
 /**
- * Writes `bench/results/<suite>.json` (`<suite>-smoke.json` under `--smoke`) with the
- * date, the machine and `data`. Every result file has `suite`, `smoke`, `date`,
- * `machine`, `rows` and `targets`.
+ * The part of a result file's name that says which Node ran it: nothing on Node 20 (the
+ * published numbers), `-node24` on Node 24 and so on, so that both lines sit side by side.
+ */
+export const nodeSuffix = (() => {
+  const major = Number(process.versions.node.split('.')[0])
+  return major === 20 ? '' : `-node${major}`
+})()
+
+/**
+ * Writes `bench/results/<suite>.json` (`<suite>-smoke.json` under `--smoke`, on any
+ * Node; a full run on a Node other than 20 adds {@link nodeSuffix}) with the date, the machine and `data`.
+ * Every result file has `suite`, `smoke`, `date`, `machine`, `rows` and `targets`.
  */
 export function writeResults(suite, data) {
   const dir = new URL('./results/', import.meta.url)
   mkdirSync(dir, { recursive: true })
-  const file = new URL(`${suite}${smoke ? '-smoke' : ''}.json`, dir)
+  const file = new URL(`${suite}${smoke ? '-smoke' : nodeSuffix}.json`, dir)
   const document = {
     suite,
     smoke,

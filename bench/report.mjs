@@ -16,6 +16,9 @@ const results = Object.fromEntries(
   ]),
 )
 
+// The decision and canonicalization suites also run on Node 24 (bench/run.mjs --node24).
+const node24 = { decisions: read('decisions-node24'), scale: read('scale-node24') }
+
 const integer = (value) =>
   Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a'
 const fixed = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a')
@@ -164,6 +167,45 @@ out.push(
   ),
 )
 out.push('')
+
+if (node24.decisions || node24.scale) {
+  const version = (node24.decisions ?? node24.scale).machine.node
+  const pair = (label, twenty, twentyFour, format) =>
+    `| ${label} | ${twenty ? format(twenty.measured) : 'n/a'} | ${twentyFour ? format(twentyFour.measured) : 'n/a'} | ${twentyFour?.target ?? ''} |`
+  const cost = (v) => `${fixed(v)}×`
+  out.push(
+    `### Node 20 and Node ${version.split('.')[0]}`,
+    '',
+    `The same suites on Node ${version} (run dates: ${Object.values(node24)
+      .filter(Boolean)
+      .map((value) => `${value.suite} ${value.date.slice(0, 16).replace('T', ' ')} UTC`)
+      .join('; ')}).`,
+    '',
+    `| target | Node 20 | Node ${version.split('.')[0]} | bound |`,
+    '| --- | --- | --- | --- |',
+    pair(
+      'signed in-memory decision / bare Ed25519 signature (cost)',
+      d?.targets.memoryDecisionVsSignature,
+      node24.decisions?.targets.memoryDecisionVsSignature,
+      cost,
+    ),
+    ...['1KB', '100KB', '1MB'].flatMap((size) => [
+      pair(
+        `\`canonicalArgs\` (object), ${size}`,
+        s?.targets[`canonicalObjectVsStringify${size}`],
+        node24.scale?.targets[`canonicalObjectVsStringify${size}`],
+        cost,
+      ),
+      pair(
+        `\`canonicalArgs\` (raw JSON text), ${size}`,
+        s?.targets[`canonicalTextVsParseStringify${size}`],
+        node24.scale?.targets[`canonicalTextVsParseStringify${size}`],
+        cost,
+      ),
+    ]),
+    '',
+  )
+}
 
 if (d) {
   out.push(
