@@ -11,8 +11,18 @@ export const DIGEST_PATTERN: RegExp = /^sha256:[0-9a-f]{64}$/
  * `@noble/hashes` elsewhere; both give the same bytes.
  */
 export function sha256(input: Uint8Array | string): Uint8Array {
-  const bytes = typeof input === 'string' ? utf8Encode(input) : input
   const nodeCrypto = getNodeCrypto()
+  if (nodeCrypto?.hash !== undefined) {
+    // One call, no hash object. Node hashes a string's UTF-8 bytes itself (lone
+    // surrogates as U+FFFD, as TextEncoder writes them).
+    const digest = nodeCrypto.hash('sha256', input, 'buffer')
+    // A digest that owns its memory is returned as a plain view; one inside a shared
+    // buffer is copied, so that callers never hold a view into a Node buffer pool.
+    return digest.byteOffset === 0 && digest.buffer.byteLength === digest.byteLength
+      ? new Uint8Array(digest.buffer, 0, digest.byteLength)
+      : new Uint8Array(digest)
+  }
+  const bytes = typeof input === 'string' ? utf8Encode(input) : input
   if (nodeCrypto !== undefined) {
     // A copy, so that callers never hold a view into a Node buffer pool.
     return new Uint8Array(nodeCrypto.createHash('sha256').update(bytes).digest())
@@ -23,6 +33,7 @@ export function sha256(input: Uint8Array | string): Uint8Array {
 /** The wire digest of bytes or of a string's UTF-8 bytes: `sha256:` + lowercase hex. */
 export function digestOf(input: Uint8Array | string): Digest {
   const nodeCrypto = getNodeCrypto()
+  if (nodeCrypto?.hash !== undefined) return `sha256:${nodeCrypto.hash('sha256', input, 'hex')}`
   if (nodeCrypto !== undefined) {
     // Node hashes a string's UTF-8 bytes without a copy here (lone surrogates as U+FFFD,
     // as TextEncoder writes them) and writes the hex itself.
