@@ -43,6 +43,7 @@ import { signCheckpoint } from './sign-checkpoint.js'
 import { createSigningLane, type LaneRequest, type SigningLane } from './signing-lane.js'
 import type {
   ActionRequest,
+  AppendOptions,
   Decision,
   Gate,
   Store,
@@ -124,18 +125,20 @@ function appendReceipt(
       return laid.stored
     })
   }
-  return store.append(
-    chainId,
-    {
-      now: iat,
-      ...(limits.length === 0 ? {} : { limits }),
-      ...(session === undefined ? {} : { session }),
-    },
-    (context) => {
-      result.signed = applyLimits(outcome, context.exceeded)
-      return issueReceipt(step.draft, result.signed, context.position, signer)
-    },
-  )
+  return store.append(chainId, appendOptionsOf(iat, limits, session), (context) => {
+    result.signed = applyLimits(outcome, context.exceeded)
+    return issueReceipt(step.draft, result.signed, context.position, signer)
+  })
+}
+
+/** The store's append options: only the members a decision has, built without spreads. */
+function appendOptionsOf(
+  now: number,
+  limits: AppendStep['limits'],
+  session: SessionAppend | undefined,
+): AppendOptions {
+  if (session === undefined) return limits.length === 0 ? { now } : { now, limits }
+  return limits.length === 0 ? { now, session } : { now, limits, session }
 }
 
 /** How many times a decision is judged again because its session moved, before it fails. */
@@ -225,10 +228,15 @@ function createDecideOnce(
       policy: current,
     })
     const signer = ring.active
-    const laid = { ...step, draft, iat, signer, ...(session === undefined ? {} : { session }) }
-    return step.approval === undefined
-      ? appendAndAnswer(settings, lane, laid, normalized)
-      : decideHeld(normalized, step, draft, signer, held, session)
+    if (step.approval !== undefined) {
+      return decideHeld(normalized, step, draft, signer, held, session)
+    }
+    const { outcome, limits } = step
+    const laid: AppendStep =
+      session === undefined
+        ? { outcome, limits, draft, iat, signer }
+        : { outcome, limits, draft, iat, signer, session }
+    return appendAndAnswer(settings, lane, laid, normalized)
   }
 }
 

@@ -136,6 +136,18 @@ function claimsJson(claims: unknown): string {
  * sub, aud?, req, decision, reason, rule, policy, act, http?, refs?, chain), frozen.
  */
 export function receiptClaims(content: ReceiptContent, chain: ChainLink): ReceiptClaims {
+  return outcomeClaims(content, content, chain)
+}
+
+/**
+ * {@link receiptClaims} of a draft and the outcome decided for it, read from each without
+ * first merging them into one object. @internal
+ */
+export function outcomeClaims(
+  content: Omit<ReceiptContent, 'decision' | 'reason' | 'rule'>,
+  outcome: Pick<ReceiptContent, 'decision' | 'reason' | 'rule'>,
+  chain: ChainLink,
+): ReceiptClaims {
   // Insertion order is serialization order: this literal is the wire order.
   const claims: JsonObject = {
     v: 1,
@@ -147,9 +159,9 @@ export function receiptClaims(content: ReceiptContent, chain: ChainLink): Receip
   }
   if (content.aud !== undefined) claims['aud'] = content.aud
   claims['req'] = content.req
-  claims['decision'] = content.decision
-  claims['reason'] = content.reason
-  claims['rule'] = content.rule
+  claims['decision'] = outcome.decision
+  claims['reason'] = outcome.reason
+  claims['rule'] = outcome.rule
   claims['policy'] = { id: content.policy.id, digest: content.policy.digest }
   claims['act'] = { name: content.act.name, args: content.act.args }
   if (content.http !== undefined) {

@@ -20,7 +20,7 @@ import { type AsyncSigner, signBefore, signerUnavailable } from './async-signer.
 import { applyLimits } from './decide/apply-limits.js'
 import { checkKeyValidAt, type ReceiptDraft } from './decide/issue-receipt.js'
 import type { Outcome } from './decide/outcome.js'
-import { joinSignature, receiptClaims, receiptSigningInput } from './receipt-issuer.js'
+import { joinSignature, outcomeClaims, receiptSigningInput } from './receipt-issuer.js'
 import type { SessionAppend } from './session-history.js'
 import type {
   AppendContext,
@@ -142,10 +142,11 @@ async function signFor(
   const chosen = job.signedFor(context)
   const { position } = context
   checkKeyValidAt(job.signer, chosen.draft.iat)
-  const claims = receiptClaims(
-    { ...chosen.draft, ...chosen.outcome },
-    { id: position.chainId, seq: position.seq, prev: position.prev },
-  )
+  const claims = outcomeClaims(chosen.draft, chosen.outcome, {
+    id: position.chainId,
+    seq: position.seq,
+    prev: position.prev,
+  })
   const input = receiptSigningInput(claims, job.signer)
   const signature = await signBefore(job.signer, input.bytes, job.deadline, now)
   const issued = {

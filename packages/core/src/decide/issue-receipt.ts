@@ -5,7 +5,7 @@
 import { WritError } from '@writ/verify'
 import type { AnySigner } from '../async-signer.js'
 import type { CompiledPolicy } from '../policy/index.js'
-import { encodeReceipt, type ReceiptContent, receiptClaims } from '../receipt-issuer.js'
+import { encodeReceipt, outcomeClaims, type ReceiptContent } from '../receipt-issuer.js'
 import type { ChainPosition, IssuedReceipt } from '../types.js'
 import type { NormalizedRequest } from './normalize-request.js'
 import type { Outcome } from './outcome.js'
@@ -55,10 +55,12 @@ export function issueReceipt(
   signer: AnySigner,
 ): IssuedReceipt {
   checkKeyValidAt(signer, draft.iat)
-  const claims = receiptClaims(
-    { ...draft, ...outcome },
-    { id: position.chainId, seq: position.seq, prev: position.prev },
-  )
+  // Read from the draft and the outcome as they are: merging them first would copy both.
+  const claims = outcomeClaims(draft, outcome, {
+    id: position.chainId,
+    seq: position.seq,
+    prev: position.prev,
+  })
   return {
     token: encodeReceipt(claims, signer),
     claims,

@@ -94,8 +94,12 @@ export function normalizeRequest(request: unknown, settings: NormalizeSettings):
   const audience = readSignable(members.audience, 'audience', 1024, problems)
   const session = readSignable(members.session, 'session', 256, problems)
   const refs = readRefs(members.refs, problems)
+  // One literal of fixed shape, no spread: spreading `target` here allocated about 3.6 KB
+  // a decision.
   return {
-    ...target,
+    action: target.action,
+    args: target.args,
+    http: target.http,
     signedName: target.action ?? escapeActionName(members.action),
     argsDigest: target.args?.digest ?? refusedArgsDigest(members.args, members.httpRequest),
     agent,

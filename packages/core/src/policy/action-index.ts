@@ -25,6 +25,8 @@ export class ActionIndex<T> {
   readonly #prefixLengths: readonly number[]
   readonly #cache = new Map<string, readonly T[]>()
   readonly #cacheSize: number
+  /** The action inserted into the cache last: already the most recent, nothing to refresh. */
+  #newest: string | undefined
 
   constructor(
     entries: readonly { readonly patterns: readonly string[]; readonly value: T }[],
@@ -61,9 +63,13 @@ export class ActionIndex<T> {
   lookup(action: string): readonly T[] {
     const cached = this.#cache.get(action)
     if (cached !== undefined) {
-      // Refresh recency; deleting and re-inserting keeps Map order = LRU order.
-      this.#cache.delete(action)
-      this.#cache.set(action, cached)
+      // Refresh recency; deleting and re-inserting keeps Map order = LRU order. The
+      // newest entry is already last, and a gate mostly asks for the same action again.
+      if (action !== this.#newest) {
+        this.#cache.delete(action)
+        this.#cache.set(action, cached)
+        this.#newest = action
+      }
       return cached
     }
     const found = this.#compute(action)
@@ -73,6 +79,7 @@ export class ActionIndex<T> {
         if (oldest.done !== true) this.#cache.delete(oldest.value)
       }
       this.#cache.set(action, found)
+      this.#newest = action
     }
     return found
   }
