@@ -2,13 +2,7 @@
  * The Merkle trees of the memory store (spec section 12): for each chain, the hash of every
  * complete subtree, level by level, so a proof reads O(log n) of them.
  */
-import {
-  leafHash,
-  leftSiblingsOf,
-  type Subtree,
-  subtreesAfterAppend,
-  WritError,
-} from '@writ/verify'
+import { leafHash, nodeHash, type Subtree, WritError } from '@writ/verify'
 import type { StoredCheckpointNote } from '../types.js'
 
 /** Complete-subtree hashes of every chain, kept in memory. */
@@ -42,6 +36,33 @@ function put(level: Level, index: number, hash: Uint8Array): void {
   level.count = Math.max(level.count, index + 1)
 }
 
+/**
+ * Writes leaf `seq` and each parent it completes (RFC 9162: a parent is complete once its
+ * right child is), reading each left sibling in place rather than as a copy. Every left
+ * sibling is checked before anything is written, so a tree missing one is left unchanged.
+ */
+function appendLeaf(levels: Level[], seq: number, leaf: Uint8Array): void {
+  for (let level = 0, position = seq; position % 2 === 1; level++) {
+    if (position - 1 >= (levels[level]?.count ?? 0)) {
+      throw new WritError('STORE_UNAVAILABLE', 'The tree has no such node', {
+        details: { level, index: position - 1 },
+      })
+    }
+    position = (position - 1) / 2
+  }
+  let hash = leaf
+  let position = seq
+  for (let level = 0; ; level++) {
+    const row = levels[level] ?? { bytes: new Uint8Array(0), count: 0 }
+    levels[level] = row
+    put(row, position, hash)
+    if (position % 2 === 0) return
+    const left = (position - 1) * 32
+    hash = nodeHash(row.bytes.subarray(left, left + 32), hash)
+    position = (position - 1) / 2
+  }
+}
+
 /** Creates empty trees. */
 export function createMemoryTrees(): MemoryTrees {
   const trees = new Map<string, Level[]>()
@@ -62,12 +83,7 @@ export function createMemoryTrees(): MemoryTrees {
         levels = []
         trees.set(chainId, levels)
       }
-      const tree = levels
-      const lefts = leftSiblingsOf(seq).map((subtree) => node(tree, subtree))
-      for (const { subtree, hash } of subtreesAfterAppend(seq, leafHash(token), lefts)) {
-        tree[subtree.level] ??= { bytes: new Uint8Array(0), count: 0 }
-        put(tree[subtree.level] as Level, subtree.index, hash)
-      }
+      appendLeaf(levels, seq, leafHash(token))
     },
     read(chainId, subtrees) {
       const levels = trees.get(chainId)
