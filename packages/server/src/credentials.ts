@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { createHash, hash, timingSafeEqual } from 'node:crypto'
 import { decodeSessionKey } from '@writ/core/internal'
 import type { JsonObject } from '@writ/verify'
 
@@ -89,9 +89,7 @@ export function createCredentialCheck(
   return (authorization) => {
     const match = /^Bearer ([\x21-\x7e]{16,512})$/.exec(authorization ?? '')
     if (!match) return undefined
-    const presented = createHash('sha256')
-      .update(match[1] as string, 'utf8')
-      .digest()
+    const presented = hash('sha256', match[1] as string, 'buffer')
     let found: Principal | undefined
     for (const candidate of table)
       if (timingSafeEqual(candidate.hash, presented) && found === undefined)

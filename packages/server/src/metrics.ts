@@ -14,7 +14,11 @@ const MAX_SERIES = 2000
 
 type Labels = Readonly<Record<string, string>>
 
+/** A label value that needs escaping: a backslash, a newline or a double quote. */
+const ESCAPED = /[\\\n"]/
+
 function escapeLabel(value: string): string {
+  if (!ESCAPED.test(value)) return value
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
 
@@ -23,15 +27,17 @@ function escapeHelp(text: string): string {
 }
 
 function labelText(labels: Labels): string {
-  const entries = Object.entries(labels)
-  return entries.length === 0
-    ? ''
-    : `{${entries.map(([name, value]) => `${name}="${escapeLabel(value)}"`).join(',')}}`
+  let text = ''
+  for (const name in labels)
+    text += `${text === '' ? '{' : ','}${name}="${escapeLabel(labels[name] as string)}"`
+  return text === '' ? '' : `${text}}`
 }
 
 function header(name: string, help: string, type: string): string[] {
   return [`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`]
 }
+
+const OVERFLOW = labelText({ overflow: 'true' })
 
 /** A counter family with labels. */
 export class Counter {
@@ -46,9 +52,12 @@ export class Counter {
 
   inc(labels: Labels = {}, by = 1): void {
     let key = labelText(labels)
-    if (!this.series.has(key) && this.series.size >= MAX_SERIES)
-      key = labelText({ overflow: 'true' })
-    this.series.set(key, (this.series.get(key) ?? 0) + by)
+    let current = this.series.get(key)
+    if (current === undefined) {
+      if (this.series.size >= MAX_SERIES) key = OVERFLOW
+      current = this.series.get(key) ?? 0
+    }
+    this.series.set(key, current + by)
   }
 
   /** The current value of one series (0 when it has none yet). */

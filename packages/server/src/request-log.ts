@@ -7,6 +7,7 @@
  * argument values, bodies, tokens or full receipts: a receipt appears as its `jti`.
  */
 import { randomUUID } from 'node:crypto'
+import { ServerResponse } from 'node:http'
 import type { Decision } from '@writ/core'
 import type { ErrorHandler, MiddlewareHandler } from 'hono'
 import type { Principal } from './credentials.js'
@@ -26,7 +27,18 @@ const notes = new WeakMap<Request, RequestNote>()
 
 /** Adds facts about a request (keyed by the raw `Request`) to its log line. */
 export function noteRequest(request: Request, note: RequestNote): void {
-  notes.set(request, { ...notes.get(request), ...note })
+  const earlier = notes.get(request)
+  notes.set(request, earlier === undefined ? note : { ...earlier, ...note })
+}
+
+const principals = new WeakMap<Request, Principal>()
+
+/**
+ * Remembers who a handler found behind a request's `Authorization` header, so the log
+ * line names the caller without checking the token a second time.
+ */
+export function notePrincipal(request: Request, principal: Principal): void {
+  principals.set(request, principal)
 }
 
 /** Adds the decision made for a request to its log line: never its arguments. */
@@ -74,8 +86,12 @@ export function routeOf(path: string): string {
 /** Routes that probes and scrapers call all the time: logged at `debug` when they succeed. */
 const QUIET_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics'])
 
-/** The `code` of a problem+json response, read from a copy of its (small) body. */
+/**
+ * The `code` of a problem+json response, read from a copy of its (small) body. Problems
+ * are refusals and failures, so a response under 400 is not read at all.
+ */
 async function problemCode(response: Response): Promise<string | undefined> {
+  if (response.status < 400) return undefined
   if (!response.headers.get('content-type')?.startsWith('application/problem+json'))
     return undefined
   try {
@@ -84,6 +100,25 @@ async function problemCode(response: Response): Promise<string | undefined> {
   } catch {
     return undefined
   }
+}
+
+/**
+ * Sets `X-Request-Id` on the answer. Served by Node, the header goes on Node's response,
+ * which merges it into the head it writes: the `Response` keeps its plain header object,
+ * and `@hono/node-server` writes it without building a `Headers` for it.
+ */
+function setRequestId(env: unknown, response: Response, requestId: string): void {
+  const outgoing = (env as { outgoing?: unknown } | undefined)?.outgoing
+  if (outgoing instanceof ServerResponse && !outgoing.headersSent)
+    outgoing.setHeader('x-request-id', requestId)
+  else response.headers.set('x-request-id', requestId)
+}
+
+/** The log level of a request's line: refusals `warn`, failures `error`, probes `debug`. */
+function levelOf(status: number, route: string): 'error' | 'warn' | 'info' | 'debug' {
+  if (status >= 500) return 'error'
+  if (status >= 400) return 'warn'
+  return QUIET_ROUTES.has(route) ? 'debug' : 'info'
 }
 
 /** Options of {@link requestLogging}. */
@@ -103,21 +138,26 @@ export interface RequestLoggingOptions {
  */
 export function requestLogging(options: RequestLoggingOptions): MiddlewareHandler {
   const { logger, metrics } = options
+  const identify = (authorization: string | undefined) =>
+    authorization === undefined ? undefined : options.identify(authorization)
   return async (context, next) => {
     const started = performance.now()
     const requestId = requestIdOf(context.req.header('x-request-id'))
     await next()
     const response = context.res
-    response.headers.set('x-request-id', requestId)
+    setRequestId(context.env, response, requestId)
     const route = routeOf(context.req.path)
     const status = response.status
     const code = await problemCode(response)
     metrics.httpRequests.inc({ route, status: String(status) })
     if (code !== undefined) metrics.refusals.inc({ status: String(status), code })
-    const note = notes.get(context.req.raw) ?? {}
-    if (note.decision !== undefined) metrics.decisionOutcomes.inc({ decision: note.decision })
-    const authorization = context.req.header('authorization')
-    const principal = authorization === undefined ? undefined : options.identify(authorization)
+    const note = notes.get(context.req.raw)
+    if (note?.decision !== undefined) metrics.decisionOutcomes.inc({ decision: note.decision })
+    const level = levelOf(status, route)
+    // The line (and the caller's identity in it) is built only when it will be written.
+    if (!logger.isLevelEnabled(level)) return
+    const principal =
+      principals.get(context.req.raw) ?? identify(context.req.header('authorization'))
     const line = {
       event: 'request',
       requestId,
@@ -131,11 +171,7 @@ export function requestLogging(options: RequestLoggingOptions): MiddlewareHandle
       ...(code === undefined ? {} : { code }),
       ...(context.error === undefined ? {} : { error: context.error.name }),
     }
-    const message = `${context.req.method} ${route} ${status}`
-    if (status >= 500) logger.error(line, message)
-    else if (status >= 400) logger.warn(line, message)
-    else if (QUIET_ROUTES.has(route)) logger.debug(line, message)
-    else logger.info(line, message)
+    logger[level](line, `${context.req.method} ${route} ${status}`)
   }
 }
 

@@ -8,7 +8,7 @@ import type { AgentCredential } from '../credentials.js'
 import { type DecisionInput, readDecisionRequest } from '../decision-request.js'
 import { problem, statusOf, unauthenticated } from '../problem.js'
 import { readBodyWithin } from '../request-body.js'
-import { noteDecision } from '../request-log.js'
+import { noteDecision, notePrincipal } from '../request-log.js'
 import { sessionOf } from '../session-check.js'
 import type { RouteContext } from './route-context.js'
 
@@ -17,6 +17,7 @@ export function registerDecisionRoutes(app: Hono, context: RouteContext): void {
   app.post('/v1/decisions', async (http) => {
     const principal = context.principalOf(http.req.header('authorization'))
     if (principal === undefined) return unauthenticated()
+    notePrincipal(http.req.raw, principal)
     if (principal.kind !== 'agent')
       return problem(403, 'AGENT_REQUIRED', 'Decisions are asked for with an agent token.')
     const slot = context.limits.acquire(principal.credential.tokenSha256)
@@ -67,6 +68,9 @@ async function decide(
   return askGate(context, raw, request)
 }
 
+/** Strict UTF-8: a body that is not UTF-8 is refused, never repaired. Holds no state between calls. */
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
 /**
  * The body as a JSON object, or the problem to answer: 413 past `maxBodyBytes`, 400 for
  * anything that is not one JSON object in UTF-8.
@@ -85,7 +89,7 @@ export async function readJsonObject(
     return problem(400, 'INPUT_SYNTAX', 'The request body could not be read.')
   }
   try {
-    const parsed = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes), {
+    const parsed = parseJson(utf8.decode(bytes), {
       maxBytes: maxBodyBytes,
       maxDepth: 80,
     })
@@ -124,13 +128,36 @@ async function askGate(
       rule: decision.rule ?? 'none',
       decision: decision.decision,
     })
-    return Response.json(decisionBody(decision))
+    return new Response(decisionJson(decision), { headers: JSON_HEADERS })
   } catch (error) {
     const code = WritError.isInstance(error) ? error.code : 'GATE_ERROR'
     if (code.startsWith('STORE_')) context.metrics.storeErrors.inc({ code })
     // Fails closed: no receipt could be issued, so there is nothing to execute on.
     return problem(statusOf(code), code, 'No decision could be recorded; the action must not run.')
   }
+}
+
+/**
+ * The headers of a decision answer, one plain object for all of them: `@hono/node-server`
+ * writes a `Response` built from a string and a plain header object straight to Node's
+ * response, without a `Headers` or a body stream.
+ */
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json',
+})
+
+/**
+ * {@link decisionBody} as JSON text, written from the decision's parts. The receipt is a
+ * compact JWS (base64url segments joined by dots, from the gate's own signer), which JSON
+ * carries as it is: it is copied in, not escaped again.
+ */
+export function decisionJson(decision: Decision): string {
+  let text = `{"decision":${JSON.stringify(decision.decision)},"reason":${JSON.stringify(decision.reason)},"rule":${JSON.stringify(decision.rule ?? null)},"receipt":"${decision.receipt}"`
+  if (decision.decision !== 'PERMIT') {
+    if (decision.problem) text += `,"problem":${JSON.stringify(decision.problem)}`
+    if (decision.hold) text += `,"hold":${JSON.stringify(decision.hold)}`
+  }
+  return `${text}}`
 }
 
 /** What the agent receives: the decision, its reason and rule, the receipt, and any problem. */
