@@ -117,7 +117,8 @@ describe('receipt claims from the template', () => {
 
   it('leaves claims the template did not build to JSON.stringify, in their own order', () => {
     const built = receiptClaims(content(random(7), ['x']), { id: 'main', seq: 0, prev: null })
-    const reordered = { chain: built.chain, ...built }
+    const { chain, ...rest } = built
+    const reordered = { chain, ...rest }
     const token = encodeReceipt(reordered, signer)
     expect(utf8Decode(base64UrlDecode(token.split('.')[1] ?? ''))).toBe(JSON.stringify(reordered))
   })
