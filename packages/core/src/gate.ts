@@ -28,12 +28,17 @@ import {
 } from './gate-settings.js'
 import { isKeyRing, type KeyRing } from './key-ring.js'
 import { traceDecision } from './operations/decision-span.js'
-import { createDecisionObserver, type DecisionSight } from './operations/observe-decision.js'
+import {
+  createDecisionObserver,
+  type DecisionObserver,
+  type DecisionSight,
+} from './operations/observe-decision.js'
 import type { CandidateView, ShadowStats } from './operations/shadow.js'
 import type { CompiledPolicy } from './policy/index.js'
 import {
   createSessionQueue,
   isSessionMoved,
+  NO_SESSION_VIEW,
   type SessionAppend,
   type SessionBounds,
   type SessionView,
@@ -212,12 +217,18 @@ function createDecideOnce(
     // A decision finishes with the policy and ring it started with.
     const { policy: current, keyRing: ring } = now()
     const iat = Math.floor(clock() / 1000)
-    const view = await viewSession(current, store.sessions, normalized, sessionBounds, iat)
+    // Without a session there is no history to read: no turn of the event loop is spent on it.
+    const view =
+      normalized.session === undefined
+        ? NO_SESSION_VIEW
+        : await viewSession(current, store.sessions, normalized, sessionBounds, iat)
     const step =
       view.kind === 'refused'
         ? refusedStep(view.reason, view.rule)
         : evaluateStep(current, normalized, iat, view.kind === 'read' ? view.history : null)
-    sight.view = await candidateView(sight, view, settings, normalized, iat)
+    if (sight.shadow !== undefined) {
+      sight.view = await candidateView(sight, view, settings, normalized, iat)
+    }
     sight.tags = step.tags
     const session = sessionAppendOf(store, normalized, step.tags, view, sessionBounds)
     const draft = draftReceipt(normalized, {
@@ -256,7 +267,7 @@ function createSessionRetry(
     action === undefined || session === undefined || reads(action, sight) === undefined
       ? undefined
       : session
-  return async (normalized, sight) => {
+  const judge = async (normalized: NormalizedRequest, sight: DecisionSight) => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await inSession(queueOf(normalized, sight), () => decideOnce(normalized, sight))
@@ -266,6 +277,23 @@ function createSessionRetry(
       }
     }
   }
+  // Without a session nothing is read or written that another decision could move.
+  return (normalized, sight) =>
+    normalized.session === undefined ? decideOnce(normalized, sight) : judge(normalized, sight)
+}
+
+/**
+ * `decision`, once the observer (retention, shadow) has seen it: after signing, so it
+ * cannot change the decision. A decision with nothing to observe is returned as it is.
+ */
+function observed(
+  observer: DecisionObserver,
+  normalized: NormalizedRequest,
+  decision: Decision,
+  sight: DecisionSight,
+): Decision | Promise<Decision> {
+  const observing = observer.observe(normalized, decision, sight)
+  return observing === undefined ? decision : observing.then(() => decision)
 }
 
 /** What normalizing a request reads, built once per gate: a decision does not copy settings. */
@@ -310,8 +338,7 @@ export function createGate(options: GateOptions): LocalGate {
     const normalized = normalizeRequest(request, normalizeSettings)
     const sight = observer.sight()
     const decision = await decideInSession(normalized, sight)
-    await observer.observe(normalized, decision, sight) // after signing: it cannot change the decision
-    return decision
+    return observed(observer, normalized, decision, sight)
   }
 
   const gate: LocalGate = {

@@ -106,7 +106,9 @@ export type SessionView =
     }
   | { readonly kind: 'refused'; readonly reason: string; readonly rule: string }
 
-const NONE: SessionView = Object.freeze({ kind: 'none' })
+/** The view of a request that reads no session history. */
+export const NO_SESSION_VIEW: SessionView = Object.freeze({ kind: 'none' })
+const NONE = NO_SESSION_VIEW
 
 /**
  * Reads the history `action` is judged on: nothing when no rule for it reads `history`

@@ -34,7 +34,15 @@ export interface DecisionObserver {
   sight(): DecisionSight
   /** Retention writes that failed (the receipt stands; its arguments are not kept). */
   retentionFailures(): number
-  observe(request: NormalizedRequest, decision: Decision, sight?: DecisionSight): Promise<void>
+  /**
+   * Retains the arguments and shadows the decision; `undefined` when neither applies, so a
+   * plain decision waits for nothing.
+   */
+  observe(
+    request: NormalizedRequest,
+    decision: Decision,
+    sight?: DecisionSight,
+  ): Promise<void> | undefined
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([])
@@ -74,11 +82,12 @@ export function createDecisionObserver(
     },
     sight: () => ({ shadow, tags: NO_TAGS, view: undefined }),
     retentionFailures: () => failures,
-    async observe(request, decision, sight = { shadow, tags: NO_TAGS, view: undefined }) {
-      await Promise.all([
+    observe(request, decision, sight = { shadow, tags: NO_TAGS, view: undefined }) {
+      if (records?.retention === undefined && sight.shadow === undefined) return undefined
+      return Promise.all([
         retain(request, decision, sight.tags),
         sight.shadow?.observe(request, decision, sight.view),
-      ])
+      ]).then(() => undefined)
     },
   }
 }
