@@ -15,8 +15,7 @@ export interface NodeCryptoLike {
    * One-shot digest (Node 20.12+, 21.7+); absent in older Node and in runtimes that only
    * imitate `node:crypto`. A string is hashed as its UTF-8 bytes, as `createHash` does.
    */
-  hash?(algorithm: string, data: Uint8Array | string, outputEncoding: 'hex'): string
-  hash?(algorithm: string, data: Uint8Array | string, outputEncoding: 'buffer'): Uint8Array
+  hash?(algorithm: string, data: Uint8Array | string, outputEncoding: 'hex' | 'latin1'): string
   createPublicKey(options: { key: Uint8Array; format: 'der'; type: 'spki' }): unknown
   verify(algorithm: null, data: Uint8Array, key: unknown, signature: Uint8Array): boolean
 }
