@@ -24,7 +24,7 @@ const expectedOutput: Record<string, readonly RegExp[]> = Object.assign(Object.c
     /^OK: only the permitted transfer ran, verified with the public keys alone\.$/m,
   ],
   fetch: [
-    /^executed exactly once: \[ \{ to: 'alice', amount: 250 \} \]$/m,
+    /^executed exactly once: \[ \{ amount: 250, to: 'alice' \} \]$/m,
     /^no gate +→ 401 RECEIPT_MISSING$/m,
   ],
   'ai-sdk': [
