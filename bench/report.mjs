@@ -174,14 +174,14 @@ if (node24.decisions || node24.scale) {
     `| ${label} | ${twenty ? format(twenty.measured) : 'n/a'} | ${twentyFour ? format(twentyFour.measured) : 'n/a'} | ${twentyFour?.target ?? ''} |`
   const cost = (v) => `${fixed(v)}×`
   out.push(
-    `### Node 20 and Node ${version.split('.')[0]}`,
+    `### Node 20 and Node ${version.replace(/^v/, '').split('.')[0]}`,
     '',
     `The same suites on Node ${version} (run dates: ${Object.values(node24)
       .filter(Boolean)
       .map((value) => `${value.suite} ${value.date.slice(0, 16).replace('T', ' ')} UTC`)
       .join('; ')}).`,
     '',
-    `| target | Node 20 | Node ${version.split('.')[0]} | bound |`,
+    `| target | Node 20 | Node ${version.replace(/^v/, '').split('.')[0]} | bound |`,
     '| --- | --- | --- | --- |',
     pair(
       'signed in-memory decision / bare Ed25519 signature (cost)',
