@@ -7,7 +7,14 @@
  * webhook arrives.
  */
 import { type JsonObject, type JsonValue, WritError } from '@writ/verify'
-import { base64UrlDecode, base64UrlEncode, concatBytes, utf8Encode } from '@writ/verify/internal'
+import {
+  base64Encode,
+  base64UrlDecode,
+  base64UrlEncode,
+  concatBytes,
+  hmacSha256,
+  utf8Encode,
+} from '@writ/verify/internal'
 import { createSigner, publicKeyFromSeed } from './signer.js'
 import { uuidV7 } from './uuid-v7.js'
 
@@ -178,23 +185,6 @@ function decodeKey(key: string, prefix: string): Uint8Array {
   } catch (cause) {
     throw new WritError('KEY_INVALID', `A ${prefix} key is standard base64.`, { cause })
   }
-}
-
-function base64Encode(bytes: Uint8Array): string {
-  const url = base64UrlEncode(bytes).replaceAll('-', '+').replaceAll('_', '/')
-  return url.padEnd(Math.ceil(url.length / 4) * 4, '=')
-}
-
-async function hmacSha256(secret: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
-  const subtle = globalThis.crypto.subtle
-  const key = await subtle.importKey(
-    'raw',
-    secret as Uint8Array<ArrayBuffer>,
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  )
-  return new Uint8Array(await subtle.sign('HMAC', key, message as Uint8Array<ArrayBuffer>))
 }
 
 /** The JSON body sent for a hold: `{ type, timestamp, data }` as Standard Webhooks recommends. */

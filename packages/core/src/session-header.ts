@@ -7,7 +7,7 @@
  *     mac = base64url(HMAC-SHA256(sessionKey, "writ-session:v1|" + agent + "|" + id))
  */
 import { WritError } from '@writ/verify'
-import { base64UrlDecode, base64UrlEncode } from '@writ/verify/internal'
+import { base64UrlDecode, base64UrlEncode, hmacSha256 } from '@writ/verify/internal'
 
 /** The request header that carries a signed session, as field names are case-insensitive. */
 export const SESSION_HEADER = 'Writ-Session'
@@ -82,18 +82,6 @@ export async function sessionHeader(input: SessionHeaderInput): Promise<string> 
       'sessionKey must be base64url (no padding) of at least 32 random bytes.',
       { details: { option: 'sessionKey' } },
     )
-  const subtle = globalThis.crypto.subtle
-  const hmacKey = await subtle.importKey(
-    'raw',
-    key as Uint8Array<ArrayBuffer>,
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  )
-  const mac = await subtle.sign(
-    'HMAC',
-    hmacKey,
-    sessionMacInput(agentId, id) as Uint8Array<ArrayBuffer>,
-  )
-  return `v1.${id}.${base64UrlEncode(new Uint8Array(mac))}`
+  const mac = await hmacSha256(key, sessionMacInput(agentId, id))
+  return `v1.${id}.${base64UrlEncode(mac)}`
 }

@@ -22,7 +22,9 @@ export {
   utf8Decode,
   utf8Encode,
 } from './encoding.js'
+export { hmacSha256, verifyHmacSha256 } from './hmac.js'
 export { readStreamBytes } from './read-stream.js'
+export { base64Decode, base64Encode } from './webhook.js'
 
 // Strict JSON, canonical JSON and frozen values (spec section 2)
 

@@ -18,6 +18,7 @@ import {
   utf8Encode,
 } from './encoding.js'
 import { WritError } from './errors.js'
+import { verifyHmacSha256 } from './hmac.js'
 import { parseJson } from './json.js'
 import type { JsonObject } from './types.js'
 
@@ -197,40 +198,11 @@ async function firstValidScheme(
       }
     } else if (scheme === 'v1') {
       for (const secret of trusted.secrets) {
-        if (await verifyHmac(secret, signature, message)) return 'v1'
+        if (await verifyHmacSha256(secret, signature, message)) return 'v1'
       }
     }
   }
   return undefined
-}
-
-function subtleCrypto(): SubtleCrypto {
-  const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle
-  if (subtle === undefined) throw new WritError('MALFORMED', 'This runtime has no WebCrypto.')
-  return subtle
-}
-
-async function verifyHmac(
-  secret: Uint8Array,
-  signature: Uint8Array,
-  message: Uint8Array,
-): Promise<boolean> {
-  if (signature.length !== 32) return false
-  const subtle = subtleCrypto()
-  const key = await subtle.importKey(
-    'raw',
-    secret as Uint8Array<ArrayBuffer>,
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['verify'],
-  )
-  // WebCrypto compares in constant time.
-  return subtle.verify(
-    'HMAC',
-    key,
-    signature as Uint8Array<ArrayBuffer>,
-    message as Uint8Array<ArrayBuffer>,
-  )
 }
 
 function payloadOf(body: Uint8Array): JsonObject {
