@@ -420,7 +420,16 @@ async function writeAll(
   return { seq, prev: last.digest, nodes: frontier }
 }
 
-function receiptRow({ position, issued, digest }: Prepared): unknown[] {
+/**
+ * The values of one `receipts` row after `chain_id`, in the column order both the single
+ * append and the batch write: seq, jti, req, decision, iat, digest, prev, token, agent,
+ * action, rule, reason, policy.
+ */
+export function receiptRow({
+  position,
+  issued,
+  digest,
+}: Pick<Prepared, 'position' | 'issued' | 'digest'>): unknown[] {
   const { claims } = issued
   return [
     position.seq,

@@ -12,7 +12,7 @@ import {
 } from '@writ/core'
 import { type Digest, type ReceiptClaims, tokenDigest, WritError } from '@writ/verify'
 import type pg from 'pg'
-import { checkIssued, type Frontier, sortedLimits, writeBatch } from './append-batch.js'
+import { checkIssued, type Frontier, receiptRow, sortedLimits, writeBatch } from './append-batch.js'
 import { ChainQueues } from './chain-queue.js'
 import { latestCheckpointNote, putCheckpointNote } from './checkpoint-notes.js'
 import { type Connection, type ConnectionOptions, connect, inTransaction } from './connection.js'
@@ -200,26 +200,10 @@ async function writeReceipt(
   position: ChainPosition,
   issued: IssuedReceipt,
 ): Promise<void> {
-  const { claims } = issued
   const digest = tokenDigest(issued.token)
   await client.query(
     `INSERT INTO ${table('receipts')} (chain_id, seq, jti, req, decision, iat, digest, prev, token, agent, action, rule, reason, policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-    [
-      position.chainId,
-      position.seq,
-      claims.jti,
-      claims.req,
-      claims.decision,
-      claims.iat,
-      digest,
-      position.prev,
-      issued.token,
-      claims.sub,
-      claims.act.name,
-      claims.rule ?? null,
-      claims.reason,
-      claims.policy.digest,
-    ],
+    [position.chainId, ...receiptRow({ position, issued, digest })],
   )
   await client.query(
     `UPDATE ${table('chains')} SET next_seq = next_seq + 1, head = $2 WHERE chain_id = $1`,
