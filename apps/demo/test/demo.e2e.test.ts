@@ -192,7 +192,11 @@ describe('the demo page', () => {
 
   it('verifies a receipt in the browser, on both backends', async () => {
     await page.click('[data-testid="receipt-payment-small-0"]')
-    await page.waitForSelector('[data-testid="inspector-result"][data-ok="true"]')
+    // The inspector still shows the previous test's verified DENY until this one is
+    // verified: wait for this receipt's own result, not for any verified one.
+    await page.waitForSelector(
+      '[data-testid="inspector-result"][data-ok="true"][data-decision="PERMIT"]',
+    )
     expect(await attribute('[data-testid="inspector-result"]', 'data-decision')).toBe('PERMIT')
     expect(await attribute('[data-testid="inspector-result"]', 'data-backend')).toBe('webcrypto')
 
