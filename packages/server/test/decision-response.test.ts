@@ -15,7 +15,7 @@ import {
   startAuthorityServer,
 } from '../src/index.js'
 import { Counter } from '../src/metrics.js'
-import { decisionBody, decisionJson } from '../src/routes/decisions.js'
+import { decisionJson } from '../src/routes/decisions.js'
 
 const agentToken = 'decision-response-agent-0123456789'
 const operatorToken = 'decision-response-operator-0123456789'
@@ -59,6 +59,18 @@ const post = (url: string, body: string, headers: Record<string, string> = {}) =
 
 const transfer = (amount: number) =>
   JSON.stringify({ action: 'payments.transfer', args: JSON.stringify({ amount, to: 'bob' }) })
+
+/** The answer body built as an object, the oracle decisionJson is held to. */
+function decisionBody(decision: Decision): Record<string, unknown> {
+  return {
+    decision: decision.decision,
+    reason: decision.reason,
+    rule: decision.rule,
+    receipt: decision.receipt,
+    ...(decision.decision !== 'PERMIT' && decision.problem ? { problem: decision.problem } : {}),
+    ...(decision.decision !== 'PERMIT' && decision.hold ? { hold: decision.hold } : {}),
+  }
+}
 
 describe('decisionJson', () => {
   it('is decisionBody as JSON text, for a PERMIT, a DENY with its problem, and a hold', async () => {

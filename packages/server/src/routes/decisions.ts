@@ -147,7 +147,8 @@ const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 })
 
 /**
- * {@link decisionBody} as JSON text, written from the decision's parts. The receipt is a
+ * What the agent receives (decision, reason, rule, receipt, and for a refusal its problem
+ * or hold) as JSON text, written from the decision's parts. The receipt is a
  * compact JWS (base64url segments joined by dots, from the gate's own signer), which JSON
  * carries as it is: it is copied in, not escaped again.
  */
@@ -158,16 +159,4 @@ export function decisionJson(decision: Decision): string {
     if (decision.hold) text += `,"hold":${JSON.stringify(decision.hold)}`
   }
   return `${text}}`
-}
-
-/** What the agent receives: the decision, its reason and rule, the receipt, and any problem. */
-export function decisionBody(decision: Decision): Record<string, unknown> {
-  return {
-    decision: decision.decision,
-    reason: decision.reason,
-    rule: decision.rule,
-    receipt: decision.receipt,
-    ...(decision.decision !== 'PERMIT' && decision.problem ? { problem: decision.problem } : {}),
-    ...(decision.decision !== 'PERMIT' && decision.hold ? { hold: decision.hold } : {}),
-  }
 }
