@@ -17,6 +17,8 @@ import type { Store } from './types.js'
 export const MAX_TTL_SECONDS = 300
 /** Default receipt lifetime, in seconds. */
 export const DEFAULT_TTL_SECONDS = 300
+/** Receipts the gate's own in-memory store keeps readable when no store is given. */
+export const DEFAULT_MEMORY_KEEP = 10_000
 /** Default bound on one `authorize`, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 5000
 /** Default agent (`sub`) when neither the request nor the gate names one. */
@@ -33,7 +35,11 @@ export interface GateOptions extends ApprovalGateOptions {
   readonly keys: KeyRing | PrivateSigningJwk | AsyncSigner
   /** `iss` of every receipt: the authority's name, usually its URL. */
   readonly issuer: string
-  /** Where receipts go; an in-memory store by default (nothing is kept). */
+  /**
+   * Where receipts go. By default an in-memory store that keeps the newest
+   * {@link DEFAULT_MEMORY_KEEP} receipts readable (the chain and its Merkle tree go on
+   * whole): nothing survives the process, and memory stays flat however long it runs.
+   */
   readonly store?: Store
   /** The chain this gate appends to; `main` by default. */
   readonly chainId?: string
@@ -125,7 +131,7 @@ export function resolveGateSettings(options: GateOptions): GateSettings {
     signerTimeoutMs: checked('signerTimeoutMs', options.signerTimeoutMs ?? timeoutMs / 2),
     defaultAgent: checked('defaultAgent', options.defaultAgent ?? DEFAULT_AGENT),
     jsonLimits: checkJsonLimits(options.limits),
-    store: options.store ?? createMemoryStore(),
+    store: options.store ?? createMemoryStore({ keep: DEFAULT_MEMORY_KEEP }),
     shadow: options.shadow === undefined ? undefined : checkPolicy(options.shadow),
     sessionBounds: sessionBounds(options.sessionHistory),
   }

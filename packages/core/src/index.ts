@@ -11,6 +11,7 @@ export {
   createGate,
   DEFAULT_AGENT,
   DEFAULT_TIMEOUT_MS,
+  DEFAULT_MEMORY_KEEP,
   DEFAULT_TTL_SECONDS,
   type GateOptions,
   type LocalGate,

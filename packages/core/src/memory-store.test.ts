@@ -8,6 +8,12 @@ describeStoreConformance('memory', async () => {
   return { store, cleanup: () => store.close() }
 })
 
+// With keep, the same contract holds for everything the store still holds.
+describeStoreConformance('memory, keep 1', async () => {
+  const store = createMemoryStore({ keep: 1 })
+  return { store, cleanup: () => store.close() }
+})
+
 describe('memory store', () => {
   it('refuses every operation once closed, with STORE_UNAVAILABLE', async () => {
     const store = createMemoryStore()

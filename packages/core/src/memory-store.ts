@@ -4,18 +4,19 @@
  */
 import {
   type Digest,
+  digestOf,
   type ReceiptClaims,
   type ReplayCache,
-  tokenDigest,
   WritError,
 } from '@writ/verify'
-import { base64UrlDecode, utf8Decode } from '@writ/verify/internal'
+import { base64UrlDecode, sha256, utf8Decode } from '@writ/verify/internal'
 import { createMemoryHolds, type MemoryHolds } from './approvals/memory-holds.js'
 import { createMemorySessions, type MemorySessions } from './memory-sessions.js'
 import { createMemoryRecords } from './operations/memory-records.js'
 import type { RetentionRule } from './operations/records.js'
 import { type ReceiptQuery, scanReceipts } from './receipt-query.js'
 import type { StoreOrder } from './signing-lane.js'
+import { createTokenLog, type TokenLog } from './token-log.js'
 import { createMemoryTrees, type MemoryTrees } from './transparency/memory-tree.js'
 import type {
   AppendContext,
@@ -28,13 +29,21 @@ import type {
   StoredReceipt,
 } from './types.js'
 
-// Only the compact tokens are kept: one string per receipt instead of a tree of
-// claim objects, so a long-running gate's heap (and its garbage collector) stays
-// small. Claims are decoded again on the rare read.
+// Only the compact tokens are kept, as bytes outside the JavaScript heap (token-log.ts),
+// so a long-running gate's heap, and the work of its garbage collector, does not grow
+// with every receipt. Claims are decoded again on the rare read.
 interface Chain {
-  readonly tokens: string[]
+  readonly log: TokenLog
+  /** Its index in `chainList`. */
+  readonly number: number
   head: Digest | null
+  /** With `keep`: the jti and request id of each receipt from `log.first` on, in pairs. */
+  readonly ids: string[]
 }
+
+// Where a receipt is: its chain's number times 2^32, plus its seq. One number per index
+// entry instead of a string or an object.
+const CHAIN_STRIDE = 2 ** 32
 
 function stored(token: string): StoredReceipt {
   const claims = JSON.parse(utf8Decode(base64UrlDecode(token.split('.')[1] ?? ''))) as ReceiptClaims
@@ -88,12 +97,16 @@ function checkIssued(issued: unknown, chainId: string, position: ChainPosition):
 /** Everything a memory store keeps. */
 interface MemoryState {
   readonly chains: Map<string, Chain>
-  readonly byJti: Map<string, string>
-  readonly byRequest: Map<string, string | string[]>
+  /** The chains in the order they were created: a receipt's place names one by its number. */
+  readonly chainList: Chain[]
+  readonly byJti: Map<string, number>
+  readonly byRequest: Map<string, number | number[]>
   readonly reservations: Map<string, Reservation[]>
   readonly checkpoints: Map<string, StoredCheckpoint>
   readonly trees: MemoryTrees
   readonly replayed: Map<string, number>
+  /** How many of each chain's newest receipts stay readable. */
+  readonly keep: number
   closed: boolean
 }
 
@@ -103,7 +116,7 @@ function ensureOpen(state: MemoryState): void {
 
 function positionOf(state: MemoryState, chainId: string): ChainPosition {
   const chain = state.chains.get(chainId)
-  return { chainId, seq: chain?.tokens.length ?? 0, prev: chain?.head ?? null }
+  return { chainId, seq: chain?.log.length ?? 0, prev: chain?.head ?? null }
 }
 
 function prune(state: MemoryState, key: string, now: number, windowSeconds: number): void {
@@ -135,23 +148,73 @@ function checkAcceptable(
   }
 }
 
-/** Writes an accepted receipt at its chain's head and indexes it by jti and request. */
-function write(state: MemoryState, chainId: string, issued: IssuedReceipt): void {
-  const token = issued.token
+/** The chain `chainId`, created empty when it has no receipt yet. */
+function chainOf(state: MemoryState, chainId: string): Chain {
   let chain = state.chains.get(chainId)
   if (chain === undefined) {
-    chain = { tokens: [], head: null }
+    chain = { log: createTokenLog(state.keep), number: state.chainList.length, head: null, ids: [] }
     state.chains.set(chainId, chain)
+    state.chainList.push(chain)
   }
-  state.trees.append(chainId, chain.tokens.length, token)
-  chain.tokens.push(token)
-  chain.head = tokenDigest(token)
-  state.byJti.set(issued.claims.jti, token)
-  const sameRequest = state.byRequest.get(issued.claims.req)
-  if (sameRequest === undefined) state.byRequest.set(issued.claims.req, token)
-  else if (typeof sameRequest === 'string')
-    state.byRequest.set(issued.claims.req, [sameRequest, token])
-  else sameRequest.push(token)
+  return chain
+}
+
+/** Indexes the receipt at `place` under its jti and request id. */
+function index(state: MemoryState, claims: ReceiptClaims, place: number): void {
+  state.byJti.set(claims.jti, place)
+  const sameRequest = state.byRequest.get(claims.req)
+  if (sameRequest === undefined) state.byRequest.set(claims.req, place)
+  else if (typeof sameRequest === 'number') state.byRequest.set(claims.req, [sameRequest, place])
+  else sameRequest.push(place)
+}
+
+/** Forgets the index entries of `chain`'s receipts `[from, to)`, which its log dropped. */
+function unindex(state: MemoryState, chain: Chain, [from, to]: readonly [number, number]): void {
+  for (let seq = from; seq < to; seq++) {
+    const place = chain.number * CHAIN_STRIDE + seq
+    const jti = chain.ids[(seq - from) * 2] as string
+    const req = chain.ids[(seq - from) * 2 + 1] as string
+    if (state.byJti.get(jti) === place) state.byJti.delete(jti)
+    const same = state.byRequest.get(req)
+    if (same === place) state.byRequest.delete(req)
+    else if (typeof same === 'object') {
+      const kept = same.filter((other) => other !== place)
+      if (kept.length === 0) state.byRequest.delete(req)
+      else state.byRequest.set(req, kept.length === 1 ? (kept[0] as number) : kept)
+    }
+  }
+  chain.ids.splice(0, (to - from) * 2)
+}
+
+/** Writes an accepted receipt at its chain's head and indexes it by jti and request. */
+function write(state: MemoryState, chainId: string, issued: IssuedReceipt): void {
+  const chain = chainOf(state, chainId)
+  const seq = chain.log.length
+  // First, so that a token the log refuses leaves the store unchanged.
+  const dropped = chain.log.push(issued.token)
+  state.trees.append(chainId, seq, sha256(chain.log.leafInput(seq)))
+  chain.head = digestOf(chain.log.tokenBytes(seq))
+  index(state, issued.claims, chain.number * CHAIN_STRIDE + seq)
+  if (state.keep === Number.POSITIVE_INFINITY) return
+  chain.ids.push(issued.claims.jti, issued.claims.req)
+  if (dropped[1] > dropped[0]) unindex(state, chain, dropped)
+}
+
+/** Refuses a read of receipts a store with `keep` no longer holds. */
+function checkHeld(chainId: string, log: TokenLog, from: number): void {
+  if (from < log.first) {
+    throw new WritError(
+      'STORE_UNAVAILABLE',
+      `This memory store keeps only the newest receipts of chain ${chainId}: those before seq ${log.first} are gone.`,
+      { details: { chainId, reason: 'evicted', first: log.first } },
+    )
+  }
+}
+
+/** The receipt at `place` (see {@link CHAIN_STRIDE}). */
+function storedAt(state: MemoryState, place: number): StoredReceipt {
+  const chain = state.chainList[Math.floor(place / CHAIN_STRIDE)] as Chain
+  return stored(chain.log.token(place % CHAIN_STRIDE))
 }
 
 function reserve(state: MemoryState, limits: readonly LimitCheck[], now: number): void {
@@ -220,8 +283,10 @@ function keepCheckpoint(state: MemoryState, checkpoint: StoredCheckpoint): void 
 }
 
 function queryChain(state: MemoryState, query: ReceiptQuery): StoredReceipt[] {
-  const tokens = state.chains.get(query.chain)?.tokens ?? []
-  return scanReceipts(tokens.length, (seq) => stored(tokens[seq] as string), query)
+  const log = state.chains.get(query.chain)?.log
+  if (log === undefined) return scanReceipts(0, 0, () => stored(''), query)
+  // A store with `keep` answers from the receipts it still holds.
+  return scanReceipts(log.first, log.length, (seq) => stored(log.token(seq)), query)
 }
 
 function* receiptsOf(
@@ -229,22 +294,44 @@ function* receiptsOf(
   chainId: string,
   options: { readonly fromSeq?: number; readonly limit?: number },
 ): Generator<StoredReceipt> {
-  const list = state.chains.get(chainId)?.tokens ?? []
+  const log = state.chains.get(chainId)?.log
+  if (log === undefined) return
   const from = Math.max(0, options.fromSeq ?? 0)
+  checkHeld(chainId, log, from)
   const end =
     options.limit === undefined
-      ? list.length
-      : Math.min(list.length, from + Math.max(0, options.limit))
-  for (let seq = from; seq < end; seq += 1) yield stored(list[seq]!)
+      ? log.length
+      : Math.min(log.length, from + Math.max(0, options.limit))
+  // Read as it is yielded: an append between two reads is seen, as with the other stores.
+  for (let seq = from; seq < Math.min(end, log.length); seq += 1) yield stored(log.token(seq))
 }
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
   /**
+   * How many of each chain's newest receipts stay readable (at least; whole blocks of
+   * about a thousand are dropped at once). Older ones are dropped from memory, so a
+   * long-running gate's memory stays flat; the chain, its head and its Merkle tree go on
+   * unchanged (checkpoints and proofs still cover every receipt), and reading a dropped
+   * receipt is refused with `STORE_UNAVAILABLE` (`details.reason: 'evicted'`) or, by jti
+   * or request, finds nothing. Every receipt by default.
+   */
+  readonly keep?: number
+  /**
    * Keep the arguments and context of the requests these rules name, beside their
    * receipts (off by default; see docs/policy-operations.md for the privacy trade-off).
    */
   readonly retention?: readonly RetentionRule[]
+}
+
+function keepOf(keep: number | undefined): number {
+  if (keep === undefined) return Number.POSITIVE_INFINITY
+  if (typeof keep !== 'number' || !(keep >= 1)) {
+    throw new WritError('GATE_ERROR', 'keep must be a number of receipts, 1 or more.', {
+      details: { option: 'keep' },
+    })
+  }
+  return keep
 }
 
 /**
@@ -256,12 +343,14 @@ export interface MemoryStoreOptions {
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const state: MemoryState = {
     chains: new Map(),
+    chainList: [],
     byJti: new Map(),
     byRequest: new Map(),
     reservations: new Map(),
     checkpoints: new Map(),
     trees: createMemoryTrees(),
     replayed: new Map(),
+    keep: keepOf(options.keep),
     closed: false,
   }
   const holds = createMemoryHolds(() => ensureOpen(state))
@@ -285,14 +374,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     queryReceipts: async (query) => open(() => queryChain(state, query)),
     receipt: async (jti) =>
       open(() => {
-        const token = state.byJti.get(jti)
-        return token === undefined ? undefined : stored(token)
+        const place = state.byJti.get(jti)
+        return place === undefined ? undefined : storedAt(state, place)
       }),
     receiptsByRequest: async (req) =>
       open(() => {
-        const tokens = state.byRequest.get(req)
-        if (tokens === undefined) return []
-        return typeof tokens === 'string' ? [stored(tokens)] : tokens.map(stored)
+        const places = state.byRequest.get(req)
+        if (places === undefined) return []
+        if (typeof places === 'number') return [storedAt(state, places)]
+        return places.map((place) => storedAt(state, place))
       }),
     chains: async () =>
       open(() => [...new Set([...state.chains.keys(), ...state.checkpoints.keys()])].sort()),

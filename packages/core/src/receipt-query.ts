@@ -51,15 +51,16 @@ export function passesFilter(claims: ReceiptClaims, filter: ReceiptFilter): bool
   )
 }
 
-/** Answers `query` by reading a chain backwards: for stores without indexes. */
+/** Answers `query` by reading a chain's receipts `[first, length)` backwards: for stores without indexes. */
 export function scanReceipts<T extends { readonly claims: ReceiptClaims }>(
+  first: number,
   length: number,
   at: (seq: number) => T,
   query: ReceiptQuery,
 ): T[] {
   const found: T[] = []
   const before = Math.min(query.before ?? length, length)
-  for (let seq = before - 1; seq >= 0 && found.length < query.limit; seq--) {
+  for (let seq = before - 1; seq >= first && found.length < query.limit; seq--) {
     const stored = at(seq)
     if (passesFilter(stored.claims, query.filter)) found.push(stored)
     // Receipts are in time order within a chain: nothing older can pass `since`.

@@ -2,13 +2,13 @@
  * The Merkle trees of the memory store (spec section 12): for each chain, the hash of every
  * complete subtree, level by level, so a proof reads O(log n) of them.
  */
-import { leafHash, nodeHash, type Subtree, WritError } from '@writ/verify'
+import { nodeHash, type Subtree, WritError } from '@writ/verify'
 import type { StoredCheckpointNote } from '../types.js'
 
 /** Complete-subtree hashes of every chain, kept in memory. */
 export interface MemoryTrees {
-  /** Adds the receipt `token` as leaf `seq` of `chainId`'s tree. Synchronous: runs inside an append. */
-  append(chainId: string, seq: number, token: string): void
+  /** Adds leaf `seq` of `chainId`'s tree, given its leaf hash. Synchronous: runs inside an append. */
+  append(chainId: string, seq: number, leaf: Uint8Array): void
   /** The stored hashes of `subtrees`, in order. */
   read(chainId: string, subtrees: readonly Subtree[]): Uint8Array[]
   /** Keeps a checkpoint note, replacing the one of the same chain and size. */
@@ -77,13 +77,13 @@ export function createMemoryTrees(): MemoryTrees {
     return level.bytes.slice(subtree.index * 32, subtree.index * 32 + 32)
   }
   return {
-    append(chainId, seq, token) {
+    append(chainId, seq, leaf) {
       let levels = trees.get(chainId)
       if (levels === undefined) {
         levels = []
         trees.set(chainId, levels)
       }
-      appendLeaf(levels, seq, leafHash(token))
+      appendLeaf(levels, seq, leaf)
     },
     read(chainId, subtrees) {
       const levels = trees.get(chainId)
