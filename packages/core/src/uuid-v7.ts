@@ -7,6 +7,41 @@
 export type UuidV7Generator = () => string
 
 const hex: string[] = Array.from({ length: 256 }, (_, index) => index.toString(16).padStart(2, '0'))
+const HEX_DIGITS = '0123456789abcdef'
+
+type NodeBuffer = {
+  alloc(
+    size: number,
+  ): Uint8Array & { toString(encoding: 'latin1', start: number, end: number): string }
+}
+const nodeBuffer = (globalThis as unknown as { Buffer?: NodeBuffer }).Buffer
+
+/** Writes the 36 characters of a UUID's text, as ASCII codes, from its 16 bytes. */
+function writeUuidText(bytes: Uint8Array, text: Uint8Array): void {
+  let at = 0
+  for (let index = 0; index < 16; index++) {
+    if (index === 4 || index === 6 || index === 8 || index === 10) text[at++] = 0x2d
+    const byte = bytes[index] as number
+    text[at++] = HEX_DIGITS.charCodeAt(byte >> 4)
+    text[at++] = HEX_DIGITS.charCodeAt(byte & 15)
+  }
+}
+
+/**
+ * The UUID text of `bytes`: in Node one string read straight from ASCII bytes (no
+ * intermediate strings on the decision path), elsewhere five groups of hex pairs.
+ */
+function uuidText(bytes: Uint8Array): () => string {
+  if (nodeBuffer !== undefined) {
+    const text = nodeBuffer.alloc(36)
+    return () => {
+      writeUuidText(bytes, text)
+      return text.toString('latin1', 0, 36)
+    }
+  }
+  return () =>
+    `${hexOf(bytes, 0, 4)}-${hexOf(bytes, 4, 6)}-${hexOf(bytes, 6, 8)}-${hexOf(bytes, 8, 10)}-${hexOf(bytes, 10, 16)}`
+}
 
 /**
  * Creates a UUIDv7 generator. Ids are strictly increasing within the generator, even
@@ -25,6 +60,7 @@ export function createUuidV7Generator(clock: () => number = Date.now): UuidV7Gen
   let offset = pool.length
   // Written in place for every id: no per-id arrays, one string built from five groups.
   const bytes = new Uint8Array(16)
+  const text = uuidText(bytes)
   return () => {
     if (offset === pool.length) {
       crypto.getRandomValues(pool)
@@ -54,7 +90,7 @@ export function createUuidV7Generator(clock: () => number = Date.now): UuidV7Gen
     bytes[7] = counter & 0xff
     bytes[8] = 0x80 | (pool[at + 2]! & 0x3f)
     for (let index = 9; index < 16; index += 1) bytes[index] = pool[at + index - 6]!
-    return `${hexOf(bytes, 0, 4)}-${hexOf(bytes, 4, 6)}-${hexOf(bytes, 6, 8)}-${hexOf(bytes, 8, 10)}-${hexOf(bytes, 10, 16)}`
+    return text()
   }
 }
 

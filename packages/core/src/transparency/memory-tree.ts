@@ -2,7 +2,8 @@
  * The Merkle trees of the memory store (spec section 12): for each chain, the hash of every
  * complete subtree, level by level, so a proof reads O(log n) of them.
  */
-import { nodeHash, type Subtree, WritError } from '@writ/verify'
+import { type Subtree, WritError } from '@writ/verify'
+import { sha256 } from '@writ/verify/internal'
 import type { StoredCheckpointNote } from '../types.js'
 
 /** Complete-subtree hashes of every chain, kept in memory. */
@@ -36,6 +37,20 @@ function put(level: Level, index: number, hash: Uint8Array): void {
   level.count = Math.max(level.count, index + 1)
 }
 
+// The input of one interior node hash, 0x01 || left || right (RFC 9162), reused: appends
+// are synchronous, so no two use it at once.
+const nodeInput = new Uint8Array(65)
+nodeInput[0] = 1
+
+/** The interior node over the hash at `left` in `bytes` and `right`, without a copy of either. */
+function parentOf(bytes: Uint8Array, left: number, right: Uint8Array): Uint8Array {
+  for (let index = 0; index < 32; index++) {
+    nodeInput[1 + index] = bytes[left + index] as number
+    nodeInput[33 + index] = right[index] as number
+  }
+  return sha256(nodeInput)
+}
+
 /**
  * Writes leaf `seq` and each parent it completes (RFC 9162: a parent is complete once its
  * right child is), reading each left sibling in place rather than as a copy. Every left
@@ -58,7 +73,7 @@ function appendLeaf(levels: Level[], seq: number, leaf: Uint8Array): void {
     put(row, position, hash)
     if (position % 2 === 0) return
     const left = (position - 1) * 32
-    hash = nodeHash(row.bytes.subarray(left, left + 32), hash)
+    hash = parentOf(row.bytes, left, hash)
     position = (position - 1) / 2
   }
 }
