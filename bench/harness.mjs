@@ -136,23 +136,8 @@ export async function openLoop(run, { callers, rate, durationMs }) {
   const watch = watchStalls()
   const started = performance.now()
   const end = started + durationMs
-  let late = 0
-  const caller = async (index) => {
-    let scheduled = started + (index * interval) / callers
-    while (scheduled < end) {
-      const wait = scheduled - performance.now()
-      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
-      else if (wait < -interval) late++
-      // A timer cannot wait less than 1 ms, so a call may start up to 1 ms early: it is
-      // charged from when it started then, and from its schedule whenever it starts late.
-      const start = Math.min(scheduled, performance.now())
-      await run()
-      starts.push(start)
-      ends.push(performance.now())
-      scheduled += interval
-    }
-  }
-  await Promise.all(Array.from({ length: callers }, (_, index) => caller(index)))
+  const late = { count: 0 }
+  await dispatch(run, { callers, interval, started, end, starts, ends, late })
   const elapsed = performance.now() - started
   const pauses = await watch.stop()
   const latencies = starts.map((start, index) => ends[index] - start)
@@ -163,9 +148,56 @@ export async function openLoop(run, { callers, rate, durationMs }) {
     achievedPerSecond: (sorted.length * 1000) / elapsed,
     latencyMs: latencySummary(sorted),
     samples: sorted.length,
-    lateStarts: late,
+    lateStarts: late.count,
     stalls: stallsOf(pauses, watch.loopDelay, starts, ends, latencies, elapsed),
   }
+}
+
+// A timer fires up to a millisecond or two after it is due (libuv keeps time in whole
+// milliseconds), which would put the harness's own lateness into every call's latency.
+// So one dispatcher starts every caller's calls: it sleeps on a timer only while the next
+// call is more than 2 ms away, and otherwise checks the clock on every turn of the event
+// loop (setImmediate), so a call starts within a few microseconds of its schedule unless
+// the loop itself is busy. Each caller is sequential: its next call is due one interval
+// after the previous one was due, and waits for the previous one to finish. Every call is
+// charged from its schedule (no coordinated omission).
+function dispatch(run, { callers, interval, started, end, starts, ends, late }) {
+  const due = Array.from({ length: callers }, (_, index) => started + (index * interval) / callers)
+  const busy = new Array(callers).fill(false)
+  return new Promise((resolve, reject) => {
+    const launch = (index, now) => {
+      busy[index] = true
+      const start = due[index]
+      if (now - start > interval) late.count++
+      Promise.resolve()
+        .then(run)
+        .then(() => {
+          starts.push(start)
+          ends.push(performance.now())
+          due[index] += interval
+          busy[index] = false
+        }, reject)
+    }
+    const tick = () => {
+      const now = performance.now()
+      let next = Number.POSITIVE_INFINITY
+      let running = false
+      for (let index = 0; index < callers; index++) {
+        if (busy[index]) running = true
+        else if (due[index] < end) {
+          if (due[index] <= now) {
+            launch(index, now)
+            running = true
+          } else next = Math.min(next, due[index])
+        }
+      }
+      if (!running && next === Number.POSITIVE_INFINITY) return resolve()
+      const wait = next - performance.now()
+      if (wait > 2 && wait !== Number.POSITIVE_INFINITY) setTimeout(tick, wait - 1.5)
+      else setImmediate(tick)
+    }
+    tick()
+  })
 }
 
 const latencySummary = (sorted) => ({
