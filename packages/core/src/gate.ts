@@ -60,8 +60,8 @@ import { withTimeout } from './with-timeout.js'
 
 export {
   DEFAULT_AGENT,
-  DEFAULT_TIMEOUT_MS,
   DEFAULT_MEMORY_KEEP,
+  DEFAULT_TIMEOUT_MS,
   DEFAULT_TTL_SECONDS,
   type GateOptions,
   MAX_TTL_SECONDS,
