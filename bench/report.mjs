@@ -103,6 +103,13 @@ out.push(
 )
 out.push(
   targetLine(
+    'p99 ms, memory store, 64 callers, open loop at a quarter of capacity',
+    d?.targets.memoryP99OpenLoopMs,
+    (v) => `${fixed(v)} ms`,
+  ),
+)
+out.push(
+  targetLine(
     'p99 ms, group commit, 64 callers, open loop at a quarter of capacity',
     d?.targets.groupCommitP99OpenLoopMs,
     (v) => `${fixed(v)} ms`,
@@ -219,7 +226,11 @@ if (d) {
     `Open loop, 64 callers, ${integer(o.memory.offeredPerSecond)} decisions/s offered (a quarter of the slowest in-memory round): ` +
       `memory store p50 ${fixed(o.memory.latencyMs.p50)} ms / p99 ${fixed(o.memory.latencyMs.p99)} ms; ` +
       `SQLite group commit p50 ${fixed(o.groupCommit.latencyMs.p50)} ms / p99 ${fixed(o.groupCommit.latencyMs.p99)} ms ` +
-      `(achieved ${integer(o.groupCommit.achievedPerSecond)}/s). Group commit wrote ${integer(d.stores.groupCommit.appends)} receipts in ${integer(d.stores.groupCommit.batches)} transactions (largest ${d.stores.groupCommit.largestBatch}). ` +
+      `(achieved ${integer(o.groupCommit.achievedPerSecond)}/s); the harness alone (an empty call) p99 ${fixed(o.harness.latencyMs.p99)} ms. ` +
+      (o.memoryTuned
+        ? `With \`${o.memoryTuned.flags.join(' ')}\`: memory p99 ${fixed(o.memoryTuned.latencyMs.p99)} ms, group commit p99 ${fixed(o.groupCommitTuned.latencyMs.p99)} ms. `
+        : '') +
+      `Each open-loop run is a fresh process. Group commit wrote ${integer(d.stores.groupCommit.appends)} receipts in ${integer(d.stores.groupCommit.batches)} transactions (largest ${d.stores.groupCommit.largestBatch}). ` +
       `A receipt is ${d.receiptBytes} bytes. Cedar ${d.cedarVersion}.`,
     '',
   )

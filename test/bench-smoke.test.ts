@@ -45,6 +45,7 @@ describe('npm run bench -- --smoke', () => {
       'memoryDecisionVsSignature',
       'groupCommitVsMemoryAt64',
       'groupCommitP99OpenLoopMs',
+      'memoryP99OpenLoopMs',
       'writVsCedarPlusSignature',
     ]) {
       expect(Number.isFinite(decisions[name]?.measured)).toBe(true)
