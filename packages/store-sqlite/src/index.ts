@@ -15,6 +15,8 @@ export {
   type SqliteStore,
   type SqliteStoreOptions,
   type SqliteStoreStats,
+  type TransactionTimes,
   type WalCheckpointResult,
 } from './sqlite-store.js'
 export type { SqliteReceiptColumns } from './statements.js'
+export type { WalCheckpointMode, WalCheckpointStats } from './wal-checkpointer.js'

@@ -34,6 +34,13 @@ import {
 } from './statements.js'
 import { closedStoreError, toStoreError } from './store-error.js'
 import { latestNote, readTreeNodes } from './tree-statements.js'
+import {
+  backgroundCheckpointer,
+  inlineCheckpointer,
+  type WalCheckpointer,
+  type WalCheckpointMode,
+  type WalCheckpointStats,
+} from './wal-checkpointer.js'
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -67,6 +74,14 @@ export interface SqliteStoreOptions {
    * `DEPENDENCY_MISSING`. Both write the same file format.
    */
   readonly driver?: SqliteDriverName
+  /**
+   * Where the write-ahead log is copied into the database file. `background` (the
+   * default with `groupCommit`): on a worker thread with its own connection, so no commit
+   * waits for the copy and its fsync (docs/performance.md measures what that does to the
+   * tail). `inline` (the default without `groupCommit`): inside the commit that takes the
+   * log past 1,000 pages, as SQLite does by default. Durability is the same either way.
+   */
+  readonly walCheckpoint?: WalCheckpointMode
 }
 
 /** Counters and sizes of a {@link SqliteStore}. */
@@ -86,7 +101,28 @@ export interface SqliteStoreStats {
   readonly synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'
   /** The driver the file was opened with. */
   readonly driver: 'node' | 'better-sqlite3'
+  /** Where the log is checkpointed, and how often the background thread did it. */
+  readonly walCheckpoints: WalCheckpointStats
+  /**
+   * How long the append transactions took on the thread that runs them (BEGIN to
+   * COMMIT: issuing, signing with a key in memory, writing, the log's fsync and any
+   * checkpoint SQLite ran in it), as a histogram: `counts[i]` transactions, together
+   * `totalMs[i]` ms, took at most `le[i]` ms and more than `le[i - 1]`; the last entry
+   * of `counts` and `totalMs` holds those longer than every bound.
+   */
+  readonly transactionMs: TransactionTimes
 }
+
+/** A histogram of transaction durations, in milliseconds. */
+export interface TransactionTimes {
+  readonly le: readonly number[]
+  readonly counts: readonly number[]
+  readonly totalMs: readonly number[]
+  readonly maxMs: number
+}
+
+/** The upper bounds (ms) of {@link TransactionTimes}' buckets. */
+const TRANSACTION_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100]
 
 /** Result of {@link SqliteStore.checkpointWal}, as SQLite reports it. */
 export interface WalCheckpointResult {
@@ -124,6 +160,8 @@ const REPLAY_PURGE_INTERVAL_SECONDS = 60
 const REPLAY_RETENTION_SECONDS = 3600
 const PAGE_SIZE = 256
 const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const
+/** The background checkpointer is asked to run after this many committed appends. */
+const CHECKPOINT_EVERY_APPENDS = 128
 
 /**
  * Opens (creating if needed) the SQLite store at `options.path`: WAL mode,
@@ -161,21 +199,49 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const maxPageCount = options.maxPageCount
   const driver = options.driver ?? 'auto'
-  if (!validOpenOptions(busyTimeoutMs, maxPageCount) || !isDriverName(driver)) {
+  const walCheckpoint = options.walCheckpoint ?? (options.groupCommit ? 'background' : 'inline')
+  if (
+    !validOpenOptions(busyTimeoutMs, maxPageCount) ||
+    !isDriverName(driver) ||
+    (walCheckpoint !== 'background' && walCheckpoint !== 'inline')
+  ) {
     throw new WritError(
       'STORE_UNAVAILABLE',
-      "busyTimeoutMs and maxPageCount must be non-negative integers, driver 'auto', 'node' or 'better-sqlite3'",
+      "busyTimeoutMs and maxPageCount must be non-negative integers, driver 'auto', 'node' or 'better-sqlite3', walCheckpoint 'background' or 'inline'",
       { details: { operation: 'open', reason: 'options' } },
     )
   }
-  let opened: ReturnType<typeof openStoreFile>
+  const opened = openOrRefuse(path, {
+    busyTimeoutMs,
+    synchronous,
+    maxPageCount,
+    driver: resolveDriver(driver),
+  })
+  const { database, prepared } = opened
+  const checkpointer =
+    walCheckpoint === 'inline'
+      ? inlineCheckpointer()
+      : backgroundCheckpointer(
+          database,
+          { path, driver: prepared.driver, busyTimeoutMs },
+          CHECKPOINT_EVERY_APPENDS,
+        )
+  return new SqliteStoreImplementation(
+    path,
+    database,
+    prepared.statements,
+    options.groupCommit,
+    prepared.identity,
+    prepared.driver,
+    checkpointer,
+    retention,
+  )
+}
+
+/** Opens the file, mapping any failure to a `WritError`. */
+function openOrRefuse(path: string, options: OpenDatabaseOptions) {
   try {
-    opened = openStoreFile(path, {
-      busyTimeoutMs,
-      synchronous,
-      maxPageCount,
-      driver: resolveDriver(driver),
-    })
+    return openStoreFile(path, options)
   } catch (error) {
     const mapped = toStoreError(error, 'open')
     if (WritError.isInstance(mapped)) throw mapped
@@ -184,16 +250,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       details: { operation: 'open', reason: 'open' },
     })
   }
-  const { database, prepared } = opened
-  return new SqliteStoreImplementation(
-    path,
-    database,
-    prepared.statements,
-    options.groupCommit,
-    prepared.identity,
-    prepared.driver,
-    retention,
-  )
 }
 
 function openStoreFile(path: string, options: OpenDatabaseOptions) {
@@ -218,11 +274,15 @@ class SqliteStoreImplementation implements SqliteStore {
   readonly #statements: Statements
   readonly #queries: QueryCache = new Map()
   readonly #queue: GroupCommitQueue | undefined
+  readonly #checkpointer: WalCheckpointer
   #closed = false
   readonly #identity: FileIdentity
   /** Set once the file at `path` is found gone or replaced; every operation then fails. */
   #replaced: WritError | undefined
   #batches = 0
+  readonly #transactionCounts = [...TRANSACTION_BUCKETS, 0].map(() => 0)
+  readonly #transactionTotals = [...TRANSACTION_BUCKETS, 0].map(() => 0)
+  #transactionMax = 0
   #appends = 0
   #largestBatch = 0
   #lastReplayPurge = 0
@@ -234,10 +294,12 @@ class SqliteStoreImplementation implements SqliteStore {
     groupCommit: boolean | GroupCommitOptions | undefined,
     identity: FileIdentity,
     driver: 'node' | 'better-sqlite3',
+    checkpointer: WalCheckpointer,
     retention?: RetentionRules,
   ) {
     this.path = path
     this.#driver = driver
+    this.#checkpointer = checkpointer
     this.#identity = identity
     this.#database = database
     this.#statements = statements
@@ -294,8 +356,10 @@ class SqliteStoreImplementation implements SqliteStore {
       return
     }
     let committed: number
+    const started = performance.now()
     try {
       committed = runAppendBatch(this.#database, this.#statements, batch).committed
+      this.#timeTransaction(performance.now() - started)
     } catch (error) {
       // Not expected (every failure is settled per item), but a batch written from a
       // timer must never leave its callers waiting or crash the process. Items already
@@ -307,7 +371,17 @@ class SqliteStoreImplementation implements SqliteStore {
       this.#batches++
       this.#appends += committed
       this.#largestBatch = Math.max(this.#largestBatch, committed)
+      this.#checkpointer.committed(committed)
     }
+  }
+
+  #timeTransaction(ms: number): void {
+    let bucket = 0
+    while (bucket < TRANSACTION_BUCKETS.length && ms > (TRANSACTION_BUCKETS[bucket] as number))
+      bucket++
+    ;(this.#transactionCounts[bucket] as number)++
+    this.#transactionTotals[bucket] = (this.#transactionTotals[bucket] as number) + ms
+    this.#transactionMax = Math.max(this.#transactionMax, ms)
   }
 
   async head(chainId: string): Promise<ChainPosition> {
@@ -467,6 +541,13 @@ class SqliteStoreImplementation implements SqliteStore {
         SYNCHRONOUS_LEVELS[this.#database.pragma('synchronous', { simple: true }) as number] ??
         'OFF',
       driver: this.#driver,
+      walCheckpoints: this.#checkpointer.stats(),
+      transactionMs: {
+        le: TRANSACTION_BUCKETS,
+        counts: [...this.#transactionCounts],
+        totalMs: [...this.#transactionTotals],
+        maxMs: this.#transactionMax,
+      },
     }))
   }
 
@@ -476,6 +557,8 @@ class SqliteStoreImplementation implements SqliteStore {
     this.#queue?.flush()
     this.#flushRecords()
     this.#closed = true
+    // The thread's connection closes first: the store's, the last, then folds the log in.
+    await this.#checkpointer.close()
     try {
       this.#database.close()
     } catch (error) {

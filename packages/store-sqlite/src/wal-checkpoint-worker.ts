@@ -1,0 +1,49 @@
+// The background checkpointer's thread (wal-checkpointer.ts): its own connection to the
+// store's file, which copies the write-ahead log into the database file when asked, so
+// that the copy and its fsync never hold up the thread that commits receipts.
+import { parentPort, workerData } from 'node:worker_threads'
+import { openWithDriver } from './driver.js'
+
+/** What the store hands the thread. */
+export interface CheckpointWorkerData {
+  readonly path: string
+  readonly driver: 'node' | 'better-sqlite3'
+  readonly busyTimeoutMs: number
+}
+
+/** What the thread answers to each `checkpoint` message. */
+export type CheckpointReply =
+  | { readonly kind: 'done'; readonly busy: boolean; readonly logFrames: number }
+  | { readonly kind: 'failed'; readonly message: string }
+
+const port = parentPort
+if (port === null) throw new Error('wal-checkpoint-worker runs as a worker thread')
+const { path, driver, busyTimeoutMs } = workerData as CheckpointWorkerData
+const database = openWithDriver(driver, path, busyTimeoutMs)
+
+port.on('message', (message: unknown) => {
+  if (message === 'close') {
+    database.close()
+    port.close()
+    return
+  }
+  try {
+    // PASSIVE: copies what no reader still needs, and never waits for the writer.
+    const rows = database.pragma('wal_checkpoint(PASSIVE)') as {
+      busy: number
+      log: number
+    }[]
+    const row = rows[0]
+    port.postMessage({
+      kind: 'done',
+      busy: (row?.busy ?? 0) !== 0,
+      logFrames: row?.log ?? 0,
+    } satisfies CheckpointReply)
+  } catch (error) {
+    port.postMessage({
+      kind: 'failed',
+      message: error instanceof Error ? error.message : String(error),
+    } satisfies CheckpointReply)
+  }
+})
+port.postMessage({ kind: 'ready' })
