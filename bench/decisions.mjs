@@ -199,6 +199,8 @@ const openLoopResults = {
   harness: openLoopChild('harness'),
   memory: openLoopChild('memory'),
   groupCommit: openLoopChild('sqlite-group'),
+  // The same with SQLite checkpointing inside commits (its default; `walCheckpoint: 'inline'`).
+  groupCommitInline: openLoopChild('sqlite-group-inline'),
   memoryTuned: openLoopChild('memory', TAIL_FLAGS),
   groupCommitTuned: openLoopChild('sqlite-group', TAIL_FLAGS),
 }
@@ -240,6 +242,11 @@ const targets = {
     measured: openLoopResults.groupCommitTuned.latencyMs.p99,
     meaning: `p99 latency, SQLite group commit, same load, with ${TAIL_FLAGS.join(' ')} (informative)`,
   },
+  groupCommitInlineP99OpenLoopMs: {
+    measured: openLoopResults.groupCommitInline.latencyMs.p99,
+    meaning:
+      'p99 latency, SQLite group commit checkpointing inside commits (walCheckpoint inline), same load (informative)',
+  },
   groupCommitP99OpenLoopMs: target(openLoopResults.groupCommit.latencyMs.p99, '<', 2, {
     meaning: `p99 latency, 64 callers at ${offered} decisions/s offered (open loop, a quarter of the slowest in-memory round)`,
   }),
@@ -270,6 +277,12 @@ for (const [name, result] of Object.entries(openLoopResults)) {
   console.log(
     `  ${name}: p50 ${result.latencyMs.p50.toFixed(2)} p99 ${result.latencyMs.p99.toFixed(2)} ms; loop delay p99 ${stalls.eventLoopDelayMs.p99.toFixed(2)} max ${stalls.eventLoopDelayMs.max.toFixed(1)} ms; GC ${(stalls.gc.shareOfWallTime * 100).toFixed(1)}% of wall time (${kinds}); ${(stalls.slowerThan1msBehindGc * 100).toFixed(0)}% of calls over 1 ms waited behind a GC; p99 without GC ${stalls.latencyWithoutGcMs.p99.toFixed(2)} ms`,
   )
+  const held = result.transactions
+  if (held !== undefined) {
+    console.log(
+      `    ${held.count} append transactions held the thread ${(held.shareOfWallTime * 100).toFixed(0)}% of the run; ${held.over2ms} took over 2 ms, ${(held.over2msShareOfWallTime * 100).toFixed(1)}% of the run; checkpoints ${result.walCheckpoints.mode}`,
+    )
+  }
 }
 console.log(
   `group commit: ${groupStats.appends} appends in ${groupStats.batches} transactions (largest ${groupStats.largestBatch})`,

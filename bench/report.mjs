@@ -230,6 +230,9 @@ if (d) {
       (o.memoryTuned
         ? `With \`${o.memoryTuned.flags.join(' ')}\`: memory p99 ${fixed(o.memoryTuned.latencyMs.p99)} ms, group commit p99 ${fixed(o.groupCommitTuned.latencyMs.p99)} ms. `
         : '') +
+      (o.groupCommit.transactions
+        ? `Group commit's append transactions held the event loop's thread ${percent(o.groupCommit.transactions.shareOfWallTime)} of the run, ${percent(o.groupCommit.transactions.over2msShareOfWallTime)} in the ${integer(o.groupCommit.transactions.over2ms)} that took over 2 ms; with SQLite checkpointing inside commits (\`walCheckpoint: 'inline'\`) p99 ${fixed(o.groupCommitInline.latencyMs.p99)} ms. `
+        : '') +
       `Each open-loop run is a fresh process. Group commit wrote ${integer(d.stores.groupCommit.appends)} receipts in ${integer(d.stores.groupCommit.batches)} transactions (largest ${d.stores.groupCommit.largestBatch}). ` +
       `A receipt is ${d.receiptBytes} bytes. Cedar ${d.cedarVersion}.`,
     '',
