@@ -103,6 +103,20 @@ out.push(
 )
 out.push(
   targetLine(
+    '`writ serve` memory / same HTTP stack answering a constant, 64 connections (throughput)',
+    results.server?.targets?.memoryVsFloor,
+    percent,
+  ),
+)
+out.push(
+  targetLine(
+    '`writ serve` PostgreSQL / SQLite group commit, 64 connections (throughput)',
+    results.server?.targets?.postgresVsSqliteGroup,
+    percent,
+  ),
+)
+out.push(
+  targetLine(
     'p99 ms, memory store, 64 callers, open loop at a quarter of capacity',
     d?.targets.memoryP99OpenLoopMs,
     (v) => `${fixed(v)} ms`,

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { compilePolicy, createGate, createRemoteGate, generateSigningKey } from '@writ/core'
 import autocannon from 'autocannon'
 import { postgresBinDir, startPgCluster } from '../test/support/pg-cluster.mjs'
-import { runCases, smoke, summary, table, writeResults } from './harness.mjs'
+import { roundRatio, runCases, smoke, summary, table, target, writeResults } from './harness.mjs'
 import { BENCH_TOKEN } from './support/authority-token.mjs'
 
 const authorityScript = fileURLToPath(new URL('./support/authority.mjs', import.meta.url))
@@ -61,6 +61,27 @@ const labels = {
   'sqlite-group': 'writ serve, SQLite group commit',
   postgres: 'writ serve, PostgreSQL',
 }
+/** The service's targets, each the median of per-round ratios between rows of one round. */
+function serverTargets(httpRows) {
+  const ratio = (numerator, denominator) =>
+    roundRatio(httpRows, labels[numerator], labels[denominator])
+  const memory = ratio('memory', 'bare')
+  const targets = {
+    memoryVsFloor: target(memory.median, '>=', 0.3, {
+      meaning: 'writ serve with the memory store / the same HTTP stack answering a constant',
+      perRound: memory,
+    }),
+  }
+  if (httpRows.some((row) => row.name === labels.postgres)) {
+    const postgres = ratio('postgres', 'sqlite-group')
+    targets.postgresVsSqliteGroup = target(postgres.median, '>=', 0.5, {
+      meaning: 'writ serve with PostgreSQL / with SQLite group commit',
+      perRound: postgres,
+    })
+  }
+  return targets
+}
+
 const kinds = ['bare', 'memory', 'sqlite', 'sqlite-group', ...(postgresUrl ? ['postgres'] : [])]
 const authorities = []
 try {
@@ -72,8 +93,8 @@ try {
     args: JSON.stringify({ to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' }),
   })
   const connections = 64
-  const rounds = smoke ? 1 : 2
-  const seconds = smoke ? 1 : 4
+  const rounds = smoke ? 1 : 5
+  const seconds = smoke ? 1 : 3
   const results = Object.fromEntries(kinds.map((kind) => [kind, []]))
   const fire = (url, duration) =>
     autocannon({
@@ -177,7 +198,7 @@ try {
     httpRows,
     remoteRows,
     postgres: postgresNote,
-    targets: {},
+    targets: serverTargets(httpRows),
   })
   console.log(`results: ${file}`)
 } finally {
