@@ -15,25 +15,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs'
-import { compilePolicy, createGate, generateSigningKey } from '@writ/core'
+import { createGate, generateSigningKey } from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
 import { roundRatio, runCases, smoke, table, target, writeResults } from './harness.mjs'
+import { BENCH_ARGS, BENCH_REQUEST, benchPolicy } from './support/bench-policy.mjs'
 
-const policyText = `writ: 1
-id: bench-payments
-rules:
-  - id: small-transfers
-    effect: permit
-    actions: [payments.transfer]
-    when: args.amount <= 1000 && args.currency in ['USD', 'EUR']
-  - id: sanctioned
-    effect: deny
-    actions: [payments.*]
-    when: args.to == 'mallory'
-`
-const policy = compilePolicy(policyText, { source: 'bench.yaml' })
-const args = { to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' }
-const request = { action: 'payments.transfer', args, agent: 'bench-agent' }
+const policy = benchPolicy()
+const args = BENCH_ARGS
+const request = BENCH_REQUEST
 
 // The same policy in Cedar. `payments.*` becomes an action group.
 const cedarPolicies = `permit(principal, action == Action::"payments.transfer", resource)

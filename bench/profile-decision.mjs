@@ -5,24 +5,11 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { compilePolicy, createGate, generateSigningKey } from '@writ/core'
+import { createGate, generateSigningKey } from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
+import { BENCH_REQUEST, benchPolicy } from './support/bench-policy.mjs'
 
-const policy = compilePolicy(
-  `writ: 1
-id: bench-payments
-rules:
-  - id: small-transfers
-    effect: permit
-    actions: [payments.transfer]
-    when: args.amount <= 1000 && args.currency in ['USD', 'EUR']
-  - id: sanctioned
-    effect: deny
-    actions: [payments.*]
-    when: args.to == 'mallory'
-`,
-  { source: 'bench.yaml' },
-)
+const policy = benchPolicy()
 const kind = process.argv[3] ?? 'memory'
 const store =
   kind === 'sqlite-group'
@@ -37,11 +24,7 @@ const gate = createGate({
   issuer: 'bench',
   ...(store ? { store } : {}),
 })
-const request = {
-  action: 'payments.transfer',
-  args: { to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' },
-  agent: 'bench-agent',
-}
+const request = BENCH_REQUEST
 const count = Number(process.argv[2] ?? 100000)
 const callers = kind === 'sqlite-group' ? 64 : 1
 await Promise.all(

@@ -11,28 +11,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
-import { compilePolicy, createGate, generateSigningKey } from '@writ/core'
+import { createGate, generateSigningKey } from '@writ/core'
 import { hashToken, startAuthorityServer } from '@writ/server'
 import { Hono } from 'hono'
 
 import { BENCH_TOKEN } from './authority-token.mjs'
+import { benchPolicy } from './bench-policy.mjs'
 
 const [kind, postgresUrl] = process.argv.slice(2)
-const policy = compilePolicy(
-  `writ: 1
-id: bench-payments
-rules:
-  - id: small-transfers
-    effect: permit
-    actions: [payments.transfer]
-    when: args.amount <= 1000 && args.currency in ['USD', 'EUR']
-  - id: sanctioned
-    effect: deny
-    actions: [payments.*]
-    when: args.to == 'mallory'
-`,
-  { source: 'bench.yaml' },
-)
+const policy = benchPolicy()
 const dir = mkdtempSync(join(tmpdir(), 'writ-bench-serve-'))
 let store
 let close = async () => {}

@@ -10,9 +10,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { compilePolicy, createGate, generateSigningKey } from '@writ/core'
+import { createGate, generateSigningKey } from '@writ/core'
 import { createSqliteStore } from '@writ/store-sqlite'
 import { openLoop } from '../harness.mjs'
+import { BENCH_REQUEST, benchPolicy } from './bench-policy.mjs'
 
 const [kind, rate, durationMs] = process.argv.slice(2)
 
@@ -34,26 +35,8 @@ function transactionsDuring(before, after, wallMs) {
     histogram: { le: after.le, counts, totalMs },
   }
 }
-const policy = compilePolicy(
-  `writ: 1
-id: bench-payments
-rules:
-  - id: small-transfers
-    effect: permit
-    actions: [payments.transfer]
-    when: args.amount <= 1000 && args.currency in ['USD', 'EUR']
-  - id: sanctioned
-    effect: deny
-    actions: [payments.*]
-    when: args.to == 'mallory'
-`,
-  { source: 'bench.yaml' },
-)
-const request = {
-  action: 'payments.transfer',
-  args: { to: 'acme', amount: 250, currency: 'EUR', memo: 'invoice 2291' },
-  agent: 'bench-agent',
-}
+const policy = benchPolicy()
+const request = BENCH_REQUEST
 const dir = mkdtempSync(join(tmpdir(), 'writ-open-loop-'))
 const store = kind.startsWith('sqlite-group')
   ? createSqliteStore({
