@@ -79,6 +79,24 @@ export function inlineCheckpointer(): WalCheckpointer {
 }
 
 /**
+ * Starts the thread and raises SQLite's own mark, or, when either fails, leaves SQLite
+ * its usual mark and returns `undefined`.
+ */
+function startWorker(database: Database, data: CheckpointWorkerData): Worker | undefined {
+  let worker: Worker | undefined
+  try {
+    worker = new Worker(workerPath(), { workerData: data })
+    worker.unref()
+    database.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`)
+    return worker
+  } catch {
+    void worker?.terminate()
+    restoreSqliteMark(database)
+    return undefined
+  }
+}
+
+/**
  * Starts the checkpoint thread for `database`, the store's connection to `data.path`.
  * Never throws: a thread that cannot start or open the file leaves SQLite's own
  * checkpoint at its default mark, and {@link WalCheckpointStats.mode} says `inline`.
@@ -95,9 +113,10 @@ export function backgroundCheckpointer(
   let runs = 0
   let failures = 0
   let exited = false
-  database.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`)
-  const worker = new Worker(workerPath(), { workerData: data })
-  worker.unref()
+  const worker = startWorker(database, data)
+  if (worker === undefined) {
+    return { ...inlineCheckpointer(), stats: () => ({ mode: 'inline', runs: 0, failures: 1 }) }
+  }
   const request = () => {
     if (mode !== 'background' || !ready || running || pending < everyAppends) return
     running = true

@@ -124,6 +124,24 @@ describe.each(availableDrivers())('WAL checkpoints (%s)', (driver) => {
   })
 })
 
+describe('WAL checkpoints that cannot start', () => {
+  const directory = useTemporaryDirectory()
+
+  it('leave checkpoints to SQLite when the connection refuses the raised mark', async () => {
+    const database = openWithDriver('better-sqlite3', directory.file(), 1000)
+    database.close()
+    // A closed connection refuses every pragma: no thread is left running, nothing throws.
+    const checkpointer = backgroundCheckpointer(
+      database,
+      { path: directory.file(), driver: 'better-sqlite3', busyTimeoutMs: 1000 },
+      1,
+    )
+    expect(checkpointer.stats()).toEqual({ mode: 'inline', runs: 0, failures: 1 })
+    checkpointer.committed(5)
+    await checkpointer.close()
+  })
+})
+
 describe('WAL checkpoints across a crash', () => {
   const directory = useTemporaryDirectory()
 
