@@ -115,9 +115,13 @@ export interface SqliteStoreStats {
 
 /** A histogram of transaction durations, in milliseconds. */
 export interface TransactionTimes {
+  /** The buckets' upper bounds, in ms, ascending. */
   readonly le: readonly number[]
+  /** Transactions per bucket; one more entry than `le`, for those longer than every bound. */
   readonly counts: readonly number[]
+  /** The time those transactions took together, per bucket, in ms. */
   readonly totalMs: readonly number[]
+  /** The longest transaction since the store opened, in ms. */
   readonly maxMs: number
 }
 

@@ -11,10 +11,8 @@ export interface CheckpointWorkerData {
   readonly busyTimeoutMs: number
 }
 
-/** What the thread answers to each `checkpoint` message. */
-export type CheckpointReply =
-  | { readonly kind: 'done'; readonly busy: boolean; readonly logFrames: number }
-  | { readonly kind: 'failed'; readonly message: string }
+/** What the thread says once its connection is open, and after each `checkpoint` message. */
+export type CheckpointReply = { readonly kind: 'ready' | 'done' | 'failed' }
 
 const port = parentPort
 if (port === null) throw new Error('wal-checkpoint-worker runs as a worker thread')
@@ -27,23 +25,14 @@ port.on('message', (message: unknown) => {
     port.close()
     return
   }
+  let reply: CheckpointReply
   try {
     // PASSIVE: copies what no reader still needs, and never waits for the writer.
-    const rows = database.pragma('wal_checkpoint(PASSIVE)') as {
-      busy: number
-      log: number
-    }[]
-    const row = rows[0]
-    port.postMessage({
-      kind: 'done',
-      busy: (row?.busy ?? 0) !== 0,
-      logFrames: row?.log ?? 0,
-    } satisfies CheckpointReply)
-  } catch (error) {
-    port.postMessage({
-      kind: 'failed',
-      message: error instanceof Error ? error.message : String(error),
-    } satisfies CheckpointReply)
+    database.pragma('wal_checkpoint(PASSIVE)')
+    reply = { kind: 'done' }
+  } catch {
+    reply = { kind: 'failed' }
   }
+  port.postMessage(reply)
 })
-port.postMessage({ kind: 'ready' })
+port.postMessage({ kind: 'ready' } satisfies CheckpointReply)

@@ -129,7 +129,7 @@ export function backgroundCheckpointer(
     failures++
     restoreSqliteMark(database)
   }
-  worker.on('message', (reply: CheckpointReply | { kind: 'ready' }) => {
+  worker.on('message', (reply: CheckpointReply) => {
     if (reply.kind === 'ready') ready = true
     else {
       running = false
